@@ -21,7 +21,10 @@ const output = await codegen({
     scalars: { DateTime: 'string', ID: 'string' },
     contextType: '../context.js#GraphQLContext',
     mappers: {
-      Dataset: '../parents.js#DatasetParent'
+      Dataset: '../parents.js#DatasetParent',
+      Task: '../parents.js#TaskParent',
+      EnrichmentContext: '../parents.js#EnrichmentContextParent',
+      AppliedEnrichment: '../parents.js#AppliedEnrichmentParent'
     }
   },
   plugins: [{ typescript: {} }, { typescriptResolvers: {} }],

@@ -1,0 +1,58 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
+import { credentialOf, registerAuth } from './auth.js'
+import type { Config, UpstreamSettings } from './config.js'
+import { registerGraphQL } from './graphql/index.js'
+import { registerHealth } from './health.js'
+import { loggerOptions, requestIdOptions } from './logger.js'
+import { VisualLayerClient } from './upstream/client.js'
+import { ServiceTokens } from './upstream/token.js'
+
+/** A configuration whose upstream is known (the embedded emulator, if any, already started). */
+export type ResolvedConfig = Config & { readonly upstream: UpstreamSettings & { readonly baseUrl: string } }
+
+export interface BuildOptions {
+  /** Where pino writes (tests capture logs here); stdout by default. */
+  logStream?: DestinationStream
+}
+
+/** The gateway as a Fastify instance. It never listens: `server.ts` does, tests use it directly. */
+export async function buildApp (config: ResolvedConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logStream === undefined ? loggerOptions(config.logLevel) : { ...loggerOptions(config.logLevel), stream: options.logStream },
+    ...requestIdOptions,
+    // In-flight requests finish on close; idle keep-alive sockets are closed at once.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true
+  })
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
+    if (status >= 500) request.log.error({ err: error }, 'request failed')
+    // Client errors (a malformed body...) keep their message; server errors never leak internals.
+    const message = status >= 500 ? `Internal error. Quote request id ${String(request.id)} to the operators.` : error.message
+    return reply.code(status).send({ error: message, requestId: String(request.id) })
+  })
+
+  const { apiKey, apiSecret } = config.upstream
+  const serviceTokens = apiKey !== null && apiSecret !== null ? new ServiceTokens({ apiKey, apiSecret }) : null
+  const vl = new VisualLayerClient({ settings: config.upstream, serviceTokens, logger: app.log.child({ component: 'upstream' }) })
+  app.addHook('onClose', async () => { await vl.close() })
+
+  const reported = new Set<string>()
+  const onUnknown = (kind: string, value: string): void => {
+    const key = `${kind}\u0000${value}`
+    if (reported.has(key)) return
+    reported.add(key)
+    app.log.warn({ kind, value: value.slice(0, 100) }, `Visual Layer sent a ${kind} this gateway does not know; it is shown as UNKNOWN`)
+  }
+
+  registerAuth(app, config.authMode)
+  registerHealth(app, { vl, cacheMs: config.readyCacheMs })
+  await registerGraphQL(app, { vl, credentialOf, onUnknown })
+  return app
+}

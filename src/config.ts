@@ -1,0 +1,207 @@
+import { z } from 'zod'
+
+/**
+ * Every setting of the gateway, read from the environment once, validated with zod and frozen.
+ * A bad value never starts a half-configured gateway: `loadConfig` throws a ConfigError that names
+ * every bad variable and what it accepts.
+ */
+
+export const AUTH_MODES = ['none', 'passthrough', 'jwt'] as const
+export type AuthMode = (typeof AUTH_MODES)[number]
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface JwtSettings {
+  readonly secret: string | null
+  readonly publicKey: string | null
+  readonly jwksUrl: string | null
+  readonly issuer: string | null
+  readonly audience: string | null
+  readonly clockToleranceSec: number
+}
+
+export interface UpstreamSettings {
+  /** Visual Layer's base URL, without a trailing slash. Null: start the embedded emulator. */
+  readonly baseUrl: string | null
+  /** Service account; null in passthrough mode against a real Visual Layer. */
+  readonly apiKey: string | null
+  readonly apiSecret: string | null
+  /** Overall deadline of one upstream call, connect to last byte. */
+  readonly timeoutMs: number
+  readonly connectTimeoutMs: number
+  readonly maxResponseBytes: number
+  readonly connections: number
+}
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly logLevel: LogLevel
+  readonly authMode: AuthMode
+  readonly jwt: JwtSettings
+  readonly upstream: UpstreamSettings
+  /** How long the result of the readiness check of Visual Layer is reused. */
+  readonly readyCacheMs: number
+  /** Longest time a graceful shutdown may take before the process exits anyway. */
+  readonly shutdownTimeoutMs: number
+  readonly graphiql: boolean
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[]
+  constructor (problems: string[]) {
+    super(`Invalid configuration, the gateway did not start:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+/** One environment variable: how to parse it and, for the error message, what it accepts. */
+interface Variable<T> {
+  schema: z.ZodType<T>
+  accepts: string
+  /** Secrets are never echoed in error messages. */
+  secret?: boolean
+}
+
+const int = (min: number, max: number, fallback: number): Variable<number> => ({
+  schema: z.string().trim().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max)).optional().transform((v) => v ?? fallback),
+  accepts: `an integer from ${min} to ${max} (default ${fallback})`
+})
+
+const optionalText = (accepts: string, secret = false): Variable<string | null> => ({
+  schema: z.string().min(1).optional().transform((v) => v ?? null),
+  accepts,
+  secret
+})
+
+const httpUrl = (accepts: string): Variable<string | null> => ({
+  schema: z.string().trim().optional().transform((v) => (v === '' || v === undefined ? null : v)).pipe(
+    z.string().refine((v) => {
+      try {
+        const url = new URL(v)
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === ''
+      } catch {
+        return false
+      }
+    }).transform((v) => v.replace(/\/+$/, '')).nullable()
+  ),
+  accepts
+})
+
+const oneOf = <T extends string>(values: readonly T[], fallback?: T): Variable<T | undefined> => ({
+  schema: z.enum(values as unknown as [T, ...T[]]).optional().transform((v) => v ?? fallback),
+  accepts: `one of ${values.join(', ')}${fallback === undefined ? '' : ` (default ${fallback})`}`
+})
+
+const bool = (fallback: boolean): Variable<boolean> => ({
+  schema: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? fallback : v === 'true' || v === '1')),
+  accepts: `true or false (default ${String(fallback)})`
+})
+
+const VARIABLES = {
+  PORT: int(0, 65535, 4000),
+  HOST: { schema: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'), accepts: 'a host name or IP address to listen on (default 127.0.0.1)' },
+  LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+  AUTH_MODE: oneOf(AUTH_MODES),
+  VL_BASE_URL: httpUrl('an http(s) URL without credentials, e.g. https://app.visual-layer.com (unset: run on the embedded emulator)'),
+  VL_API_KEY: optionalText('a Visual Layer API key'),
+  VL_API_SECRET: optionalText('a Visual Layer API secret', true),
+  UPSTREAM_TIMEOUT_MS: int(100, 300_000, 10_000),
+  UPSTREAM_CONNECT_TIMEOUT_MS: int(100, 60_000, 3_000),
+  UPSTREAM_MAX_RESPONSE_BYTES: int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
+  UPSTREAM_CONNECTIONS: int(1, 1024, 64),
+  READY_CACHE_MS: int(0, 600_000, 5_000),
+  SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 10_000),
+  GRAPHIQL: bool(true),
+  JWT_SECRET: optionalText('an HS256 secret of at least 32 characters', true),
+  JWT_PUBLIC_KEY: optionalText('a PEM-encoded RS256 or ES256 public key'),
+  JWT_JWKS_URL: httpUrl('an http(s) URL of a JSON Web Key Set'),
+  JWT_ISSUER: optionalText('the expected `iss` claim'),
+  JWT_AUDIENCE: optionalText('the expected `aud` claim'),
+  JWT_CLOCK_TOLERANCE_SEC: int(0, 300, 5)
+} satisfies Record<string, Variable<unknown>>
+
+type Parsed = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]['schema']> }
+
+function describe (name: string, raw: string | undefined, variable: Variable<unknown>): string {
+  const shown = variable.secret === true ? '' : ` (got ${JSON.stringify(raw)})`
+  return `${name}: expected ${variable.accepts}${raw === undefined ? '' : shown}`
+}
+
+/** Reads the configuration from `env`; throws ConfigError naming every bad variable. */
+export function loadConfig (env: Env): Config {
+  const problems: string[] = []
+  const parsed: Record<string, unknown> = {}
+  for (const [name, variable] of Object.entries(VARIABLES) as Array<[string, Variable<unknown>]>) {
+    const raw = env[name]
+    // An empty variable counts as unset, as shells and compose files often produce them.
+    const result = variable.schema.safeParse(raw === '' ? undefined : raw)
+    if (result.success) parsed[name] = result.data
+    else problems.push(describe(name, raw, variable))
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  const v = parsed as Parsed
+
+  const embedded = v.VL_BASE_URL === null
+  const authMode: AuthMode = v.AUTH_MODE ?? (embedded ? 'none' : 'passthrough')
+
+  if (embedded && (v.VL_API_KEY !== null || v.VL_API_SECRET !== null)) {
+    problems.push('VL_API_KEY/VL_API_SECRET: set without VL_BASE_URL; set VL_BASE_URL to use them with Visual Layer, or unset them to run on the embedded emulator')
+  }
+  if (!embedded && authMode !== 'passthrough') {
+    if (v.VL_API_KEY === null) problems.push(`VL_API_KEY: required with AUTH_MODE=${authMode} and VL_BASE_URL set: the gateway calls Visual Layer with this service account`)
+    if (v.VL_API_SECRET === null) problems.push(`VL_API_SECRET: required with AUTH_MODE=${authMode} and VL_BASE_URL set: the gateway signs its upstream tokens with it`)
+  }
+  if ((v.VL_API_KEY === null) !== (v.VL_API_SECRET === null) && !embedded && authMode === 'passthrough') {
+    problems.push('VL_API_KEY/VL_API_SECRET: set both or neither')
+  }
+  if (authMode === 'jwt') {
+    const kinds = [v.JWT_SECRET, v.JWT_PUBLIC_KEY, v.JWT_JWKS_URL].filter((k) => k !== null).length
+    if (kinds !== 1) problems.push('JWT_SECRET/JWT_PUBLIC_KEY/JWT_JWKS_URL: AUTH_MODE=jwt needs exactly one of them')
+    if (v.JWT_SECRET !== null && v.JWT_SECRET.length < 32) problems.push('JWT_SECRET: expected at least 32 characters')
+    if (v.JWT_JWKS_URL !== null && v.JWT_ISSUER === null) problems.push('JWT_ISSUER: required with JWT_JWKS_URL: keys are fetched only for this issuer')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  return deepFreeze({
+    port: v.PORT,
+    host: v.HOST,
+    logLevel: v.LOG_LEVEL ?? 'info',
+    authMode,
+    jwt: {
+      secret: v.JWT_SECRET,
+      publicKey: v.JWT_PUBLIC_KEY,
+      jwksUrl: v.JWT_JWKS_URL,
+      issuer: v.JWT_ISSUER,
+      audience: v.JWT_AUDIENCE,
+      clockToleranceSec: v.JWT_CLOCK_TOLERANCE_SEC
+    },
+    upstream: {
+      baseUrl: v.VL_BASE_URL,
+      apiKey: v.VL_API_KEY,
+      apiSecret: v.VL_API_SECRET,
+      timeoutMs: v.UPSTREAM_TIMEOUT_MS,
+      connectTimeoutMs: v.UPSTREAM_CONNECT_TIMEOUT_MS,
+      maxResponseBytes: v.UPSTREAM_MAX_RESPONSE_BYTES,
+      connections: v.UPSTREAM_CONNECTIONS
+    },
+    readyCacheMs: v.READY_CACHE_MS,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    graphiql: v.GRAPHIQL
+  })
+}
+
+/** The names of every environment variable the gateway reads (for the README and tests). */
+export const CONFIG_VARIABLES = Object.freeze(Object.keys(VARIABLES))
+
+export function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const inner of Object.values(value)) deepFreeze(inner)
+  }
+  return value
+}

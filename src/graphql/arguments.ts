@@ -1,0 +1,69 @@
+import { GatewayError } from '../errors.js'
+import type { TaskListParams } from '../upstream/client.js'
+import type { DatasetTaskFilter, TaskFilter, TaskOrder, TaskOrderField } from './generated/types.js'
+
+/**
+ * Argument checks done before any upstream call: a bad argument is BAD_USER_INPUT naming the
+ * argument and what it accepts, and costs Visual Layer nothing.
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function checkId (argument: string, value: string): string {
+  if (!UUID.test(value)) {
+    throw new GatewayError('BAD_USER_INPUT', `Argument ${argument} must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22); got ${JSON.stringify(value.slice(0, 80))}.`)
+  }
+  return value.toLowerCase()
+}
+
+export function checkRange (argument: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`
+    throw new GatewayError('BAD_USER_INPUT', `Argument ${argument} must be ${range}; got ${value}.`)
+  }
+  return value
+}
+
+const ORDER_FIELDS: Record<TaskOrderField, string> = {
+  START_TIME: 'start_time',
+  STATUS: 'status',
+  TASK_TYPE: 'task_type',
+  DATASET_NAME: 'dataset_name',
+  DATASET_ID: 'dataset_id',
+  CREATED_BY: 'created_by'
+}
+
+export interface TaskPageArgs {
+  filter?: TaskFilter | DatasetTaskFilter | null
+  orderBy?: TaskOrder | null
+  page: number
+  pageSize: number
+}
+
+/** The task list query Visual Layer understands, from the contract's arguments. */
+export function taskListParams (args: TaskPageArgs, datasetId?: string): TaskListParams {
+  const page = checkRange('page', args.page, 1, Number.MAX_SAFE_INTEGER)
+  const pageSize = checkRange('pageSize', args.pageSize, 5, 50)
+  const filter: TaskFilter = args.filter ?? {}
+  if (filter.type === 'UNKNOWN' || filter.status === 'UNKNOWN') {
+    throw new GatewayError('BAD_USER_INPUT', 'UNKNOWN cannot be used as a task filter: it stands for values this gateway does not know.')
+  }
+  const fromId = datasetId ?? (filter.datasetId == null ? undefined : checkId('filter.datasetId', filter.datasetId))
+  const params: TaskListParams = {
+    dataset_id: fromId,
+    dataset_name: filter.datasetName ?? undefined,
+    task_type: filter.type ?? undefined,
+    task_status: filter.status ?? undefined,
+    created_by: filter.createdBy ?? undefined,
+    start_time_from: filter.startTimeFrom ?? undefined,
+    start_time_to: filter.startTimeTo ?? undefined,
+    sort_by: ORDER_FIELDS[args.orderBy?.field ?? 'START_TIME'],
+    sort_order: (args.orderBy?.direction ?? 'DESC') === 'ASC' ? 'asc' : 'desc',
+    page,
+    page_size: pageSize
+  }
+  if (params.start_time_from !== undefined && params.start_time_to !== undefined && params.start_time_from > params.start_time_to) {
+    throw new GatewayError('BAD_USER_INPUT', `filter.startTimeFrom (${params.start_time_from}) is after filter.startTimeTo (${params.start_time_to}).`)
+  }
+  return params
+}

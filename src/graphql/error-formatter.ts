@@ -1,0 +1,53 @@
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
+import type { MercuriusContext } from 'mercurius'
+import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
+
+/**
+ * Turns every GraphQL error into the gateway's shape: a code from the closed list in errors.ts,
+ * the request id, and for upstream failures the upstream status. Anything unexpected is masked
+ * as INTERNAL_SERVER_ERROR; its detail goes to the log, never to the client.
+ */
+
+const KNOWN: ReadonlySet<string> = new Set(ERROR_CODES)
+const SERVER_SIDE: ReadonlySet<ErrorCode> = new Set(['INTERNAL_SERVER_ERROR', 'UPSTREAM_ERROR', 'UPSTREAM_CONTRACT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE'])
+
+export function formatError (error: GraphQLError, requestId: string, log: MercuriusContext['reply']['log']): GraphQLFormattedError {
+  const base = { message: error.message, locations: error.locations, path: error.path }
+  const original = error.originalError
+  if (isGatewayError(original)) {
+    if (SERVER_SIDE.has(original.code)) {
+      log.warn({ code: original.code, path: error.path, detail: original.logDetail }, original.message)
+    }
+    const upstream = original.upstreamStatus === undefined ? {} : { upstream: { status: original.upstreamStatus } }
+    return { ...base, message: original.message, extensions: { code: original.code, requestId, ...upstream } }
+  }
+  if (original === undefined || original === null || original instanceof GraphQLError) {
+    // graphql-js' own errors: syntax, validation, variable coercion; or our scalars' input errors.
+    const source = original instanceof GraphQLError ? original : error
+    const given = source.extensions?.code
+    const code = typeof given === 'string' && KNOWN.has(given) ? given : (isInputError(source) ? 'BAD_USER_INPUT' : 'QUERY_REJECTED')
+    return { ...base, extensions: { code, requestId } }
+  }
+  log.error({ err: original, path: error.path }, 'unexpected error in a resolver')
+  return { ...base, message: `Internal error. Quote request id ${requestId} to the operators.`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }
+}
+
+function isInputError (error: GraphQLError): boolean {
+  return error.message.startsWith('Variable "$') || /^(Int|Float|Boolean|String|ID|Enum ".*") cannot represent/.test(error.message) || error.message.startsWith('Expected value of type')
+}
+
+type Execution = ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>
+
+export function errorFormatter (execution: Execution, context: MercuriusContext): { statusCode: number, response: ExecutionResult } {
+  const reply = context.reply
+  const requestId = String(reply.request.id)
+  const errors = execution.errors.flatMap((error) => {
+    // Mercurius wraps validation failures: one error holding the list.
+    const inner = (error.originalError as { errors?: unknown } | undefined)?.errors
+    return Array.isArray(inner) ? inner.filter((e): e is GraphQLError => e instanceof GraphQLError) : [error]
+  })
+  const formatted = errors.map((error) => formatError(error, requestId, reply.log))
+  // GraphQL over HTTP: a document that could not run at all is a 400; errors beside data are a 200.
+  const statusCode = execution.data === undefined ? 400 : 200
+  return { statusCode, response: { data: execution.data ?? null, errors: formatted as unknown as ExecutionResult['errors'] } }
+}

@@ -1,0 +1,43 @@
+import DataLoader from 'dataloader'
+import { isGatewayError } from '../errors.js'
+import type { CallOptions, VisualLayerClient } from '../upstream/client.js'
+import type { UpstreamCreationStatus, UpstreamDataset, UpstreamEnrichmentContext, UpstreamModel } from '../upstream/schemas.js'
+
+/**
+ * Per-request loaders: within one GraphQL request each upstream read happens at most once.
+ * Visual Layer has no batch endpoints, so a batch becomes parallel GETs.
+ */
+export interface Loaders {
+  /** A dataset by id; null when Visual Layer answers 404 (missing or not visible). */
+  readonly dataset: DataLoader<string, UpstreamDataset | null>
+  readonly creationStatus: DataLoader<string, UpstreamCreationStatus | null>
+  readonly models: DataLoader<string, UpstreamModel[]>
+  readonly enrichmentContext: DataLoader<string, UpstreamEnrichmentContext>
+}
+
+export function createLoaders (vl: VisualLayerClient, call: CallOptions): Loaders {
+  return {
+    dataset: perKey((id) => nullIfNotFound(vl.getDataset(id, call))),
+    creationStatus: perKey((id) => nullIfNotFound(vl.getCreationStatus(id, call))),
+    models: perKey((id) => vl.listModels(id, call)),
+    enrichmentContext: perKey((id) => vl.getEnrichmentContext(id, call))
+  }
+}
+
+function perKey<V> (load: (key: string) => Promise<V>): DataLoader<string, V> {
+  // Errors are returned per key, so one failed dataset does not fail its batch siblings.
+  return new DataLoader<string, V>((keys) => Promise.all(keys.map((key) => load(key).catch((err: unknown) => toError(err)))))
+}
+
+async function nullIfNotFound<V> (pending: Promise<V>): Promise<V | null> {
+  try {
+    return await pending
+  } catch (err) {
+    if (isGatewayError(err) && err.code === 'NOT_FOUND') return null
+    throw err
+  }
+}
+
+function toError (err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
+}

@@ -1,0 +1,25 @@
+import type { UpstreamEnrichmentContext, UpstreamModel } from '../../upstream/schemas.js'
+import type { Model } from '../generated/types.js'
+import type { EnrichmentContextParent } from '../parents.js'
+import { modelStatus, type UnknownValueReporter } from './values.js'
+
+export function mapModel (record: UpstreamModel, onUnknown: UnknownValueReporter): Model {
+  const status = modelStatus(record.status, onUnknown)
+  return {
+    id: record.id,
+    name: record.name,
+    type: record.type,
+    status,
+    vendor: record.vendor,
+    description: record.description,
+    dependencies: record.dependencies,
+    isActive: status === 'ACTIVE'
+  }
+}
+
+export function mapEnrichmentContext (datasetId: string, record: UpstreamEnrichmentContext): EnrichmentContextParent {
+  const applied = Object.entries(record.dataset_enrichment_models.enrichment_models)
+    .map(([type, modelId]) => ({ type, modelId, datasetId }))
+    .sort((a, b) => a.type.localeCompare(b.type))
+  return { id: record.enrichment_context_id, status: record.status, applied }
+}

@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify'
+import { isGatewayError } from './errors.js'
+import type { VisualLayerClient } from './upstream/client.js'
+
+/**
+ * Liveness: the process answers. Readiness: Visual Layer answers its health check. The readiness
+ * result is reused for `cacheMs`, and concurrent probes share one check, so probes never load
+ * the upstream however often they come.
+ */
+export interface HealthOptions {
+  vl: VisualLayerClient
+  cacheMs: number
+  now?: () => number
+}
+
+interface Readiness {
+  ready: boolean
+  body: Record<string, unknown>
+}
+
+export function registerHealth (app: FastifyInstance, options: HealthOptions): void {
+  const now = options.now ?? (() => performance.now())
+  // `at` is when the check settled; while a check is pending every probe waits for it.
+  let cached: { at: number | null, result: Promise<Readiness> } | null = null
+
+  const check = async (requestId: string): Promise<Readiness> => {
+    try {
+      const health = await options.vl.healthcheck({ requestId })
+      return { ready: true, body: { status: 'ready', upstream: { status: health.status, version: health.version ?? null } } }
+    } catch (err) {
+      const code = isGatewayError(err) ? err.code : 'INTERNAL_SERVER_ERROR'
+      app.log.warn({ requestId, code }, 'readiness check: Visual Layer did not answer its health check')
+      return { ready: false, body: { status: 'unavailable', reason: 'Visual Layer did not answer its health check', code } }
+    }
+  }
+
+  app.get('/health/live', async () => ({ status: 'live' }))
+
+  app.get('/health/ready', async (request, reply) => {
+    if (cached === null || (cached.at !== null && now() - cached.at >= options.cacheMs)) {
+      const entry: { at: number | null, result: Promise<Readiness> } = { at: null, result: check(String(request.id)) }
+      void entry.result.then(() => { entry.at = now() })
+      cached = entry
+    }
+    const result = await cached.result
+    return reply.code(result.ready ? 200 : 503).send(result.body)
+  })
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { FastifyServerOptions } from 'fastify'
+import type { LoggerOptions } from 'pino'
+import type { LogLevel } from './config.js'
+
+/**
+ * pino JSON logs. Authorization headers, tokens and secrets never reach a log line: requests are
+ * logged by method and path only, and known secret-bearing keys are censored wherever they appear.
+ */
+export function loggerOptions (level: LogLevel): LoggerOptions {
+  return {
+    level,
+    messageKey: 'msg',
+    redact: {
+      paths: [
+        'authorization', 'Authorization', '*.authorization', '*.Authorization', 'headers.authorization',
+        'req.headers.authorization', 'token', '*.token', 'apiSecret', '*.apiSecret', 'secret', '*.secret',
+        'connectionParams', '*.connectionParams', 'payload.Authorization', 'payload.authorization'
+      ],
+      censor: '[redacted]'
+    },
+    serializers: {
+      req: (req: IncomingMessage & { method?: string, url?: string }) => ({ method: req.method, path: pathOnly(req.url) }),
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode })
+    }
+  }
+}
+
+/** The path without its query string: queries may carry tokens or personal data. */
+function pathOnly (url: string | undefined): string | undefined {
+  if (url === undefined) return undefined
+  const at = url.indexOf('?')
+  return at === -1 ? url : url.slice(0, at)
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+/** The caller's x-request-id when it is a sane token; a fresh UUID otherwise (no log injection). */
+export const requestIdOptions: Pick<FastifyServerOptions, 'genReqId' | 'requestIdHeader' | 'requestIdLogLabel'> = {
+  requestIdHeader: false,
+  requestIdLogLabel: 'requestId',
+  genReqId: (req) => {
+    const given = req.headers['x-request-id']
+    return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+  }
+}

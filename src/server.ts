@@ -1,0 +1,28 @@
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig } from './config.js'
+import { createGateway } from './start.js'
+
+/** The only module that touches `process`: reads the environment, listens, handles signals. */
+async function main (): Promise<void> {
+  let config
+  try {
+    config = loadConfig(process.env)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`${err.message}\n`)
+    process.exit(1)
+  }
+
+  const { app } = await createGateway(config)
+  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: app.log }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'shutting down after an unexpected error')
+    else app.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    await app.close()
+  })
+  await app.listen({ port: config.port, host: config.host })
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`The gateway could not start: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,210 @@
+import { Pool } from 'undici'
+import type { FastifyBaseLogger } from 'fastify'
+import type { z } from 'zod'
+import type { UpstreamSettings } from '../config.js'
+import { GatewayError } from '../errors.js'
+import type { ServiceTokens } from './token.js'
+import { upstreamContractError, upstreamNetworkError, upstreamStatusError, upstreamTooLargeError, type FailedCall } from './errors.js'
+import {
+  creationStatusSchema, datasetListSchema, datasetSchema, enrichmentContextSchema, healthcheckSchema,
+  modelListSchema, taskFiltersSchema, taskPageSchema,
+  type UpstreamCreationStatus, type UpstreamDataset, type UpstreamEnrichmentContext, type UpstreamHealth,
+  type UpstreamModel, type UpstreamTaskFilters, type UpstreamTaskPage
+} from './schemas.js'
+
+/**
+ * The Visual Layer REST client: one undici pool, a deadline per call, a cap on response size,
+ * zod-validated payloads and upstream failures translated into GatewayErrors. It knows nothing
+ * of GraphQL. Which credential a call uses is the caller's choice, passed with every call.
+ */
+
+/** The credential an upstream call is made with. */
+export type Credential =
+  | { readonly kind: 'service' }
+  | { readonly kind: 'bearer', readonly token: string }
+
+export interface CallOptions {
+  credential: Credential
+  requestId?: string
+  /** The caller's cancellation: aborts the upstream call. */
+  signal?: AbortSignal
+}
+
+export interface TaskListParams {
+  dataset_id?: string
+  dataset_name?: string
+  task_type?: string
+  task_status?: string
+  created_by?: string
+  start_time_from?: string
+  start_time_to?: string
+  sort_by?: string
+  sort_order?: 'asc' | 'desc'
+  page?: number
+  page_size?: number
+}
+
+interface RequestSpec<T> {
+  method: 'GET' | 'POST'
+  path: string
+  query?: Record<string, string | number | boolean | undefined>
+  body?: unknown
+  schema: z.ZodType<T>
+  what: string
+}
+
+export interface VisualLayerClientOptions {
+  settings: UpstreamSettings & { baseUrl: string }
+  /** The service account's tokens; null when only caller tokens are forwarded. */
+  serviceTokens: ServiceTokens | null
+  logger: FastifyBaseLogger
+}
+
+export class VisualLayerClient {
+  private readonly pool: Pool
+  private readonly basePath: string
+  private readonly settings: UpstreamSettings
+  private readonly serviceTokens: ServiceTokens | null
+  private readonly log: FastifyBaseLogger
+
+  constructor (options: VisualLayerClientOptions) {
+    const url = new URL(options.settings.baseUrl)
+    this.basePath = url.pathname.replace(/\/+$/, '')
+    this.settings = options.settings
+    this.serviceTokens = options.serviceTokens
+    this.log = options.logger
+    this.pool = new Pool(url.origin, {
+      connections: options.settings.connections,
+      connect: { timeout: options.settings.connectTimeoutMs },
+      headersTimeout: options.settings.timeoutMs,
+      bodyTimeout: options.settings.timeoutMs
+    })
+  }
+
+  getDataset (id: string, call: CallOptions): Promise<UpstreamDataset> {
+    return this.request({ method: 'GET', path: `/api/v1/dataset/${encodeURIComponent(id)}`, schema: datasetSchema, what: `dataset ${id}` }, call)
+  }
+
+  listDatasets (call: CallOptions): Promise<UpstreamDataset[]> {
+    return this.request({ method: 'GET', path: '/api/v1/datasets', schema: datasetListSchema, what: 'the dataset list' }, call)
+  }
+
+  getCreationStatus (id: string, call: CallOptions): Promise<UpstreamCreationStatus> {
+    return this.request({ method: 'GET', path: `/api/v1/datasets/${encodeURIComponent(id)}/creation-status`, schema: creationStatusSchema, what: `the creation status of dataset ${id}` }, call)
+  }
+
+  listModels (datasetId: string, call: CallOptions): Promise<UpstreamModel[]> {
+    return this.request({ method: 'GET', path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/list_models`, schema: modelListSchema, what: `the models of dataset ${datasetId}` }, call)
+  }
+
+  getEnrichmentContext (datasetId: string, call: CallOptions): Promise<UpstreamEnrichmentContext> {
+    return this.request({ method: 'GET', path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/context`, schema: enrichmentContextSchema, what: `the enrichment context of dataset ${datasetId}` }, call)
+  }
+
+  listTasks (params: TaskListParams, call: CallOptions): Promise<UpstreamTaskPage> {
+    return this.request({ method: 'GET', path: '/api/v1/tasks', query: { ...params }, schema: taskPageSchema, what: 'the task list' }, call)
+  }
+
+  getTaskFilters (params: Pick<TaskListParams, 'start_time_from' | 'start_time_to'>, call: CallOptions): Promise<UpstreamTaskFilters> {
+    return this.request({ method: 'GET', path: '/api/v1/tasks/filters', query: { ...params }, schema: taskFiltersSchema, what: 'the task filter options' }, call)
+  }
+
+  /** Visual Layer's own health check; needs no credential. */
+  healthcheck (options: { requestId?: string, signal?: AbortSignal } = {}): Promise<UpstreamHealth> {
+    return this.request({ method: 'GET', path: '/api/v1/healthcheck', schema: healthcheckSchema, what: 'the health check' }, { credential: null, ...options })
+  }
+
+  async close (): Promise<void> {
+    await this.pool.close()
+  }
+
+  private async request<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }): Promise<T> {
+    const failed: FailedCall = { method: spec.method, what: spec.what, credential: call.credential?.kind ?? 'service' }
+    let answer = await this.send(spec, call, failed)
+    if (answer.status === 401 && call.credential?.kind === 'service' && this.serviceTokens !== null) {
+      // A service token can be refused after a secret rotation or clock skew: mint once more.
+      this.serviceTokens.invalidate(answer.token ?? '')
+      answer = await this.send(spec, call, failed)
+    }
+    if (answer.status < 200 || answer.status >= 300) throw upstreamStatusError(answer.status, answer.body, failed)
+    const parsed = spec.schema.safeParse(answer.body)
+    if (!parsed.success) {
+      const error = upstreamContractError(failed, parsed.error.issues)
+      this.log.error({ requestId: call.requestId, upstream: { method: spec.method, path: spec.path }, issues: parsed.error.issues }, 'Visual Layer payload broke its documented contract')
+      throw error
+    }
+    return parsed.data
+  }
+
+  private async send<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall): Promise<{ status: number, body: unknown, token: string | null }> {
+    const token = this.tokenFor(call.credential)
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (token !== null) headers.authorization = `Bearer ${token}`
+    if (call.requestId !== undefined) headers['x-request-id'] = call.requestId
+    let body: string | undefined
+    if (spec.body !== undefined) {
+      body = JSON.stringify(spec.body)
+      headers['content-type'] = 'application/json'
+    }
+    const deadline = AbortSignal.timeout(this.settings.timeoutMs)
+    const signal = call.signal === undefined ? deadline : AbortSignal.any([deadline, call.signal])
+    const path = this.basePath + spec.path + queryString(spec.query)
+    const started = performance.now()
+    try {
+      const res = await this.pool.request({ method: spec.method, path, headers, body, signal })
+      const text = await readCapped(res.body, this.settings.maxResponseBytes, failed)
+      this.log.debug({ requestId: call.requestId, upstream: { method: spec.method, path: spec.path, status: res.statusCode, ms: Math.round(performance.now() - started) } }, 'upstream call')
+      return { status: res.statusCode, body: parseJson(text), token }
+    } catch (err) {
+      if (err instanceof GatewayError) throw err
+      if (call.signal?.aborted === true) throw err
+      const timedOut = deadline.aborted
+      const error = upstreamNetworkError(timedOut ? Object.assign(new Error('deadline exceeded'), { code: 'UPSTREAM_DEADLINE' }) : err, failed)
+      this.log.warn({ requestId: call.requestId, upstream: { method: spec.method, path: spec.path, ms: Math.round(performance.now() - started) }, cause: error.logDetail }, 'upstream call failed')
+      throw error
+    }
+  }
+
+  private tokenFor (credential: Credential | null): string | null {
+    if (credential === null) return null
+    if (credential.kind === 'bearer') return credential.token
+    if (this.serviceTokens === null) {
+      throw new GatewayError('INTERNAL_SERVER_ERROR', 'The gateway has no service account to call Visual Layer with.')
+    }
+    return this.serviceTokens.token()
+  }
+}
+
+function queryString (query: RequestSpec<unknown>['query']): string {
+  if (query === undefined) return ''
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) params.set(key, String(value))
+  }
+  const text = params.toString()
+  return text === '' ? '' : `?${text}`
+}
+
+function parseJson (text: string): unknown {
+  if (text === '') return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    // Not JSON (a proxy's error page): keep it out of the error, it may carry internals.
+    return undefined
+  }
+}
+
+async function readCapped (body: AsyncIterable<Buffer> & { destroy: (err?: Error) => unknown }, limit: number, failed: FailedCall): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += chunk.length
+    if (size > limit) {
+      body.destroy()
+      throw upstreamTooLargeError(failed, limit)
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}

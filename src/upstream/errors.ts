@@ -1,0 +1,74 @@
+import { GatewayError, type ErrorCode } from '../errors.js'
+import { errorBodySchema } from './schemas.js'
+
+/**
+ * Translation of upstream failures into the gateway's errors, done once, here. Messages name what
+ * failed and what to do; they never carry an upstream URL, token or body of a 5xx answer.
+ */
+
+export type CredentialKind = 'service' | 'bearer'
+
+export interface FailedCall {
+  method: string
+  /** What the call was about, for people: "dataset 4f1c...", "the task list". */
+  what: string
+  credential: CredentialKind
+}
+
+/** Visual Layer's `detail`, made readable: a string as is, FastAPI's list form as one sentence. */
+export function readableDetail (body: unknown): string | null {
+  const parsed = errorBodySchema.safeParse(body)
+  if (!parsed.success) return null
+  const { detail } = parsed.data
+  if (typeof detail === 'string') return detail
+  const parts = detail.map((item) => {
+    const where = (item.loc ?? []).filter((part) => part !== 'body' && part !== 'query' && part !== 'path').join('.')
+    return where === '' ? (item.msg ?? 'invalid') : `${where}: ${item.msg ?? 'invalid'}`
+  })
+  return parts.length === 0 ? null : parts.join('; ')
+}
+
+export function upstreamStatusError (status: number, body: unknown, call: FailedCall): GatewayError {
+  const detail = readableDetail(body)
+  const said = detail === null ? '' : `: ${detail}`
+  const opts = { upstreamStatus: status, logDetail: { status, body } }
+  const make = (code: ErrorCode, message: string): GatewayError => new GatewayError(code, message, opts)
+  if (status === 401) {
+    return call.credential === 'service'
+      ? make('UPSTREAM_ERROR', 'Visual Layer refused the gateway\'s service account (HTTP 401); the caller is not at fault. Check VL_API_KEY and VL_API_SECRET.')
+      : make('UNAUTHENTICATED', `Visual Layer refused your token${said}. Sign a fresh Visual Layer JWT and try again.`)
+  }
+  if (status === 403) return make('FORBIDDEN', `Visual Layer does not allow this on ${call.what}${said}.`)
+  if (status === 404) return make('NOT_FOUND', `Visual Layer has no ${call.what}, or you may not see it.`)
+  if (status === 409) return make('CONFLICT', `Visual Layer refused this on ${call.what} in its current state${said}.`)
+  if (status === 400 || status === 422) return make('BAD_USER_INPUT', `Visual Layer rejected the request for ${call.what}${said}.`)
+  if (status === 429) return make('RATE_LIMITED', `Visual Layer is rate-limiting requests; try again in a moment.`)
+  if (status === 502 || status === 503 || status === 504) {
+    return make('UPSTREAM_UNAVAILABLE', `Visual Layer is unavailable (HTTP ${status}) while reading ${call.what}; try again shortly.${outcomeUnknown(call)}`)
+  }
+  return make('UPSTREAM_ERROR', `Visual Layer failed (HTTP ${status}) while handling ${call.what}; try again, and contact Visual Layer support if it persists.${outcomeUnknown(call)}`)
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UPSTREAM_DEADLINE'])
+
+export function upstreamNetworkError (err: unknown, call: FailedCall): GatewayError {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : 'UNKNOWN'
+  const opts = { logDetail: { code, message: err instanceof Error ? err.message : String(err) }, cause: err }
+  if (TIMEOUT_CODES.has(code)) {
+    return new GatewayError('UPSTREAM_TIMEOUT', `Visual Layer did not answer in time for ${call.what}.${outcomeUnknown(call) || ' Try again shortly.'}`, opts)
+  }
+  return new GatewayError('UPSTREAM_UNAVAILABLE', `Visual Layer could not be reached for ${call.what}.${outcomeUnknown(call) || ' Try again shortly.'}`, opts)
+}
+
+export function upstreamContractError (call: FailedCall, issues: unknown): GatewayError {
+  return new GatewayError('UPSTREAM_CONTRACT', `Visual Layer answered with data its documentation does not allow for ${call.what}; the gateway cannot use it. This is logged for the operators.`, { logDetail: issues })
+}
+
+export function upstreamTooLargeError (call: FailedCall, limit: number): GatewayError {
+  return new GatewayError('UPSTREAM_ERROR', `Visual Layer's answer for ${call.what} is larger than the gateway accepts (${limit} bytes).`, { logDetail: { limit } })
+}
+
+/** A write whose outcome is not known must say so, and how to find out. */
+function outcomeUnknown (call: FailedCall): string {
+  return call.method === 'GET' ? '' : ' The outcome of the request is unknown: check the state before trying again.'
+}

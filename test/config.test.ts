@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+function problemsOf (env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment (embedded emulator, AUTH_MODE none)', () => {
+    expect(loadConfig({})).toEqual({
+      port: 4000,
+      host: '127.0.0.1',
+      logLevel: 'info',
+      authMode: 'none',
+      jwt: { secret: null, publicKey: null, jwksUrl: null, issuer: null, audience: null, clockToleranceSec: 5 },
+      upstream: { baseUrl: null, apiKey: null, apiSecret: null, timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64 },
+      readyCacheMs: 5000,
+      shutdownTimeoutMs: 10000,
+      graphiql: true
+    })
+  })
+
+  it('defaults to passthrough with a real Visual Layer and strips the trailing slash of VL_BASE_URL', () => {
+    const config = loadConfig({ VL_BASE_URL: 'https://app.visual-layer.com/', PORT: '8080', HOST: '0.0.0.0', GRAPHIQL: 'false' })
+    expect(config.authMode).toBe('passthrough')
+    expect(config.upstream.baseUrl).toBe('https://app.visual-layer.com')
+    expect(config.port).toBe(8080)
+    expect(config.host).toBe('0.0.0.0')
+    expect(config.graphiql).toBe(false)
+  })
+
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig({})
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.upstream)).toBe(true)
+    expect(Object.isFrozen(config.jwt)).toBe(true)
+  })
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', VL_BASE_URL: '', AUTH_MODE: '' }).port).toBe(4000)
+  })
+
+  it('names every bad variable at once, with what it accepts', () => {
+    expect(problemsOf({ PORT: 'eighty', AUTH_MODE: 'open', LOG_LEVEL: 'loud', VL_BASE_URL: 'ftp://x', UPSTREAM_TIMEOUT_MS: '5', GRAPHIQL: 'yes' })).toEqual([
+      'PORT: expected an integer from 0 to 65535 (default 4000) (got "eighty")',
+      'LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent (default info) (got "loud")',
+      'AUTH_MODE: expected one of none, passthrough, jwt (got "open")',
+      'VL_BASE_URL: expected an http(s) URL without credentials, e.g. https://app.visual-layer.com (unset: run on the embedded emulator) (got "ftp://x")',
+      'UPSTREAM_TIMEOUT_MS: expected an integer from 100 to 300000 (default 10000) (got "5")',
+      'GRAPHIQL: expected true or false (default true) (got "yes")'
+    ])
+  })
+
+  it('rejects a port out of range and a URL carrying credentials', () => {
+    expect(problemsOf({ PORT: '70000', VL_BASE_URL: 'https://user:pw@vl.example' })).toEqual([
+      'PORT: expected an integer from 0 to 65535 (default 4000) (got "70000")',
+      'VL_BASE_URL: expected an http(s) URL without credentials, e.g. https://app.visual-layer.com (unset: run on the embedded emulator) (got "https://user:pw@vl.example")'
+    ])
+  })
+
+  it('never echoes a secret in its message', () => {
+    const problems = problemsOf({ AUTH_MODE: 'jwt', JWT_SECRET: 'short-secret' })
+    expect(problems).toEqual([
+      'JWT_SECRET: expected at least 32 characters'
+    ])
+    expect(problems.join('\n')).not.toContain('short-secret')
+  })
+
+  it('requires the service account when the gateway calls a real Visual Layer on its own behalf', () => {
+    expect(problemsOf({ VL_BASE_URL: 'https://vl.example', AUTH_MODE: 'none' })).toEqual([
+      'VL_API_KEY: required with AUTH_MODE=none and VL_BASE_URL set: the gateway calls Visual Layer with this service account',
+      'VL_API_SECRET: required with AUTH_MODE=none and VL_BASE_URL set: the gateway signs its upstream tokens with it'
+    ])
+  })
+
+  it('refuses credentials without VL_BASE_URL instead of silently ignoring them', () => {
+    expect(problemsOf({ VL_API_KEY: 'k', VL_API_SECRET: 's' })).toEqual([
+      'VL_API_KEY/VL_API_SECRET: set without VL_BASE_URL; set VL_BASE_URL to use them with Visual Layer, or unset them to run on the embedded emulator'
+    ])
+  })
+
+  it('needs exactly one key source in jwt mode, and an issuer with a JWKS URL', () => {
+    expect(problemsOf({ AUTH_MODE: 'jwt' })).toEqual(['JWT_SECRET/JWT_PUBLIC_KEY/JWT_JWKS_URL: AUTH_MODE=jwt needs exactly one of them'])
+    expect(problemsOf({ AUTH_MODE: 'jwt', JWT_JWKS_URL: 'https://idp.example/jwks.json' })).toEqual(['JWT_ISSUER: required with JWT_JWKS_URL: keys are fetched only for this issuer'])
+  })
+
+  it('the error message lists each problem on its own line', () => {
+    expect(() => loadConfig({ PORT: 'x', HOST: ' ' })).toThrow('Invalid configuration, the gateway did not start:\n  - PORT: expected an integer from 0 to 65535 (default 4000) (got "x")\n  - HOST: expected a host name or IP address to listen on (default 127.0.0.1) (got " ")')
+  })
+})
