@@ -2,7 +2,6 @@ import type { UpstreamTask } from '../../upstream/schemas.js'
 import type { TaskParent } from '../parents.js'
 import { datasetStatus, isoTimestamp, percent, taskStatus, taskType, type UnknownValueReporter } from './values.js'
 
-const FINISHED = new Set(['COMPLETED', 'FAILED', 'ABORTED'])
 
 export function mapTask (record: UpstreamTask, onUnknown: UnknownValueReporter): TaskParent {
   const type = taskType(record.task_type, onUnknown)
@@ -26,8 +25,4 @@ export function mapTask (record: UpstreamTask, onUnknown: UnknownValueReporter):
     canAbort: creation && (status === 'INITIALIZING' || status === 'RUNNING'),
     canRetry: creation && (status === 'FAILED' || status === 'ABORTED')
   }
-}
-
-export function isFinished (task: TaskParent): boolean {
-  return FINISHED.has(task.status)
 }

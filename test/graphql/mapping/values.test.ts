@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { datasetStatus, isoTimestamp, modelStatus, percent, taskStatus, taskType } from '../../../src/graphql/mapping/values.js'
+
+function recorder (): { seen: Array<[string, string]>, report: (kind: string, value: string) => void } {
+  const seen: Array<[string, string]> = []
+  return { seen, report: (kind, value) => { seen.push([kind, value]) } }
+}
+
+describe('value mapping', () => {
+  it('maps both spellings of dataset statuses to one enum value', () => {
+    const { seen, report } = recorder()
+    expect(['READ ONLY', 'READ_ONLY', 'PARTIAL INDEX', 'PARTIAL_INDEX', 'READY', 'DRAFT', 'INDEXING', 'ERROR'].map((v) => datasetStatus(v, report)))
+      .toEqual(['READ_ONLY', 'READ_ONLY', 'PARTIAL_INDEX', 'PARTIAL_INDEX', 'READY', 'DRAFT', 'INDEXING', 'ERROR'])
+    expect(seen).toEqual([])
+  })
+
+  it('maps legacy and unknown dataset statuses to UNKNOWN and reports them', () => {
+    const { seen, report } = recorder()
+    expect(['NEW', 'FATAL_ERROR', 'ARCHIVED'].map((v) => datasetStatus(v, report))).toEqual(['UNKNOWN', 'UNKNOWN', 'UNKNOWN'])
+    expect(seen).toEqual([['dataset status', 'NEW'], ['dataset status', 'FATAL_ERROR'], ['dataset status', 'ARCHIVED']])
+  })
+
+  it('maps task types and statuses, new upstream values becoming UNKNOWN', () => {
+    const { seen, report } = recorder()
+    expect(taskType('SNAPSHOT_CLONE', report)).toBe('SNAPSHOT_CLONE')
+    expect(taskType('LABEL_PROPAGATION', report)).toBe('UNKNOWN')
+    expect(taskStatus('RUNNING', report)).toBe('RUNNING')
+    expect(taskStatus('PAUSED', report)).toBe('UNKNOWN')
+    expect(seen).toEqual([['task type', 'LABEL_PROPAGATION'], ['task status', 'PAUSED']])
+  })
+
+  it('maps model statuses Active and Coming Soon', () => {
+    const { seen, report } = recorder()
+    expect([modelStatus('Active', report), modelStatus('Coming Soon', report), modelStatus('Deprecated', report)]).toEqual(['ACTIVE', 'COMING_SOON', 'UNKNOWN'])
+    expect(seen).toEqual([['model status', 'Deprecated']])
+  })
+
+  it('writes timestamps as UTC with a Z whether Visual Layer wrote a zone or not', () => {
+    const { seen, report } = recorder()
+    expect(isoTimestamp('2025-04-24T07:44:46.136915', report)).toBe('2025-04-24T07:44:46.136Z')
+    expect(isoTimestamp('2026-03-01T14:30:00Z', report)).toBe('2026-03-01T14:30:00Z')
+    expect(isoTimestamp('2026-03-01T16:30:00+02:00', report)).toBe('2026-03-01T14:30:00Z')
+    expect(isoTimestamp('2026-03-01T14:30:00', report)).toBe('2026-03-01T14:30:00Z')
+    expect(isoTimestamp(null, report)).toBeNull()
+    expect(isoTimestamp('yesterday', report)).toBeNull()
+    expect(seen).toEqual([['timestamp', 'yesterday']])
+  })
+
+  it('clamps and rounds progress to an integer percentage', () => {
+    expect([percent(-3), percent(45.6), percent(100), percent(140)]).toEqual([0, 46, 100, 100])
+  })
+})

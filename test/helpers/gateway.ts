@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type ResolvedConfig } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { DEMO_ACCOUNTS, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
+import { LogCapture } from './logs.js'
+
+/** The emulator's frozen clock start in gateway tests: seeded data is the same on every run. */
+export const TEST_START = new Date('2026-03-02T12:00:00Z')
+
+export interface GraphQLResponse {
+  status: number
+  headers: Headers
+  body: { data?: unknown, errors?: Array<{ message: string, path?: Array<string | number>, extensions?: Record<string, unknown> }> }
+}
+
+export interface TestGateway {
+  readonly app: FastifyInstance
+  readonly url: string
+  readonly emulator: RunningEmulator
+  readonly logs: LogCapture
+  gql: (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) => Promise<GraphQLResponse>
+  close: () => Promise<void>
+}
+
+/**
+ * The gateway listening on a loopback port, over real HTTP to an emulator on another port,
+ * with the emulator's primary demo account as its service account.
+ */
+export async function startTestGateway (env: Record<string, string> = {}): Promise<TestGateway> {
+  const emulator = await startEmulator({ clock: TEST_START })
+  const logs = new LogCapture()
+  const config = loadConfig({
+    VL_BASE_URL: emulator.url,
+    VL_API_KEY: DEMO_ACCOUNTS.primary.apiKey,
+    VL_API_SECRET: DEMO_ACCOUNTS.primary.apiSecret,
+    AUTH_MODE: 'none',
+    LOG_LEVEL: 'debug',
+    ...env
+  }) as ResolvedConfig
+  const app = await buildApp(config, { logStream: logs })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  const url = `http://127.0.0.1:${address.port}`
+
+  return {
+    app,
+    url,
+    emulator,
+    logs,
+    async gql (query, variables, headers = {}) {
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query, variables })
+      })
+      return { status: res.status, headers: res.headers, body: await res.json() as GraphQLResponse['body'] }
+    },
+    async close () {
+      await app.close()
+      await emulator.close()
+    }
+  }
+}
