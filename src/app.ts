@@ -1,9 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
-import { credentialOf, registerAuth } from './auth.js'
+import { createAuth, registerHttpAuth } from './auth/index.js'
 import type { Config, UpstreamSettings } from './config.js'
-import { registerGraphQL } from './graphql/index.js'
+import { contextFactory, registerGraphQL } from './graphql/index.js'
 import { registerHealth } from './health.js'
+import { registerWebSocket } from './live/ws.js'
 import { loggerOptions, requestIdOptions } from './logger.js'
 import { VisualLayerClient } from './upstream/client.js'
 import { ServiceTokens } from './upstream/token.js'
@@ -40,7 +41,13 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
 
   const { apiKey, apiSecret } = config.upstream
   const serviceTokens = apiKey !== null && apiSecret !== null ? new ServiceTokens({ apiKey, apiSecret }) : null
-  const vl = new VisualLayerClient({ settings: config.upstream, serviceTokens, logger: app.log.child({ component: 'upstream' }) })
+  const auth = await createAuth(app, config)
+  const vl = new VisualLayerClient({
+    settings: config.upstream,
+    serviceTokens,
+    logger: app.log.child({ component: 'upstream' }),
+    onVerdict: (credential, accepted) => { if (accepted) auth.scopes.accepted(credential); else auth.scopes.refused(credential) }
+  })
   app.addHook('onClose', async () => { await vl.close() })
 
   const reported = new Set<string>()
@@ -51,8 +58,10 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
     app.log.warn({ kind, value: value.slice(0, 100) }, `Visual Layer sent a ${kind} this gateway does not know; it is shown as UNKNOWN`)
   }
 
-  registerAuth(app, config.authMode)
+  registerHttpAuth(app, auth)
   registerHealth(app, { vl, cacheMs: config.readyCacheMs })
-  await registerGraphQL(app, { vl, credentialOf, onUnknown })
+  const makeContext = contextFactory({ vl, onUnknown })
+  await registerGraphQL(app, makeContext)
+  registerWebSocket(app, { path: '/graphql', auth, schema: () => app.graphql.schema, context: makeContext, connectionInitWaitMs: config.wsInitTimeoutMs })
   return app
 }

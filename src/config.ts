@@ -46,6 +46,8 @@ export interface Config {
   /** Longest time a graceful shutdown may take before the process exits anyway. */
   readonly shutdownTimeoutMs: number
   readonly graphiql: boolean
+  /** A WebSocket that sends no connection_init within this time is closed (4408). */
+  readonly wsInitTimeoutMs: number
 }
 
 export class ConfigError extends Error {
@@ -117,6 +119,7 @@ const VARIABLES = {
   READY_CACHE_MS: int(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 10_000),
   GRAPHIQL: bool(true),
+  WS_INIT_TIMEOUT_MS: int(100, 60_000, 3_000),
   JWT_SECRET: optionalText('an HS256 secret of at least 32 characters', true),
   JWT_PUBLIC_KEY: optionalText('a PEM-encoded RS256 or ES256 public key'),
   JWT_JWKS_URL: httpUrl('an http(s) URL of a JSON Web Key Set'),
@@ -191,7 +194,8 @@ export function loadConfig (env: Env): Config {
     },
     readyCacheMs: v.READY_CACHE_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
-    graphiql: v.GRAPHIQL
+    graphiql: v.GRAPHIQL,
+    wsInitTimeoutMs: v.WS_INIT_TIMEOUT_MS
   })
 }
 

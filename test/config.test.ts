@@ -22,7 +22,8 @@ describe('loadConfig', () => {
       upstream: { baseUrl: null, apiKey: null, apiSecret: null, timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64 },
       readyCacheMs: 5000,
       shutdownTimeoutMs: 10000,
-      graphiql: true
+      graphiql: true,
+      wsInitTimeoutMs: 3000
     })
   })
 

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import mercurius from 'mercurius'
-import type { Credential, VisualLayerClient } from '../upstream/client.js'
+import type { Caller } from '../auth/index.js'
+import { GatewayError } from '../errors.js'
+import type { VisualLayerClient } from '../upstream/client.js'
 import type { GatewayContext } from './context.js'
 import { errorFormatter } from './error-formatter.js'
 import type { Resolvers } from './generated/types.js'
@@ -18,12 +20,20 @@ export const SCHEMA_PATH = new URL('../../schema.graphql', import.meta.url)
 
 export interface GraphQLOptions {
   vl: VisualLayerClient
-  /** Who is calling decides the upstream credential; resolved before the query runs. */
-  credentialOf: (request: FastifyRequest) => Credential
   onUnknown: UnknownValueReporter
 }
 
-export async function registerGraphQL (app: FastifyInstance, options: GraphQLOptions): Promise<void> {
+export type ContextFactory = (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
+
+/** Builds the context of one operation: its caller, its upstream call options and fresh loaders. */
+export function contextFactory (options: GraphQLOptions): ContextFactory {
+  return (caller, requestId, signal) => {
+    const call = { credential: caller.credential, requestId, signal }
+    return { caller, requestId, call, vl: options.vl, loaders: createLoaders(options.vl, call), onUnknown: options.onUnknown }
+  }
+}
+
+export async function registerGraphQL (app: FastifyInstance, makeContext: ContextFactory): Promise<void> {
   const resolvers: Resolvers = { Query, Mutation, Dataset, Task, AppliedEnrichment }
   await app.register(mercurius, {
     schema: readFileSync(SCHEMA_PATH, 'utf8'),
@@ -32,11 +42,11 @@ export async function registerGraphQL (app: FastifyInstance, options: GraphQLOpt
     graphiql: false,
     errorFormatter,
     context: (request: FastifyRequest, reply: FastifyReply): GatewayContext => {
+      if (request.caller === null) throw new GatewayError('UNAUTHENTICATED', 'The request was not authenticated.')
       const controller = new AbortController()
       // The caller went away before the answer: stop the upstream calls made for it.
       reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
-      const call = { credential: options.credentialOf(request), requestId: String(request.id), signal: controller.signal }
-      return { requestId: call.requestId, call, vl: options.vl, loaders: createLoaders(options.vl, call), onUnknown: options.onUnknown }
+      return makeContext(request.caller, String(request.id), controller.signal)
     }
   })
 }

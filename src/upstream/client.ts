@@ -21,7 +21,16 @@ import {
 /** The credential an upstream call is made with. */
 export type Credential =
   | { readonly kind: 'service' }
-  | { readonly kind: 'bearer', readonly token: string }
+  | {
+    readonly kind: 'bearer'
+    /** The caller's own Visual Layer JWT, forwarded unchanged. */
+    readonly token: string
+    /** Its `sub` (the API key), as the token claims it: not verified by the gateway. */
+    readonly subject: string
+    /** SHA-256 of the token, to key state without keeping the token itself. */
+    readonly fingerprint: string
+    readonly expiresAt: number
+  }
 
 export interface CallOptions {
   credential: Credential
@@ -58,6 +67,8 @@ export interface VisualLayerClientOptions {
   /** The service account's tokens; null when only caller tokens are forwarded. */
   serviceTokens: ServiceTokens | null
   logger: FastifyBaseLogger
+  /** Told whether Visual Layer accepted (any answer but 401) or refused a caller's token. */
+  onVerdict?: (credential: Credential, accepted: boolean) => void
 }
 
 export class VisualLayerClient {
@@ -66,6 +77,7 @@ export class VisualLayerClient {
   private readonly settings: UpstreamSettings
   private readonly serviceTokens: ServiceTokens | null
   private readonly log: FastifyBaseLogger
+  private readonly onVerdict: (credential: Credential, accepted: boolean) => void
 
   constructor (options: VisualLayerClientOptions) {
     const url = new URL(options.settings.baseUrl)
@@ -73,6 +85,7 @@ export class VisualLayerClient {
     this.settings = options.settings
     this.serviceTokens = options.serviceTokens
     this.log = options.logger
+    this.onVerdict = options.onVerdict ?? (() => {})
     this.pool = new Pool(url.origin, {
       connections: options.settings.connections,
       connect: { timeout: options.settings.connectTimeoutMs },
@@ -126,6 +139,7 @@ export class VisualLayerClient {
       this.serviceTokens.invalidate(answer.token ?? '')
       answer = await this.send(spec, call, failed)
     }
+    if (call.credential?.kind === 'bearer') this.onVerdict(call.credential, answer.status !== 401)
     if (answer.status < 200 || answer.status >= 300) throw upstreamStatusError(answer.status, answer.body, failed)
     const parsed = spec.schema.safeParse(answer.body)
     if (!parsed.success) {

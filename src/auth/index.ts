@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../config.js'
+import { GatewayError } from '../errors.js'
+import type { Credential } from '../upstream/client.js'
+import { bearerToken } from './bearer.js'
+import { registerJwt } from './jwt.js'
+import { checkVisualLayerToken } from './passthrough.js'
+import { CredentialScopes } from './scope.js'
+
+/** Who is calling: the credential the gateway speaks to Visual Layer with, and until when. */
+export interface Caller {
+  readonly credential: Credential
+  /** When the caller's own token expires (ms since the epoch); null when it has none. */
+  readonly expiresAt: number | null
+}
+
+export interface Auth {
+  readonly mode: Config['authMode']
+  readonly scopes: CredentialScopes
+  /** Checks an Authorization value (header or WebSocket connection_init); throws UNAUTHENTICATED. */
+  authenticate: (authorization: unknown) => Promise<Caller>
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null
+  }
+}
+
+const SERVICE: Caller = Object.freeze({ credential: Object.freeze({ kind: 'service' }), expiresAt: null })
+
+export async function createAuth (app: FastifyInstance, config: Config): Promise<Auth> {
+  const scopes = new CredentialScopes()
+  const mode = config.authMode
+  if (mode === 'none') return { mode, scopes, authenticate: async () => SERVICE }
+
+  if (mode === 'passthrough') {
+    return {
+      mode,
+      scopes,
+      authenticate: async (authorization) => {
+        const token = bearerToken(authorization)
+        const claims = checkVisualLayerToken(token, Date.now(), config.jwt.clockToleranceSec)
+        const fingerprint = createHash('sha256').update(token).digest('base64url')
+        return { credential: { kind: 'bearer', token, subject: claims.sub, fingerprint, expiresAt: claims.expiresAt }, expiresAt: claims.expiresAt }
+      }
+    }
+  }
+
+  const verify = await registerJwt(app, config.jwt)
+  return {
+    mode,
+    scopes,
+    authenticate: async (authorization) => {
+      const claims = await verify(bearerToken(authorization))
+      // The caller is verified; Visual Layer is called with the service account.
+      return { credential: SERVICE.credential, expiresAt: claims.expiresAt }
+    }
+  }
+}
+
+/** HTTP: every GraphQL request is authenticated before Mercurius parses it. */
+export function registerHttpAuth (app: FastifyInstance, auth: Auth): void {
+  app.decorateRequest('caller', null)
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.routeOptions.url !== '/graphql') return
+    try {
+      request.caller = await auth.authenticate(request.headers.authorization)
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err
+      request.log.info({ reason: err.message }, 'caller refused')
+      return reply.code(401).header('www-authenticate', 'Bearer').send({
+        data: null,
+        errors: [{ message: err.message, extensions: { code: err.code, requestId: String(request.id) } }]
+      })
+    }
+  })
+}

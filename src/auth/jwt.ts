@@ -1,0 +1,92 @@
+import { createPublicKey } from 'node:crypto'
+import fastifyJwt from '@fastify/jwt'
+import type { FastifyInstance } from 'fastify'
+import type { JwtSettings } from '../config.js'
+import { isGatewayError, type GatewayError } from '../errors.js'
+import { unauthenticated } from './bearer.js'
+import { jwksKeyResolver } from './jwks.js'
+
+/**
+ * jwt mode: callers present a token issued for this gateway, verified with @fastify/jwt (fast-jwt).
+ * The algorithm is pinned to the kind of key configured, so a token can never pick its own
+ * (no `none`, no HS256 signed with a public key); `exp` is required; `iss`/`aud` are checked
+ * when configured.
+ */
+export interface JwtClaims {
+  readonly sub: string | null
+  /** Expiry, in ms since the epoch. */
+  readonly expiresAt: number
+}
+
+export function algorithmsFor (settings: JwtSettings): string[] {
+  if (settings.secret !== null) return ['HS256']
+  if (settings.publicKey !== null) {
+    const type = createPublicKey(settings.publicKey).asymmetricKeyType
+    if (type === 'rsa') return ['RS256']
+    if (type === 'ec') return ['ES256']
+    throw new Error(`JWT_PUBLIC_KEY: expected an RSA or EC (P-256) public key, got a ${String(type)} key`)
+  }
+  return ['RS256', 'ES256']
+}
+
+export async function registerJwt (app: FastifyInstance, settings: JwtSettings): Promise<(token: string) => Promise<JwtClaims>> {
+  const algorithms = algorithmsFor(settings)
+  const key = settings.secret ?? settings.publicKey ?? (settings.jwksUrl === null ? null : jwksKeyResolver({ url: settings.jwksUrl, algorithms, issuer: settings.issuer ?? '' }))
+  if (key === null) throw new Error('AUTH_MODE=jwt needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL')
+  await app.register(fastifyJwt, {
+    // A key function receives fast-jwt's decoded token ({ header, payload }).
+    secret: (typeof key === 'function' ? async (decoded: { header: { alg?: unknown, kid?: unknown }, payload: { iss?: unknown } }) => await key(decoded.header, decoded.payload) : key) as never,
+    verify: {
+      algorithms: algorithms as never,
+      requiredClaims: ['exp'],
+      // fast-jwt counts the tolerance in milliseconds; the setting is in seconds.
+      clockTolerance: settings.clockToleranceSec * 1000,
+      ...(settings.issuer === null ? {} : { allowedIss: settings.issuer }),
+      ...(settings.audience === null ? {} : { allowedAud: settings.audience })
+    }
+  })
+  return async (token) => {
+    let payload: Record<string, unknown>
+    try {
+      payload = await app.jwt.verify<Record<string, unknown>>(token)
+    } catch (err) {
+      throw explain(err, settings)
+    }
+    return { sub: typeof payload.sub === 'string' ? payload.sub : null, expiresAt: Number(payload.exp) * 1000 }
+  }
+}
+
+/** fast-jwt's error codes, as sentences that say what is wrong and never show the token. */
+function explain (err: unknown, settings: JwtSettings): GatewayError {
+  const code = (err as { code?: unknown }).code
+  const original = (err as { originalError?: unknown }).originalError
+  if (isGatewayError(original)) return original
+  const message = err instanceof Error ? err.message : ''
+  switch (code) {
+    case 'FAST_JWT_MALFORMED':
+    case 'FAST_JWT_INVALID_TYPE':
+    case 'FAST_JWT_INVALID_PAYLOAD':
+      return unauthenticated('The bearer token is not a well-formed JWT.')
+    case 'FAST_JWT_MISSING_SIGNATURE':
+      return unauthenticated('The bearer token is not signed; unsigned tokens (alg "none") are refused.')
+    case 'FAST_JWT_INVALID_ALGORITHM':
+      return unauthenticated(`The bearer token is signed with an algorithm this gateway does not accept; it accepts ${algorithmsFor(settings).join(' or ')}.`)
+    case 'FAST_JWT_INVALID_SIGNATURE':
+    case 'FAST_JWT_INVALID_KEY':
+      return unauthenticated('The bearer token\'s signature is not valid for this gateway\'s key.')
+    case 'FAST_JWT_EXPIRED':
+      return unauthenticated('The bearer token has expired: get a fresh one.')
+    case 'FAST_JWT_INACTIVE':
+      return unauthenticated('The bearer token is not valid yet (its nbf claim is in the future).')
+    case 'FAST_JWT_MISSING_REQUIRED_CLAIM':
+      return unauthenticated('The bearer token has no expiry (exp claim); tokens must expire.')
+    case 'FAST_JWT_INVALID_CLAIM_VALUE':
+      if (message.includes('iss')) return unauthenticated(`The bearer token has the wrong issuer; this gateway accepts tokens from ${settings.issuer ?? 'its configured issuer'}.`)
+      if (message.includes('aud')) return unauthenticated(`The bearer token has the wrong audience; this gateway accepts ${settings.audience ?? 'its configured audience'}.`)
+      return unauthenticated('The bearer token has a claim with an invalid value.')
+    case 'FAST_JWT_KEY_FETCHING_ERROR':
+      return unauthenticated('The key to verify the bearer token could not be found.')
+    default:
+      return unauthenticated('The bearer token could not be verified.')
+  }
+}

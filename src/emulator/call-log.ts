@@ -1,0 +1,44 @@
+import { matchesGlob } from './glob.js'
+
+export interface CallRecord {
+  method: string
+  path: string
+  query: Record<string, string>
+  apiKey: string | null
+  /** Final HTTP status; 0 while unanswered or when the connection was dropped. */
+  status: number
+  /** ISO time on the emulator clock when the call arrived. */
+  at: string
+}
+
+export interface CallFilter {
+  method?: string
+  /** Glob: `*` within a segment, `**` across segments. */
+  path?: string
+}
+
+export interface CallLog {
+  /** Records an arriving call, in arrival order; the caller sets `status` when it is answered. */
+  open(record: CallRecord): CallRecord
+  list(filter?: CallFilter): CallRecord[]
+  clear(): void
+}
+
+export function createCallLog(): CallLog {
+  let records: CallRecord[] = []
+  return {
+    open(record) {
+      records.push(record)
+      return record
+    },
+    list(filter = {}) {
+      return records
+        .filter((record) => filter.method === undefined || record.method === filter.method.toUpperCase())
+        .filter((record) => filter.path === undefined || matchesGlob(filter.path, record.path))
+        .map((record) => ({ ...record, query: { ...record.query } }))
+    },
+    clear() {
+      records = []
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod'
+import { ApiError } from '../api-error.js'
+import type { CallLog } from '../call-log.js'
+import type { Clock } from '../clock.js'
+import type { FaultBox } from '../faults.js'
+import { faultSpecSchema } from '../faults.js'
+import { parseJsonBody } from '../json-body.js'
+import type { RawQuery } from '../request-validation.js'
+import type { RouteSpec } from '../route-context.js'
+import { formatIso } from '../time-format.js'
+
+/** The emulator's own control API: no auth, not in the call log, never faulted. */
+export interface Controls {
+  readonly clock: Clock
+  readonly calls: CallLog
+  readonly faults: FaultBox
+  reset(): void
+}
+
+const clockChangeSchema = z.union([
+  z.strictObject({ advanceMs: z.number().finite().min(0) }),
+  z.strictObject({ set: z.iso.datetime({ offset: true }) })
+])
+
+const callFilterSchema = z.object({
+  method: z.string().optional(),
+  path: z.string().optional()
+})
+
+/** Parses a JSON body with a zod schema; 400 naming what is wrong. */
+function bodyOf<T>(raw: unknown, schema: z.ZodType<T>, expected: string): T {
+  const body = parseJsonBody(raw)
+  if (!body.ok) throw new ApiError(400, `Body is not valid JSON; expected ${expected}`)
+  const parsed = schema.safeParse(body.value)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')
+    throw new ApiError(400, `Invalid body (${problems}); expected ${expected}`)
+  }
+  return parsed.data
+}
+
+export function controlRoutes(controls: Controls): RouteSpec[] {
+  const clockJson = () => ({ now: formatIso(controls.clock.now()) })
+  return [
+    {
+      method: 'POST',
+      url: '/_emulator/reset',
+      handler: async () => {
+        controls.reset()
+        return { reset: true, now: formatIso(controls.clock.now()) }
+      }
+    },
+    { method: 'GET', url: '/_emulator/clock', handler: async () => clockJson() },
+    {
+      method: 'POST',
+      url: '/_emulator/clock',
+      handler: async (request) => {
+        const change = bodyOf(request.body, clockChangeSchema, '{"advanceMs": <ms >= 0>} or {"set": "<ISO datetime>"}')
+        if ('advanceMs' in change) {
+          controls.clock.advance(change.advanceMs)
+        } else {
+          const target = Date.parse(change.set)
+          if (target < controls.clock.now()) {
+            throw new ApiError(400, `The emulator clock never moves backwards (now ${formatIso(controls.clock.now())}); use reset to start over`)
+          }
+          controls.clock.set(target)
+        }
+        return clockJson()
+      }
+    },
+    {
+      method: 'GET',
+      url: '/_emulator/calls',
+      handler: async (request) => {
+        const filter = callFilterSchema.safeParse(request.query as RawQuery)
+        if (!filter.success) throw new ApiError(400, 'method and path must each be given once')
+        return controls.calls.list(filter.data)
+      }
+    },
+    {
+      method: 'DELETE',
+      url: '/_emulator/calls',
+      handler: async () => {
+        controls.calls.clear()
+        return { cleared: true }
+      }
+    },
+    {
+      method: 'POST',
+      url: '/_emulator/faults',
+      handler: async (request) => {
+        const spec = bodyOf(request.body, faultSpecSchema, 'a fault: {"path": "/api/v1/**", "status"?, "body"?, "headers"?, "delayMs"?, "drop"?, "times"?, "method"?}')
+        controls.faults.inject(spec)
+        return { injected: spec }
+      }
+    },
+    {
+      method: 'DELETE',
+      url: '/_emulator/faults',
+      handler: async () => {
+        controls.faults.clear()
+        return { cleared: true }
+      }
+    }
+  ]
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import { GraphQLError, subscribe, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql'
+import { CloseCode, type Context } from 'graphql-ws'
+import { useServer } from 'graphql-ws/use/ws'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Auth, Caller } from '../auth/index.js'
+import { GatewayError } from '../errors.js'
+import type { GatewayContext } from '../graphql/context.js'
+import { formatError } from '../graphql/error-formatter.js'
+
+/**
+ * GraphQL over WebSocket at /graphql, with the `graphql-transport-ws` protocol of the graphql-ws
+ * library (the one GraphiQL, Apollo and urql speak). graphql-ws enforces the protocol's rules and
+ * close codes; this module adds authentication in `connection_init` (4403 when refused, before any
+ * subscription starts) and ends subscriptions with UNAUTHENTICATED when the caller's token expires.
+ */
+
+export interface WsOptions {
+  path: string
+  auth: Auth
+  schema: () => GraphQLSchema
+  /** The per-operation context, as HTTP requests get it. */
+  context: (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
+  connectionInitWaitMs?: number
+}
+
+/** What this module keeps on graphql-ws' per-connection `extra`, set in onConnect. */
+interface Extra extends Record<PropertyKey, unknown> {
+  connectionId: string
+  caller: Caller
+  /** Aborted when the connection closes: upstream calls made for it stop. */
+  closed: AbortController
+}
+
+type WsContext = Context<Record<string, unknown>, { socket: WebSocket, request: IncomingMessage } & Partial<Extra>>
+
+function connectionState (ctx: WsContext): Extra {
+  const { connectionId, caller, closed } = ctx.extra
+  if (connectionId === undefined || caller === undefined || closed === undefined) throw new Error('operation before connection_init was accepted')
+  return { connectionId, caller, closed }
+}
+
+/** The longest close reason WebSocket allows is 123 bytes. */
+function closeReason (message: string): string {
+  const bytes = Buffer.from(message)
+  return bytes.length <= 123 ? message : `${bytes.subarray(0, 120).toString().replace(/\uFFFD*$/, '')}...`
+}
+
+export function registerWebSocket (app: FastifyInstance, options: WsOptions): void {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
+  const log = app.log.child({ component: 'websocket' })
+
+  const server = useServer<Record<string, unknown>, Partial<Extra>>({
+    schema: () => options.schema(),
+    connectionInitWaitTimeout: options.connectionInitWaitMs ?? 3_000,
+    onConnect: async (ctx) => {
+      const params = ctx.connectionParams ?? {}
+      ctx.extra.connectionId = randomUUID()
+      const closed = new AbortController()
+      ctx.extra.closed = closed
+      ctx.extra.socket.once('close', () => { closed.abort() })
+      try {
+        ctx.extra.caller = await options.auth.authenticate(params.Authorization ?? params.authorization)
+        return true
+      } catch (err) {
+        if (!(err instanceof GatewayError)) throw err
+        log.info({ connectionId: ctx.extra.connectionId, reason: err.message }, 'WebSocket caller refused')
+        ctx.extra.socket.close(CloseCode.Forbidden, closeReason(err.message))
+        return false
+      }
+    },
+    context: (ctx, id) => {
+      const state = connectionState(ctx)
+      return options.context(state.caller, `${state.connectionId}:${id}`, state.closed.signal) as unknown as Record<string, unknown>
+    },
+    subscribe: async (args: ExecutionArgs) => {
+      const result = await subscribe(args)
+      const caller = (args.contextValue as GatewayContext & { caller?: Caller }).caller
+      if (!isAsyncIterable(result) || caller?.expiresAt == null) return result
+      return endAtExpiry(result, caller.expiresAt)
+    },
+    onNext: (ctx, id, _payload, _args, result) => formatResult(ctx, id, result, log),
+    onError: (ctx, id, _payload, errors) => errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)) as never,
+    onClose: (ctx) => { ctx.extra.closed?.abort() }
+  }, wss)
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (request.url ?? '').split('?')[0]
+    if (path !== options.path) {
+      socket.destroy()
+      return
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => { wss.emit('connection', ws, request) })
+  }
+  app.server.on('upgrade', onUpgrade)
+
+  app.addHook('preClose', async () => {
+    app.server.off('upgrade', onUpgrade)
+    for (const client of wss.clients) client.close(1001, 'Server shutting down')
+    await server.dispose()
+    await new Promise<void>((resolve) => wss.close(() => resolve()))
+  })
+}
+
+function formatResult (ctx: WsContext, id: string, result: ExecutionResult, log: FastifyInstance['log']): ExecutionResult | undefined {
+  if (result.errors === undefined) return undefined
+  const requestId = `${ctx.extra.connectionId ?? 'ws'}:${id}`
+  return { ...result, errors: result.errors.map((error) => formatError(error, requestId, log)) as never }
+}
+
+function isAsyncIterable (value: unknown): value is AsyncIterable<ExecutionResult> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value
+}
+
+/** Passes results through until the caller's token expires, then ends with UNAUTHENTICATED. */
+async function * endAtExpiry (source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncGenerator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]()
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), Math.max(0, expiresAt - Date.now()))
+  })
+  try {
+    while (true) {
+      const next = await Promise.race([iterator.next(), expired])
+      if (next === 'expired') {
+        const error = new GatewayError('UNAUTHENTICATED', 'Your token expired, so this subscription ended: subscribe again with a fresh token.')
+        yield { errors: [new GraphQLError(error.message, { originalError: error })] }
+        return
+      }
+      if (next.done === true) return
+      yield next.value
+    }
+  } finally {
+    clearTimeout(timer)
+    await iterator.return?.()
+  }
+}
