@@ -1,6 +1,14 @@
+import { createRequire } from 'node:module'
 import { defineConfig } from 'vitest/config'
 
+const require = createRequire(import.meta.url)
+
 export default defineConfig({
+  resolve: {
+    // Node loads graphql's CommonJS build (as Mercurius does); Vite would pick its .mjs build and
+    // make two graphql instances, which graphql-js refuses to mix. Tests run what production runs.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }]
+  },
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',

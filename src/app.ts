@@ -5,7 +5,7 @@ import type { Config, UpstreamSettings } from './config.js'
 import { contextFactory, registerGraphQL } from './graphql/index.js'
 import { registerHealth } from './health.js'
 import { registerWebSocket } from './live/ws.js'
-import { loggerOptions, requestIdOptions } from './logger.js'
+import { loggerOptions, requestOptions } from './logger.js'
 import { VisualLayerClient } from './upstream/client.js'
 import { ServiceTokens } from './upstream/token.js'
 
@@ -21,7 +21,7 @@ export interface BuildOptions {
 export async function buildApp (config: ResolvedConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logStream === undefined ? loggerOptions(config.logLevel) : { ...loggerOptions(config.logLevel), stream: options.logStream },
-    ...requestIdOptions,
+    ...requestOptions(),
     // In-flight requests finish on close; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true
@@ -46,7 +46,8 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
     settings: config.upstream,
     serviceTokens,
     logger: app.log.child({ component: 'upstream' }),
-    onVerdict: (credential, accepted) => { if (accepted) auth.scopes.accepted(credential); else auth.scopes.refused(credential) }
+    onVerdict: (credential, accepted) => { if (accepted) auth.scopes.accepted(credential); else auth.scopes.refused(credential) },
+    scopeOf: (credential) => auth.scopes.scopeOf(credential)
   })
   app.addHook('onClose', async () => { await vl.close() })
 
@@ -60,7 +61,7 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
 
   registerHttpAuth(app, auth)
   registerHealth(app, { vl, cacheMs: config.readyCacheMs })
-  const makeContext = contextFactory({ vl, onUnknown })
+  const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency })
   await registerGraphQL(app, makeContext)
   registerWebSocket(app, { path: '/graphql', auth, schema: () => app.graphql.schema, context: makeContext, connectionInitWaitMs: config.wsInitTimeoutMs })
   return app

@@ -32,6 +32,8 @@ export interface UpstreamSettings {
   readonly connectTimeoutMs: number
   readonly maxResponseBytes: number
   readonly connections: number
+  /** Most upstream GETs one GraphQL request runs at once (Visual Layer has no batch endpoints). */
+  readonly batchConcurrency: number
 }
 
 export interface Config {
@@ -116,6 +118,7 @@ const VARIABLES = {
   UPSTREAM_CONNECT_TIMEOUT_MS: int(100, 60_000, 3_000),
   UPSTREAM_MAX_RESPONSE_BYTES: int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
   UPSTREAM_CONNECTIONS: int(1, 1024, 64),
+  UPSTREAM_BATCH_CONCURRENCY: int(1, 256, 8),
   READY_CACHE_MS: int(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 10_000),
   GRAPHIQL: bool(true),
@@ -190,7 +193,8 @@ export function loadConfig (env: Env): Config {
       timeoutMs: v.UPSTREAM_TIMEOUT_MS,
       connectTimeoutMs: v.UPSTREAM_CONNECT_TIMEOUT_MS,
       maxResponseBytes: v.UPSTREAM_MAX_RESPONSE_BYTES,
-      connections: v.UPSTREAM_CONNECTIONS
+      connections: v.UPSTREAM_CONNECTIONS,
+      batchConcurrency: v.UPSTREAM_BATCH_CONCURRENCY
     },
     readyCacheMs: v.READY_CACHE_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import type { FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyServerOptions } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import type { LogLevel } from './config.js'
 
@@ -36,12 +36,20 @@ function pathOnly (url: string | undefined): string | undefined {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
-/** The caller's x-request-id when it is a sane token; a fresh UUID otherwise (no log injection). */
-export const requestIdOptions: Pick<FastifyServerOptions, 'genReqId' | 'requestIdHeader' | 'requestIdLogLabel'> = {
-  requestIdHeader: false,
-  requestIdLogLabel: 'requestId',
-  genReqId: (req) => {
-    const given = req.headers['x-request-id']
-    return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+/**
+ * Request ids: the caller's x-request-id when it is a sane token, a fresh UUID otherwise (no log
+ * injection). Health probes are not logged per request: orchestrators call them every few seconds.
+ */
+export function requestOptions (): Pick<FastifyServerOptions, 'genReqId' | 'requestIdHeader' | 'logController'> {
+  return {
+    requestIdHeader: false,
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      disableRequestLogging: (request) => request.url.startsWith('/health/')
+    }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    }
   }
 }

@@ -12,10 +12,13 @@ export function parseJsonBody(raw: unknown): JsonBody {
   try {
     return { ok: true, value: JSON.parse(text) as unknown }
   } catch (error) {
-    const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')
+    const message = error instanceof Error ? error.message : ''
+    const position = /position (\d+)/.exec(message)
+    // FastAPI's loc holds the character offset of the problem; a truncated body fails at its end.
+    const offset = position !== null ? Number(position[1]) : /end of JSON input/.test(message) ? text.length : 0
     return {
       ok: false,
-      item: { type: 'json_invalid', loc: ['body', position === null ? 0 : Number(position[1])], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }
+      item: { type: 'json_invalid', loc: ['body', offset], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }
     }
   }
 }

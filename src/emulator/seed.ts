@@ -70,6 +70,7 @@ interface DatasetSpec {
   readonly videos: number
   readonly objects?: number
   readonly hidden?: boolean
+  /** Sub-second digits of `created_at` (0..999999), for Visual Layer's microsecond timestamps. */
   readonly micros: number
   /** Key of the task that creates it (its `created_at` is that task's start). */
   readonly creationTask: TaskKey
@@ -92,20 +93,20 @@ interface TaskSpec {
 }
 
 const DATASETS: readonly DatasetSpec[] = [
-  { key: 'ready', account: 'primary', name: 'Product Images Q1', description: 'Catalog photos for the Q1 product launch', sourceType: 'BUCKET', images: 4812, videos: 0, micros: 136, creationTask: 'readyCreation' },
-  { key: 'readySecond', account: 'primary', name: 'Training Set v2', description: 'Curated training images for the shelf-detection model', sourceType: 'BUCKET', images: 12500, videos: 36, micros: 915, creationTask: 'readySecondCreation' },
-  { key: 'enrichedSource', account: 'primary', name: 'Retail Shelf Photos', description: 'Store audit photos from 40 branches', sourceType: 'LOCAL', images: 2260, videos: 0, micros: 402, creationTask: 'enrichedSourceCreation' },
-  { key: 'enriched', account: 'primary', name: 'Retail Shelf Photos (enriched)', description: 'Store audit photos from 40 branches', sourceType: 'LOCAL', images: 2260, videos: 0, objects: 18934, micros: 77, creationTask: 'enrichedSourceEnrichment', sourceDataset: 'enrichedSource', models: { CAPTION_IMAGES: 'vl_image_captioner_v00', OBJECT_DETECTION: 'vl_object_detector_v00' } },
-  { key: 'readOnly', account: 'primary', name: 'Warehouse Inspection', description: 'Forklift and rack inspection footage', sourceType: 'BUCKET', images: 8760, videos: 120, micros: 588, creationTask: 'readOnlyCreation' },
-  { key: 'partialIndex', account: 'primary', name: 'Street Scenes 2025', description: '', sourceType: 'BUCKET', images: 15320, videos: 410, micros: 263, creationTask: 'partialIndexCreation' },
-  { key: 'indexing', account: 'primary', name: 'Drone Survey March', description: 'Roof survey flights, March batch', sourceType: 'LOCAL', images: 3140, videos: 12, micros: 841, creationTask: 'indexingCreation' },
-  { key: 'draft', account: 'primary', name: 'Customer Uploads April', description: '', sourceType: 'LOCAL', images: 640, videos: 0, micros: 309, creationTask: 'draftCreation' },
-  { key: 'error', account: 'primary', name: 'Medical Scans Batch 7', description: 'Anonymised X-ray scans', sourceType: 'BUCKET', images: 1204, videos: 0, micros: 954, creationTask: 'errorCreation' },
-  { key: 'aborted', account: 'primary', name: 'Holiday Campaign 2025', description: 'Lifestyle shots for the holiday campaign', sourceType: 'LOCAL', images: 980, videos: 4, micros: 17, creationTask: 'abortedCreation' },
-  { key: 'hidden', account: 'primary', name: 'Archived: Legacy Catalog 2023', description: 'Kept for audits; hidden from the dataset inventory', sourceType: 'BUCKET', images: 22000, videos: 0, hidden: true, micros: 630, creationTask: 'hiddenCreation' },
-  { key: 'secondaryAccount', account: 'secondary', name: 'Assembly Line Cameras', description: 'Station 1-12 camera stills', sourceType: 'BUCKET', images: 7420, videos: 64, micros: 492, creationTask: 'secondaryAccountCreation' },
-  { key: 'secondaryReady', account: 'secondary', name: 'Robot Grasp Trials', description: 'Grasp attempts recorded in lab B', sourceType: 'LOCAL', images: 3300, videos: 210, micros: 725, creationTask: 'secondaryReadyCreation' },
-  { key: 'secondaryError', account: 'secondary', name: 'Bin Picking Sim Renders', description: '', sourceType: 'LOCAL', images: 5000, videos: 0, micros: 381, creationTask: 'secondaryErrorCreation' }
+  { key: 'ready', account: 'primary', name: 'Product Images Q1', description: 'Catalog photos for the Q1 product launch', sourceType: 'BUCKET', images: 4812, videos: 0, micros: 439563, creationTask: 'readyCreation' },
+  { key: 'readySecond', account: 'primary', name: 'Training Set v2', description: 'Curated training images for the shelf-detection model', sourceType: 'BUCKET', images: 12500, videos: 36, micros: 258176, creationTask: 'readySecondCreation' },
+  { key: 'enrichedSource', account: 'primary', name: 'Retail Shelf Photos', description: 'Store audit photos from 40 branches', sourceType: 'LOCAL', images: 2260, videos: 0, micros: 514002, creationTask: 'enrichedSourceCreation' },
+  { key: 'enriched', account: 'primary', name: 'Retail Shelf Photos (enriched)', description: 'Store audit photos from 40 branches', sourceType: 'LOCAL', images: 2260, videos: 0, objects: 18934, micros: 782554, creationTask: 'enrichedSourceEnrichment', sourceDataset: 'enrichedSource', models: { CAPTION_IMAGES: 'vl_image_captioner_v00', OBJECT_DETECTION: 'vl_object_detector_v00' } },
+  { key: 'readOnly', account: 'primary', name: 'Warehouse Inspection', description: 'Forklift and rack inspection footage', sourceType: 'BUCKET', images: 8760, videos: 120, micros: 150631, creationTask: 'readOnlyCreation' },
+  { key: 'partialIndex', account: 'primary', name: 'Street Scenes 2025', description: '', sourceType: 'BUCKET', images: 15320, videos: 410, micros: 175954, creationTask: 'partialIndexCreation' },
+  { key: 'indexing', account: 'primary', name: 'Drone Survey March', description: 'Roof survey flights, March batch', sourceType: 'LOCAL', images: 3140, videos: 12, micros: 961168, creationTask: 'indexingCreation' },
+  { key: 'draft', account: 'primary', name: 'Customer Uploads April', description: '', sourceType: 'LOCAL', images: 640, videos: 0, micros: 661913, creationTask: 'draftCreation' },
+  { key: 'error', account: 'primary', name: 'Medical Scans Batch 7', description: 'Anonymised X-ray scans', sourceType: 'BUCKET', images: 1204, videos: 0, micros: 198702, creationTask: 'errorCreation' },
+  { key: 'aborted', account: 'primary', name: 'Holiday Campaign 2025', description: 'Lifestyle shots for the holiday campaign', sourceType: 'LOCAL', images: 980, videos: 4, micros: 483452, creationTask: 'abortedCreation' },
+  { key: 'hidden', account: 'primary', name: 'Archived: Legacy Catalog 2023', description: 'Kept for audits; hidden from the dataset inventory', sourceType: 'BUCKET', images: 22000, videos: 0, hidden: true, micros: 711097, creationTask: 'hiddenCreation' },
+  { key: 'secondaryAccount', account: 'secondary', name: 'Assembly Line Cameras', description: 'Station 1-12 camera stills', sourceType: 'BUCKET', images: 7420, videos: 64, micros: 160816, creationTask: 'secondaryAccountCreation' },
+  { key: 'secondaryReady', account: 'secondary', name: 'Robot Grasp Trials', description: 'Grasp attempts recorded in lab B', sourceType: 'LOCAL', images: 3300, videos: 210, micros: 632084, creationTask: 'secondaryReadyCreation' },
+  { key: 'secondaryError', account: 'secondary', name: 'Bin Picking Sim Renders', description: '', sourceType: 'LOCAL', images: 5000, videos: 0, micros: 325127, creationTask: 'secondaryErrorCreation' }
 ]
 
 const TASKS = [
@@ -236,8 +237,9 @@ export function createSeedState(base: number): EmulatorState {
       description: spec.description,
       sourceType: spec.sourceType,
       ownedBy: 'VL',
-      createdAtMs: creationTask.startMs,
-      createdAtMicros: spec.micros,
+      // The dataset record is written just after its creating task starts.
+      createdAtMs: creationTask.startMs + Math.floor(spec.micros / 1000),
+      createdAtMicros: spec.micros % 1000,
       createdBy: creationTask.createdBy,
       hidden: spec.hidden ?? false,
       nImages: spec.images,

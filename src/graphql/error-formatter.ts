@@ -1,4 +1,4 @@
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
+import type { ExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
 
@@ -21,15 +21,20 @@ export function formatError (error: GraphQLError, requestId: string, log: Mercur
     const upstream = original.upstreamStatus === undefined ? {} : { upstream: { status: original.upstreamStatus } }
     return { ...base, message: original.message, extensions: { code: original.code, requestId, ...upstream } }
   }
-  if (original === undefined || original === null || original instanceof GraphQLError) {
+  if (original === undefined || original === null || isGraphQLError(original)) {
     // graphql-js' own errors: syntax, validation, variable coercion; or our scalars' input errors.
-    const source = original instanceof GraphQLError ? original : error
+    const source = isGraphQLError(original) ? original : error
     const given = source.extensions?.code
     const code = typeof given === 'string' && KNOWN.has(given) ? given : (isInputError(source) ? 'BAD_USER_INPUT' : 'QUERY_REJECTED')
     return { ...base, extensions: { code, requestId } }
   }
   log.error({ err: original, path: error.path }, 'unexpected error in a resolver')
   return { ...base, message: `Internal error. Quote request id ${requestId} to the operators.`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }
+}
+
+/** By name, not instanceof: a second copy of graphql (ESM beside CJS) must not turn into a 500. */
+function isGraphQLError (error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError'
 }
 
 function isInputError (error: GraphQLError): boolean {
@@ -44,7 +49,7 @@ export function errorFormatter (execution: Execution, context: MercuriusContext)
   const errors = execution.errors.flatMap((error) => {
     // Mercurius wraps validation failures: one error holding the list.
     const inner = (error.originalError as { errors?: unknown } | undefined)?.errors
-    return Array.isArray(inner) ? inner.filter((e): e is GraphQLError => e instanceof GraphQLError) : [error]
+    return Array.isArray(inner) ? inner.filter(isGraphQLError) : [error]
   })
   const formatted = errors.map((error) => formatError(error, requestId, reply.log))
   // GraphQL over HTTP: a document that could not run at all is a 400; errors beside data are a 200.

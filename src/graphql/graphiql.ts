@@ -51,8 +51,29 @@ interface Asset {
   contentType: string
   /** In memory, or (source maps, only read by developer tools) streamed from a fixed file. */
   source: { body: Buffer } | { file: string }
-  /** Compressed on first request, then kept. */
-  gzipped?: Promise<Buffer>
+}
+
+// Shared by every instance of the plugin (tests build many apps): files read once, compressed once.
+const fileContents = new Map<string, Buffer>()
+const gzipped = new WeakMap<Buffer, Promise<Buffer>>()
+
+function readOnce (file: string): Buffer {
+  let body = fileContents.get(file)
+  if (body === undefined) {
+    body = readFileSync(file)
+    fileContents.set(file, body)
+  }
+  return body
+}
+
+function gzipOnce (body: Buffer): Promise<Buffer> {
+  let compressed = gzipped.get(body)
+  if (compressed === undefined) {
+    compressed = gzip(body)
+    gzipped.set(body, compressed)
+    compressed.catch(() => gzipped.delete(body))
+  }
+  return compressed
 }
 
 interface PackageFiles {
@@ -62,6 +83,8 @@ interface PackageFiles {
 }
 
 const require = createRequire(import.meta.url)
+const BOOTSTRAP = Buffer.from(BOOTSTRAP_JS, 'utf8')
+const PAGE_STYLE = Buffer.from(PAGE_CSS, 'utf8')
 
 function packageFiles (name: string): PackageFiles {
   const manifest = require.resolve(`${name}/package.json`)
@@ -102,14 +125,14 @@ export const graphiqlPlugin: FastifyPluginAsync<GraphiQLOptions> = async (app, o
 
   const assets = new Map<string, Asset>()
   const addFile = (name: string, file: string, contentType: string): string => {
-    assets.set(name, { contentType, source: { body: readFileSync(file) } })
+    assets.set(name, { contentType, source: { body: readOnce(file) } })
     // The bundle names its source map relative to itself; serve it beside it when the package has it.
     if (existsSync(`${file}.map`)) assets.set(`${name}.map`, { contentType: SOURCE_MAP, source: { file: `${file}.map` } })
     return `${base}/assets/${name}`
   }
-  const addOwn = (stem: string, extension: string, content: string, contentType: string): string => {
+  const addOwn = (stem: string, extension: string, content: Buffer, contentType: string): string => {
     const name = `${stem}.${hashOf(content)}.${extension}`
-    assets.set(name, { contentType, source: { body: Buffer.from(content, 'utf8') } })
+    assets.set(name, { contentType, source: { body: content } })
     return `${base}/assets/${name}`
   }
 
@@ -122,11 +145,11 @@ export const graphiqlPlugin: FastifyPluginAsync<GraphiQLOptions> = async (app, o
     addFile(`react-dom@${reactDom.version}/react-dom.production.min.js`, join(reactDom.dir, 'umd/react-dom.production.min.js'), JS),
     addFile(`graphql-ws@${graphqlWs.version}/graphql-ws.min.js`, join(graphqlWs.dir, 'umd/graphql-ws.min.js'), JS),
     addFile(`graphiql@${graphiql.version}/graphiql.min.js`, join(graphiql.dir, 'graphiql.min.js'), JS),
-    addOwn('graphiql-bootstrap', 'js', BOOTSTRAP_JS, JS)
+    addOwn('graphiql-bootstrap', 'js', BOOTSTRAP, JS)
   ]
   const styles = [
     addFile(`graphiql@${graphiql.version}/graphiql.min.css`, join(graphiql.dir, 'graphiql.min.css'), CSS),
-    addOwn('graphiql-page', 'css', PAGE_CSS, CSS)
+    addOwn('graphiql-page', 'css', PAGE_STYLE, CSS)
   ]
 
   const page = Buffer.from(`<!doctype html>
@@ -173,8 +196,7 @@ ${scripts.map((src) => `<script src="${escapeAttribute(src)}" defer></script>`).
     if (body.length < 1024) return reply.send(body)
     reply.header('vary', 'accept-encoding')
     if (!acceptsGzip(request.headers['accept-encoding'])) return reply.send(body)
-    asset.gzipped ??= gzip(body)
-    return reply.header('content-encoding', 'gzip').send(await asset.gzipped)
+    return reply.header('content-encoding', 'gzip').send(await gzipOnce(body))
   })
 }
 

@@ -21,6 +21,8 @@ export const SCHEMA_PATH = new URL('../../schema.graphql', import.meta.url)
 export interface GraphQLOptions {
   vl: VisualLayerClient
   onUnknown: UnknownValueReporter
+  /** Most upstream GETs one operation runs at once. */
+  batchConcurrency: number
 }
 
 export type ContextFactory = (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
@@ -29,7 +31,7 @@ export type ContextFactory = (caller: Caller, requestId: string, signal: AbortSi
 export function contextFactory (options: GraphQLOptions): ContextFactory {
   return (caller, requestId, signal) => {
     const call = { credential: caller.credential, requestId, signal }
-    return { caller, requestId, call, vl: options.vl, loaders: createLoaders(options.vl, call), onUnknown: options.onUnknown }
+    return { caller, requestId, call, vl: options.vl, loaders: createLoaders(options.vl, call, options.batchConcurrency), onUnknown: options.onUnknown }
   }
 }
 

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader'
+import pLimit, { type LimitFunction } from 'p-limit'
 import { isGatewayError } from '../errors.js'
 import type { CallOptions, VisualLayerClient } from '../upstream/client.js'
 import type { UpstreamCreationStatus, UpstreamDataset, UpstreamEnrichmentContext, UpstreamModel } from '../upstream/schemas.js'
@@ -15,18 +16,20 @@ export interface Loaders {
   readonly enrichmentContext: DataLoader<string, UpstreamEnrichmentContext>
 }
 
-export function createLoaders (vl: VisualLayerClient, call: CallOptions): Loaders {
+export function createLoaders (vl: VisualLayerClient, call: CallOptions, concurrency: number): Loaders {
+  // One limit for the whole operation: a page of 50 tasks never opens 50 upstream calls at once.
+  const limit = pLimit(concurrency)
   return {
-    dataset: perKey((id) => nullIfNotFound(vl.getDataset(id, call))),
-    creationStatus: perKey((id) => nullIfNotFound(vl.getCreationStatus(id, call))),
-    models: perKey((id) => vl.listModels(id, call)),
-    enrichmentContext: perKey((id) => vl.getEnrichmentContext(id, call))
+    dataset: perKey(limit, (id) => nullIfNotFound(vl.getDataset(id, call))),
+    creationStatus: perKey(limit, (id) => nullIfNotFound(vl.getCreationStatus(id, call))),
+    models: perKey(limit, (id) => vl.listModels(id, call)),
+    enrichmentContext: perKey(limit, (id) => vl.getEnrichmentContext(id, call))
   }
 }
 
-function perKey<V> (load: (key: string) => Promise<V>): DataLoader<string, V> {
+function perKey<V> (limit: LimitFunction, load: (key: string) => Promise<V>): DataLoader<string, V> {
   // Errors are returned per key, so one failed dataset does not fail its batch siblings.
-  return new DataLoader<string, V>((keys) => Promise.all(keys.map((key) => load(key).catch((err: unknown) => toError(err)))))
+  return new DataLoader<string, V>((keys) => Promise.all(keys.map((key) => limit(() => load(key)).catch((err: unknown) => toError(err)))))
 }
 
 async function nullIfNotFound<V> (pending: Promise<V>): Promise<V | null> {

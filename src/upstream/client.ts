@@ -69,7 +69,11 @@ export interface VisualLayerClientOptions {
   logger: FastifyBaseLogger
   /** Told whether Visual Layer accepted (any answer but 401) or refused a caller's token. */
   onVerdict?: (credential: Credential, accepted: boolean) => void
+  /** The credential scope of a call: identical GETs in flight in one scope share one upstream call. */
+  scopeOf?: (credential: Credential) => string
 }
+
+interface Answer { status: number, body: unknown, token: string | null }
 
 export class VisualLayerClient {
   private readonly pool: Pool
@@ -78,6 +82,9 @@ export class VisualLayerClient {
   private readonly serviceTokens: ServiceTokens | null
   private readonly log: FastifyBaseLogger
   private readonly onVerdict: (credential: Credential, accepted: boolean) => void
+  private readonly scopeOf: ((credential: Credential) => string) | null
+  /** GETs in flight, by scope, method and path with query. */
+  private readonly inFlight = new Map<string, Promise<Answer>>()
 
   constructor (options: VisualLayerClientOptions) {
     const url = new URL(options.settings.baseUrl)
@@ -86,6 +93,7 @@ export class VisualLayerClient {
     this.serviceTokens = options.serviceTokens
     this.log = options.logger
     this.onVerdict = options.onVerdict ?? (() => {})
+    this.scopeOf = options.scopeOf ?? null
     this.pool = new Pool(url.origin, {
       connections: options.settings.connections,
       connect: { timeout: options.settings.connectTimeoutMs },
@@ -133,13 +141,7 @@ export class VisualLayerClient {
 
   private async request<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }): Promise<T> {
     const failed: FailedCall = { method: spec.method, what: spec.what, credential: call.credential?.kind ?? 'service' }
-    let answer = await this.send(spec, call, failed)
-    if (answer.status === 401 && call.credential?.kind === 'service' && this.serviceTokens !== null) {
-      // A service token can be refused after a secret rotation or clock skew: mint once more.
-      this.serviceTokens.invalidate(answer.token ?? '')
-      answer = await this.send(spec, call, failed)
-    }
-    if (call.credential?.kind === 'bearer') this.onVerdict(call.credential, answer.status !== 401)
+    const answer = await this.coalesced(spec, call, failed)
     if (answer.status < 200 || answer.status >= 300) throw upstreamStatusError(answer.status, answer.body, failed)
     const parsed = spec.schema.safeParse(answer.body)
     if (!parsed.success) {
@@ -150,7 +152,37 @@ export class VisualLayerClient {
     return parsed.data
   }
 
-  private async send<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall): Promise<{ status: number, body: unknown, token: string | null }> {
+  /**
+   * Identical GETs in flight at the same moment in the same credential scope share one upstream
+   * call. The shared call runs to its own deadline; each waiter stops waiting on its own cancel.
+   */
+  private coalesced<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall): Promise<Answer> {
+    if (spec.method !== 'GET' || this.scopeOf === null) return this.exchange(spec, call, failed)
+    const scope = call.credential === null ? 'anonymous' : this.scopeOf(call.credential)
+    const key = `${scope} ${spec.path}${queryString(spec.query)}`
+    let shared = this.inFlight.get(key)
+    if (shared === undefined) {
+      shared = this.exchange(spec, { ...call, signal: undefined }, failed)
+      this.inFlight.set(key, shared)
+      const forget = (): void => { if (this.inFlight.get(key) === shared) this.inFlight.delete(key) }
+      shared.then(forget, forget)
+    }
+    return call.signal === undefined ? shared : abortable(shared, call.signal)
+  }
+
+  /** One logical call: a service token Visual Layer refused is replaced once. */
+  private async exchange<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall): Promise<Answer> {
+    let answer = await this.send(spec, call, failed)
+    if (answer.status === 401 && call.credential?.kind === 'service' && this.serviceTokens !== null) {
+      // A service token can be refused after a secret rotation or clock skew: mint once more.
+      this.serviceTokens.invalidate(answer.token ?? '')
+      answer = await this.send(spec, call, failed)
+    }
+    if (call.credential?.kind === 'bearer') this.onVerdict(call.credential, answer.status !== 401)
+    return answer
+  }
+
+  private async send<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall): Promise<Answer> {
     const token = this.tokenFor(call.credential)
     const headers: Record<string, string> = { accept: 'application/json' }
     if (token !== null) headers.authorization = `Bearer ${token}`
@@ -187,6 +219,18 @@ export class VisualLayerClient {
     }
     return this.serviceTokens.token()
   }
+}
+
+function abortable<T> (pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    pending.then(
+      (value) => { signal.removeEventListener('abort', onAbort); resolve(value) },
+      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err) }
+    )
+  })
 }
 
 function queryString (query: RequestSpec<unknown>['query']): string {

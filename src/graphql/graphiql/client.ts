@@ -19,7 +19,7 @@ export const BOOTSTRAP_JS = `/* GraphiQL bootstrap served by the gateway. */
 (function () {
   'use strict'
   const container = document.getElementById('graphiql')
-  if (typeof window.GraphiQL !== 'function' || typeof window.graphqlWs !== 'object') {
+  if (typeof window.GraphiQL !== 'function' || typeof window.graphqlWs !== 'object' || typeof window.GraphiQL.GraphQL !== 'object') {
     container.textContent = 'GraphiQL could not load its scripts.'
     return
   }
@@ -39,13 +39,15 @@ export const BOOTSTRAP_JS = `/* GraphiQL bootstrap served by the gateway. */
     return out
   }
 
-  function operationType (documentAST, operationName) {
-    if (documentAST === null || typeof documentAST !== 'object' || !Array.isArray(documentAST.definitions)) return null
-    const operations = documentAST.definitions.filter((d) => d.kind === 'OperationDefinition')
-    const operation = typeof operationName === 'string' && operationName !== ''
-      ? operations.find((d) => d.name !== undefined && d.name !== null && d.name.value === operationName)
-      : (operations.length === 1 ? operations[0] : undefined)
-    return operation === undefined ? null : operation.operation
+  // Parsed here: GraphiQL's documentAST is the last one that parsed, stale while the query has a syntax error.
+  const graphql = window.GraphiQL.GraphQL
+  function operationType (query, operationName) {
+    try {
+      const operation = graphql.getOperationAST(graphql.parse(query), typeof operationName === 'string' && operationName !== '' ? operationName : undefined)
+      return operation === null ? null : operation.operation
+    } catch {
+      return null // the server reports the syntax error
+    }
   }
 
   async function post (params, headers) {
@@ -109,8 +111,7 @@ export const BOOTSTRAP_JS = `/* GraphiQL bootstrap served by the gateway. */
 
   function fetcher (params, options) {
     const headers = headerObject(options === undefined ? undefined : options.headers)
-    const documentAST = options === undefined ? undefined : options.documentAST
-    if (operationType(documentAST, params.operationName) === 'subscription') {
+    if (typeof params.query === 'string' && operationType(params.query, params.operationName) === 'subscription') {
       return subscribe(socketClient(headers), params)
     }
     return post(params, headers)

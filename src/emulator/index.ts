@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify'
+import { DEMO_ACCOUNTS } from './accounts.js'
+import { buildEmulatorApp } from './app.js'
+import { createAuthenticator } from './auth.js'
+import type { CallRecord } from './call-log.js'
+import { createCallLog } from './call-log.js'
+import { createClock } from './clock.js'
+import type { FaultSpec } from './faults.js'
+import { createFaultBox } from './faults.js'
+import { createSeedState } from './seed.js'
+
+export { DEMO_ACCOUNTS } from './accounts.js'
+export type { DemoAccount } from './accounts.js'
+export type { CallRecord } from './call-log.js'
+export type { FaultSpec } from './faults.js'
+export { SEED, SEED_USERS } from './seed.js'
+export { ENRICHMENT_MODELS } from './models.js'
+export type { EnrichmentModel } from './models.js'
+
+export interface EmulatorOptions {
+  /**
+   * Start time of the emulator's clock. 'real': follows the wall clock (standalone use). A Date or
+   * ms number: a frozen clock that only moves when told (tests). Default 'real'.
+   */
+  clock?: 'real' | Date | number
+  /** pino logger options or false (default false). */
+  logger?: boolean | object
+}
+
+export interface Emulator {
+  /** Fastify instance (not listening). */
+  readonly app: FastifyInstance
+  /** The emulator clock, in ms. */
+  now(): number
+  /** Moves the clock forward. */
+  advance(ms: number): void
+  /** Back to the seed (and the clock back to its start); call log and faults cleared. */
+  reset(): void
+  calls(filter?: { method?: string; path?: string }): CallRecord[]
+  clearCalls(): void
+  injectFault(fault: FaultSpec): void
+  clearFaults(): void
+}
+
+export interface RunningEmulator extends Emulator {
+  /** http://127.0.0.1:PORT */
+  readonly url: string
+  close(): Promise<void>
+}
+
+export function buildEmulator(options: EmulatorOptions = {}): Emulator {
+  const clock = createClock(options.clock ?? 'real')
+  // The seed is laid out relative to the clock's start, so a frozen clock gives the same world every run.
+  let state = createSeedState(clock.now())
+  const calls = createCallLog()
+  const faults = createFaultBox()
+  const reset = (): void => {
+    clock.reset()
+    state = createSeedState(clock.now())
+    calls.clear()
+    faults.clear()
+  }
+  const app = buildEmulatorApp(
+    {
+      clock,
+      state: () => state,
+      authenticate: createAuthenticator(Object.values(DEMO_ACCOUNTS), clock.now),
+      calls,
+      faults,
+      reset
+    },
+    options.logger ?? false
+  )
+  return {
+    app,
+    now: () => clock.now(),
+    advance: (ms) => { clock.advance(ms) },
+    reset,
+    calls: (filter) => calls.list(filter),
+    clearCalls: () => { calls.clear() },
+    injectFault: (fault) => { faults.inject(fault) },
+    clearFaults: () => { faults.clear() }
+  }
+}
+
+export async function startEmulator(options: EmulatorOptions & { host?: string; port?: number } = {}): Promise<RunningEmulator> {
+  const emulator = buildEmulator(options)
+  const host = options.host ?? '127.0.0.1'
+  await emulator.app.listen({ host, port: options.port ?? 0 })
+  const address = emulator.app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : options.port ?? 0
+  const urlHost = host.includes(':') ? `[${host}]` : host
+  return {
+    ...emulator,
+    url: `http://${urlHost}:${port}`,
+    close: async () => { await emulator.app.close() }
+  }
+}

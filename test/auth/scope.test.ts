@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { CredentialScopes } from '../../src/auth/scope.js'
+import type { Credential } from '../../src/upstream/client.js'
+
+const HOUR = 3_600_000
+const bearer = (fingerprint: string, subject: string, expiresAt = Date.now() + HOUR): Credential =>
+  ({ kind: 'bearer', token: `token-${fingerprint}`, subject, fingerprint, expiresAt })
+
+describe('credential scopes', () => {
+  it('puts every service-account call in one scope', () => {
+    expect(new CredentialScopes().scopeOf({ kind: 'service' })).toBe('service')
+  })
+
+  it('scopes an unproven token to itself, even when it claims a real subject', () => {
+    const scopes = new CredentialScopes()
+    const genuine = bearer('aaa', 'vl-demo-acme-key')
+    const forged = bearer('fff', 'vl-demo-acme-key')
+    scopes.accepted(genuine)
+    expect(scopes.scopeOf(genuine)).toBe('sub:vl-demo-acme-key')
+    expect(scopes.scopeOf(forged)).toBe('token:fff')
+  })
+
+  it('shares a scope between two tokens of one subject only once Visual Layer accepted each', () => {
+    const scopes = new CredentialScopes()
+    const first = bearer('t1', 'k')
+    const second = bearer('t2', 'k')
+    scopes.accepted(first)
+    expect([scopes.scopeOf(first), scopes.scopeOf(second)]).toEqual(['sub:k', 'token:t2'])
+    scopes.accepted(second)
+    expect([scopes.scopeOf(first), scopes.scopeOf(second)]).toEqual(['sub:k', 'sub:k'])
+  })
+
+  it('keeps two accounts apart', () => {
+    const scopes = new CredentialScopes()
+    const acme = bearer('a', 'vl-demo-acme-key')
+    const globex = bearer('g', 'vl-demo-globex-key')
+    scopes.accepted(acme)
+    scopes.accepted(globex)
+    expect([scopes.scopeOf(acme), scopes.scopeOf(globex)]).toEqual(['sub:vl-demo-acme-key', 'sub:vl-demo-globex-key'])
+  })
+
+  it('withdraws the proof of a token Visual Layer later refused, and of an expired one', () => {
+    let now = 1_000
+    const scopes = new CredentialScopes(10, () => now)
+    const token = bearer('t', 'k', 5_000)
+    scopes.accepted(token)
+    expect(scopes.scopeOf(token)).toBe('sub:k')
+    scopes.refused(token)
+    expect(scopes.scopeOf(token)).toBe('token:t')
+    scopes.accepted(token)
+    now = 5_000
+    expect(scopes.scopeOf(token)).toBe('token:t')
+  })
+
+  it('holds a bounded number of proofs', () => {
+    const scopes = new CredentialScopes(3)
+    const tokens = ['1', '2', '3', '4', '5'].map((f) => bearer(f, 'k'))
+    for (const token of tokens) scopes.accepted(token)
+    expect(tokens.map((t) => scopes.scopeOf(t))).toEqual(['token:1', 'token:2', 'sub:k', 'sub:k', 'sub:k'])
+  })
+})
