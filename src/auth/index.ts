@@ -69,7 +69,7 @@ export function registerHttpAuth (app: FastifyInstance, auth: Auth): void {
       request.caller = await auth.authenticate(request.headers.authorization)
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err
-      request.log.info({ reason: err.message }, 'caller refused')
+      request.log.info({ reason: err.logDetail }, 'caller refused')
       return reply.code(401).header('www-authenticate', 'Bearer').send({
         data: null,
         errors: [{ message: err.message, extensions: { code: err.code, requestId: String(request.id) } }]

@@ -29,13 +29,13 @@ export function jwksKeyResolver (options: JwksOptions): KeyResolver {
   })
   return async (header, payload) => {
     if (payload.iss !== options.issuer) {
-      throw unauthenticated(`The bearer token has the wrong issuer; this gateway accepts tokens from ${options.issuer}.`)
+      throw unauthenticated('issuer', `The bearer token has the wrong issuer; this gateway accepts tokens from ${options.issuer}.`)
     }
     if (typeof header.kid !== 'string' || typeof header.alg !== 'string') {
-      throw unauthenticated('The bearer token names no key (kid header) from the configured key set.')
+      throw unauthenticated('no-kid', 'The bearer token names no key (kid header) from the configured key set.')
     }
     if (!options.algorithms.includes(header.alg)) {
-      throw unauthenticated(`The bearer token is signed with ${header.alg.slice(0, 10)}; this gateway accepts ${options.algorithms.join(' or ')}.`)
+      throw unauthenticated('algorithm', `The bearer token is signed with ${header.alg.slice(0, 10)}; this gateway accepts ${options.algorithms.join(' or ')}.`)
     }
     try {
       const key = await keySet({ alg: header.alg, kid: header.kid })
@@ -43,9 +43,9 @@ export function jwksKeyResolver (options: JwksOptions): KeyResolver {
       return object.export({ format: 'pem', type: 'spki' }).toString()
     } catch (err) {
       if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
-        throw unauthenticated('The bearer token is signed with a key (kid) the configured key set does not have.')
+        throw unauthenticated('unknown-kid', 'The bearer token is signed with a key (kid) the configured key set does not have.')
       }
-      throw unauthenticated('The key set to verify the bearer token could not be fetched; try again shortly.')
+      throw unauthenticated('jwks-unavailable', 'The key set to verify the bearer token could not be fetched; try again shortly.')
     }
   }
 }

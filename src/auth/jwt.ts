@@ -66,27 +66,27 @@ function explain (err: unknown, settings: JwtSettings): GatewayError {
     case 'FAST_JWT_MALFORMED':
     case 'FAST_JWT_INVALID_TYPE':
     case 'FAST_JWT_INVALID_PAYLOAD':
-      return unauthenticated('The bearer token is not a well-formed JWT.')
+      return unauthenticated('malformed', 'The bearer token is not a well-formed JWT.')
     case 'FAST_JWT_MISSING_SIGNATURE':
-      return unauthenticated('The bearer token is not signed; unsigned tokens (alg "none") are refused.')
+      return unauthenticated('unsigned', 'The bearer token is not signed; unsigned tokens (alg "none") are refused.')
     case 'FAST_JWT_INVALID_ALGORITHM':
-      return unauthenticated(`The bearer token is signed with an algorithm this gateway does not accept; it accepts ${algorithmsFor(settings).join(' or ')}.`)
+      return unauthenticated('algorithm', `The bearer token is signed with an algorithm this gateway does not accept; it accepts ${algorithmsFor(settings).join(' or ')}.`)
     case 'FAST_JWT_INVALID_SIGNATURE':
     case 'FAST_JWT_INVALID_KEY':
-      return unauthenticated('The bearer token\'s signature is not valid for this gateway\'s key.')
+      return unauthenticated('signature', 'The bearer token\'s signature is not valid for this gateway\'s key.')
     case 'FAST_JWT_EXPIRED':
-      return unauthenticated('The bearer token has expired: get a fresh one.')
+      return unauthenticated('expired', 'The bearer token has expired: get a fresh one.')
     case 'FAST_JWT_INACTIVE':
-      return unauthenticated('The bearer token is not valid yet (its nbf claim is in the future).')
+      return unauthenticated('not-yet-valid', 'The bearer token is not valid yet (its nbf claim is in the future).')
     case 'FAST_JWT_MISSING_REQUIRED_CLAIM':
-      return unauthenticated('The bearer token has no expiry (exp claim); tokens must expire.')
+      return unauthenticated('no-exp', 'The bearer token has no expiry (exp claim); tokens must expire.')
     case 'FAST_JWT_INVALID_CLAIM_VALUE':
-      if (message.includes('iss')) return unauthenticated(`The bearer token has the wrong issuer; this gateway accepts tokens from ${settings.issuer ?? 'its configured issuer'}.`)
-      if (message.includes('aud')) return unauthenticated(`The bearer token has the wrong audience; this gateway accepts ${settings.audience ?? 'its configured audience'}.`)
-      return unauthenticated('The bearer token has a claim with an invalid value.')
+      if (message.includes('iss')) return unauthenticated('issuer', `The bearer token has the wrong issuer; this gateway accepts tokens from ${settings.issuer ?? 'its configured issuer'}.`)
+      if (message.includes('aud')) return unauthenticated('audience', `The bearer token has the wrong audience; this gateway accepts ${settings.audience ?? 'its configured audience'}.`)
+      return unauthenticated('claim', 'The bearer token has a claim with an invalid value.')
     case 'FAST_JWT_KEY_FETCHING_ERROR':
-      return unauthenticated('The key to verify the bearer token could not be found.')
+      return unauthenticated('unknown-kid', 'The key to verify the bearer token could not be found.')
     default:
-      return unauthenticated('The bearer token could not be verified.')
+      return unauthenticated('unverified', 'The bearer token could not be verified.')
   }
 }

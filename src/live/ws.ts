@@ -67,7 +67,7 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
         return true
       } catch (err) {
         if (!(err instanceof GatewayError)) throw err
-        log.info({ connectionId: ctx.extra.connectionId, reason: err.message }, 'WebSocket caller refused')
+        log.info({ connectionId: ctx.extra.connectionId, reason: err.logDetail }, 'WebSocket caller refused')
         ctx.extra.socket.close(CloseCode.Forbidden, closeReason(err.message))
         return false
       }

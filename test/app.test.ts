@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { DEMO_ACCOUNTS } from '../src/emulator/index.js'
+import { startTestGateway, type TestGateway } from './helpers/gateway.js'
+import { visualLayerToken } from './helpers/tokens.js'
+
+describe('health', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ READY_CACHE_MS: '60000' }) })
+  afterAll(async () => { await gw.close() })
+  beforeEach(() => { gw.emulator.reset() })
+
+  it('answers liveness without calling Visual Layer', async () => {
+    const res = await fetch(`${gw.url}/health/live`)
+    expect([res.status, await res.json()]).toEqual([200, { status: 'live' }])
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it('answers readiness from one health check of Visual Layer, however many probes come', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, async () => {
+      const res = await fetch(`${gw.url}/health/ready`)
+      return [res.status, await res.json()]
+    }))
+    for (const answer of answers) expect(answer).toEqual([200, { status: 'ready', upstream: { status: 'Green', version: '2.42.190' } }])
+    const res = await fetch(`${gw.url}/health/ready`)
+    expect(res.status).toBe(200)
+    expect(gw.emulator.calls().map((c) => `${c.method} ${c.path} ${c.apiKey}`)).toEqual(['GET /api/v1/healthcheck null'])
+  })
+})
+
+describe('readiness when Visual Layer fails', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ READY_CACHE_MS: '0', UPSTREAM_TIMEOUT_MS: '500' }) })
+  afterAll(async () => { await gw.close() })
+
+  it.each([
+    ['answers 500', { status: 500, body: { detail: 'boom' } }, 'UPSTREAM_ERROR'],
+    ['drops the connection', { drop: true }, 'UPSTREAM_UNAVAILABLE'],
+    ['does not answer in time', { delayMs: 2000 }, 'UPSTREAM_TIMEOUT']
+  ])('is 503 when Visual Layer %s, and ready again after', async (_name, fault, code) => {
+    gw.emulator.injectFault({ path: '/api/v1/healthcheck', ...fault })
+    const down = await fetch(`${gw.url}/health/ready`)
+    expect([down.status, await down.json()]).toEqual([503, { status: 'unavailable', reason: 'Visual Layer did not answer its health check', code }])
+    const up = await fetch(`${gw.url}/health/ready`)
+    expect(up.status).toBe(200)
+  })
+})
+
+describe('request ids and logs', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'passthrough' }) })
+  afterAll(async () => { await gw.close() })
+
+  it('returns the caller\'s x-request-id and logs the request under it', async () => {
+    const token = visualLayerToken(DEMO_ACCOUNTS.primary)
+    const res = await gw.gql('{ datasets { id } }', undefined, { authorization: `Bearer ${token}`, 'x-request-id': 'frontend-42' })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-request-id')).toBe('frontend-42')
+    const lines = gw.logs.entries().filter((e) => e.requestId === 'frontend-42')
+    expect(lines.map((e) => e.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']))
+  })
+
+  it('generates a UUID when the caller sends none, or one unsafe to log', async () => {
+    const none = await fetch(`${gw.url}/health/live`)
+    const unsafe = await fetch(`${gw.url}/health/live`, { headers: { 'x-request-id': 'evil\tid {"level":60}' } })
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+    expect(none.headers.get('x-request-id')).toMatch(uuid)
+    expect(unsafe.headers.get('x-request-id')).toMatch(uuid)
+    expect(none.headers.get('x-request-id')).not.toBe(unsafe.headers.get('x-request-id'))
+  })
+
+  it('writes pino JSON lines that never contain a token, a secret or a Bearer string', async () => {
+    const token = visualLayerToken(DEMO_ACCOUNTS.primary)
+    const foreign = visualLayerToken({ apiKey: DEMO_ACCOUNTS.primary.apiKey, apiSecret: 'forged-secret' })
+    await gw.gql('{ datasets { id } }', undefined, { authorization: `Bearer ${token}` })
+    await gw.gql('{ datasets { id } }', undefined, { authorization: `Bearer ${foreign}` })
+    await gw.gql('{ datasets { id } }', undefined, { authorization: 'Bearer not-a-jwt' })
+    await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ datasets { id } }')}&token=${token}`, { headers: { authorization: `Bearer ${token}` } })
+    const text = gw.logs.text()
+    for (const line of text.trim().split('\n')) expect(() => JSON.parse(line) as unknown).not.toThrow()
+    expect(text).not.toContain(token)
+    expect(text).not.toContain(foreign)
+    expect(text).not.toContain('not-a-jwt')
+    expect(text).not.toContain(DEMO_ACCOUNTS.primary.apiSecret)
+    expect(text).not.toContain('Bearer ')
+    expect(text).toContain('"reason":"malformed"')
+    expect(text.length).toBeGreaterThan(1000)
+  })
+})
