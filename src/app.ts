@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { createAuth, registerHttpAuth } from './auth/index.js'
 import type { Config, UpstreamSettings } from './config.js'
+import { graphiqlPlugin } from './graphql/graphiql.js'
 import { contextFactory, registerGraphQL } from './graphql/index.js'
 import { registerHealth } from './health.js'
 import { registerWebSocket } from './live/ws.js'
@@ -29,6 +30,14 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+  })
+
+  // While closing, answers to in-flight requests end their keep-alive connections; otherwise the
+  // server would wait on them after they went idle and shutdown would hang until its deadline.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
   })
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -63,6 +72,7 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
   registerHealth(app, { vl, cacheMs: config.readyCacheMs })
   const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency })
   await registerGraphQL(app, makeContext)
+  if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })
   registerWebSocket(app, { path: '/graphql', auth, schema: () => app.graphql.schema, context: makeContext, connectionInitWaitMs: config.wsInitTimeoutMs })
   return app
 }

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { afterEach, describe, expect, it } from 'vitest'
+
+/** The real entry point, as `npm start` runs it (from the TypeScript sources, through tsx). */
+function startServer (env: Record<string, string>): { child: ChildProcess, stdout: () => string, stderr: () => string, exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: new URL('..', import.meta.url).pathname,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString() })
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  return { child, stdout: () => out, stderr: () => err, exited }
+}
+
+async function waitFor<T> (probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  while (Date.now() < end) {
+    const value = probe()
+    if (value !== undefined) return value
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error('timed out waiting')
+}
+
+const running: ChildProcess[] = []
+afterEach(() => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+})
+
+describe('src/server.ts', () => {
+  it('refuses a bad configuration with exit code 1 and one message naming every bad variable', async () => {
+    const server = startServer({ PORT: 'http', AUTH_MODE: 'open', VL_API_SECRET: 'super-secret-value' })
+    running.push(server.child)
+    expect(await server.exited).toBe(1)
+    expect(server.stderr()).toBe([
+      'Invalid configuration, the gateway did not start:',
+      '  - PORT: expected an integer from 0 to 65535 (default 4000) (got "http")',
+      '  - AUTH_MODE: expected one of none, passthrough, jwt (got "open")',
+      ''
+    ].join('\n'))
+    expect(server.stdout()).toBe('')
+  })
+
+  it('starts on the embedded emulator, serves queries, and on SIGTERM finishes in-flight requests and exits 0', async () => {
+    const server = startServer({ PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '5000' })
+    running.push(server.child)
+    const lines = (): Array<Record<string, unknown>> => server.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+    const url = await waitFor(() => {
+      const line = lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('Server listening at '))
+      return line === undefined ? undefined : String(line.msg).slice('Server listening at '.length)
+    })
+    const embedded = lines().find((l) => l.emulator !== undefined)
+    expect(embedded?.msg).toBe(`No VL_BASE_URL set: running on the embedded Visual Layer emulator at ${String(embedded?.emulator)} as the demo account "Acme Vision"`)
+    expect(lines().some((l) => l.level === 40 && String(l.msg).startsWith('AUTH_MODE=none'))).toBe(true)
+
+    // A slow upstream answer keeps one request in flight while the signal arrives.
+    const fault = await fetch(`${String(embedded?.emulator)}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ path: '/api/v1/datasets', delayMs: 1000 })
+    })
+    expect(fault.status).toBeLessThan(300)
+    const inFlight = fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ datasets { id } }' })
+    })
+    await waitFor(() => lines().some((l) => l.msg === 'incoming request') ? true : undefined)
+    server.child.kill('SIGTERM')
+
+    const res = await inFlight
+    expect(res.status).toBe(200)
+    const body = await res.json() as { data: { datasets: unknown[] } }
+    expect(body.data.datasets).toHaveLength(10)
+    expect(await server.exited).toBe(0)
+    await expect(fetch(`${url}/health/live`)).rejects.toThrow()
+    expect(server.stderr()).toBe('')
+  })
+})
