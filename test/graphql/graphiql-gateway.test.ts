@@ -1,0 +1,55 @@
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
+import { describeWithBrowser, launchBrowser, openGraphiQL, requestsOffOrigin, runQueryInGraphiQL } from '../helpers/browser.js'
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { visualLayerToken } from '../helpers/tokens.js'
+
+describeWithBrowser('GraphiQL on the gateway, in a real browser', () => {
+  let browser: Browser
+  let open: TestGateway
+  let passthrough: TestGateway
+  beforeAll(async () => {
+    [browser, open, passthrough] = await Promise.all([launchBrowser(), startTestGateway(), startTestGateway({ AUTH_MODE: 'passthrough' })])
+  })
+  afterAll(async () => { await Promise.all([browser?.close(), open?.close(), passthrough?.close()]) })
+
+  it('lists the demo datasets with no account and no request leaving the machine', async () => {
+    const { context, page, record } = await openGraphiQL(browser, `${open.url}/graphiql`)
+    const result = await runQueryInGraphiQL(page, '{ datasets { displayName status } }')
+    expect(result).toEqual({
+      data: {
+        datasets: [
+          { displayName: 'Drone Survey March', status: 'INDEXING' },
+          { displayName: 'Customer Uploads April', status: 'DRAFT' },
+          { displayName: 'Medical Scans Batch 7', status: 'ERROR' },
+          { displayName: 'Holiday Campaign 2025', status: 'ERROR' },
+          { displayName: 'Warehouse Inspection', status: 'READ_ONLY' },
+          { displayName: 'Retail Shelf Photos (enriched)', status: 'READY' },
+          { displayName: 'Street Scenes 2025', status: 'PARTIAL_INDEX' },
+          { displayName: 'Retail Shelf Photos', status: 'READY' },
+          { displayName: 'Training Set v2', status: 'READY' },
+          { displayName: 'Product Images Q1', status: 'READY' }
+        ]
+      }
+    })
+    expect(requestsOffOrigin(record, open.url)).toEqual([])
+    expect(record.problems).toEqual([])
+    await context.close()
+  })
+
+  it('in passthrough mode, sends the token the user puts in the headers editor', async () => {
+    const { context, page } = await openGraphiQL(browser, `${passthrough.url}/graphiql`)
+    const query = `{ dataset(id: "${SEED.datasets.secondaryAccount}") { displayName } }`
+    const globex = await runQueryInGraphiQL(page, query, { Authorization: `Bearer ${visualLayerToken(DEMO_ACCOUNTS.secondary)}` })
+    expect(globex).toEqual({ data: { dataset: { displayName: expect.any(String) } } })
+    const acme = await runQueryInGraphiQL(page, query, { Authorization: `Bearer ${visualLayerToken(DEMO_ACCOUNTS.primary)}` })
+    expect(acme).toEqual({ data: { dataset: null } })
+    const none = await runQueryInGraphiQL(page, query, {})
+    expect(none).toEqual({
+      data: null,
+      errors: [{ message: 'Missing Authorization header: send "Authorization: Bearer <token>".', extensions: { code: 'UNAUTHENTICATED', requestId: expect.any(String) } }]
+    })
+    await context.close()
+  })
+})
