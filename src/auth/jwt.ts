@@ -35,7 +35,10 @@ export async function registerJwt (app: FastifyInstance, settings: JwtSettings):
   if (key === null) throw new Error('AUTH_MODE=jwt needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL')
   await app.register(fastifyJwt, {
     // A key function receives fast-jwt's decoded token ({ header, payload }).
-    secret: (typeof key === 'function' ? async (decoded: { header: { alg?: unknown, kid?: unknown }, payload: { iss?: unknown } }) => await key(decoded.header, decoded.payload) : key) as never,
+    // Verify-only: the gateway never signs caller tokens.
+    secret: (typeof key === 'function'
+      ? async (decoded: { header: { alg?: unknown, kid?: unknown }, payload: { iss?: unknown } }) => await key(decoded.header, decoded.payload)
+      : { public: key }) as never,
     verify: {
       algorithms: algorithms as never,
       requiredClaims: ['exp'],
