@@ -14,7 +14,7 @@ export default tseslint.config(
   },
   {
     files: ['scripts/**', 'bench/**', '.ci/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
     rules: { 'no-console': 'off' }
   }
 )

@@ -18,7 +18,6 @@ export interface TokenOptions {
   nowSeconds?: number
   ttlSeconds?: number
   claims?: Record<string, unknown>
-  header?: Record<string, unknown>
   secret?: string
 }
 
@@ -26,7 +25,7 @@ export interface TokenOptions {
 export function signToken(options: TokenOptions = {}): string {
   const account = options.account ?? PRIMARY
   const iat = options.nowSeconds ?? Math.floor(START_MS / 1000)
-  const sign = createSigner({ key: options.secret ?? account.apiSecret, algorithm: 'HS256', kid: account.apiKey, header: options.header })
+  const sign = createSigner({ key: options.secret ?? account.apiSecret, algorithm: 'HS256', kid: account.apiKey })
   return sign({ sub: account.apiKey, iss: 'sdk', iat, exp: iat + (options.ttlSeconds ?? 600), ...options.claims })
 }
 

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { SEED } from '../../src/emulator/index.js'
+import type { RunningEmulator } from '../../src/emulator/index.js'
+import { call, PRIMARY, SECONDARY, signToken, startTestEmulator } from './helpers.js'
+
+let emulator: RunningEmulator
+beforeAll(async () => { emulator = await startTestEmulator() })
+afterAll(async () => { await emulator.close() })
+beforeEach(() => { emulator.reset() })
+
+const control = (path: string, method = 'GET', body?: unknown) => call(emulator, `/_emulator${path}`, { method, body, token: null })
+const datasetPath = `/api/v1/dataset/${SEED.datasets.ready}`
+
+describe('faults', () => {
+  it('answers the next matching call with the fault\'s status, body and headers, then behaves again', async () => {
+    emulator.injectFault({ path: '/api/v1/dataset/*', status: 503, body: { detail: 'Service temporarily unavailable' }, headers: { 'retry-after': '2' } })
+    const faulted = await call(emulator, datasetPath)
+    expect(faulted).toMatchObject({ status: 503, body: { detail: 'Service temporarily unavailable' } })
+    expect(faulted.headers.get('retry-after')).toBe('2')
+    expect((await call(emulator, datasetPath)).status).toBe(200)
+  })
+
+  it('applies to `times` calls, before authentication, with a default detail body', async () => {
+    emulator.injectFault({ path: '/api/v1/**', status: 429, times: 2 })
+    expect(await call(emulator, '/api/v1/tasks', { token: null })).toMatchObject({ status: 429, body: { detail: 'Too Many Requests' } })
+    expect(await call(emulator, datasetPath)).toMatchObject({ status: 429 })
+    expect((await call(emulator, datasetPath)).status).toBe(200)
+  })
+
+  it('matches on method and path glob, in the order of injection', async () => {
+    emulator.injectFault({ method: 'post', path: '/api/v1/tasks/*/abort', status: 500 })
+    emulator.injectFault({ path: '/api/v1/tasks', status: 502, body: '<html><body>502 Bad Gateway</body></html>' })
+    emulator.injectFault({ path: '/api/v1/tasks', status: 504 })
+    expect((await call(emulator, `/api/v1/tasks/${SEED.tasks.readyCreation}/abort`, { method: 'GET' })).status).toBe(405)
+    expect((await call(emulator, '/api/v1/tasks/filters')).status).toBe(200)
+    const html = await call(emulator, '/api/v1/tasks?page=2')
+    expect(html).toMatchObject({ status: 502, text: '<html><body>502 Bad Gateway</body></html>' })
+    expect(html.headers.get('content-type')).toMatch(/^text\/plain/)
+    expect((await call(emulator, '/api/v1/tasks')).status).toBe(504)
+    expect((await call(emulator, `/api/v1/tasks/${SEED.tasks.readyCreation}/abort`, { method: 'POST' })).status).toBe(500)
+    expect((await call(emulator, '/api/v1/tasks')).status).toBe(200)
+  })
+
+  it('delays an answer, which then comes normally or with the fault\'s status', async () => {
+    emulator.injectFault({ path: '/api/v1/healthcheck', delayMs: 300 })
+    emulator.injectFault({ path: '/api/v1/healthcheck', delayMs: 200, status: 504 })
+    let started = performance.now()
+    expect((await call(emulator, '/api/v1/healthcheck')).status).toBe(200)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290)
+    started = performance.now()
+    expect((await call(emulator, '/api/v1/healthcheck')).status).toBe(504)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190)
+  })
+
+  it('drops the connection without an answer and logs status 0', async () => {
+    emulator.injectFault({ path: '/api/v1/datasets', drop: true })
+    await expect(call(emulator, '/api/v1/datasets')).rejects.toThrow()
+    expect((await call(emulator, '/api/v1/datasets')).status).toBe(200)
+    expect(emulator.calls({ path: '/api/v1/datasets' }).map((record) => record.status)).toEqual([0, 200])
+  })
+
+  it('clears faults, and reset clears them too', async () => {
+    emulator.injectFault({ path: '/api/v1/**', status: 500, times: 10 })
+    emulator.clearFaults()
+    expect((await call(emulator, datasetPath)).status).toBe(200)
+    emulator.injectFault({ path: '/api/v1/**', status: 500 })
+    emulator.reset()
+    expect((await call(emulator, datasetPath)).status).toBe(200)
+  })
+
+  it('refuses an invalid FaultSpec from code', () => {
+    expect(() => { emulator.injectFault({ path: 'no-slash', status: 500 }) }).toThrow()
+    expect(() => { emulator.injectFault({ path: '/api/v1/**' }) }).toThrow()
+  })
+})
+
+describe('call log', () => {
+  it('records every /api/v1 call with its key, query, final status and emulator time', async () => {
+    await call(emulator, '/api/v1/healthcheck', { token: null })
+    await call(emulator, '/api/v1/tasks?page=2&task_type=REINDEX&task_type=ENRICHMENT')
+    await call(emulator, datasetPath, { token: signToken({ account: SECONDARY }) })
+    await call(emulator, datasetPath, { token: signToken({ secret: 'wrong' }) })
+    await call(emulator, datasetPath, { token: 'garbage' })
+    emulator.advance(1500)
+    await call(emulator, '/api/v1/nowhere', { method: 'POST' })
+    await control('/clock')
+    expect(emulator.calls()).toEqual([
+      { method: 'GET', path: '/api/v1/healthcheck', query: {}, apiKey: null, status: 200, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'GET', path: '/api/v1/tasks', query: { page: '2', task_type: 'ENRICHMENT' }, apiKey: PRIMARY.apiKey, status: 200, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'GET', path: datasetPath, query: {}, apiKey: SECONDARY.apiKey, status: 404, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'GET', path: datasetPath, query: {}, apiKey: PRIMARY.apiKey, status: 401, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'GET', path: datasetPath, query: {}, apiKey: null, status: 401, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'POST', path: '/api/v1/nowhere', query: {}, apiKey: PRIMARY.apiKey, status: 404, at: '2026-03-02T12:00:01.500Z' }
+    ])
+    expect(emulator.calls({ method: 'post' }).map((record) => record.path)).toEqual(['/api/v1/nowhere'])
+    expect(emulator.calls({ path: '/api/v1/dataset/*' })).toHaveLength(3)
+    expect(emulator.calls({ path: '/api/v1/*' })).toHaveLength(3)
+    emulator.clearCalls()
+    expect(emulator.calls()).toEqual([])
+  })
+})
+
+describe('control API under /_emulator', () => {
+  it('reads and moves the clock, never backwards', async () => {
+    expect(await control('/clock')).toMatchObject({ status: 200, body: { now: '2026-03-02T12:00:00.000Z' } })
+    expect((await control('/clock', 'POST', { advanceMs: 30_000 })).body).toEqual({ now: '2026-03-02T12:00:30.000Z' })
+    expect((await call(emulator, `/api/v1/dataset/${SEED.datasets.indexing}`)).body).toMatchObject({ status_new: 'READY' })
+    expect((await control('/clock', 'POST', { set: '2026-03-02T14:00:00+01:00' })).body).toEqual({ now: '2026-03-02T13:00:00.000Z' })
+    expect(await control('/clock', 'POST', { set: '2026-03-02T12:00:00Z' })).toMatchObject({
+      status: 400, body: { detail: 'The emulator clock never moves backwards (now 2026-03-02T13:00:00.000Z); use reset to start over' }
+    })
+    const bad = await control('/clock', 'POST', { advanceMs: -5 })
+    expect(bad.status).toBe(400)
+    expect((bad.body as { detail: string }).detail).toContain('expected {"advanceMs": <ms >= 0>} or {"set": "<ISO datetime>"}')
+    expect((await call(emulator, '/_emulator/clock', { method: 'POST', rawBody: 'nope', token: null })).status).toBe(400)
+  })
+
+  it('resets the world', async () => {
+    await call(emulator, `/api/v1/tasks/${SEED.tasks.draftCreation}/abort`, { method: 'POST' })
+    await control('/clock', 'POST', { advanceMs: 60_000 })
+    expect((await control('/reset', 'POST')).body).toEqual({ reset: true, now: '2026-03-02T12:00:00.000Z' })
+    expect((await call(emulator, `/api/v1/dataset/${SEED.datasets.draft}`)).body).toMatchObject({ status_new: 'DRAFT' })
+    expect(emulator.calls()).toHaveLength(1)
+  })
+
+  it('lists, filters and clears calls without logging itself', async () => {
+    await call(emulator, '/api/v1/healthcheck')
+    await call(emulator, '/api/v1/datasets', { method: 'POST' })
+    expect((await control('/calls')).body).toEqual([
+      { method: 'GET', path: '/api/v1/healthcheck', query: {}, apiKey: PRIMARY.apiKey, status: 200, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'POST', path: '/api/v1/datasets', query: {}, apiKey: PRIMARY.apiKey, status: 405, at: '2026-03-02T12:00:00.000Z' }
+    ])
+    expect((await control('/calls?method=POST&path=/api/v1/*')).body).toHaveLength(1)
+    expect((await control('/calls?path=/api/v1/tasks/**')).body).toEqual([])
+    expect(await control('/calls', 'DELETE')).toMatchObject({ status: 200, body: { cleared: true } })
+    expect((await control('/calls')).body).toEqual([])
+  })
+
+  it('injects validated faults and clears them', async () => {
+    const injected = await control('/faults', 'POST', { path: '/api/v1/tasks', status: 503, times: 1 })
+    expect(injected).toMatchObject({ status: 200, body: { injected: { path: '/api/v1/tasks', status: 503, times: 1 } } })
+    expect((await call(emulator, '/api/v1/tasks')).status).toBe(503)
+    const bad = await control('/faults', 'POST', { path: '/api/v1/tasks', status: 'soon' })
+    expect(bad.status).toBe(400)
+    expect((bad.body as { detail: string }).detail).toMatch(/^Invalid body \(status: /)
+    expect((await control('/faults', 'POST', { path: '/x', status: 500, color: 'red' })).status).toBe(400)
+    expect((await control('/faults', 'POST', { path: '/x' })).body).toMatchObject({ detail: expect.stringContaining('a fault needs status, delayMs or drop') })
+    await control('/faults', 'POST', { path: '/api/v1/**', status: 500, times: 5 })
+    expect(await control('/faults', 'DELETE')).toMatchObject({ status: 200, body: { cleared: true } })
+    expect((await call(emulator, '/api/v1/tasks')).status).toBe(200)
+  })
+
+  it('answers 404 and 405 in Visual Layer\'s shape', async () => {
+    expect(await control('/nothing')).toMatchObject({ status: 404, body: { detail: 'Not Found' } })
+    expect(await control('/reset', 'GET')).toMatchObject({ status: 405, body: { detail: 'Method Not Allowed' } })
+  })
+})

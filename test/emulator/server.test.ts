@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const serverPath = fileURLToPath(new URL('../../src/emulator/server.ts', import.meta.url))
+
+/** Runs the standalone entry under tsx (the build output is not needed for the test). */
+function runServer(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', serverPath], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+  return { child, exited, output: () => ({ stdout, stderr }) }
+}
+
+describe('standalone server (npm run emulator)', () => {
+  it('exits 1 naming EMULATOR_PORT when it is not a port', async () => {
+    for (const port of ['abc', '70000', '-1']) {
+      const server = runServer({ EMULATOR_PORT: port })
+      const [code] = await server.exited
+      expect(code).toBe(1)
+      expect(server.output().stderr).toContain(`EMULATOR_PORT must be a port number from 0 to 65535 (got "${port}")`)
+    }
+  })
+
+  it('logs one line with its URL and the demo keys, serves, and closes on SIGTERM', async () => {
+    const server = runServer({ EMULATOR_PORT: '0', EMULATOR_HOST: '127.0.0.1' })
+    let url: string | undefined
+    const deadline = Date.now() + 10_000
+    while (url === undefined && Date.now() < deadline) {
+      const line = server.output().stdout.split('\n').find((entry) => entry.includes('Visual Layer emulator listening at'))
+      if (line !== undefined) url = (JSON.parse(line) as { url: string }).url
+      else await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    const line = server.output().stdout.split('\n').find((entry) => entry.includes('Visual Layer emulator listening at')) ?? ''
+    expect(line).toContain('vl-demo-acme-key')
+    expect(line).toContain('vl-demo-globex-key')
+    const health = await fetch(`${url}/api/v1/healthcheck`)
+    expect(await health.json()).toEqual({ status: 'Green', 'service-health-message': 'none', version: '2.42.190' })
+    server.child.kill('SIGTERM')
+    const [code] = await server.exited
+    expect(code).toBe(0)
+  })
+})
