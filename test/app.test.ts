@@ -50,11 +50,12 @@ describe('request ids and logs', () => {
   beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'passthrough' }) })
   afterAll(async () => { await gw.close() })
 
-  it('returns the caller\'s x-request-id and logs the request under it', async () => {
+  it('returns the caller\'s x-request-id, sends it upstream and logs the request under it', async () => {
     const token = visualLayerToken(DEMO_ACCOUNTS.primary)
     const res = await gw.gql('{ datasets { id } }', undefined, { authorization: `Bearer ${token}`, 'x-request-id': 'frontend-42' })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-request-id')).toBe('frontend-42')
+    expect(gw.emulator.calls().filter((c) => c.path === '/api/v1/datasets').map((c) => c.requestId)).toEqual(['frontend-42'])
     const lines = gw.logs.entries().filter((e) => e.requestId === 'frontend-42')
     expect(lines.map((e) => e.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']))
   })

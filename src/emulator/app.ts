@@ -76,6 +76,7 @@ export function buildEmulatorApp(parts: EmulatorParts, logger: boolean | object)
       path,
       query: flatQuery(request.query),
       apiKey: claimedApiKey(request.headers.authorization),
+      requestId: typeof request.headers['x-request-id'] === 'string' ? request.headers['x-request-id'] : null,
       status: 0,
       at: formatIso(parts.clock.now())
     })

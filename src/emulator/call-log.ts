@@ -5,6 +5,8 @@ export interface CallRecord {
   path: string
   query: Record<string, string>
   apiKey: string | null
+  /** The caller's `x-request-id` header, so a client can prove it forwards its request ids. */
+  requestId: string | null
   /** Final HTTP status; 0 while unanswered or when the connection was dropped. */
   status: number
   /** ISO time on the emulator clock when the call arrived. */

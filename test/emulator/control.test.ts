@@ -85,12 +85,12 @@ describe('call log', () => {
     await call(emulator, '/api/v1/nowhere', { method: 'POST' })
     await control('/clock')
     expect(emulator.calls()).toEqual([
-      { method: 'GET', path: '/api/v1/healthcheck', query: {}, apiKey: null, status: 200, at: '2026-03-02T12:00:00.000Z' },
-      { method: 'GET', path: '/api/v1/tasks', query: { page: '2', task_type: 'ENRICHMENT' }, apiKey: PRIMARY.apiKey, status: 200, at: '2026-03-02T12:00:00.000Z' },
-      { method: 'GET', path: datasetPath, query: {}, apiKey: SECONDARY.apiKey, status: 404, at: '2026-03-02T12:00:00.000Z' },
-      { method: 'GET', path: datasetPath, query: {}, apiKey: PRIMARY.apiKey, status: 401, at: '2026-03-02T12:00:00.000Z' },
-      { method: 'GET', path: datasetPath, query: {}, apiKey: null, status: 401, at: '2026-03-02T12:00:00.000Z' },
-      { method: 'POST', path: '/api/v1/nowhere', query: {}, apiKey: PRIMARY.apiKey, status: 404, at: '2026-03-02T12:00:01.500Z' }
+      { method: 'GET', path: '/api/v1/healthcheck', query: {}, apiKey: null, requestId: null, status: 200, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'GET', path: '/api/v1/tasks', query: { page: '2', task_type: 'ENRICHMENT' }, apiKey: PRIMARY.apiKey, requestId: null, status: 200, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'GET', path: datasetPath, query: {}, apiKey: SECONDARY.apiKey, requestId: null, status: 404, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'GET', path: datasetPath, query: {}, apiKey: PRIMARY.apiKey, requestId: null, status: 401, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'GET', path: datasetPath, query: {}, apiKey: null, requestId: null, status: 401, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'POST', path: '/api/v1/nowhere', query: {}, apiKey: PRIMARY.apiKey, requestId: null, status: 404, at: '2026-03-02T12:00:01.500Z' }
     ])
     expect(emulator.calls({ method: 'post' }).map((record) => record.path)).toEqual(['/api/v1/nowhere'])
     expect(emulator.calls({ path: '/api/v1/dataset/*' })).toHaveLength(3)
@@ -127,8 +127,8 @@ describe('control API under /_emulator', () => {
     await call(emulator, '/api/v1/healthcheck')
     await call(emulator, '/api/v1/datasets', { method: 'POST' })
     expect((await control('/calls')).body).toEqual([
-      { method: 'GET', path: '/api/v1/healthcheck', query: {}, apiKey: PRIMARY.apiKey, status: 200, at: '2026-03-02T12:00:00.000Z' },
-      { method: 'POST', path: '/api/v1/datasets', query: {}, apiKey: PRIMARY.apiKey, status: 405, at: '2026-03-02T12:00:00.000Z' }
+      { method: 'GET', path: '/api/v1/healthcheck', query: {}, apiKey: PRIMARY.apiKey, requestId: null, status: 200, at: '2026-03-02T12:00:00.000Z' },
+      { method: 'POST', path: '/api/v1/datasets', query: {}, apiKey: PRIMARY.apiKey, requestId: null, status: 405, at: '2026-03-02T12:00:00.000Z' }
     ])
     expect((await control('/calls?method=POST&path=/api/v1/*')).body).toHaveLength(1)
     expect((await control('/calls?path=/api/v1/tasks/**')).body).toEqual([])
