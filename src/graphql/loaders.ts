@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader'
 import pLimit, { type LimitFunction } from 'p-limit'
 import { isGatewayError } from '../errors.js'
+import type { Checked } from '../upstream/checked.js'
 import type { CallOptions, VisualLayerClient } from '../upstream/client.js'
 import type { UpstreamCreationStatus, UpstreamDataset, UpstreamEnrichmentContext, UpstreamModel } from '../upstream/schemas.js'
 
@@ -10,9 +11,9 @@ import type { UpstreamCreationStatus, UpstreamDataset, UpstreamEnrichmentContext
  */
 export interface Loaders {
   /** A dataset by id; null when Visual Layer answers 404 (missing or not visible). */
-  readonly dataset: DataLoader<string, UpstreamDataset | null>
+  readonly dataset: DataLoader<string, Checked<UpstreamDataset> | null>
   readonly creationStatus: DataLoader<string, UpstreamCreationStatus | null>
-  readonly models: DataLoader<string, UpstreamModel[]>
+  readonly models: DataLoader<string, Array<Checked<UpstreamModel>>>
   readonly enrichmentContext: DataLoader<string, UpstreamEnrichmentContext>
 }
 

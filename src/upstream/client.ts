@@ -3,10 +3,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { z } from 'zod'
 import type { UpstreamSettings } from '../config.js'
 import { GatewayError } from '../errors.js'
+import type { Checked } from './checked.js'
 import type { ServiceTokens } from './token.js'
 import { upstreamContractError, upstreamNetworkError, upstreamStatusError, upstreamTooLargeError, type FailedCall } from './errors.js'
 import {
-  creationStatusSchema, datasetListSchema, datasetSchema, enrichmentContextSchema, healthcheckSchema,
+  checkedDatasetSchema, creationStatusSchema, datasetListSchema, enrichmentContextSchema, healthcheckSchema,
   modelListSchema, taskFiltersSchema, taskPageSchema,
   type UpstreamCreationStatus, type UpstreamDataset, type UpstreamEnrichmentContext, type UpstreamHealth,
   type UpstreamModel, type UpstreamTaskFilters, type UpstreamTaskPage
@@ -102,11 +103,11 @@ export class VisualLayerClient {
     })
   }
 
-  getDataset (id: string, call: CallOptions): Promise<UpstreamDataset> {
-    return this.request({ method: 'GET', path: `/api/v1/dataset/${encodeURIComponent(id)}`, schema: datasetSchema, what: `dataset ${id}` }, call)
+  getDataset (id: string, call: CallOptions): Promise<Checked<UpstreamDataset>> {
+    return this.request({ method: 'GET', path: `/api/v1/dataset/${encodeURIComponent(id)}`, schema: checkedDatasetSchema, what: `dataset ${id}` }, call)
   }
 
-  listDatasets (call: CallOptions): Promise<UpstreamDataset[]> {
+  listDatasets (call: CallOptions): Promise<Array<Checked<UpstreamDataset>>> {
     return this.request({ method: 'GET', path: '/api/v1/datasets', schema: datasetListSchema, what: 'the dataset list' }, call)
   }
 
@@ -114,7 +115,7 @@ export class VisualLayerClient {
     return this.request({ method: 'GET', path: `/api/v1/datasets/${encodeURIComponent(id)}/creation-status`, schema: creationStatusSchema, what: `the creation status of dataset ${id}` }, call)
   }
 
-  listModels (datasetId: string, call: CallOptions): Promise<UpstreamModel[]> {
+  listModels (datasetId: string, call: CallOptions): Promise<Array<Checked<UpstreamModel>>> {
     return this.request({ method: 'GET', path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/list_models`, schema: modelListSchema, what: `the models of dataset ${datasetId}` }, call)
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { checked } from './checked.js'
 
 /**
  * zod schemas of every Visual Layer payload the gateway reads, from the pages in
@@ -10,7 +11,7 @@ import { z } from 'zod'
 const count = z.number().int().nonnegative()
 const nullableText = z.string().nullish().transform((v) => v ?? null)
 
-export const datasetSchema = z.object({
+const datasetShape = {
   id: z.string().min(1),
   display_name: z.string(),
   description: nullableText,
@@ -26,10 +27,11 @@ export const datasetSchema = z.object({
   n_objects: count.nullish().transform((v) => v ?? 0),
   fatal_error_msg: nullableText,
   source_dataset_id: nullableText
-})
+}
+export const datasetSchema = z.object(datasetShape)
 export type UpstreamDataset = z.infer<typeof datasetSchema>
-
-export const datasetListSchema = z.array(datasetSchema)
+export const checkedDatasetSchema = checked(datasetShape, 'id')
+export const datasetListSchema = z.array(checkedDatasetSchema)
 
 export const creationStatusSchema = z.object({
   status: z.string(),
@@ -37,7 +39,7 @@ export const creationStatusSchema = z.object({
 })
 export type UpstreamCreationStatus = z.infer<typeof creationStatusSchema>
 
-export const modelSchema = z.object({
+const modelShape = {
   id: z.string().min(1),
   name: z.string(),
   type: z.string(),
@@ -45,9 +47,11 @@ export const modelSchema = z.object({
   vendor: nullableText,
   description: nullableText,
   dependencies: z.array(z.string()).nullish().transform((v) => v ?? [])
-})
+}
+export const modelSchema = z.object(modelShape)
 export type UpstreamModel = z.infer<typeof modelSchema>
-export const modelListSchema = z.array(modelSchema)
+export const checkedModelSchema = checked(modelShape, 'id')
+export const modelListSchema = z.array(checkedModelSchema)
 
 export const enrichmentContextSchema = z.object({
   enrichment_context_id: z.string(),
@@ -60,7 +64,7 @@ export type UpstreamEnrichmentContext = z.infer<typeof enrichmentContextSchema>
 
 export const enrichResponseSchema = z.object({ dataset_id: z.string().min(1) })
 
-export const taskSchema = z.object({
+const taskShape = {
   task_id: z.string().min(1),
   dataset_id: z.string().min(1),
   dataset_name: nullableText,
@@ -73,11 +77,13 @@ export const taskSchema = z.object({
   error_message: nullableText,
   start_time: nullableText,
   end_time: nullableText
-})
+}
+export const taskSchema = z.object(taskShape)
 export type UpstreamTask = z.infer<typeof taskSchema>
 
+export const checkedTaskSchema = checked(taskShape, 'task_id')
 export const taskPageSchema = z.object({
-  tasks: z.array(taskSchema),
+  tasks: z.array(checkedTaskSchema),
   total: count,
   page: z.number().int().positive(),
   page_size: z.number().int().positive()

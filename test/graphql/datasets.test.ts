@@ -159,7 +159,7 @@ describe('upstream failures', () => {
     ['a proxy 502 page that is not JSON', { status: 502, body: '<html><body>Bad Gateway</body></html>' }, 'UPSTREAM_UNAVAILABLE', `Visual Layer is unavailable (HTTP 502) while reading dataset ${SEED.datasets.ready}; try again shortly.`, { status: 502 }],
     ['a dropped connection', { drop: true }, 'UPSTREAM_UNAVAILABLE', `Visual Layer could not be reached for dataset ${SEED.datasets.ready}. Try again shortly.`, undefined],
     ['an answer slower than the deadline', { delayMs: 3000 }, 'UPSTREAM_TIMEOUT', `Visual Layer did not answer in time for dataset ${SEED.datasets.ready}. Try again shortly.`, undefined],
-    ['a payload that breaks the contract', { status: 200, body: { id: SEED.datasets.ready } }, 'UPSTREAM_CONTRACT', `Visual Layer answered with data its documentation does not allow for dataset ${SEED.datasets.ready}; the gateway cannot use it. This is logged for the operators.`, undefined]
+    ['a record without its id', { status: 200, body: { display_name: 'No id' } }, 'UPSTREAM_CONTRACT', `Visual Layer answered with data its documentation does not allow for dataset ${SEED.datasets.ready}; the gateway cannot use it. This is logged for the operators.`, undefined]
   ])('turns %s into %s', async (_name, fault, code, message, upstream) => {
     gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, ...fault })
     const res = await gw.gql(`{ dataset(id: "${SEED.datasets.ready}") { id } }`, undefined, { 'x-request-id': 'req-fault' })
@@ -169,10 +169,26 @@ describe('upstream failures', () => {
     })
   })
 
-  it('logs the detail of a contract break for operators, not for the client', async () => {
-    gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, status: 200, body: { id: SEED.datasets.ready, n_images: 'many' } })
-    await gw.gql(`{ dataset(id: "${SEED.datasets.ready}") { id } }`, undefined, { 'x-request-id': 'req-contract' })
-    const entry = gw.logs.entries().find((e) => e.requestId === 'req-contract' && e.msg === 'Visual Layer payload broke its documented contract')
-    expect(entry?.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path: ['display_name'] }), expect.objectContaining({ path: ['n_images'] })]))
+  it('fails only the fields a broken upstream field feeds, at their own paths, and logs the detail', async () => {
+    const record = { id: SEED.datasets.ready, display_name: 'Product Images Q1', status_new: 'READY', description: 42, n_images: 'many' }
+    gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, status: 200, body: record, times: 2 })
+    const nullable = await gw.gql(`{ dataset(id: "${SEED.datasets.ready}") { id displayName status description } }`, undefined, { 'x-request-id': 'req-field' })
+    expect(nullable.body).toEqual({
+      data: { dataset: { id: SEED.datasets.ready, displayName: 'Product Images Q1', status: 'READY', description: null } },
+      errors: [{
+        message: `Visual Layer sent an invalid description for dataset ${SEED.datasets.ready}, so description cannot be shown. This is logged for the operators.`,
+        locations: [{ line: 1, column: 79 }],
+        path: ['dataset', 'description'],
+        extensions: { code: 'UPSTREAM_CONTRACT', requestId: 'req-field' }
+      }]
+    })
+    // A non-null field takes its nearest nullable parent with it, as GraphQL requires; root siblings stay.
+    const nonNull = await gw.gql(`{ dataset(id: "${SEED.datasets.ready}") { id imageCount } datasets { id } }`, undefined, { 'x-request-id': 'req-field-2' })
+    expect(nonNull.body.data).toEqual({ dataset: null, datasets: expect.any(Array) })
+    expect(nonNull.body.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['dataset', 'imageCount'], 'UPSTREAM_CONTRACT']])
+    const logged = gw.logs.entries().find((e) => e.requestId === 'req-field' && e.code === 'UPSTREAM_CONTRACT')
+    expect(logged?.detail).toEqual({ field: 'description', issues: [expect.objectContaining({ path: ['description'], code: 'invalid_type' })] })
+    expect(JSON.stringify(nullable.body)).not.toContain('invalid_type')
   })
+
 })

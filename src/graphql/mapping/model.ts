@@ -1,11 +1,23 @@
+import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamEnrichmentContext, UpstreamModel } from '../../upstream/schemas.js'
 import type { Model } from '../generated/types.js'
 import type { EnrichmentContextParent } from '../parents.js'
+import { guardBroken, type Dependents } from './broken.js'
 import { modelStatus, type UnknownValueReporter } from './values.js'
 
-export function mapModel (record: UpstreamModel, onUnknown: UnknownValueReporter): Model {
-  const status = modelStatus(record.status, onUnknown)
-  return {
+const DEPENDENTS: Dependents<Model> = {
+  name: ['name'],
+  type: ['type'],
+  status: ['status', 'isActive'],
+  vendor: ['vendor'],
+  description: ['description'],
+  dependencies: ['dependencies']
+}
+
+export function mapModel (checked: Checked<UpstreamModel>, onUnknown: UnknownValueReporter): Model {
+  const record = checked.value
+  const status = modelStatus(record.status ?? '', onUnknown)
+  return guardBroken<Model>({
     id: record.id,
     name: record.name,
     type: record.type,
@@ -14,7 +26,7 @@ export function mapModel (record: UpstreamModel, onUnknown: UnknownValueReporter
     description: record.description,
     dependencies: record.dependencies,
     isActive: status === 'ACTIVE'
-  }
+  }, checked, DEPENDENTS, `model ${record.id}`)
 }
 
 export function mapEnrichmentContext (datasetId: string, record: UpstreamEnrichmentContext): EnrichmentContextParent {

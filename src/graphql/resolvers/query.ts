@@ -27,7 +27,7 @@ export const Query: QueryResolvers = {
   async datasets (_root, _args, ctx) {
     const records = await ctx.vl.listDatasets(ctx.call)
     // Later fields (Task.dataset, Dataset.sourceDataset) reuse what the list already brought.
-    for (const record of records) ctx.loaders.dataset.prime(record.id, record)
+    for (const record of records) ctx.loaders.dataset.prime(record.value.id, record)
     return records
       .map((record) => mapDataset(record, ctx.onUnknown))
       .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''))

@@ -12,7 +12,7 @@ export const Task: TaskResolvers = {
 export const AppliedEnrichment: AppliedEnrichmentResolvers = {
   async model (parent, _args, ctx) {
     const models = await ctx.loaders.models.load(parent.datasetId)
-    const model = models.find((candidate) => candidate.id === parent.modelId)
+    const model = models.find((candidate) => candidate.value.id === parent.modelId)
     return model === undefined ? null : mapModel(model, ctx.onUnknown)
   }
 }

@@ -3,7 +3,7 @@ import { mapCreationStatus, mapDataset } from '../../../src/graphql/mapping/data
 import { mapEnrichmentContext, mapModel } from '../../../src/graphql/mapping/model.js'
 import { mapTask } from '../../../src/graphql/mapping/task.js'
 import { mapTaskPage } from '../../../src/graphql/mapping/task-page.js'
-import { datasetSchema, enrichmentContextSchema, modelSchema, taskPageSchema, taskSchema } from '../../../src/upstream/schemas.js'
+import { checkedDatasetSchema as datasetSchema, checkedModelSchema as modelSchema, checkedTaskSchema as taskSchema, enrichmentContextSchema, taskPageSchema } from '../../../src/upstream/schemas.js'
 
 const ignore = (): void => {}
 
@@ -77,6 +77,25 @@ describe('mapDataset', () => {
       id: 'ad48d250-1232-11f1-bfca-fa39f6ed1f22', displayName: 'Bare', description: null, sourceType: null, ownedBy: null, createdAt: null,
       status: 'DRAFT', progress: 0, imageCount: 0, videoCount: 0, objectCount: 0, errorMessage: null, isReady: false, sourceDatasetId: null
     })
+  })
+
+  it('fails only the fields fed by a broken upstream field, each with UPSTREAM_CONTRACT', () => {
+    const mapped = mapDataset(datasetSchema.parse({ ...documentedDataset, n_images: 'many', status_new: 7 }), ignore)
+    expect(mapped.displayName).toBe('My Dataset')
+    expect(mapped.videoCount).toBe(0)
+    expect(() => mapped.imageCount).toThrow('Visual Layer sent an invalid n_images for dataset ad48d250-1232-11f1-bfca-fa39f6ed1f22, so imageCount cannot be shown. This is logged for the operators.')
+    expect(() => mapped.status).toThrow('Visual Layer sent an invalid status_new for dataset ad48d250-1232-11f1-bfca-fa39f6ed1f22, so status cannot be shown.')
+    expect(() => mapped.isReady).toThrow(expect.objectContaining({ code: 'UPSTREAM_CONTRACT' }))
+  })
+
+  it('ignores a broken retired status field while status_new is there', () => {
+    const mapped = mapDataset(datasetSchema.parse({ ...documentedDataset, status: 42 }), ignore)
+    expect([mapped.status, mapped.isReady]).toEqual(['READY', true])
+  })
+
+  it('refuses a record without a usable id as a whole', () => {
+    expect(datasetSchema.safeParse({ ...documentedDataset, id: 5 }).success).toBe(false)
+    expect(datasetSchema.safeParse('not an object').success).toBe(false)
   })
 
   it('maps creation status', () => {

@@ -1,0 +1,33 @@
+import { z } from 'zod'
+
+/**
+ * A record checked field by field. Visual Layer may break its documented contract in one field of
+ * one record (a string where a count belongs); the gateway then fails only the GraphQL fields that
+ * depend on it, at their own paths, and still answers the rest. Only a record that is not an
+ * object, or whose identifying field is broken, fails as a whole.
+ */
+export interface Checked<T> {
+  /** The parsed record; a broken field holds undefined whatever its type says: see `broken`. */
+  readonly value: T
+  /** Upstream field name to the zod issues that broke it. */
+  readonly broken: ReadonlyMap<string, readonly z.core.$ZodIssue[]>
+}
+
+export function checked<S extends z.ZodRawShape> (shape: S, identity: keyof S & string): z.ZodType<Checked<z.output<z.ZodObject<S>>>> {
+  const envelope = z.object({ [identity]: shape[identity] as z.ZodType }).loose()
+  return envelope.transform((input) => {
+    const value: Record<string, unknown> = {}
+    const broken = new Map<string, readonly z.core.$ZodIssue[]>()
+    for (const [field, schema] of Object.entries(shape)) {
+      const result = (schema as z.ZodType).safeParse(input[field])
+      if (result.success) value[field] = result.data
+      else broken.set(field, result.error.issues.map((issue) => ({ ...issue, path: [field, ...issue.path] })))
+    }
+    return { value: value as z.output<z.ZodObject<S>>, broken }
+  })
+}
+
+/** A record whose every field is valid (for records built or checked elsewhere, e.g. in tests). */
+export function whole<T> (value: T): Checked<T> {
+  return { value, broken: new Map() }
+}
