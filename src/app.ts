@@ -56,7 +56,8 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
     serviceTokens,
     logger: app.log.child({ component: 'upstream' }),
     onVerdict: (credential, accepted) => { if (accepted) auth.scopes.accepted(credential); else auth.scopes.refused(credential) },
-    scopeOf: (credential) => auth.scopes.scopeOf(credential)
+    scopeOf: (credential) => auth.scopes.scopeOf(credential),
+    modelCacheTtlMs: config.upstream.modelCacheTtlMs
   })
   app.addHook('onClose', async () => { await vl.close() })
 

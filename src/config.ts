@@ -34,6 +34,8 @@ export interface UpstreamSettings {
   readonly connections: number
   /** Most upstream GETs one GraphQL request runs at once (Visual Layer has no batch endpoints). */
   readonly batchConcurrency: number
+  /** How long a dataset's model list is reused (0: never). Dataset status is never cached. */
+  readonly modelCacheTtlMs: number
 }
 
 export interface Config {
@@ -119,6 +121,7 @@ const VARIABLES = {
   UPSTREAM_MAX_RESPONSE_BYTES: int(1024, 1024 * 1024 * 1024, 10 * 1024 * 1024),
   UPSTREAM_CONNECTIONS: int(1, 1024, 64),
   UPSTREAM_BATCH_CONCURRENCY: int(1, 256, 8),
+  MODEL_CACHE_TTL_MS: int(0, 86_400_000, 60_000),
   READY_CACHE_MS: int(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 10_000),
   GRAPHIQL: bool(true),
@@ -194,7 +197,8 @@ export function loadConfig (env: Env): Config {
       connectTimeoutMs: v.UPSTREAM_CONNECT_TIMEOUT_MS,
       maxResponseBytes: v.UPSTREAM_MAX_RESPONSE_BYTES,
       connections: v.UPSTREAM_CONNECTIONS,
-      batchConcurrency: v.UPSTREAM_BATCH_CONCURRENCY
+      batchConcurrency: v.UPSTREAM_BATCH_CONCURRENCY,
+      modelCacheTtlMs: v.MODEL_CACHE_TTL_MS
     },
     readyCacheMs: v.READY_CACHE_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

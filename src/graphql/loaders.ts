@@ -2,8 +2,8 @@ import DataLoader from 'dataloader'
 import pLimit, { type LimitFunction } from 'p-limit'
 import { isGatewayError } from '../errors.js'
 import type { Checked } from '../upstream/checked.js'
-import type { CallOptions, VisualLayerClient } from '../upstream/client.js'
-import type { UpstreamCreationStatus, UpstreamDataset, UpstreamEnrichmentContext, UpstreamModel } from '../upstream/schemas.js'
+import type { CallOptions, TaskListParams, VisualLayerClient } from '../upstream/client.js'
+import type { UpstreamCreationStatus, UpstreamDataset, UpstreamEnrichmentContext, UpstreamModel, UpstreamTaskPage } from '../upstream/schemas.js'
 
 /**
  * Per-request loaders: within one GraphQL request each upstream read happens at most once.
@@ -15,6 +15,8 @@ export interface Loaders {
   readonly creationStatus: DataLoader<string, UpstreamCreationStatus | null>
   readonly models: DataLoader<string, Array<Checked<UpstreamModel>>>
   readonly enrichmentContext: DataLoader<string, UpstreamEnrichmentContext>
+  /** A page of the task list, by its query (Query.tasks and Dataset.tasks asking the same share it). */
+  readonly taskPage: DataLoader<TaskListParams, UpstreamTaskPage, string>
 }
 
 export function createLoaders (vl: VisualLayerClient, call: CallOptions, concurrency: number): Loaders {
@@ -24,7 +26,11 @@ export function createLoaders (vl: VisualLayerClient, call: CallOptions, concurr
     dataset: perKey(limit, (id) => nullIfNotFound(vl.getDataset(id, call))),
     creationStatus: perKey(limit, (id) => nullIfNotFound(vl.getCreationStatus(id, call))),
     models: perKey(limit, (id) => vl.listModels(id, call)),
-    enrichmentContext: perKey(limit, (id) => vl.getEnrichmentContext(id, call))
+    enrichmentContext: perKey(limit, (id) => vl.getEnrichmentContext(id, call)),
+    taskPage: new DataLoader<TaskListParams, UpstreamTaskPage, string>(
+      (pages) => Promise.all(pages.map((params) => limit(() => vl.listTasks(params, call)).catch((err: unknown) => toError(err)))),
+      { cacheKeyFn: (params) => JSON.stringify(Object.entries(params).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b))) }
+    )
   }
 }
 

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { Pool } from 'undici'
 import type { FastifyBaseLogger } from 'fastify'
 import type { z } from 'zod'
@@ -72,6 +73,8 @@ export interface VisualLayerClientOptions {
   onVerdict?: (credential: Credential, accepted: boolean) => void
   /** The credential scope of a call: identical GETs in flight in one scope share one upstream call. */
   scopeOf?: (credential: Credential) => string
+  /** How long a dataset's model list is reused, per credential scope; 0 disables. */
+  modelCacheTtlMs?: number
 }
 
 interface Answer { status: number, body: unknown, token: string | null }
@@ -86,6 +89,8 @@ export class VisualLayerClient {
   private readonly scopeOf: ((credential: Credential) => string) | null
   /** GETs in flight, by scope, method and path with query. */
   private readonly inFlight = new Map<string, Promise<Answer>>()
+  /** Model lists change only when Visual Layer ships models: reused for a while, per scope. */
+  private readonly modelCache: LRUCache<string, Array<Checked<UpstreamModel>>> | null
 
   constructor (options: VisualLayerClientOptions) {
     const url = new URL(options.settings.baseUrl)
@@ -95,6 +100,8 @@ export class VisualLayerClient {
     this.log = options.logger
     this.onVerdict = options.onVerdict ?? (() => {})
     this.scopeOf = options.scopeOf ?? null
+    const ttl = options.modelCacheTtlMs ?? 0
+    this.modelCache = ttl > 0 ? new LRUCache({ max: 10_000, ttl }) : null
     this.pool = new Pool(url.origin, {
       connections: options.settings.connections,
       connect: { timeout: options.settings.connectTimeoutMs },
@@ -115,8 +122,13 @@ export class VisualLayerClient {
     return this.request({ method: 'GET', path: `/api/v1/datasets/${encodeURIComponent(id)}/creation-status`, schema: creationStatusSchema, what: `the creation status of dataset ${id}` }, call)
   }
 
-  listModels (datasetId: string, call: CallOptions): Promise<Array<Checked<UpstreamModel>>> {
-    return this.request({ method: 'GET', path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/list_models`, schema: modelListSchema, what: `the models of dataset ${datasetId}` }, call)
+  async listModels (datasetId: string, call: CallOptions): Promise<Array<Checked<UpstreamModel>>> {
+    const key = this.scopeOf === null ? null : `${this.scopeOf(call.credential)} ${datasetId}`
+    const cached = key === null ? undefined : this.modelCache?.get(key)
+    if (cached !== undefined) return cached
+    const models = await this.request({ method: 'GET', path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/list_models`, schema: modelListSchema, what: `the models of dataset ${datasetId}` }, call)
+    if (key !== null) this.modelCache?.set(key, models)
+    return models
   }
 
   getEnrichmentContext (datasetId: string, call: CallOptions): Promise<UpstreamEnrichmentContext> {

@@ -192,3 +192,22 @@ describe('upstream failures', () => {
   })
 
 })
+
+describe('model list cache', () => {
+  let cached: TestGateway
+  beforeAll(async () => { cached = await startTestGateway({ MODEL_CACHE_TTL_MS: '60000' }) })
+  afterAll(async () => { await cached.close() })
+
+  it('reuses a dataset\'s model list across requests within the TTL, and never caches the dataset itself', async () => {
+    const query = `{ dataset(id: "${SEED.datasets.ready}") { status models { id } } }`
+    const first = await cached.gql(query)
+    cached.emulator.advance(1000)
+    const second = await cached.gql(query)
+    expect(second.body).toEqual(first.body)
+    expect(cached.emulator.calls().map((c) => c.path)).toEqual([
+      `/api/v1/dataset/${SEED.datasets.ready}`,
+      `/api/v1/enrichment/${SEED.datasets.ready}/list_models`,
+      `/api/v1/dataset/${SEED.datasets.ready}`
+    ])
+  })
+})

@@ -35,6 +35,8 @@ export async function startTestGateway (env: Record<string, string> = {}): Promi
     VL_API_SECRET: DEMO_ACCOUNTS.primary.apiSecret,
     AUTH_MODE: 'none',
     LOG_LEVEL: 'debug',
+    // Upstream call counts in tests are exact; the model-list cache is tested where it is asked for.
+    MODEL_CACHE_TTL_MS: '0',
     ...env
   }) as ResolvedConfig
   const app = await buildApp(config, { logStream: logs })

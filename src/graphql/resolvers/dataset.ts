@@ -26,6 +26,6 @@ export const Dataset: DatasetResolvers = {
   },
 
   async tasks (parent, args, ctx) {
-    return mapTaskPage(await ctx.vl.listTasks(taskListParams(args, parent.id), ctx.call), ctx.onUnknown)
+    return mapTaskPage(await ctx.loaders.taskPage.load(taskListParams(args, parent.id)), ctx.onUnknown)
   }
 }

@@ -35,7 +35,7 @@ export const Query: QueryResolvers = {
 
   async tasks (_root, args, ctx) {
     const params = taskListParams(args)
-    return mapTaskPage(await ctx.vl.listTasks(params, ctx.call), ctx.onUnknown)
+    return mapTaskPage(await ctx.loaders.taskPage.load(params), ctx.onUnknown)
   },
 
   async taskFilterOptions (_root, args, ctx) {
