@@ -5,6 +5,7 @@ import type { Config, UpstreamSettings } from './config.js'
 import { graphiqlPlugin } from './graphql/graphiql.js'
 import { contextFactory, registerGraphQL } from './graphql/index.js'
 import { registerHealth } from './health.js'
+import { Invalidations } from './live/invalidation.js'
 import { registerWebSocket } from './live/ws.js'
 import { loggerOptions, requestOptions } from './logger.js'
 import { VisualLayerClient } from './upstream/client.js'
@@ -71,7 +72,8 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
 
   registerHttpAuth(app, auth)
   registerHealth(app, { vl, cacheMs: config.readyCacheMs })
-  const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency })
+  const invalidations = new Invalidations()
+  const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations })
   await registerGraphQL(app, makeContext)
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })
   registerWebSocket(app, { path: '/graphql', auth, schema: () => app.graphql.schema, context: makeContext, connectionInitWaitMs: config.wsInitTimeoutMs })

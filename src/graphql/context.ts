@@ -13,6 +13,10 @@ export interface GatewayContext {
   readonly vl: VisualLayerClient
   readonly loaders: Loaders
   readonly onUnknown: UnknownValueReporter
+  /** The caller's credential scope now (in passthrough it changes once Visual Layer accepts the token). */
+  scope: () => string
+  /** After a write: drop what the gateway keeps about these datasets and tasks for this scope. */
+  invalidate: (datasetIds: readonly string[], taskIds: readonly string[]) => void
 }
 
 export type GraphQLContext = MercuriusContext & GatewayContext

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import mercurius from 'mercurius'
 import type { Caller } from '../auth/index.js'
 import { GatewayError } from '../errors.js'
-import type { VisualLayerClient } from '../upstream/client.js'
+import type { Credential, VisualLayerClient } from '../upstream/client.js'
+import type { Invalidations } from '../live/invalidation.js'
 import type { GatewayContext } from './context.js'
 import { errorFormatter } from './error-formatter.js'
 import type { Resolvers } from './generated/types.js'
@@ -20,6 +21,8 @@ export const SCHEMA_PATH = new URL('../../schema.graphql', import.meta.url)
 
 export interface GraphQLOptions {
   vl: VisualLayerClient
+  scopeOf: (credential: Credential) => string
+  invalidations: Invalidations
   onUnknown: UnknownValueReporter
   /** Most upstream GETs one operation runs at once. */
   batchConcurrency: number
@@ -31,7 +34,20 @@ export type ContextFactory = (caller: Caller, requestId: string, signal: AbortSi
 export function contextFactory (options: GraphQLOptions): ContextFactory {
   return (caller, requestId, signal) => {
     const call = { credential: caller.credential, requestId, signal }
-    return { caller, requestId, call, vl: options.vl, loaders: createLoaders(options.vl, call, options.batchConcurrency), onUnknown: options.onUnknown }
+    const scope = (): string => options.scopeOf(caller.credential)
+    return {
+      caller,
+      requestId,
+      call,
+      vl: options.vl,
+      loaders: createLoaders(options.vl, call, options.batchConcurrency),
+      onUnknown: options.onUnknown,
+      scope,
+      invalidate: (datasetIds, taskIds) => {
+        options.vl.forgetInFlight(scope(), datasetIds)
+        options.invalidations.publish({ scope: scope(), datasetIds, taskIds })
+      }
+    }
   }
 }
 

@@ -143,6 +143,20 @@ export class VisualLayerClient {
     return this.request({ method: 'GET', path: '/api/v1/tasks/filters', query: { ...params }, schema: taskFiltersSchema, what: 'the task filter options' }, call)
   }
 
+  /**
+   * Drops the shared GETs in flight for these datasets (and every task-list read) in one scope,
+   * after a write: a read that started before the write must not answer requests made after it.
+   */
+  forgetInFlight (scope: string, datasetIds: readonly string[]): void {
+    for (const key of this.inFlight.keys()) {
+      if (!key.startsWith(`${scope} `)) continue
+      const path = key.slice(scope.length + 1)
+      if (path.startsWith('/api/v1/tasks') || path.startsWith('/api/v1/datasets?') || path === '/api/v1/datasets' || datasetIds.some((id) => path.includes(`/${encodeURIComponent(id)}`))) {
+        this.inFlight.delete(key)
+      }
+    }
+  }
+
   /** Visual Layer's own health check; needs no credential. */
   healthcheck (options: { requestId?: string, signal?: AbortSignal } = {}): Promise<UpstreamHealth> {
     return this.request({ method: 'GET', path: '/api/v1/healthcheck', schema: healthcheckSchema, what: 'the health check' }, { credential: null, ...options })
