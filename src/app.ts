@@ -1,11 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
-import { createAuth, registerHttpAuth } from './auth/index.js'
+import { callerKey, createAuth, registerHttpAuth } from './auth/index.js'
 import type { Config, UpstreamSettings } from './config.js'
 import { graphiqlPlugin } from './graphql/graphiql.js'
+import { depthLimit } from './graphql/limits.js'
 import { contextFactory, registerGraphQL } from './graphql/index.js'
 import { registerHealth } from './health.js'
 import { Invalidations } from './live/invalidation.js'
+import { LiveRegistry } from './live/registry.js'
 import { registerWebSocket } from './live/ws.js'
 import { loggerOptions, requestOptions } from './logger.js'
 import { VisualLayerClient } from './upstream/client.js'
@@ -73,9 +75,23 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
   registerHttpAuth(app, auth)
   registerHealth(app, { vl, cacheMs: config.readyCacheMs })
   const invalidations = new Invalidations()
-  const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations })
-  await registerGraphQL(app, makeContext)
+  const live = new LiveRegistry({ vl, invalidations, intervalMs: config.live.pollIntervalMs, maxPollsPerSecond: config.live.maxPollsPerSecond, log: app.log.child({ component: 'live' }) })
+  // Before the pool closes: pollers end their subscriptions and stop.
+  app.addHook('preClose', async () => { live.close() })
+  const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations, live })
+  const validationRules = [depthLimit(config.maxQueryDepth)]
+  await registerGraphQL(app, makeContext, validationRules)
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })
-  registerWebSocket(app, { path: '/graphql', auth, schema: () => app.graphql.schema, context: makeContext, connectionInitWaitMs: config.wsInitTimeoutMs })
+  registerWebSocket(app, {
+    path: '/graphql',
+    auth,
+    schema: () => app.graphql.schema,
+    context: makeContext,
+    validationRules,
+    connectionInitWaitMs: config.wsInitTimeoutMs,
+    maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection,
+    maxConnectionsPerCaller: config.live.maxConnectionsPerCaller,
+    callerKey: (caller, remoteAddress) => callerKey(auth, caller, remoteAddress)
+  })
   return app
 }

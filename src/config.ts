@@ -36,6 +36,8 @@ export interface UpstreamSettings {
   readonly batchConcurrency: number
   /** How long a dataset's model list is reused (0: never). Dataset status is never cached. */
   readonly modelCacheTtlMs: number
+  /** How long an enrichment's idempotency key answers with its first result, per credential scope. */
+  readonly idempotencyWindowMs: number
 }
 
 export interface Config {
@@ -50,8 +52,20 @@ export interface Config {
   /** Longest time a graceful shutdown may take before the process exits anyway. */
   readonly shutdownTimeoutMs: number
   readonly graphiql: boolean
+  /** Deepest selection a document may have (HTTP and WebSocket alike). */
+  readonly maxQueryDepth: number
   /** A WebSocket that sends no connection_init within this time is closed (4408). */
   readonly wsInitTimeoutMs: number
+  readonly live: LiveSettings
+}
+
+export interface LiveSettings {
+  /** How often a poller asks Visual Layer (with jitter), per watched resource and credential scope. */
+  readonly pollIntervalMs: number
+  /** Ceiling on upstream polls per second for the whole gateway, shared fairly between pollers. */
+  readonly maxPollsPerSecond: number
+  readonly maxSubscriptionsPerConnection: number
+  readonly maxConnectionsPerCaller: number
 }
 
 export class ConfigError extends Error {
@@ -122,10 +136,16 @@ const VARIABLES = {
   UPSTREAM_CONNECTIONS: int(1, 1024, 64),
   UPSTREAM_BATCH_CONCURRENCY: int(1, 256, 8),
   MODEL_CACHE_TTL_MS: int(0, 86_400_000, 60_000),
+  IDEMPOTENCY_WINDOW_MS: int(1_000, 7 * 86_400_000, 86_400_000),
   READY_CACHE_MS: int(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 10_000),
   GRAPHIQL: bool(true),
+  MAX_QUERY_DEPTH: int(2, 100, 10),
   WS_INIT_TIMEOUT_MS: int(100, 60_000, 3_000),
+  POLL_INTERVAL_MS: int(250, 3_600_000, 2_000),
+  MAX_POLLS_PER_SECOND: int(1, 10_000, 20),
+  WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
+  WS_MAX_CONNECTIONS_PER_CALLER: int(1, 10_000, 20),
   JWT_SECRET: optionalText('an HS256 secret of at least 32 characters', true),
   JWT_PUBLIC_KEY: optionalText('a PEM-encoded RS256 or ES256 public key'),
   JWT_JWKS_URL: httpUrl('an http(s) URL of a JSON Web Key Set'),
@@ -198,12 +218,20 @@ export function loadConfig (env: Env): Config {
       maxResponseBytes: v.UPSTREAM_MAX_RESPONSE_BYTES,
       connections: v.UPSTREAM_CONNECTIONS,
       batchConcurrency: v.UPSTREAM_BATCH_CONCURRENCY,
-      modelCacheTtlMs: v.MODEL_CACHE_TTL_MS
+      modelCacheTtlMs: v.MODEL_CACHE_TTL_MS,
+      idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS
     },
     readyCacheMs: v.READY_CACHE_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     graphiql: v.GRAPHIQL,
-    wsInitTimeoutMs: v.WS_INIT_TIMEOUT_MS
+    maxQueryDepth: v.MAX_QUERY_DEPTH,
+    wsInitTimeoutMs: v.WS_INIT_TIMEOUT_MS,
+    live: {
+      pollIntervalMs: v.POLL_INTERVAL_MS,
+      maxPollsPerSecond: v.MAX_POLLS_PER_SECOND,
+      maxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS,
+      maxConnectionsPerCaller: v.WS_MAX_CONNECTIONS_PER_CALLER
+    }
   })
 }
 

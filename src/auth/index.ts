@@ -13,6 +13,8 @@ export interface Caller {
   readonly credential: Credential
   /** When the caller's own token expires (ms since the epoch); null when it has none. */
   readonly expiresAt: number | null
+  /** The verified subject of a gateway token (jwt mode); null otherwise. */
+  readonly subject: string | null
 }
 
 export interface Auth {
@@ -28,7 +30,7 @@ declare module 'fastify' {
   }
 }
 
-const SERVICE: Caller = Object.freeze({ credential: Object.freeze({ kind: 'service' }), expiresAt: null })
+const SERVICE: Caller = Object.freeze({ credential: Object.freeze({ kind: 'service' }), expiresAt: null, subject: null })
 
 export async function createAuth (app: FastifyInstance, config: Config): Promise<Auth> {
   const scopes = new CredentialScopes()
@@ -43,7 +45,7 @@ export async function createAuth (app: FastifyInstance, config: Config): Promise
         const token = bearerToken(authorization)
         const claims = checkVisualLayerToken(token, Date.now(), config.jwt.clockToleranceSec)
         const fingerprint = createHash('sha256').update(token).digest('base64url')
-        return { credential: { kind: 'bearer', token, subject: claims.sub, fingerprint, expiresAt: claims.expiresAt }, expiresAt: claims.expiresAt }
+        return { credential: { kind: 'bearer', token, subject: claims.sub, fingerprint, expiresAt: claims.expiresAt }, expiresAt: claims.expiresAt, subject: null }
       }
     }
   }
@@ -55,7 +57,7 @@ export async function createAuth (app: FastifyInstance, config: Config): Promise
     authenticate: async (authorization) => {
       const claims = await verify(bearerToken(authorization))
       // The caller is verified; Visual Layer is called with the service account.
-      return { credential: SERVICE.credential, expiresAt: claims.expiresAt }
+      return { credential: SERVICE.credential, expiresAt: claims.expiresAt, subject: claims.sub }
     }
   }
 }
@@ -76,4 +78,15 @@ export function registerHttpAuth (app: FastifyInstance, auth: Auth): void {
       })
     }
   })
+}
+
+/**
+ * Who a caller is, for per-caller limits: the verified subject in jwt mode, the credential scope
+ * in passthrough (never an unverified claim: a forged sub must not use up someone's quota), and
+ * the network address when nobody is authenticated.
+ */
+export function callerKey (auth: Auth, caller: Caller, remoteAddress: string | undefined): string {
+  if (caller.subject !== null) return `jwt:${caller.subject}`
+  if (caller.credential.kind === 'bearer') return auth.scopes.scopeOf(caller.credential)
+  return `address:${remoteAddress ?? 'unknown'}`
 }

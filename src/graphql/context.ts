@@ -1,5 +1,6 @@
 import type { MercuriusContext } from 'mercurius'
 import type { Caller } from '../auth/index.js'
+import type { LiveRegistry } from '../live/registry.js'
 import type { CallOptions, VisualLayerClient } from '../upstream/client.js'
 import type { Loaders } from './loaders.js'
 import type { UnknownValueReporter } from './mapping/values.js'
@@ -12,6 +13,8 @@ export interface GatewayContext {
   readonly call: CallOptions
   readonly vl: VisualLayerClient
   readonly loaders: Loaders
+  /** The pollers behind subscriptions. */
+  readonly live: LiveRegistry
   readonly onUnknown: UnknownValueReporter
   /** The caller's credential scope now (in passthrough it changes once Visual Layer accepts the token). */
   scope: () => string

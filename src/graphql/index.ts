@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ValidationRule } from 'graphql'
 import mercurius from 'mercurius'
 import type { Caller } from '../auth/index.js'
 import { GatewayError } from '../errors.js'
 import type { Credential, VisualLayerClient } from '../upstream/client.js'
 import type { Invalidations } from '../live/invalidation.js'
+import type { LiveRegistry } from '../live/registry.js'
 import type { GatewayContext } from './context.js'
 import { errorFormatter } from './error-formatter.js'
 import type { Resolvers } from './generated/types.js'
@@ -13,6 +15,7 @@ import type { UnknownValueReporter } from './mapping/values.js'
 import { Dataset } from './resolvers/dataset.js'
 import { Mutation } from './resolvers/mutation.js'
 import { Query } from './resolvers/query.js'
+import { Subscription } from './resolvers/subscription.js'
 import { AppliedEnrichment, Task } from './resolvers/task.js'
 import { DateTime } from './scalars.js'
 
@@ -23,6 +26,7 @@ export interface GraphQLOptions {
   vl: VisualLayerClient
   scopeOf: (credential: Credential) => string
   invalidations: Invalidations
+  live: LiveRegistry
   onUnknown: UnknownValueReporter
   /** Most upstream GETs one operation runs at once. */
   batchConcurrency: number
@@ -41,6 +45,7 @@ export function contextFactory (options: GraphQLOptions): ContextFactory {
       call,
       vl: options.vl,
       loaders: createLoaders(options.vl, call, options.batchConcurrency),
+      live: options.live,
       onUnknown: options.onUnknown,
       scope,
       invalidate: (datasetIds, taskIds) => {
@@ -51,7 +56,7 @@ export function contextFactory (options: GraphQLOptions): ContextFactory {
   }
 }
 
-export async function registerGraphQL (app: FastifyInstance, makeContext: ContextFactory): Promise<void> {
+export async function registerGraphQL (app: FastifyInstance, makeContext: ContextFactory, validationRules: ValidationRule[]): Promise<void> {
   const resolvers: Resolvers = { Query, Mutation, Dataset, Task, AppliedEnrichment }
   await app.register(mercurius, {
     schema: readFileSync(SCHEMA_PATH, 'utf8'),
@@ -59,6 +64,7 @@ export async function registerGraphQL (app: FastifyInstance, makeContext: Contex
     path: '/graphql',
     graphiql: false,
     errorFormatter,
+    validationRules,
     context: (request: FastifyRequest, reply: FastifyReply): GatewayContext => {
       if (request.caller === null) throw new GatewayError('UNAUTHENTICATED', 'The request was not authenticated.')
       const controller = new AbortController()
@@ -67,4 +73,12 @@ export async function registerGraphQL (app: FastifyInstance, makeContext: Contex
       return makeContext(request.caller, String(request.id), controller.signal)
     }
   })
+  // Subscriptions run over graphql-ws (src/live/ws.ts), not Mercurius' own transport, so their
+  // resolvers are attached to the schema here.
+  const fields = app.graphql.schema.getSubscriptionType()?.getFields() ?? {}
+  for (const [name, resolver] of Object.entries(Subscription)) {
+    const field = fields[name]
+    if (field === undefined || typeof resolver !== 'object' || resolver === null) throw new Error(`Subscription.${name} is not in the schema`)
+    Object.assign(field, resolver)
+  }
 }

@@ -51,3 +51,12 @@ async function nullIfNotFound<V> (pending: Promise<V>): Promise<V | null> {
 function toError (err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err))
 }
+
+/** Forgets everything the loaders hold (a subscription resolves each event afresh). */
+export function clearLoaders (loaders: Loaders): void {
+  loaders.dataset.clearAll()
+  loaders.creationStatus.clearAll()
+  loaders.models.clearAll()
+  loaders.enrichmentContext.clearAll()
+  loaders.taskPage.clearAll()
+}

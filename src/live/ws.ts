@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { GraphQLError, subscribe, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql'
+import { GraphQLError, specifiedRules, subscribe, validate, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type ValidationRule } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
 import { useServer } from 'graphql-ws/use/ws'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -24,13 +24,21 @@ export interface WsOptions {
   schema: () => GraphQLSchema
   /** The per-operation context, as HTTP requests get it. */
   context: (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
-  connectionInitWaitMs?: number
+  /** The same rules HTTP documents pass (added to graphql's own). */
+  validationRules: readonly ValidationRule[]
+  connectionInitWaitMs: number
+  maxSubscriptionsPerConnection: number
+  maxConnectionsPerCaller: number
+  /** Who the caller is, for the connection limit. */
+  callerKey: (caller: Caller, remoteAddress: string | undefined) => string
 }
 
 /** What this module keeps on graphql-ws' per-connection `extra`, set in onConnect. */
 interface Extra extends Record<PropertyKey, unknown> {
   connectionId: string
   caller: Caller
+  /** Set once the connection counts against its caller's limit. */
+  callerKey?: string
   /** Aborted when the connection closes: upstream calls made for it stop. */
   closed: AbortController
 }
@@ -43,6 +51,23 @@ function connectionState (ctx: WsContext): Extra {
   return { connectionId, caller, closed }
 }
 
+/** Counts open connections per caller. */
+class ConnectionCounter {
+  private readonly counts = new Map<string, number>()
+  take (key: string, max: number): boolean {
+    const count = this.counts.get(key) ?? 0
+    if (count >= max) return false
+    this.counts.set(key, count + 1)
+    return true
+  }
+
+  release (key: string): void {
+    const count = (this.counts.get(key) ?? 1) - 1
+    if (count <= 0) this.counts.delete(key)
+    else this.counts.set(key, count)
+  }
+}
+
 /** The longest close reason WebSocket allows is 123 bytes. */
 function closeReason (message: string): string {
   const bytes = Buffer.from(message)
@@ -52,10 +77,13 @@ function closeReason (message: string): string {
 export function registerWebSocket (app: FastifyInstance, options: WsOptions): void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   const log = app.log.child({ component: 'websocket' })
+  const connections = new ConnectionCounter()
+  const rules = [...specifiedRules, ...options.validationRules]
 
   const server = useServer<Record<string, unknown>, Partial<Extra>>({
     schema: () => options.schema(),
-    connectionInitWaitTimeout: options.connectionInitWaitMs ?? 3_000,
+    connectionInitWaitTimeout: options.connectionInitWaitMs,
+    validate: (schema, document) => validate(schema, document, rules),
     onConnect: async (ctx) => {
       const params = ctx.connectionParams ?? {}
       ctx.extra.connectionId = randomUUID()
@@ -63,7 +91,14 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
       ctx.extra.closed = closed
       ctx.extra.socket.once('close', () => { closed.abort() })
       try {
-        ctx.extra.caller = await options.auth.authenticate(params.Authorization ?? params.authorization)
+        const caller = await options.auth.authenticate(params.Authorization ?? params.authorization)
+        ctx.extra.caller = caller
+        const key = options.callerKey(caller, ctx.extra.request.socket.remoteAddress)
+        if (!connections.take(key, options.maxConnectionsPerCaller)) {
+          ctx.extra.socket.close(1008, closeReason(`Too many WebSocket connections: at most ${options.maxConnectionsPerCaller} per caller. Close one, or share one for many subscriptions.`))
+          return false
+        }
+        ctx.extra.callerKey = key
         return true
       } catch (err) {
         if (!(err instanceof GatewayError)) throw err
@@ -84,7 +119,17 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
     },
     onNext: (ctx, id, _payload, _args, result) => formatResult(ctx, id, result, log),
     onError: (ctx, id, _payload, errors) => errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)) as never,
-    onClose: (ctx) => { ctx.extra.closed?.abort() }
+    onSubscribe: (ctx) => {
+      if (Object.keys(ctx.subscriptions).length > options.maxSubscriptionsPerConnection) {
+        const error = new GatewayError('RATE_LIMITED', `Too many subscriptions on this connection: at most ${options.maxSubscriptionsPerConnection}. Complete one first, or open another connection.`)
+        return [new GraphQLError(error.message, { originalError: error })]
+      }
+      return undefined
+    },
+    onClose: (ctx) => {
+      ctx.extra.closed?.abort()
+      if (ctx.extra.callerKey !== undefined) connections.release(ctx.extra.callerKey)
+    }
   }, wss)
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {

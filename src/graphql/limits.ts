@@ -1,0 +1,42 @@
+import { GraphQLError, Kind, type ASTNode, type FragmentDefinitionNode, type ValidationContext, type ValidationRule } from 'graphql'
+
+/**
+ * A ceiling on selection depth, as a validation rule so that HTTP (Mercurius) and WebSocket
+ * (graphql-ws) documents pass the same checks. Depth multiplies upstream calls (a task's dataset's
+ * source's tasks...), so a document deeper than the contract needs is refused before it runs.
+ */
+export function depthLimit (maxDepth: number): ValidationRule {
+  return (context: ValidationContext) => {
+    const fragments = new Map<string, FragmentDefinitionNode>()
+    for (const definition of context.getDocument().definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
+    }
+    const depthOf = (node: ASTNode, depth: number, visiting: Set<string>): number => {
+      if (!('selectionSet' in node) || node.selectionSet === undefined) return depth
+      let deepest = depth
+      for (const selection of node.selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) {
+          if (selection.name.value.startsWith('__')) continue
+          deepest = Math.max(deepest, depthOf(selection, depth + 1, visiting))
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          deepest = Math.max(deepest, depthOf(selection, depth, visiting))
+        } else {
+          const name = selection.name.value
+          const fragment = fragments.get(name)
+          if (fragment === undefined || visiting.has(name)) continue
+          deepest = Math.max(deepest, depthOf(fragment, depth, new Set([...visiting, name])))
+        }
+        if (deepest > maxDepth) return deepest
+      }
+      return deepest
+    }
+    return {
+      OperationDefinition (operation) {
+        const depth = depthOf(operation, 0, new Set())
+        if (depth > maxDepth) {
+          context.reportError(new GraphQLError(`The document is nested ${depth} levels deep; this gateway accepts at most ${maxDepth}. Split it into several requests.`, { nodes: [operation] }))
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { GatewayError, isGatewayError } from '../errors.js'
+import type { Credential } from '../upstream/client.js'
+import { Channel } from './channel.js'
+import type { PollScheduler } from './scheduler.js'
+
+/**
+ * One poller watches one upstream resource for one credential scope, for all its subscribers.
+ * It fetches, compares with the last value and publishes only a change; a new subscriber gets the
+ * last value at once, without an upstream call. While Visual Layer fails it backs off and keeps its
+ * subscribers (they hear nothing false); 401, 403 and 404 end them with the matching code. It stops
+ * as soon as its last subscriber leaves, and holds no timer once stopped.
+ */
+export interface PollerOptions<T> {
+  readonly key: string
+  readonly fetch: (credential: Credential, signal: AbortSignal) => Promise<T>
+  readonly same: (a: T, b: T) => boolean
+  readonly intervalMs: number
+  readonly maxBackoffMs: number
+  readonly scheduler: PollScheduler
+  readonly log: FastifyBaseLogger
+  /** Called once, when the poller has stopped. */
+  readonly onStop: () => void
+}
+
+interface Watcher<T> {
+  readonly credential: Credential
+  /** The subscriber's token expiry (ms), or null: the poller polls with a credential still valid. */
+  readonly expiresAt: number | null
+  readonly channel: Channel<T>
+}
+
+const ENDING: ReadonlySet<string> = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'])
+
+export class Poller<T> {
+  private readonly watchers = new Set<Watcher<T>>()
+  private latest: { value: T } | null = null
+  private readonly stopping = new AbortController()
+  private wakeUp: (() => void) | null = null
+  private started = false
+  /** Upstream fetches made so far (for operators and tests). */
+  polls = 0
+
+  constructor (private readonly options: PollerOptions<T>) {}
+
+  get subscriberCount (): number {
+    return this.watchers.size
+  }
+
+  get stopped (): boolean {
+    return this.stopping.signal.aborted
+  }
+
+  /** A subscription: the last value at once when there is one, then every change. */
+  watch (credential: Credential, expiresAt: number | null): Channel<T> {
+    const watcher: Watcher<T> = {
+      credential,
+      expiresAt,
+      channel: new Channel<T>(() => {
+        this.watchers.delete(watcher)
+        if (this.watchers.size === 0) this.wake()
+      })
+    }
+    this.watchers.add(watcher)
+    if (this.latest !== null) watcher.channel.push(this.latest.value)
+    if (!this.started) {
+      this.started = true
+      void this.run()
+    }
+    return watcher.channel
+  }
+
+  /** Poll now instead of at the end of the interval (after a write to the resource). */
+  wake (): void {
+    const wakeUp = this.wakeUp
+    this.wakeUp = null
+    wakeUp?.()
+  }
+
+  /** Ends every subscription normally and stops (app shutdown). */
+  stop (): void {
+    for (const watcher of [...this.watchers]) watcher.channel.end()
+    this.halt()
+  }
+
+  private halt (): void {
+    if (this.stopping.signal.aborted) return
+    this.stopping.abort()
+    this.wake()
+  }
+
+  private async run (): Promise<void> {
+    let failures = 0
+    try {
+      while (this.watchers.size > 0 && !this.stopped) {
+        const credential = this.credential()
+        if (credential === null) {
+          this.endAll(new GatewayError('UNAUTHENTICATED', 'Every subscriber\'s token has expired: subscribe again with a fresh token.'))
+          break
+        }
+        try {
+          await this.options.scheduler.turn(this.stopping.signal)
+          this.polls++
+          const value = await this.options.fetch(credential, this.stopping.signal)
+          failures = 0
+          if (this.latest === null || !this.options.same(this.latest.value, value)) {
+            this.latest = { value }
+            for (const watcher of this.watchers) watcher.channel.push(value)
+          }
+        } catch (err) {
+          if (this.stopped) break
+          if (isGatewayError(err) && ENDING.has(err.code)) {
+            this.endAll(err)
+            break
+          }
+          failures++
+          this.options.log.warn({ poller: this.options.key, failures, code: isGatewayError(err) ? err.code : 'INTERNAL_SERVER_ERROR' }, 'poll failed; backing off')
+        }
+        if (this.watchers.size === 0) break
+        await this.sleep(this.delay(failures))
+      }
+    } finally {
+      this.halt()
+      this.options.onStop()
+    }
+  }
+
+  /** The interval with ±10 % jitter, so pollers started together do not stay in step; longer while failing. */
+  private delay (failures: number): number {
+    const base = failures === 0 ? this.options.intervalMs : Math.min(this.options.maxBackoffMs, this.options.intervalMs * 2 ** failures)
+    return Math.round(base * (0.9 + Math.random() * 0.2))
+  }
+
+  private async sleep (ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { this.wakeUp = null; resolve() }, ms)
+      this.wakeUp = () => { clearTimeout(timer); resolve() }
+    })
+  }
+
+  /** A credential of a current subscriber whose token is still valid, the longest-lived first. */
+  private credential (): Credential | null {
+    const now = Date.now()
+    let best: Watcher<T> | null = null
+    for (const watcher of this.watchers) {
+      if (watcher.expiresAt !== null && watcher.expiresAt <= now) continue
+      if (best === null || (best.expiresAt !== null && (watcher.expiresAt === null || watcher.expiresAt > best.expiresAt))) best = watcher
+    }
+    return best?.credential ?? null
+  }
+
+  private endAll (error: GatewayError): void {
+    for (const watcher of [...this.watchers]) watcher.channel.fail(error)
+  }
+}

@@ -1,0 +1,100 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Checked } from '../upstream/checked.js'
+import type { CallOptions, Credential, VisualLayerClient } from '../upstream/client.js'
+import type { UpstreamDataset, UpstreamTask } from '../upstream/schemas.js'
+import type { Invalidations } from './invalidation.js'
+import { Poller } from './poller.js'
+import { PollScheduler } from './scheduler.js'
+
+/**
+ * The poller registry behind subscriptions: one poller per (resource, credential scope), however
+ * many clients watch it. Writes (through the invalidation bus) make the matching pollers poll at once.
+ */
+export interface LiveOptions {
+  vl: VisualLayerClient
+  invalidations: Invalidations
+  intervalMs: number
+  maxPollsPerSecond: number
+  log: FastifyBaseLogger
+}
+
+/** The task list of one dataset, as subscriptions watch it: its first page, newest first. */
+export const WATCHED_TASK_PAGE = 50
+
+export class LiveRegistry {
+  private readonly pollers = new Map<string, Poller<unknown>>()
+  private readonly scheduler: PollScheduler
+  private readonly unsubscribe: () => void
+
+  constructor (private readonly options: LiveOptions) {
+    this.scheduler = new PollScheduler(options.maxPollsPerSecond)
+    this.unsubscribe = options.invalidations.subscribe(({ scope, datasetIds }) => {
+      for (const id of datasetIds) {
+        this.pollers.get(key('dataset', scope, id))?.wake()
+        this.pollers.get(key('tasks', scope, id))?.wake()
+      }
+    })
+  }
+
+  dataset (scope: string, datasetId: string): Poller<Checked<UpstreamDataset>> {
+    return this.poller(key('dataset', scope, datasetId), async (credential, signal) =>
+      await this.options.vl.getDataset(datasetId, call(credential, signal, datasetId)))
+  }
+
+  tasks (scope: string, datasetId: string): Poller<Array<Checked<UpstreamTask>>> {
+    return this.poller(key('tasks', scope, datasetId), async (credential, signal) => {
+      const page = await this.options.vl.listTasks({ dataset_id: datasetId, sort_by: 'start_time', sort_order: 'desc', page: 1, page_size: WATCHED_TASK_PAGE }, call(credential, signal, datasetId))
+      return page.tasks
+    })
+  }
+
+  /** Pollers running now (for operators and tests). */
+  get size (): number {
+    return this.pollers.size
+  }
+
+  /** Upstream polls made by the running poller of a resource, or 0. */
+  pollsOf (kind: 'dataset' | 'tasks', scope: string, datasetId: string): number {
+    return this.pollers.get(key(kind, scope, datasetId))?.polls ?? 0
+  }
+
+  close (): void {
+    this.unsubscribe()
+    for (const poller of [...this.pollers.values()]) poller.stop()
+    this.scheduler.close()
+  }
+
+  private poller<T> (name: string, fetch: (credential: Credential, signal: AbortSignal) => Promise<T>): Poller<T> {
+    const existing = this.pollers.get(name) as Poller<T> | undefined
+    if (existing !== undefined && !existing.stopped) return existing
+    const poller: Poller<T> = new Poller<T>({
+      key: name,
+      fetch,
+      same: sameRecords,
+      intervalMs: this.options.intervalMs,
+      maxBackoffMs: Math.max(30_000, this.options.intervalMs),
+      scheduler: this.scheduler,
+      log: this.options.log,
+      onStop: () => { if (this.pollers.get(name) === poller) this.pollers.delete(name) }
+    })
+    this.pollers.set(name, poller as Poller<unknown>)
+    return poller
+  }
+}
+
+function key (kind: 'dataset' | 'tasks', scope: string, datasetId: string): string {
+  return `${kind} ${scope} ${datasetId}`
+}
+
+function call (credential: Credential, signal: AbortSignal, datasetId: string): CallOptions {
+  return { credential, signal, requestId: `poll-${datasetId}` }
+}
+
+/** Checked records compare by their parsed values and which fields were broken. */
+export function sameRecords (a: unknown, b: unknown): boolean {
+  return JSON.stringify(a, replacer) === JSON.stringify(b, replacer)
+}
+
+function replacer (_key: string, value: unknown): unknown {
+  return value instanceof Map ? [...value.keys()].sort() : value
+}
