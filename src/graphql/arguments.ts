@@ -62,8 +62,12 @@ export function taskListParams (args: TaskPageArgs, datasetId?: string): TaskLis
     page,
     page_size: pageSize
   }
-  if (params.start_time_from !== undefined && params.start_time_to !== undefined && params.start_time_from > params.start_time_to) {
-    throw new GatewayError('BAD_USER_INPUT', `filter.startTimeFrom (${params.start_time_from}) is after filter.startTimeTo (${params.start_time_to}).`)
-  }
+  checkTimeRange('filter.startTimeFrom', params.start_time_from, 'filter.startTimeTo', params.start_time_to)
   return params
+}
+
+/** Both bounds are normalised DateTimes; compared as instants, not as text. */
+export function checkTimeRange (fromName: string, from: string | undefined | null, toName: string, to: string | undefined | null): void {
+  if (from == null || to == null || Date.parse(from) <= Date.parse(to)) return
+  throw new GatewayError('BAD_USER_INPUT', `${fromName} (${from}) is after ${toName} (${to}).`)
 }

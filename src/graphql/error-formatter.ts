@@ -21,6 +21,10 @@ export function formatError (error: GraphQLError, requestId: string, log: Mercur
     const upstream = original.upstreamStatus === undefined ? {} : { upstream: { status: original.upstreamStatus } }
     return { ...base, message: original.message, extensions: { code: original.code, requestId, ...upstream } }
   }
+  if (isInputError(error)) {
+    // A value graphql-js could not coerce (our scalars throw TypeErrors): its message names the argument or variable.
+    return { ...base, extensions: { code: 'BAD_USER_INPUT', requestId } }
+  }
   if (original === undefined || original === null || isGraphQLError(original)) {
     // graphql-js' own errors: syntax, validation, variable coercion; or our scalars' input errors.
     const source = isGraphQLError(original) ? original : error

@@ -58,6 +58,9 @@ export function contextFactory (options: GraphQLOptions): ContextFactory {
 
 export async function registerGraphQL (app: FastifyInstance, makeContext: ContextFactory, validationRules: ValidationRule[]): Promise<void> {
   const resolvers: Resolvers = { Query, Mutation, Dataset, Task, AppliedEnrichment }
+  // Mercurius' response schema types every error path item as a string; GraphQL says list indices
+  // are integers. Its answers are plain objects, so JSON.stringify serialises them faithfully.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   await app.register(mercurius, {
     schema: readFileSync(SCHEMA_PATH, 'utf8'),
     resolvers: { ...resolvers, DateTime } as never,

@@ -1,21 +1,32 @@
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql'
+import { GraphQLScalarType, Kind } from 'graphql'
 
 /**
  * DateTime: ISO-8601. Output is already normalised by the mapping; input accepts a date or a date
  * and time, with a zone or without one (then UTC, as Visual Layer writes it), and becomes UTC with a Z.
+ * Errors are plain TypeErrors so that graphql-js names the argument or variable and its location.
  */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i
+
+function daysIn (year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate()
+}
 
 export function parseDateTime (value: unknown): string {
-  if (typeof value !== 'string' || !ISO_8601.test(value.trim())) {
-    throw new GraphQLError(`DateTime must be an ISO-8601 date or date-time such as 2026-03-01T14:30:00Z; got ${JSON.stringify(value)}.`, { extensions: { code: 'BAD_USER_INPUT' } })
+  const match = typeof value === 'string' ? ISO_8601.exec(value.trim()) : null
+  if (match === null) {
+    throw new TypeError(`DateTime must be an ISO-8601 date or date-time such as 2026-03-01T14:30:00Z; got ${JSON.stringify(value)}.`)
   }
-  const text = value.trim().replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1')
+  const [, year, month, day, hour = '0', minute = '0', second = '0'] = match.map((part) => part ?? undefined) as string[]
+  const y = Number(year)
+  const m = Number(month)
+  // Date.parse would roll 2026-02-30 into March: check each part is a real one first.
+  if (m < 1 || m > 12 || Number(day) < 1 || Number(day) > daysIn(y, m) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) {
+    throw new TypeError(`DateTime ${JSON.stringify(value)} is not a real point in time.`)
+  }
+  const text = (value as string).trim().replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1')
   const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(text) || !text.includes('T') ? text : `${text}Z`
   const ms = Date.parse(zoned)
-  if (Number.isNaN(ms)) {
-    throw new GraphQLError(`DateTime ${JSON.stringify(value)} is not a real point in time.`, { extensions: { code: 'BAD_USER_INPUT' } })
-  }
+  if (Number.isNaN(ms)) throw new TypeError(`DateTime ${JSON.stringify(value)} is not a real point in time.`)
   return new Date(ms).toISOString().replace('.000Z', 'Z')
 }
 
@@ -24,9 +35,7 @@ export const DateTime = new GraphQLScalarType<string, string>({
   serialize: (value) => String(value),
   parseValue: parseDateTime,
   parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING) {
-      throw new GraphQLError('DateTime must be a string such as "2026-03-01T14:30:00Z".', { extensions: { code: 'BAD_USER_INPUT' } })
-    }
+    if (ast.kind !== Kind.STRING) throw new TypeError('DateTime must be a string such as "2026-03-01T14:30:00Z".')
     return parseDateTime(ast.value)
   }
 })

@@ -1,5 +1,5 @@
 import { GatewayError } from '../../errors.js'
-import { checkId, taskListParams } from '../arguments.js'
+import { checkId, checkTimeRange, taskListParams } from '../arguments.js'
 import type { QueryResolvers } from '../generated/types.js'
 import { mapDataset } from '../mapping/dataset.js'
 import { mapTaskPage } from '../mapping/task-page.js'
@@ -18,8 +18,9 @@ export const Query: QueryResolvers = {
     }
     const checked = ids.map((id, index) => checkId(`ids[${index}]`, id))
     const records = await ctx.loaders.dataset.loadMany(checked)
+    // An Error in a list is reported by graphql-js at that index; the other datasets stay.
     return records.map((record) => {
-      if (record instanceof Error) throw record
+      if (record instanceof Error) return record as never
       return record === null ? null : mapDataset(record, ctx.onUnknown)
     })
   },
@@ -39,6 +40,7 @@ export const Query: QueryResolvers = {
   },
 
   async taskFilterOptions (_root, args, ctx) {
+    checkTimeRange('startTimeFrom', args.startTimeFrom, 'startTimeTo', args.startTimeTo)
     const filters = await ctx.vl.getTaskFilters({
       start_time_from: args.startTimeFrom ?? undefined,
       start_time_to: args.startTimeTo ?? undefined
