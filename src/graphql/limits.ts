@@ -34,7 +34,7 @@ export function depthLimit (maxDepth: number): ValidationRule {
       OperationDefinition (operation) {
         const depth = depthOf(operation, 0, new Set())
         if (depth > maxDepth) {
-          context.reportError(new GraphQLError(`The document is nested ${depth} levels deep; this gateway accepts at most ${maxDepth}. Split it into several requests.`, { nodes: [operation] }))
+          context.reportError(new GraphQLError(`The document nests fields more than ${maxDepth} levels deep, the most this gateway accepts. Split it into several requests.`, { nodes: [operation] }))
         }
       }
     }

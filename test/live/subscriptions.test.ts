@@ -1,0 +1,258 @@
+import { createHmac } from 'node:crypto'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { visualLayerToken } from '../helpers/tokens.js'
+import { record, until, wsClient, type Recorded } from '../helpers/ws.js'
+import type { Client } from 'graphql-ws'
+
+/**
+ * Live status with the real graphql-ws client against the gateway on the emulator. The emulator's
+ * clock is moved by the test; pollers run on real timers at POLL_INTERVAL_MS.
+ */
+
+const INTERVAL = 250
+const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+const statusQuery = (id: string, follow = false): string => `subscription { datasetStatusChanged(datasetId: "${id}", follow: ${String(follow)}) { id status progress } }`
+type StatusEvent = { datasetStatusChanged: { id: string, status: string, progress: number } }
+
+const clients: Client[] = []
+function connect (gw: TestGateway, params: Record<string, unknown> = {}): Client {
+  const client = wsClient(gw.url, params)
+  clients.push(client)
+  return client
+}
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map(async (client) => { await client.dispose() }))
+})
+
+const getsOf = (gw: TestGateway, id: string): number => gw.emulator.calls().filter((c) => c.method === 'GET' && c.path === `/api/v1/dataset/${id}`).length
+
+/** Moves the emulator clock in steps, giving the poller time to see each step, until `done`. */
+async function drive (gw: TestGateway, done: () => boolean, stepMs = 3000, maxSteps = 40): Promise<void> {
+  for (let i = 0; i < maxSteps && !done(); i++) {
+    gw.emulator.advance(stepMs)
+    await sleep(INTERVAL * 1.5)
+  }
+}
+
+describe('datasetStatusChanged', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ POLL_INTERVAL_MS: String(INTERVAL), WS_MAX_CONNECTIONS_PER_CALLER: '50' }) })
+  afterAll(async () => { await gw.close() })
+
+  it('gives 200 subscribers one poller: one upstream GET per interval, the same ordered duplicate-free sequence, READY, then complete', async () => {
+    gw.emulator.reset()
+    const id = SEED.datasets.indexing
+    const first = record<StatusEvent>(connect(gw), statusQuery(id))
+    await until(() => first.events.length === 1)
+    // The others join the running poller: their first event is its current value, at once.
+    const others: Array<Recorded<StatusEvent>> = []
+    for (let c = 0; c < 4; c++) {
+      const client = connect(gw)
+      for (let s = 0; s < (c === 3 ? 49 : 50); s++) others.push(record<StatusEvent>(client, statusQuery(id)))
+    }
+    await until(() => others.every((sub) => sub.events.length >= 1))
+    for (const sub of others) expect(sub.events[0]).toEqual(first.events[0])
+
+    // With the clock still, the poller polls once per interval (±10 % jitter) for all 200.
+    const before = getsOf(gw, id)
+    await sleep(INTERVAL * 8)
+    const quiet = getsOf(gw, id) - before
+    expect(quiet).toBeGreaterThanOrEqual(5)
+    expect(quiet).toBeLessThanOrEqual(10)
+    expect(first.events).toHaveLength(1)
+
+    const all = [first, ...others]
+    await drive(gw, () => all.every((sub) => sub.events.at(-1)?.data?.datasetStatusChanged.status === 'READY'))
+    await Promise.all(all.map(async (sub) => { await sub.done }))
+    const sequence = first.events.map((event) => event.data?.datasetStatusChanged)
+    expect(sequence[0]).toEqual({ id, status: 'INDEXING', progress: 14 })
+    expect(sequence.at(-1)).toEqual({ id, status: 'READY', progress: 100 })
+    for (let i = 1; i < sequence.length; i++) {
+      expect(JSON.stringify(sequence[i])).not.toBe(JSON.stringify(sequence[i - 1]))
+      expect(sequence[i]?.progress).toBeGreaterThan(sequence[i - 1]?.progress ?? 100)
+    }
+    for (const sub of others) expect(sub.events).toEqual(first.events)
+    // Once settled and every subscriber completed, the poller stops: no further GET.
+    const settled = getsOf(gw, id)
+    await sleep(INTERVAL * 3)
+    expect(getsOf(gw, id)).toBe(settled)
+  })
+
+  it('stops polling within one interval after the last subscriber leaves', async () => {
+    gw.emulator.reset()
+    const id = SEED.datasets.readOnly
+    const subs = Array.from({ length: 3 }, () => record<StatusEvent>(connect(gw), statusQuery(id, true)))
+    await until(() => subs.every((sub) => sub.events.length === 1))
+    expect(subs[0]?.events[0]?.data?.datasetStatusChanged.status).toBe('READ_ONLY')
+    for (const sub of subs) sub.stop()
+    await sleep(INTERVAL * 1.2)
+    const after = getsOf(gw, id)
+    await sleep(INTERVAL * 4)
+    expect(getsOf(gw, id)).toBe(after)
+  })
+
+  it('follows past READY when follow is true, and never completes on its own', async () => {
+    gw.emulator.reset()
+    const sub = record<StatusEvent>(connect(gw), statusQuery(SEED.datasets.ready, true))
+    await until(() => sub.events.length === 1)
+    expect(sub.events[0]?.data?.datasetStatusChanged.status).toBe('READY')
+    let completed = false
+    void sub.done.then(() => { completed = true })
+    await sleep(INTERVAL * 4)
+    expect(completed).toBe(false)
+    sub.stop()
+  })
+
+  it('completes at once for a settled dataset when follow is false', async () => {
+    gw.emulator.reset()
+    const sub = record<StatusEvent>(connect(gw), statusQuery(SEED.datasets.error))
+    await sub.done
+    expect(sub.events).toEqual([{ data: { datasetStatusChanged: { id: SEED.datasets.error, status: 'ERROR', progress: 37 } } }])
+  })
+
+  it('ends with NOT_FOUND for a dataset that does not exist or is not visible', async () => {
+    gw.emulator.reset()
+    const sub = record<StatusEvent>(connect(gw), statusQuery(SEED.datasets.secondaryAccount))
+    await expect(sub.done).rejects.toEqual([expect.objectContaining({
+      message: `Visual Layer has no dataset ${SEED.datasets.secondaryAccount}, or you may not see it.`,
+      extensions: expect.objectContaining({ code: 'NOT_FOUND', upstream: { status: 404 } })
+    })])
+  })
+
+  it('refuses a malformed id with BAD_USER_INPUT and no upstream call', async () => {
+    gw.emulator.reset()
+    const sub = record<StatusEvent>(connect(gw), statusQuery('not-an-id'))
+    // An error before the stream starts comes as one result with errors, then complete (graphql-ws).
+    await sub.done
+    expect(sub.events).toEqual([{
+      errors: [{
+        message: 'Argument datasetId must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22); got "not-an-id".',
+        locations: [{ line: 1, column: 16 }],
+        path: ['datasetStatusChanged'],
+        extensions: { code: 'BAD_USER_INPUT', requestId: expect.any(String) }
+      }]
+    }])
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it('keeps its subscribers while Visual Layer fails, backing off, and they hear no false change', async () => {
+    gw.emulator.reset()
+    const id = SEED.datasets.indexing
+    const sub = record<StatusEvent>(connect(gw), statusQuery(id))
+    await until(() => sub.events.length === 1)
+    gw.emulator.injectFault({ path: `/api/v1/dataset/${id}`, status: 503, body: { detail: 'maintenance' }, times: 4 })
+    const before = getsOf(gw, id)
+    await sleep(INTERVAL * 8)
+    // Backing off: fewer polls than the 8 intervals would give; no event meanwhile.
+    expect(getsOf(gw, id) - before).toBeLessThanOrEqual(5)
+    expect(sub.events).toHaveLength(1)
+    await drive(gw, () => sub.events.at(-1)?.data?.datasetStatusChanged.status === 'READY', 5000)
+    await sub.done
+    expect(sub.events.at(-1)?.data?.datasetStatusChanged).toEqual({ id, status: 'READY', progress: 100 })
+  })
+})
+
+describe('taskUpdated', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ POLL_INTERVAL_MS: String(INTERVAL) }) })
+  afterAll(async () => { await gw.close() })
+  type TaskEvent = { taskUpdated: { id: string, status: string, progress: number | null } }
+
+  it('with taskId: the task now, every change, and complete after it finishes', async () => {
+    gw.emulator.reset()
+    const taskId = SEED.tasks.indexingCreation
+    const sub = record<TaskEvent>(connect(gw), `subscription { taskUpdated(datasetId: "${SEED.datasets.indexing}", taskId: "${taskId}") { id status progress } }`)
+    await until(() => sub.events.length === 1)
+    expect(sub.events[0]?.data?.taskUpdated).toEqual({ id: taskId, status: 'RUNNING', progress: 14 })
+    await drive(gw, () => sub.events.at(-1)?.data?.taskUpdated.status === 'COMPLETED')
+    await sub.done
+    expect(sub.events.at(-1)?.data?.taskUpdated).toEqual({ id: taskId, status: 'COMPLETED', progress: 100 })
+    const calls = gw.emulator.calls().filter((c) => c.path === '/api/v1/tasks')
+    expect(calls[0]?.query).toEqual({ dataset_id: SEED.datasets.indexing, sort_by: 'start_time', sort_order: 'desc', page: '1', page_size: '50' })
+  })
+
+  it('without taskId: only changes, from the moment of subscribing', async () => {
+    gw.emulator.reset()
+    const sub = record<TaskEvent>(connect(gw), `subscription { taskUpdated(datasetId: "${SEED.datasets.draft}") { id status } }`)
+    await sleep(INTERVAL * 3)
+    expect(sub.events).toEqual([])
+    gw.emulator.advance(61_000) // the creation task starts RUNNING at +60 s
+    await until(() => sub.events.length >= 1)
+    expect(sub.events[0]?.data?.taskUpdated).toEqual({ id: SEED.tasks.draftCreation, status: 'RUNNING' })
+    sub.stop()
+  })
+
+  it('ends with NOT_FOUND for a task that is not the dataset\'s', async () => {
+    gw.emulator.reset()
+    const sub = record<TaskEvent>(connect(gw), `subscription { taskUpdated(datasetId: "${SEED.datasets.draft}", taskId: "${SEED.tasks.indexingCreation}") { id } }`)
+    await expect(sub.done).rejects.toEqual([expect.objectContaining({
+      message: `Task ${SEED.tasks.indexingCreation} is not among the 1 most recent tasks of dataset ${SEED.datasets.draft}, or you may not see it.`,
+      extensions: expect.objectContaining({ code: 'NOT_FOUND' })
+    })])
+  })
+})
+
+describe('credential scopes of pollers (passthrough)', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'passthrough', POLL_INTERVAL_MS: String(INTERVAL) }) })
+  afterAll(async () => { await gw.close() })
+
+  it('runs one poller per account, each with its own token; the other account gets NOT_FOUND', async () => {
+    gw.emulator.reset()
+    const id = SEED.datasets.readOnly
+    const acme = record<StatusEvent>(connect(gw, { Authorization: `Bearer ${visualLayerToken(DEMO_ACCOUNTS.primary)}` }), statusQuery(id, true))
+    const globex = record<StatusEvent>(connect(gw, { authorization: `Bearer ${visualLayerToken(DEMO_ACCOUNTS.secondary)}` }), statusQuery(id, true))
+    await until(() => acme.events.length === 1)
+    await expect(globex.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) })])
+    const keys = new Set(gw.emulator.calls().filter((c) => c.path === `/api/v1/dataset/${id}`).map((c) => `${String(c.apiKey)} ${c.status}`))
+    expect([...keys].sort()).toEqual([`${DEMO_ACCOUNTS.primary.apiKey} 200`, `${DEMO_ACCOUNTS.secondary.apiKey} 404`])
+    acme.stop()
+  })
+})
+
+describe('token expiry (jwt mode)', () => {
+  const secret = 'an-hs256-secret-of-at-least-32-characters!'
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'jwt', JWT_SECRET: secret, JWT_CLOCK_TOLERANCE_SEC: '0', POLL_INTERVAL_MS: String(INTERVAL) }) })
+  afterAll(async () => { await gw.close() })
+
+  it('ends a subscription with UNAUTHENTICATED when the caller\'s token expires', async () => {
+    const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'viewer', exp: Math.floor(Date.now() / 1000) + 2 })}`
+    const token = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`
+    const sub = record<StatusEvent>(connect(gw, { Authorization: `Bearer ${token}` }), statusQuery(SEED.datasets.ready, true))
+    await until(() => sub.events.length === 1)
+    await sub.done
+    expect(sub.events.at(-1)).toEqual({
+      errors: [expect.objectContaining({
+        message: 'Your token expired, so this subscription ended: subscribe again with a fresh token.',
+        extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' })
+      })]
+    })
+  })
+})
+
+describe('shutdown', () => {
+  it('app.close() with live subscriptions ends them, closes the sockets and leaves no timer or socket open', async () => {
+    const count = (): Map<string, number> => process.getActiveResourcesInfo().reduce((m, r) => m.set(r, (m.get(r) ?? 0) + 1), new Map<string, number>())
+    const baseline = count()
+    // A long interval: a poller timer left behind would still be pending when we look.
+    const gw = await startTestGateway({ POLL_INTERVAL_MS: '5000' })
+    const client = wsClient(gw.url)
+    let closedWith: number | null = null
+    client.on('closed', (event) => { closedWith = (event as { code: number }).code })
+    const subs = [SEED.datasets.readOnly, SEED.datasets.indexing, SEED.datasets.ready].map((id) => record<StatusEvent>(client, statusQuery(id, true)))
+    await until(() => subs.every((sub) => sub.events.length === 1))
+    await gw.app.close()
+    await until(() => closedWith !== null)
+    expect(closedWith).toBe(1001)
+    await client.dispose()
+    await gw.emulator.close()
+    await sleep(50)
+    // Nothing the gateway, its pollers or its sockets made is left: no resource kind above its count before.
+    const left = [...count()].filter(([kind, n]) => n > (baseline.get(kind) ?? 0))
+    expect(left).toEqual([])
+  })
+})
