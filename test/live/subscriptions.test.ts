@@ -256,3 +256,21 @@ describe('shutdown', () => {
     expect(left).toEqual([])
   })
 })
+
+describe('the gateway-wide poll ceiling', () => {
+  it('holds all pollers together to MAX_POLLS_PER_SECOND, each still polling', async () => {
+    const gw = await startTestGateway({ POLL_INTERVAL_MS: String(INTERVAL), MAX_POLLS_PER_SECOND: '2' })
+    const client = wsClient(gw.url)
+    const ids = [SEED.datasets.ready, SEED.datasets.readySecond, SEED.datasets.readOnly, SEED.datasets.partialIndex]
+    const subs = ids.map((id) => record<StatusEvent>(client, statusQuery(id, true)))
+    await until(() => subs.every((sub) => sub.events.length === 1))
+    gw.emulator.clearCalls()
+    await sleep(3000)
+    const counts = ids.map((id) => getsOf(gw, id))
+    // Unbounded, 4 pollers at 250 ms would make about 48 polls in 3 s; the ceiling allows about 6.
+    expect(counts.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(8)
+    for (const count of counts) expect(count).toBeGreaterThanOrEqual(1)
+    await client.dispose()
+    await gw.close()
+  })
+})

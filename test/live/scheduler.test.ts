@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+import { Channel } from '../../src/live/channel.js'
+import { PollScheduler } from '../../src/live/scheduler.js'
+
+describe('PollScheduler', () => {
+  it('holds the whole gateway to its polls per second and shares them fairly between pollers', async () => {
+    const scheduler = new PollScheduler(10)
+    const stop = new AbortController()
+    const turns = [0, 0, 0, 0, 0]
+    // Five pollers that would each poll as fast as they could.
+    const loops = turns.map(async (_, i) => {
+      try {
+        while (true) {
+          await scheduler.turn(stop.signal)
+          turns[i] = (turns[i] ?? 0) + 1
+        }
+      } catch { /* stopped */ }
+    })
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    stop.abort()
+    await Promise.all(loops)
+    scheduler.close()
+    const total = turns.reduce((a, b) => a + b, 0)
+    // 10 at once (the bucket) plus about 10 in the second.
+    expect(total).toBeGreaterThanOrEqual(15)
+    expect(total).toBeLessThanOrEqual(22)
+    // FIFO turns: no poller more than one turn ahead of another.
+    expect(Math.max(...turns) - Math.min(...turns)).toBeLessThanOrEqual(1)
+  })
+
+  it('lets a waiting poller go when it is stopped', async () => {
+    const scheduler = new PollScheduler(1)
+    const stop = new AbortController()
+    await scheduler.turn(stop.signal)
+    const waiting = scheduler.turn(stop.signal)
+    stop.abort(new Error('stopped'))
+    await expect(waiting).rejects.toThrow('stopped')
+    scheduler.close()
+  })
+})
+
+describe('Channel', () => {
+  it('delivers pushed values in order, then ends after them', async () => {
+    const channel = new Channel<number>(() => {})
+    channel.push(1)
+    channel.push(2)
+    channel.end()
+    expect([await channel.next(), await channel.next(), await channel.next()]).toEqual([
+      { value: 1, done: false }, { value: 2, done: false }, { value: undefined, done: true }
+    ])
+  })
+
+  it('lets a reader go at once on return(), even while it waits', async () => {
+    let closed = 0
+    const channel = new Channel<number>(() => { closed++ })
+    const waiting = channel.next()
+    await channel.return()
+    expect(await waiting).toEqual({ value: undefined, done: true })
+    expect(closed).toBe(1)
+    channel.push(3)
+    expect(await channel.next()).toEqual({ value: undefined, done: true })
+  })
+
+  it('fails a waiting reader, and a reader that fell too far behind', async () => {
+    const channel = new Channel<number>(() => {}, 2)
+    const waiting = channel.next()
+    channel.fail(new Error('gone'))
+    await expect(waiting).rejects.toThrow('gone')
+    const slow = new Channel<number>(() => {}, 2)
+    slow.push(1)
+    slow.push(2)
+    slow.push(3)
+    expect(await slow.next()).toEqual({ value: 1, done: false })
+    expect(await slow.next()).toEqual({ value: 2, done: false })
+    await expect(slow.next()).rejects.toThrow('the subscriber fell more than 2 events behind')
+  })
+})
