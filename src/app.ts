@@ -4,6 +4,8 @@ import { callerKey, createAuth, registerHttpAuth } from './auth/index.js'
 import type { Config, UpstreamSettings } from './config.js'
 import { graphiqlPlugin } from './graphql/graphiql.js'
 import { depthLimit } from './graphql/limits.js'
+import type { EnrichOutcome } from './graphql/mutations/enrich.js'
+import { IdempotencyStore } from './graphql/mutations/idempotency.js'
 import { contextFactory, registerGraphQL } from './graphql/index.js'
 import { registerHealth } from './health.js'
 import { Invalidations } from './live/invalidation.js'
@@ -78,7 +80,7 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
   const live = new LiveRegistry({ vl, invalidations, intervalMs: config.live.pollIntervalMs, maxPollsPerSecond: config.live.maxPollsPerSecond, log: app.log.child({ component: 'live' }) })
   // Before the pool closes: pollers end their subscriptions and stop.
   app.addHook('preClose', async () => { live.close() })
-  const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations, live })
+  const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations, live, idempotency: new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs }) })
   const validationRules = [depthLimit(config.maxQueryDepth)]
   await registerGraphQL(app, makeContext, validationRules)
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })

@@ -36,8 +36,6 @@ export interface UpstreamSettings {
   readonly batchConcurrency: number
   /** How long a dataset's model list is reused (0: never). Dataset status is never cached. */
   readonly modelCacheTtlMs: number
-  /** How long an enrichment's idempotency key answers with its first result, per credential scope. */
-  readonly idempotencyWindowMs: number
 }
 
 export interface Config {
@@ -54,6 +52,8 @@ export interface Config {
   readonly graphiql: boolean
   /** Deepest selection a document may have (HTTP and WebSocket alike). */
   readonly maxQueryDepth: number
+  /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
+  readonly idempotencyWindowMs: number
   /** A WebSocket that sends no connection_init within this time is closed (4408). */
   readonly wsInitTimeoutMs: number
   readonly live: LiveSettings
@@ -218,13 +218,13 @@ export function loadConfig (env: Env): Config {
       maxResponseBytes: v.UPSTREAM_MAX_RESPONSE_BYTES,
       connections: v.UPSTREAM_CONNECTIONS,
       batchConcurrency: v.UPSTREAM_BATCH_CONCURRENCY,
-      modelCacheTtlMs: v.MODEL_CACHE_TTL_MS,
-      idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS
+      modelCacheTtlMs: v.MODEL_CACHE_TTL_MS
     },
     readyCacheMs: v.READY_CACHE_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     graphiql: v.GRAPHIQL,
     maxQueryDepth: v.MAX_QUERY_DEPTH,
+    idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     wsInitTimeoutMs: v.WS_INIT_TIMEOUT_MS,
     live: {
       pollIntervalMs: v.POLL_INTERVAL_MS,

@@ -19,11 +19,12 @@ describe('loadConfig', () => {
       logLevel: 'info',
       authMode: 'none',
       jwt: { secret: null, publicKey: null, jwksUrl: null, issuer: null, audience: null, clockToleranceSec: 5 },
-      upstream: { baseUrl: null, apiKey: null, apiSecret: null, timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 8, modelCacheTtlMs: 60000, idempotencyWindowMs: 86400000 },
+      upstream: { baseUrl: null, apiKey: null, apiSecret: null, timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 8, modelCacheTtlMs: 60000 },
       readyCacheMs: 5000,
       shutdownTimeoutMs: 10000,
       graphiql: true,
       maxQueryDepth: 10,
+      idempotencyWindowMs: 86400000,
       wsInitTimeoutMs: 3000,
       live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20 }
     })

@@ -3,6 +3,8 @@ import type { Caller } from '../auth/index.js'
 import type { LiveRegistry } from '../live/registry.js'
 import type { CallOptions, VisualLayerClient } from '../upstream/client.js'
 import type { Loaders } from './loaders.js'
+import type { EnrichOutcome } from './mutations/enrich.js'
+import type { IdempotencyStore } from './mutations/idempotency.js'
 import type { UnknownValueReporter } from './mapping/values.js'
 
 /** What every resolver receives, built once per GraphQL request. */
@@ -13,6 +15,8 @@ export interface GatewayContext {
   readonly call: CallOptions
   readonly vl: VisualLayerClient
   readonly loaders: Loaders
+  /** enrichDataset's idempotency records, one store per gateway. */
+  readonly idempotency: IdempotencyStore<EnrichOutcome>
   /** The pollers behind subscriptions. */
   readonly live: LiveRegistry
   readonly onUnknown: UnknownValueReporter

@@ -10,6 +10,8 @@ import type { LiveRegistry } from '../live/registry.js'
 import type { GatewayContext } from './context.js'
 import { errorFormatter } from './error-formatter.js'
 import type { Resolvers } from './generated/types.js'
+import type { EnrichOutcome } from './mutations/enrich.js'
+import type { IdempotencyStore } from './mutations/idempotency.js'
 import { createLoaders } from './loaders.js'
 import type { UnknownValueReporter } from './mapping/values.js'
 import { Dataset } from './resolvers/dataset.js'
@@ -27,6 +29,7 @@ export interface GraphQLOptions {
   scopeOf: (credential: Credential) => string
   invalidations: Invalidations
   live: LiveRegistry
+  idempotency: IdempotencyStore<EnrichOutcome>
   onUnknown: UnknownValueReporter
   /** Most upstream GETs one operation runs at once. */
   batchConcurrency: number
@@ -46,6 +49,7 @@ export function contextFactory (options: GraphQLOptions): ContextFactory {
       vl: options.vl,
       loaders: createLoaders(options.vl, call, options.batchConcurrency),
       live: options.live,
+      idempotency: options.idempotency,
       onUnknown: options.onUnknown,
       scope,
       invalidate: (datasetIds, taskIds) => {

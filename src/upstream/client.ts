@@ -8,10 +8,10 @@ import type { Checked } from './checked.js'
 import type { ServiceTokens } from './token.js'
 import { upstreamContractError, upstreamNetworkError, upstreamStatusError, upstreamTooLargeError, type FailedCall } from './errors.js'
 import {
-  checkedDatasetSchema, creationStatusSchema, datasetListSchema, enrichmentContextSchema, healthcheckSchema,
-  modelListSchema, taskFiltersSchema, taskPageSchema,
-  type UpstreamCreationStatus, type UpstreamDataset, type UpstreamEnrichmentContext, type UpstreamHealth,
-  type UpstreamModel, type UpstreamTaskFilters, type UpstreamTaskPage
+  checkedDatasetSchema, checkedTaskSchema, creationStatusSchema, datasetListSchema, enrichmentContextSchema, enrichResponseSchema,
+  healthcheckSchema, modelListSchema, taskFiltersSchema, taskPageSchema,
+  type UpstreamCreationStatus, type UpstreamDataset, type UpstreamEnrichmentContext, type UpstreamEnrichResponse, type UpstreamHealth,
+  type UpstreamModel, type UpstreamTask, type UpstreamTaskFilters, type UpstreamTaskPage
 } from './schemas.js'
 
 /**
@@ -141,6 +141,25 @@ export class VisualLayerClient {
 
   getTaskFilters (params: Pick<TaskListParams, 'start_time_from' | 'start_time_to'>, call: CallOptions): Promise<UpstreamTaskFilters> {
     return this.request({ method: 'GET', path: '/api/v1/tasks/filters', query: { ...params }, schema: taskFiltersSchema, what: 'the task filter options' }, call)
+  }
+
+  /**
+   * Starts an enrichment: Visual Layer builds a new copy of the dataset with these models applied
+   * (`{type: modelId}`) and answers the copy's id. Sent once, never retried, never shared: when the
+   * outcome is unknown (timeout, dropped connection) the error says so.
+   */
+  enrichDataset (datasetId: string, models: Readonly<Record<string, string>>, call: CallOptions): Promise<UpstreamEnrichResponse> {
+    return this.request({ method: 'POST', path: `/api/v1/dataset/${encodeURIComponent(datasetId)}/enrich_dataset`, body: { enrichment_models: models }, schema: enrichResponseSchema, what: `the enrichment of dataset ${datasetId}` }, call)
+  }
+
+  /** Aborts a dataset-creation task; answers the task as it is now. Sent once, never retried. */
+  abortTask (taskId: string, call: CallOptions): Promise<Checked<UpstreamTask>> {
+    return this.request({ method: 'POST', path: `/api/v1/tasks/${encodeURIComponent(taskId)}/abort`, schema: checkedTaskSchema, what: `the abort of task ${taskId}` }, call)
+  }
+
+  /** Restarts a FAILED or ABORTED dataset-creation task; answers the task as it is now. Sent once, never retried. */
+  retryTask (taskId: string, call: CallOptions): Promise<Checked<UpstreamTask>> {
+    return this.request({ method: 'POST', path: `/api/v1/tasks/${encodeURIComponent(taskId)}/retry`, schema: checkedTaskSchema, what: `the retry of task ${taskId}` }, call)
   }
 
   /**

@@ -63,6 +63,7 @@ export const enrichmentContextSchema = z.object({
 export type UpstreamEnrichmentContext = z.infer<typeof enrichmentContextSchema>
 
 export const enrichResponseSchema = z.object({ dataset_id: z.string().min(1) })
+export type UpstreamEnrichResponse = z.infer<typeof enrichResponseSchema>
 
 const taskShape = {
   task_id: z.string().min(1),

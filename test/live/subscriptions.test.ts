@@ -274,3 +274,26 @@ describe('the gateway-wide poll ceiling', () => {
     await gw.close()
   })
 })
+
+describe('writes seen live', () => {
+  it('shows the source of an enrichment started by the mutation turn READ_ONLY at once, then READY again', async () => {
+    // A long interval: the READ_ONLY event can only come that fast from the write's invalidation.
+    const gw = await startTestGateway({ POLL_INTERVAL_MS: '5000' })
+    const client = wsClient(gw.url)
+    const id = SEED.datasets.ready
+    const sub = record<StatusEvent>(client, statusQuery(id, true))
+    await until(() => sub.events.length === 1)
+    const started = Date.now()
+    const res = await gw.gql(`mutation { enrichDataset(datasetId: "${id}", models: [{ type: "CAPTION_IMAGES", modelId: "vl_image_captioner_v00" }]) { enrichedDatasetId sourceDataset { status } } }`)
+    expect(res.body.errors).toBeUndefined()
+    expect((res.body.data as { enrichDataset: { sourceDataset: { status: string } } }).enrichDataset.sourceDataset).toEqual({ status: 'READ_ONLY' })
+    await until(() => sub.events.length === 2, 2000)
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(sub.events[1]?.data?.datasetStatusChanged).toEqual({ id, status: 'READ_ONLY', progress: 100 })
+    gw.emulator.advance(31_000)
+    await until(() => sub.events.length === 3, 8000)
+    expect(sub.events.map((e) => e.data?.datasetStatusChanged.status)).toEqual(['READY', 'READ_ONLY', 'READY'])
+    await client.dispose()
+    await gw.close()
+  })
+})

@@ -1,13 +1,9 @@
-import { GatewayError } from '../../errors.js'
 import type { MutationResolvers } from '../generated/types.js'
-
-// The writes land in their own issue; until then they answer plainly instead of with a null error.
-const notYet = (name: string) => async (): Promise<never> => {
-  throw new GatewayError('INTERNAL_SERVER_ERROR', `Mutation.${name} is not available in this version of the gateway yet.`)
-}
+import { enrichDataset } from '../mutations/enrich.js'
+import { taskAction } from '../mutations/tasks.js'
 
 export const Mutation: MutationResolvers = {
-  enrichDataset: notYet('enrichDataset'),
-  abortTask: notYet('abortTask'),
-  retryTask: notYet('retryTask')
+  enrichDataset: (_root, args, ctx) => enrichDataset(args, ctx),
+  abortTask: (_root, { taskId }, ctx) => taskAction('abort', taskId, ctx),
+  retryTask: (_root, { taskId }, ctx) => taskAction('retry', taskId, ctx)
 }

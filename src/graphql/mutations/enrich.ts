@@ -1,0 +1,163 @@
+import { GatewayError } from '../../errors.js'
+import type { Checked } from '../../upstream/checked.js'
+import type { UpstreamDataset } from '../../upstream/schemas.js'
+import { checkId } from '../arguments.js'
+import type { GraphQLContext } from '../context.js'
+import type { EnrichmentModelInput, MutationEnrichDatasetArgs, ResolversTypes } from '../generated/types.js'
+import { mapDataset } from '../mapping/dataset.js'
+import type { DatasetParent } from '../parents.js'
+import { checkModels, duplicateTypes, missingDependencies, problemsMessage } from './preflight.js'
+import { classifyWriteFailure, rewrap, unknownOutcomeError } from './write-errors.js'
+
+/**
+ * Mutation.enrichDataset: pre-flight from the dataset, its model list and its enrichment context
+ * (a request Visual Layer would refuse is refused here, with every problem at once, and costs no
+ * write), then one POST, never retried. An idempotency key makes repeats and concurrent duplicates
+ * share the first call's result.
+ */
+
+export interface EnrichOutcome {
+  readonly enrichedDatasetId: string
+  readonly sourceDatasetId: string
+}
+
+type Payload = ResolversTypes['EnrichDatasetPayload']
+
+const MAX_KEY_LENGTH = 255
+
+export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: GraphQLContext): Promise<Payload> {
+  const { models } = args
+  const key = args.idempotencyKey ?? null
+  const local: string[] = []
+  let datasetId = args.datasetId
+  try {
+    datasetId = checkId('datasetId', args.datasetId)
+  } catch (err) {
+    if (!(err instanceof GatewayError)) throw err
+    local.push(err.message)
+  }
+  if (key !== null && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
+    local.push(`Argument idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters long; got ${key.length}.`)
+  }
+  if (models.length === 0) {
+    local.push('Argument models is empty: name at least one model as {type, modelId}; Dataset.models lists the ones that can be applied.')
+  }
+  if (local.length > 0) throw new GatewayError('BAD_USER_INPUT', problemsMessage(datasetId, [...local, ...duplicateTypes(models)]))
+
+  // The dataset first: in passthrough mode Visual Layer's answer proves the caller's token, so the
+  // scope of the idempotency record below is the same for every request of this caller.
+  const source = await ctx.loaders.dataset.load(datasetId)
+  if (source === null) {
+    throw new GatewayError('NOT_FOUND', `Dataset ${datasetId} does not exist, or you may not see it; nothing was sent to Visual Layer.`)
+  }
+
+  let outcome: EnrichOutcome
+  if (key === null) {
+    outcome = await attempt(datasetId, source, models, ctx, null)
+  } else {
+    const claim = ctx.idempotency.claim(recordScope(ctx), key, canonicalRequest(datasetId, models))
+    if (claim.kind === 'mismatch') {
+      throw new GatewayError('BAD_USER_INPUT', `Argument idempotencyKey ${JSON.stringify(key.slice(0, 80))} was already used for another enrichment request (another dataset or other models); use a new key for a new request. Nothing was sent to Visual Layer.`)
+    }
+    if (claim.kind === 'replay') {
+      // Answered even though the source is no longer READY: the first call's result is the answer.
+      outcome = await claim.result
+    } else {
+      try {
+        outcome = await attempt(datasetId, source, models, ctx, key)
+      } catch (err) {
+        claim.fail(err)
+        throw err
+      }
+      claim.succeed(outcome, [recordScope(ctx)])
+    }
+  }
+  return payload(outcome, ctx)
+}
+
+/** The remaining pre-flight, then the write. */
+async function attempt (datasetId: string, source: Checked<UpstreamDataset>, models: readonly EnrichmentModelInput[], ctx: GraphQLContext, key: string | null): Promise<EnrichOutcome> {
+  const status = mapDataset(source, ctx.onUnknown).status
+  if (status !== 'READY') {
+    throw new GatewayError('CONFLICT', `Dataset ${datasetId} is ${status}, and only a READY dataset can be enriched; nothing was sent to Visual Layer. Wait until it is READY (subscribe to datasetStatusChanged) and try again.`)
+  }
+
+  const check = checkModels(models, await ctx.loaders.models.load(datasetId), ctx.onUnknown)
+  const problems = [...duplicateTypes(models), ...check.problems]
+  if (check.unmet.length > 0) {
+    const context = await ctx.loaders.enrichmentContext.load(datasetId)
+    problems.push(...missingDependencies(check.unmet, context.dataset_enrichment_models.enrichment_models))
+  }
+  if (problems.length > 0) throw new GatewayError('BAD_USER_INPUT', problemsMessage(datasetId, problems))
+
+  const request = Object.fromEntries(models.map((model) => [model.type, model.modelId]))
+  try {
+    // A write is not abandoned when its caller goes away: it ends on its own deadline, so that an
+    // idempotency record knows its outcome.
+    const answer = await ctx.vl.enrichDataset(datasetId, request, { ...ctx.call, signal: undefined })
+    ctx.invalidate([datasetId, answer.dataset_id], [])
+    return { enrichedDatasetId: answer.dataset_id, sourceDatasetId: datasetId }
+  } catch (err) {
+    throw enrichFailure(err, datasetId, key, ctx)
+  }
+}
+
+function enrichFailure (err: unknown, datasetId: string, key: string | null, ctx: GraphQLContext): unknown {
+  const failure = classifyWriteFailure(err)
+  const check = `Check the source dataset's enrichment tasks before trying again: { dataset(id: "${datasetId}") { status tasks(filter: {type: ENRICHMENT}) { nodes { id status startTime } } } } lists a task started just now if the enrichment is under way.`
+  const unrecorded = key === null ? '' : ' The idempotencyKey was not recorded, so a retry with it sends a new enrichment request.'
+  switch (failure.kind) {
+    case 'refused': {
+      const said = failure.detail === null ? '.' : `; Visual Layer says: ${failure.detail}.`
+      if (failure.status === 409) return rewrap(failure.error, 'CONFLICT', `Dataset ${datasetId} cannot be enriched in its current state${said} Enrichment needs a READY dataset: check its status and try again when it is READY.`)
+      if (failure.status === 400 || failure.status === 422) return rewrap(failure.error, 'BAD_USER_INPUT', `Visual Layer refused the enrichment request for dataset ${datasetId}${said} Dataset.models and Dataset.enrichment show what can be applied.`)
+      if (failure.status === 404) return rewrap(failure.error, 'NOT_FOUND', `Dataset ${datasetId} does not exist, or you may not see it.`)
+      return failure.error
+    }
+    case 'unknown':
+      ctx.invalidate([datasetId], [])
+      return unknownOutcomeError(failure, `Visual Layer ${failure.what} while starting the enrichment of dataset ${datasetId}, so whether an enriched copy is being built is unknown. ${check}${unrecorded}`)
+    case 'unreadable':
+      ctx.invalidate([datasetId], [])
+      return rewrap(failure.error, 'UPSTREAM_CONTRACT', `Visual Layer accepted the enrichment of dataset ${datasetId} but did not say which dataset holds the copy (its answer broke the documented contract; this is logged for the operators). ${check}${unrecorded}`)
+    default:
+      return failure.error
+  }
+}
+
+/**
+ * The payload's datasets are read after the write, not from this request's earlier loads: the
+ * source shows READ_ONLY and the copy its first status. Each is fetched only when selected.
+ */
+function payload (outcome: EnrichOutcome, ctx: GraphQLContext): Payload {
+  ctx.loaders.dataset.clear(outcome.sourceDatasetId).clear(outcome.enrichedDatasetId)
+  return {
+    enrichedDatasetId: outcome.enrichedDatasetId,
+    get enrichedDataset () { return nullable(fresh(outcome.enrichedDatasetId, ctx)) },
+    get sourceDataset () { return nullable(fresh(outcome.sourceDatasetId, ctx)) }
+  }
+}
+
+async function fresh (id: string, ctx: GraphQLContext): Promise<DatasetParent | null> {
+  const record = await ctx.loaders.dataset.load(id)
+  return record === null ? null : mapDataset(record, ctx.onUnknown)
+}
+
+/** graphql-js turns a promise of null into null for a nullable field; the generated type lacks that null. */
+function nullable (pending: Promise<DatasetParent | null>): Promise<DatasetParent> {
+  return pending as Promise<DatasetParent>
+}
+
+/**
+ * Idempotency records are kept per credential scope, and per verified caller where the gateway
+ * knows one (jwt mode: every caller shares the service account's scope, not their keys).
+ */
+function recordScope (ctx: GraphQLContext): string {
+  return ctx.caller.subject === null ? ctx.scope() : `${ctx.scope()} caller:${ctx.caller.subject}`
+}
+
+/** The arguments that make two requests the same enrichment: the dataset and the type-to-model map. */
+function canonicalRequest (datasetId: string, models: readonly EnrichmentModelInput[]): string {
+  const pairs = models.map((model) => [model.type, model.modelId] as const).sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]))
+  return JSON.stringify([datasetId, pairs])
+}
