@@ -9,6 +9,8 @@ export function wsClient (url: string, connectionParams: Record<string, unknown>
     connectionParams,
     lazy: false,
     retryAttempts: 0,
+    // Tests assert closes themselves (the `closed` event, rejected subscriptions); not on stderr.
+    onNonLazyError: () => {},
     keepAlive: 10_000
   })
 }
