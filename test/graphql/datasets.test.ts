@@ -211,3 +211,20 @@ describe('model list cache', () => {
     ])
   })
 })
+
+describe('values Visual Layer adds later', () => {
+  let fresh: TestGateway
+  beforeAll(async () => { fresh = await startTestGateway() })
+  afterAll(async () => { await fresh.close() })
+
+  it('shows an unknown or legacy status as UNKNOWN, never failing, and logs each value once', async () => {
+    const record = { id: SEED.datasets.ready, display_name: 'Product Images Q1', status: 'ARCHIVED', progress: 100 }
+    fresh.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, status: 200, body: record, times: 3 })
+    for (let i = 0; i < 3; i++) {
+      const res = await fresh.gql(`{ dataset(id: "${SEED.datasets.ready}") { status isReady } }`)
+      expect(res.body).toEqual({ data: { dataset: { status: 'UNKNOWN', isReady: false } } })
+    }
+    const warnings = fresh.logs.entries().filter((e) => e.kind === 'dataset status')
+    expect(warnings.map((e) => [e.level, e.value, e.msg])).toEqual([[40, 'ARCHIVED', 'Visual Layer sent a dataset status this gateway does not know; it is shown as UNKNOWN']])
+  })
+})
