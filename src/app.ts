@@ -62,7 +62,8 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
     logger: app.log.child({ component: 'upstream' }),
     onVerdict: (credential, accepted) => { if (accepted) auth.scopes.accepted(credential); else auth.scopes.refused(credential) },
     scopeOf: (credential) => auth.scopes.scopeOf(credential),
-    modelCacheTtlMs: config.upstream.modelCacheTtlMs
+    modelCacheTtlMs: config.upstream.modelCacheTtlMs,
+    resilience: { retries: config.upstream.retries, breakerThreshold: config.upstream.breakerThreshold, breakerCooldownMs: config.upstream.breakerCooldownMs }
   })
   app.addHook('onClose', async () => { await vl.close() })
 

@@ -36,6 +36,11 @@ export interface UpstreamSettings {
   readonly batchConcurrency: number
   /** How long a dataset's model list is reused (0: never). Dataset status is never cached. */
   readonly modelCacheTtlMs: number
+  /** Retries of an idempotent GET on network errors, 429, 502, 503, 504 (POSTs are never retried). */
+  readonly retries: number
+  /** Failures in a row after which calls fail fast for breakerCooldownMs. */
+  readonly breakerThreshold: number
+  readonly breakerCooldownMs: number
 }
 
 export interface Config {
@@ -136,6 +141,9 @@ const VARIABLES = {
   UPSTREAM_CONNECTIONS: int(1, 1024, 64),
   UPSTREAM_BATCH_CONCURRENCY: int(1, 256, 8),
   MODEL_CACHE_TTL_MS: int(0, 86_400_000, 60_000),
+  UPSTREAM_RETRIES: int(0, 5, 2),
+  BREAKER_THRESHOLD: int(1, 1_000_000, 5),
+  BREAKER_COOLDOWN_MS: int(100, 600_000, 5_000),
   IDEMPOTENCY_WINDOW_MS: int(1_000, 7 * 86_400_000, 86_400_000),
   READY_CACHE_MS: int(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 10_000),
@@ -218,7 +226,10 @@ export function loadConfig (env: Env): Config {
       maxResponseBytes: v.UPSTREAM_MAX_RESPONSE_BYTES,
       connections: v.UPSTREAM_CONNECTIONS,
       batchConcurrency: v.UPSTREAM_BATCH_CONCURRENCY,
-      modelCacheTtlMs: v.MODEL_CACHE_TTL_MS
+      modelCacheTtlMs: v.MODEL_CACHE_TTL_MS,
+      retries: v.UPSTREAM_RETRIES,
+      breakerThreshold: v.BREAKER_THRESHOLD,
+      breakerCooldownMs: v.BREAKER_COOLDOWN_MS
     },
     readyCacheMs: v.READY_CACHE_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

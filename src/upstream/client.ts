@@ -6,7 +6,9 @@ import type { UpstreamSettings } from '../config.js'
 import { GatewayError } from '../errors.js'
 import type { Checked } from './checked.js'
 import type { ServiceTokens } from './token.js'
-import { upstreamContractError, upstreamNetworkError, upstreamStatusError, upstreamTooLargeError, type FailedCall } from './errors.js'
+import { CircuitBreaker } from './breaker.js'
+import { breakerOpenError, upstreamContractError, upstreamNetworkError, upstreamStatusError, upstreamTooLargeError, type FailedCall } from './errors.js'
+import { backoffMs, RETRYABLE_STATUSES, retryAfterMs, RetryBudget } from './retry.js'
 import {
   checkedDatasetSchema, checkedTaskSchema, creationStatusSchema, datasetListSchema, enrichmentContextSchema, enrichResponseSchema,
   healthcheckSchema, modelListSchema, taskFiltersSchema, taskPageSchema,
@@ -75,9 +77,23 @@ export interface VisualLayerClientOptions {
   scopeOf?: (credential: Credential) => string
   /** How long a dataset's model list is reused, per credential scope; 0 disables. */
   modelCacheTtlMs?: number
+  resilience?: ResilienceSettings
 }
 
-interface Answer { status: number, body: unknown, token: string | null }
+interface Answer { status: number, body: unknown, token: string | null, retryAfter: string | string[] | undefined }
+
+/** Full-jitter backoff between GET retries, when Visual Layer gives no Retry-After. */
+const BACKOFF = { baseMs: 100, capMs: 2_000 }
+
+/** What one attempt gave: an answer, or a network failure (and whether trying again may help). */
+type Attempt = { answer: Answer } | { failure: GatewayError, retryable: boolean }
+
+export interface ResilienceSettings {
+  /** Retries of an idempotent GET after a failure that says "try again". */
+  retries: number
+  breakerThreshold: number
+  breakerCooldownMs: number
+}
 
 export class VisualLayerClient {
   private readonly pool: Pool
@@ -89,6 +105,9 @@ export class VisualLayerClient {
   private readonly scopeOf: ((credential: Credential) => string) | null
   /** GETs in flight, by scope, method and path with query. */
   private readonly inFlight = new Map<string, Promise<Answer>>()
+  private readonly retries: number
+  private readonly budget = new RetryBudget()
+  private readonly breaker: CircuitBreaker
   /** Model lists change only when Visual Layer ships models: reused for a while, per scope. */
   private readonly modelCache: LRUCache<string, Array<Checked<UpstreamModel>>> | null
 
@@ -100,6 +119,9 @@ export class VisualLayerClient {
     this.log = options.logger
     this.onVerdict = options.onVerdict ?? (() => {})
     this.scopeOf = options.scopeOf ?? null
+    const resilience = options.resilience ?? { retries: 0, breakerThreshold: Number.MAX_SAFE_INTEGER, breakerCooldownMs: 0 }
+    this.retries = resilience.retries
+    this.breaker = new CircuitBreaker(resilience.breakerThreshold, resilience.breakerCooldownMs)
     const ttl = options.modelCacheTtlMs ?? 0
     this.modelCache = ttl > 0 ? new LRUCache({ max: 10_000, ttl }) : null
     this.pool = new Pool(url.origin, {
@@ -216,19 +238,66 @@ export class VisualLayerClient {
     return call.signal === undefined ? shared : abortable(shared, call.signal)
   }
 
-  /** One logical call: a service token Visual Layer refused is replaced once. */
+  /**
+   * One logical call, inside one overall deadline: a service token Visual Layer refused is replaced
+   * once; an idempotent GET is retried while Visual Layer says "try again", the deadline allows and
+   * the retry budget lasts. A POST is sent once.
+   */
   private async exchange<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall): Promise<Answer> {
-    let answer = await this.send(spec, call, failed)
-    if (answer.status === 401 && call.credential?.kind === 'service' && this.serviceTokens !== null) {
-      // A service token can be refused after a secret rotation or clock skew: mint once more.
-      this.serviceTokens.invalidate(answer.token ?? '')
-      answer = await this.send(spec, call, failed)
+    const deadline = AbortSignal.timeout(this.settings.timeoutMs)
+    const end = performance.now() + this.settings.timeoutMs
+    const signal = call.signal === undefined ? deadline : AbortSignal.any([deadline, call.signal])
+    this.budget.recordCall()
+    let renewed = false
+    let retries = 0
+    while (true) {
+      const result = await this.attempt(spec, call, failed, signal, deadline)
+      let wait: number
+      if ('failure' in result) {
+        wait = backoffMs(retries, BACKOFF)
+        if (!result.retryable || !this.mayRetry(spec, retries, end, wait)) throw result.failure
+      } else {
+        const answer = result.answer
+        if (answer.status === 401 && call.credential?.kind === 'service' && this.serviceTokens !== null && !renewed) {
+          // A service token can be refused after a secret rotation or clock skew: mint once more.
+          this.serviceTokens.invalidate(answer.token ?? '')
+          renewed = true
+          continue
+        }
+        wait = retryAfterMs(answer.retryAfter) ?? backoffMs(retries, BACKOFF)
+        if (!RETRYABLE_STATUSES.has(answer.status) || !this.mayRetry(spec, retries, end, wait)) {
+          if (call.credential?.kind === 'bearer') this.onVerdict(call.credential, answer.status !== 401)
+          return answer
+        }
+      }
+      retries++
+      this.log.debug({ requestId: call.requestId, upstream: { method: spec.method, path: spec.path }, retry: retries, waitMs: wait }, 'retrying upstream call')
+      await sleep(wait, signal)
     }
-    if (call.credential?.kind === 'bearer') this.onVerdict(call.credential, answer.status !== 401)
-    return answer
   }
 
-  private async send<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall): Promise<Answer> {
+  /** Only GETs; within the retry count, the overall deadline and the budget. */
+  private mayRetry (spec: RequestSpec<unknown>, retries: number, end: number, wait: number): boolean {
+    return spec.method === 'GET' && retries < this.retries && performance.now() + wait < end && this.budget.tryRetry()
+  }
+
+  /** One attempt through the circuit breaker. */
+  private async attempt<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall, signal: AbortSignal, deadline: AbortSignal): Promise<Attempt> {
+    if (!this.breaker.admit()) throw breakerOpenError(failed, this.breaker.retryInMs)
+    let result: Attempt
+    try {
+      result = await this.send(spec, call, failed, signal, deadline)
+    } catch (err) {
+      this.breaker.released()
+      throw err
+    }
+    if ('failure' in result || result.answer.status >= 500) this.breaker.failed()
+    else if (result.answer.status === 429) this.breaker.released()
+    else this.breaker.succeeded()
+    return result
+  }
+
+  private async send<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall, signal: AbortSignal, deadline: AbortSignal): Promise<Attempt> {
     const token = this.tokenFor(call.credential)
     const headers: Record<string, string> = { accept: 'application/json' }
     if (token !== null) headers.authorization = `Bearer ${token}`
@@ -238,22 +307,21 @@ export class VisualLayerClient {
       body = JSON.stringify(spec.body)
       headers['content-type'] = 'application/json'
     }
-    const deadline = AbortSignal.timeout(this.settings.timeoutMs)
-    const signal = call.signal === undefined ? deadline : AbortSignal.any([deadline, call.signal])
     const path = this.basePath + spec.path + queryString(spec.query)
     const started = performance.now()
     try {
       const res = await this.pool.request({ method: spec.method, path, headers, body, signal })
       const text = await readCapped(res.body, this.settings.maxResponseBytes, failed)
       this.log.debug({ requestId: call.requestId, upstream: { method: spec.method, path: spec.path, status: res.statusCode, ms: Math.round(performance.now() - started) } }, 'upstream call')
-      return { status: res.statusCode, body: parseJson(text), token }
+      return { answer: { status: res.statusCode, body: parseJson(text), token, retryAfter: res.headers['retry-after'] } }
     } catch (err) {
       if (err instanceof GatewayError) throw err
       if (call.signal?.aborted === true) throw err
       const timedOut = deadline.aborted
-      const error = upstreamNetworkError(timedOut ? Object.assign(new Error('deadline exceeded'), { code: 'UPSTREAM_DEADLINE' }) : err, failed)
-      this.log.warn({ requestId: call.requestId, upstream: { method: spec.method, path: spec.path, ms: Math.round(performance.now() - started) }, cause: error.logDetail }, 'upstream call failed')
-      throw error
+      const failure = upstreamNetworkError(timedOut ? Object.assign(new Error('deadline exceeded'), { code: 'UPSTREAM_DEADLINE' }) : err, failed)
+      this.log.warn({ requestId: call.requestId, upstream: { method: spec.method, path: spec.path, ms: Math.round(performance.now() - started) }, cause: failure.logDetail }, 'upstream call failed')
+      // Past the overall deadline there is no time left to try again.
+      return { failure, retryable: !timedOut }
     }
   }
 
@@ -265,6 +333,15 @@ export class VisualLayerClient {
     }
     return this.serviceTokens.token()
   }
+}
+
+async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw signal.reason
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 function abortable<T> (pending: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -68,6 +68,14 @@ export function upstreamTooLargeError (call: FailedCall, limit: number): Gateway
   return new GatewayError('UPSTREAM_ERROR', `Visual Layer's answer for ${call.what} is larger than the gateway accepts (${limit} bytes).`, { logDetail: { limit } })
 }
 
+/** A call the gateway did not send at all (its outcome is known: nothing happened). */
+export class NotSentError extends GatewayError {}
+
+export function breakerOpenError (call: FailedCall, retryInMs: number): NotSentError {
+  const seconds = Math.max(1, Math.ceil(retryInMs / 1000))
+  return new NotSentError('UPSTREAM_UNAVAILABLE', `Visual Layer has been failing, so the gateway is not calling it for about ${seconds} s; nothing was sent for ${call.what}. Try again shortly.`, { logDetail: { breaker: 'open' } })
+}
+
 /** A write whose outcome is not known must say so, and how to find out. */
 function outcomeUnknown (call: FailedCall): string {
   return call.method === 'GET' ? '' : ' The outcome of the request is unknown: check the state before trying again.'

@@ -35,8 +35,11 @@ export async function startTestGateway (env: Record<string, string> = {}): Promi
     VL_API_SECRET: DEMO_ACCOUNTS.primary.apiSecret,
     AUTH_MODE: 'none',
     LOG_LEVEL: 'debug',
-    // Upstream call counts in tests are exact; the model-list cache is tested where it is asked for.
+    // Upstream call counts in tests are exact: the model-list cache, GET retries and the circuit
+    // breaker are off here and tested where they are asked for.
     MODEL_CACHE_TTL_MS: '0',
+    UPSTREAM_RETRIES: '0',
+    BREAKER_THRESHOLD: '1000000',
     ...env
   }) as ResolvedConfig
   const app = await buildApp(config, { logStream: logs })

@@ -1,5 +1,5 @@
 import { GatewayError, isGatewayError } from '../../errors.js'
-import { readableDetail } from '../../upstream/errors.js'
+import { NotSentError, readableDetail } from '../../upstream/errors.js'
 
 /**
  * What a failed write means for the caller. A 4xx answer is a refusal: nothing happened, and the
@@ -17,6 +17,8 @@ const UNKNOWN_OUTCOME: ReadonlySet<string> = new Set(['UPSTREAM_TIMEOUT', 'UPSTR
 
 export function classifyWriteFailure (err: unknown): WriteFailure {
   if (!isGatewayError(err)) return { kind: 'other', error: err }
+  // The circuit breaker stopped it before it left: nothing happened, and its message says so.
+  if (err instanceof NotSentError) return { kind: 'other', error: err }
   const status = err.upstreamStatus
   if (status !== undefined && status < 500) return { kind: 'refused', error: err, status, detail: detailOf(err) }
   if (err.code === 'UPSTREAM_CONTRACT') return { kind: 'unreadable', error: err }

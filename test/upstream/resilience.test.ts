@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { SEED } from '../../src/emulator/index.js'
+import { CircuitBreaker } from '../../src/upstream/breaker.js'
+import { backoffMs, retryAfterMs, RetryBudget } from '../../src/upstream/retry.js'
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+
+const path = `/api/v1/dataset/${SEED.datasets.ready}`
+const query = `{ dataset(id: "${SEED.datasets.ready}") { displayName } }`
+const ok = { data: { dataset: { displayName: 'Product Images Q1' } } }
+
+describe('GET retries against the emulator', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ UPSTREAM_RETRIES: '2', UPSTREAM_TIMEOUT_MS: '3000' }) })
+  afterAll(async () => { await gw.close() })
+  beforeEach(() => { gw.emulator.reset() })
+  const statuses = (): number[] => gw.emulator.calls().filter((c) => c.path === path).map((c) => c.status)
+
+  it.each([
+    ['503', { status: 503 }, 503],
+    ['502', { status: 502 }, 502],
+    ['504', { status: 504 }, 504],
+    ['429', { status: 429 }, 429],
+    ['a dropped connection', { drop: true }, 0]
+  ])('retries a GET after %s and answers', async (_name, fault, first) => {
+    gw.emulator.injectFault({ path, ...fault })
+    expect((await gw.gql(query)).body).toEqual(ok)
+    expect(statuses()).toEqual([first, 200])
+  })
+
+  it.each([['500', 500], ['404', 404], ['400', 400], ['409', 409]])('does not retry %s', async (_name, status) => {
+    gw.emulator.injectFault({ path, status })
+    await gw.gql(query)
+    expect(statuses()).toEqual([status])
+  })
+
+  it('gives up after UPSTREAM_RETRIES retries with the last answer', async () => {
+    gw.emulator.injectFault({ path, status: 503, times: 5 })
+    const res = await gw.gql(query)
+    expect(res.body.errors?.map((e) => [e.extensions?.code, e.extensions?.upstream])).toEqual([['UPSTREAM_UNAVAILABLE', { status: 503 }]])
+    expect(statuses()).toEqual([503, 503, 503])
+  })
+
+  it('honours Retry-After', async () => {
+    gw.emulator.injectFault({ path, status: 503, headers: { 'retry-after': '1' } })
+    const started = Date.now()
+    expect((await gw.gql(query)).body).toEqual(ok)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950)
+    expect(statuses()).toEqual([503, 200])
+  })
+
+  it('does not wait past the call\'s deadline: a Retry-After longer than what is left ends the call', async () => {
+    gw.emulator.injectFault({ path, status: 503, headers: { 'retry-after': '30' } })
+    const started = Date.now()
+    const res = await gw.gql(query)
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE')
+    expect(statuses()).toEqual([503])
+  })
+
+  it('never retries a POST', async () => {
+    gw.emulator.injectFault({ method: 'POST', path: `${path}/enrich_dataset`, status: 503, times: 3 })
+    const res = await gw.gql(`mutation { enrichDataset(datasetId: "${SEED.datasets.ready}", models: [{ type: "CAPTION_IMAGES", modelId: "vl_image_captioner_v00" }]) { enrichedDatasetId } }`)
+    expect(res.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE')
+    expect(gw.emulator.calls().filter((c) => c.method === 'POST').map((c) => c.status)).toEqual([503])
+  })
+})
+
+describe('circuit breaker against the emulator', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ UPSTREAM_RETRIES: '0', BREAKER_THRESHOLD: '3', BREAKER_COOLDOWN_MS: '500' }) })
+  afterAll(async () => { await gw.close() })
+
+  it('fails fast without calling Visual Layer once it failed THRESHOLD times in a row, then probes after the cooldown', async () => {
+    gw.emulator.reset()
+    gw.emulator.injectFault({ path, status: 503, times: 3 })
+    for (let i = 0; i < 3; i++) await gw.gql(query)
+    expect(gw.emulator.calls().length).toBe(3)
+    const fast = await gw.gql(query, undefined, { 'x-request-id': 'req-open' })
+    expect(fast.body).toEqual({
+      data: { dataset: null },
+      errors: [{
+        message: `Visual Layer has been failing, so the gateway is not calling it for about 1 s; nothing was sent for dataset ${SEED.datasets.ready}. Try again shortly.`,
+        locations: [{ line: 1, column: 3 }],
+        path: ['dataset'],
+        extensions: { code: 'UPSTREAM_UNAVAILABLE', requestId: 'req-open' }
+      }]
+    })
+    const ready = await fetch(`${gw.url}/health/ready`)
+    expect(ready.status).toBe(503)
+    expect(gw.emulator.calls().length).toBe(3)
+    await new Promise((resolve) => setTimeout(resolve, 550))
+    expect((await gw.gql(query)).body).toEqual(ok)
+    expect((await gw.gql(query)).body).toEqual(ok)
+    expect(gw.emulator.calls().map((c) => c.status)).toEqual([503, 503, 503, 200, 200])
+  })
+
+  it('tells a write stopped by the open breaker that nothing was sent', async () => {
+    gw.emulator.reset()
+    gw.emulator.injectFault({ path: '/api/v1/**', status: 503, times: 3 })
+    for (let i = 0; i < 3; i++) await gw.gql(query)
+    const res = await gw.gql(`mutation { abortTask(taskId: "${SEED.tasks.indexingCreation}") { id } }`)
+    expect(res.body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([[
+      'UPSTREAM_UNAVAILABLE',
+      `Visual Layer has been failing, so the gateway is not calling it for about 1 s; nothing was sent for the abort of task ${SEED.tasks.indexingCreation}. Try again shortly.`
+    ]])
+    expect(gw.emulator.calls().filter((c) => c.method === 'POST')).toEqual([])
+    await new Promise((resolve) => setTimeout(resolve, 550))
+  })
+})
+
+describe('retry policy pieces', () => {
+  it('backs off with full jitter, capped', () => {
+    const top = (attempt: number): number => backoffMs(attempt, { baseMs: 100, capMs: 2000, random: () => 0.999999 })
+    expect([top(0), top(1), top(2), top(5)]).toEqual([99, 199, 399, 1999])
+    expect(backoffMs(3, { baseMs: 100, capMs: 2000, random: () => 0 })).toBe(0)
+  })
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2026-03-02T12:00:00Z')
+    expect(retryAfterMs('2', now)).toBe(2000)
+    expect(retryAfterMs('Mon, 02 Mar 2026 12:00:05 GMT', now)).toBe(5000)
+    expect([retryAfterMs(undefined), retryAfterMs('soon'), retryAfterMs('')]).toEqual([null, null, null])
+  })
+
+  it('keeps retries within the budget: an allowance plus a share of the calls', () => {
+    let now = 0
+    const budget = new RetryBudget(0.2, 2, 10_000, () => now)
+    for (let i = 0; i < 10; i++) budget.recordCall()
+    const granted = Array.from({ length: 10 }, () => budget.tryRetry()).filter(Boolean).length
+    expect(granted).toBe(4) // 2 + 0.2 x 10
+    now = 10_001
+    expect(budget.tryRetry()).toBe(true)
+  })
+
+  it('opens after the threshold, admits one probe after the cooldown, and closes on its success', () => {
+    let now = 0
+    const breaker = new CircuitBreaker(2, 1000, () => now)
+    breaker.failed()
+    expect(breaker.state).toBe('closed')
+    breaker.failed()
+    expect([breaker.state, breaker.admit(), breaker.retryInMs]).toEqual(['open', false, 1000])
+    now = 1000
+    expect([breaker.state, breaker.admit(), breaker.admit()]).toEqual(['half-open', true, false])
+    breaker.failed()
+    expect(breaker.state).toBe('open')
+    now = 2000
+    expect(breaker.admit()).toBe(true)
+    breaker.succeeded()
+    expect([breaker.state, breaker.admit()]).toEqual(['closed', true])
+  })
+})
