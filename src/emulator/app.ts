@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { STATUS_CODES } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
@@ -65,6 +66,8 @@ export function buildEmulatorApp(parts: EmulatorParts, logger: boolean | object)
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
 
   const shutdown = new AbortController()
+  // Every delayed call waits on it: many at once under load.
+  setMaxListeners(0, shutdown.signal)
   app.addHook('onClose', async () => { shutdown.abort() })
   const openCalls = new WeakMap<FastifyRequest, CallRecord>()
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ValidationRule } from 'graphql'
@@ -75,6 +76,8 @@ export async function registerGraphQL (app: FastifyInstance, makeContext: Contex
     context: (request: FastifyRequest, reply: FastifyReply): GatewayContext => {
       if (request.caller === null) throw new GatewayError('UNAUTHENTICATED', 'The request was not authenticated.')
       const controller = new AbortController()
+      // Every upstream call of the operation listens to it; a large page makes many at once.
+      setMaxListeners(0, controller.signal)
       // The caller went away before the answer: stop the upstream calls made for it.
       reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
       return makeContext(request.caller, String(request.id), controller.signal)

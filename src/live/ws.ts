@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -88,6 +89,8 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
       const params = ctx.connectionParams ?? {}
       ctx.extra.connectionId = randomUUID()
       const closed = new AbortController()
+      // Every upstream call of every subscription on the connection listens to it.
+      setMaxListeners(0, closed.signal)
       ctx.extra.closed = closed
       ctx.extra.socket.once('close', () => { closed.abort() })
       try {
