@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { START_TIME_DESC, type TaskKey } from '../helpers/seed-order.js'
 import { visualLayerToken } from '../helpers/tokens.js'
 
 /**
@@ -11,7 +12,6 @@ import { visualLayerToken } from '../helpers/tokens.js'
  */
 
 type DatasetKey = keyof typeof SEED.datasets
-type TaskKey = keyof typeof SEED.tasks
 
 const NAMES: Record<DatasetKey, string> = {
   ready: 'Product Images Q1',
@@ -30,19 +30,6 @@ const NAMES: Record<DatasetKey, string> = {
   secondaryError: 'Bin Picking Sim Renders'
 }
 
-/** Acme's 46 tasks, newest start first; each seed task name starts with its dataset's name. */
-const START_TIME_DESC: readonly TaskKey[] = [
-  'indexingCreation', 'draftCreation', 'readySecondMetadataRunning', 'readOnlyMediaAdditionRunning', 'partialIndexSnapshotCloneFailed',
-  'partialIndexMediaAdditionLate', 'errorCreation', 'enrichedSnapshotClone', 'abortedCreation', 'enrichedSourceSnapshotRestore',
-  'readOnlyMetadata', 'readOnlyMetadataFailed', 'readyReindexLate', 'readyReindexFailed', 'readyMediaAdditionLate',
-  'readOnlyReindex', 'readOnlyMediaAddition', 'enrichedSourceEnrichmentFailed', 'readySecondSnapshotClone', 'partialIndexSnapshotRestore',
-  'readOnlyCreation', 'readySecondMetadata', 'readySecondSnapshotRestoreFailed', 'readySnapshotClone', 'partialIndexReindex',
-  'enrichedMetadata', 'partialIndexMediaAddition', 'enrichedSourceEnrichment', 'partialIndexCreation', 'readySnapshotRestore',
-  'enrichedSourceMetadata', 'enrichedSourceCreation', 'readySecondReindex', 'readySecondMediaAddition', 'readySecondMediaAdditionFailed',
-  'readyReindex', 'readyMediaAddition', 'readySecondCreation', 'readyMetadataFailed', 'readyEnrichmentFailed',
-  'readyMetadata', 'readyCreation', 'hiddenSnapshotClone', 'hiddenMediaAdditionFailed', 'hiddenMetadata',
-  'hiddenCreation'
-]
 const datasetOf = (task: TaskKey): DatasetKey =>
   (Object.keys(NAMES) as DatasetKey[]).filter((key) => task.startsWith(key)).sort((a, b) => b.length - a.length)[0] as DatasetKey
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { START_TIME_DESC, type TaskKey } from '../helpers/seed-order.js'
 
 /**
  * Query.tasks, Query.taskFilterOptions and Dataset.tasks against the emulator's seed at its frozen
@@ -17,7 +18,6 @@ beforeAll(async () => { gw = await startTestGateway({ UPSTREAM_TIMEOUT_MS: '2000
 afterAll(async () => { await gw.close() })
 beforeEach(() => { gw.emulator.reset() })
 
-type TaskKey = keyof typeof SEED.tasks
 const ids = (keys: readonly TaskKey[]): string[] => keys.map((key) => SEED.tasks[key])
 
 /** What the emulator received, one entry per call: method, path, query parameters and status. */
@@ -27,19 +27,6 @@ const upstreamCalls = (): Array<{ method: string, path: string, query: Record<st
 const taskListCall = (query: Record<string, string>): { method: string, path: string, query: Record<string, string>, status: number } =>
   ({ method: 'GET', path: '/api/v1/tasks', query, status: 200 })
 
-/** Every Acme task, newest start first (the gateway's default order). */
-const START_TIME_DESC: readonly TaskKey[] = [
-  'indexingCreation', 'draftCreation', 'readySecondMetadataRunning', 'readOnlyMediaAdditionRunning', 'partialIndexSnapshotCloneFailed',
-  'partialIndexMediaAdditionLate', 'errorCreation', 'enrichedSnapshotClone', 'abortedCreation', 'enrichedSourceSnapshotRestore',
-  'readOnlyMetadata', 'readOnlyMetadataFailed', 'readyReindexLate', 'readyReindexFailed', 'readyMediaAdditionLate',
-  'readOnlyReindex', 'readOnlyMediaAddition', 'enrichedSourceEnrichmentFailed', 'readySecondSnapshotClone', 'partialIndexSnapshotRestore',
-  'readOnlyCreation', 'readySecondMetadata', 'readySecondSnapshotRestoreFailed', 'readySnapshotClone', 'partialIndexReindex',
-  'enrichedMetadata', 'partialIndexMediaAddition', 'enrichedSourceEnrichment', 'partialIndexCreation', 'readySnapshotRestore',
-  'enrichedSourceMetadata', 'enrichedSourceCreation', 'readySecondReindex', 'readySecondMediaAddition', 'readySecondMediaAdditionFailed',
-  'readyReindex', 'readyMediaAddition', 'readySecondCreation', 'readyMetadataFailed', 'readyEnrichmentFailed',
-  'readyMetadata', 'readyCreation', 'hiddenSnapshotClone', 'hiddenMediaAdditionFailed', 'hiddenMetadata',
-  'hiddenCreation'
-]
 
 const TASK_FIELDS = 'id type status statusMessage progress errorMessage createdBy startTime endTime datasetId datasetName datasetStatus canAbort canRetry'
 
