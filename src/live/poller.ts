@@ -38,14 +38,8 @@ export class Poller<T> {
   private readonly stopping = new AbortController()
   private wakeUp: (() => void) | null = null
   private started = false
-  /** Upstream fetches made so far (for operators and tests). */
-  polls = 0
 
   constructor (private readonly options: PollerOptions<T>) {}
-
-  get subscriberCount (): number {
-    return this.watchers.size
-  }
 
   get stopped (): boolean {
     return this.stopping.signal.aborted
@@ -100,7 +94,6 @@ export class Poller<T> {
         }
         try {
           await this.options.scheduler.turn(this.stopping.signal)
-          this.polls++
           const value = await this.options.fetch(credential, this.stopping.signal)
           failures = 0
           if (this.latest === null || !this.options.same(this.latest.value, value)) {

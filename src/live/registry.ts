@@ -48,16 +48,6 @@ export class LiveRegistry {
     })
   }
 
-  /** Pollers running now (for operators and tests). */
-  get size (): number {
-    return this.pollers.size
-  }
-
-  /** Upstream polls made by the running poller of a resource, or 0. */
-  pollsOf (kind: 'dataset' | 'tasks', scope: string, datasetId: string): number {
-    return this.pollers.get(key(kind, scope, datasetId))?.polls ?? 0
-  }
-
   close (): void {
     this.unsubscribe()
     for (const poller of [...this.pollers.values()]) poller.stop()
