@@ -61,9 +61,7 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
     serviceTokens,
     logger: app.log.child({ component: 'upstream' }),
     onVerdict: (credential, accepted) => { if (accepted) auth.scopes.accepted(credential); else auth.scopes.refused(credential) },
-    scopeOf: (credential) => auth.scopes.scopeOf(credential),
-    modelCacheTtlMs: config.upstream.modelCacheTtlMs,
-    resilience: { retries: config.upstream.retries, breakerThreshold: config.upstream.breakerThreshold, breakerCooldownMs: config.upstream.breakerCooldownMs }
+    scopeOf: (credential) => auth.scopes.scopeOf(credential)
   })
   app.addHook('onClose', async () => { await vl.close() })
 

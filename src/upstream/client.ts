@@ -75,9 +75,6 @@ export interface VisualLayerClientOptions {
   onVerdict?: (credential: Credential, accepted: boolean) => void
   /** The credential scope of a call: identical GETs in flight in one scope share one upstream call. */
   scopeOf?: (credential: Credential) => string
-  /** How long a dataset's model list is reused, per credential scope; 0 disables. */
-  modelCacheTtlMs?: number
-  resilience?: ResilienceSettings
 }
 
 interface Answer { status: number, body: unknown, token: string | null, retryAfter: string | string[] | undefined }
@@ -88,12 +85,7 @@ const BACKOFF = { baseMs: 100, capMs: 2_000 }
 /** What one attempt gave: an answer, or a network failure (and whether trying again may help). */
 type Attempt = { answer: Answer } | { failure: GatewayError, retryable: boolean }
 
-export interface ResilienceSettings {
-  /** Retries of an idempotent GET after a failure that says "try again". */
-  retries: number
-  breakerThreshold: number
-  breakerCooldownMs: number
-}
+
 
 export class VisualLayerClient {
   private readonly pool: Pool
@@ -119,11 +111,10 @@ export class VisualLayerClient {
     this.log = options.logger
     this.onVerdict = options.onVerdict ?? (() => {})
     this.scopeOf = options.scopeOf ?? null
-    const resilience = options.resilience ?? { retries: 0, breakerThreshold: Number.MAX_SAFE_INTEGER, breakerCooldownMs: 0 }
-    this.retries = resilience.retries
-    this.breaker = new CircuitBreaker(resilience.breakerThreshold, resilience.breakerCooldownMs)
-    const ttl = options.modelCacheTtlMs ?? 0
-    this.modelCache = ttl > 0 ? new LRUCache({ max: 10_000, ttl }) : null
+    const { retries, breakerThreshold, breakerCooldownMs, modelCacheTtlMs } = options.settings
+    this.retries = retries
+    this.breaker = new CircuitBreaker(breakerThreshold, breakerCooldownMs)
+    this.modelCache = modelCacheTtlMs > 0 ? new LRUCache({ max: 10_000, ttl: modelCacheTtlMs }) : null
     this.pool = new Pool(url.origin, {
       connections: options.settings.connections,
       connect: { timeout: options.settings.connectTimeoutMs },
