@@ -92,7 +92,6 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
       // Every upstream call of every subscription on the connection listens to it.
       setMaxListeners(0, closed.signal)
       ctx.extra.closed = closed
-      ctx.extra.socket.once('close', () => { closed.abort() })
       try {
         const caller = await options.auth.authenticate(params.Authorization ?? params.authorization)
         ctx.extra.caller = caller
@@ -116,13 +115,19 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
     },
     subscribe: async (args: ExecutionArgs) => {
       const result = await subscribe(args)
-      const caller = (args.contextValue as GatewayContext & { caller?: Caller }).caller
-      if (!isAsyncIterable(result) || caller?.expiresAt == null) return result
+      const caller = (args.contextValue as GatewayContext).caller
+      if (!isAsyncIterable(result) || caller.expiresAt === null) return result
       return endAtExpiry(result, caller.expiresAt)
     },
     onNext: (ctx, id, _payload, _args, result) => formatResult(ctx, id, result, log),
     onError: (ctx, id, _payload, errors) => errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)) as never,
     onSubscribe: (ctx) => {
+      // The token was checked at connection_init; an operation sent after it expired is refused.
+      const expiresAt = ctx.extra.caller?.expiresAt ?? null
+      if (expiresAt !== null && expiresAt <= Date.now()) {
+        const error = new GatewayError('UNAUTHENTICATED', 'Your token has expired: reconnect with a fresh token.')
+        return [new GraphQLError(error.message, { originalError: error })]
+      }
       if (Object.keys(ctx.subscriptions).length > options.maxSubscriptionsPerConnection) {
         const error = new GatewayError('RATE_LIMITED', `Too many subscriptions on this connection: at most ${options.maxSubscriptionsPerConnection}. Complete one first, or open another connection.`)
         return [new GraphQLError(error.message, { originalError: error })]

@@ -222,7 +222,8 @@ describe('token expiry (jwt mode)', () => {
     const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
     const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'viewer', exp: Math.floor(Date.now() / 1000) + 2 })}`
     const token = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`
-    const sub = record<StatusEvent>(connect(gw, { Authorization: `Bearer ${token}` }), statusQuery(SEED.datasets.ready, true))
+    const client = connect(gw, { Authorization: `Bearer ${token}` })
+    const sub = record<StatusEvent>(client, statusQuery(SEED.datasets.ready, true))
     await until(() => sub.events.length === 1)
     await sub.done
     expect(sub.events.at(-1)).toEqual({
@@ -231,6 +232,16 @@ describe('token expiry (jwt mode)', () => {
         extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' })
       })]
     })
+    // The connection stays, but nothing more runs on the expired token: no subscription, no query.
+    gw.emulator.clearCalls()
+    for (const query of [statusQuery(SEED.datasets.ready, true), '{ datasets { id } }']) {
+      const again = record(client, query)
+      await expect(again.done).rejects.toEqual([expect.objectContaining({
+        message: 'Your token has expired: reconnect with a fresh token.',
+        extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' })
+      })])
+    }
+    expect(gw.emulator.calls()).toEqual([])
   })
 })
 
