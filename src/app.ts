@@ -1,3 +1,4 @@
+import cors from '@fastify/cors'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { callerKey, createAuth, registerHttpAuth } from './auth/index.js'
@@ -52,6 +53,11 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
     const message = status >= 500 ? `Internal error. Quote request id ${String(request.id)} to the operators.` : error.message
     return reply.code(status).send({ error: message, requestId: String(request.id) })
   })
+
+  // Frontends served from another origin may call the gateway only from the origins configured.
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, { origin: [...config.corsOrigins], methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'x-request-id'], exposedHeaders: ['x-request-id'], maxAge: 600 })
+  }
 
   const { apiKey, apiSecret } = config.upstream
   const serviceTokens = apiKey !== null && apiSecret !== null ? new ServiceTokens({ apiKey, apiSecret }) : null

@@ -59,6 +59,8 @@ export interface Config {
   readonly maxQueryDepth: number
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
   readonly idempotencyWindowMs: number
+  /** Browser origins allowed to call /graphql from another origin (CORS); empty: none. */
+  readonly corsOrigins: readonly string[]
   /** A WebSocket that sends no connection_init within this time is closed (4408). */
   readonly wsInitTimeoutMs: number
   readonly live: LiveSettings
@@ -148,6 +150,12 @@ const VARIABLES = {
   READY_CACHE_MS: int(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 10_000),
   GRAPHIQL: bool(true),
+  CORS_ORIGINS: {
+    schema: z.string().optional().transform((v) => (v ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '')).pipe(
+      z.array(z.string().refine((o) => { try { return new URL(o).origin === o } catch { return false } }))
+    ),
+    accepts: 'a comma-separated list of origins such as https://app.example.com,http://localhost:5173 (default: none)'
+  },
   MAX_QUERY_DEPTH: int(2, 100, 10),
   WS_INIT_TIMEOUT_MS: int(100, 60_000, 3_000),
   POLL_INTERVAL_MS: int(250, 3_600_000, 2_000),
@@ -236,6 +244,7 @@ export function loadConfig (env: Env): Config {
     graphiql: v.GRAPHIQL,
     maxQueryDepth: v.MAX_QUERY_DEPTH,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
+    corsOrigins: v.CORS_ORIGINS,
     wsInitTimeoutMs: v.WS_INIT_TIMEOUT_MS,
     live: {
       pollIntervalMs: v.POLL_INTERVAL_MS,

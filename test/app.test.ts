@@ -87,3 +87,24 @@ describe('request ids and logs', () => {
     expect(text.length).toBeGreaterThan(1000)
   })
 })
+
+describe('CORS', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ CORS_ORIGINS: 'https://app.example.com' }) })
+  afterAll(async () => { await gw.close() })
+
+  it('answers a preflight from an allowed origin, with the headers a GraphQL client sends', async () => {
+    const res = await fetch(`${gw.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } })
+    expect(res.status).toBe(204)
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
+    expect(res.headers.get('access-control-allow-headers')).toBe('authorization, content-type, x-request-id')
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it('lets the browser read the answer and the request id from an allowed origin only', async () => {
+    const allowed = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { origin: 'https://app.example.com', 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) })
+    expect([allowed.headers.get('access-control-allow-origin'), allowed.headers.get('access-control-expose-headers')]).toEqual(['https://app.example.com', 'x-request-id'])
+    const other = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) })
+    expect(other.headers.get('access-control-allow-origin')).toBeNull()
+  })
+})

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       graphiql: true,
       maxQueryDepth: 10,
       idempotencyWindowMs: 86400000,
+      corsOrigins: [],
       wsInitTimeoutMs: 3000,
       live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20 }
     })
@@ -44,6 +45,13 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(config.upstream)).toBe(true)
     expect(Object.isFrozen(config.jwt)).toBe(true)
+  })
+
+  it('reads CORS_ORIGINS as a list of origins and refuses anything else', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173'])
+    expect(problemsOf({ CORS_ORIGINS: 'https://app.example.com/path,*' })).toEqual([
+      'CORS_ORIGINS: expected a comma-separated list of origins such as https://app.example.com,http://localhost:5173 (default: none) (got "https://app.example.com/path,*")'
+    ])
   })
 
   it('treats empty variables as unset', () => {
