@@ -4,7 +4,7 @@ import type { DestinationStream } from 'pino'
 import { callerKey, createAuth, registerHttpAuth } from './auth/index.js'
 import type { Config, UpstreamSettings } from './config.js'
 import { graphiqlPlugin } from './graphql/graphiql.js'
-import { depthLimit } from './graphql/limits.js'
+import { depthLimit, fieldLimit } from './graphql/limits.js'
 import type { EnrichOutcome } from './graphql/mutations/enrich.js'
 import { IdempotencyStore } from './graphql/mutations/idempotency.js'
 import { contextFactory, registerGraphQL } from './graphql/index.js'
@@ -86,7 +86,7 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
   // Before the pool closes: pollers end their subscriptions and stop.
   app.addHook('preClose', async () => { live.close() })
   const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations, live, idempotency: new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs }) })
-  const validationRules = [depthLimit(config.maxQueryDepth)]
+  const validationRules = [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)]
   await registerGraphQL(app, makeContext, validationRules)
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })
   registerWebSocket(app, {

@@ -57,6 +57,8 @@ export interface Config {
   readonly graphiql: boolean
   /** Deepest selection a document may have (HTTP and WebSocket alike). */
   readonly maxQueryDepth: number
+  /** Most fields a document may select, fragments counted where spread. */
+  readonly maxQueryFields: number
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
   readonly idempotencyWindowMs: number
   /** Browser origins allowed to call /graphql from another origin (CORS); empty: none. */
@@ -157,6 +159,7 @@ const VARIABLES = {
     accepts: 'a comma-separated list of origins such as https://app.example.com,http://localhost:5173 (default: none)'
   },
   MAX_QUERY_DEPTH: int(2, 100, 10),
+  MAX_QUERY_FIELDS: int(10, 100_000, 500),
   WS_INIT_TIMEOUT_MS: int(100, 60_000, 3_000),
   POLL_INTERVAL_MS: int(250, 3_600_000, 2_000),
   MAX_POLLS_PER_SECOND: int(1, 10_000, 20),
@@ -243,6 +246,7 @@ export function loadConfig (env: Env): Config {
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     graphiql: v.GRAPHIQL,
     maxQueryDepth: v.MAX_QUERY_DEPTH,
+    maxQueryFields: v.MAX_QUERY_FIELDS,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,
     wsInitTimeoutMs: v.WS_INIT_TIMEOUT_MS,

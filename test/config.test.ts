@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 10000,
       graphiql: true,
       maxQueryDepth: 10,
+      maxQueryFields: 500,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
       wsInitTimeoutMs: 3000,

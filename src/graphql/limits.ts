@@ -40,3 +40,41 @@ export function depthLimit (maxDepth: number): ValidationRule {
     }
   }
 }
+
+/**
+ * A ceiling on how many fields a document selects, fragments counted where they are spread. Depth
+ * alone lets a document repeat one expensive field under a thousand aliases; each would cost
+ * Visual Layer a call.
+ */
+export function fieldLimit (maxFields: number): ValidationRule {
+  return (context: ValidationContext) => {
+    const fragments = new Map<string, FragmentDefinitionNode>()
+    for (const definition of context.getDocument().definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
+    }
+    const countOf = (node: ASTNode, visiting: Set<string>, budget: number): number => {
+      if (!('selectionSet' in node) || node.selectionSet === undefined) return 0
+      let count = 0
+      for (const selection of node.selectionSet.selections) {
+        if (count > budget) break
+        if (selection.kind === Kind.FIELD) {
+          count += 1 + countOf(selection, visiting, budget - count)
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          count += countOf(selection, visiting, budget - count)
+        } else {
+          const name = selection.name.value
+          const fragment = fragments.get(name)
+          if (fragment !== undefined && !visiting.has(name)) count += countOf(fragment, new Set([...visiting, name]), budget - count)
+        }
+      }
+      return count
+    }
+    return {
+      OperationDefinition (operation) {
+        if (countOf(operation, new Set(), maxFields) > maxFields) {
+          context.reportError(new GraphQLError(`The document selects more than ${maxFields} fields, the most this gateway accepts. Split it into several requests.`, { nodes: [operation] }))
+        }
+      }
+    }
+  }
+}

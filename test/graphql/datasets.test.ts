@@ -228,3 +228,31 @@ describe('values Visual Layer adds later', () => {
     expect(warnings.map((e) => [e.level, e.value, e.msg])).toEqual([[40, 'ARCHIVED', 'Visual Layer sent a dataset status this gateway does not know; it is shown as UNKNOWN']])
   })
 })
+
+describe('document limits', () => {
+  let limited: TestGateway
+  beforeAll(async () => { limited = await startTestGateway({ MAX_QUERY_FIELDS: '20', MAX_QUERY_DEPTH: '4' }) })
+  afterAll(async () => { await limited.close() })
+
+  it('refuses a flood of aliases with QUERY_REJECTED and no upstream call', async () => {
+    const aliases = Array.from({ length: 21 }, (_, i) => `a${i}: dataset(id: "${SEED.datasets.ready}") { __typename }`).join(' ')
+    const res = await limited.gql(`{ ${aliases} }`, undefined, { 'x-request-id': 'req-flood' })
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({
+      data: null,
+      errors: [{ message: 'The document selects more than 20 fields, the most this gateway accepts. Split it into several requests.', locations: [{ line: 1, column: 1 }], extensions: { code: 'QUERY_REJECTED', requestId: 'req-flood' } }]
+    })
+    expect(limited.emulator.calls()).toEqual([])
+  })
+
+  it('counts fields in fragments where they are spread, and refuses a document nested too deep', async () => {
+    const fragment = `fragment f on Dataset { ${Array.from({ length: 11 }, () => 'id').join(' ')} }`
+    const twice = await limited.gql(`{ a: dataset(id: "${SEED.datasets.ready}") { ...f } b: dataset(id: "${SEED.datasets.ready}") { ...f } } ${fragment}`)
+    expect(twice.body.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_REJECTED'])
+    const deep = await limited.gql(`{ datasets { sourceDataset { sourceDataset { sourceDataset { id } } } } }`)
+    expect(deep.body.errors?.map((e) => e.message)).toEqual(['The document nests fields more than 4 levels deep, the most this gateway accepts. Split it into several requests.'])
+    const fine = await limited.gql(`{ dataset(id: "${SEED.datasets.ready}") { ...f } } ${fragment}`)
+    expect(fine.body.errors).toBeUndefined()
+    expect(limited.emulator.calls().length).toBe(1)
+  })
+})
