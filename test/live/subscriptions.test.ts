@@ -184,6 +184,16 @@ describe('taskUpdated', () => {
     sub.stop()
   })
 
+  it('refuses a dataset that does not exist or is not visible with NOT_FOUND, without watching it', async () => {
+    gw.emulator.reset()
+    const sub = record<TaskEvent>(connect(gw), `subscription { taskUpdated(datasetId: "${SEED.datasets.secondaryAccount}") { id } }`)
+    await sub.done
+    expect(sub.events).toEqual([{
+      errors: [expect.objectContaining({ message: `Visual Layer has no dataset ${SEED.datasets.secondaryAccount}, or you may not see it.`, extensions: expect.objectContaining({ code: 'NOT_FOUND' }) })]
+    }])
+    expect(gw.emulator.calls().map((c) => `${c.path} ${c.status}`)).toEqual([`/api/v1/dataset/${SEED.datasets.secondaryAccount} 404`])
+  })
+
   it('ends with NOT_FOUND for a task that is not the dataset\'s', async () => {
     gw.emulator.reset()
     const sub = record<TaskEvent>(connect(gw), `subscription { taskUpdated(datasetId: "${SEED.datasets.draft}", taskId: "${SEED.tasks.indexingCreation}") { id } }`)

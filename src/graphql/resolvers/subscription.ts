@@ -35,9 +35,13 @@ export const Subscription: SubscriptionResolvers = {
   },
 
   taskUpdated: {
-    subscribe: (_root, { datasetId, taskId }, ctx) => {
+    subscribe: async (_root, { datasetId, taskId }, ctx) => {
       const id = checkId('datasetId', datasetId)
       const only = taskId == null ? null : checkId('taskId', taskId)
+      // The task list of a dataset one may not see is just empty: ask for the dataset itself first.
+      if (await ctx.loaders.dataset.load(id) === null) {
+        throw new GatewayError('NOT_FOUND', `Visual Layer has no dataset ${id}, or you may not see it.`)
+      }
       const source = ctx.live.tasks(ctx.scope(), id).watch(ctx.caller.credential, ctx.caller.expiresAt)
       // The first snapshot is the baseline: with taskId its task is the first event; without, the
       // subscription reports changes from then on.
