@@ -79,6 +79,9 @@ export interface VisualLayerClientOptions {
 
 interface Answer { status: number, body: unknown, token: string | null, retryAfter: string | string[] | undefined }
 
+/** A GET in flight, shared by every identical request of one scope until it settles. */
+interface SharedCall { readonly answer: Promise<Answer>, readonly controller: AbortController, waiters: number }
+
 /** Full-jitter backoff between GET retries, when Visual Layer gives no Retry-After. */
 const BACKOFF = { baseMs: 100, capMs: 2_000 }
 
@@ -96,7 +99,7 @@ export class VisualLayerClient {
   private readonly onVerdict: (credential: Credential, accepted: boolean) => void
   private readonly scopeOf: ((credential: Credential) => string) | null
   /** GETs in flight, by scope, method and path with query. */
-  private readonly inFlight = new Map<string, Promise<Answer>>()
+  private readonly inFlight = new Map<string, SharedCall>()
   private readonly retries: number
   private readonly budget = new RetryBudget()
   private readonly breaker: CircuitBreaker
@@ -213,7 +216,8 @@ export class VisualLayerClient {
 
   /**
    * Identical GETs in flight at the same moment in the same credential scope share one upstream
-   * call. The shared call runs to its own deadline; each waiter stops waiting on its own cancel.
+   * call. Each waiter stops waiting on its own cancel; the shared call is aborted when the last of
+   * its waiters has gone (the caller's cancel reaches Visual Layer, a sibling's does not).
    */
   private coalesced<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall): Promise<Answer> {
     if (spec.method !== 'GET' || this.scopeOf === null) return this.exchange(spec, call, failed)
@@ -221,12 +225,22 @@ export class VisualLayerClient {
     const key = `${scope} ${spec.path}${queryString(spec.query)}`
     let shared = this.inFlight.get(key)
     if (shared === undefined) {
-      shared = this.exchange(spec, { ...call, signal: undefined }, failed)
-      this.inFlight.set(key, shared)
-      const forget = (): void => { if (this.inFlight.get(key) === shared) this.inFlight.delete(key) }
-      shared.then(forget, forget)
+      const controller = new AbortController()
+      const entry: SharedCall = { controller, waiters: 0, answer: this.exchange(spec, { ...call, signal: controller.signal }, failed) }
+      const forget = (): void => { if (this.inFlight.get(key) === entry) this.inFlight.delete(key) }
+      entry.answer.then(forget, forget)
+      this.inFlight.set(key, entry)
+      shared = entry
     }
-    return call.signal === undefined ? shared : abortable(shared, call.signal)
+    const joined = shared
+    joined.waiters++
+    if (call.signal === undefined) return joined.answer
+    return abortable(joined.answer, call.signal, () => {
+      joined.waiters--
+      if (joined.waiters > 0) return
+      joined.controller.abort(call.signal?.reason)
+      if (this.inFlight.get(key) === joined) this.inFlight.delete(key)
+    })
   }
 
   /**
@@ -335,10 +349,13 @@ async function sleep (ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
-function abortable<T> (pending: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
+function abortable<T> (pending: Promise<T>, signal: AbortSignal, onLeave: () => void): Promise<T> {
+  if (signal.aborted) {
+    onLeave()
+    return Promise.reject(signal.reason)
+  }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => { reject(signal.reason) }
+    const onAbort = (): void => { onLeave(); reject(signal.reason) }
     signal.addEventListener('abort', onAbort, { once: true })
     pending.then(
       (value) => { signal.removeEventListener('abort', onAbort); resolve(value) },

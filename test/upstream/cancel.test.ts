@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { SEED } from '../../src/emulator/index.js'
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+
+let gw: TestGateway
+beforeAll(async () => { gw = await startTestGateway({ UPSTREAM_TIMEOUT_MS: '5000' }) })
+afterAll(async () => { await gw.close() })
+
+it('aborts the upstream call when the caller goes away', async () => {
+  gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, delayMs: 1500 })
+  const controller = new AbortController()
+  const pending = fetch(`${gw.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': 'req-gone' },
+    body: JSON.stringify({ query: `{ dataset(id: "${SEED.datasets.ready}") { id } }` }),
+    signal: controller.signal
+  })
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  controller.abort()
+  await expect(pending).rejects.toThrow()
+  await new Promise((resolve) => setTimeout(resolve, 1800))
+  // The call reached Visual Layer, and the gateway dropped it when its only caller left: it never
+  // read an answer (the emulator, answering into a closed socket, still logs its own 200).
+  expect(gw.emulator.calls().map((c) => c.requestId)).toEqual(['req-gone'])
+  const upstream = gw.logs.entries().filter((e) => e.requestId === 'req-gone' && e.component === 'upstream')
+  expect(upstream).toEqual([])
+})
+
+it('keeps a shared call going while another caller still waits for it', async () => {
+  gw.emulator.reset()
+  gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, delayMs: 600 })
+  const query = JSON.stringify({ query: `{ dataset(id: "${SEED.datasets.ready}") { id } }` })
+  const leaving = new AbortController()
+  const gone = fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query, signal: leaving.signal })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const staying = fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query })
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  leaving.abort()
+  await expect(gone).rejects.toThrow()
+  const res = await staying
+  expect(await res.json()).toEqual({ data: { dataset: { id: SEED.datasets.ready } } })
+  expect(gw.emulator.calls().length).toBe(1)
+})
