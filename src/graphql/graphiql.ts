@@ -53,29 +53,6 @@ interface Asset {
   source: { body: Buffer } | { file: string }
 }
 
-// Shared by every instance of the plugin (tests build many apps): files read once, compressed once.
-const fileContents = new Map<string, Buffer>()
-const gzipped = new WeakMap<Buffer, Promise<Buffer>>()
-
-function readOnce (file: string): Buffer {
-  let body = fileContents.get(file)
-  if (body === undefined) {
-    body = readFileSync(file)
-    fileContents.set(file, body)
-  }
-  return body
-}
-
-function gzipOnce (body: Buffer): Promise<Buffer> {
-  let compressed = gzipped.get(body)
-  if (compressed === undefined) {
-    compressed = gzip(body)
-    gzipped.set(body, compressed)
-    compressed.catch(() => gzipped.delete(body))
-  }
-  return compressed
-}
-
 interface PackageFiles {
   /** The package's folder, found by Node's resolution from this module (works from src/ and dist/). */
   dir: string
@@ -123,9 +100,20 @@ export const graphiqlPlugin: FastifyPluginAsync<GraphiQLOptions> = async (app, o
   checkPath('path', path)
   const base = `${app.prefix}${path}`
 
+  // Files are read once, at registration; each is compressed once, on its first request.
   const assets = new Map<string, Asset>()
+  const gzipped = new WeakMap<Buffer, Promise<Buffer>>()
+  const gzipOnce = (body: Buffer): Promise<Buffer> => {
+    let compressed = gzipped.get(body)
+    if (compressed === undefined) {
+      compressed = gzip(body)
+      gzipped.set(body, compressed)
+      compressed.catch(() => gzipped.delete(body))
+    }
+    return compressed
+  }
   const addFile = (name: string, file: string, contentType: string): string => {
-    assets.set(name, { contentType, source: { body: readOnce(file) } })
+    assets.set(name, { contentType, source: { body: readFileSync(file) } })
     // The bundle names its source map relative to itself; serve it beside it when the package has it.
     if (existsSync(`${file}.map`)) assets.set(`${name}.map`, { contentType: SOURCE_MAP, source: { file: `${file}.map` } })
     return `${base}/assets/${name}`
