@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Kind, parse } from 'graphql'
 import type { Config } from '../config.js'
 import { GatewayError } from '../errors.js'
 import type { Credential } from '../upstream/client.js'
@@ -62,22 +63,70 @@ export async function createAuth (app: FastifyInstance, config: Config): Promise
   }
 }
 
-/** HTTP: every GraphQL request is authenticated before Mercurius parses it. */
+/** A caller without a token, let through only for documents that never reach Visual Layer. */
+const ANONYMOUS: Caller = Object.freeze({ credential: Object.freeze({ kind: 'anonymous' }), expiresAt: null, subject: null })
+
+/**
+ * HTTP: every GraphQL request is authenticated before Mercurius runs it. A request with an
+ * Authorization header is checked before its body is read. One without a header is refused too,
+ * unless its document only introspects the schema (GraphiQL's first request, sent before the user
+ * could type a header): the schema is the public contract and asks Visual Layer nothing.
+ */
 export function registerHttpAuth (app: FastifyInstance, auth: Auth): void {
   app.decorateRequest('caller', null)
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.routeOptions.url !== '/graphql') return
+  const refuse = (request: FastifyRequest, reply: FastifyReply, err: GatewayError): FastifyReply => {
+    request.log.info({ reason: err.logDetail }, 'caller refused')
+    return reply.code(401).header('www-authenticate', 'Bearer').send({
+      data: null,
+      errors: [{ message: err.message, extensions: { code: err.code, requestId: String(request.id) } }]
+    })
+  }
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     try {
       request.caller = await auth.authenticate(request.headers.authorization)
+      return undefined
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err
-      request.log.info({ reason: err.logDetail }, 'caller refused')
-      return reply.code(401).header('www-authenticate', 'Bearer').send({
-        data: null,
-        errors: [{ message: err.message, extensions: { code: err.code, requestId: String(request.id) } }]
-      })
+      return refuse(request, reply, err)
     }
+  }
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url !== '/graphql') return
+    // Without a header, the document decides (below), once the body is read.
+    if (auth.mode !== 'none' && request.headers.authorization === undefined) return
+    return await authenticate(request, reply)
   })
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.url !== '/graphql' || request.caller !== null) return
+    if (isIntrospectionOnly(documentOf(request))) {
+      request.caller = ANONYMOUS
+      return
+    }
+    return await authenticate(request, reply)
+  })
+}
+
+function documentOf (request: FastifyRequest): unknown {
+  const body = request.body
+  if (typeof body === 'string') return body
+  if (typeof body === 'object' && body !== null && 'query' in body) return body.query
+  return (request.query as { query?: unknown } | undefined)?.query
+}
+
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename'])
+
+/** Every operation is a query whose top-level fields are all introspection fields. */
+export function isIntrospectionOnly (source: unknown): boolean {
+  if (typeof source !== 'string' || source.length > 100_000) return false
+  let document
+  try {
+    document = parse(source)
+  } catch {
+    return false
+  }
+  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION)
+  return operations.length > 0 && operations.every((operation) => operation.operation === 'query' &&
+    operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(selection.name.value)))
 }
 
 /**

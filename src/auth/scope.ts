@@ -23,6 +23,7 @@ export class CredentialScopes {
 
   scopeOf (credential: Credential): string {
     if (credential.kind === 'service') return SERVICE_SCOPE
+    if (credential.kind === 'anonymous') return 'anonymous'
     const expiresAt = this.proven.get(credential.fingerprint)
     if (expiresAt !== undefined && expiresAt > this.now()) return `sub:${credential.subject}`
     return `token:${credential.fingerprint}`

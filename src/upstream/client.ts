@@ -25,6 +25,8 @@ import {
 /** The credential an upstream call is made with. */
 export type Credential =
   | { readonly kind: 'service' }
+  /** No credential: only for documents that never reach Visual Layer (schema introspection). */
+  | { readonly kind: 'anonymous' }
   | {
     readonly kind: 'bearer'
     /** The caller's own Visual Layer JWT, forwarded unchanged. */
@@ -333,6 +335,9 @@ export class VisualLayerClient {
   private tokenFor (credential: Credential | null): string | null {
     if (credential === null) return null
     if (credential.kind === 'bearer') return credential.token
+    if (credential.kind === 'anonymous') {
+      throw new GatewayError('UNAUTHENTICATED', 'This request carries no credential: send "Authorization: Bearer <token>".')
+    }
     if (this.serviceTokens === null) {
       throw new GatewayError('INTERNAL_SERVER_ERROR', 'The gateway has no service account to call Visual Layer with.')
     }

@@ -6,7 +6,7 @@ import { errorBodySchema } from './schemas.js'
  * failed and what to do; they never carry an upstream URL, token or body of a 5xx answer.
  */
 
-export type CredentialKind = 'service' | 'bearer'
+export type CredentialKind = 'service' | 'bearer' | 'anonymous'
 
 export interface FailedCall {
   method: string

@@ -201,3 +201,36 @@ describe('passthrough mode', () => {
     expect(gw.emulator.calls().map((c) => `${c.path} ${c.status}`)).toEqual(['/api/v1/datasets 401'])
   })
 })
+
+describe('schema introspection without a token (GraphiQL\'s first request)', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET }) })
+  afterAll(async () => { await gw.close() })
+
+  it('is answered: the schema is the public contract and asks Visual Layer nothing', async () => {
+    gw.emulator.clearCalls()
+    const res = await gw.gql('query IntrospectionQuery { __schema { queryType { name } subscriptionType { name } } }')
+    expect([res.status, res.body]).toEqual([200, { data: { __schema: { queryType: { name: 'Query' }, subscriptionType: { name: 'Subscription' } } } }])
+    const byGet = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ __type(name: "Dataset") { name } }')}`)
+    expect([byGet.status, await byGet.json()]).toEqual([200, { data: { __type: { name: 'Dataset' } } }])
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it.each([
+    ['data beside the introspection', '{ __schema { queryType { name } } datasets { id } }'],
+    ['a fragment spread at the top', '{ ...F } fragment F on Query { datasets { id } }'],
+    ['a mutation', 'mutation { abortTask(taskId: "00000000-0000-4000-8000-000000000000") { id } }'],
+    ['a document that does not parse', '{ __schema { '],
+    ['a data query', '{ datasets { id } }']
+  ])('is not stretched to %s: 401 without an upstream call', async (_name, query) => {
+    gw.emulator.clearCalls()
+    const res = await gw.gql(query)
+    expect([res.status, res.body.errors?.[0]?.extensions?.code, res.body.errors?.[0]?.message]).toEqual([401, 'UNAUTHENTICATED', 'Missing Authorization header: send "Authorization: Bearer <token>".'])
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it('does not excuse a bad token: a header that is present is checked, whatever the document', async () => {
+    const res = await gw.gql('{ __schema { queryType { name } } }', undefined, { authorization: 'Bearer nope' })
+    expect([res.status, res.body.errors?.[0]?.message]).toEqual([401, 'The bearer token is not a well-formed JWT.'])
+  })
+})
