@@ -46,14 +46,6 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
     if (closing) reply.header('connection', 'close')
   })
 
-  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
-    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
-    if (status >= 500) request.log.error({ err: error }, 'request failed')
-    // Client errors (a malformed body...) keep their message; server errors never leak internals.
-    const message = status >= 500 ? `Internal error. Quote request id ${String(request.id)} to the operators.` : error.message
-    return reply.code(status).send({ error: message, requestId: String(request.id) })
-  })
-
   // Frontends served from another origin may call the gateway only from the origins configured.
   if (config.corsOrigins.length > 0) {
     await app.register(cors, { origin: [...config.corsOrigins], methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'x-request-id'], exposedHeaders: ['x-request-id'], maxAge: 600 })

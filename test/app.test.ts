@@ -108,3 +108,28 @@ describe('CORS', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull()
   })
 })
+
+describe('malformed requests', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway() })
+  afterAll(async () => { await gw.close() })
+  const post = async (body: string, contentType = 'application/json'): Promise<[number, unknown]> => {
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': contentType, 'x-request-id': 'req-bad' }, body })
+    return [res.status, await res.json()]
+  }
+
+  it('answers a body that is not JSON with 400 QUERY_REJECTED saying so', async () => {
+    expect(await post('{bad')).toEqual([400, { data: null, errors: [{ message: 'Body is not valid JSON but content-type is set to \'application/json\'', extensions: { code: 'QUERY_REJECTED', requestId: 'req-bad' } }] }])
+  })
+
+  it('answers a body over the size limit with 413 QUERY_REJECTED', async () => {
+    const [status, body] = await post(JSON.stringify({ query: `{ __typename } # ${'x'.repeat(1_100_000)}` }))
+    expect([status, (body as { errors: Array<{ extensions: unknown }> }).errors[0]?.extensions]).toEqual([413, { code: 'QUERY_REJECTED', requestId: 'req-bad' }])
+  })
+
+  it('answers a body without a query with 400 QUERY_REJECTED', async () => {
+    const [status, body] = await post(JSON.stringify({ variables: {} }))
+    expect([status, (body as { errors: Array<{ extensions: unknown }> }).errors[0]?.extensions]).toEqual([400, { code: 'QUERY_REJECTED', requestId: 'req-bad' }])
+    expect(gw.emulator.calls()).toEqual([])
+  })
+})

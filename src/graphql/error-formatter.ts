@@ -32,8 +32,29 @@ export function formatError (error: GraphQLError, requestId: string, log: Mercur
     const code = typeof given === 'string' && KNOWN.has(given) ? given : (isInputError(source) ? 'BAD_USER_INPUT' : 'QUERY_REJECTED')
     return { ...base, extensions: { code, requestId } }
   }
+  const clientCode = clientErrorCode(original)
+  if (clientCode !== null) {
+    // Fastify's and its plugins' refusals of a malformed request (bad JSON, too large, rate limit):
+    // their messages describe the request, not our internals.
+    return { ...base, message: original.message, extensions: { code: clientCode, requestId } }
+  }
   log.error({ err: original, path: error.path }, 'unexpected error in a resolver')
   return { ...base, message: `Internal error. Quote request id ${requestId} to the operators.`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }
+}
+
+/** The HTTP status an error carries, when it is a client error (4xx). */
+function clientStatus (error: unknown): number | null {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : null
+}
+
+function clientErrorCode (error: unknown): ErrorCode | null {
+  const status = clientStatus(error)
+  if (status === null) return null
+  if (status === 401) return 'UNAUTHENTICATED'
+  if (status === 403) return 'FORBIDDEN'
+  if (status === 429) return 'RATE_LIMITED'
+  return 'QUERY_REJECTED'
 }
 
 /** By name, not instanceof: a second copy of graphql (ESM beside CJS) must not turn into a 500. */
@@ -56,7 +77,9 @@ export function errorFormatter (execution: Execution, context: MercuriusContext)
     return Array.isArray(inner) ? inner.filter(isGraphQLError) : [error]
   })
   const formatted = errors.map((error) => formatError(error, requestId, reply.log))
-  // GraphQL over HTTP: a document that could not run at all is a 400; errors beside data are a 200.
-  const statusCode = execution.data === undefined ? 400 : 200
+  // GraphQL over HTTP: a document that could not run at all is a 400 (or the status of the request's
+  // refusal, e.g. 413 or 429); errors beside data are a 200.
+  const refused = errors.length === 1 ? clientStatus(errors[0]?.originalError) : null
+  const statusCode = execution.data === undefined ? (refused ?? 400) : 200
   return { statusCode, response: { data: execution.data ?? null, errors: formatted as unknown as ExecutionResult['errors'] } }
 }
