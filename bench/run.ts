@@ -62,7 +62,8 @@ async function main (): Promise<void> {
     POLL_INTERVAL_MS: '500',
     MAX_POLLS_PER_SECOND: '1000',
     WS_MAX_SUBSCRIPTIONS: '10000',
-    WS_MAX_CONNECTIONS_PER_CALLER: '10000'
+    WS_MAX_CONNECTIONS_PER_CALLER: '10000',
+    RATE_LIMIT_PER_MINUTE: '0'
   }) as ResolvedConfig
   const app = await buildApp(config)
   const url = await app.listen({ host: '127.0.0.1', port: 0 })

@@ -1,4 +1,5 @@
 import cors from '@fastify/cors'
+import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { callerKey, createAuth, registerHttpAuth } from './auth/index.js'
@@ -72,6 +73,20 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
   }
 
   registerHttpAuth(app, auth)
+  if (config.rateLimitPerMinute > 0) {
+    // After authentication (its preHandler is added first), so each caller has its own allowance.
+    await app.register(rateLimit, {
+      hook: 'preHandler',
+      max: config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      allowList: (request) => request.routeOptions.url !== '/graphql',
+      keyGenerator: (request) => request.caller === null ? `address:${request.ip}` : callerKey(auth, request.caller, request.ip),
+      errorResponseBuilder: (_request, context) => Object.assign(
+        new Error(`Too many requests: at most ${context.max} a minute for each caller. Try again in ${context.after}.`),
+        { statusCode: 429 }
+      )
+    })
+  }
   registerHealth(app, { vl, cacheMs: config.readyCacheMs })
   const invalidations = new Invalidations()
   const live = new LiveRegistry({ vl, invalidations, intervalMs: config.live.pollIntervalMs, maxPollsPerSecond: config.live.maxPollsPerSecond, log: app.log.child({ component: 'live' }) })

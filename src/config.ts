@@ -61,6 +61,8 @@ export interface Config {
   readonly maxQueryFields: number
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
   readonly idempotencyWindowMs: number
+  /** Requests to /graphql per minute for each caller; 0: no limit. */
+  readonly rateLimitPerMinute: number
   /** Browser origins allowed to call /graphql from another origin (CORS); empty: none. */
   readonly corsOrigins: readonly string[]
   /** A WebSocket that sends no connection_init within this time is closed (4408). */
@@ -160,6 +162,7 @@ const VARIABLES = {
   },
   MAX_QUERY_DEPTH: int(2, 100, 10),
   MAX_QUERY_FIELDS: int(10, 100_000, 500),
+  RATE_LIMIT_PER_MINUTE: int(0, 1_000_000, 1_200),
   WS_INIT_TIMEOUT_MS: int(100, 60_000, 3_000),
   POLL_INTERVAL_MS: int(250, 3_600_000, 2_000),
   MAX_POLLS_PER_SECOND: int(1, 10_000, 20),
@@ -249,6 +252,7 @@ export function loadConfig (env: Env): Config {
     maxQueryFields: v.MAX_QUERY_FIELDS,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,
+    rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
     wsInitTimeoutMs: v.WS_INIT_TIMEOUT_MS,
     live: {
       pollIntervalMs: v.POLL_INTERVAL_MS,

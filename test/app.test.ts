@@ -133,3 +133,24 @@ describe('malformed requests', () => {
     expect(gw.emulator.calls()).toEqual([])
   })
 })
+
+describe('rate limit per caller', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'passthrough', RATE_LIMIT_PER_MINUTE: '3' }) })
+  afterAll(async () => { await gw.close() })
+
+  it('answers a caller over its allowance with 429 RATE_LIMITED and Retry-After, and leaves other callers alone', async () => {
+    const acme = { authorization: `Bearer ${visualLayerToken(DEMO_ACCOUNTS.primary)}` }
+    const globex = { authorization: `Bearer ${visualLayerToken(DEMO_ACCOUNTS.secondary)}` }
+    // The first request proves the token; from then on it counts against its API key, three a minute.
+    for (let i = 0; i < 4; i++) expect((await gw.gql('{ datasets { id } }', undefined, acme)).status).toBe(200)
+    gw.emulator.clearCalls()
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { ...acme, 'content-type': 'application/json', 'x-request-id': 'req-many' }, body: JSON.stringify({ query: '{ datasets { id } }' }) })
+    expect(res.status).toBe(429)
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(await res.json()).toEqual({ data: null, errors: [{ message: 'Too many requests: at most 3 a minute for each caller. Try again in 1 minute.', extensions: { code: 'RATE_LIMITED', requestId: 'req-many' } }] })
+    expect(gw.emulator.calls()).toEqual([])
+    expect((await gw.gql('{ datasets { id } }', undefined, globex)).status).toBe(200)
+    expect((await fetch(`${gw.url}/health/live`)).status).toBe(200)
+  })
+})

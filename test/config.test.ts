@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       maxQueryFields: 500,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
+      rateLimitPerMinute: 1200,
       wsInitTimeoutMs: 3000,
       live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20 }
     })

@@ -130,12 +130,16 @@ export function isIntrospectionOnly (source: unknown): boolean {
 }
 
 /**
- * Who a caller is, for per-caller limits: the verified subject in jwt mode, the credential scope
- * in passthrough (never an unverified claim: a forged sub must not use up someone's quota), and
- * the network address when nobody is authenticated.
+ * Who a caller is, for per-caller limits: the verified subject in jwt mode, the API key of a token
+ * Visual Layer has accepted in passthrough (never an unverified claim: a forged sub must not use up
+ * someone's quota), and otherwise the network address.
  */
 export function callerKey (auth: Auth, caller: Caller, remoteAddress: string | undefined): string {
   if (caller.subject !== null) return `jwt:${caller.subject}`
-  if (caller.credential.kind === 'bearer') return auth.scopes.scopeOf(caller.credential)
+  if (caller.credential.kind === 'bearer') {
+    const scope = auth.scopes.scopeOf(caller.credential)
+    // A token Visual Layer has not accepted yet could be made up at will: it counts against its address.
+    if (scope.startsWith('sub:')) return scope
+  }
   return `address:${remoteAddress ?? 'unknown'}`
 }

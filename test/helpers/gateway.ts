@@ -40,6 +40,7 @@ export async function startTestGateway (env: Record<string, string> = {}): Promi
     MODEL_CACHE_TTL_MS: '0',
     UPSTREAM_RETRIES: '0',
     BREAKER_THRESHOLD: '1000000',
+    RATE_LIMIT_PER_MINUTE: '0',
     ...env
   }) as ResolvedConfig
   const app = await buildApp(config, { logStream: logs })
