@@ -35,6 +35,8 @@ export function describeWithBrowser (name: string, body: () => void): void {
     return
   }
   process.stderr.write(`skipping "${name}": ${reason}\n`)
+  // Skipped only where Chromium is not installed and not required (a developer machine without it);
+  // CI installs it and sets REQUIRE_BROWSER=1, so there these tests always run.
   describe.skip(`${name} (skipped: ${reason})`, body)
 }
 
