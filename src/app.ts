@@ -5,7 +5,7 @@ import type { DestinationStream } from 'pino'
 import { callerKey, createAuth, registerHttpAuth } from './auth/index.js'
 import type { Config, UpstreamSettings } from './config.js'
 import { graphiqlPlugin } from './graphql/graphiql.js'
-import { depthLimit, fieldLimit } from './graphql/limits.js'
+import { depthLimit, fieldLimit, noSubscriptionOverHttp } from './graphql/limits.js'
 import type { EnrichOutcome } from './graphql/mutations/enrich.js'
 import { IdempotencyStore } from './graphql/mutations/idempotency.js'
 import { contextFactory, registerGraphQL } from './graphql/index.js'
@@ -94,7 +94,7 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
   app.addHook('preClose', async () => { live.close() })
   const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations, live, idempotency: new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs }) })
   const validationRules = [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)]
-  await registerGraphQL(app, makeContext, validationRules)
+  await registerGraphQL(app, makeContext, [...validationRules, noSubscriptionOverHttp])
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })
   registerWebSocket(app, {
     path: '/graphql',

@@ -78,3 +78,12 @@ export function fieldLimit (maxFields: number): ValidationRule {
     }
   }
 }
+
+/** HTTP cannot stream: a subscription sent there is told where subscriptions run. */
+export const noSubscriptionOverHttp: ValidationRule = (context: ValidationContext) => ({
+  OperationDefinition (operation) {
+    if (operation.operation === 'subscription') {
+      context.reportError(new GraphQLError('Subscriptions run over WebSocket at this same /graphql path, with the graphql-transport-ws protocol (the graphql-ws client); over HTTP only queries and mutations are answered.', { nodes: [operation] }))
+    }
+  }
+})

@@ -256,3 +256,22 @@ describe('document limits', () => {
     expect(limited.emulator.calls().length).toBe(1)
   })
 })
+
+describe('subscriptions over HTTP', () => {
+  let plain: TestGateway
+  beforeAll(async () => { plain = await startTestGateway() })
+  afterAll(async () => { await plain.close() })
+
+  it('are refused with QUERY_REJECTED saying where subscriptions run, with no upstream call', async () => {
+    const res = await plain.gql(`subscription { datasetStatusChanged(datasetId: "${SEED.datasets.ready}") { id } }`, undefined, { 'x-request-id': 'req-sub' })
+    expect([res.status, res.body]).toEqual([400, {
+      data: null,
+      errors: [{
+        message: 'Subscriptions run over WebSocket at this same /graphql path, with the graphql-transport-ws protocol (the graphql-ws client); over HTTP only queries and mutations are answered.',
+        locations: [{ line: 1, column: 1 }],
+        extensions: { code: 'QUERY_REJECTED', requestId: 'req-sub' }
+      }]
+    }])
+    expect(plain.emulator.calls()).toEqual([])
+  })
+})
