@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { DEMO_ACCOUNTS } from '../src/emulator/index.js'
+import { DEMO_ACCOUNTS, SEED } from '../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from './helpers/gateway.js'
 import { visualLayerToken } from './helpers/tokens.js'
 
@@ -125,6 +125,12 @@ describe('malformed requests', () => {
   it('answers a body over the size limit with 413 QUERY_REJECTED', async () => {
     const [status, body] = await post(JSON.stringify({ query: `{ __typename } # ${'x'.repeat(1_100_000)}` }))
     expect([status, (body as { errors: Array<{ extensions: unknown }> }).errors[0]?.extensions]).toEqual([413, { code: 'QUERY_REJECTED', requestId: 'req-bad' }])
+  })
+
+  it('refuses a mutation sent by GET with 405 QUERY_REJECTED saying why, and sends nothing', async () => {
+    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(`mutation { abortTask(taskId: "${SEED.tasks.indexingCreation}") { id } }`)}`, { headers: { 'x-request-id': 'req-get' } })
+    expect([res.status, await res.json()]).toEqual([405, { data: null, errors: [{ message: 'Operation cannot be performed via a GET request', extensions: { code: 'QUERY_REJECTED', requestId: 'req-get' } }] }])
+    expect(gw.emulator.calls()).toEqual([])
   })
 
   it('answers a body without a query with 400 QUERY_REJECTED', async () => {

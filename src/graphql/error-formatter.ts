@@ -1,4 +1,4 @@
-import type { ExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql'
+import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
 
@@ -42,6 +42,14 @@ export function formatError (error: GraphQLError, requestId: string, log: Mercur
   return { ...base, message: `Internal error. Quote request id ${requestId} to the operators.`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }
 }
 
+/** A plain error Mercurius wrapped, as a GraphQL error whose original keeps the HTTP status. */
+class GraphQLErrorWithStatus extends GraphQLError {
+  constructor (message: string, wrapper: unknown) {
+    const status = (wrapper as { statusCode?: unknown } | null)?.statusCode
+    super(message, { originalError: Object.assign(new Error(message), { statusCode: typeof status === 'number' ? status : 400 }) })
+  }
+}
+
 /** The HTTP status an error carries, when it is a client error (4xx). */
 function clientStatus (error: unknown): number | null {
   const status = (error as { statusCode?: unknown } | null)?.statusCode
@@ -74,7 +82,12 @@ export function errorFormatter (execution: Execution, context: MercuriusContext)
   const errors = execution.errors.flatMap((error) => {
     // Mercurius wraps validation failures: one error holding the list.
     const inner = (error.originalError as { errors?: unknown } | undefined)?.errors
-    return Array.isArray(inner) ? inner.filter(isGraphQLError) : [error]
+    if (!Array.isArray(inner)) return [error]
+    const graphql = inner.filter(isGraphQLError)
+    if (graphql.length > 0) return graphql
+    // Mercurius also wraps plain errors (e.g. a mutation sent by GET): keep its status, say its reason.
+    const reason = inner.find((e): e is Error => e instanceof Error)
+    return [reason === undefined ? error : new GraphQLErrorWithStatus(reason.message, error.originalError)]
   })
   const formatted = errors.map((error) => formatError(error, requestId, reply.log))
   // GraphQL over HTTP: a document that could not run at all is a 400 (or the status of the request's
