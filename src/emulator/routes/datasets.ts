@@ -3,18 +3,13 @@ import { datasetStateAt } from '../dataset-state.js'
 import { datasetsOf, visibleDataset } from '../lookups.js'
 import type { RawQuery } from '../request-validation.js'
 import { RequestValidator } from '../request-validation.js'
-import type { RouteContext, RouteSpec } from '../route-context.js'
+import { callerAndPathId, type RouteContext, type RouteSpec } from '../route-context.js'
 import { datasetJson, datasetListItemJson } from '../views.js'
-
-type DatasetParams = { dataset_id: string }
 
 export function datasetRoutes(ctx: RouteContext): RouteSpec[] {
   const datasetFrom = (request: FastifyRequest) => {
-    const account = ctx.authenticate(request.headers.authorization)
-    const validator = new RequestValidator()
-    const id = validator.pathUuid('dataset_id', (request.params as DatasetParams).dataset_id)
-    validator.check()
-    const state = ctx.state()
+    const { account, id } = callerAndPathId(ctx, request, 'dataset_id')
+        const state = ctx.state()
     const dataset = visibleDataset(state, account, id)
     const now = ctx.clock.now()
     return { dataset, datasetState: datasetStateAt(dataset, state, now) }

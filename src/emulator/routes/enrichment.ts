@@ -5,7 +5,7 @@ import { parseJsonBody } from '../json-body.js'
 import { visibleDataset } from '../lookups.js'
 import { ENRICHMENT_MODELS } from '../models.js'
 import { RequestValidator } from '../request-validation.js'
-import type { RouteContext, RouteSpec } from '../route-context.js'
+import { callerAndPathId, type RouteContext, type RouteSpec } from '../route-context.js'
 
 type DatasetParams = { dataset_id: string }
 
@@ -42,11 +42,8 @@ export function enrichmentRoutes(ctx: RouteContext): RouteSpec[] {
       method: 'GET',
       url: '/api/v1/enrichment/:dataset_id/list_models',
       handler: async (request) => {
-        const account = ctx.authenticate(request.headers.authorization)
-        const validator = new RequestValidator()
-        const id = validator.pathUuid('dataset_id', (request.params as DatasetParams).dataset_id)
-        validator.check()
-        visibleDataset(ctx.state(), account, id)
+        const { account, id } = callerAndPathId(ctx, request, 'dataset_id')
+                visibleDataset(ctx.state(), account, id)
         return ENRICHMENT_MODELS
       }
     },
@@ -54,11 +51,8 @@ export function enrichmentRoutes(ctx: RouteContext): RouteSpec[] {
       method: 'GET',
       url: '/api/v1/enrichment/:dataset_id/context',
       handler: async (request) => {
-        const account = ctx.authenticate(request.headers.authorization)
-        const validator = new RequestValidator()
-        const id = validator.pathUuid('dataset_id', (request.params as DatasetParams).dataset_id)
-        validator.check()
-        const state = ctx.state()
+        const { account, id } = callerAndPathId(ctx, request, 'dataset_id')
+                const state = ctx.state()
         return enrichmentContextJson(visibleDataset(state, account, id), state, ctx.clock.now())
       }
     },

@@ -3,15 +3,13 @@ import type { EmulatorState, TaskRecord } from '../records.js'
 import { TASK_STATUSES, TASK_TYPES } from '../records.js'
 import type { RawQuery } from '../request-validation.js'
 import { RequestValidator } from '../request-validation.js'
-import type { RouteContext, RouteSpec } from '../route-context.js'
+import { callerAndPathId, type RouteContext, type RouteSpec } from '../route-context.js'
 import { abortTask, retryTask } from '../task-actions.js'
 import { taskStateAt } from '../task-state.js'
 import { taskJson } from '../views.js'
 
 const SORT_FIELDS = ['start_time', 'status', 'task_type', 'dataset_name', 'dataset_id', 'created_by'] as const
 type SortField = (typeof SORT_FIELDS)[number]
-
-type TaskParams = { task_id: string }
 
 function compare(a: string | number, b: string | number): number {
   return a < b ? -1 : a > b ? 1 : 0
@@ -102,11 +100,8 @@ export function taskRoutes(ctx: RouteContext): RouteSpec[] {
       method: 'POST',
       url: '/api/v1/tasks/:task_id/abort',
       handler: async (request) => {
-        const account = ctx.authenticate(request.headers.authorization)
-        const validator = new RequestValidator()
-        const id = validator.pathUuid('task_id', (request.params as TaskParams).task_id)
-        validator.check()
-        const state = ctx.state()
+        const { account, id } = callerAndPathId(ctx, request, 'task_id')
+                const state = ctx.state()
         const now = ctx.clock.now()
         return taskJson(abortTask(state, account, id, now), state, now)
       }
@@ -115,11 +110,8 @@ export function taskRoutes(ctx: RouteContext): RouteSpec[] {
       method: 'POST',
       url: '/api/v1/tasks/:task_id/retry',
       handler: async (request) => {
-        const account = ctx.authenticate(request.headers.authorization)
-        const validator = new RequestValidator()
-        const id = validator.pathUuid('task_id', (request.params as TaskParams).task_id)
-        validator.check()
-        const state = ctx.state()
+        const { account, id } = callerAndPathId(ctx, request, 'task_id')
+                const state = ctx.state()
         const now = ctx.clock.now()
         return taskJson(retryTask(state, account, id, now), state, now)
       }
