@@ -27,17 +27,13 @@ export function browserSkipReason (): string | null {
   return `Chromium not found at ${CHROMIUM_PATH}: ${INSTALL_HINT} (with REQUIRE_BROWSER=1 this is a failure)`
 }
 
-/** `describe`, or `describe.skip` with the reason (also printed) when there is no browser. */
+/** `describe`, skipped with the reason in its name (also printed) when there is no browser. */
 export function describeWithBrowser (name: string, body: () => void): void {
   const reason = browserSkipReason()
-  if (reason === null) {
-    describe(name, body)
-    return
-  }
-  process.stderr.write(`skipping "${name}": ${reason}\n`)
   // Skipped only where Chromium is not installed and not required (a developer machine without it);
   // CI installs it and sets REQUIRE_BROWSER=1, so there these tests always run.
-  describe.skip(`${name} (skipped: ${reason})`, body)
+  if (reason !== null) process.stderr.write(`skipping "${name}": ${reason}\n`)
+  describe.skipIf(reason !== null)(reason === null ? name : `${name} (skipped: ${reason})`, body)
 }
 
 /** Chromium with a fresh, throw-away profile. */
