@@ -16,6 +16,30 @@ export function checkId (argument: string, value: string): string {
   return value.toLowerCase()
 }
 
+/**
+ * The longest text each string argument may have. Visual Layer refuses over-long query strings with
+ * 431 and none of its names come near these; a longer value is refused here, before any call.
+ * The README's "Errors" section lists them.
+ */
+export const TEXT_LIMITS = {
+  datasetName: 256,
+  createdBy: 256,
+  enrichmentType: 100,
+  modelId: 200,
+  idempotencyKey: 255
+} as const
+
+/** Most models one enrichDataset may name (Visual Layer has a handful of enrichment types). */
+export const MAX_MODELS = 32
+
+/** A string argument within its cap; the error names the argument, the cap and the length it got. */
+export function checkText (argument: string, value: string, max: number): string {
+  if (value.length > max) {
+    throw new GatewayError('BAD_USER_INPUT', `Argument ${argument} must be at most ${max} characters long; got ${value.length}.`)
+  }
+  return value
+}
+
 export function checkRange (argument: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`
@@ -49,6 +73,8 @@ export function taskListParams (args: TaskPageArgs, datasetId?: string): TaskLis
     throw new GatewayError('BAD_USER_INPUT', 'UNKNOWN cannot be used as a task filter: it stands for values this gateway does not know.')
   }
   const fromId = datasetId ?? (filter.datasetId == null ? undefined : checkId('filter.datasetId', filter.datasetId))
+  if (filter.datasetName != null) checkText('filter.datasetName', filter.datasetName, TEXT_LIMITS.datasetName)
+  if (filter.createdBy != null) checkText('filter.createdBy', filter.createdBy, TEXT_LIMITS.createdBy)
   const params: TaskListParams = {
     dataset_id: fromId,
     dataset_name: filter.datasetName ?? undefined,

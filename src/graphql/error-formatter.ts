@@ -11,8 +11,18 @@ import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
 const KNOWN: ReadonlySet<string> = new Set(ERROR_CODES)
 const SERVER_SIDE: ReadonlySet<ErrorCode> = new Set(['INTERNAL_SERVER_ERROR', 'UPSTREAM_ERROR', 'UPSTREAM_CONTRACT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE'])
 
+/** graphql-js quotes a bad value whole in its messages; past this length a message quotes values shortened. */
+const LONG_MESSAGE = 300
+
+/** Each quoted value of more than 80 characters cut to its first 80: a 200 KB argument is not echoed back. */
+function shortened (message: string): string {
+  if (message.length <= LONG_MESSAGE) return message
+  // Quoted values taken pairwise from the left, so a short one's closing quote never opens another.
+  return message.replace(/"(?:[^"\\]|\\.)*"/g, (quoted) => quoted.length > 82 ? `${quoted.slice(0, 81)}..."` : quoted)
+}
+
 export function formatError (error: GraphQLError, requestId: string, log: MercuriusContext['reply']['log']): GraphQLFormattedError {
-  const base = { message: error.message, locations: error.locations, path: error.path }
+  const base = { message: shortened(error.message), locations: error.locations, path: error.path }
   const original = error.originalError
   if (isGatewayError(original)) {
     if (SERVER_SIDE.has(original.code)) {

@@ -11,10 +11,13 @@ function daysIn (year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate()
 }
 
+/** The longest ISO-8601 text with nanoseconds and a zone is 35 characters; anything far longer is not one. */
+const MAX_DATETIME_LENGTH = 64
+
 export function parseDateTime (value: unknown): string {
-  const match = typeof value === 'string' ? ISO_8601.exec(value.trim()) : null
+  const match = typeof value === 'string' && value.length <= MAX_DATETIME_LENGTH ? ISO_8601.exec(value.trim()) : null
   if (match === null) {
-    throw new TypeError(`DateTime must be an ISO-8601 date or date-time such as 2026-03-01T14:30:00Z; got ${JSON.stringify(value)}.`)
+    throw new TypeError(`DateTime must be an ISO-8601 date or date-time such as 2026-03-01T14:30:00Z; got ${shown(value)}.`)
   }
   const [, year, month, day, hour = '0', minute = '0', second = '0'] = match.map((part) => part ?? undefined) as string[]
   const y = Number(year)
@@ -28,6 +31,13 @@ export function parseDateTime (value: unknown): string {
   const ms = Date.parse(zoned)
   if (Number.isNaN(ms)) throw new TypeError(`DateTime ${JSON.stringify(value)} is not a real point in time.`)
   return new Date(ms).toISOString().replace('.000Z', 'Z')
+}
+
+/** A bad value as the error quotes it: never at length. */
+function shown (value: unknown): string {
+  if (typeof value === 'string') return value.length > 80 ? `${JSON.stringify(`${value.slice(0, 80)}...`)} (${value.length} characters)` : JSON.stringify(value)
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 80 ? `a ${Array.isArray(value) ? 'list' : typeof value}` : text
 }
 
 export const DateTime = new GraphQLScalarType<string, string>({

@@ -1,7 +1,7 @@
 import { GatewayError } from '../../errors.js'
 import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamDataset } from '../../upstream/schemas.js'
-import { checkId } from '../arguments.js'
+import { checkId, MAX_MODELS, TEXT_LIMITS } from '../arguments.js'
 import type { GraphQLContext } from '../context.js'
 import type { EnrichmentModelInput, MutationEnrichDatasetArgs, ResolversTypes } from '../generated/types.js'
 import { mapDataset } from '../mapping/dataset.js'
@@ -23,26 +23,33 @@ export interface EnrichOutcome {
 
 type Payload = ResolversTypes['EnrichDatasetPayload']
 
-const MAX_KEY_LENGTH = 255
-
 export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: GraphQLContext): Promise<Payload> {
   const { models } = args
   const key = args.idempotencyKey ?? null
   const local: string[] = []
-  let datasetId = args.datasetId
+  // Until it is checked, the id is only quoted, and never at length.
+  let datasetId = args.datasetId.length > 80 ? `${args.datasetId.slice(0, 80)}...` : args.datasetId
   try {
     datasetId = checkId('datasetId', args.datasetId)
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err
     local.push(err.message)
   }
-  if (key !== null && (key.length === 0 || key.length > MAX_KEY_LENGTH)) {
-    local.push(`Argument idempotencyKey must be 1 to ${MAX_KEY_LENGTH} characters long; got ${key.length}.`)
+  if (key !== null && (key.length === 0 || key.length > TEXT_LIMITS.idempotencyKey)) {
+    local.push(`Argument idempotencyKey must be 1 to ${TEXT_LIMITS.idempotencyKey} characters long; got ${key.length}.`)
   }
   if (models.length === 0) {
     local.push('Argument models is empty: name at least one model as {type, modelId}; Dataset.models lists the ones that can be applied.')
   }
-  if (local.length > 0) throw new GatewayError('BAD_USER_INPUT', problemsMessage(datasetId, [...local, ...duplicateTypes(models)]))
+  if (models.length > MAX_MODELS) {
+    local.push(`Argument models names ${models.length} models; at most ${MAX_MODELS} can be applied at once.`)
+  }
+  const oversized = models.slice(0, MAX_MODELS).flatMap((model, index) => [
+    ...(model.type.length > TEXT_LIMITS.enrichmentType ? [`models[${index}].type must be at most ${TEXT_LIMITS.enrichmentType} characters long; got ${model.type.length}.`] : []),
+    ...(model.modelId.length > TEXT_LIMITS.modelId ? [`models[${index}].modelId must be at most ${TEXT_LIMITS.modelId} characters long; got ${model.modelId.length}.`] : [])
+  ])
+  local.push(...oversized)
+  if (local.length > 0) throw new GatewayError('BAD_USER_INPUT', problemsMessage(datasetId, [...local, ...(oversized.length > 0 || models.length > MAX_MODELS ? [] : duplicateTypes(models))]))
 
   // The dataset first: in passthrough mode Visual Layer's answer proves the caller's token, so the
   // scope of the idempotency record below is the same for every request of this caller.
