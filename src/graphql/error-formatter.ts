@@ -1,6 +1,7 @@
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
+import type { GatewayContext } from './context.js'
 
 /**
  * Turns every GraphQL error into the gateway's shape: a code from the closed list in errors.ts,
@@ -99,7 +100,12 @@ export function errorFormatter (execution: Execution, context: MercuriusContext)
     const reason = inner.find((e): e is Error => e instanceof Error)
     return [reason === undefined ? error : new GraphQLErrorWithStatus(reason.message, error.originalError)]
   })
-  const formatted = errors.map((error) => formatError(error, requestId, reply.log))
+  // A caller who went away stopped the operation's upstream calls: every field then fails with an
+  // AbortError. That is one ordinary event, logged once; the answer goes nowhere.
+  const gone = (context as Partial<GatewayContext>).call?.signal?.aborted === true
+  if (gone) reply.log.info({ errors: errors.length }, 'the caller went away before the answer; its upstream calls were stopped')
+  const log = gone ? reply.log.child({}, { level: 'silent' }) : reply.log
+  const formatted = errors.map((error) => formatError(error, requestId, log))
   // GraphQL over HTTP: a document that could not run at all is a 400 (or the status of the request's
   // refusal, e.g. 413 or 429); errors beside data are a 200.
   const refused = errors.length === 1 ? clientStatus(errors[0]?.originalError) : null

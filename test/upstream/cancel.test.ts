@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { until } from '../helpers/ws.js'
 
 let gw: TestGateway
 beforeAll(async () => { gw = await startTestGateway({ UPSTREAM_TIMEOUT_MS: '5000' }) })
@@ -40,4 +41,29 @@ it('keeps a shared call going while another caller still waits for it', async ()
   const res = await staying
   expect(await res.json()).toEqual({ data: { dataset: { id: SEED.datasets.ready } } })
   expect(gw.emulator.calls().length).toBe(1)
+})
+
+it('logs a caller who went away mid-request as one info line, with no error and no stack', async () => {
+  gw.emulator.reset()
+  gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, delayMs: 1500 })
+  const controller = new AbortController()
+  const pending = fetch(`${gw.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': 'req-left' },
+    body: JSON.stringify({ query: `{ dataset(id: "${SEED.datasets.ready}") { id } other: dataset(id: "${SEED.datasets.indexing}") { id } }` }),
+    signal: controller.signal
+  })
+  // One answer came back and the other is held by Visual Layer: the operation is running.
+  await until(() => gw.logs.entries().some((e) => e.requestId === 'req-left' && e.msg === 'upstream call'))
+  controller.abort()
+  await expect(pending).rejects.toThrow()
+  const line = 'the caller went away before the answer; its upstream calls were stopped'
+  await until(() => gw.logs.entries().some((e) => e.requestId === 'req-left' && e.msg === line))
+  const entries = gw.logs.entries().filter((e) => e.requestId === 'req-left')
+  expect(entries.map((e) => [e.level, e.msg])).toEqual([
+    [30, 'incoming request'],
+    [20, 'upstream call'],
+    [30, line]
+  ])
+  expect(entries.at(-1)).toMatchObject({ errors: 1 })
 })
