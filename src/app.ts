@@ -60,7 +60,8 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
     serviceTokens,
     logger: app.log.child({ component: 'upstream' }),
     onVerdict: (credential, accepted) => { if (accepted) auth.scopes.accepted(credential); else auth.scopes.refused(credential) },
-    scopeOf: (credential) => auth.scopes.scopeOf(credential)
+    scopeOf: (credential) => auth.scopes.scopeOf(credential),
+    standingOf: (credential) => auth.scopes.standingOf(credential)
   })
   app.addHook('onClose', async () => { await vl.close() })
 
@@ -92,7 +93,7 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
   const live = new LiveRegistry({ vl, invalidations, intervalMs: config.live.pollIntervalMs, maxPollsPerSecond: config.live.maxPollsPerSecond, log: app.log.child({ component: 'live' }) })
   // Before the pool closes: pollers end their subscriptions and stop.
   app.addHook('preClose', async () => { live.close() })
-  const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations, live, idempotency: new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs }) })
+  const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, maxCallsPerOperation: config.upstream.maxCallsPerOperation, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations, live, idempotency: new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs }) })
   const validationRules = [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)]
   await registerGraphQL(app, makeContext, [...validationRules, noSubscriptionOverHttp])
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })

@@ -41,6 +41,8 @@ export interface UpstreamSettings {
   /** Failures in a row after which calls fail fast for breakerCooldownMs. */
   readonly breakerThreshold: number
   readonly breakerCooldownMs: number
+  /** Most requests one GraphQL operation (or one subscription event) may send to Visual Layer. */
+  readonly maxCallsPerOperation: number
 }
 
 export interface Config {
@@ -150,6 +152,9 @@ const VARIABLES = {
   UPSTREAM_RETRIES: int(0, 5, 2),
   BREAKER_THRESHOLD: int(1, 1_000_000, 5),
   BREAKER_COOLDOWN_MS: int(100, 600_000, 5_000),
+  // The task manager page at its largest (50 tasks, each with its dataset, plus the filter options)
+  // sends 52 calls; 200 leaves room for richer pages and stops alias floods.
+  MAX_UPSTREAM_CALLS_PER_OPERATION: int(1, 100_000, 200),
   IDEMPOTENCY_WINDOW_MS: int(1_000, 7 * 86_400_000, 86_400_000),
   READY_CACHE_MS: int(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 10_000),
@@ -243,7 +248,8 @@ export function loadConfig (env: Env): Config {
       modelCacheTtlMs: v.MODEL_CACHE_TTL_MS,
       retries: v.UPSTREAM_RETRIES,
       breakerThreshold: v.BREAKER_THRESHOLD,
-      breakerCooldownMs: v.BREAKER_COOLDOWN_MS
+      breakerCooldownMs: v.BREAKER_COOLDOWN_MS,
+      maxCallsPerOperation: v.MAX_UPSTREAM_CALLS_PER_OPERATION
     },
     readyCacheMs: v.READY_CACHE_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

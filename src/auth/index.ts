@@ -4,7 +4,7 @@ import { Kind, parse } from 'graphql'
 import type { Config } from '../config.js'
 import { GatewayError } from '../errors.js'
 import type { Credential } from '../upstream/client.js'
-import { bearerToken } from './bearer.js'
+import { bearerToken, unauthenticated } from './bearer.js'
 import { registerJwt } from './jwt.js'
 import { checkVisualLayerToken } from './passthrough.js'
 import { CredentialScopes } from './scope.js'
@@ -46,7 +46,10 @@ export async function createAuth (app: FastifyInstance, config: Config): Promise
         const token = bearerToken(authorization)
         const claims = checkVisualLayerToken(token, Date.now(), config.jwt.clockToleranceSec)
         const fingerprint = createHash('sha256').update(token).digest('base64url')
-        return { credential: { kind: 'bearer', token, subject: claims.sub, fingerprint, expiresAt: claims.expiresAt }, expiresAt: claims.expiresAt, subject: null }
+        const credential: Credential = { kind: 'bearer', token, subject: claims.sub, fingerprint, expiresAt: claims.expiresAt }
+        // Refused by Visual Layer before: refused here, at no cost to it, as any token the gateway refuses.
+        if (scopes.standingOf(credential) === 'refused') throw unauthenticated('refused-upstream', 'Visual Layer refused this token: sign a fresh Visual Layer JWT and try again.')
+        return { credential, expiresAt: claims.expiresAt, subject: null }
       }
     }
   }

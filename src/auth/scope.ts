@@ -11,15 +11,30 @@ import type { Credential } from '../upstream/client.js'
  *   accepted that exact token. From then on it is scoped to its subject (the API key): every accepted
  *   token of one subject was signed with that key's secret, so they are the same verified principal.
  *   A forged token that copies a real `sub` is never accepted, so it keeps a scope of its own and is
- *   never answered from what a genuine token fetched. A token Visual Layer refuses (401) loses its proof.
+ *   never answered from what a genuine token fetched. A token Visual Layer refuses (401) loses its proof
+ *   and is remembered as refused until it expires: no further call is made with it.
  */
 export const SERVICE_SCOPE = 'service'
+
+/** What Visual Layer said of a caller's token so far; the service account and no credential count as proven. */
+export type TokenStanding = 'proven' | 'unproven' | 'refused'
 
 export class CredentialScopes {
   /** Fingerprints of tokens Visual Layer accepted, with their expiry (ms). Oldest first. */
   private readonly proven = new Map<string, number>()
+  /** Fingerprints of tokens Visual Layer refused, with their expiry (ms). Oldest first. */
+  private readonly refusals = new Map<string, number>()
 
   constructor (private readonly maxProven = 10_000, private readonly now: () => number = Date.now) {}
+
+  standingOf (credential: Credential): TokenStanding {
+    if (credential.kind !== 'bearer') return 'proven'
+    const now = this.now()
+    const refusedUntil = this.refusals.get(credential.fingerprint)
+    if (refusedUntil !== undefined && refusedUntil > now) return 'refused'
+    const provenUntil = this.proven.get(credential.fingerprint)
+    return provenUntil !== undefined && provenUntil > now ? 'proven' : 'unproven'
+  }
 
   scopeOf (credential: Credential): string {
     if (credential.kind === 'service') return SERVICE_SCOPE
@@ -32,23 +47,31 @@ export class CredentialScopes {
   /** Visual Layer answered this token with anything but 401: it holds its subject's secret. */
   accepted (credential: Credential): void {
     if (credential.kind !== 'bearer' || this.proven.has(credential.fingerprint)) return
+    // A refusal stands until the token expires: a late answer to a call sent before it proves nothing now.
+    if (this.standingOf(credential) === 'refused') return
     this.proven.set(credential.fingerprint, credential.expiresAt)
     if (this.proven.size > this.maxProven) this.evict()
   }
 
+  /** Visual Layer answered this token with 401: it is never sent again until it expires. */
   refused (credential: Credential): void {
-    if (credential.kind === 'bearer') this.proven.delete(credential.fingerprint)
+    if (credential.kind !== 'bearer') return
+    this.proven.delete(credential.fingerprint)
+    if (this.refusals.has(credential.fingerprint)) return
+    this.refusals.set(credential.fingerprint, credential.expiresAt)
+    if (this.refusals.size > this.maxProven) this.evict(this.refusals)
   }
 
-  private evict (): void {
+  private evict (memory: Map<string, number> = this.proven): void {
     const now = this.now()
-    for (const [fingerprint, expiresAt] of this.proven) {
-      if (expiresAt <= now) this.proven.delete(fingerprint)
+    for (const [fingerprint, expiresAt] of memory) {
+      if (expiresAt <= now) memory.delete(fingerprint)
     }
-    // Still full of live tokens: forget the oldest proofs (they only cost a scope of their own).
-    for (const fingerprint of this.proven.keys()) {
-      if (this.proven.size <= this.maxProven) break
-      this.proven.delete(fingerprint)
+    // Still full of live tokens: forget the oldest. A forgotten proof only costs a scope of its own;
+    // a forgotten refusal, one more call that Visual Layer refuses again.
+    for (const fingerprint of memory.keys()) {
+      if (memory.size <= this.maxProven) break
+      memory.delete(fingerprint)
     }
   }
 }

@@ -1,6 +1,7 @@
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
+import { TokenRefusedError } from '../upstream/errors.js'
 import type { GatewayContext } from './context.js'
 
 /**
@@ -85,6 +86,12 @@ function isInputError (error: GraphQLError): boolean {
   return error.message.startsWith('Variable "$') || /^(Int|Float|Boolean|String|ID|Enum ".*") cannot represent/.test(error.message) || error.message.startsWith('Expected value of type')
 }
 
+/** The error saying Visual Layer refused the caller's token, preferring the one with Visual Layer's own answer. */
+function tokenRefusal (errors: readonly GraphQLError[]): GraphQLError | null {
+  const refusals = errors.filter((error) => error.originalError instanceof TokenRefusedError)
+  return refusals.find((error) => (error.originalError as TokenRefusedError).upstreamStatus !== undefined) ?? refusals[0] ?? null
+}
+
 type Execution = ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>
 
 export function errorFormatter (execution: Execution, context: MercuriusContext): { statusCode: number, response: ExecutionResult } {
@@ -100,6 +107,14 @@ export function errorFormatter (execution: Execution, context: MercuriusContext)
     const reason = inner.find((e): e is Error => e instanceof Error)
     return [reason === undefined ? error : new GraphQLErrorWithStatus(reason.message, error.originalError)]
   })
+  const refusal = tokenRefusal(errors)
+  if (refusal !== null) {
+    // Visual Layer refused the caller's token: answered as the gateway's own refusals are (auth/index.ts),
+    // with one error, not one per field the operation could not read.
+    const { message, extensions } = formatError(refusal, requestId, reply.log)
+    reply.header('www-authenticate', 'Bearer')
+    return { statusCode: 401, response: { data: null, errors: [{ message, extensions }] as unknown as ExecutionResult['errors'] } }
+  }
   // A caller who went away stopped the operation's upstream calls: every field then fails with an
   // AbortError. That is one ordinary event, logged once; the answer goes nowhere.
   const gone = (context as Partial<GatewayContext>).call?.signal?.aborted === true

@@ -5,6 +5,7 @@ import type { ValidationRule } from 'graphql'
 import mercurius from 'mercurius'
 import type { Caller } from '../auth/index.js'
 import { GatewayError } from '../errors.js'
+import { CallBudget } from '../upstream/call-budget.js'
 import type { Credential, VisualLayerClient } from '../upstream/client.js'
 import type { Invalidations } from '../live/invalidation.js'
 import type { LiveRegistry } from '../live/registry.js'
@@ -34,6 +35,8 @@ export interface GraphQLOptions {
   onUnknown: UnknownValueReporter
   /** Most upstream GETs one operation runs at once. */
   batchConcurrency: number
+  /** Most upstream requests one operation sends (HTTP and WebSocket alike). */
+  maxCallsPerOperation: number
 }
 
 export type ContextFactory = (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
@@ -41,7 +44,7 @@ export type ContextFactory = (caller: Caller, requestId: string, signal: AbortSi
 /** Builds the context of one operation: its caller, its upstream call options and fresh loaders. */
 export function contextFactory (options: GraphQLOptions): ContextFactory {
   return (caller, requestId, signal) => {
-    const call = { credential: caller.credential, requestId, signal }
+    const call = { credential: caller.credential, requestId, signal, budget: new CallBudget(options.maxCallsPerOperation) }
     const scope = (): string => options.scopeOf(caller.credential)
     return {
       caller,

@@ -7,8 +7,10 @@ import { GatewayError } from '../errors.js'
 import type { Checked } from './checked.js'
 import type { ServiceTokens } from './token.js'
 import { CircuitBreaker } from './breaker.js'
-import { breakerOpenError, upstreamContractError, upstreamNetworkError, upstreamStatusError, upstreamTooLargeError, type FailedCall } from './errors.js'
+import type { CallBudget } from './call-budget.js'
+import { breakerOpenError, budgetExceededError, tokenRefusedEarlierError, upstreamContractError, upstreamNetworkError, upstreamStatusError, upstreamTooLargeError, type FailedCall } from './errors.js'
 import { backoffMs, RETRYABLE_STATUSES, retryAfterMs, RetryBudget } from './retry.js'
+import { TokenGate } from './token-gate.js'
 import {
   checkedDatasetSchema, checkedTaskSchema, creationStatusSchema, datasetListSchema, enrichmentContextSchema, enrichResponseSchema,
   healthcheckSchema, modelListSchema, taskFiltersSchema, taskPageSchema,
@@ -43,6 +45,8 @@ export interface CallOptions {
   requestId?: string
   /** The caller's cancellation: aborts the upstream call. */
   signal?: AbortSignal
+  /** The operation's allowance of upstream calls; every request sent takes one. */
+  budget?: CallBudget
 }
 
 export interface TaskListParams {
@@ -77,6 +81,11 @@ export interface VisualLayerClientOptions {
   onVerdict?: (credential: Credential, accepted: boolean) => void
   /** The credential scope of a call: identical GETs in flight in one scope share one upstream call. */
   scopeOf?: (credential: Credential) => string
+  /**
+   * What Visual Layer said of a caller's token so far: a refused one is not sent again, an unproven
+   * one makes one call at a time. Without it every token counts as proven.
+   */
+  standingOf?: (credential: Credential) => 'proven' | 'unproven' | 'refused'
 }
 
 interface Answer { status: number, body: unknown, token: string | null, retryAfter: string | string[] | undefined }
@@ -100,6 +109,8 @@ export class VisualLayerClient {
   private readonly log: FastifyBaseLogger
   private readonly onVerdict: (credential: Credential, accepted: boolean) => void
   private readonly scopeOf: ((credential: Credential) => string) | null
+  private readonly standingOf: (credential: Credential) => 'proven' | 'unproven' | 'refused'
+  private readonly unproven = new TokenGate()
   /** GETs in flight, by scope, method and path with query. */
   private readonly inFlight = new Map<string, SharedCall>()
   private readonly retries: number
@@ -116,6 +127,7 @@ export class VisualLayerClient {
     this.log = options.logger
     this.onVerdict = options.onVerdict ?? (() => {})
     this.scopeOf = options.scopeOf ?? null
+    this.standingOf = options.standingOf ?? (() => 'proven')
     const { retries, breakerThreshold, breakerCooldownMs, modelCacheTtlMs } = options.settings
     this.retries = retries
     this.breaker = new CircuitBreaker(breakerThreshold, breakerCooldownMs)
@@ -251,6 +263,33 @@ export class VisualLayerClient {
    * the retry budget lasts. A POST is sent once.
    */
   private async exchange<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall): Promise<Answer> {
+    const release = await this.admit(call.credential, call.signal, failed)
+    try {
+      return await this.exchangeAdmitted(spec, call, failed)
+    } finally {
+      release()
+    }
+  }
+
+  /**
+   * A caller's token Visual Layer refused is not sent again; one it has not accepted yet waits for
+   * its turn (one call at a time), and is checked again then: the call before may have settled it.
+   */
+  private async admit (credential: Credential | null, signal: AbortSignal | undefined, failed: FailedCall): Promise<() => void> {
+    const none = (): void => {}
+    if (credential?.kind !== 'bearer') return none
+    const before = this.standingOf(credential)
+    if (before === 'refused') throw tokenRefusedEarlierError(failed)
+    if (before === 'proven') return none
+    const release = await this.unproven.acquire(credential.fingerprint, signal)
+    const now = this.standingOf(credential)
+    if (now === 'unproven') return release
+    release()
+    if (now === 'refused') throw tokenRefusedEarlierError(failed)
+    return none
+  }
+
+  private async exchangeAdmitted<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall): Promise<Answer> {
     const deadline = AbortSignal.timeout(this.settings.timeoutMs)
     const end = performance.now() + this.settings.timeoutMs
     const signal = call.signal === undefined ? deadline : AbortSignal.any([deadline, call.signal])
@@ -262,7 +301,7 @@ export class VisualLayerClient {
       let wait: number
       if ('failure' in result) {
         wait = backoffMs(retries, BACKOFF)
-        if (!result.retryable || !this.mayRetry(spec, retries, end, wait)) throw result.failure
+        if (!result.retryable || !this.mayRetry(spec, call.budget, retries, end, wait)) throw result.failure
       } else {
         const answer = result.answer
         if (answer.status === 401 && call.credential?.kind === 'service' && this.serviceTokens !== null && !renewed) {
@@ -272,7 +311,7 @@ export class VisualLayerClient {
           continue
         }
         wait = retryAfterMs(answer.retryAfter) ?? backoffMs(retries, BACKOFF)
-        if (!RETRYABLE_STATUSES.has(answer.status) || !this.mayRetry(spec, retries, end, wait)) {
+        if (!RETRYABLE_STATUSES.has(answer.status) || !this.mayRetry(spec, call.budget, retries, end, wait)) {
           if (call.credential?.kind === 'bearer') this.onVerdict(call.credential, answer.status !== 401)
           return answer
         }
@@ -283,14 +322,19 @@ export class VisualLayerClient {
     }
   }
 
-  /** Only GETs; within the retry count, the overall deadline and the budget. */
-  private mayRetry (spec: RequestSpec<unknown>, retries: number, end: number, wait: number): boolean {
-    return spec.method === 'GET' && retries < this.retries && performance.now() + wait < end && this.budget.tryRetry()
+  /**
+   * Only GETs; within the retry count, the overall deadline, the operation's call budget (spent, the
+   * caller gets the failure itself rather than a refusal) and the gateway's retry budget.
+   */
+  private mayRetry (spec: RequestSpec<unknown>, calls: CallBudget | undefined, retries: number, end: number, wait: number): boolean {
+    return spec.method === 'GET' && retries < this.retries && performance.now() + wait < end && calls?.exhausted !== true && this.budget.tryRetry()
   }
 
-  /** One attempt through the circuit breaker. */
+  /** One attempt through the operation's call budget and the circuit breaker. */
   private async attempt<T> (spec: RequestSpec<T>, call: Omit<CallOptions, 'credential'> & { credential: Credential | null }, failed: FailedCall, signal: AbortSignal, deadline: AbortSignal): Promise<Attempt> {
+    if (call.budget?.exhausted === true) throw budgetExceededError(failed, call.budget.max)
     if (!this.breaker.admit()) throw breakerOpenError(failed, this.breaker.retryInMs)
+    call.budget?.take()
     let result: Attempt
     try {
       result = await this.send(spec, call, failed, signal, deadline)

@@ -36,7 +36,7 @@ export function upstreamStatusError (status: number, body: unknown, call: Failed
   if (status === 401) {
     return call.credential === 'service'
       ? make('UPSTREAM_ERROR', 'Visual Layer refused the gateway\'s service account (HTTP 401); the caller is not at fault. Check VL_API_KEY and VL_API_SECRET.')
-      : make('UNAUTHENTICATED', `Visual Layer refused your token${said}. Sign a fresh Visual Layer JWT and try again.`)
+      : new TokenRefusedError('UNAUTHENTICATED', `Visual Layer refused your token${said}. Sign a fresh Visual Layer JWT and try again.`, opts)
   }
   if (status === 403) return make('FORBIDDEN', `Visual Layer does not allow this on ${call.what}${said}.`)
   if (status === 404) return make('NOT_FOUND', `Visual Layer has no ${call.what}, or you may not see it.`)
@@ -71,9 +71,35 @@ export function upstreamTooLargeError (call: FailedCall, limit: number): Gateway
 /** A call the gateway did not send at all (its outcome is known: nothing happened). */
 export class NotSentError extends GatewayError {}
 
+/**
+ * Visual Layer refused the caller's own token (401), now or on an earlier call: the whole operation
+ * is answered as the gateway's own refusals are (HTTP 401), not as one failed field among others.
+ */
+export class TokenRefusedError extends GatewayError {}
+
+/** A token Visual Layer refused before: nothing more is sent with it. */
+export function tokenRefusedEarlierError (call: FailedCall): TokenRefusedError {
+  return new TokenRefusedError('UNAUTHENTICATED', `Visual Layer refused your token; nothing was sent for ${call.what}. Sign a fresh Visual Layer JWT and try again.`, { logDetail: { refused: 'earlier' } })
+}
+
+/** The operation's upstream call budget is spent: nothing was sent. */
+export class BudgetExceededError extends NotSentError {}
+
+export function budgetExceededError (call: FailedCall, max: number): BudgetExceededError {
+  return new BudgetExceededError('QUERY_REJECTED', `This operation reached the most calls to Visual Layer one operation may make (${max}, MAX_UPSTREAM_CALLS_PER_OPERATION); nothing was sent for ${call.what}. Ask for fewer items or aliases, or split the document into several requests.`, { logDetail: { budget: max } })
+}
+
 export function breakerOpenError (call: FailedCall, retryInMs: number): NotSentError {
   const seconds = Math.max(1, Math.ceil(retryInMs / 1000))
   return new NotSentError('UPSTREAM_UNAVAILABLE', `Visual Layer has been failing, so the gateway is not calling it for about ${seconds} s; nothing was sent for ${call.what}. Try again shortly.`, { logDetail: { breaker: 'open' } })
+}
+
+/**
+ * Errors that every later call of the operation would meet alike (its token refused, its call
+ * budget spent): a list reports one, not one per item (thousands of errors cost more than the calls).
+ */
+export function failsTheOperation (err: unknown): err is GatewayError {
+  return err instanceof TokenRefusedError || err instanceof BudgetExceededError
 }
 
 /** A write whose outcome is not known must say so, and how to find out. */

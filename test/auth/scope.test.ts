@@ -58,4 +58,35 @@ describe('credential scopes', () => {
     for (const token of tokens) scopes.accepted(token)
     expect(tokens.map((t) => scopes.scopeOf(t))).toEqual(['token:1', 'token:2', 'sub:k', 'sub:k', 'sub:k'])
   })
+
+  it('remembers a refused token as refused until it expires, and a late acceptance does not undo it', () => {
+    let now = 1_000
+    const scopes = new CredentialScopes(10, () => now)
+    const token = bearer('r', 'k', 5_000)
+    expect(scopes.standingOf(token)).toBe('unproven')
+    scopes.refused(token)
+    scopes.accepted(token)
+    expect([scopes.standingOf(token), scopes.scopeOf(token)]).toEqual(['refused', 'token:r'])
+    now = 5_000
+    expect(scopes.standingOf(token)).toBe('unproven')
+  })
+
+  it('holds a bounded number of refusals, forgetting expired ones first, then the oldest', () => {
+    let now = 1_000
+    const scopes = new CredentialScopes(3, () => now)
+    const soon = bearer('soon', 'k', 2_000)
+    const tokens = ['1', '2', '3'].map((f) => bearer(f, 'k', 10_000))
+    scopes.refused(soon)
+    for (const token of tokens.slice(0, 2)) scopes.refused(token)
+    now = 2_000
+    scopes.refused(tokens[2] as Credential)
+    expect(tokens.map((t) => scopes.standingOf(t))).toEqual(['refused', 'refused', 'refused'])
+    scopes.refused(bearer('4', 'k', 10_000))
+    expect(tokens.map((t) => scopes.standingOf(t))).toEqual(['unproven', 'refused', 'refused'])
+  })
+
+  it('counts the service account and no credential as proven: they never wait for a verdict', () => {
+    const scopes = new CredentialScopes()
+    expect([scopes.standingOf({ kind: 'service' }), scopes.standingOf({ kind: 'anonymous' })]).toEqual(['proven', 'proven'])
+  })
 })

@@ -1,4 +1,5 @@
 import { GatewayError } from '../../errors.js'
+import { failsTheOperation } from '../../upstream/errors.js'
 import { checkId, checkTimeRange, taskListParams } from '../arguments.js'
 import type { QueryResolvers } from '../generated/types.js'
 import { mapDataset } from '../mapping/dataset.js'
@@ -18,6 +19,8 @@ export const Query: QueryResolvers = {
     }
     const checked = ids.map((id, index) => checkId(`ids[${index}]`, id))
     const records = await ctx.loaders.dataset.loadMany(checked)
+    const fatal = records.find(failsTheOperation)
+    if (fatal !== undefined) throw fatal
     // An Error in a list is reported by graphql-js at that index; the other datasets stay.
     return records.map((record) => {
       if (record instanceof Error) return record as never

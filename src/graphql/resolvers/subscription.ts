@@ -14,9 +14,13 @@ import { sameRecords } from '../../live/registry.js'
 const SETTLED = new Set(['READY', 'ERROR'])
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'ABORTED'])
 
-/** Each event is resolved afresh: nested fields must not reuse what an earlier event loaded. */
+/**
+ * Each event is resolved afresh: nested fields must not reuse what an earlier event loaded, and get
+ * the call budget of an operation of their own (a long subscription would otherwise spend it).
+ */
 function freshLoaders (ctx: GraphQLContext): void {
   clearLoaders(ctx.loaders)
+  ctx.call.budget?.renew()
 }
 
 export const Subscription: SubscriptionResolvers = {

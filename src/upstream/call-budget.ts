@@ -1,0 +1,30 @@
+/**
+ * How many requests one GraphQL operation may still send to Visual Layer: a run-time backstop to the
+ * static limits on documents (depth, fields), which cannot know how many ids a list holds or how
+ * many aliases reach distinct upstream reads. Every request actually sent is taken from it, retries
+ * included (each one costs Visual Layer as much as the first); a read shared with another request
+ * in flight, or answered from a cache, sends nothing and takes nothing.
+ */
+export class CallBudget {
+  private used = 0
+
+  constructor (readonly max: number) {}
+
+  get exhausted (): boolean {
+    return this.used >= this.max
+  }
+
+  /** Counts one call sent. */
+  take (): void {
+    this.used++
+  }
+
+  get spent (): number {
+    return this.used
+  }
+
+  /** A new allowance for a new unit of work (each event of a subscription resolves afresh). */
+  renew (): void {
+    this.used = 0
+  }
+}
