@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { callerKey, createAuth, registerHttpAuth } from './auth/index.js'
+import { clientErrorHandler } from './client-errors.js'
 import type { Config, UpstreamSettings } from './config.js'
 import { graphiqlPlugin } from './graphql/graphiql.js'
 import { depthLimit, fieldLimit, noSubscriptionOverHttp } from './graphql/limits.js'
@@ -32,7 +33,9 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
     ...requestOptions(),
     // In-flight requests finish on close; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
-    return503OnClosing: true
+    return503OnClosing: true,
+    // Headers too large and other requests Node refuses: answered in the gateway's error shape.
+    clientErrorHandler
   })
 
   app.addHook('onRequest', async (request, reply) => {
