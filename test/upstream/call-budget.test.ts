@@ -3,7 +3,7 @@ import type { Client } from 'graphql-ws'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { visualLayerToken } from '../helpers/tokens.js'
-import { record, wsClient } from '../helpers/ws.js'
+import { record, until, wsClient } from '../helpers/ws.js'
 
 /**
  * MAX_UPSTREAM_CALLS_PER_OPERATION: no operation sends Visual Layer more requests than its budget,
@@ -104,5 +104,27 @@ describe('the call budget of one operation', () => {
     await second.done
     expect(second.events.map((e) => e.data)).toEqual([{ dataset: { id: SEED.datasets.enriched } }])
     expect(gw.emulator.calls()).toHaveLength(3)
+  })
+
+  it('gives each event of a subscription a budget of its own: a long subscription does not spend it', async () => {
+    const gw = await gateway({ MAX_UPSTREAM_CALLS_PER_OPERATION: '1', POLL_INTERVAL_MS: '250' })
+    const client = wsClient(gw.url)
+    clients.push(client)
+    const indexing = SEED.datasets.indexing
+    const taskId = SEED.tasks.indexingCreation
+    type TaskEvent = { taskUpdated: { progress: number | null, dataset: { id: string } | null } }
+    // Subscribing reads the dataset (1 call); each event reads it again for Task.dataset (1 call each).
+    const sub = record<TaskEvent>(client, `subscription { taskUpdated(datasetId: "${indexing}", taskId: "${taskId}") { progress dataset { id } } }`)
+    await until(() => sub.events.length === 1)
+    for (let step = 0; step < 20 && sub.events.length < 3; step++) {
+      const seen = sub.events.length
+      const polls = gw.emulator.calls({ path: '/api/v1/tasks' }).length
+      gw.emulator.advance(3_000)
+      // A new event, or two more polls (one of them wholly after the clock moved) that saw no change.
+      await until(() => sub.events.length > seen || gw.emulator.calls({ path: '/api/v1/tasks' }).length > polls + 1)
+    }
+    sub.stop()
+    expect(sub.events.length).toBeGreaterThanOrEqual(3)
+    for (const event of sub.events) expect([event.errors, event.data?.taskUpdated.dataset]).toEqual([undefined, { id: indexing }])
   })
 })
