@@ -44,7 +44,7 @@ export class CredentialScopes {
     return `token:${credential.fingerprint}`
   }
 
-  /** Visual Layer answered this token with anything but 401: it holds its subject's secret. */
+  /** Visual Layer answered this token after checking it (not 401, 429 or 5xx): it holds its subject's secret. */
   accepted (credential: Credential): void {
     if (credential.kind !== 'bearer' || this.proven.has(credential.fingerprint)) return
     // A refusal stands until the token expires: a late answer to a call sent before it proves nothing now.

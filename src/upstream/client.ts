@@ -77,7 +77,10 @@ export interface VisualLayerClientOptions {
   /** The service account's tokens; null when only caller tokens are forwarded. */
   serviceTokens: ServiceTokens | null
   logger: FastifyBaseLogger
-  /** Told whether Visual Layer accepted (any answer but 401) or refused a caller's token. */
+  /**
+   * Told whether Visual Layer accepted or refused (401) a caller's token. Only answers given after
+   * authentication prove it: a 429 or 5xx may come from a proxy or limiter in front, and says nothing.
+   */
   onVerdict?: (credential: Credential, accepted: boolean) => void
   /** The credential scope of a call: identical GETs in flight in one scope share one upstream call. */
   scopeOf?: (credential: Credential) => string
@@ -312,7 +315,7 @@ export class VisualLayerClient {
         }
         wait = retryAfterMs(answer.retryAfter) ?? backoffMs(retries, BACKOFF)
         if (!RETRYABLE_STATUSES.has(answer.status) || !this.mayRetry(spec, call.budget, retries, end, wait)) {
-          if (call.credential?.kind === 'bearer') this.onVerdict(call.credential, answer.status !== 401)
+          if (call.credential?.kind === 'bearer' && provesToken(answer.status)) this.onVerdict(call.credential, answer.status !== 401)
           return answer
         }
       }
@@ -387,6 +390,11 @@ export class VisualLayerClient {
     }
     return this.serviceTokens.token()
   }
+}
+
+/** Statuses Visual Layer answers only once it has checked the token (or with 401, refused it). */
+function provesToken (status: number): boolean {
+  return status < 500 && status !== 429
 }
 
 async function sleep (ms: number, signal: AbortSignal): Promise<void> {

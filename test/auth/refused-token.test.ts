@@ -84,6 +84,22 @@ describe('a forged token in passthrough', () => {
   })
 })
 
+describe('answers that prove nothing about a token', () => {
+  it.each([[503], [502], [429]])('leave a forged token unproven after a %i from in front of Visual Layer: still one call at a time', async (status) => {
+    const token = forgedToken()
+    // Faults answer before the emulator looks at the token, as a proxy or a limiter in front would.
+    gw.emulator.injectFault({ path: `/api/v1/dataset/${uuid(0)}`, status })
+    const first = await gw.gql(`{ dataset(id: "${uuid(0)}") { id } }`, undefined, bearer(token))
+    expect(first.status).toBe(200)
+    expect(first.body.errors?.map((e) => e.extensions?.upstream)).toEqual([{ status }])
+    gw.emulator.clearCalls()
+    const ids = [1, 2, 3, 4, 5].map(uuid)
+    const res = await gw.gql(`{ datasetsByIds(ids: ${JSON.stringify(ids)}) { id } }`, undefined, bearer(token))
+    expect([res.status, res.body.errors?.map((e) => e.extensions?.code)]).toEqual([401, ['UNAUTHENTICATED']])
+    expect(gw.emulator.calls().map((c) => `${c.path} ${c.status}`)).toEqual([`/api/v1/dataset/${uuid(1)} 401`])
+  })
+})
+
 describe('a genuine token Visual Layer has not accepted yet', () => {
   it('makes one upstream call at a time until Visual Layer accepts it, then runs in parallel', async () => {
     const token = visualLayerToken(acme, { jti: 'unproven-parallel' })
