@@ -1,3 +1,4 @@
+import { createSigner } from 'fast-jwt'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Client } from 'graphql-ws'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
@@ -28,9 +29,15 @@ const ready = SEED.datasets.ready
 const readOnly = SEED.datasets.readOnly
 
 describe('the call budget of one operation', () => {
-  it('stops 240 aliased task pages at the default of 200 calls, the rest refused with QUERY_REJECTED at no cost', async () => {
-    const gw = await gateway({ AUTH_MODE: 'passthrough' })
-    const token = { authorization: `Bearer ${visualLayerToken(DEMO_ACCOUNTS.primary)}` }
+  const JWT_SECRET = 'an-hs256-secret-of-at-least-32-characters!'
+  const modes: Array<[string, Record<string, string>, () => string]> = [
+    ['passthrough', { AUTH_MODE: 'passthrough' }, () => visualLayerToken(DEMO_ACCOUNTS.primary)],
+    ['jwt', { AUTH_MODE: 'jwt', JWT_SECRET }, () => createSigner({ key: JWT_SECRET, algorithm: 'HS256' })({ sub: 'user-1', exp: Math.floor(Date.now() / 1000) + 300 })]
+  ]
+
+  it.each(modes)('stops 240 aliased task pages at the default of 200 calls (%s), the rest refused with QUERY_REJECTED at no cost', async (_mode, env, sign) => {
+    const gw = await gateway(env)
+    const token = { authorization: `Bearer ${sign()}` }
     const document = `{ ${Array.from({ length: 240 }, (_, i) => `p${i + 1}: tasks(page: ${i + 1}) { total }`).join(' ')} }`
     const res = await gw.gql(document, undefined, { ...token, 'x-request-id': 'req-aliases' })
     expect(gw.emulator.calls({ path: '/api/v1/tasks' })).toHaveLength(200)
