@@ -1,9 +1,9 @@
 import type { Client } from 'graphql-ws'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { SEED } from '../../src/emulator/index.js'
+import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, startModeGateway } from '../helpers/modes.js'
-import { rawConnection, record, until, wsClient } from '../helpers/ws.js'
+import { rawConnection, record, until, wsClient, type Recorded } from '../helpers/ws.js'
 
 /**
  * How long a subscription lives, in each auth mode, with tokens that expire: whichever way its
@@ -125,5 +125,56 @@ describe.each(AUTH_MODES)('subscription lifetime (AUTH_MODE=%s)', (mode) => {
       await until(() => closed)
     }
     expect(outcomes).toEqual(Array.from({ length: 25 }, () => 'event'))
+  })
+})
+
+describe('passthrough: one poller per resource once a token is proven', () => {
+  const watched = SEED.datasets.readOnly
+  const clockDataset = SEED.datasets.readySecond
+  let gw: TestGateway
+  const clients: Client[] = []
+  const connect = (params: Record<string, unknown>): Client => {
+    const client = wsClient(gw.url, params)
+    clients.push(client)
+    return client
+  }
+  const getsOf = (id: string): number => gw.emulator.calls().filter((c) => c.method === 'GET' && c.path === `/api/v1/dataset/${id}`).length
+
+  beforeAll(async () => { gw = await startModeGateway('passthrough', { POLL_INTERVAL_MS: String(INTERVAL) }) })
+  afterAll(async () => {
+    await Promise.all(clients.map(async (client) => { await client.dispose() }))
+    await gw.close()
+  })
+
+  it('a fresh token, the same token once accepted and another fresh token of the account share one poller; a forged one does not', async () => {
+    const clock = record<StatusEvent>(connect(connectionParams('passthrough', { ttlSec: 3600 })), statusQuery(clockDataset))
+    await until(() => clock.events.length === 1)
+    // A fresh token: polled under a scope of its own until Visual Layer accepts it.
+    const first = connectionParams('passthrough')
+    const subs: Array<Recorded<StatusEvent>> = [record<StatusEvent>(connect(first), statusQuery(watched))]
+    await until(() => subs[0]?.events.length === 1)
+    // The same token, now accepted: its account's scope.
+    subs.push(record<StatusEvent>(connect(first), statusQuery(watched)))
+    await until(() => subs[1]?.events.length === 1)
+    // Another fresh token of the same account: its own poller at first, merged once it is accepted.
+    subs.push(record<StatusEvent>(connect(connectionParams('passthrough')), statusQuery(watched)))
+    await until(() => subs[2]?.events.length === 1)
+    // A token with the account's key but signed with another secret is never answered from the others' poller.
+    const forged = record<StatusEvent>(connect(connectionParams('passthrough', { account: { apiKey: DEMO_ACCOUNTS.primary.apiKey, apiSecret: 'not-the-secret' } })), statusQuery(watched))
+    await expect(forged.done).rejects.toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })])
+    expect(forged.events).toEqual([])
+
+    // Let the merge settle (at most one poll of the other poller under way), then count.
+    const ticks = async (n: number): Promise<void> => {
+      const target = getsOf(clockDataset) + n
+      await until(() => getsOf(clockDataset) >= target)
+    }
+    await ticks(2)
+    const [clockBefore, watchedBefore] = [getsOf(clockDataset), getsOf(watched)]
+    await ticks(8)
+    const [clockPolls, watchedPolls] = [getsOf(clockDataset) - clockBefore, getsOf(watched) - watchedBefore]
+    // One poller polls the watched dataset as often as the clock's (±1 for where each is in its interval).
+    expect(Math.abs(watchedPolls - clockPolls)).toBeLessThanOrEqual(1)
+    for (const sub of subs) expect(sub.events).toEqual([READ_ONLY])
   })
 })
