@@ -5,13 +5,13 @@ import type { Duplex } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { GraphQLError, specifiedRules, subscribe, validate, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type ValidationRule } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
-import { useServer } from 'graphql-ws/use/ws'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Auth, Caller } from '../auth/index.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayContext } from '../graphql/context.js'
 import { formatError } from '../graphql/error-formatter.js'
 import { endAtExpiry } from './expiry.js'
+import { serveGraphQLWs } from './ws-adapter.js'
 
 /**
  * GraphQL over WebSocket at /graphql, with the `graphql-transport-ws` protocol of the graphql-ws
@@ -82,7 +82,7 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
   const connections = new ConnectionCounter()
   const rules = [...specifiedRules, ...options.validationRules]
 
-  const server = useServer<Record<string, unknown>, Partial<Extra>>({
+  const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
     schema: () => options.schema(),
     connectionInitWaitTimeout: options.connectionInitWaitMs,
     validate: (schema, document) => validate(schema, document, rules),
@@ -144,7 +144,7 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
       }
       return undefined
     },
-  }, wss)
+  }, wss, log)
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (request.url ?? '').split('?')[0]
