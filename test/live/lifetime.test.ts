@@ -110,6 +110,16 @@ describe.each(AUTH_MODES)('subscription lifetime (AUTH_MODE=%s)', (mode) => {
     expect(getsOf(watched)).toBe(settled)
   })
 
+  it.skipIf(mode === 'none')('a token valid for 30 days (longer than a timer can wait) keeps its subscription', async () => {
+    const sub = record<StatusEvent>(connect(connectionParams(mode, { ttlSec: 30 * 24 * 3600 })), statusQuery(watched))
+    await until(() => sub.events.length === 1)
+    let ended = false
+    void sub.done.finally(() => { ended = true })
+    await clockTicks(3)
+    expect([ended, sub.events]).toEqual([false, [READ_ONLY]])
+    sub.stop()
+  })
+
   it('25 connections opened, subscribed and closed one after another are all accepted (at most 20 per caller)', async () => {
     const outcomes: string[] = []
     for (let i = 0; i < 25; i++) {
