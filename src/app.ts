@@ -93,7 +93,7 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
   }
   registerHealth(app, { vl, cacheMs: config.readyCacheMs })
   const invalidations = new Invalidations()
-  const live = new LiveRegistry({ vl, invalidations, intervalMs: config.live.pollIntervalMs, maxPollsPerSecond: config.live.maxPollsPerSecond, log: app.log.child({ component: 'live' }) })
+  const live = new LiveRegistry({ vl, invalidations, intervalMs: config.live.pollIntervalMs, maxPollsPerSecond: config.live.maxPollsPerSecond, log: app.log.child({ component: 'live' }), scopeOf: (credential) => auth.scopes.scopeOf(credential) })
   // Before the pool closes: pollers end their subscriptions and stop.
   app.addHook('preClose', async () => { live.close() })
   const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, maxCallsPerOperation: config.upstream.maxCallsPerOperation, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations, live, idempotency: new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs }) })

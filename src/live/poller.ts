@@ -21,6 +21,8 @@ export interface PollerOptions<T> {
   readonly log: FastifyBaseLogger
   /** Called once, when the poller has stopped. */
   readonly onStop: () => void
+  /** Called after each successful poll, with the credential it used (its scope may have changed). */
+  readonly onPolled?: (credential: Credential) => void
 }
 
 interface Watcher<T> {
@@ -28,6 +30,10 @@ interface Watcher<T> {
   /** The subscriber's token expiry (ms), or null: the poller polls with a credential still valid. */
   readonly expiresAt: number | null
   readonly channel: Channel<T>
+  /** What this subscriber was last sent; compared only for subscribers moved in from another poller. */
+  last: { readonly value: T } | null
+  /** Takes the subscriber off the poller that holds it now. */
+  leave: () => void
 }
 
 const ENDING: ReadonlySet<string> = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'])
@@ -50,18 +56,44 @@ export class Poller<T> {
     const watcher: Watcher<T> = {
       credential,
       expiresAt,
-      channel: new Channel<T>(() => {
-        this.watchers.delete(watcher)
-        if (this.watchers.size === 0) this.wake()
-      })
+      channel: new Channel<T>(() => { watcher.leave() }),
+      last: null,
+      leave: () => {}
+    }
+    this.admit(watcher)
+    return watcher.channel
+  }
+
+  /**
+   * Takes over every subscriber of `other` (same resource, and a scope they may now share), which
+   * then stops. Each hears the next value only if it differs from the last one `other` sent it.
+   */
+  adopt (other: Poller<T>): void {
+    for (const watcher of [...other.watchers]) {
+      other.watchers.delete(watcher)
+      this.admit(watcher)
+    }
+    other.wake()
+  }
+
+  private admit (watcher: Watcher<T>): void {
+    watcher.leave = () => {
+      this.watchers.delete(watcher)
+      if (this.watchers.size === 0) this.wake()
     }
     this.watchers.add(watcher)
-    if (this.latest !== null) watcher.channel.push(this.latest.value)
+    if (this.latest !== null) this.deliver(watcher, this.latest, null)
     if (!this.started) {
       this.started = true
       void this.run()
     }
-    return watcher.channel
+  }
+
+  /** Sends `next` unless the subscriber already has that value; `previous` is known to differ from it. */
+  private deliver (watcher: Watcher<T>, next: { readonly value: T }, previous: { readonly value: T } | null): void {
+    if (watcher.last !== null && watcher.last !== previous && this.options.same(watcher.last.value, next.value)) return
+    watcher.last = next
+    watcher.channel.push(next.value)
   }
 
   /** Poll now instead of at the end of the interval (after a write to the resource). */
@@ -97,9 +129,11 @@ export class Poller<T> {
           const value = await this.options.fetch(credential, this.stopping.signal)
           failures = 0
           if (this.latest === null || !this.options.same(this.latest.value, value)) {
+            const previous = this.latest
             this.latest = { value }
-            for (const watcher of this.watchers) watcher.channel.push(value)
+            for (const watcher of this.watchers) this.deliver(watcher, this.latest, previous)
           }
+          this.options.onPolled?.(credential)
         } catch (err) {
           if (this.stopped) break
           if (isGatewayError(err) && ENDING.has(err.code)) {

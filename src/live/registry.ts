@@ -16,6 +16,8 @@ export interface LiveOptions {
   intervalMs: number
   maxPollsPerSecond: number
   log: FastifyBaseLogger
+  /** The credential scope of a credential now (passthrough tokens move to their subject once proven). */
+  scopeOf?: (credential: Credential) => string
 }
 
 /** The task list of one dataset, as subscriptions watch it: its first page, newest first. */
@@ -37,12 +39,12 @@ export class LiveRegistry {
   }
 
   dataset (scope: string, datasetId: string): Poller<Checked<UpstreamDataset>> {
-    return this.poller(key('dataset', scope, datasetId), async (credential, signal) =>
+    return this.poller('dataset', scope, datasetId, async (credential, signal) =>
       await this.options.vl.getDataset(datasetId, call(credential, signal, datasetId)))
   }
 
   tasks (scope: string, datasetId: string): Poller<Array<Checked<UpstreamTask>>> {
-    return this.poller(key('tasks', scope, datasetId), async (credential, signal) => {
+    return this.poller('tasks', scope, datasetId, async (credential, signal) => {
       const page = await this.options.vl.listTasks({ dataset_id: datasetId, sort_by: 'start_time', sort_order: 'desc', page: 1, page_size: WATCHED_TASK_PAGE }, call(credential, signal, datasetId))
       return page.tasks
     })
@@ -54,7 +56,9 @@ export class LiveRegistry {
     this.scheduler.close()
   }
 
-  private poller<T> (name: string, fetch: (credential: Credential, signal: AbortSignal) => Promise<T>): Poller<T> {
+  private poller<T> (kind: Kind, scope: string, datasetId: string, fetch: (credential: Credential, signal: AbortSignal) => Promise<T>): Poller<T> {
+    let current = scope
+    let name = key(kind, current, datasetId)
     const existing = this.pollers.get(name) as Poller<T> | undefined
     if (existing !== undefined && !existing.stopped) return existing
     const poller: Poller<T> = new Poller<T>({
@@ -65,14 +69,28 @@ export class LiveRegistry {
       maxBackoffMs: Math.max(30_000, this.options.intervalMs),
       scheduler: this.scheduler,
       log: this.options.log,
-      onStop: () => { if (this.pollers.get(name) === poller) this.pollers.delete(name) }
+      onStop: () => { if (this.pollers.get(name) === poller) this.pollers.delete(name) },
+      // A passthrough token's poller is keyed by the token until Visual Layer accepts it, then by its
+      // subject (scope.ts): it moves there, or hands its subscribers to the subject's poller.
+      onPolled: (credential) => {
+        const now = this.options.scopeOf?.(credential) ?? current
+        if (now === current) return
+        if (this.pollers.get(name) === poller) this.pollers.delete(name)
+        current = now
+        name = key(kind, current, datasetId)
+        const other = this.pollers.get(name) as Poller<T> | undefined
+        if (other !== undefined && !other.stopped) other.adopt(poller)
+        else this.pollers.set(name, poller as Poller<unknown>)
+      }
     })
     this.pollers.set(name, poller as Poller<unknown>)
     return poller
   }
 }
 
-function key (kind: 'dataset' | 'tasks', scope: string, datasetId: string): string {
+type Kind = 'dataset' | 'tasks'
+
+function key (kind: Kind, scope: string, datasetId: string): string {
   return `${kind} ${scope} ${datasetId}`
 }
 

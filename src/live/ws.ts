@@ -5,12 +5,13 @@ import type { Duplex } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { GraphQLError, specifiedRules, subscribe, validate, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type ValidationRule } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
-import { useServer } from 'graphql-ws/use/ws'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Auth, Caller } from '../auth/index.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayContext } from '../graphql/context.js'
 import { formatError } from '../graphql/error-formatter.js'
+import { endAtExpiry } from './expiry.js'
+import { serveGraphQLWs } from './ws-adapter.js'
 
 /**
  * GraphQL over WebSocket at /graphql, with the `graphql-transport-ws` protocol of the graphql-ws
@@ -81,7 +82,7 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
   const connections = new ConnectionCounter()
   const rules = [...specifiedRules, ...options.validationRules]
 
-  const server = useServer<Record<string, unknown>, Partial<Extra>>({
+  const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
     schema: () => options.schema(),
     connectionInitWaitTimeout: options.connectionInitWaitMs,
     validate: (schema, document) => validate(schema, document, rules),
@@ -92,6 +93,9 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
       // Every upstream call of every subscription on the connection listens to it.
       setMaxListeners(0, closed.signal)
       ctx.extra.closed = closed
+      // At once when the socket closes: graphql-ws calls onClose only after every subscription returned.
+      const socket = ctx.extra.socket
+      socket.once('close', () => { closed.abort() })
       try {
         const caller = await options.auth.authenticate(params.Authorization ?? params.authorization)
         ctx.extra.caller = caller
@@ -100,6 +104,12 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
           ctx.extra.socket.close(1008, closeReason(`Too many WebSocket connections: at most ${options.maxConnectionsPerCaller} per caller. Close one, or share one for many subscriptions.`))
           return false
         }
+        // The socket may have closed while the token was checked: its 'close' has passed, release now.
+        if (socket.readyState !== socket.OPEN) {
+          connections.release(key)
+          return false
+        }
+        socket.once('close', () => { connections.release(key) })
         ctx.extra.callerKey = key
         return true
       } catch (err) {
@@ -117,7 +127,7 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
       const result = await subscribe(args)
       const caller = (args.contextValue as GatewayContext).caller
       if (!isAsyncIterable(result) || caller.expiresAt === null) return result
-      return endAtExpiry(result, caller.expiresAt)
+      return endAtExpiry(result[Symbol.asyncIterator](), caller.expiresAt)
     },
     onNext: (ctx, id, _payload, _args, result) => formatResult(ctx, id, result, log),
     onError: (ctx, id, _payload, errors) => errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)) as never,
@@ -134,11 +144,7 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
       }
       return undefined
     },
-    onClose: (ctx) => {
-      ctx.extra.closed?.abort()
-      if (ctx.extra.callerKey !== undefined) connections.release(ctx.extra.callerKey)
-    }
-  }, wss)
+  }, wss, log)
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (request.url ?? '').split('?')[0]
@@ -166,28 +172,4 @@ function formatResult (ctx: WsContext, id: string, result: ExecutionResult, log:
 
 function isAsyncIterable (value: unknown): value is AsyncIterable<ExecutionResult> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value
-}
-
-/** Passes results through until the caller's token expires, then ends with UNAUTHENTICATED. */
-async function * endAtExpiry (source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncGenerator<ExecutionResult> {
-  const iterator = source[Symbol.asyncIterator]()
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<'expired'>((resolve) => {
-    timer = setTimeout(() => resolve('expired'), Math.max(0, expiresAt - Date.now()))
-  })
-  try {
-    while (true) {
-      const next = await Promise.race([iterator.next(), expired])
-      if (next === 'expired') {
-        const error = new GatewayError('UNAUTHENTICATED', 'Your token expired, so this subscription ended: subscribe again with a fresh token.')
-        yield { errors: [new GraphQLError(error.message, { originalError: error })] }
-        return
-      }
-      if (next.done === true) return
-      yield next.value
-    }
-  } finally {
-    clearTimeout(timer)
-    await iterator.return?.()
-  }
 }

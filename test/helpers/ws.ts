@@ -1,4 +1,5 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws'
+import type { Socket } from 'node:net'
 import WebSocket from 'ws'
 
 /** The real graphql-ws client (as GraphiQL, Apollo and urql use it) against a test gateway. */
@@ -41,5 +42,37 @@ export async function until (check: () => boolean, timeoutMs = 10_000, stepMs = 
   while (!check()) {
     if (Date.now() > end) throw new Error('timed out')
     await new Promise((resolve) => setTimeout(resolve, stepMs))
+  }
+}
+
+/** A raw graphql-transport-ws socket, for what the client library cannot do (reset the TCP connection). */
+export interface RawConnection {
+  socket: WebSocket
+  /** `next` payloads received, by subscription id. */
+  events: Map<string, unknown[]>
+  subscribe: (id: string, query: string) => void
+  /** Resets the TCP connection (RST), as a crashed client or a dropped network does. */
+  reset: () => void
+}
+
+/** Opens a socket and resolves once the server acknowledged connection_init. */
+export async function rawConnection (url: string, connectionParams: Record<string, unknown> = {}): Promise<RawConnection> {
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws')
+  const events = new Map<string, unknown[]>()
+  await new Promise<void>((resolve, reject) => {
+    socket.on('open', () => { socket.send(JSON.stringify({ type: 'connection_init', payload: connectionParams })) })
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { type: string, id?: string, payload?: unknown }
+      if (message.type === 'connection_ack') resolve()
+      if (message.type === 'next' && message.id !== undefined) events.set(message.id, [...(events.get(message.id) ?? []), message.payload])
+    })
+    socket.on('close', (code, reason) => { reject(new Error(`closed ${code} ${reason.toString()}`)) })
+    socket.on('error', reject)
+  })
+  return {
+    socket,
+    events,
+    subscribe: (id, query) => { socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } })) },
+    reset: () => { (socket as unknown as { _socket: Socket })._socket.resetAndDestroy() }
   }
 }

@@ -1,14 +1,15 @@
-import { createHmac } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { AUTH_MODES, connectionParams, freshToken, startModeGateway } from '../helpers/modes.js'
 import { visualLayerToken } from '../helpers/tokens.js'
 import { record, until, wsClient, type Recorded } from '../helpers/ws.js'
 import type { Client } from 'graphql-ws'
 
 /**
  * Live status with the real graphql-ws client against the gateway on the emulator. The emulator's
- * clock is moved by the test; pollers run on real timers at POLL_INTERVAL_MS.
+ * clock is moved by the test; pollers run on real timers at POLL_INTERVAL_MS. Each suite runs in
+ * every auth mode, its clients holding tokens that expire (see test/live/lifetime.test.ts).
  */
 
 const INTERVAL = 250
@@ -36,20 +37,21 @@ async function drive (gw: TestGateway, done: () => boolean, stepMs = 3000, maxSt
   }
 }
 
-describe('datasetStatusChanged', () => {
+describe.each(AUTH_MODES)('datasetStatusChanged (AUTH_MODE=%s)', (mode) => {
   let gw: TestGateway
-  beforeAll(async () => { gw = await startTestGateway({ POLL_INTERVAL_MS: String(INTERVAL), WS_MAX_CONNECTIONS_PER_CALLER: '50' }) })
+  beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL), WS_MAX_CONNECTIONS_PER_CALLER: '50' }) })
   afterAll(async () => { await gw.close() })
 
   it('gives 200 subscribers one poller: one upstream GET per interval, the same ordered duplicate-free sequence, READY, then complete', async () => {
     gw.emulator.reset()
     const id = SEED.datasets.indexing
-    const first = record<StatusEvent>(connect(gw), statusQuery(id))
+    const params = connectionParams(mode)
+    const first = record<StatusEvent>(connect(gw, params), statusQuery(id))
     await until(() => first.events.length === 1)
     // The others join the running poller: their first event is its current value, at once.
     const others: Array<Recorded<StatusEvent>> = []
     for (let c = 0; c < 4; c++) {
-      const client = connect(gw)
+      const client = connect(gw, params)
       for (let s = 0; s < (c === 3 ? 49 : 50); s++) others.push(record<StatusEvent>(client, statusQuery(id)))
     }
     await until(() => others.every((sub) => sub.events.length >= 1))
@@ -83,7 +85,7 @@ describe('datasetStatusChanged', () => {
   it('stops polling within one interval after the last subscriber leaves', async () => {
     gw.emulator.reset()
     const id = SEED.datasets.readOnly
-    const subs = Array.from({ length: 3 }, () => record<StatusEvent>(connect(gw), statusQuery(id, true)))
+    const subs = Array.from({ length: 3 }, () => record<StatusEvent>(connect(gw, connectionParams(mode)), statusQuery(id, true)))
     await until(() => subs.every((sub) => sub.events.length === 1))
     expect(subs[0]?.events[0]?.data?.datasetStatusChanged.status).toBe('READ_ONLY')
     for (const sub of subs) sub.stop()
@@ -95,7 +97,7 @@ describe('datasetStatusChanged', () => {
 
   it('follows past READY when follow is true, and never completes on its own', async () => {
     gw.emulator.reset()
-    const sub = record<StatusEvent>(connect(gw), statusQuery(SEED.datasets.ready, true))
+    const sub = record<StatusEvent>(connect(gw, connectionParams(mode)), statusQuery(SEED.datasets.ready, true))
     await until(() => sub.events.length === 1)
     expect(sub.events[0]?.data?.datasetStatusChanged.status).toBe('READY')
     let completed = false
@@ -107,14 +109,14 @@ describe('datasetStatusChanged', () => {
 
   it('completes at once for a settled dataset when follow is false', async () => {
     gw.emulator.reset()
-    const sub = record<StatusEvent>(connect(gw), statusQuery(SEED.datasets.error))
+    const sub = record<StatusEvent>(connect(gw, connectionParams(mode)), statusQuery(SEED.datasets.error))
     await sub.done
     expect(sub.events).toEqual([{ data: { datasetStatusChanged: { id: SEED.datasets.error, status: 'ERROR', progress: 37 } } }])
   })
 
   it('ends with NOT_FOUND for a dataset that does not exist or is not visible', async () => {
     gw.emulator.reset()
-    const sub = record<StatusEvent>(connect(gw), statusQuery(SEED.datasets.secondaryAccount))
+    const sub = record<StatusEvent>(connect(gw, connectionParams(mode)), statusQuery(SEED.datasets.secondaryAccount))
     await expect(sub.done).rejects.toEqual([expect.objectContaining({
       message: `Visual Layer has no dataset ${SEED.datasets.secondaryAccount}, or you may not see it.`,
       extensions: expect.objectContaining({ code: 'NOT_FOUND', upstream: { status: 404 } })
@@ -123,7 +125,7 @@ describe('datasetStatusChanged', () => {
 
   it('refuses a malformed id with BAD_USER_INPUT and no upstream call', async () => {
     gw.emulator.reset()
-    const sub = record<StatusEvent>(connect(gw), statusQuery('not-an-id'))
+    const sub = record<StatusEvent>(connect(gw, connectionParams(mode)), statusQuery('not-an-id'))
     // An error before the stream starts comes as one result with errors, then complete (graphql-ws).
     await sub.done
     expect(sub.events).toEqual([{
@@ -140,7 +142,7 @@ describe('datasetStatusChanged', () => {
   it('keeps its subscribers while Visual Layer fails, backing off, and they hear no false change', async () => {
     gw.emulator.reset()
     const id = SEED.datasets.indexing
-    const sub = record<StatusEvent>(connect(gw), statusQuery(id))
+    const sub = record<StatusEvent>(connect(gw, connectionParams(mode)), statusQuery(id))
     await until(() => sub.events.length === 1)
     gw.emulator.injectFault({ path: `/api/v1/dataset/${id}`, status: 503, body: { detail: 'maintenance' }, times: 4 })
     const before = getsOf(gw, id)
@@ -154,16 +156,16 @@ describe('datasetStatusChanged', () => {
   })
 })
 
-describe('taskUpdated', () => {
+describe.each(AUTH_MODES)('taskUpdated (AUTH_MODE=%s)', (mode) => {
   let gw: TestGateway
-  beforeAll(async () => { gw = await startTestGateway({ POLL_INTERVAL_MS: String(INTERVAL) }) })
+  beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL) }) })
   afterAll(async () => { await gw.close() })
   type TaskEvent = { taskUpdated: { id: string, status: string, progress: number | null } }
 
   it('with taskId: the task now, every change, and complete after it finishes', async () => {
     gw.emulator.reset()
     const taskId = SEED.tasks.indexingCreation
-    const sub = record<TaskEvent>(connect(gw), `subscription { taskUpdated(datasetId: "${SEED.datasets.indexing}", taskId: "${taskId}") { id status progress } }`)
+    const sub = record<TaskEvent>(connect(gw, connectionParams(mode)), `subscription { taskUpdated(datasetId: "${SEED.datasets.indexing}", taskId: "${taskId}") { id status progress } }`)
     await until(() => sub.events.length === 1)
     expect(sub.events[0]?.data?.taskUpdated).toEqual({ id: taskId, status: 'RUNNING', progress: 14 })
     await drive(gw, () => sub.events.at(-1)?.data?.taskUpdated.status === 'COMPLETED')
@@ -175,7 +177,7 @@ describe('taskUpdated', () => {
 
   it('without taskId: only changes, from the moment of subscribing', async () => {
     gw.emulator.reset()
-    const sub = record<TaskEvent>(connect(gw), `subscription { taskUpdated(datasetId: "${SEED.datasets.draft}") { id status } }`)
+    const sub = record<TaskEvent>(connect(gw, connectionParams(mode)), `subscription { taskUpdated(datasetId: "${SEED.datasets.draft}") { id status } }`)
     await sleep(INTERVAL * 3)
     expect(sub.events).toEqual([])
     gw.emulator.advance(61_000) // the creation task starts RUNNING at +60 s
@@ -186,7 +188,7 @@ describe('taskUpdated', () => {
 
   it('refuses a dataset that does not exist or is not visible with NOT_FOUND, without watching it', async () => {
     gw.emulator.reset()
-    const sub = record<TaskEvent>(connect(gw), `subscription { taskUpdated(datasetId: "${SEED.datasets.secondaryAccount}") { id } }`)
+    const sub = record<TaskEvent>(connect(gw, connectionParams(mode)), `subscription { taskUpdated(datasetId: "${SEED.datasets.secondaryAccount}") { id } }`)
     await sub.done
     expect(sub.events).toEqual([{
       errors: [expect.objectContaining({ message: `Visual Layer has no dataset ${SEED.datasets.secondaryAccount}, or you may not see it.`, extensions: expect.objectContaining({ code: 'NOT_FOUND' }) })]
@@ -196,7 +198,7 @@ describe('taskUpdated', () => {
 
   it('ends with NOT_FOUND for a task that is not the dataset\'s', async () => {
     gw.emulator.reset()
-    const sub = record<TaskEvent>(connect(gw), `subscription { taskUpdated(datasetId: "${SEED.datasets.draft}", taskId: "${SEED.tasks.indexingCreation}") { id } }`)
+    const sub = record<TaskEvent>(connect(gw, connectionParams(mode)), `subscription { taskUpdated(datasetId: "${SEED.datasets.draft}", taskId: "${SEED.tasks.indexingCreation}") { id } }`)
     await expect(sub.done).rejects.toEqual([expect.objectContaining({
       message: `Task ${SEED.tasks.indexingCreation} is not among the 1 most recent tasks of dataset ${SEED.datasets.draft}, or you may not see it.`,
       extensions: expect.objectContaining({ code: 'NOT_FOUND' })
@@ -222,17 +224,13 @@ describe('credential scopes of pollers (passthrough)', () => {
   })
 })
 
-describe('token expiry (jwt mode)', () => {
-  const secret = 'an-hs256-secret-of-at-least-32-characters!'
+describe.each(AUTH_MODES.filter((mode) => mode !== 'none'))('token expiry (AUTH_MODE=%s)', (mode) => {
   let gw: TestGateway
-  beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'jwt', JWT_SECRET: secret, JWT_CLOCK_TOLERANCE_SEC: '0', POLL_INTERVAL_MS: String(INTERVAL) }) })
+  beforeAll(async () => { gw = await startModeGateway(mode, { JWT_CLOCK_TOLERANCE_SEC: '0', POLL_INTERVAL_MS: String(INTERVAL) }) })
   afterAll(async () => { await gw.close() })
 
   it('ends a subscription with UNAUTHENTICATED when the caller\'s token expires', async () => {
-    const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
-    const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'viewer', exp: Math.floor(Date.now() / 1000) + 2 })}`
-    const token = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`
-    const client = connect(gw, { Authorization: `Bearer ${token}` })
+    const client = connect(gw, { Authorization: `Bearer ${String(freshToken(mode, { ttlSec: 2 }))}` })
     const sub = record<StatusEvent>(client, statusQuery(SEED.datasets.ready, true))
     await until(() => sub.events.length === 1)
     await sub.done
@@ -255,13 +253,13 @@ describe('token expiry (jwt mode)', () => {
   })
 })
 
-describe('shutdown', () => {
+describe.each(AUTH_MODES)('shutdown (AUTH_MODE=%s)', (mode) => {
   it('app.close() with live subscriptions ends them, closes the sockets and leaves no timer or socket open', async () => {
     const count = (): Map<string, number> => process.getActiveResourcesInfo().reduce((m, r) => m.set(r, (m.get(r) ?? 0) + 1), new Map<string, number>())
     const baseline = count()
     // A long interval: a poller timer left behind would still be pending when we look.
-    const gw = await startTestGateway({ POLL_INTERVAL_MS: '5000' })
-    const client = wsClient(gw.url)
+    const gw = await startModeGateway(mode, { POLL_INTERVAL_MS: '5000' })
+    const client = wsClient(gw.url, connectionParams(mode))
     let closedWith: number | null = null
     client.on('closed', (event) => { closedWith = (event as { code: number }).code })
     const subs = [SEED.datasets.readOnly, SEED.datasets.indexing, SEED.datasets.ready].map((id) => record<StatusEvent>(client, statusQuery(id, true)))
@@ -296,16 +294,18 @@ describe('the gateway-wide poll ceiling', () => {
   })
 })
 
-describe('writes seen live', () => {
+describe.each(AUTH_MODES)('writes seen live (AUTH_MODE=%s)', (mode) => {
   it('shows the source of an enrichment started by the mutation turn READ_ONLY at once, then READY again', async () => {
     // A long interval: the READ_ONLY event can only come that fast from the write's invalidation.
-    const gw = await startTestGateway({ POLL_INTERVAL_MS: '5000' })
-    const client = wsClient(gw.url)
+    const gw = await startModeGateway(mode, { POLL_INTERVAL_MS: '5000' })
+    // The same caller subscribes and writes (passthrough: the write wakes the pollers of its scope).
+    const params = connectionParams(mode)
+    const client = wsClient(gw.url, params)
     const id = SEED.datasets.ready
     const sub = record<StatusEvent>(client, statusQuery(id, true))
     await until(() => sub.events.length === 1)
     const started = Date.now()
-    const res = await gw.gql(`mutation { enrichDataset(datasetId: "${id}", models: [{ type: "CAPTION_IMAGES", modelId: "vl_image_captioner_v00" }]) { enrichedDatasetId sourceDataset { status } } }`)
+    const res = await gw.gql(`mutation { enrichDataset(datasetId: "${id}", models: [{ type: "CAPTION_IMAGES", modelId: "vl_image_captioner_v00" }]) { enrichedDatasetId sourceDataset { status } } }`, {}, params as Record<string, string>)
     expect(res.body.errors).toBeUndefined()
     expect((res.body.data as { enrichDataset: { sourceDataset: { status: string } } }).enrichDataset.sourceDataset).toEqual({ status: 'READ_ONLY' })
     await until(() => sub.events.length === 2, 2000)

@@ -1,0 +1,72 @@
+import { GraphQLError, type ExecutionResult } from 'graphql'
+import { GatewayError } from '../errors.js'
+
+/** setTimeout fires at once for a delay above this (about 24.8 days): longer waits are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, done: true })
+
+/**
+ * Passes a subscription's results through until the caller's token expires, then gives one
+ * UNAUTHENTICATED result and ends. Not an async generator: a generator's return() waits for its
+ * pending next(), so a client leaving a quiet subscription would keep its poller polling and its
+ * connection counted until the next event. Here return() and expiry reach the source at once.
+ */
+export function endAtExpiry (source: AsyncIterator<ExecutionResult>, expiresAt: number, now: () => number = Date.now): AsyncIterableIterator<ExecutionResult> {
+  let state: 'open' | 'expired' | 'done' = 'open'
+  let interrupt: () => void = () => {}
+  // Settles when the token expires or return() is called, whichever comes first.
+  const interrupted = new Promise<'interrupted'>((resolve) => { interrupt = () => { resolve('interrupted') } })
+  let timer: NodeJS.Timeout | undefined
+  const arm = (): void => {
+    const left = expiresAt - now()
+    if (left > 0) {
+      timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS))
+      return
+    }
+    state = 'expired'
+    interrupt()
+    // Polling stops at expiry, not when the consumer next reads.
+    void source.return?.()
+  }
+  arm()
+  const close = (): void => {
+    if (state === 'done') return
+    const wasOpen = state === 'open'
+    state = 'done'
+    clearTimeout(timer)
+    interrupt()
+    if (wasOpen) void source.return?.()
+  }
+
+  const iterator: AsyncIterableIterator<ExecutionResult> = {
+    async next () {
+      if (state === 'open') {
+        let next: IteratorResult<ExecutionResult> | 'interrupted'
+        try {
+          next = await Promise.race([source.next(), interrupted])
+        } catch (err) {
+          close()
+          throw err
+        }
+        if (next !== 'interrupted' && state === 'open') {
+          if (next.done !== true) return next
+          close()
+          return DONE
+        }
+      }
+      if (state === 'expired') {
+        state = 'done'
+        const error = new GatewayError('UNAUTHENTICATED', 'Your token expired, so this subscription ended: subscribe again with a fresh token.')
+        return { value: { errors: [new GraphQLError(error.message, { originalError: error })] }, done: false }
+      }
+      return DONE
+    },
+    async return () {
+      close()
+      return DONE
+    },
+    [Symbol.asyncIterator] () { return iterator }
+  }
+  return iterator
+}

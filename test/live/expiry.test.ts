@@ -1,0 +1,68 @@
+import type { ExecutionResult } from 'graphql'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { Channel } from '../../src/live/channel.js'
+import { endAtExpiry } from '../../src/live/expiry.js'
+
+/** endAtExpiry on a Channel (what pollers hand out), on fake timers: no waiting on the wall clock. */
+
+const NOW = Date.parse('2026-03-02T12:00:00Z')
+const EXPIRED = {
+  errors: [expect.objectContaining({
+    message: 'Your token expired, so this subscription ended: subscribe again with a fresh token.',
+    originalError: expect.objectContaining({ code: 'UNAUTHENTICATED' })
+  })]
+}
+
+function source (): { channel: Channel<ExecutionResult>, returned: () => number } {
+  let returned = 0
+  return { channel: new Channel<ExecutionResult>(() => { returned++ }), returned: () => returned }
+}
+
+afterEach(() => { vi.useRealTimers() })
+
+describe('endAtExpiry', () => {
+  it('return() ends a pending next() at once and closes the source, with no event to wait for', async () => {
+    vi.useFakeTimers({ now: NOW })
+    const { channel, returned } = source()
+    const stream = endAtExpiry(channel, NOW + 60_000)
+    const pending = stream.next()
+    expect(await stream.return?.()).toEqual({ value: undefined, done: true })
+    expect(await pending).toEqual({ value: undefined, done: true })
+    expect(returned()).toBe(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('at expiry closes the source at once (even with no reader), then gives UNAUTHENTICATED and ends', async () => {
+    vi.useFakeTimers({ now: NOW })
+    const { channel, returned } = source()
+    const stream = endAtExpiry(channel, NOW + 2000)
+    channel.push({ data: { n: 1 } })
+    expect(await stream.next()).toEqual({ value: { data: { n: 1 } }, done: false })
+    vi.advanceTimersByTime(2000)
+    expect(returned()).toBe(1)
+    expect(await stream.next()).toEqual({ value: EXPIRED, done: false })
+    expect(await stream.next()).toEqual({ value: undefined, done: true })
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('a token valid for longer than a timer can wait (24.8 days) does not end at once', async () => {
+    vi.useFakeTimers({ now: NOW })
+    const { channel, returned } = source()
+    const thirtyDays = 30 * 24 * 3600 * 1000
+    const stream = endAtExpiry(channel, NOW + thirtyDays)
+    vi.advanceTimersByTime(2 ** 31)
+    expect(returned()).toBe(0)
+    const pending = stream.next()
+    vi.advanceTimersByTime(thirtyDays - 2 ** 31)
+    expect(await pending).toEqual({ value: EXPIRED, done: false })
+  })
+
+  it('a source that fails passes its error on and leaves no timer', async () => {
+    vi.useFakeTimers({ now: NOW })
+    const { channel } = source()
+    const stream = endAtExpiry(channel, NOW + 60_000)
+    channel.fail(new Error('not found'))
+    await expect(stream.next()).rejects.toThrow('not found')
+    expect(vi.getTimerCount()).toBe(0)
+  })
+})
