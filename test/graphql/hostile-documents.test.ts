@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
@@ -20,6 +22,39 @@ function doublingFragments (levels: number): string {
 
 const FORGED = `Bearer ${visualLayerToken({ apiKey: DEMO_ACCOUNTS.primary.apiKey, apiSecret: 'not-the-secret-of-this-account' })}`
 const FIELDS_MESSAGE = 'The document selects more than 500 fields, the most this gateway accepts. Split it into several requests.'
+const TOKENS_MESSAGE = 'The document has more than 3000 tokens, the most this gateway accepts. Split it into several requests, or pass long lists as variables.'
+const TOO_DEEP_MESSAGE = 'The document nests too deeply for this gateway to read. Flatten it, or pass long or nested values as variables.'
+
+async function post (gw: TestGateway, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: unknown }> {
+  const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  return { status: res.status, body: await res.json() }
+}
+
+/**
+ * Sends 500 unique documents and returns how far RSS grew over the first measure. Garbage is
+ * collected every 50 requests, so what remains is what the gateway keeps, not what V8 has yet to free.
+ * Stops at the first measure over the bound rather than run the process out of heap.
+ */
+async function rssGrowth (send: (i: number) => Promise<void>, bound: number): Promise<number> {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  gc()
+  const before = process.memoryUsage.rss()
+  let peak = 0
+  for (let i = 0; i < 500; i++) {
+    await send(i)
+    if (i % 50 === 49) {
+      gc()
+      peak = Math.max(peak, process.memoryUsage.rss() - before)
+      if (peak > bound) break
+    }
+  }
+  return peak
+}
+
+const MB = 1024 * 1024
+
+const errorLogs = (gw: TestGateway): unknown[] => gw.logs.entries().filter((e) => (e.level as number) >= 50).map((e) => e.msg)
 
 describe('passthrough, with a forged token', () => {
   let gw: TestGateway
@@ -59,5 +94,107 @@ describe('passthrough, with a forged token', () => {
     } finally {
       await client.dispose()
     }
+  })
+
+  it('refuses a document over the token limit before parsing it, over HTTP and WebSocket', async () => {
+    const long = `{ datasetsByIds(ids: [${Array.from({ length: 3000 }, () => '1').join(', ')}]) { id } }`
+    const res = await gw.gql(long, undefined, { authorization: FORGED, 'x-request-id': 'req-long' })
+    expect([res.status, res.body]).toEqual([400, { data: null, errors: [{ message: TOKENS_MESSAGE, extensions: { code: 'QUERY_REJECTED', requestId: 'req-long' } }] }])
+    const client = wsClient(gw.url, { Authorization: FORGED })
+    try {
+      const refusal = await record(client, long).done.then(() => null, (errors: unknown) => errors)
+      expect(refusal).toEqual([{ message: TOKENS_MESSAGE, extensions: { code: 'QUERY_REJECTED', requestId: expect.stringMatching(/:/) as unknown } }])
+    } finally {
+      await client.dispose()
+    }
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it('keeps memory bounded over 500 unique large documents, and stays up', async () => {
+    const ids = Array.from({ length: 50_000 }, () => '1').join(',')
+    const statuses = new Set<number>()
+    const growth = await rssGrowth(async (i) => {
+      statuses.add((await gw.gql(`{ datasetsByIds(ids: [${ids}]) { id } } # ${i}`, undefined, { authorization: FORGED })).status)
+    }, 100 * MB)
+    expect(growth).toBeLessThan(100 * MB)
+    expect([...statuses]).toEqual([400])
+    expect((await fetch(`${gw.url}/health/live`)).status).toBe(200)
+    expect(gw.emulator.calls()).toEqual([])
+  }, 60_000)
+})
+
+describe('jwt mode, without a token', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'jwt', JWT_SECRET: 'a-secret-of-at-least-32-characters!!' }) })
+  afterAll(async () => { await gw.close() })
+
+  it('keeps memory bounded over 500 unique large schema-only documents: refused as over the limit, so unauthenticated', async () => {
+    const names = Array.from({ length: 49_951 }, () => '1').join(',')
+    const statuses = new Set<number>()
+    const growth = await rssGrowth(async (i) => {
+      statuses.add((await gw.gql(`{ __type(name: [${names}]) { name } } # ${i}`)).status)
+    }, 100 * MB)
+    expect(growth).toBeLessThan(100 * MB)
+    expect([...statuses]).toEqual([401])
+    expect((await fetch(`${gw.url}/health/live`)).status).toBe(200)
+    expect(gw.emulator.calls()).toEqual([])
+  }, 60_000)
+})
+
+describe('input that is not a document', () => {
+  let gw: TestGateway
+  let roomy: TestGateway
+  beforeAll(async () => {
+    gw = await startTestGateway()
+    // A token limit too high to stop them, so that the nesting itself is what is refused.
+    roomy = await startTestGateway({ MAX_QUERY_TOKENS: '1000000' })
+  })
+  afterAll(async () => { await gw.close(); await roomy.close() })
+
+  it.each([42, true, 0, 1.5, ['{ __typename }'], { kind: 'Document', definitions: [] }])('refuses the query %j with QUERY_REJECTED, logged at info', async (query) => {
+    const res = await post(gw, { query }, { 'x-request-id': 'req-type' })
+    expect(res).toEqual({
+      status: 400,
+      body: { data: null, errors: [{ message: 'The query must be a string holding a GraphQL document.', extensions: { code: 'QUERY_REJECTED', requestId: 'req-type' } }] }
+    })
+    const refused = gw.logs.entries().filter((e) => e.requestId === 'req-type' && e.msg === 'document refused')
+    expect(refused.map((e) => e.level)).toContain(30)
+    expect(errorLogs(gw)).toEqual([])
+  })
+
+  it('refuses a query given twice in a GET query string', async () => {
+    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ __typename }')}&query=x`, { headers: { 'x-request-id': 'req-get' } })
+    expect([res.status, await res.json()]).toEqual([400, {
+      data: null,
+      errors: [{ message: 'The query must be a string holding a GraphQL document.', extensions: { code: 'QUERY_REJECTED', requestId: 'req-get' } }]
+    }])
+  })
+
+  it('refuses a text that is not GraphQL, even when it is a JSON syntax tree', async () => {
+    const res = await gw.gql(JSON.stringify({ kind: 'Document', definitions: [] }), undefined, { 'x-request-id': 'req-json' })
+    expect([res.status, res.body]).toEqual([400, {
+      data: null,
+      errors: [{ message: 'Syntax Error: Expected Name, found String "kind".', locations: [{ line: 1, column: 2 }], extensions: { code: 'QUERY_REJECTED', requestId: 'req-json' } }]
+    }])
+  })
+
+  it.each([
+    ['3,000 nested inline fragments', `{ ${'... on Query { '.repeat(3000)}__typename${' }'.repeat(3000)} }`],
+    ['a list literal nested 20,000 deep', `{ datasetsByIds(ids: ${'['.repeat(20_000)}1${']'.repeat(20_000)}) { id } }`]
+  ])('refuses %s with a neutral message, under the token limit or not, over HTTP and WebSocket', async (_name, document) => {
+    const limited = await gw.gql(document, undefined, { 'x-request-id': 'req-deep' })
+    expect([limited.status, limited.body]).toEqual([400, { data: null, errors: [{ message: TOO_DEEP_MESSAGE, extensions: { code: 'QUERY_REJECTED', requestId: 'req-deep' } }] }])
+    const unlimited = await roomy.gql(document, undefined, { 'x-request-id': 'req-deep' })
+    expect([unlimited.status, unlimited.body]).toEqual([400, { data: null, errors: [{ message: TOO_DEEP_MESSAGE, extensions: { code: 'QUERY_REJECTED', requestId: 'req-deep' } }] }])
+    const client = wsClient(roomy.url)
+    try {
+      const refusal = await record(client, document).done.then(() => null, (errors: unknown) => errors)
+      expect(refusal).toEqual([{ message: TOO_DEEP_MESSAGE, extensions: { code: 'QUERY_REJECTED', requestId: expect.stringMatching(/:/) as unknown } }])
+    } finally {
+      await client.dispose()
+    }
+    expect(errorLogs(gw)).toEqual([])
+    expect(errorLogs(roomy)).toEqual([])
+    expect([...gw.emulator.calls(), ...roomy.emulator.calls()]).toEqual([])
   })
 })
