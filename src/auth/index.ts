@@ -5,6 +5,7 @@ import type { Config } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { parseDocument } from '../graphql/document.js'
 import type { Credential } from '../upstream/client.js'
+import { limitAnonymousBody } from './anonymous-body.js'
 import { bearerToken, unauthenticated } from './bearer.js'
 import { registerJwt } from './jwt.js'
 import { checkVisualLayerToken } from './passthrough.js'
@@ -99,6 +100,10 @@ export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: n
     // Without a header, the document decides (below), once the body is read.
     if (auth.mode !== 'none' && request.headers.authorization === undefined) return
     return await authenticate(request, reply)
+  })
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.routeOptions.url !== '/graphql' || auth.mode === 'none' || request.headers.authorization !== undefined) return payload
+    return limitAnonymousBody(payload, request.headers['content-length'])
   })
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== '/graphql' || request.caller !== null) return

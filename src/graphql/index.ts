@@ -11,7 +11,7 @@ import type { Invalidations } from '../live/invalidation.js'
 import type { LiveRegistry } from '../live/registry.js'
 import type { GatewayContext } from './context.js'
 import type { DocumentLimits } from './document.js'
-import { errorFormatter } from './error-formatter.js'
+import { errorFormatter, handleRequestError } from './error-formatter.js'
 import type { Resolvers } from './generated/types.js'
 import type { EnrichOutcome } from './mutations/enrich.js'
 import type { IdempotencyStore } from './mutations/idempotency.js'
@@ -72,12 +72,16 @@ export async function registerGraphQL (app: FastifyInstance, makeContext: Contex
   // are integers. Its answers are plain objects, so JSON.stringify serialises them faithfully.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   registerDocumentChecks(app, limits)
+  app.setErrorHandler(handleRequestError)
   await app.register(mercurius, {
     schema: readFileSync(SCHEMA_PATH, 'utf8'),
     resolvers: { ...resolvers, DateTime } as never,
     path: '/graphql',
     graphiql: false,
     errorFormatter,
+    // Mercurius' own handler first builds an operation context, which refuses a request whose
+    // caller is not known yet (a body refused before authentication): that became a 500.
+    errorHandler: false,
     validationRules,
     // Its cache keeps up to 1024 documents per cache (valid ones and refused ones), keyed by their
     // whole text, bounded by count only: unique large texts fill it with gigabytes. A document under

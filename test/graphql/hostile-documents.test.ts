@@ -146,8 +146,9 @@ describe('jwt mode, without a token', () => {
   beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'jwt', JWT_SECRET: 'a-secret-of-at-least-32-characters!!' }) })
   afterAll(async () => { await gw.close() })
 
-  it('keeps memory bounded over 500 unique large schema-only documents: refused as over the limit, so unauthenticated', async () => {
-    const names = Array.from({ length: 49_951 }, () => '1').join(',')
+  it('keeps memory bounded over 500 unique schema-only documents over the token limit: not introspection, so unauthenticated', async () => {
+    // About 60 KB, under the body limit of requests without a token.
+    const names = Array.from({ length: 30_000 }, () => '1').join(',')
     const statuses = new Set<number>()
     const growth = await memoryGrowth(async (i) => {
       statuses.add((await gw.gql(`{ __type(name: [${names}]) { name } } # ${i}`)).status)
@@ -158,6 +159,40 @@ describe('jwt mode, without a token', () => {
     expect((await fetch(`${gw.url}/health/live`)).status).toBe(200)
     expect(gw.emulator.calls()).toEqual([])
   }, 60_000)
+
+  const tooLarge = (requestId: string): unknown => ({
+    data: null,
+    errors: [{ message: 'A request without a token may only ask for the schema, in at most 64 KB of body. Send an Authorization header.', extensions: { code: 'QUERY_REJECTED', requestId } }]
+  })
+
+  it('refuses a body over 64 KB with 413 before reading it, declared or chunked', async () => {
+    const document = `{ __schema { queryType { name } } } # ${'x'.repeat(100_000)}`
+    const declared = await gw.gql(document, undefined, { 'x-request-id': 'req-big' })
+    expect([declared.status, declared.body]).toEqual([413, tooLarge('req-big')])
+    const body = new ReadableStream({
+      start (controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ query: document })))
+        controller.close()
+      }
+    })
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'req-chunked' }, body, duplex: 'half' } as RequestInit)
+    expect([res.status, await res.json()]).toEqual([413, tooLarge('req-chunked')])
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it('answers a body that is not JSON with 400 QUERY_REJECTED, not an internal error', async () => {
+    const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'req-json' }, body: '{not json' })
+    expect([res.status, await res.json()]).toEqual([400, {
+      data: null,
+      errors: [{ message: 'Body is not valid JSON but content-type is set to \'application/json\'', extensions: { code: 'QUERY_REJECTED', requestId: 'req-json' } }]
+    }])
+    expect(errorLogs(gw)).toEqual([])
+  })
+
+  it('still answers a schema-only document without a token', async () => {
+    const res = await gw.gql('{ __schema { queryType { name } } }')
+    expect([res.status, res.body]).toEqual([200, { data: { __schema: { queryType: { name: 'Query' } } } }])
+  })
 })
 
 describe('input that is not a document', () => {
