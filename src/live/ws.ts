@@ -27,7 +27,7 @@ export interface WsOptions {
   schema: () => GraphQLSchema
   /** The per-operation context, as HTTP requests get it. */
   context: (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
-  /** The same limits HTTP documents pass (their rules added to graphql's own). */
+  /** The same limits HTTP documents pass, checked before graphql's own rules. */
   limits: DocumentLimits
   connectionInitWaitMs: number
   maxSubscriptionsPerConnection: number
@@ -81,7 +81,6 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   const log = app.log.child({ component: 'websocket' })
   const connections = new ConnectionCounter()
-  const rules = [...specifiedRules, ...options.limits.rules]
 
   const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
     schema: () => options.schema(),
@@ -144,7 +143,7 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
       }
       // Parsed and validated here, under the same limits as HTTP documents; graphql-ws then runs these.
       const schema = options.schema()
-      const { document, errors } = readDocument(schema, payload.query, options.limits, rules)
+      const { document, errors } = readDocument(schema, payload.query, options.limits, specifiedRules)
       if (errors !== undefined) return [...errors]
       return { schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },

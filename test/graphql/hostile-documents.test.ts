@@ -88,7 +88,9 @@ describe('passthrough, with a forged token', () => {
 
   it.each([30, 40])('refuses %i levels of fragments spread twice in milliseconds over WebSocket', async (levels) => {
     const client = wsClient(gw.url, { Authorization: FORGED })
+    const connected = new Promise<void>((resolve) => { client.on('connected', () => { resolve() }) })
     try {
+      await connected
       const started = performance.now()
       const sub = record(client, doublingFragments(levels))
       const refusal = await sub.done.then(() => null, (errors: unknown) => errors)
