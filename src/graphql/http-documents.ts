@@ -35,7 +35,7 @@ export function registerDocumentChecks (app: FastifyInstance, limits: DocumentLi
 }
 
 /** The document of a POST body (JSON or application/graphql) or of a GET query string. */
-export function queryOf (request: FastifyRequest): unknown {
+function queryOf (request: FastifyRequest): unknown {
   const body = request.body
   if (typeof body === 'object' && body !== null && 'query' in body) return body.query
   return (request.query as { query?: unknown } | undefined)?.query
