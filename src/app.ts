@@ -76,7 +76,7 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
     app.log.warn({ kind, value: value.slice(0, 100) }, `Visual Layer sent a ${kind} this gateway does not know; it is shown as UNKNOWN`)
   }
 
-  registerHttpAuth(app, auth)
+  registerHttpAuth(app, auth, config.maxQueryTokens)
   if (config.rateLimitPerMinute > 0) {
     // After authentication (its preHandler is added first), so each caller has its own allowance.
     await app.register(rateLimit, {
@@ -98,14 +98,15 @@ export async function buildApp (config: ResolvedConfig, options: BuildOptions = 
   app.addHook('preClose', async () => { live.close() })
   const makeContext = contextFactory({ vl, onUnknown, batchConcurrency: config.upstream.batchConcurrency, maxCallsPerOperation: config.upstream.maxCallsPerOperation, scopeOf: (credential) => auth.scopes.scopeOf(credential), invalidations, live, idempotency: new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs }) })
   const validationRules = [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)]
-  await registerGraphQL(app, makeContext, [...validationRules, noSubscriptionOverHttp])
+  const limits = { maxTokens: config.maxQueryTokens, rules: validationRules }
+  await registerGraphQL(app, makeContext, [...validationRules, noSubscriptionOverHttp], limits)
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })
   registerWebSocket(app, {
     path: '/graphql',
     auth,
     schema: () => app.graphql.schema,
     context: makeContext,
-    validationRules,
+    limits,
     connectionInitWaitMs: config.wsInitTimeoutMs,
     maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection,
     maxConnectionsPerCaller: config.live.maxConnectionsPerCaller,

@@ -61,6 +61,8 @@ export interface Config {
   readonly maxQueryDepth: number
   /** Most fields a document may select, fragments counted where spread. */
   readonly maxQueryFields: number
+  /** Most lexical tokens a document may have; checked while parsing, before any rule runs. */
+  readonly maxQueryTokens: number
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
   readonly idempotencyWindowMs: number
   /** Requests to /graphql per minute for each caller; 0: no limit. */
@@ -167,6 +169,7 @@ const VARIABLES = {
   },
   MAX_QUERY_DEPTH: int(2, 100, 10),
   MAX_QUERY_FIELDS: int(10, 100_000, 500),
+  MAX_QUERY_TOKENS: int(500, 1_000_000, 3_000),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000, 1_200),
   WS_INIT_TIMEOUT_MS: int(100, 60_000, 3_000),
   POLL_INTERVAL_MS: int(250, 3_600_000, 2_000),
@@ -256,6 +259,7 @@ export function loadConfig (env: Env): Config {
     graphiql: v.GRAPHIQL,
     maxQueryDepth: v.MAX_QUERY_DEPTH,
     maxQueryFields: v.MAX_QUERY_FIELDS,
+    maxQueryTokens: v.MAX_QUERY_TOKENS,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,

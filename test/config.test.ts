@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       graphiql: true,
       maxQueryDepth: 10,
       maxQueryFields: 500,
+      maxQueryTokens: 3000,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
       rateLimitPerMinute: 1200,

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Kind, parse } from 'graphql'
+import { Kind } from 'graphql'
 import type { Config } from '../config.js'
 import { GatewayError } from '../errors.js'
+import { parseDocument } from '../graphql/document.js'
 import type { Credential } from '../upstream/client.js'
+import { limitAnonymousBody } from './anonymous-body.js'
 import { bearerToken, unauthenticated } from './bearer.js'
 import { registerJwt } from './jwt.js'
 import { checkVisualLayerToken } from './passthrough.js'
@@ -75,7 +77,7 @@ const ANONYMOUS: Caller = Object.freeze({ credential: Object.freeze({ kind: 'ano
  * unless its document only introspects the schema (GraphiQL's first request, sent before the user
  * could type a header): the schema is the public contract and asks Visual Layer nothing.
  */
-export function registerHttpAuth (app: FastifyInstance, auth: Auth): void {
+export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number): void {
   app.decorateRequest('caller', null)
   const refuse = (request: FastifyRequest, reply: FastifyReply, err: GatewayError): FastifyReply => {
     request.log.info({ reason: err.logDetail }, 'caller refused')
@@ -99,9 +101,13 @@ export function registerHttpAuth (app: FastifyInstance, auth: Auth): void {
     if (auth.mode !== 'none' && request.headers.authorization === undefined) return
     return await authenticate(request, reply)
   })
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.routeOptions.url !== '/graphql' || auth.mode === 'none' || request.headers.authorization !== undefined) return payload
+    return limitAnonymousBody(payload, request.headers['content-length'])
+  })
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== '/graphql' || request.caller !== null) return
-    if (isIntrospectionOnly(documentOf(request))) {
+    if (isIntrospectionOnly(documentOf(request), maxTokens)) {
       request.caller = ANONYMOUS
       return
     }
@@ -119,11 +125,12 @@ function documentOf (request: FastifyRequest): unknown {
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename'])
 
 /** Every operation is a query whose top-level fields are all introspection fields. */
-export function isIntrospectionOnly (source: unknown): boolean {
+export function isIntrospectionOnly (source: unknown, maxTokens: number): boolean {
   if (typeof source !== 'string' || source.length > 100_000) return false
   let document
   try {
-    document = parse(source)
+    // Under the gateway's token limit: anyone may send this request.
+    document = parseDocument(source, maxTokens)
   } catch {
     return false
   }

@@ -1,4 +1,5 @@
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { MercuriusContext } from 'mercurius'
 import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
 import { TokenRefusedError } from '../upstream/errors.js'
@@ -126,4 +127,15 @@ export function errorFormatter (execution: Execution, context: MercuriusContext)
   const refused = errors.length === 1 ? clientStatus(errors[0]?.originalError) : null
   const statusCode = execution.data === undefined ? (refused ?? 400) : 200
   return { statusCode, response: { data: execution.data ?? null, errors: formatted as unknown as ExecutionResult['errors'] } }
+}
+
+/**
+ * Fastify's error handler for the GraphQL routes: the same answer as the formatter gives, with no
+ * operation context, so that a request refused before authentication (a body too large or not JSON)
+ * is answered as such.
+ */
+export async function handleRequestError (error: Error, _request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const graphqlError = isGraphQLError(error) ? error : new GraphQLError(error.message, { originalError: error })
+  const { statusCode, response } = errorFormatter({ errors: [graphqlError] }, { reply } as unknown as MercuriusContext)
+  return await reply.code(statusCode).send(response)
 }

@@ -10,10 +10,12 @@ import type { Credential, VisualLayerClient } from '../upstream/client.js'
 import type { Invalidations } from '../live/invalidation.js'
 import type { LiveRegistry } from '../live/registry.js'
 import type { GatewayContext } from './context.js'
-import { errorFormatter } from './error-formatter.js'
+import type { DocumentLimits } from './document.js'
+import { errorFormatter, handleRequestError } from './error-formatter.js'
 import type { Resolvers } from './generated/types.js'
 import type { EnrichOutcome } from './mutations/enrich.js'
 import type { IdempotencyStore } from './mutations/idempotency.js'
+import { registerDocumentChecks } from './http-documents.js'
 import { createLoaders } from './loaders.js'
 import type { UnknownValueReporter } from './mapping/values.js'
 import { Dataset } from './resolvers/dataset.js'
@@ -64,18 +66,28 @@ export function contextFactory (options: GraphQLOptions): ContextFactory {
   }
 }
 
-export async function registerGraphQL (app: FastifyInstance, makeContext: ContextFactory, validationRules: ValidationRule[]): Promise<void> {
+export async function registerGraphQL (app: FastifyInstance, makeContext: ContextFactory, validationRules: ValidationRule[], limits: DocumentLimits): Promise<void> {
   const resolvers: Resolvers = { Query, Mutation, Dataset, Task, AppliedEnrichment }
   // Mercurius' response schema types every error path item as a string; GraphQL says list indices
   // are integers. Its answers are plain objects, so JSON.stringify serialises them faithfully.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  registerDocumentChecks(app, limits)
+  app.setErrorHandler(handleRequestError)
   await app.register(mercurius, {
     schema: readFileSync(SCHEMA_PATH, 'utf8'),
     resolvers: { ...resolvers, DateTime } as never,
     path: '/graphql',
     graphiql: false,
     errorFormatter,
+    // Mercurius' own handler first builds an operation context, which refuses a request whose
+    // caller is not known yet (a body refused before authentication): that became a 500.
+    errorHandler: false,
     validationRules,
+    // Its cache keeps up to 1024 documents per cache (valid ones and refused ones), keyed by their
+    // whole text, bounded by count only: unique large texts fill it with gigabytes. A document under
+    // the token limit parses and validates in about a millisecond, so nothing is cached.
+    cache: false,
+    graphql: { parseOptions: { maxTokens: limits.maxTokens } },
     context: (request: FastifyRequest, reply: FastifyReply): GatewayContext => {
       if (request.caller === null) throw new GatewayError('UNAUTHENTICATED', 'The request was not authenticated.')
       const controller = new AbortController()

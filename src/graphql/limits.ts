@@ -1,4 +1,31 @@
-import { GraphQLError, Kind, type ASTNode, type FragmentDefinitionNode, type ValidationContext, type ValidationRule } from 'graphql'
+import { GraphQLError, Kind, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql'
+
+/**
+ * Measures every fragment once per document and reuses the result wherever it is spread: walking a
+ * spread again each time made a document of 30 fragments, each spreading the next twice, cost 2^30
+ * walks (minutes of a blocked event loop). Fragment cycles count as nothing here: graphql's own
+ * NoFragmentCycles rule refuses them.
+ */
+function measure (context: ValidationContext, combine: (selectionSet: SelectionSetNode, fragment: (name: string) => number) => number): (selectionSet: SelectionSetNode) => number {
+  const fragments = new Map<string, FragmentDefinitionNode>()
+  for (const definition of context.getDocument().definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
+  }
+  const measured = new Map<string, number>()
+  const visiting = new Set<string>()
+  const fragment = (name: string): number => {
+    const known = measured.get(name)
+    if (known !== undefined) return known
+    const definition = fragments.get(name)
+    if (definition === undefined || visiting.has(name)) return 0
+    visiting.add(name)
+    const value = combine(definition.selectionSet, fragment)
+    visiting.delete(name)
+    measured.set(name, value)
+    return value
+  }
+  return (selectionSet) => combine(selectionSet, fragment)
+}
 
 /**
  * A ceiling on selection depth, as a validation rule so that HTTP (Mercurius) and WebSocket
@@ -7,33 +34,24 @@ import { GraphQLError, Kind, type ASTNode, type FragmentDefinitionNode, type Val
  */
 export function depthLimit (maxDepth: number): ValidationRule {
   return (context: ValidationContext) => {
-    const fragments = new Map<string, FragmentDefinitionNode>()
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
-    }
-    const depthOf = (node: ASTNode, depth: number, visiting: Set<string>): number => {
-      if (!('selectionSet' in node) || node.selectionSet === undefined) return depth
-      let deepest = depth
-      for (const selection of node.selectionSet.selections) {
+    const depthBelow = (selectionSet: SelectionSetNode, fragment: (name: string) => number): number => {
+      let deepest = 0
+      for (const selection of selectionSet.selections) {
         if (selection.kind === Kind.FIELD) {
           if (selection.name.value.startsWith('__')) continue
-          deepest = Math.max(deepest, depthOf(selection, depth + 1, visiting))
+          deepest = Math.max(deepest, 1 + (selection.selectionSet === undefined ? 0 : depthBelow(selection.selectionSet, fragment)))
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          deepest = Math.max(deepest, depthOf(selection, depth, visiting))
+          deepest = Math.max(deepest, depthBelow(selection.selectionSet, fragment))
         } else {
-          const name = selection.name.value
-          const fragment = fragments.get(name)
-          if (fragment === undefined || visiting.has(name)) continue
-          deepest = Math.max(deepest, depthOf(fragment, depth, new Set([...visiting, name])))
+          deepest = Math.max(deepest, fragment(selection.name.value))
         }
-        if (deepest > maxDepth) return deepest
       }
       return deepest
     }
+    const depthOf = measure(context, depthBelow)
     return {
       OperationDefinition (operation) {
-        const depth = depthOf(operation, 0, new Set())
-        if (depth > maxDepth) {
+        if (depthOf(operation.selectionSet) > maxDepth) {
           context.reportError(new GraphQLError(`The document nests fields more than ${maxDepth} levels deep, the most this gateway accepts. Split it into several requests.`, { nodes: [operation] }))
         }
       }
@@ -48,30 +66,26 @@ export function depthLimit (maxDepth: number): ValidationRule {
  */
 export function fieldLimit (maxFields: number): ValidationRule {
   return (context: ValidationContext) => {
-    const fragments = new Map<string, FragmentDefinitionNode>()
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
-    }
-    const countOf = (node: ASTNode, visiting: Set<string>, budget: number): number => {
-      if (!('selectionSet' in node) || node.selectionSet === undefined) return 0
+    // Counts stop just past the limit: spreads multiply, and the exact total is never needed.
+    const over = maxFields + 1
+    const countBelow = (selectionSet: SelectionSetNode, fragment: (name: string) => number): number => {
       let count = 0
-      for (const selection of node.selectionSet.selections) {
-        if (count > budget) break
+      for (const selection of selectionSet.selections) {
+        if (count >= over) break
         if (selection.kind === Kind.FIELD) {
-          count += 1 + countOf(selection, visiting, budget - count)
+          count += 1 + (selection.selectionSet === undefined ? 0 : countBelow(selection.selectionSet, fragment))
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          count += countOf(selection, visiting, budget - count)
+          count += countBelow(selection.selectionSet, fragment)
         } else {
-          const name = selection.name.value
-          const fragment = fragments.get(name)
-          if (fragment !== undefined && !visiting.has(name)) count += countOf(fragment, new Set([...visiting, name]), budget - count)
+          count += fragment(selection.name.value)
         }
       }
-      return count
+      return Math.min(count, over)
     }
+    const countOf = measure(context, countBelow)
     return {
       OperationDefinition (operation) {
-        if (countOf(operation, new Set(), maxFields) > maxFields) {
+        if (countOf(operation.selectionSet) > maxFields) {
           context.reportError(new GraphQLError(`The document selects more than ${maxFields} fields, the most this gateway accepts. Split it into several requests.`, { nodes: [operation] }))
         }
       }

@@ -3,12 +3,13 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { GraphQLError, specifiedRules, subscribe, validate, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type ValidationRule } from 'graphql'
+import { GraphQLError, specifiedRules, subscribe, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Auth, Caller } from '../auth/index.js'
 import { GatewayError } from '../errors.js'
 import type { GatewayContext } from '../graphql/context.js'
+import { readDocument, type DocumentLimits } from '../graphql/document.js'
 import { formatError } from '../graphql/error-formatter.js'
 import { endAtExpiry } from './expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
@@ -26,8 +27,8 @@ export interface WsOptions {
   schema: () => GraphQLSchema
   /** The per-operation context, as HTTP requests get it. */
   context: (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
-  /** The same rules HTTP documents pass (added to graphql's own). */
-  validationRules: readonly ValidationRule[]
+  /** The same limits HTTP documents pass, checked before graphql's own rules. */
+  limits: DocumentLimits
   connectionInitWaitMs: number
   maxSubscriptionsPerConnection: number
   maxConnectionsPerCaller: number
@@ -80,12 +81,10 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   const log = app.log.child({ component: 'websocket' })
   const connections = new ConnectionCounter()
-  const rules = [...specifiedRules, ...options.validationRules]
 
   const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
     schema: () => options.schema(),
     connectionInitWaitTimeout: options.connectionInitWaitMs,
-    validate: (schema, document) => validate(schema, document, rules),
     onConnect: async (ctx) => {
       const params = ctx.connectionParams ?? {}
       ctx.extra.connectionId = randomUUID()
@@ -131,7 +130,7 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
     },
     onNext: (ctx, id, _payload, _args, result) => formatResult(ctx, id, result, log),
     onError: (ctx, id, _payload, errors) => errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)) as never,
-    onSubscribe: (ctx) => {
+    onSubscribe: (ctx, _id, payload) => {
       // The token was checked at connection_init; an operation sent after it expired is refused.
       const expiresAt = ctx.extra.caller?.expiresAt ?? null
       if (expiresAt !== null && expiresAt <= Date.now()) {
@@ -142,7 +141,11 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
         const error = new GatewayError('RATE_LIMITED', `Too many subscriptions on this connection: at most ${options.maxSubscriptionsPerConnection}. Complete one first, or open another connection.`)
         return [new GraphQLError(error.message, { originalError: error })]
       }
-      return undefined
+      // Parsed and validated here, under the same limits as HTTP documents; graphql-ws then runs these.
+      const schema = options.schema()
+      const { document, errors } = readDocument(schema, payload.query, options.limits, specifiedRules)
+      if (errors !== undefined) return [...errors]
+      return { schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },
   }, wss, log)
 

@@ -13,7 +13,9 @@ import { visualLayerToken } from '../helpers/tokens.js'
  */
 
 let gw: TestGateway
-beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'passthrough' }) })
+// The hostile document has about 25,000 tokens: the token limit is raised so that it runs and the
+// call budget of an unproven token is what stops it.
+beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'passthrough', MAX_QUERY_TOKENS: '100000' }) })
 afterAll(async () => { await gw.close() })
 beforeEach(() => { gw.emulator.reset() })
 

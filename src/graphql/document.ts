@@ -1,0 +1,99 @@
+import { GraphQLError, Lexer, parse, Source, TokenKind, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
+import { GatewayError } from '../errors.js'
+
+/**
+ * Reading a client's document under the gateway's limits, the one place that owns them: HTTP,
+ * WebSocket and the introspection check of token-less requests all come through here. Tokens and
+ * nesting are counted before parsing, so an oversized document never takes the memory of a syntax
+ * tree nor the stack of the recursive parser; the gateway's own rules (depth, fields) run before
+ * graphql's, whose cost grows faster than the document.
+ */
+export interface DocumentLimits {
+  readonly maxTokens: number
+  /** The gateway's limit rules, each linear in the size of the document. */
+  readonly rules: readonly ValidationRule[]
+}
+
+const TOO_DEEP = 'The document nests too deeply for this gateway to read. Flatten it, or pass long or nested values as variables.'
+
+/**
+ * Brackets a document may nest: far beyond what the depth limit lets run (MAX_QUERY_DEPTH is at most
+ * 100), far below what overflows the stack of graphql's recursive parser and rules (about a thousand
+ * levels, less in a worker thread).
+ */
+const MAX_NESTING = 256
+
+const OPENING: ReadonlySet<string> = new Set([TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L])
+const CLOSING: ReadonlySet<string> = new Set([TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R])
+
+function rejected (message: string): GraphQLError {
+  return new GraphQLError(message, { originalError: new GatewayError('QUERY_REJECTED', message) })
+}
+
+const tooManyTokens = (maxTokens: number): string => `The document has more than ${maxTokens} tokens, the most this gateway accepts. Split it into several requests, or pass long lists as variables.`
+
+/**
+ * Reads the tokens once, without recursion: the refusal of a document with too many tokens or
+ * nested too deep, whichever comes first, or null. A lexical error ends the scan: the parser says it.
+ */
+function scan (source: string, maxTokens: number): string | null {
+  const lexer = new Lexer(new Source(source))
+  let tokens = 0
+  let nesting = 0
+  for (;;) {
+    let kind: string
+    try {
+      kind = lexer.advance().kind
+    } catch {
+      return null
+    }
+    if (kind === TokenKind.EOF) return null
+    if (++tokens > maxTokens) return tooManyTokens(maxTokens)
+    if (OPENING.has(kind) && ++nesting > MAX_NESTING) return TOO_DEEP
+    if (CLOSING.has(kind)) nesting--
+  }
+}
+
+/** Parses a document, or throws a GraphQLError: graphql's syntax error, or QUERY_REJECTED. */
+export function parseDocument (source: unknown, maxTokens: number): DocumentNode {
+  if (typeof source !== 'string') throw rejected('The query must be a string holding a GraphQL document.')
+  const refusal = scan(source, maxTokens)
+  if (refusal !== null) throw rejected(refusal)
+  try {
+    return parse(source, { maxTokens })
+  } catch (err) {
+    // The scan bounds nesting; this is the last guard of the stack.
+    if (err instanceof RangeError) throw rejected(TOO_DEEP)
+    throw err
+  }
+}
+
+/** Validates with `rules`; a document nested deeper than the stack allows is refused, not thrown. */
+export function validateDocument (schema: GraphQLSchema, document: DocumentNode, rules: readonly ValidationRule[]): readonly GraphQLError[] {
+  try {
+    return validate(schema, document, rules)
+  } catch (err) {
+    if (err instanceof RangeError) return [rejected(TOO_DEEP)]
+    throw err
+  }
+}
+
+export type ReadDocument = { document: DocumentNode, errors?: undefined } | { document?: undefined, errors: readonly GraphQLError[] }
+
+/**
+ * The document of `source` once it passes the limits and then `rules`, or the errors that refuse it.
+ * With no `rules`, only the limits are checked (Mercurius validates the rest over HTTP).
+ */
+export function readDocument (schema: GraphQLSchema, source: unknown, limits: DocumentLimits, rules: readonly ValidationRule[] = []): ReadDocument {
+  let document: DocumentNode
+  try {
+    document = parseDocument(source, limits.maxTokens)
+  } catch (err) {
+    if (err instanceof GraphQLError) return { errors: [err] }
+    throw err
+  }
+  const refused = validateDocument(schema, document, limits.rules)
+  if (refused.length > 0) return { errors: refused }
+  const errors = rules.length === 0 ? [] : validateDocument(schema, document, rules)
+  return errors.length > 0 ? { errors } : { document }
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { GraphQLError } from 'graphql'
+import { readDocument, type DocumentLimits } from './document.js'
+import { formatError } from './error-formatter.js'
+
+/**
+ * HTTP documents pass the gateway's limits (src/graphql/document.ts) before Mercurius sees them:
+ * Mercurius would parse with no memory of the limits, and read a text that is not GraphQL as a JSON
+ * syntax tree, which no token limit bounds.
+ */
+export function registerDocumentChecks (app: FastifyInstance, limits: DocumentLimits): void {
+  const refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]): FastifyReply => {
+    request.log.info({ reason: errors[0]?.message.slice(0, 200) }, 'document refused')
+    const requestId = String(request.id)
+    return reply.code(400).send({ data: null, errors: errors.map((error) => formatError(error, requestId, request.log)) })
+  }
+
+  // Before the route's schema coerces it: a number or a list would become a string and run.
+  app.addHook('preValidation', async (request, reply) => {
+    if (request.routeOptions.url !== '/graphql') return
+    const source = queryOf(request)
+    if (source === undefined || source === null || typeof source === 'string') return
+    return refuse(request, reply, readDocument(app.graphql.schema, source, limits).errors ?? [])
+  })
+
+  // After authentication: a caller without a token learns only that it needs one.
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.url !== '/graphql') return
+    const source = queryOf(request)
+    // A missing query is Mercurius' to answer.
+    if (source === undefined || source === null || source === '') return
+    const { errors } = readDocument(app.graphql.schema, source, limits)
+    if (errors !== undefined) return refuse(request, reply, errors)
+  })
+}
+
+/** The document of a POST body (JSON or application/graphql) or of a GET query string. */
+function queryOf (request: FastifyRequest): unknown {
+  const body = request.body
+  if (typeof body === 'object' && body !== null && 'query' in body) return body.query
+  return (request.query as { query?: unknown } | undefined)?.query
+}
