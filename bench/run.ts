@@ -109,6 +109,7 @@ async function main (): Promise<void> {
     { query: `subscription { datasetStatusChanged(datasetId: "${SEED.datasets.readOnly}", follow: true) { status progress } }` },
     { next: () => { events++ }, error: () => {}, complete: () => {} }
   ))
+  // eslint-disable-next-line no-unmodified-loop-condition -- events grows in the subscriptions' callbacks
   while (events < watchers) await new Promise((resolve) => setTimeout(resolve, 20))
   // Client and gateway share this process: the figure counts both ends of each subscription.
   const heapPerSubscription = Math.round((process.memoryUsage().heapUsed - heapBefore) / watchers)

@@ -15,7 +15,7 @@ export class ApiError extends Error {
   readonly detail: string | readonly ValidationItem[]
   readonly headers: Readonly<Record<string, string>>
 
-  constructor(statusCode: number, detail: string | readonly ValidationItem[], headers: Record<string, string> = {}) {
+  constructor (statusCode: number, detail: string | readonly ValidationItem[], headers: Record<string, string> = {}) {
     super(typeof detail === 'string' ? detail : 'Request validation failed')
     this.name = 'ApiError'
     this.statusCode = statusCode
@@ -27,10 +27,10 @@ export class ApiError extends Error {
 export const datasetNotFound = (): ApiError => new ApiError(404, 'Dataset not found')
 export const taskNotFound = (): ApiError => new ApiError(404, 'Task not found')
 
-export function unauthorized(detail: string): ApiError {
+export function unauthorized (detail: string): ApiError {
   return new ApiError(401, detail, { 'www-authenticate': 'Bearer' })
 }
 
-export function validationFailed(items: readonly ValidationItem[]): ApiError {
+export function validationFailed (items: readonly ValidationItem[]): ApiError {
   return new ApiError(422, items)
 }

@@ -29,12 +29,12 @@ export interface EmulatorParts {
 
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
 
-function isApiPath(path: string): boolean {
+function isApiPath (path: string): boolean {
   return path === '/api/v1' || path.startsWith('/api/v1/')
 }
 
 /** The call log keeps one value per query parameter: the last, as FastAPI reads it. */
-function flatQuery(query: unknown): Record<string, string> {
+function flatQuery (query: unknown): Record<string, string> {
   const flat: Record<string, string> = {}
   for (const [name, value] of Object.entries((query ?? {}) as Record<string, string | string[]>)) {
     const last = Array.isArray(value) ? value[value.length - 1] : value
@@ -43,7 +43,7 @@ function flatQuery(query: unknown): Record<string, string> {
   return flat
 }
 
-function detailReply(reply: FastifyReply, status: number, detail: unknown): FastifyReply {
+function detailReply (reply: FastifyReply, status: number, detail: unknown): FastifyReply {
   return reply.code(status).type('application/json; charset=utf-8').send({ detail })
 }
 
@@ -51,7 +51,7 @@ function detailReply(reply: FastifyReply, status: number, detail: unknown): Fast
  * The emulator as a Fastify instance that never listens by itself. Every answer has Visual
  * Layer's shape: framework errors, unknown routes (404) and wrong methods (405) included.
  */
-export function buildEmulatorApp(parts: EmulatorParts, logger: boolean | object): FastifyInstance {
+export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object): FastifyInstance {
   const app = Fastify({
     logger,
     // FastAPI answers HEAD on a GET route with 405; so do we.
@@ -124,7 +124,7 @@ export function buildEmulatorApp(parts: EmulatorParts, logger: boolean | object)
   return app
 }
 
-async function applyFault(fault: FaultSpec, request: FastifyRequest, reply: FastifyReply, shutdown: AbortSignal): Promise<FastifyReply | undefined> {
+async function applyFault (fault: FaultSpec, request: FastifyRequest, reply: FastifyReply, shutdown: AbortSignal): Promise<FastifyReply | undefined> {
   if (fault.delayMs !== undefined && fault.delayMs > 0) {
     try {
       await sleep(fault.delayMs, undefined, { signal: shutdown })

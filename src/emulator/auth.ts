@@ -20,7 +20,7 @@ interface DecodedToken {
   readonly payload: Record<string, unknown>
 }
 
-function decode(token: string): DecodedToken | null {
+function decode (token: string): DecodedToken | null {
   try {
     const decoded = decodeComplete(token) as { header: unknown; payload: unknown }
     if (typeof decoded.header !== 'object' || decoded.header === null) return null
@@ -32,7 +32,7 @@ function decode(token: string): DecodedToken | null {
 }
 
 /** The credentials of an `Authorization` header: null when absent or blank. */
-function splitAuthorization(authorization: string | undefined): { scheme: string; token: string } | null {
+function splitAuthorization (authorization: string | undefined): { scheme: string; token: string } | null {
   const value = authorization?.trim() ?? ''
   if (value === '') return null
   const space = value.search(/\s/)
@@ -40,7 +40,7 @@ function splitAuthorization(authorization: string | undefined): { scheme: string
 }
 
 /** The API key a request claims (for the call log): the token's `kid`, else its `sub`, else null. Unverified. */
-export function claimedApiKey(authorization: string | undefined): string | null {
+export function claimedApiKey (authorization: string | undefined): string | null {
   const credentials = splitAuthorization(authorization)
   if (credentials === null || credentials.token === '') return null
   const decoded = decode(credentials.token)
@@ -52,7 +52,7 @@ export function claimedApiKey(authorization: string | undefined): string | null 
 
 export type Authenticator = (authorization: string | undefined) => DemoAccount
 
-export function createAuthenticator(accounts: readonly DemoAccount[], now: () => number): Authenticator {
+export function createAuthenticator (accounts: readonly DemoAccount[], now: () => number): Authenticator {
   const byKey = new Map(accounts.map((account) => [account.apiKey, account]))
 
   return (authorization) => {
@@ -92,7 +92,7 @@ export function createAuthenticator(accounts: readonly DemoAccount[], now: () =>
   }
 }
 
-function tokenProblem(error: unknown): ApiError {
+function tokenProblem (error: unknown): ApiError {
   if (!(error instanceof TokenError)) return unauthorized('Invalid token')
   switch (error.code) {
     case TokenError.codes.invalidSignature:

@@ -26,20 +26,20 @@ export interface CallLog {
   clear(): void
 }
 
-export function createCallLog(): CallLog {
+export function createCallLog (): CallLog {
   let records: CallRecord[] = []
   return {
-    open(record) {
+    open (record) {
       records.push(record)
       return record
     },
-    list(filter = {}) {
+    list (filter = {}) {
       return records
         .filter((record) => filter.method === undefined || record.method === filter.method.toUpperCase())
         .filter((record) => filter.path === undefined || matchesGlob(filter.path, record.path))
         .map((record) => ({ ...record, query: { ...record.query } }))
     },
-    clear() {
+    clear () {
       records = []
     }
   }

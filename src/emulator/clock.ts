@@ -14,7 +14,7 @@ export interface Clock {
 
 export type ClockStart = 'real' | Date | number
 
-export function createClock(start: ClockStart = 'real'): Clock {
+export function createClock (start: ClockStart = 'real'): Clock {
   const frozenAt = start === 'real' ? null : start instanceof Date ? start.getTime() : start
   if (frozenAt !== null && !Number.isFinite(frozenAt)) {
     throw new RangeError('clock must be "real", a valid Date or a finite number of milliseconds')
@@ -25,17 +25,17 @@ export function createClock(start: ClockStart = 'real'): Clock {
 
   return {
     now,
-    advance(ms) {
+    advance (ms) {
       if (!Number.isFinite(ms) || ms < 0) throw new RangeError('advance(ms) needs a finite number >= 0')
       offset += ms
     },
-    set(ms) {
+    set (ms) {
       if (!Number.isFinite(ms)) throw new RangeError('set(ms) needs a finite number')
       const current = now()
       if (ms < current) throw new RangeError('the emulator clock never moves backwards')
       offset += ms - current
     },
-    reset() {
+    reset () {
       offset = 0
     }
   }

@@ -22,7 +22,7 @@ export const ABORTED_CREATION_MESSAGE = 'Dataset creation was aborted'
  * run on it: READ ONLY while a locking task runs, else PARTIAL INDEX when media was added after the
  * last completed reindex, else READY.
  */
-export function datasetStateAt(dataset: DatasetRecord, state: EmulatorState, t: number): DatasetState {
+export function datasetStateAt (dataset: DatasetRecord, state: EmulatorState, t: number): DatasetState {
   const creationTask = state.tasks.get(dataset.creationTaskId)
   const related = relatedTasks(dataset, state)
   const updatedAtMs = latestEvent(dataset, related, t)
@@ -59,7 +59,7 @@ export function datasetStateAt(dataset: DatasetRecord, state: EmulatorState, t: 
 }
 
 /** The dataset's own tasks plus the one that created it (an enrichment runs on the source). */
-function relatedTasks(dataset: DatasetRecord, state: EmulatorState): TaskRecord[] {
+function relatedTasks (dataset: DatasetRecord, state: EmulatorState): TaskRecord[] {
   const tasks: TaskRecord[] = []
   for (const task of state.tasks.values()) {
     if (task.datasetId === dataset.id || task.id === dataset.creationTaskId) tasks.push(task)
@@ -68,7 +68,7 @@ function relatedTasks(dataset: DatasetRecord, state: EmulatorState): TaskRecord[
 }
 
 /** `updated_at`: the latest start or end, up to `t`, of any task touching the dataset. */
-function latestEvent(dataset: DatasetRecord, tasks: readonly TaskRecord[], t: number): number {
+function latestEvent (dataset: DatasetRecord, tasks: readonly TaskRecord[], t: number): number {
   let latest = dataset.createdAtMs
   for (const task of tasks) {
     if (task.startMs <= t) latest = Math.max(latest, task.startMs)

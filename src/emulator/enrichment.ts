@@ -14,7 +14,7 @@ import { NEW_WORK_INIT_MS, NEW_WORK_RUN_MS } from './timings.js'
  */
 export type EnrichmentContextStatus = 'NEW' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED'
 
-export function enrichmentContextJson(dataset: DatasetRecord, state: EmulatorState, t: number): Record<string, unknown> {
+export function enrichmentContextJson (dataset: DatasetRecord, state: EmulatorState, t: number): Record<string, unknown> {
   return {
     enrichment_context_id: dataset.enrichmentContextId,
     status: contextStatus(dataset, state, t),
@@ -22,7 +22,7 @@ export function enrichmentContextJson(dataset: DatasetRecord, state: EmulatorSta
   }
 }
 
-function contextStatus(dataset: DatasetRecord, state: EmulatorState, t: number): EnrichmentContextStatus {
+function contextStatus (dataset: DatasetRecord, state: EmulatorState, t: number): EnrichmentContextStatus {
   if (Object.keys(dataset.enrichmentModels).length === 0) return 'NEW'
   const creation = state.tasks.get(dataset.creationTaskId)
   if (creation === undefined) return 'COMPLETED'
@@ -32,7 +32,7 @@ function contextStatus(dataset: DatasetRecord, state: EmulatorState, t: number):
 }
 
 /** Checks the requested models against the catalogue and the dataset's applied ones (400 on any problem). */
-function checkModels(requested: Readonly<Record<string, string>>, applied: Readonly<Record<string, string>>): void {
+function checkModels (requested: Readonly<Record<string, string>>, applied: Readonly<Record<string, string>>): void {
   const entries = Object.entries(requested)
   if (entries.length === 0) {
     throw new ApiError(400, 'enrichment_models is empty: name at least one model as {"<enrichment type>": "<model id>"}; see list_models')
@@ -58,7 +58,7 @@ function checkModels(requested: Readonly<Record<string, string>>, applied: Reado
  * Starts an enrichment: a new dataset copy built by an ENRICHMENT task that runs on the source
  * (which is READ ONLY meanwhile) and completes about 30 s later. Returns the copy's id.
  */
-export function startEnrichment(
+export function startEnrichment (
   state: EmulatorState,
   account: DemoAccount,
   sourceId: string,

@@ -52,10 +52,10 @@ export interface FaultBox {
   take(method: string, path: string): FaultSpec | undefined
 }
 
-export function createFaultBox(): FaultBox {
+export function createFaultBox (): FaultBox {
   let armed: ArmedFault[] = []
   return {
-    inject(spec) {
+    inject (spec) {
       const checked = faultSpecSchema.parse(spec)
       armed.push({
         spec: checked,
@@ -64,10 +64,10 @@ export function createFaultBox(): FaultBox {
         remaining: checked.times ?? 1
       })
     },
-    clear() {
+    clear () {
       armed = []
     },
-    take(method, path) {
+    take (method, path) {
       const fault = armed.find((candidate) => (candidate.method === null || candidate.method === method) && candidate.path.test(path))
       if (fault === undefined) return undefined
       fault.remaining--

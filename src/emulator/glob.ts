@@ -2,7 +2,7 @@
  * Path globs used by faults and the call-log filter: `*` matches within one path segment,
  * `**` matches anything (slashes included). Every other character is literal.
  */
-export function globToRegExp(glob: string): RegExp {
+export function globToRegExp (glob: string): RegExp {
   let source = ''
   for (let i = 0; i < glob.length; i++) {
     const char = glob[i] as string
@@ -20,6 +20,6 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`)
 }
 
-export function matchesGlob(glob: string, path: string): boolean {
+export function matchesGlob (glob: string, path: string): boolean {
   return globToRegExp(glob).test(path)
 }

@@ -10,7 +10,7 @@ export type UuidParse = { ok: true; uuid: string } | { ok: false; error: string 
  * and returns the canonical lower-case hyphenated form, which is how records are keyed.
  * Error texts follow pydantic's `uuid_parsing` ones.
  */
-export function parseUuid(input: string): UuidParse {
+export function parseUuid (input: string): UuidParse {
   const body = input.toLowerCase().startsWith('urn:uuid:') ? input.slice(9) : input
   for (let i = 0; i < body.length; i++) {
     const char = body[i] as string
@@ -37,7 +37,7 @@ export function parseUuid(input: string): UuidParse {
 }
 
 /** A deterministic UUID (version 5 layout) for seeded records, so ids are stable across runs. */
-export function seededUuid(name: string): string {
+export function seededUuid (name: string): string {
   const hex = createHash('sha1').update(`visual-layer-emulator:${name}`).digest('hex').slice(0, 32).split('')
   hex[12] = '5'
   hex[16] = ((parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16)

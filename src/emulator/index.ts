@@ -48,7 +48,7 @@ export interface RunningEmulator extends Emulator {
   close(): Promise<void>
 }
 
-export function buildEmulator(options: EmulatorOptions = {}): Emulator {
+export function buildEmulator (options: EmulatorOptions = {}): Emulator {
   const clock = createClock(options.clock ?? 'real')
   // The seed is laid out relative to the clock's start, so a frozen clock gives the same world every run.
   let state = createSeedState(clock.now())
@@ -83,7 +83,7 @@ export function buildEmulator(options: EmulatorOptions = {}): Emulator {
   }
 }
 
-export async function startEmulator(options: EmulatorOptions & { host?: string; port?: number } = {}): Promise<RunningEmulator> {
+export async function startEmulator (options: EmulatorOptions & { host?: string; port?: number } = {}): Promise<RunningEmulator> {
   const emulator = buildEmulator(options)
   const host = options.host ?? '127.0.0.1'
   await emulator.app.listen({ host, port: options.port ?? 0 })

@@ -6,7 +6,7 @@ export type JsonBody = { ok: true; value: unknown } | { ok: false; item: Validat
  * Bodies arrive as raw text (see app.ts) so that malformed JSON gets FastAPI's `json_invalid`
  * item instead of a framework error. An empty body parses to undefined.
  */
-export function parseJsonBody(raw: unknown): JsonBody {
+export function parseJsonBody (raw: unknown): JsonBody {
   if (raw === undefined || raw === null || raw === '') return { ok: true, value: undefined }
   const text = typeof raw === 'string' ? raw : String(raw)
   try {

@@ -52,6 +52,6 @@ export const ENRICHMENT_MODELS: readonly EnrichmentModel[] = Object.freeze([
   })
 ] satisfies EnrichmentModel[])
 
-export function findModel(id: string): EnrichmentModel | undefined {
+export function findModel (id: string): EnrichmentModel | undefined {
   return ENRICHMENT_MODELS.find((model) => model.id === id)
 }

@@ -13,12 +13,12 @@ const TRUE_WORDS = new Set(['1', 'on', 't', 'true', 'y', 'yes'])
 const FALSE_WORDS = new Set(['0', 'off', 'f', 'false', 'n', 'no'])
 
 /** pydantic's "'a', 'b' or 'c'". */
-function expectedList(values: readonly string[]): string {
+function expectedList (values: readonly string[]): string {
   const quoted = values.map((value) => `'${value}'`)
   return quoted.length <= 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`
 }
 
-export function uuidItem(location: 'path' | 'query', name: string, input: string): ValidationItem | null {
+export function uuidItem (location: 'path' | 'query', name: string, input: string): ValidationItem | null {
   const parsed = parseUuid(input)
   if (parsed.ok) return null
   return { type: 'uuid_parsing', loc: [location, name], msg: `Input should be a valid UUID, ${parsed.error}`, input, ctx: { error: parsed.error } }
@@ -28,12 +28,12 @@ export class RequestValidator {
   readonly errors: ValidationItem[] = []
   private readonly query: RawQuery
 
-  constructor(query: RawQuery = {}) {
+  constructor (query: RawQuery = {}) {
     this.query = query
   }
 
   /** A path UUID in canonical form ('' when invalid; the error is recorded). */
-  pathUuid(name: string, input: string): string {
+  pathUuid (name: string, input: string): string {
     const parsed = parseUuid(input)
     if (parsed.ok) return parsed.uuid
     this.errors.push(uuidItem('path', name, input) as ValidationItem)
@@ -41,12 +41,12 @@ export class RequestValidator {
   }
 
   /** A repeated scalar query parameter counts by its last value, as in FastAPI. */
-  string(name: string): string | undefined {
+  string (name: string): string | undefined {
     const value = this.query[name]
     return Array.isArray(value) ? value[value.length - 1] : value
   }
 
-  uuid(name: string): string | undefined {
+  uuid (name: string): string | undefined {
     const input = this.string(name)
     if (input === undefined) return undefined
     const parsed = parseUuid(input)
@@ -66,7 +66,7 @@ export class RequestValidator {
     return fallback
   }
 
-  int(name: string, fallback: number, bounds: { ge?: number; le?: number }): number {
+  int (name: string, fallback: number, bounds: { ge?: number; le?: number }): number {
     const input = this.string(name)
     if (input === undefined) return fallback
     if (!/^\s*[+-]?\d+\s*$/.test(input)) {
@@ -85,7 +85,7 @@ export class RequestValidator {
     return value
   }
 
-  bool(name: string, fallback: boolean): boolean {
+  bool (name: string, fallback: boolean): boolean {
     const input = this.string(name)
     if (input === undefined) return fallback
     const word = input.toLowerCase()
@@ -96,7 +96,7 @@ export class RequestValidator {
   }
 
   /** A datetime as epoch ms. */
-  datetime(name: string): number | undefined {
+  datetime (name: string): number | undefined {
     const input = this.string(name)
     if (input === undefined) return undefined
     const parsed = parseQueryDatetime(input)
@@ -112,7 +112,7 @@ export class RequestValidator {
   }
 
   /** Throws the 422 when anything was invalid. */
-  check(): void {
+  check (): void {
     if (this.errors.length > 0) throw validationFailed(this.errors)
   }
 }

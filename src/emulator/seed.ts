@@ -13,7 +13,7 @@ const HOUR = 60 * MIN
 const DAY = 24 * HOUR
 
 /** Milliseconds before the clock's start. */
-function ago(days: number, hours = 0, minutes = 0, seconds = 0): number {
+function ago (days: number, hours = 0, minutes = 0, seconds = 0): number {
   return days * DAY + hours * HOUR + minutes * MIN + seconds * SEC
 }
 
@@ -207,7 +207,7 @@ export const SEED = Object.freeze({
 })
 
 /** Builds the seeded state with every time relative to `base` (the clock's start). */
-export function createSeedState(base: number): EmulatorState {
+export function createSeedState (base: number): EmulatorState {
   const accountKey = (account: 'primary' | 'secondary'): string => DEMO_ACCOUNTS[account].apiKey
   const datasetAccount = new Map(DATASETS.map((spec) => [spec.key, accountKey(spec.account)]))
   const tasks = new Map<string, TaskRecord>()

@@ -4,14 +4,14 @@
  */
 import { DEMO_ACCOUNTS, startEmulator } from './index.js'
 
-function parsePort(raw: string | undefined): number | null {
+function parsePort (raw: string | undefined): number | null {
   if (raw === undefined || raw === '') return 4010
   if (!/^\d+$/.test(raw)) return null
   const port = Number(raw)
   return port <= 65535 ? port : null
 }
 
-async function main(): Promise<void> {
+async function main (): Promise<void> {
   const port = parsePort(process.env.EMULATOR_PORT)
   if (port === null) {
     process.stderr.write(`EMULATOR_PORT must be a port number from 0 to 65535 (got ${JSON.stringify(process.env.EMULATOR_PORT)})\n`)

@@ -9,7 +9,7 @@ import { COMMIT_PHASE_PROGRESS, NEW_WORK_INIT_MS, NEW_WORK_RUN_MS } from './timi
  * Abort: only an unfinished DATASET_CREATION before its commit phase (409 otherwise). The task
  * becomes ABORTED now, with its progress frozen; its dataset turns ERROR.
  */
-export function abortTask(state: EmulatorState, account: DemoAccount, taskId: string, now: number): TaskRecord {
+export function abortTask (state: EmulatorState, account: DemoAccount, taskId: string, now: number): TaskRecord {
   const task = visibleTask(state, account, taskId)
   if (task.type !== 'DATASET_CREATION') {
     throw new ApiError(409, `Only DATASET_CREATION tasks can be aborted; this task is ${task.type}`)
@@ -29,7 +29,7 @@ export function abortTask(state: EmulatorState, account: DemoAccount, taskId: st
  * Retry: only a FAILED or ABORTED DATASET_CREATION (400 otherwise). The same task restarts now,
  * INITIALIZING then RUNNING, and this time runs to COMPLETED.
  */
-export function retryTask(state: EmulatorState, account: DemoAccount, taskId: string, now: number): TaskRecord {
+export function retryTask (state: EmulatorState, account: DemoAccount, taskId: string, now: number): TaskRecord {
   const task = visibleTask(state, account, taskId)
   if (task.type !== 'DATASET_CREATION') {
     throw new ApiError(400, `Only DATASET_CREATION tasks can be retried; this task is ${task.type}`)

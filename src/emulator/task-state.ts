@@ -15,7 +15,7 @@ const NO_PROGRESS: ReadonlySet<TaskType> = new Set<TaskType>(['CUSTOM_METADATA',
  * linearly over `runMs` (never 100 before it completes), then COMPLETED, or FAILED at the failure's
  * progress, or ABORTED at the abort time with its progress frozen.
  */
-export function taskStateAt(task: TaskRecord, t: number): TaskState {
+export function taskStateAt (task: TaskRecord, t: number): TaskState {
   const runStart = task.startMs + task.initMs
   const runEnd = task.failure === null ? runStart + task.runMs : runStart + Math.round((task.runMs * task.failure.atProgress) / 100)
   const progressAt = (time: number): number =>
@@ -33,7 +33,7 @@ export function taskStateAt(task: TaskRecord, t: number): TaskState {
   return { status: 'COMPLETED', progress: shown(100), endMs: runEnd, errorMessage: null }
 }
 
-export function isActive(state: TaskState): boolean {
+export function isActive (state: TaskState): boolean {
   return state.status === 'INITIALIZING' || state.status === 'RUNNING'
 }
 
@@ -47,7 +47,7 @@ const MESSAGES: Record<TaskType, readonly [initializing: string, running: string
   SNAPSHOT_CLONE: ['Preparing snapshot clone', 'Cloning snapshot', 'Snapshot cloned', 'Snapshot clone failed']
 }
 
-export function statusMessage(type: TaskType, status: TaskStatus): string {
+export function statusMessage (type: TaskType, status: TaskStatus): string {
   const [initializing, running, completed, failed] = MESSAGES[type]
   switch (status) {
     case 'INITIALIZING': return initializing

@@ -4,17 +4,17 @@
  */
 
 /** `micros` (0..999) supplies the three digits JavaScript time lacks, so seeded values look real. */
-export function formatDatasetTime(ms: number, micros = 0): string {
+export function formatDatasetTime (ms: number, micros = 0): string {
   const iso = new Date(ms).toISOString() // 2025-04-24T07:44:46.136Z
   return `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}`
 }
 
-export function formatTaskTime(ms: number): string {
+export function formatTaskTime (ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`
 }
 
 /** Call-log and control-API times keep milliseconds: they are the emulator's own, not Visual Layer's. */
-export function formatIso(ms: number): string {
+export function formatIso (ms: number): string {
   return new Date(ms).toISOString()
 }
 
@@ -27,7 +27,7 @@ const DATETIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt _](\d{2}):(\d{2})(?::(\d{2})(?:
  * zone optional (naive means UTC here), or a Unix timestamp in seconds (milliseconds when large).
  * The error texts follow pydantic's for the common cases.
  */
-export function parseQueryDatetime(input: string): DatetimeParse {
+export function parseQueryDatetime (input: string): DatetimeParse {
   if (/^-?\d+(\.\d+)?$/.test(input)) {
     const value = Number(input)
     // pydantic reads numbers above 2e10 as milliseconds.

@@ -6,7 +6,7 @@ import { formatDatasetTime, formatTaskTime } from './time-format.js'
 
 /** The JSON bodies, field for field as Visual Layer's pages show them (snake_case, same order). */
 
-export function datasetJson(dataset: DatasetRecord, datasetState: DatasetState): Record<string, unknown> {
+export function datasetJson (dataset: DatasetRecord, datasetState: DatasetState): Record<string, unknown> {
   return {
     id: dataset.id,
     display_name: dataset.displayName,
@@ -25,7 +25,7 @@ export function datasetJson(dataset: DatasetRecord, datasetState: DatasetState):
 }
 
 /** `GET /api/v1/datasets` items: the dataset fields plus `created_by`, `updated_at`, `preview_uri`. */
-export function datasetListItemJson(dataset: DatasetRecord, datasetState: DatasetState): Record<string, unknown> {
+export function datasetListItemJson (dataset: DatasetRecord, datasetState: DatasetState): Record<string, unknown> {
   const updatedMicros = datasetState.updatedAtMs === dataset.createdAtMs ? dataset.createdAtMicros : 0
   return {
     ...datasetJson(dataset, datasetState),
@@ -36,7 +36,7 @@ export function datasetListItemJson(dataset: DatasetRecord, datasetState: Datase
   }
 }
 
-export function taskJson(task: TaskRecord, state: EmulatorState, t: number): Record<string, unknown> {
+export function taskJson (task: TaskRecord, state: EmulatorState, t: number): Record<string, unknown> {
   const dataset = state.datasets.get(task.datasetId)
   const taskState = taskStateAt(task, t)
   return {

@@ -102,8 +102,6 @@ const BACKOFF = { baseMs: 100, capMs: 2_000 }
 /** What one attempt gave: an answer, or a network failure (and whether trying again may help). */
 type Attempt = { answer: Answer } | { failure: GatewayError, retryable: boolean }
 
-
-
 export class VisualLayerClient {
   private readonly pool: Pool
   private readonly basePath: string

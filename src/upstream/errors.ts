@@ -42,7 +42,7 @@ export function upstreamStatusError (status: number, body: unknown, call: Failed
   if (status === 404) return make('NOT_FOUND', `Visual Layer has no ${call.what}, or you may not see it.`)
   if (status === 409) return make('CONFLICT', `Visual Layer refused this on ${call.what} in its current state${said}.`)
   if (status === 400 || status === 422) return make('BAD_USER_INPUT', `Visual Layer rejected the request for ${call.what}${said}.`)
-  if (status === 429) return make('RATE_LIMITED', `Visual Layer is rate-limiting requests; try again in a moment.`)
+  if (status === 429) return make('RATE_LIMITED', 'Visual Layer is rate-limiting requests; try again in a moment.')
   if (status === 502 || status === 503 || status === 504) {
     return make('UPSTREAM_UNAVAILABLE', `Visual Layer is unavailable (HTTP ${status}) while reading ${call.what}; try again shortly.${outcomeUnknown(call)}`)
   }

@@ -13,7 +13,7 @@ const path = `/api/v1/dataset/${SEED.datasets.ready}`
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
 /** Builds a JWT by hand, for shapes fast-jwt's signer refuses to produce. */
-function handMadeToken(header: Record<string, unknown>, payload: Record<string, unknown>, secret: string | null): string {
+function handMadeToken (header: Record<string, unknown>, payload: Record<string, unknown>, secret: string | null): string {
   const input = `${base64url(header)}.${base64url(payload)}`
   const signature = secret === null ? '' : createHmac('sha256', secret).update(input).digest('base64url')
   return `${input}.${signature}`
@@ -22,7 +22,7 @@ function handMadeToken(header: Record<string, unknown>, payload: Record<string, 
 const nowSeconds = Math.floor(START_MS / 1000)
 const goodClaims = { sub: PRIMARY.apiKey, iss: 'sdk', iat: nowSeconds, exp: nowSeconds + 600 }
 
-async function expect401(options: Parameters<typeof call>[2], detail: string): Promise<void> {
+async function expect401 (options: Parameters<typeof call>[2], detail: string): Promise<void> {
   const answer = await call(emulator, path, options)
   expect(answer.status).toBe(401)
   expect(answer.body).toEqual({ detail })

@@ -82,8 +82,16 @@ describe('POST /api/v1/dataset/{dataset_id}/enrich_dataset', () => {
     const tasks = await call(emulator, `/api/v1/tasks?dataset_id=${SEED.datasets.ready}&task_type=ENRICHMENT`)
     const [task] = (tasks.body as { tasks: Array<Record<string, unknown>> }).tasks
     expect(task).toMatchObject({
-      dataset_id: SEED.datasets.ready, dataset_name: 'Product Images Q1', dataset_status: 'READ_ONLY', created_by: 'rachel@acme.example',
-      task_type: 'ENRICHMENT', status: 'INITIALIZING', progress_percentage: 0, error_message: null, start_time: '2026-03-02T12:00:00Z', end_time: null
+      dataset_id: SEED.datasets.ready,
+      dataset_name: 'Product Images Q1',
+      dataset_status: 'READ_ONLY',
+      created_by: 'rachel@acme.example',
+      task_type: 'ENRICHMENT',
+      status: 'INITIALIZING',
+      progress_percentage: 0,
+      error_message: null,
+      start_time: '2026-03-02T12:00:00Z',
+      end_time: null
     })
 
     emulator.advance(5 * SECOND + 12_500)

@@ -8,7 +8,7 @@ export const START_MS = START.getTime()
 export const PRIMARY = DEMO_ACCOUNTS.primary
 export const SECONDARY = DEMO_ACCOUNTS.secondary
 
-export function startTestEmulator(): Promise<RunningEmulator> {
+export function startTestEmulator (): Promise<RunningEmulator> {
   return startEmulator({ clock: START })
 }
 
@@ -22,7 +22,7 @@ export interface TokenOptions {
 }
 
 /** A token signed as Visual Layer's README describes: HS256, kid = sub = API key, iss "sdk", exp = iat + 10 min. */
-export function signToken(options: TokenOptions = {}): string {
+export function signToken (options: TokenOptions = {}): string {
   const account = options.account ?? PRIMARY
   const iat = options.nowSeconds ?? Math.floor(START_MS / 1000)
   const sign = createSigner({ key: options.secret ?? account.apiSecret, algorithm: 'HS256', kid: account.apiKey })
@@ -47,7 +47,7 @@ export interface CallOptions {
 }
 
 /** Calls the emulator; by default with a fresh primary-account token signed at the emulator's current time. */
-export async function call(emulator: RunningEmulator, path: string, options: CallOptions = {}): Promise<Answer> {
+export async function call (emulator: RunningEmulator, path: string, options: CallOptions = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers }
   const token = options.token === undefined ? signToken({ nowSeconds: Math.floor(emulator.now() / 1000) }) : options.token
   if (options.authorization !== undefined) headers.authorization = options.authorization

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 const serverPath = fileURLToPath(new URL('../../src/emulator/server.ts', import.meta.url))
 
 /** Runs the standalone entry under tsx (the build output is not needed for the test). */
-function runServer(env: Record<string, string>) {
+function runServer (env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', serverPath], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe']

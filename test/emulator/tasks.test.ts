@@ -11,7 +11,7 @@ beforeEach(() => { emulator.reset() })
 interface TaskJson { task_id: string, dataset_name: string, status: string, task_type: string, created_by: string, start_time: string, dataset_id: string }
 interface TaskPage { tasks: TaskJson[], total: number, page: number, page_size: number }
 
-async function list(query: string, token?: string): Promise<TaskPage> {
+async function list (query: string, token?: string): Promise<TaskPage> {
   const answer = await call(emulator, `/api/v1/tasks${query}`, { token })
   expect(answer.status).toBe(200)
   return answer.body as TaskPage

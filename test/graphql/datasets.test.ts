@@ -190,7 +190,6 @@ describe('upstream failures', () => {
     expect(logged?.detail).toEqual({ field: 'description', issues: [expect.objectContaining({ path: ['description'], code: 'invalid_type' })] })
     expect(JSON.stringify(nullable.body)).not.toContain('invalid_type')
   })
-
 })
 
 describe('model list cache', () => {
@@ -249,7 +248,7 @@ describe('document limits', () => {
     const fragment = `fragment f on Dataset { ${Array.from({ length: 11 }, () => 'id').join(' ')} }`
     const twice = await limited.gql(`{ a: dataset(id: "${SEED.datasets.ready}") { ...f } b: dataset(id: "${SEED.datasets.ready}") { ...f } } ${fragment}`)
     expect(twice.body.errors?.map((e) => e.extensions?.code)).toEqual(['QUERY_REJECTED'])
-    const deep = await limited.gql(`{ datasets { sourceDataset { sourceDataset { sourceDataset { id } } } } }`)
+    const deep = await limited.gql('{ datasets { sourceDataset { sourceDataset { sourceDataset { id } } } } }')
     expect(deep.body.errors?.map((e) => e.message)).toEqual(['The document nests fields more than 4 levels deep, the most this gateway accepts. Split it into several requests.'])
     const fine = await limited.gql(`{ dataset(id: "${SEED.datasets.ready}") { ...f } } ${fragment}`)
     expect(fine.body.errors).toBeUndefined()

@@ -46,7 +46,6 @@ async function enrich (datasetId: string, models: unknown[], requestId = 'req-en
   return await gw.gql(query, { datasetId, models }, { 'x-request-id': requestId })
 }
 
-
 describe('Mutation.enrichDataset: success', () => {
   it('starts an enrichment with one POST and answers the copy and its source as they are after the write', async () => {
     const res = await enrich(ready, [captioner, detector])
@@ -85,12 +84,20 @@ describe('Mutation.enrichDataset: success', () => {
     expect(halfway.body).toEqual({
       data: {
         copy: {
-          status: 'INDEXING', progress: 40, isReady: false, imageCount: 4812, videoCount: 0, objectCount: 17804,
+          status: 'INDEXING',
+          progress: 40,
+          isReady: false,
+          imageCount: 4812,
+          videoCount: 0,
+          objectCount: 17804,
           sourceDataset: { id: ready, status: 'READ_ONLY' },
           enrichment: { status: 'IN_PROGRESS', applied: [{ type: 'OBJECT_DETECTION', modelId: SEED.models.objectDetector, model: { name: 'VL-Object-Detector' } }] }
         },
         source: {
-          status: 'READ_ONLY', imageCount: 4812, videoCount: 0, objectCount: 0,
+          status: 'READ_ONLY',
+          imageCount: 4812,
+          videoCount: 0,
+          objectCount: 0,
           tasks: { total: 1, nodes: [{ type: 'ENRICHMENT', status: 'RUNNING', progress: 40, datasetId: ready }] }
         }
       }
@@ -100,7 +107,12 @@ describe('Mutation.enrichDataset: success', () => {
     expect(done.body).toEqual({
       data: {
         copy: {
-          status: 'READY', progress: 100, isReady: true, imageCount: 4812, videoCount: 0, objectCount: 17804,
+          status: 'READY',
+          progress: 100,
+          isReady: true,
+          imageCount: 4812,
+          videoCount: 0,
+          objectCount: 17804,
           sourceDataset: { id: ready, status: 'READY' },
           enrichment: { status: 'COMPLETED', applied: [{ type: 'OBJECT_DETECTION', modelId: SEED.models.objectDetector, model: { name: 'VL-Object-Detector' } }] }
         },

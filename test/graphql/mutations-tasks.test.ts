@@ -39,9 +39,19 @@ describe('Mutation.abortTask', () => {
     expect(res.body).toEqual({
       data: {
         abortTask: {
-          id: SEED.tasks[task], type: 'DATASET_CREATION', status: 'ABORTED', statusMessage: 'Aborted by user', progress, errorMessage: null,
-          startTime, endTime: '2026-03-02T12:00:00Z', datasetId: SEED.datasets[dataset], datasetName: name, datasetStatus: 'ERROR',
-          canAbort: false, canRetry: true,
+          id: SEED.tasks[task],
+          type: 'DATASET_CREATION',
+          status: 'ABORTED',
+          statusMessage: 'Aborted by user',
+          progress,
+          errorMessage: null,
+          startTime,
+          endTime: '2026-03-02T12:00:00Z',
+          datasetId: SEED.datasets[dataset],
+          datasetName: name,
+          datasetStatus: 'ERROR',
+          canAbort: false,
+          canRetry: true,
           dataset: { id: SEED.datasets[dataset], status: 'ERROR', progress }
         }
       }
@@ -80,9 +90,19 @@ describe('Mutation.retryTask', () => {
     expect(res.body).toEqual({
       data: {
         retryTask: {
-          id: SEED.tasks[task], type: 'DATASET_CREATION', status: 'INITIALIZING', statusMessage: 'Preparing dataset creation', progress: 0, errorMessage: null,
-          startTime: '2026-03-02T12:00:00Z', endTime: null, datasetId: SEED.datasets[dataset], datasetName: name, datasetStatus: 'DRAFT',
-          canAbort: true, canRetry: false,
+          id: SEED.tasks[task],
+          type: 'DATASET_CREATION',
+          status: 'INITIALIZING',
+          statusMessage: 'Preparing dataset creation',
+          progress: 0,
+          errorMessage: null,
+          startTime: '2026-03-02T12:00:00Z',
+          endTime: null,
+          datasetId: SEED.datasets[dataset],
+          datasetName: name,
+          datasetStatus: 'DRAFT',
+          canAbort: true,
+          canRetry: false,
           dataset: { id: SEED.datasets[dataset], status: 'DRAFT', progress: 0 }
         }
       }

@@ -27,7 +27,6 @@ const upstreamCalls = (): Array<{ method: string, path: string, query: Record<st
 const taskListCall = (query: Record<string, string>): { method: string, path: string, query: Record<string, string>, status: number } =>
   ({ method: 'GET', path: '/api/v1/tasks', query, status: 200 })
 
-
 const TASK_FIELDS = 'id type status statusMessage progress errorMessage createdBy startTime endTime datasetId datasetName datasetStatus canAbort canRetry'
 
 describe('Query.tasks: the default order and every Task field', () => {

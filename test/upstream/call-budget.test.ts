@@ -72,7 +72,6 @@ describe('the call budget of one operation', () => {
       errors: [{ message: budgetMessage(3, `dataset ${readOnly}`), locations: [{ line: 1, column: 65 }], path: ['b'], extensions: { code: 'QUERY_REJECTED', requestId: 'req-retries' } }]
     })
     expect(gw.emulator.calls().map((c) => `${c.path} ${c.status}`)).toEqual([`/api/v1/dataset/${ready} 503`, `/api/v1/dataset/${ready} 503`, `/api/v1/dataset/${ready} 200`])
-
   })
 
   it('gives the failure itself, not a refusal, when the budget leaves no room for a retry', async () => {

@@ -28,7 +28,7 @@ const callFilterSchema = z.object({
 })
 
 /** Parses a JSON body with a zod schema; 400 naming what is wrong. */
-function bodyOf<T>(raw: unknown, schema: z.ZodType<T>, expected: string): T {
+function bodyOf<T> (raw: unknown, schema: z.ZodType<T>, expected: string): T {
   const body = parseJsonBody(raw)
   if (!body.ok) throw new ApiError(400, `Body is not valid JSON; expected ${expected}`)
   const parsed = schema.safeParse(body.value)
@@ -39,7 +39,7 @@ function bodyOf<T>(raw: unknown, schema: z.ZodType<T>, expected: string): T {
   return parsed.data
 }
 
-export function controlRoutes(controls: Controls): RouteSpec[] {
+export function controlRoutes (controls: Controls): RouteSpec[] {
   const clockJson = () => ({ now: formatIso(controls.clock.now()) })
   return [
     {

@@ -6,10 +6,10 @@ import { RequestValidator } from '../request-validation.js'
 import { callerAndPathId, type RouteContext, type RouteSpec } from '../route-context.js'
 import { datasetJson, datasetListItemJson } from '../views.js'
 
-export function datasetRoutes(ctx: RouteContext): RouteSpec[] {
+export function datasetRoutes (ctx: RouteContext): RouteSpec[] {
   const datasetFrom = (request: FastifyRequest) => {
     const { account, id } = callerAndPathId(ctx, request, 'dataset_id')
-        const state = ctx.state()
+    const state = ctx.state()
     const dataset = visibleDataset(state, account, id)
     const now = ctx.clock.now()
     return { dataset, datasetState: datasetStateAt(dataset, state, now) }
@@ -58,6 +58,6 @@ export function datasetRoutes(ctx: RouteContext): RouteSpec[] {
   ]
 }
 
-function compare(a: string, b: string): number {
+function compare (a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }

@@ -10,7 +10,7 @@ import { callerAndPathId, type RouteContext, type RouteSpec } from '../route-con
 type DatasetParams = { dataset_id: string }
 
 /** Validates `{"enrichment_models": {TYPE: model_id}}` as FastAPI would, returning the map or recording items. */
-function readEnrichmentModels(body: unknown, errors: ValidationItem[]): Record<string, string> {
+function readEnrichmentModels (body: unknown, errors: ValidationItem[]): Record<string, string> {
   if (body === undefined) {
     errors.push({ type: 'missing', loc: ['body', 'enrichment_models'], msg: 'Field required', input: null })
     return {}
@@ -36,14 +36,14 @@ function readEnrichmentModels(body: unknown, errors: ValidationItem[]): Record<s
   return result
 }
 
-export function enrichmentRoutes(ctx: RouteContext): RouteSpec[] {
+export function enrichmentRoutes (ctx: RouteContext): RouteSpec[] {
   return [
     {
       method: 'GET',
       url: '/api/v1/enrichment/:dataset_id/list_models',
       handler: async (request) => {
         const { account, id } = callerAndPathId(ctx, request, 'dataset_id')
-                visibleDataset(ctx.state(), account, id)
+        visibleDataset(ctx.state(), account, id)
         return ENRICHMENT_MODELS
       }
     },
@@ -52,7 +52,7 @@ export function enrichmentRoutes(ctx: RouteContext): RouteSpec[] {
       url: '/api/v1/enrichment/:dataset_id/context',
       handler: async (request) => {
         const { account, id } = callerAndPathId(ctx, request, 'dataset_id')
-                const state = ctx.state()
+        const state = ctx.state()
         return enrichmentContextJson(visibleDataset(state, account, id), state, ctx.clock.now())
       }
     },

@@ -1,7 +1,7 @@
 import type { RouteSpec } from '../route-context.js'
 
 /** The one unauthenticated Visual Layer route. */
-export function healthcheckRoutes(): RouteSpec[] {
+export function healthcheckRoutes (): RouteSpec[] {
   return [
     {
       method: 'GET',

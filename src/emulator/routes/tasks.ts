@@ -11,11 +11,11 @@ import { taskJson } from '../views.js'
 const SORT_FIELDS = ['start_time', 'status', 'task_type', 'dataset_name', 'dataset_id', 'created_by'] as const
 type SortField = (typeof SORT_FIELDS)[number]
 
-function compare(a: string | number, b: string | number): number {
+function compare (a: string | number, b: string | number): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-function sortKey(task: TaskRecord, field: SortField, state: EmulatorState, now: number): string | number {
+function sortKey (task: TaskRecord, field: SortField, state: EmulatorState, now: number): string | number {
   switch (field) {
     case 'start_time': return task.startMs
     case 'status': return taskStateAt(task, now).status
@@ -26,15 +26,15 @@ function sortKey(task: TaskRecord, field: SortField, state: EmulatorState, now: 
   }
 }
 
-function inTimeRange(task: TaskRecord, from: number | undefined, to: number | undefined): boolean {
+function inTimeRange (task: TaskRecord, from: number | undefined, to: number | undefined): boolean {
   return (from === undefined || task.startMs >= from) && (to === undefined || task.startMs <= to)
 }
 
-function distinctSorted(values: Iterable<string>): string[] {
+function distinctSorted (values: Iterable<string>): string[] {
   return [...new Set(values)].sort(compare)
 }
 
-export function taskRoutes(ctx: RouteContext): RouteSpec[] {
+export function taskRoutes (ctx: RouteContext): RouteSpec[] {
   return [
     {
       method: 'GET',
@@ -101,7 +101,7 @@ export function taskRoutes(ctx: RouteContext): RouteSpec[] {
       url: '/api/v1/tasks/:task_id/abort',
       handler: async (request) => {
         const { account, id } = callerAndPathId(ctx, request, 'task_id')
-                const state = ctx.state()
+        const state = ctx.state()
         const now = ctx.clock.now()
         return taskJson(abortTask(state, account, id, now), state, now)
       }
@@ -111,11 +111,10 @@ export function taskRoutes(ctx: RouteContext): RouteSpec[] {
       url: '/api/v1/tasks/:task_id/retry',
       handler: async (request) => {
         const { account, id } = callerAndPathId(ctx, request, 'task_id')
-                const state = ctx.state()
+        const state = ctx.state()
         const now = ctx.clock.now()
         return taskJson(retryTask(state, account, id, now), state, now)
       }
     }
   ]
 }
-

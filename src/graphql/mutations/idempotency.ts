@@ -60,7 +60,7 @@ export class IdempotencyStore<T> {
     }
     let resolve: (value: T) => void = () => {}
     let reject: (err: unknown) => void = () => {}
-    const result = new Promise<T>((res, rej) => { resolve = res; reject = rej })
+    const result = new Promise<T>((_resolve, _reject) => { resolve = _resolve; reject = _reject })
     // Nobody may be waiting on a failed attempt: its rejection is not an unhandled one.
     result.catch(() => {})
     const pending: Entry<T> = { request, result }

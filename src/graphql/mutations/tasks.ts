@@ -41,7 +41,7 @@ export async function taskAction (action: Action, rawId: string, ctx: GraphQLCon
 function taskFailure (action: Action, taskId: string, err: unknown, ctx: GraphQLContext): unknown {
   const failure = classifyWriteFailure(err)
   const verb = action === 'abort' ? 'aborted' : 'retried'
-  const check = `Check the task's status in the task list (Query.tasks, or Dataset.tasks of its dataset) before trying again.`
+  const check = 'Check the task\'s status in the task list (Query.tasks, or Dataset.tasks of its dataset) before trying again.'
   switch (failure.kind) {
     case 'refused': {
       const said = failure.detail === null ? '.' : `; Visual Layer says: ${failure.detail}.`

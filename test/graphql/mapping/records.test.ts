@@ -74,8 +74,20 @@ describe('mapDataset', () => {
   it('tolerates extra upstream fields and missing optional ones', () => {
     const record = datasetSchema.parse({ id: 'ad48d250-1232-11f1-bfca-fa39f6ed1f22', display_name: 'Bare', status_new: 'DRAFT', preview_uri: 'x', created_by: 'y' })
     expect(mapDataset(record, ignore)).toEqual({
-      id: 'ad48d250-1232-11f1-bfca-fa39f6ed1f22', displayName: 'Bare', description: null, sourceType: null, ownedBy: null, createdAt: null,
-      status: 'DRAFT', progress: 0, imageCount: 0, videoCount: 0, objectCount: 0, errorMessage: null, isReady: false, sourceDatasetId: null
+      id: 'ad48d250-1232-11f1-bfca-fa39f6ed1f22',
+      displayName: 'Bare',
+      description: null,
+      sourceType: null,
+      ownedBy: null,
+      createdAt: null,
+      status: 'DRAFT',
+      progress: 0,
+      imageCount: 0,
+      videoCount: 0,
+      objectCount: 0,
+      errorMessage: null,
+      isReady: false,
+      sourceDatasetId: null
     })
   })
 
@@ -125,8 +137,8 @@ describe('mapTask', () => {
   })
 
   it('allows abort only on unfinished dataset-creation tasks and retry only on FAILED or ABORTED ones', () => {
-    const flags = (task_type: string, status: string): [boolean, boolean] => {
-      const task = mapTask(taskSchema.parse({ ...documentedTask, task_type, status }), ignore)
+    const flags = (taskType: string, status: string): [boolean, boolean] => {
+      const task = mapTask(taskSchema.parse({ ...documentedTask, task_type: taskType, status }), ignore)
       return [task.canAbort, task.canRetry]
     }
     expect(flags('DATASET_CREATION', 'INITIALIZING')).toEqual([true, false])
@@ -154,11 +166,22 @@ describe('mapTask', () => {
 describe('mapModel and mapEnrichmentContext', () => {
   it('maps the documented model with its dependencies', () => {
     expect(mapModel(modelSchema.parse({
-      id: 'vl_object_captioner_v00', name: 'VL-Object-Captioner', type: 'CAPTION_OBJECTS', status: 'Active', vendor: 'VL',
-      description: 'Generates descriptive text summarizing detected objects and their interactions.', dependencies: ['OBJECT_DETECTION']
+      id: 'vl_object_captioner_v00',
+      name: 'VL-Object-Captioner',
+      type: 'CAPTION_OBJECTS',
+      status: 'Active',
+      vendor: 'VL',
+      description: 'Generates descriptive text summarizing detected objects and their interactions.',
+      dependencies: ['OBJECT_DETECTION']
     }), ignore)).toEqual({
-      id: 'vl_object_captioner_v00', name: 'VL-Object-Captioner', type: 'CAPTION_OBJECTS', status: 'ACTIVE', vendor: 'VL',
-      description: 'Generates descriptive text summarizing detected objects and their interactions.', dependencies: ['OBJECT_DETECTION'], isActive: true
+      id: 'vl_object_captioner_v00',
+      name: 'VL-Object-Captioner',
+      type: 'CAPTION_OBJECTS',
+      status: 'ACTIVE',
+      vendor: 'VL',
+      description: 'Generates descriptive text summarizing detected objects and their interactions.',
+      dependencies: ['OBJECT_DETECTION'],
+      isActive: true
     })
   })
 
