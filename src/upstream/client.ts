@@ -4,7 +4,7 @@ import type { UpstreamSettings } from '../config.js'
 import { CircuitBreaker } from './breaker.js'
 import type { Checked } from './checked.js'
 import { upstreamContractError, upstreamStatusError, type FailedCall } from './errors.js'
-import type { CallOptions, Credential, Dispatch, Resource, UpstreamRequest } from './exchange.js'
+import type { CallOptions, Credential, Dispatch, UpstreamRequest } from './exchange.js'
 import { breaker } from './layers/breaker.js'
 import { callBudget } from './layers/call-budget.js'
 import { callerToken, type Standing } from './layers/caller-token.js'
@@ -65,9 +65,6 @@ export interface VisualLayerClientOptions {
 }
 
 type RequestSpec<T> = UpstreamRequest & { schema: z.ZodType<T> }
-
-/** Reads any write may change, whatever it touched: the lists. */
-const LISTS: ReadonlySet<Resource['kind']> = new Set(['dataset-list', 'task-list', 'task-filters'])
 
 export class VisualLayerClient {
   private readonly log: FastifyBaseLogger
@@ -149,8 +146,7 @@ export class VisualLayerClient {
    * write: a read that started before the write must not answer requests made after it.
    */
   forgetInFlight (scope: string, datasetIds: readonly string[]): void {
-    const touched = new Set(datasetIds)
-    this.reads?.forget(scope, (resource) => LISTS.has(resource.kind) || (resource.datasetId !== undefined && touched.has(resource.datasetId)))
+    this.reads?.forget(scope, datasetIds)
   }
 
   /** Visual Layer's own health check; needs no credential. */

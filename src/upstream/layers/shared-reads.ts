@@ -7,6 +7,9 @@ import { queryString, type Answer, type Credential, type Dispatch, type Resource
  * records the resource it concerns, so that a write can drop the reads it made stale.
  */
 
+/** Reads any write may change, whatever it touched. */
+const LISTS: ReadonlySet<Resource['kind']> = new Set(['dataset-list', 'task-list', 'task-filters'])
+
 /** A GET in flight, shared by every identical request of one scope until it settles. */
 interface SharedRead {
   readonly resource: Resource
@@ -54,12 +57,16 @@ export class SharedReads {
     }
   }
 
-  /** Drops the reads of one scope whose resource `stale` says a write has changed. */
-  forget (scope: string, stale: (resource: Resource) => boolean): void {
+  /**
+   * After a write in one scope: drops the reads of the datasets it touched, and every list (any
+   * write may change one). Later identical reads send anew; those already waiting keep their answer.
+   */
+  forget (scope: string, datasetIds: readonly string[]): void {
     const reads = this.scopes.get(scope)
     if (reads === undefined) return
-    for (const [key, read] of reads) {
-      if (stale(read.resource)) reads.delete(key)
+    const touched = new Set(datasetIds)
+    for (const [key, { resource }] of reads) {
+      if (LISTS.has(resource.kind) || (resource.datasetId !== undefined && touched.has(resource.datasetId))) reads.delete(key)
     }
     if (reads.size === 0) this.scopes.delete(scope)
   }
