@@ -4,7 +4,7 @@ import type { UpstreamSettings } from '../config.js'
 import { CircuitBreaker } from './breaker.js'
 import type { Checked } from './checked.js'
 import { upstreamContractError, upstreamStatusError, type FailedCall } from './errors.js'
-import type { CallOptions, Credential, Dispatch, UpstreamRequest } from './exchange.js'
+import { stack, type CallOptions, type Credential, type Dispatch, type Send, type UpstreamRequest } from './exchange.js'
 import { breaker } from './layers/breaker.js'
 import { callBudget } from './layers/call-budget.js'
 import { callerToken, type Standing } from './layers/caller-token.js'
@@ -79,13 +79,15 @@ export class VisualLayerClient {
     this.log = logger
     this.scopeOf = options.scopeOf ?? null
     this.sender = createSender({ settings, serviceTokens, logger })
-    // From the outermost, as a call meets them: sharing of reads in flight, the caller token's
-    // standing, one deadline with GET retries, service-token renewal, the call budget, the breaker.
-    const tries = serviceTokenRenewal(serviceTokens)(callBudget()(breaker(new CircuitBreaker(settings.breakerThreshold, settings.breakerCooldownMs))(this.sender.send)))
+    const circuit = new CircuitBreaker(settings.breakerThreshold, settings.breakerCooldownMs)
+    // Each try of a call, then the call itself: outermost first, in the order a call meets them.
+    const tries = stack<Send>(serviceTokenRenewal(serviceTokens), callBudget(), breaker(circuit))(this.sender.send)
     const calls = retry({ retries: settings.retries, timeoutMs: settings.timeoutMs, budget: new RetryBudget(), log: logger })(tries)
-    const admitted = callerToken({ standingOf: options.standingOf ?? (() => 'proven'), onVerdict: options.onVerdict ?? (() => {}) })(calls)
     this.reads = this.scopeOf === null ? null : new SharedReads(this.scopeOf)
-    this.dispatch = this.reads === null ? admitted : this.reads.wrap(admitted)
+    this.dispatch = stack<Dispatch>(
+      ...(this.reads === null ? [] : [this.reads.layer]),
+      callerToken({ standingOf: options.standingOf ?? (() => 'proven'), onVerdict: options.onVerdict ?? (() => {}) })
+    )(calls)
     this.models = settings.modelCacheTtlMs > 0 && this.scopeOf !== null ? new ModelCache(settings.modelCacheTtlMs) : null
   }
 

@@ -96,3 +96,8 @@ export function queryString (query: Query | undefined): string {
   const text = params.toString()
   return text === '' ? '' : `?${text}`
 }
+
+/** Stacks layers over an inner dispatch; the first layer is the outermost, the first a call meets. */
+export function stack<D> (...layers: Array<(next: D) => D>): (inner: D) => D {
+  return (inner) => layers.reduceRight((next, layer) => layer(next), inner)
+}

@@ -25,7 +25,7 @@ export class SharedReads {
   constructor (private readonly scopeOf: (credential: Credential) => string) {}
 
   /** The layer: wraps the logical call of every GET; other methods pass through. */
-  wrap (next: Dispatch): Dispatch {
+  readonly layer = (next: Dispatch): Dispatch => {
     return (exchange) => {
       const { request, call } = exchange
       if (request.method !== 'GET') return next(exchange)
