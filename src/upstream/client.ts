@@ -152,7 +152,7 @@ export class VisualLayerClient {
   }
 
   /** Visual Layer's own health check; needs no credential. */
-  healthcheck (options: { requestId?: string, signal?: AbortSignal } = {}): Promise<UpstreamHealth> {
+  healthcheck (options: Pick<CallOptions, 'requestId' | 'signal'> = {}): Promise<UpstreamHealth> {
     return this.request({ method: 'GET', path: '/api/v1/healthcheck', resource: { kind: 'health' }, schema: healthcheckSchema, what: 'the health check' }, { credential: null, ...options })
   }
 
