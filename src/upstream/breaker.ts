@@ -4,6 +4,7 @@
  * sent; then one call goes through as a probe: its success closes the breaker, its failure opens
  * it again. Answers that say Visual Layer is up (2xx, 4xx) reset the count.
  */
+
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
 export class CircuitBreaker {

@@ -5,6 +5,7 @@
  * included (each one costs Visual Layer as much as the first); a read shared with another request
  * in flight, or answered from a cache, sends nothing and takes nothing.
  */
+
 export class CallBudget {
   private used = 0
 

@@ -6,6 +6,7 @@ import { z } from 'zod'
  * depend on it, at their own paths, and still answers the rest. Only a record that is not an
  * object, or whose identifying field is broken, fails as a whole.
  */
+
 export interface Checked<T> {
   /** The parsed record; a broken field holds undefined whatever its type says: see `broken`. */
   readonly value: T

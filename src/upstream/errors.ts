@@ -1,4 +1,4 @@
-import { GatewayError, type ErrorCode } from '../errors.js'
+import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors.js'
 import { errorBodySchema } from './schemas.js'
 
 /**
@@ -51,13 +51,21 @@ export function upstreamStatusError (status: number, body: unknown, call: Failed
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UPSTREAM_DEADLINE'])
 
-export function upstreamNetworkError (err: unknown, call: FailedCall): GatewayError {
+/** Visual Layer could not be reached, or did not answer in time. */
+export class UpstreamNetworkError extends GatewayError {
+  constructor (code: ErrorCode, message: string, options: GatewayErrorOptions, readonly retryable: boolean) {
+    super(code, message, options)
+  }
+}
+
+/** `retryable` is false once the call's deadline has passed: no time is left to try again. */
+export function upstreamNetworkError (err: unknown, call: FailedCall, retryable: boolean): UpstreamNetworkError {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : 'UNKNOWN'
   const opts = { logDetail: { code, message: err instanceof Error ? err.message : String(err) }, cause: err }
   if (TIMEOUT_CODES.has(code)) {
-    return new GatewayError('UPSTREAM_TIMEOUT', `Visual Layer did not answer in time for ${call.what}.${outcomeUnknown(call) || ' Try again shortly.'}`, opts)
+    return new UpstreamNetworkError('UPSTREAM_TIMEOUT', `Visual Layer did not answer in time for ${call.what}.${outcomeUnknown(call) || ' Try again shortly.'}`, opts, retryable)
   }
-  return new GatewayError('UPSTREAM_UNAVAILABLE', `Visual Layer could not be reached for ${call.what}.${outcomeUnknown(call) || ' Try again shortly.'}`, opts)
+  return new UpstreamNetworkError('UPSTREAM_UNAVAILABLE', `Visual Layer could not be reached for ${call.what}.${outcomeUnknown(call) || ' Try again shortly.'}`, opts, retryable)
 }
 
 export function upstreamContractError (call: FailedCall, issues: unknown): GatewayError {

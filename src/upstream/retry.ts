@@ -4,6 +4,7 @@
  * Visual Layer's Retry-After when it gives one; and a budget keeps retries a small share of traffic,
  * so that during an outage the gateway does not multiply the load on Visual Layer.
  */
+
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504])
 
 export interface BackoffOptions {

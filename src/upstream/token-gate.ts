@@ -5,6 +5,7 @@
  * requests, subscriptions or pollers use it at once. p-limit has no per-waiter cancel, which a
  * caller that goes away needs, hence these few lines.
  */
+
 export class TokenGate {
   /** Tokens with a call in flight, and who waits behind it, oldest first. */
   private readonly lanes = new Map<string, Array<() => void>>()

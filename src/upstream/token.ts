@@ -5,6 +5,7 @@ import { createSigner } from 'fast-jwt'
  * `kid` = API key, claims `sub` = API key, `iat`, `exp`, `iss` = "sdk", signed with the API secret.
  * A token is reused until shortly before it expires, so a busy gateway signs a few per hour.
  */
+
 export interface ServiceTokenOptions {
   apiKey: string
   apiSecret: string

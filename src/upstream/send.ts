@@ -1,0 +1,113 @@
+import { Pool } from 'undici'
+import type { FastifyBaseLogger } from 'fastify'
+import type { UpstreamSettings } from '../config.js'
+import { GatewayError } from '../errors.js'
+import { upstreamNetworkError, upstreamTooLargeError, type FailedCall } from './errors.js'
+import { queryString, type Attempt, type Credential, type Exchange, type Send } from './exchange.js'
+import type { ServiceTokens } from './token.js'
+
+/**
+ * One HTTP exchange with Visual Layer on the undici pool: connect, headers and body timeouts inside
+ * the call's overall deadline, a cap on the answer's size, its JSON parsed, and a network failure
+ * translated into a GatewayError. Every other rule lives in the layers around it.
+ */
+
+export interface SendOptions {
+  settings: Pick<UpstreamSettings, 'connections' | 'connectTimeoutMs' | 'timeoutMs' | 'maxResponseBytes'> & { baseUrl: string }
+  /** The service account's tokens; null when only caller tokens are forwarded. */
+  serviceTokens: ServiceTokens | null
+  logger: FastifyBaseLogger
+}
+
+export interface Sender {
+  readonly send: Send
+  close: () => Promise<void>
+}
+
+/** Starts a logical call's one overall deadline: every try of it, and every wait between, fits in it. */
+export function startDeadline (exchange: Exchange, timeoutMs: number): Attempt {
+  const deadline = AbortSignal.timeout(timeoutMs)
+  const endsAt = performance.now() + timeoutMs
+  const signal = exchange.call.signal === undefined ? deadline : AbortSignal.any([deadline, exchange.call.signal])
+  return { ...exchange, signal, deadline, endsAt }
+}
+
+export function createSender (options: SendOptions): Sender {
+  const { settings, serviceTokens, logger: log } = options
+  const url = new URL(settings.baseUrl)
+  const basePath = url.pathname.replace(/\/+$/, '')
+  const pool = new Pool(url.origin, {
+    connections: settings.connections,
+    connect: { timeout: settings.connectTimeoutMs },
+    headersTimeout: settings.timeoutMs,
+    bodyTimeout: settings.timeoutMs
+  })
+
+  const send: Send = async ({ request, call, failed, signal, deadline }) => {
+    // Every request actually sent takes one from the operation's allowance (see call-budget.ts).
+    call.budget?.take()
+    const token = tokenFor(call.credential, serviceTokens)
+    const headers: Record<string, string> = { accept: 'application/json' }
+    if (token !== null) headers.authorization = `Bearer ${token}`
+    if (call.requestId !== undefined) headers['x-request-id'] = call.requestId
+    let body: string | undefined
+    if (request.method === 'POST' && request.body !== undefined) {
+      body = JSON.stringify(request.body)
+      headers['content-type'] = 'application/json'
+    }
+    const path = basePath + request.path + queryString(request.method === 'GET' ? request.query : undefined)
+    const started = performance.now()
+    try {
+      const res = await pool.request({ method: request.method, path, headers, body, signal })
+      const text = await readCapped(res.body, settings.maxResponseBytes, failed)
+      log.debug({ requestId: call.requestId, upstream: { method: request.method, path: request.path, status: res.statusCode, ms: Math.round(performance.now() - started) } }, 'upstream call')
+      return { status: res.statusCode, body: parseJson(text), token, retryAfter: res.headers['retry-after'] }
+    } catch (err) {
+      if (err instanceof GatewayError) throw err
+      if (call.signal?.aborted === true) throw err
+      const timedOut = deadline.aborted
+      // Past the overall deadline there is no time left to try again.
+      const failure = upstreamNetworkError(timedOut ? Object.assign(new Error('deadline exceeded'), { code: 'UPSTREAM_DEADLINE' }) : err, failed, !timedOut)
+      log.warn({ requestId: call.requestId, upstream: { method: request.method, path: request.path, ms: Math.round(performance.now() - started) }, cause: failure.logDetail }, 'upstream call failed')
+      throw failure
+    }
+  }
+
+  return { send, close: async () => { await pool.close() } }
+}
+
+function tokenFor (credential: Credential | null, serviceTokens: ServiceTokens | null): string | null {
+  if (credential === null) return null
+  if (credential.kind === 'bearer') return credential.token
+  if (credential.kind === 'anonymous') {
+    throw new GatewayError('UNAUTHENTICATED', 'This request carries no credential: send "Authorization: Bearer <token>".')
+  }
+  if (serviceTokens === null) {
+    throw new GatewayError('INTERNAL_SERVER_ERROR', 'The gateway has no service account to call Visual Layer with.')
+  }
+  return serviceTokens.token()
+}
+
+function parseJson (text: string): unknown {
+  if (text === '') return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    // Not JSON (a proxy's error page): keep it out of the error, it may carry internals.
+    return undefined
+  }
+}
+
+async function readCapped (body: AsyncIterable<Buffer> & { destroy: (err?: Error) => unknown }, limit: number, failed: FailedCall): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += chunk.length
+    if (size > limit) {
+      body.destroy()
+      throw upstreamTooLargeError(failed, limit)
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
