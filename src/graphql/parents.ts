@@ -1,4 +1,4 @@
-import type { AppliedEnrichment, Dataset, EnrichmentContext, Task } from './generated/types.js'
+import type { AppliedEnrichment, Dataset, EnrichmentContext, Task } from '../contract/types.js'
 
 /**
  * What resolvers hand to the fields below them: the contract object's scalar fields, mapped from

@@ -1,6 +1,6 @@
 import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamCreationStatus, UpstreamDataset } from '../../upstream/schemas.js'
-import type { CreationStatus } from '../generated/types.js'
+import type { CreationStatus } from '../../contract/types.js'
 import type { DatasetParent } from '../parents.js'
 import { guardBroken, type Dependents } from './broken.js'
 import { datasetStatus, isoTimestamp, percent, type UnknownValueReporter } from './values.js'

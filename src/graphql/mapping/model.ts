@@ -1,6 +1,6 @@
 import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamEnrichmentContext, UpstreamModel } from '../../upstream/schemas.js'
-import type { Model } from '../generated/types.js'
+import type { Model } from '../../contract/types.js'
 import type { EnrichmentContextParent } from '../parents.js'
 import { guardBroken, type Dependents } from './broken.js'
 import { modelStatus, type UnknownValueReporter } from './values.js'

@@ -1,5 +1,5 @@
 import { taskListParams } from '../arguments.js'
-import type { DatasetResolvers } from '../generated/types.js'
+import type { DatasetResolvers } from '../generated/resolvers.js'
 import { mapCreationStatus, mapDataset } from '../mapping/dataset.js'
 import { mapEnrichmentContext, mapModel } from '../mapping/model.js'
 import { mapTaskPage } from '../mapping/task-page.js'

@@ -1,4 +1,4 @@
-import type { MutationResolvers } from '../generated/types.js'
+import type { MutationResolvers } from '../generated/resolvers.js'
 import { enrichDataset } from '../mutations/enrich.js'
 import { taskAction } from '../mutations/tasks.js'
 

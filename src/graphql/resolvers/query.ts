@@ -1,7 +1,7 @@
 import { GatewayError } from '../../errors.js'
 import { failsTheOperation } from '../../upstream/errors.js'
 import { checkId, checkTimeRange, taskListParams } from '../arguments.js'
-import type { QueryResolvers } from '../generated/types.js'
+import type { QueryResolvers } from '../generated/resolvers.js'
 import { mapDataset } from '../mapping/dataset.js'
 import { mapTaskPage } from '../mapping/task-page.js'
 

@@ -1,4 +1,4 @@
-import type { AppliedEnrichmentResolvers, TaskResolvers } from '../generated/types.js'
+import type { AppliedEnrichmentResolvers, TaskResolvers } from '../generated/resolvers.js'
 import { mapDataset } from '../mapping/dataset.js'
 import { mapModel } from '../mapping/model.js'
 
