@@ -1,6 +1,6 @@
 import type { MercuriusContext } from 'mercurius'
 import type { Caller } from '../auth/index.js'
-import type { LiveRegistry } from '../live/registry.js'
+import type { LiveRegistry } from '../domain/live/registry.js'
 import type { CallOptions, VisualLayerClient } from '../upstream/client.js'
 import type { Loaders } from './loaders.js'
 import type { EnrichOutcome } from './mutations/enrich.js'

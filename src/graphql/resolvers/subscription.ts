@@ -1,5 +1,5 @@
 import { GatewayError } from '../../errors.js'
-import { eventsFrom } from '../../live/transform.js'
+import { eventsFrom } from '../../domain/live/transform.js'
 import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamTask } from '../../upstream/schemas.js'
 import { checkId } from '../arguments.js'
@@ -9,7 +9,7 @@ import { clearLoaders } from '../loaders.js'
 import { mapDataset } from '../mapping/dataset.js'
 import { mapTask } from '../mapping/task.js'
 import type { DatasetParent, TaskParent } from '../parents.js'
-import { sameRecords } from '../../live/registry.js'
+import { sameRecords } from '../../domain/live/registry.js'
 
 const SETTLED = new Set(['READY', 'ERROR'])
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'ABORTED'])

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { GatewayError, isGatewayError } from '../errors.js'
-import type { Credential } from '../upstream/client.js'
+import { GatewayError, isGatewayError } from '../../errors.js'
+import type { Credential } from '../../upstream/client.js'
 import { Channel } from './channel.js'
 import type { PollScheduler } from './scheduler.js'
 
