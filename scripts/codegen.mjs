@@ -31,9 +31,9 @@ await generate('src/graphql/generated/resolvers.ts', {
   namespacedImportName: 'Types',
   contextType: '../context.js#GraphQLContext',
   mappers: {
-    Dataset: '../parents.js#DatasetParent',
-    Task: '../parents.js#TaskParent',
-    EnrichmentContext: '../parents.js#EnrichmentContextParent',
-    AppliedEnrichment: '../parents.js#AppliedEnrichmentParent'
+    Dataset: '../../domain/parents.js#DatasetParent',
+    Task: '../../domain/parents.js#TaskParent',
+    EnrichmentContext: '../../domain/parents.js#EnrichmentContextParent',
+    AppliedEnrichment: '../../domain/parents.js#AppliedEnrichmentParent'
   }
 }, [{ typescriptResolvers: {} }], "import type * as Types from '../../contract/types.js';\n")

@@ -3,9 +3,9 @@ import type { Caller } from '../auth/index.js'
 import type { LiveRegistry } from '../domain/live/registry.js'
 import type { CallOptions, VisualLayerClient } from '../upstream/client.js'
 import type { Loaders } from './loaders.js'
-import type { EnrichOutcome } from './mutations/enrich.js'
-import type { IdempotencyStore } from './mutations/idempotency.js'
-import type { UnknownValueReporter } from './mapping/values.js'
+import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
+import type { IdempotencyStore } from '../domain/enrichment/idempotency.js'
+import type { UnknownValueReporter } from '../domain/mapping/values.js'
 
 /** What every resolver receives, built once per GraphQL request. */
 export interface GatewayContext {

@@ -1,8 +1,8 @@
-import { taskListParams } from '../arguments.js'
+import { taskListParams } from '../../domain/arguments.js'
 import type { DatasetResolvers } from '../generated/resolvers.js'
-import { mapCreationStatus, mapDataset } from '../mapping/dataset.js'
-import { mapEnrichmentContext, mapModel } from '../mapping/model.js'
-import { mapTaskPage } from '../mapping/task-page.js'
+import { mapCreationStatus, mapDataset } from '../../domain/mapping/dataset.js'
+import { mapEnrichmentContext, mapModel } from '../../domain/mapping/model.js'
+import { mapTaskPage } from '../../domain/mapping/task-page.js'
 
 export const Dataset: DatasetResolvers = {
   async sourceDataset (parent, _args, ctx) {

@@ -1,6 +1,6 @@
 import type { MutationResolvers } from '../generated/resolvers.js'
-import { enrichDataset } from '../mutations/enrich.js'
-import { taskAction } from '../mutations/tasks.js'
+import { enrichDataset } from '../../domain/enrichment/enrich.js'
+import { taskAction } from '../../domain/tasks.js'
 
 export const Mutation: MutationResolvers = {
   enrichDataset: (_root, args, ctx) => enrichDataset(args, ctx),

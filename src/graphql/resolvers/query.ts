@@ -1,9 +1,9 @@
 import { GatewayError } from '../../errors.js'
 import { failsTheOperation } from '../../upstream/errors.js'
-import { checkId, checkTimeRange, taskListParams } from '../arguments.js'
+import { checkId, checkTimeRange, taskListParams } from '../../domain/arguments.js'
 import type { QueryResolvers } from '../generated/resolvers.js'
-import { mapDataset } from '../mapping/dataset.js'
-import { mapTaskPage } from '../mapping/task-page.js'
+import { mapDataset } from '../../domain/mapping/dataset.js'
+import { mapTaskPage } from '../../domain/mapping/task-page.js'
 
 const MAX_IDS = 100
 

@@ -1,6 +1,6 @@
 import type { AppliedEnrichmentResolvers, TaskResolvers } from '../generated/resolvers.js'
-import { mapDataset } from '../mapping/dataset.js'
-import { mapModel } from '../mapping/model.js'
+import { mapDataset } from '../../domain/mapping/dataset.js'
+import { mapModel } from '../../domain/mapping/model.js'
 
 export const Task: TaskResolvers = {
   async dataset (parent, _args, ctx) {

@@ -2,13 +2,13 @@ import { GatewayError } from '../../errors.js'
 import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamDataset } from '../../upstream/schemas.js'
 import { checkId, MAX_MODELS, TEXT_LIMITS } from '../arguments.js'
-import type { GraphQLContext } from '../context.js'
+import type { GraphQLContext } from '../../graphql/context.js'
 import type { EnrichmentModelInput, MutationEnrichDatasetArgs } from '../../contract/types.js'
-import type { ResolversTypes } from '../generated/resolvers.js'
+import type { ResolversTypes } from '../../graphql/generated/resolvers.js'
 import { mapDataset } from '../mapping/dataset.js'
 import type { DatasetParent } from '../parents.js'
 import { checkModels, duplicateTypes, missingDependencies, problemsMessage } from './preflight.js'
-import { classifyWriteFailure, rewrap, unknownOutcomeError } from './write-errors.js'
+import { classifyWriteFailure, rewrap, unknownOutcomeError } from '../write-errors.js'
 
 /**
  * Mutation.enrichDataset: pre-flight from the dataset, its model list and its enrichment context

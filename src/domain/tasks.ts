@@ -1,9 +1,9 @@
-import type { Checked } from '../../upstream/checked.js'
-import type { UpstreamTask } from '../../upstream/schemas.js'
-import { checkId } from '../arguments.js'
-import type { GraphQLContext } from '../context.js'
-import { mapTask } from '../mapping/task.js'
-import type { TaskParent } from '../parents.js'
+import type { Checked } from '../upstream/checked.js'
+import type { UpstreamTask } from '../upstream/schemas.js'
+import { checkId } from './arguments.js'
+import type { GraphQLContext } from '../graphql/context.js'
+import { mapTask } from './mapping/task.js'
+import type { TaskParent } from './parents.js'
 import { classifyWriteFailure, rewrap, unknownOutcomeError } from './write-errors.js'
 
 /**

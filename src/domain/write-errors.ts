@@ -1,5 +1,5 @@
-import { GatewayError, isGatewayError } from '../../errors.js'
-import { NotSentError, readableDetail } from '../../upstream/errors.js'
+import { GatewayError, isGatewayError } from '../errors.js'
+import { NotSentError, readableDetail } from '../upstream/errors.js'
 
 /**
  * What a failed write means for the caller. A 4xx answer is a refusal: nothing happened, and the
