@@ -4,6 +4,7 @@ import type { AppliedEnrichment, Dataset, EnrichmentContext, Task } from '../con
  * What resolvers hand to the fields below them: the contract object's scalar fields, mapped from
  * Visual Layer's record, plus the ids that nested fields need to load their own data.
  */
+
 export type DatasetParent = Omit<Dataset, '__typename' | 'sourceDataset' | 'creationStatus' | 'models' | 'enrichment' | 'tasks'> & {
   readonly sourceDatasetId: string | null
 }

@@ -9,6 +9,7 @@ import { PollScheduler } from './scheduler.js'
  * The poller registry behind subscriptions: one poller per (resource, credential scope), however
  * many clients watch it. Writes (through the invalidation bus) make the matching pollers poll at once.
  */
+
 export interface LiveOptions {
   vl: VisualLayerClient
   invalidations: Invalidations
