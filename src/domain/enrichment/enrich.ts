@@ -12,8 +12,8 @@ import { classifyWriteFailure, rewrap, unknownOutcomeError } from '../write-erro
 /**
  * Enrichment of a dataset (Mutation.enrichDataset): pre-flight from the dataset, its model list
  * and its enrichment context (a request Visual Layer would refuse is refused here, with every
- * problem at once, and costs no write), then one POST, never retried. An idempotency key makes repeats and concurrent duplicates
- * share the first call's result.
+ * problem at once, and costs no write), then one POST, never retried. An idempotency key makes
+ * repeats and concurrent duplicates share the first call's result.
  */
 
 export interface EnrichOutcome {
