@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader'
 import pLimit from 'p-limit'
+import type { Readers } from '../domain/context.js'
 import { isGatewayError, type GatewayError } from '../errors.js'
 import type { Checked } from '../upstream/checked.js'
 import type { CallOptions, TaskListParams, VisualLayerClient } from '../upstream/client.js'
@@ -8,9 +9,10 @@ import type { UpstreamCreationStatus, UpstreamDataset, UpstreamEnrichmentContext
 
 /**
  * Per-request loaders: within one GraphQL request each upstream read happens at most once.
- * Visual Layer has no batch endpoints, so a batch becomes parallel GETs.
+ * Visual Layer has no batch endpoints, so a batch becomes parallel GETs. They are the GraphQL
+ * door's implementation of the domain's readers.
  */
-export interface Loaders {
+export interface Loaders extends Readers {
   /** A dataset by id; null when Visual Layer answers 404 (missing or not visible). */
   readonly dataset: DataLoader<string, Checked<UpstreamDataset> | null>
   readonly creationStatus: DataLoader<string, UpstreamCreationStatus | null>

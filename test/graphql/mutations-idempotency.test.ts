@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createSigner } from 'fast-jwt'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
-import { IdempotencyStore } from '../../src/graphql/mutations/idempotency.js'
+import { IdempotencyStore } from '../../src/domain/enrichment/idempotency.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { visualLayerToken } from '../helpers/tokens.js'
 

@@ -1,6 +1,6 @@
 import type { ExecutionResult } from 'graphql'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { Channel } from '../../src/live/channel.js'
+import { Channel } from '../../src/domain/live/channel.js'
 import { endAtExpiry } from '../../src/live/expiry.js'
 
 /** endAtExpiry on a Channel (what pollers hand out), on fake timers: no waiting on the wall clock. */

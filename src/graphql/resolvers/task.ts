@@ -1,18 +1,10 @@
-import type { AppliedEnrichmentResolvers, TaskResolvers } from '../generated/types.js'
-import { mapDataset } from '../mapping/dataset.js'
-import { mapModel } from '../mapping/model.js'
+import { datasetOf, modelOf } from '../../domain/datasets.js'
+import type { AppliedEnrichmentResolvers, TaskResolvers } from '../generated/resolvers.js'
 
 export const Task: TaskResolvers = {
-  async dataset (parent, _args, ctx) {
-    const record = await ctx.loaders.dataset.load(parent.datasetId)
-    return record === null ? null : mapDataset(record, ctx.onUnknown)
-  }
+  dataset: (parent, _args, ctx) => datasetOf(ctx, parent.datasetId)
 }
 
 export const AppliedEnrichment: AppliedEnrichmentResolvers = {
-  async model (parent, _args, ctx) {
-    const models = await ctx.loaders.models.load(parent.datasetId)
-    const model = models.find((candidate) => candidate.value.id === parent.modelId)
-    return model === undefined ? null : mapModel(model, ctx.onUnknown)
-  }
+  model: (parent, _args, ctx) => modelOf(ctx, parent.datasetId, parent.modelId)
 }

@@ -1,6 +1,6 @@
 import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamModel } from '../../upstream/schemas.js'
-import type { EnrichmentModelInput } from '../generated/types.js'
+import type { EnrichmentModelInput } from '../../contract/types.js'
 import { mapModel } from '../mapping/model.js'
 import type { UnknownValueReporter } from '../mapping/values.js'
 

@@ -1,4 +1,4 @@
-import type { DatasetStatus, ModelStatus, TaskStatus, TaskType } from '../generated/types.js'
+import type { DatasetStatus, ModelStatus, TaskStatus, TaskType } from '../../contract/types.js'
 
 /**
  * Visual Layer's value sets, mapped to the contract's enums. Upstream spellings vary (`READ ONLY`

@@ -2,6 +2,7 @@
  * Turns a stream of snapshots into a stream of events, step by step: a step may emit several
  * events and may end the stream. `return()` reaches the source at once (see Channel).
  */
+
 export type Step<S, E> = (snapshot: S) => { events: E[], done: boolean }
 
 export function eventsFrom<S, E> (source: AsyncIterator<S>, step: Step<S, E>): AsyncIterableIterator<E> {

@@ -1,9 +1,15 @@
 import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamCreationStatus, UpstreamDataset } from '../../upstream/schemas.js'
-import type { CreationStatus } from '../generated/types.js'
+import type { CreationStatus } from '../../contract/types.js'
 import type { DatasetParent } from '../parents.js'
 import { guardBroken, type Dependents } from './broken.js'
 import { datasetStatus, isoTimestamp, percent, type UnknownValueReporter } from './values.js'
+
+/**
+ * A Visual Layer dataset record, and its creation status, as the contract's Dataset and
+ * CreationStatus: statuses normalised, progress as a percentage, broken fields failing only the
+ * contract fields they feed.
+ */
 
 const DEPENDENTS: Dependents<DatasetParent> = {
   display_name: ['displayName'],

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { mapCreationStatus, mapDataset } from '../../../src/graphql/mapping/dataset.js'
-import { mapEnrichmentContext, mapModel } from '../../../src/graphql/mapping/model.js'
-import { mapTask } from '../../../src/graphql/mapping/task.js'
-import { mapTaskPage } from '../../../src/graphql/mapping/task-page.js'
+import { mapCreationStatus, mapDataset } from '../../../src/domain/mapping/dataset.js'
+import { mapEnrichmentContext, mapModel } from '../../../src/domain/mapping/model.js'
+import { mapTask } from '../../../src/domain/mapping/task.js'
+import { mapTaskPage } from '../../../src/domain/mapping/task-page.js'
 import { checkedDatasetSchema as datasetSchema, checkedModelSchema as modelSchema, checkedTaskSchema as taskSchema, enrichmentContextSchema, taskPageSchema } from '../../../src/upstream/schemas.js'
 
 const ignore = (): void => {}

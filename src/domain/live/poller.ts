@@ -1,6 +1,5 @@
-import type { FastifyBaseLogger } from 'fastify'
-import { GatewayError, isGatewayError } from '../errors.js'
-import type { Credential } from '../upstream/client.js'
+import { GatewayError, isGatewayError } from '../../errors.js'
+import type { Credential } from '../../upstream/client.js'
 import { Channel } from './channel.js'
 import type { PollScheduler } from './scheduler.js'
 
@@ -11,6 +10,12 @@ import type { PollScheduler } from './scheduler.js'
  * subscribers (they hear nothing false); 401, 403 and 404 end them with the matching code. It stops
  * as soon as its last subscriber leaves, and holds no timer once stopped.
  */
+
+/** Where a poller reports its failures (the app's pino logger fits). */
+export interface WarnLog {
+  warn: (details: object, message: string) => void
+}
+
 export interface PollerOptions<T> {
   readonly key: string
   readonly fetch: (credential: Credential, signal: AbortSignal) => Promise<T>
@@ -18,7 +23,7 @@ export interface PollerOptions<T> {
   readonly intervalMs: number
   readonly maxBackoffMs: number
   readonly scheduler: PollScheduler
-  readonly log: FastifyBaseLogger
+  readonly log: WarnLog
   /** Called once, when the poller has stopped. */
   readonly onStop: () => void
   /** Called after each successful poll, with the credential it used (its scope may have changed). */

@@ -3,6 +3,7 @@
  * one FIFO queue, and each poller asks again only after its poll and its interval, so under load
  * every poller's effective interval stretches by the same amount instead of a few starving.
  */
+
 export class PollScheduler {
   private readonly queue: Array<{ grant: () => void, signal: AbortSignal, onAbort: () => void }> = []
   private tokens: number

@@ -3,6 +3,7 @@
  * writer's credential scope, must be dropped or refreshed: coalesced reads in flight (the upstream
  * client), and the last values pollers compared (live subscriptions listen here and poll at once).
  */
+
 export interface Invalidation {
   readonly scope: string
   readonly datasetIds: readonly string[]

@@ -1,5 +1,5 @@
-import { GatewayError, isGatewayError } from '../../errors.js'
-import { NotSentError, readableDetail } from '../../upstream/errors.js'
+import { GatewayError, isGatewayError } from '../errors.js'
+import { NotSentError, readableDetail } from '../upstream/errors.js'
 
 /**
  * What a failed write means for the caller. A 4xx answer is a refusal: nothing happened, and the
@@ -7,6 +7,7 @@ import { NotSentError, readableDetail } from '../../upstream/errors.js'
  * write may have happened, and the message must say how to find out. A success whose body broke the
  * contract did happen.
  */
+
 export type WriteFailure =
   | { readonly kind: 'refused', readonly error: GatewayError, readonly status: number, readonly detail: string | null }
   | { readonly kind: 'unknown', readonly error: GatewayError, readonly what: string }

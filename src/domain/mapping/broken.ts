@@ -7,6 +7,7 @@ import type { Checked } from '../../upstream/checked.js'
  * error at that field's own path and resolves its siblings. The detail goes to the log (the error
  * formatter logs UPSTREAM_CONTRACT with its logDetail), never to the client.
  */
+
 export type Dependents<T> = Readonly<Record<string, ReadonlyArray<keyof T & string>>>
 
 export function guardBroken<T extends object> (mapped: T, record: Checked<unknown>, dependents: Dependents<T>, what: string): T {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Channel } from '../../src/live/channel.js'
-import { PollScheduler } from '../../src/live/scheduler.js'
+import { Channel } from '../../../src/domain/live/channel.js'
+import { PollScheduler } from '../../../src/domain/live/scheduler.js'
 
 describe('PollScheduler', () => {
   it('holds the whole gateway to its polls per second and shares them fairly between pollers', async () => {

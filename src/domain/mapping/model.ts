@@ -1,9 +1,14 @@
 import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamEnrichmentContext, UpstreamModel } from '../../upstream/schemas.js'
-import type { Model } from '../generated/types.js'
+import type { Model } from '../../contract/types.js'
 import type { EnrichmentContextParent } from '../parents.js'
 import { guardBroken, type Dependents } from './broken.js'
 import { modelStatus, type UnknownValueReporter } from './values.js'
+
+/**
+ * A Visual Layer model record as the contract's Model, and a dataset's enrichment context as the
+ * contract's EnrichmentContext (its applied models sorted by type, each knowing its dataset).
+ */
 
 const DEPENDENTS: Dependents<Model> = {
   name: ['name'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { datasetStatus, isoTimestamp, modelStatus, percent, taskStatus, taskType } from '../../../src/graphql/mapping/values.js'
+import { datasetStatus, isoTimestamp, modelStatus, percent, taskStatus, taskType } from '../../../src/domain/mapping/values.js'
 
 function recorder (): { seen: Array<[string, string]>, report: (kind: string, value: string) => void } {
   const seen: Array<[string, string]> = []

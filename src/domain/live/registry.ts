@@ -1,21 +1,21 @@
-import type { FastifyBaseLogger } from 'fastify'
-import type { Checked } from '../upstream/checked.js'
-import type { CallOptions, Credential, VisualLayerClient } from '../upstream/client.js'
-import type { UpstreamDataset, UpstreamTask } from '../upstream/schemas.js'
+import type { Checked } from '../../upstream/checked.js'
+import type { CallOptions, Credential, VisualLayerClient } from '../../upstream/client.js'
+import type { UpstreamDataset, UpstreamTask } from '../../upstream/schemas.js'
 import type { Invalidations } from './invalidation.js'
-import { Poller } from './poller.js'
+import { Poller, type WarnLog } from './poller.js'
 import { PollScheduler } from './scheduler.js'
 
 /**
  * The poller registry behind subscriptions: one poller per (resource, credential scope), however
  * many clients watch it. Writes (through the invalidation bus) make the matching pollers poll at once.
  */
+
 export interface LiveOptions {
   vl: VisualLayerClient
   invalidations: Invalidations
   intervalMs: number
   maxPollsPerSecond: number
-  log: FastifyBaseLogger
+  log: WarnLog
   /** The credential scope of a credential now (passthrough tokens move to their subject once proven). */
   scopeOf?: (credential: Credential) => string
 }

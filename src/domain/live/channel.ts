@@ -3,6 +3,7 @@
  * once even while a `next()` is waiting: a client that unsubscribes (or a socket that closes) is
  * let go immediately, not at the next event.
  */
+
 export class Channel<T> implements AsyncIterableIterator<T> {
   private readonly queue: T[] = []
   private waiting: { resolve: (result: IteratorResult<T>) => void, reject: (err: unknown) => void } | null = null

@@ -1,16 +1,16 @@
-import type { Checked } from '../../upstream/checked.js'
-import type { UpstreamTask } from '../../upstream/schemas.js'
-import { checkId } from '../arguments.js'
-import type { GraphQLContext } from '../context.js'
-import { mapTask } from '../mapping/task.js'
-import type { TaskParent } from '../parents.js'
+import type { Checked } from '../upstream/checked.js'
+import type { UpstreamTask } from '../upstream/schemas.js'
+import { checkId } from './arguments.js'
+import type { DomainContext } from './context.js'
+import { mapTask } from './mapping/task.js'
+import type { TaskParent } from './parents.js'
 import { classifyWriteFailure, rewrap, unknownOutcomeError } from './write-errors.js'
 
 /**
- * Mutation.abortTask and Mutation.retryTask: one POST each, never retried. Visual Layer decides
- * whether the task may be aborted or retried (its refusal says the task's state or type); the
- * gateway turns its answer into the task, mapped like every Task, or into an error that says why
- * and what to look at.
+ * Aborting and retrying a task (Mutation.abortTask and Mutation.retryTask): one POST each, never
+ * retried. Visual Layer decides whether the task may be aborted or retried (its refusal says the
+ * task's state or type); the gateway turns its answer into the task, mapped like every Task, or
+ * into an error that says why and what to look at.
  */
 
 type Action = 'abort' | 'retry'
@@ -21,7 +21,7 @@ const RULE: Record<Action, string> = {
   retry: 'Retry works only on a DATASET_CREATION task that FAILED or was ABORTED; Task.canRetry tells in advance.'
 }
 
-export async function taskAction (action: Action, rawId: string, ctx: GraphQLContext): Promise<TaskParent> {
+export async function taskAction (action: Action, rawId: string, ctx: DomainContext): Promise<TaskParent> {
   const taskId = checkId('taskId', rawId)
   // A write is not abandoned when its caller goes away: it ends on its own deadline.
   const call = { ...ctx.call, signal: undefined }
@@ -38,7 +38,7 @@ export async function taskAction (action: Action, rawId: string, ctx: GraphQLCon
   return task
 }
 
-function taskFailure (action: Action, taskId: string, err: unknown, ctx: GraphQLContext): unknown {
+function taskFailure (action: Action, taskId: string, err: unknown, ctx: DomainContext): unknown {
   const failure = classifyWriteFailure(err)
   const verb = action === 'abort' ? 'aborted' : 'retried'
   const check = 'Check the task\'s status in the task list (Query.tasks, or Dataset.tasks of its dataset) before trying again.'

@@ -2,18 +2,18 @@ import { GatewayError } from '../../errors.js'
 import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamDataset } from '../../upstream/schemas.js'
 import { checkId, MAX_MODELS, TEXT_LIMITS } from '../arguments.js'
-import type { GraphQLContext } from '../context.js'
-import type { EnrichmentModelInput, MutationEnrichDatasetArgs, ResolversTypes } from '../generated/types.js'
+import type { EnrichmentModelInput, MutationEnrichDatasetArgs } from '../../contract/types.js'
+import type { DomainContext } from '../context.js'
 import { mapDataset } from '../mapping/dataset.js'
 import type { DatasetParent } from '../parents.js'
 import { checkModels, duplicateTypes, missingDependencies, problemsMessage } from './preflight.js'
-import { classifyWriteFailure, rewrap, unknownOutcomeError } from './write-errors.js'
+import { classifyWriteFailure, rewrap, unknownOutcomeError } from '../write-errors.js'
 
 /**
- * Mutation.enrichDataset: pre-flight from the dataset, its model list and its enrichment context
- * (a request Visual Layer would refuse is refused here, with every problem at once, and costs no
- * write), then one POST, never retried. An idempotency key makes repeats and concurrent duplicates
- * share the first call's result.
+ * Enrichment of a dataset (Mutation.enrichDataset): pre-flight from the dataset, its model list
+ * and its enrichment context (a request Visual Layer would refuse is refused here, with every
+ * problem at once, and costs no write), then one POST, never retried. An idempotency key makes
+ * repeats and concurrent duplicates share the first call's result.
  */
 
 export interface EnrichOutcome {
@@ -21,9 +21,14 @@ export interface EnrichOutcome {
   readonly sourceDatasetId: string
 }
 
-type Payload = ResolversTypes['EnrichDatasetPayload']
+/** The contract's EnrichDatasetPayload; each dataset is read only when asked for. */
+export interface EnrichPayload {
+  readonly enrichedDatasetId: string
+  readonly enrichedDataset: Promise<DatasetParent | null>
+  readonly sourceDataset: Promise<DatasetParent | null>
+}
 
-export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: GraphQLContext): Promise<Payload> {
+export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: DomainContext): Promise<EnrichPayload> {
   const { models } = args
   const key = args.idempotencyKey ?? null
   const local: string[] = []
@@ -83,7 +88,7 @@ export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: Graph
 }
 
 /** The remaining pre-flight, then the write. */
-async function attempt (datasetId: string, source: Checked<UpstreamDataset>, models: readonly EnrichmentModelInput[], ctx: GraphQLContext, key: string | null): Promise<EnrichOutcome> {
+async function attempt (datasetId: string, source: Checked<UpstreamDataset>, models: readonly EnrichmentModelInput[], ctx: DomainContext, key: string | null): Promise<EnrichOutcome> {
   const status = mapDataset(source, ctx.onUnknown).status
   if (status !== 'READY') {
     throw new GatewayError('CONFLICT', `Dataset ${datasetId} is ${status}, and only a READY dataset can be enriched; nothing was sent to Visual Layer. Wait until it is READY (subscribe to datasetStatusChanged) and try again.`)
@@ -109,7 +114,7 @@ async function attempt (datasetId: string, source: Checked<UpstreamDataset>, mod
   }
 }
 
-function enrichFailure (err: unknown, datasetId: string, key: string | null, ctx: GraphQLContext): unknown {
+function enrichFailure (err: unknown, datasetId: string, key: string | null, ctx: DomainContext): unknown {
   const failure = classifyWriteFailure(err)
   const check = `Check the source dataset's enrichment tasks before trying again: { dataset(id: "${datasetId}") { status tasks(filter: {type: ENRICHMENT}) { nodes { id status startTime } } } } lists a task started just now if the enrichment is under way.`
   const unrecorded = key === null ? '' : ' The idempotencyKey was not recorded, so a retry with it sends a new enrichment request.'
@@ -136,30 +141,26 @@ function enrichFailure (err: unknown, datasetId: string, key: string | null, ctx
  * The payload's datasets are read after the write, not from this request's earlier loads: the
  * source shows READ_ONLY and the copy its first status. Each is fetched only when selected.
  */
-function payload (outcome: EnrichOutcome, ctx: GraphQLContext): Payload {
-  ctx.loaders.dataset.clear(outcome.sourceDatasetId).clear(outcome.enrichedDatasetId)
+function payload (outcome: EnrichOutcome, ctx: DomainContext): EnrichPayload {
+  ctx.loaders.dataset.clear(outcome.sourceDatasetId)
+  ctx.loaders.dataset.clear(outcome.enrichedDatasetId)
   return {
     enrichedDatasetId: outcome.enrichedDatasetId,
-    get enrichedDataset () { return nullable(fresh(outcome.enrichedDatasetId, ctx)) },
-    get sourceDataset () { return nullable(fresh(outcome.sourceDatasetId, ctx)) }
+    get enrichedDataset () { return fresh(outcome.enrichedDatasetId, ctx) },
+    get sourceDataset () { return fresh(outcome.sourceDatasetId, ctx) }
   }
 }
 
-async function fresh (id: string, ctx: GraphQLContext): Promise<DatasetParent | null> {
+async function fresh (id: string, ctx: DomainContext): Promise<DatasetParent | null> {
   const record = await ctx.loaders.dataset.load(id)
   return record === null ? null : mapDataset(record, ctx.onUnknown)
-}
-
-/** graphql-js turns a promise of null into null for a nullable field; the generated type lacks that null. */
-function nullable (pending: Promise<DatasetParent | null>): Promise<DatasetParent> {
-  return pending as Promise<DatasetParent>
 }
 
 /**
  * Idempotency records are kept per credential scope, and per verified caller where the gateway
  * knows one (jwt mode: every caller shares the service account's scope, not their keys).
  */
-function recordScope (ctx: GraphQLContext): string {
+function recordScope (ctx: DomainContext): string {
   return ctx.caller.subject === null ? ctx.scope() : `${ctx.scope()} caller:${ctx.caller.subject}`
 }
 

@@ -1,0 +1,69 @@
+import { GatewayError } from '../../errors.js'
+import type { Checked } from '../../upstream/checked.js'
+import type { Credential } from '../../upstream/client.js'
+import type { UpstreamTask } from '../../upstream/schemas.js'
+import { checkId } from '../arguments.js'
+import type { DomainContext } from '../context.js'
+import { mapDataset } from '../mapping/dataset.js'
+import { mapTask } from '../mapping/task.js'
+import type { DatasetParent, TaskParent } from '../parents.js'
+import type { LiveRegistry } from './registry.js'
+import { sameRecords } from './registry.js'
+import { eventsFrom } from './transform.js'
+
+/**
+ * Live status as streams of the contract's objects: a dataset's status until it settles (or for
+ * ever with `follow`), and the changes of a dataset's tasks (or of one task until it finishes).
+ * Each stream rides the shared poller of its resource and scope; leaving it leaves the poller.
+ */
+
+export interface LiveContext extends DomainContext {
+  readonly caller: { readonly subject: string | null, readonly credential: Credential, readonly expiresAt: number | null }
+  readonly live: LiveRegistry
+}
+
+/** Called before each event is built: the door forgets what it read for the previous one. */
+export type BeforeEvent = () => void
+
+const SETTLED = new Set(['READY', 'ERROR'])
+const FINISHED = new Set(['COMPLETED', 'FAILED', 'ABORTED'])
+
+export function watchDataset (ctx: LiveContext, rawId: string, follow: boolean, beforeEvent: BeforeEvent): AsyncIterableIterator<DatasetParent> {
+  const id = checkId('datasetId', rawId)
+  const source = ctx.live.dataset(ctx.scope(), id).watch(ctx.caller.credential, ctx.caller.expiresAt)
+  return eventsFrom(source, (record): { events: DatasetParent[], done: boolean } => {
+    beforeEvent()
+    ctx.loaders.dataset.prime(id, record)
+    const dataset = mapDataset(record, ctx.onUnknown)
+    return { events: [dataset], done: !follow && SETTLED.has(dataset.status) }
+  })
+}
+
+export async function watchTasks (ctx: LiveContext, rawDatasetId: string, rawTaskId: string | null, beforeEvent: BeforeEvent): Promise<AsyncIterableIterator<TaskParent>> {
+  const id = checkId('datasetId', rawDatasetId)
+  const only = rawTaskId === null ? null : checkId('taskId', rawTaskId)
+  // The task list of a dataset one may not see is just empty: ask for the dataset itself first.
+  if (await ctx.loaders.dataset.load(id) === null) {
+    throw new GatewayError('NOT_FOUND', `Visual Layer has no dataset ${id}, or you may not see it.`)
+  }
+  const source = ctx.live.tasks(ctx.scope(), id).watch(ctx.caller.credential, ctx.caller.expiresAt)
+  // The first snapshot is the baseline: with taskId its task is the first event; without, the
+  // subscription reports changes from then on.
+  let seen: Map<string, Checked<UpstreamTask>> | null = null
+  return eventsFrom(source, (tasks): { events: TaskParent[], done: boolean } => {
+    beforeEvent()
+    const first = seen === null
+    const previous = seen ?? new Map()
+    seen = new Map(tasks.map((task) => [task.value.task_id, task]))
+    const changed = tasks
+      .filter((task) => (only === null || task.value.task_id === only))
+      .filter((task) => (first ? only !== null : !sameRecords(previous.get(task.value.task_id), task)))
+      .reverse() // oldest change first
+      .map((task) => mapTask(task, ctx.onUnknown))
+    if (only !== null && first && changed.length === 0) {
+      throw new GatewayError('NOT_FOUND', `Task ${only} is not among the ${tasks.length} most recent tasks of dataset ${id}, or you may not see it.`)
+    }
+    const done = only !== null && changed.some((task) => FINISHED.has(task.status))
+    return { events: changed, done }
+  })
+}
