@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { isGatewayError } from './errors.js'
-import type { VisualLayerClient } from './upstream/client.js'
+import { isGatewayError } from '../errors.js'
+import type { VisualLayerClient } from '../upstream/client.js'
 
 /**
  * Liveness: the process answers. Readiness: Visual Layer answers its health check. The readiness

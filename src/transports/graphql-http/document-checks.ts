@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { GraphQLError } from 'graphql'
-import { readDocument, type DocumentLimits } from './document.js'
-import { formatError } from './error-formatter.js'
+import { readDocument, type DocumentLimits } from '../../graphql/document.js'
+import { formatError } from '../../graphql/error-formatter.js'
 
 /**
  * HTTP documents pass the gateway's limits (src/graphql/document.ts) before Mercurius sees them:
