@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import { callerKey, createAuth, registerHttpAuth } from './auth/index.js'
 import { clientErrorHandler } from './transports/client-errors.js'
-import type { Config, UpstreamSettings } from './config.js'
+import type { Config, RemoteUpstream } from './config.js'
 import { graphiqlPlugin } from './transports/graphiql/plugin.js'
 import { depthLimit, fieldLimit, noSubscriptionOverHttp } from './graphql/limits.js'
 import type { EnrichOutcome } from './graphql/mutations/enrich.js'
@@ -18,16 +18,13 @@ import { loggerOptions, requestOptions } from './logger.js'
 import { VisualLayerClient } from './upstream/client.js'
 import { ServiceTokens } from './upstream/token.js'
 
-/** A configuration whose upstream is known (the embedded emulator, if any, already started). */
-export type ResolvedConfig = Config & { readonly upstream: UpstreamSettings & { readonly baseUrl: string } }
-
 export interface BuildOptions {
   /** Where pino writes (tests capture logs here); stdout by default. */
   logStream?: DestinationStream
 }
 
 /** The gateway as a Fastify instance. It never listens: `server.ts` does, tests use it directly. */
-export async function buildApp (config: ResolvedConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+export async function buildApp (config: Config<RemoteUpstream>, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logStream === undefined ? loggerOptions(config.logLevel) : { ...loggerOptions(config.logLevel), stream: options.logStream },
     ...requestOptions(),
