@@ -12,8 +12,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { createClient } from 'graphql-ws'
 import { request } from 'undici'
 import WebSocket from 'ws'
-import { buildApp, type ResolvedConfig } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { buildApp } from '../src/app.js'
+import { hasRemoteUpstream, loadConfig } from '../src/config.js'
 import { DEMO_ACCOUNTS, SEED, startEmulator, type RunningEmulator } from '../src/emulator/index.js'
 import { visualLayerToken } from '../test/helpers/tokens.js'
 
@@ -64,7 +64,8 @@ async function main (): Promise<void> {
     WS_MAX_SUBSCRIPTIONS: '10000',
     WS_MAX_CONNECTIONS_PER_CALLER: '10000',
     RATE_LIMIT_PER_MINUTE: '0'
-  }) as ResolvedConfig
+  })
+  if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')
   const app = await buildApp(config)
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   const token = visualLayerToken(DEMO_ACCOUNTS.primary)

@@ -21,12 +21,8 @@ export interface JwtSettings {
   readonly clockToleranceSec: number
 }
 
+/** How the gateway talks to Visual Layer, whichever Visual Layer it is. */
 export interface UpstreamSettings {
-  /** Visual Layer's base URL, without a trailing slash. Null: start the embedded emulator. */
-  readonly baseUrl: string | null
-  /** Service account; null in passthrough mode against a real Visual Layer. */
-  readonly apiKey: string | null
-  readonly apiSecret: string | null
   /** Overall deadline of one upstream call, connect to last byte. */
   readonly timeoutMs: number
   readonly connectTimeoutMs: number
@@ -45,13 +41,31 @@ export interface UpstreamSettings {
   readonly maxCallsPerOperation: number
 }
 
-export interface Config {
+/** A Visual Layer at a known URL: VL_BASE_URL, or the embedded emulator once the entry point started it. */
+export interface RemoteUpstream extends UpstreamSettings {
+  readonly kind: 'remote'
+  /** Without a trailing slash. */
+  readonly baseUrl: string
+  /** Service account; null in passthrough mode against a real Visual Layer. */
+  readonly apiKey: string | null
+  readonly apiSecret: string | null
+}
+
+/** No VL_BASE_URL: only the entry point (src/start.ts) knows how to start the emulator and make it remote. */
+export interface EmbeddedUpstream extends UpstreamSettings {
+  readonly kind: 'embedded'
+}
+
+export type UpstreamConfig = RemoteUpstream | EmbeddedUpstream
+
+/** The gateway's settings; `buildApp` takes them with a remote upstream (`Config<RemoteUpstream>`). */
+export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly port: number
   readonly host: string
   readonly logLevel: LogLevel
   readonly authMode: AuthMode
   readonly jwt: JwtSettings
-  readonly upstream: UpstreamSettings
+  readonly upstream: Upstream
   /** How long the result of the readiness check of Visual Layer is reused. */
   readonly readyCacheMs: number
   /** Longest time a graceful shutdown may take before the process exits anyway. */
@@ -240,9 +254,7 @@ export function loadConfig (env: Env): Config {
       clockToleranceSec: v.JWT_CLOCK_TOLERANCE_SEC
     },
     upstream: {
-      baseUrl: v.VL_BASE_URL,
-      apiKey: v.VL_API_KEY,
-      apiSecret: v.VL_API_SECRET,
+      ...(v.VL_BASE_URL === null ? { kind: 'embedded' as const } : { kind: 'remote' as const, baseUrl: v.VL_BASE_URL, apiKey: v.VL_API_KEY, apiSecret: v.VL_API_SECRET }),
       timeoutMs: v.UPSTREAM_TIMEOUT_MS,
       connectTimeoutMs: v.UPSTREAM_CONNECT_TIMEOUT_MS,
       maxResponseBytes: v.UPSTREAM_MAX_RESPONSE_BYTES,
@@ -271,6 +283,11 @@ export function loadConfig (env: Env): Config {
       maxConnectionsPerCaller: v.WS_MAX_CONNECTIONS_PER_CALLER
     }
   })
+}
+
+/** Whether the upstream is known, as `buildApp` needs it; an embedded one is started by src/start.ts first. */
+export function hasRemoteUpstream (config: Config): config is Config<RemoteUpstream> {
+  return config.upstream.kind === 'remote'
 }
 
 /** The names of every environment variable the gateway reads (for the README and tests). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp, type BuildOptions, type ResolvedConfig } from './app.js'
-import { deepFreeze, type Config } from './config.js'
+import { buildApp, type BuildOptions } from './app.js'
+import { deepFreeze, hasRemoteUpstream, type Config, type RemoteUpstream } from './config.js'
 import { DEMO_ACCOUNTS, startEmulator, type RunningEmulator } from './emulator/index.js'
 
 export interface Gateway {
@@ -15,16 +15,16 @@ export interface Gateway {
  * is closed with the app.
  */
 export async function createGateway (config: Config, options: BuildOptions = {}): Promise<Gateway> {
-  if (config.upstream.baseUrl !== null) {
-    const app = await buildApp(config as ResolvedConfig, options)
+  if (hasRemoteUpstream(config)) {
+    const app = await buildApp(config, options)
     warnIfOpen(app, config)
     return { app, emulator: null }
   }
   const emulator = await startEmulator({ host: '127.0.0.1', port: 0, clock: 'real' })
   const account = DEMO_ACCOUNTS.primary
-  const resolved: ResolvedConfig = deepFreeze({
+  const resolved: Config<RemoteUpstream> = deepFreeze({
     ...config,
-    upstream: { ...config.upstream, baseUrl: emulator.url, apiKey: account.apiKey, apiSecret: account.apiSecret }
+    upstream: { ...config.upstream, kind: 'remote', baseUrl: emulator.url, apiKey: account.apiKey, apiSecret: account.apiSecret }
   })
   let app: FastifyInstance
   try {

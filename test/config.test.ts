@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       authMode: 'none',
       jwt: { secret: null, publicKey: null, jwksUrl: null, issuer: null, audience: null, clockToleranceSec: 5 },
-      upstream: { baseUrl: null, apiKey: null, apiSecret: null, timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 16, modelCacheTtlMs: 60000, retries: 2, breakerThreshold: 5, breakerCooldownMs: 5000, maxCallsPerOperation: 200 },
+      upstream: { kind: 'embedded', timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 16, modelCacheTtlMs: 60000, retries: 2, breakerThreshold: 5, breakerCooldownMs: 5000, maxCallsPerOperation: 200 },
       readyCacheMs: 5000,
       shutdownTimeoutMs: 10000,
       graphiql: true,
@@ -37,7 +37,7 @@ describe('loadConfig', () => {
   it('defaults to passthrough with a real Visual Layer and strips the trailing slash of VL_BASE_URL', () => {
     const config = loadConfig({ VL_BASE_URL: 'https://app.visual-layer.com/', PORT: '8080', HOST: '0.0.0.0', GRAPHIQL: 'false' })
     expect(config.authMode).toBe('passthrough')
-    expect(config.upstream.baseUrl).toBe('https://app.visual-layer.com')
+    expect(config.upstream).toMatchObject({ kind: 'remote', baseUrl: 'https://app.visual-layer.com' })
     expect(config.port).toBe(8080)
     expect(config.host).toBe('0.0.0.0')
     expect(config.graphiql).toBe(false)

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Kind } from 'graphql'
+import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
-import { GatewayError } from '../errors.js'
-import { parseDocument } from '../graphql/document.js'
 import type { Credential } from '../upstream/client.js'
-import { limitAnonymousBody } from './anonymous-body.js'
 import { bearerToken, unauthenticated } from './bearer.js'
 import { registerJwt } from './jwt.js'
 import { checkVisualLayerToken } from './passthrough.js'
 import { CredentialScopes } from './scope.js'
+
+/**
+ * Authentication for every door: an Authorization value (HTTP header or WebSocket connection_init)
+ * becomes a Caller, per AUTH_MODE. The doors' own hooks are in src/transports.
+ */
 
 /** Who is calling: the credential the gateway speaks to Visual Layer with, and until when. */
 export interface Caller {
@@ -25,12 +26,6 @@ export interface Auth {
   readonly scopes: CredentialScopes
   /** Checks an Authorization value (header or WebSocket connection_init); throws UNAUTHENTICATED. */
   authenticate: (authorization: unknown) => Promise<Caller>
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    caller: Caller | null
-  }
 }
 
 const SERVICE: Caller = Object.freeze({ credential: Object.freeze({ kind: 'service' }), expiresAt: null, subject: null })
@@ -66,77 +61,6 @@ export async function createAuth (app: FastifyInstance, config: Config): Promise
       return { credential: SERVICE.credential, expiresAt: claims.expiresAt, subject: claims.sub }
     }
   }
-}
-
-/** A caller without a token, let through only for documents that never reach Visual Layer. */
-const ANONYMOUS: Caller = Object.freeze({ credential: Object.freeze({ kind: 'anonymous' }), expiresAt: null, subject: null })
-
-/**
- * HTTP: every GraphQL request is authenticated before Mercurius runs it. A request with an
- * Authorization header is checked before its body is read. One without a header is refused too,
- * unless its document only introspects the schema (GraphiQL's first request, sent before the user
- * could type a header): the schema is the public contract and asks Visual Layer nothing.
- */
-export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number): void {
-  app.decorateRequest('caller', null)
-  const refuse = (request: FastifyRequest, reply: FastifyReply, err: GatewayError): FastifyReply => {
-    request.log.info({ reason: err.logDetail }, 'caller refused')
-    return reply.code(401).header('www-authenticate', 'Bearer').send({
-      data: null,
-      errors: [{ message: err.message, extensions: { code: err.code, requestId: String(request.id) } }]
-    })
-  }
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    try {
-      request.caller = await auth.authenticate(request.headers.authorization)
-      return undefined
-    } catch (err) {
-      if (!(err instanceof GatewayError)) throw err
-      return refuse(request, reply, err)
-    }
-  }
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.url !== '/graphql') return
-    // Without a header, the document decides (below), once the body is read.
-    if (auth.mode !== 'none' && request.headers.authorization === undefined) return
-    return await authenticate(request, reply)
-  })
-  app.addHook('preParsing', async (request, _reply, payload) => {
-    if (request.routeOptions.url !== '/graphql' || auth.mode === 'none' || request.headers.authorization !== undefined) return payload
-    return limitAnonymousBody(payload, request.headers['content-length'])
-  })
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.routeOptions.url !== '/graphql' || request.caller !== null) return
-    if (isIntrospectionOnly(documentOf(request), maxTokens)) {
-      request.caller = ANONYMOUS
-      return
-    }
-    return await authenticate(request, reply)
-  })
-}
-
-function documentOf (request: FastifyRequest): unknown {
-  const body = request.body
-  if (typeof body === 'string') return body
-  if (typeof body === 'object' && body !== null && 'query' in body) return body.query
-  return (request.query as { query?: unknown } | undefined)?.query
-}
-
-const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename'])
-
-/** Every operation is a query whose top-level fields are all introspection fields. */
-export function isIntrospectionOnly (source: unknown, maxTokens: number): boolean {
-  if (typeof source !== 'string' || source.length > 100_000) return false
-  let document
-  try {
-    // Under the gateway's token limit: anyone may send this request.
-    document = parseDocument(source, maxTokens)
-  } catch {
-    return false
-  }
-  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION)
-  return operations.length > 0 && operations.every((operation) => operation.operation === 'query' &&
-    operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(selection.name.value)))
 }
 
 /**

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import mercurius, { type MercuriusContext } from 'mercurius'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CONTENT_SECURITY_POLICY, graphiqlPlugin } from '../../src/graphql/graphiql.js'
+import { CONTENT_SECURITY_POLICY, graphiqlPlugin } from '../../src/transports/graphiql/plugin.js'
 import { describeWithBrowser, launchBrowser, openGraphiQL, requestsOffOrigin, resultText, runQueryInGraphiQL, type PageRecord } from '../helpers/browser.js'
 
 const require = createRequire(import.meta.url)

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp, type ResolvedConfig } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
+import { buildApp } from '../../src/app.js'
+import { hasRemoteUpstream, loadConfig } from '../../src/config.js'
 import { DEMO_ACCOUNTS, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { LogCapture } from './logs.js'
 
@@ -42,7 +42,8 @@ export async function startTestGateway (env: Record<string, string> = {}): Promi
     BREAKER_THRESHOLD: '1000000',
     RATE_LIMIT_PER_MINUTE: '0',
     ...env
-  }) as ResolvedConfig
+  })
+  if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')
   const app = await buildApp(config, { logStream: logs })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()

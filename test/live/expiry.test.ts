@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Channel } from '../../src/domain/live/channel.js'
-import { endAtExpiry } from '../../src/live/expiry.js'
+import { endAtExpiry } from '../../src/transports/websocket/expiry.js'
 
 /** endAtExpiry on a Channel (what pollers hand out), on fake timers: no waiting on the wall clock. */
 

@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { GraphQLError } from 'graphql'
-import { readDocument, type DocumentLimits } from './document.js'
-import { formatError } from './error-formatter.js'
+import type { GraphQLError, GraphQLSchema } from 'graphql'
+import { readDocument, type DocumentLimits } from '../../graphql/document.js'
+import { formatError } from '../../graphql/error-formatter.js'
 
 /**
  * HTTP documents pass the gateway's limits (src/graphql/document.ts) before Mercurius sees them:
  * Mercurius would parse with no memory of the limits, and read a text that is not GraphQL as a JSON
- * syntax tree, which no token limit bounds.
+ * syntax tree, which no token limit bounds. Registered inside the graphql-http plugin: its routes only.
  */
-export function registerDocumentChecks (app: FastifyInstance, limits: DocumentLimits): void {
+
+export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSchema, limits: DocumentLimits): void {
   const refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]): FastifyReply => {
     request.log.info({ reason: errors[0]?.message.slice(0, 200) }, 'document refused')
     const requestId = String(request.id)
@@ -17,19 +18,17 @@ export function registerDocumentChecks (app: FastifyInstance, limits: DocumentLi
 
   // Before the route's schema coerces it: a number or a list would become a string and run.
   app.addHook('preValidation', async (request, reply) => {
-    if (request.routeOptions.url !== '/graphql') return
     const source = queryOf(request)
     if (source === undefined || source === null || typeof source === 'string') return
-    return refuse(request, reply, readDocument(app.graphql.schema, source, limits).errors ?? [])
+    return refuse(request, reply, readDocument(schema, source, limits).errors ?? [])
   })
 
   // After authentication: a caller without a token learns only that it needs one.
   app.addHook('preHandler', async (request, reply) => {
-    if (request.routeOptions.url !== '/graphql') return
     const source = queryOf(request)
     // A missing query is Mercurius' to answer.
     if (source === undefined || source === null || source === '') return
-    const { errors } = readDocument(app.graphql.schema, source, limits)
+    const { errors } = readDocument(schema, source, limits)
     if (errors !== undefined) return refuse(request, reply, errors)
   })
 }

@@ -1,14 +1,14 @@
-import type { FastifyInstance } from 'fastify'
-import { isGatewayError } from './errors.js'
-import type { VisualLayerClient } from './upstream/client.js'
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { isGatewayError } from '../errors.js'
 
 /**
  * Liveness: the process answers. Readiness: Visual Layer answers its health check. The readiness
  * result is reused for `cacheMs`, and concurrent probes share one check, so probes never load
- * the upstream however often they come.
+ * the upstream however often they come. An encapsulated plugin asking `app.vl`.
  */
+
 export interface HealthOptions {
-  vl: VisualLayerClient
   cacheMs: number
   now?: () => number
 }
@@ -18,14 +18,15 @@ interface Readiness {
   body: Record<string, unknown>
 }
 
-export function registerHealth (app: FastifyInstance, options: HealthOptions): void {
+const health: FastifyPluginAsync<HealthOptions> = async (app, options) => {
+  const { vl } = app
   const now = options.now ?? (() => performance.now())
   // `at` is when the check settled; while a check is pending every probe waits for it.
   let cached: { at: number | null, result: Promise<Readiness> } | null = null
 
   const check = async (requestId: string): Promise<Readiness> => {
     try {
-      const health = await options.vl.healthcheck({ requestId })
+      const health = await vl.healthcheck({ requestId })
       return { ready: true, body: { status: 'ready', upstream: { status: health.status, version: health.version ?? null } } }
     } catch (err) {
       const code = isGatewayError(err) ? err.code : 'INTERNAL_SERVER_ERROR'
@@ -46,3 +47,5 @@ export function registerHealth (app: FastifyInstance, options: HealthOptions): v
     return reply.code(result.ready ? 200 : 503).send(result.body)
   })
 }
+
+export default fp(health, { name: 'health', encapsulate: true, decorators: { fastify: ['vl'] } })

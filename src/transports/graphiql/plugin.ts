@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { gzip as gzipCallback } from 'node:zlib'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { BOOTSTRAP_JS, PAGE_CSS } from './graphiql/client.js'
+import { BOOTSTRAP_JS, PAGE_CSS } from './client.js'
 
 /**
  * A self-hosted GraphiQL: the page at `path` and its scripts and styles under `path/assets/`, all

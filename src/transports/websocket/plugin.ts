@@ -2,15 +2,16 @@ import { setMaxListeners } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { FastifyInstance } from 'fastify'
-import { GraphQLError, specifiedRules, subscribe, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { GraphQLError, specifiedRules, subscribe, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { Auth, Caller } from '../auth/index.js'
-import { GatewayError } from '../errors.js'
-import type { GatewayContext } from '../graphql/context.js'
-import { readDocument, type DocumentLimits } from '../graphql/document.js'
-import { formatError } from '../graphql/error-formatter.js'
+import { callerKey, type Caller } from '../../auth/index.js'
+import { GatewayError } from '../../errors.js'
+import type { GatewayContext } from '../../graphql/context.js'
+import { readDocument } from '../../graphql/document.js'
+import { formatError } from '../../graphql/error-formatter.js'
 import { endAtExpiry } from './expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
 
@@ -19,21 +20,15 @@ import { serveGraphQLWs } from './ws-adapter.js'
  * library (the one GraphiQL, Apollo and urql speak). graphql-ws enforces the protocol's rules and
  * close codes; this module adds authentication in `connection_init` (4403 when refused, before any
  * subscription starts) and ends subscriptions with UNAUTHENTICATED when the caller's token expires.
+ * An encapsulated plugin: it serves `app.graph` and authenticates with `app.auth`; it owns the
+ * upgrade listener and closes every socket before the app closes.
  */
 
 export interface WsOptions {
   path: string
-  auth: Auth
-  schema: () => GraphQLSchema
-  /** The per-operation context, as HTTP requests get it. */
-  context: (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
-  /** The same limits HTTP documents pass, checked before graphql's own rules. */
-  limits: DocumentLimits
   connectionInitWaitMs: number
   maxSubscriptionsPerConnection: number
   maxConnectionsPerCaller: number
-  /** Who the caller is, for the connection limit. */
-  callerKey: (caller: Caller, remoteAddress: string | undefined) => string
 }
 
 /** What this module keeps on graphql-ws' per-connection `extra`, set in onConnect. */
@@ -77,13 +72,15 @@ function closeReason (message: string): string {
   return bytes.length <= 123 ? message : `${bytes.subarray(0, 120).toString().replace(/\uFFFD*$/, '')}...`
 }
 
-export function registerWebSocket (app: FastifyInstance, options: WsOptions): void {
+const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
+  // The same schema, operation context and document limits as HTTP requests.
+  const { auth, graph } = app
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   const log = app.log.child({ component: 'websocket' })
   const connections = new ConnectionCounter()
 
   const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
-    schema: () => options.schema(),
+    schema: graph.schema,
     connectionInitWaitTimeout: options.connectionInitWaitMs,
     onConnect: async (ctx) => {
       const params = ctx.connectionParams ?? {}
@@ -96,9 +93,9 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
       const socket = ctx.extra.socket
       socket.once('close', () => { closed.abort() })
       try {
-        const caller = await options.auth.authenticate(params.Authorization ?? params.authorization)
+        const caller = await auth.authenticate(params.Authorization ?? params.authorization)
         ctx.extra.caller = caller
-        const key = options.callerKey(caller, ctx.extra.request.socket.remoteAddress)
+        const key = callerKey(auth, caller, ctx.extra.request.socket.remoteAddress)
         if (!connections.take(key, options.maxConnectionsPerCaller)) {
           ctx.extra.socket.close(1008, closeReason(`Too many WebSocket connections: at most ${options.maxConnectionsPerCaller} per caller. Close one, or share one for many subscriptions.`))
           return false
@@ -120,7 +117,7 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
     },
     context: (ctx, id) => {
       const state = connectionState(ctx)
-      return options.context(state.caller, `${state.connectionId}:${id}`, state.closed.signal) as unknown as Record<string, unknown>
+      return graph.context(state.caller, `${state.connectionId}:${id}`, state.closed.signal) as unknown as Record<string, unknown>
     },
     subscribe: async (args: ExecutionArgs) => {
       const result = await subscribe(args)
@@ -142,10 +139,9 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
         return [new GraphQLError(error.message, { originalError: error })]
       }
       // Parsed and validated here, under the same limits as HTTP documents; graphql-ws then runs these.
-      const schema = options.schema()
-      const { document, errors } = readDocument(schema, payload.query, options.limits, specifiedRules)
+      const { document, errors } = readDocument(graph.schema, payload.query, graph.limits, specifiedRules)
       if (errors !== undefined) return [...errors]
-      return { schema, document, variableValues: payload.variables, operationName: payload.operationName }
+      return { schema: graph.schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },
   }, wss, log)
 
@@ -166,6 +162,8 @@ export function registerWebSocket (app: FastifyInstance, options: WsOptions): vo
     await new Promise<void>((resolve) => wss.close(() => resolve()))
   })
 }
+
+export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph'] } })
 
 function formatResult (ctx: WsContext, id: string, result: ExecutionResult, log: FastifyInstance['log']): ExecutionResult | undefined {
   if (result.errors === undefined) return undefined

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs'
+import { buildSchema as parseSchema, GraphQLObjectType, GraphQLScalarType, type GraphQLSchema } from 'graphql'
+import type { Resolvers } from './generated/resolvers.js'
+import { Dataset } from './resolvers/dataset.js'
+import { Mutation } from './resolvers/mutation.js'
+import { Query } from './resolvers/query.js'
+import { Subscription } from './resolvers/subscription.js'
+import { AppliedEnrichment, Task } from './resolvers/task.js'
+import { DateTime } from './scalars.js'
+
+/**
+ * The executable schema: schema.graphql with every resolver (Subscription's too) and the DateTime
+ * scalar, built once and complete before any transport sees it. Mercurius and the WebSocket transport
+ * are given this same object, so neither edits what the other runs.
+ *
+ * Resolvers are attached as Mercurius attached them until now (a field's `resolve`, a subscription
+ * field's `subscribe` and `resolve`, a scalar's own properties), rather than by @graphql-tools'
+ * makeExecutableSchema, which rebuilds every type: the same schema, no new dependency.
+ */
+
+/** The schema file at the project root; the same relative place from src/graphql and dist/graphql. */
+export const SCHEMA_PATH = new URL('../../schema.graphql', import.meta.url)
+
+const RESOLVERS: Resolvers = { Query, Mutation, Subscription, Dataset, Task, AppliedEnrichment, DateTime }
+
+export function buildSchema (): GraphQLSchema {
+  const schema = parseSchema(readFileSync(SCHEMA_PATH, 'utf8'))
+  for (const [typeName, resolvers] of Object.entries(RESOLVERS) as Array<[string, object]>) {
+    const type = schema.getType(typeName)
+    if (type instanceof GraphQLScalarType) {
+      Object.assign(type, resolvers)
+      continue
+    }
+    if (!(type instanceof GraphQLObjectType)) throw new Error(`${typeName} is not an object type or scalar of the schema`)
+    const fields = type.getFields()
+    for (const [name, resolver] of Object.entries(resolvers) as Array<[string, unknown]>) {
+      const field = fields[name]
+      if (field === undefined) throw new Error(`${typeName}.${name} is not in the schema`)
+      // A subscription field brings `subscribe` and `resolve`; any other field is its resolve function.
+      if (typeof resolver === 'function') field.resolve = resolver as typeof field.resolve
+      else Object.assign(field, resolver)
+    }
+  }
+  return schema
+}

@@ -1,0 +1,57 @@
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import type { GraphQLSchema } from 'graphql'
+import type { Config } from '../config.js'
+import type { DocumentLimits } from '../graphql/document.js'
+import { contextFactory, type ContextFactory } from '../graphql/index.js'
+import { depthLimit, fieldLimit } from '../graphql/limits.js'
+import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
+import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
+import { buildSchema } from '../graphql/schema.js'
+
+/**
+ * The graph every door serves (`app.graph`): one executable schema, the context of one operation,
+ * and the limits a document passes before it runs. HTTP and WebSocket share all three, and with
+ * them one idempotency store, so an enrichment is the same whichever door it came through.
+ */
+
+export interface Graph {
+  readonly schema: GraphQLSchema
+  readonly context: ContextFactory
+  readonly limits: DocumentLimits
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    graph: Graph
+  }
+}
+
+export interface GraphPluginOptions {
+  config: Pick<Config, 'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'idempotencyWindowMs'>
+}
+
+const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config }) => {
+  const reported = new Set<string>()
+  const onUnknown = (kind: string, value: string): void => {
+    const key = `${kind}\u0000${value}`
+    if (reported.has(key)) return
+    reported.add(key)
+    app.log.warn({ kind, value: value.slice(0, 100) }, `Visual Layer sent a ${kind} this gateway does not know; it is shown as UNKNOWN`)
+  }
+  const { scopes } = app.auth
+  const context = contextFactory({
+    vl: app.vl,
+    onUnknown,
+    batchConcurrency: config.upstream.batchConcurrency,
+    maxCallsPerOperation: config.upstream.maxCallsPerOperation,
+    scopeOf: (credential) => scopes.scopeOf(credential),
+    invalidations: app.invalidations,
+    live: app.live,
+    idempotency: new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs })
+  })
+  const limits: DocumentLimits = { maxTokens: config.maxQueryTokens, rules: [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)] }
+  app.decorate('graph', { schema: buildSchema(), context, limits })
+}
+
+export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations'] } })

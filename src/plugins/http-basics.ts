@@ -1,0 +1,34 @@
+import cors from '@fastify/cors'
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+
+/**
+ * What every HTTP answer of the gateway gets, whichever door it comes from: its request id in a
+ * header, `connection: close` while the gateway shuts down, and CORS for the configured origins.
+ */
+
+export interface HttpBasicsOptions {
+  /** Browser origins allowed to call from another origin; empty: CORS is not registered. */
+  corsOrigins: readonly string[]
+}
+
+const httpBasics: FastifyPluginAsync<HttpBasicsOptions> = async (app, options) => {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  // While closing, answers to in-flight requests end their keep-alive connections; otherwise the
+  // server would wait on them after they went idle and shutdown would hang until its deadline.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
+
+  // Frontends served from another origin may call the gateway only from the origins configured.
+  if (options.corsOrigins.length > 0) {
+    await app.register(cors, { origin: [...options.corsOrigins], methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'x-request-id'], exposedHeaders: ['x-request-id'], maxAge: 600 })
+  }
+}
+
+export default fp(httpBasics, { name: 'http-basics' })

@@ -1,0 +1,37 @@
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import type { RemoteUpstream } from '../config.js'
+import { VisualLayerClient } from '../upstream/client.js'
+import { ServiceTokens } from '../upstream/token.js'
+
+/**
+ * The Visual Layer client, one per gateway: `app.vl`, closed with the app. It tells the credential
+ * scopes (`app.auth`) which tokens Visual Layer accepted or refused.
+ */
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    vl: VisualLayerClient
+  }
+}
+
+export interface UpstreamPluginOptions {
+  settings: RemoteUpstream
+}
+
+const upstreamPlugin: FastifyPluginAsync<UpstreamPluginOptions> = async (app, { settings }) => {
+  const { scopes } = app.auth
+  const { apiKey, apiSecret } = settings
+  const vl = new VisualLayerClient({
+    settings,
+    serviceTokens: apiKey !== null && apiSecret !== null ? new ServiceTokens({ apiKey, apiSecret }) : null,
+    logger: app.log.child({ component: 'upstream' }),
+    onVerdict: (credential, accepted) => { if (accepted) scopes.accepted(credential); else scopes.refused(credential) },
+    scopeOf: (credential) => scopes.scopeOf(credential),
+    standingOf: (credential) => scopes.standingOf(credential)
+  })
+  app.decorate('vl', vl)
+  app.addHook('onClose', async () => { await vl.close() })
+}
+
+export default fp(upstreamPlugin, { name: 'upstream', decorators: { fastify: ['auth'] } })

@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Kind } from 'graphql'
+import type { Auth, Caller } from '../../auth/index.js'
+import { GatewayError } from '../../errors.js'
+import { parseDocument } from '../../graphql/document.js'
+import { limitAnonymousBody } from './anonymous-body.js'
+
+/**
+ * HTTP: every GraphQL request is authenticated before Mercurius runs it. A request with an
+ * Authorization header is checked before its body is read. One without a header is refused too,
+ * unless its document only introspects the schema (GraphiQL's first request, sent before the user
+ * could type a header): the schema is the public contract and asks Visual Layer nothing.
+ *
+ * Registered inside the graphql-http plugin, its hooks run for that plugin's routes only.
+ */
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null
+  }
+}
+
+/** A caller without a token, let through only for documents that never reach Visual Layer. */
+const ANONYMOUS: Caller = Object.freeze({ credential: Object.freeze({ kind: 'anonymous' }), expiresAt: null, subject: null })
+
+export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number): void {
+  app.decorateRequest('caller', null)
+  const refuse = (request: FastifyRequest, reply: FastifyReply, err: GatewayError): FastifyReply => {
+    request.log.info({ reason: err.logDetail }, 'caller refused')
+    return reply.code(401).header('www-authenticate', 'Bearer').send({
+      data: null,
+      errors: [{ message: err.message, extensions: { code: err.code, requestId: String(request.id) } }]
+    })
+  }
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    try {
+      request.caller = await auth.authenticate(request.headers.authorization)
+      return undefined
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err
+      return refuse(request, reply, err)
+    }
+  }
+  app.addHook('onRequest', async (request, reply) => {
+    // Without a header, the document decides (below), once the body is read.
+    if (auth.mode !== 'none' && request.headers.authorization === undefined) return
+    return await authenticate(request, reply)
+  })
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (auth.mode === 'none' || request.headers.authorization !== undefined) return payload
+    return limitAnonymousBody(payload, request.headers['content-length'])
+  })
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.caller !== null) return
+    if (isIntrospectionOnly(documentOf(request), maxTokens)) {
+      request.caller = ANONYMOUS
+      return
+    }
+    return await authenticate(request, reply)
+  })
+}
+
+function documentOf (request: FastifyRequest): unknown {
+  const body = request.body
+  if (typeof body === 'string') return body
+  if (typeof body === 'object' && body !== null && 'query' in body) return body.query
+  return (request.query as { query?: unknown } | undefined)?.query
+}
+
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename'])
+
+/** Every operation is a query whose top-level fields are all introspection fields. */
+export function isIntrospectionOnly (source: unknown, maxTokens: number): boolean {
+  if (typeof source !== 'string' || source.length > 100_000) return false
+  let document
+  try {
+    // Under the gateway's token limit: anyone may send this request.
+    document = parseDocument(source, maxTokens)
+  } catch {
+    return false
+  }
+  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION)
+  return operations.length > 0 && operations.every((operation) => operation.operation === 'query' &&
+    operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(selection.name.value)))
+}

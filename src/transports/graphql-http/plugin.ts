@@ -1,0 +1,76 @@
+import { setMaxListeners } from 'node:events'
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import mercurius from 'mercurius'
+import { callerKey } from '../../auth/index.js'
+import { GatewayError } from '../../errors.js'
+import type { GatewayContext } from '../../graphql/context.js'
+import { errorFormatter, handleRequestError } from '../../graphql/error-formatter.js'
+import { noSubscriptionOverHttp } from '../../graphql/limits.js'
+import { registerHttpAuth } from './authentication.js'
+import { registerDocumentChecks } from './document-checks.js'
+
+/**
+ * GraphQL over HTTP at /graphql (GET and POST), served by Mercurius. An encapsulated plugin: its
+ * serializer, error handler, hooks and rate limit apply to its own routes only, never to health
+ * probes or GraphiQL. It serves `app.graph` and authenticates with `app.auth`.
+ */
+
+export interface GraphQLHttpOptions {
+  /** Requests per minute for each caller; 0: no limit. */
+  rateLimitPerMinute: number
+}
+
+const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options) => {
+  const { auth, graph } = app
+  // Mercurius' response schema types every error path item as a string; GraphQL says list indices
+  // are integers. Its answers are plain objects, so JSON.stringify serialises them faithfully.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
+  app.setErrorHandler(handleRequestError)
+
+  // Hooks of one kind run in the order they are added here: authentication (onRequest, preParsing,
+  // preHandler), then the document checks (preValidation, preHandler), then the rate limit, which
+  // Mercurius' routes get as their own preHandler and so runs after this plugin's, when the caller is known.
+  registerHttpAuth(app, auth, graph.limits.maxTokens)
+  registerDocumentChecks(app, graph.schema, graph.limits)
+  if (options.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      hook: 'preHandler',
+      max: options.rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.caller === null ? `address:${request.ip}` : callerKey(auth, request.caller, request.ip),
+      errorResponseBuilder: (_request, context) => Object.assign(
+        new Error(`Too many requests: at most ${context.max} a minute for each caller. Try again in ${context.after}.`),
+        { statusCode: 429 }
+      )
+    })
+  }
+
+  await app.register(mercurius, {
+    schema: graph.schema,
+    path: '/graphql',
+    graphiql: false,
+    errorFormatter,
+    // Mercurius' own handler first builds an operation context, which refuses a request whose
+    // caller is not known yet (a body refused before authentication): that became a 500.
+    errorHandler: false,
+    validationRules: [...graph.limits.rules, noSubscriptionOverHttp],
+    // Its cache keeps up to 1024 documents per cache (valid ones and refused ones), keyed by their
+    // whole text, bounded by count only: unique large texts fill it with gigabytes. A document under
+    // the token limit parses and validates in about a millisecond, so nothing is cached.
+    cache: false,
+    graphql: { parseOptions: { maxTokens: graph.limits.maxTokens } },
+    context: (request: FastifyRequest, reply: FastifyReply): GatewayContext => {
+      if (request.caller === null) throw new GatewayError('UNAUTHENTICATED', 'The request was not authenticated.')
+      const controller = new AbortController()
+      // Every upstream call of the operation listens to it; a large page makes many at once.
+      setMaxListeners(0, controller.signal)
+      // The caller went away before the answer: stop the upstream calls made for it.
+      reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
+      return graph.context(request.caller, String(request.id), controller.signal)
+    }
+  })
+}
+
+export default fp(graphqlHttp, { name: 'graphql-http', encapsulate: true, decorators: { fastify: ['auth', 'graph'] } })
