@@ -20,6 +20,23 @@ export default [
       'no-void': ['error', { allowAsStatement: true }]
     }
   },
+  // Layers point down only (ARCHITECTURE.md): a file may not import a layer above its own.
+  ...[
+    ['src/upstream', ['graphql', 'domain', 'transports', 'plugins', 'auth']],
+    ['src/domain', ['graphql', 'transports', 'plugins', 'auth']],
+    ['src/auth', ['graphql', 'domain', 'transports', 'plugins']],
+    ['src/graphql', ['transports', 'plugins']]
+  ].map(([folder, above]) => ({
+    files: [`${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: above.map((layer) => ({
+          group: [`**/${layer}/*`, `**/${layer}/**`],
+          message: `${folder} may not import src/${layer}: layers point down only (ARCHITECTURE.md).`
+        }))
+      }]
+    }
+  })),
   {
     files: ['scripts/**', 'bench/**', '.ci/**'],
     rules: { 'no-console': 'off' }
