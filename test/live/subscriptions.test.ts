@@ -3,7 +3,7 @@ import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, freshToken, startModeGateway } from '../helpers/modes.js'
 import { visualLayerToken } from '../helpers/tokens.js'
-import { getsOf, startPollClock, type PollClock } from '../helpers/polls.js'
+import { getsOf, grows, startPollClock, type PollClock } from '../helpers/polls.js'
 import { record, until, wsClient, type Recorded } from '../helpers/ws.js'
 import type { Client } from 'graphql-ws'
 
@@ -105,8 +105,8 @@ describe.each(AUTH_MODES)('datasetStatusChanged (AUTH_MODE=%s)', (mode) => {
     const subs = Array.from({ length: 3 }, () => record<StatusEvent>(connect(gw, connectionParams(mode)), statusQuery(id, true)))
     await until(() => subs.every((sub) => sub.events.length === 1))
     expect(subs[0]?.events[0]?.data?.datasetStatusChanged.status).toBe('READ_ONLY')
-    // The poller polls on (a settled dataset, followed): a second poll proves it before they leave.
-    await until(() => getsOf(gw, id) >= 2)
+    // The poller polls on (a settled dataset, followed): a poll after every first event proves it before they leave.
+    await grows(() => getsOf(gw, id), 1)
     for (const sub of subs) sub.stop()
     // At least one interval for the poll under way, then none in 4 more.
     await clock.ticks(2)
