@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { START_TIME_DESC, type TaskKey } from '../helpers/seed-order.js'
@@ -208,6 +208,9 @@ describe('two accounts at once (passthrough)', () => {
 
 describe('upstream concurrency of one operation', () => {
   const DELAY_MS = 200
+  /** Gateways started in a test body: closed after it even when it fails. */
+  const gateways: TestGateway[] = []
+  afterEach(async () => { await Promise.all(gateways.splice(0).map(async (gw) => { await gw.close() })) })
   const query = '{ tasks(pageSize: 50) { nodes { dataset { id } } } }'
 
   /**
@@ -233,28 +236,22 @@ describe('upstream concurrency of one operation', () => {
 
   it('never has more than UPSTREAM_BATCH_CONCURRENCY=2 dataset GETs in flight', async () => {
     const gw = await startTestGateway({ UPSTREAM_BATCH_CONCURRENCY: '2', UPSTREAM_TIMEOUT_MS: '3000' })
-    try {
-      const { datasetGets, maxInFlight, elapsedMs } = await measure(gw)
-      expect(datasetGets).toBe(11)
-      expect(maxInFlight).toBeGreaterThanOrEqual(1)
-      expect(maxInFlight).toBeLessThanOrEqual(2)
-      // With at most 2 at once and each held DELAY_MS, 11 GETs need at least ceil(11 / 2) = 6 rounds.
-      // (Load can only make this longer; 3 or more at once would finish in 4 rounds or fewer.)
-      expect(elapsedMs).toBeGreaterThanOrEqual(6 * DELAY_MS - 20)
-    } finally {
-      await gw.close()
-    }
+    gateways.push(gw)
+    const { datasetGets, maxInFlight, elapsedMs } = await measure(gw)
+    expect(datasetGets).toBe(11)
+    expect(maxInFlight).toBeGreaterThanOrEqual(1)
+    expect(maxInFlight).toBeLessThanOrEqual(2)
+    // With at most 2 at once and each held DELAY_MS, 11 GETs need at least ceil(11 / 2) = 6 rounds.
+    // (Load can only make this longer; 3 or more at once would finish in 4 rounds or fewer.)
+    expect(elapsedMs).toBeGreaterThanOrEqual(6 * DELAY_MS - 20)
   })
 
   it('(control) runs them in parallel with the default limit, so the measure above can see parallelism', async () => {
     const gw = await startTestGateway({ UPSTREAM_TIMEOUT_MS: '3000' })
-    try {
-      const { datasetGets, maxInFlight } = await measure(gw)
-      expect(datasetGets).toBe(11)
-      expect(maxInFlight).toBeGreaterThan(2)
-      expect(maxInFlight).toBeLessThanOrEqual(16)
-    } finally {
-      await gw.close()
-    }
+    gateways.push(gw)
+    const { datasetGets, maxInFlight } = await measure(gw)
+    expect(datasetGets).toBe(11)
+    expect(maxInFlight).toBeGreaterThan(2)
+    expect(maxInFlight).toBeLessThanOrEqual(16)
   })
 })

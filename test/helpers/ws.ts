@@ -37,9 +37,9 @@ export function record<T = Record<string, unknown>> (client: Client, query: stri
   return { events, done, stop }
 }
 
-export async function until (check: () => boolean, timeoutMs = 10_000, stepMs = 20): Promise<void> {
+export async function until (check: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 20): Promise<void> {
   const end = Date.now() + timeoutMs
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error('timed out')
     await new Promise((resolve) => setTimeout(resolve, stepMs))
   }

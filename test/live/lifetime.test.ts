@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, startModeGateway } from '../helpers/modes.js'
+import { getsOf, grows } from '../helpers/polls.js'
 import { rawConnection, record, until, wsClient, type Recorded } from '../helpers/ws.js'
 
 /**
@@ -31,21 +32,17 @@ describe.each(AUTH_MODES)('subscription lifetime (AUTH_MODE=%s)', (mode) => {
     clients.push(client)
     return client
   }
-  const getsOf = (id: string): number => gw.emulator.calls().filter((c) => c.method === 'GET' && c.path === `/api/v1/dataset/${id}`).length
+  const polls = (id: string) => (): number => getsOf(gw, id)
   /** Resolves once the clock poller has polled `n` more times: at least (n - 1) intervals passed. */
-  const clockTicks = async (n: number): Promise<void> => {
-    const target = getsOf(clockDataset) + n
-    await until(() => getsOf(clockDataset) >= target)
-  }
+  const clockTicks = async (n: number): Promise<void> => { await grows(polls(clockDataset), n) }
   /** The watched dataset's poller polls now (a quiet dataset, polled on and on); `leave` ends it. */
   const expectNoPollAfter = async (leave: () => void | Promise<void>): Promise<void> => {
-    const before = getsOf(watched)
-    await until(() => getsOf(watched) >= before + 2)
+    await grows(polls(watched), 2)
     await leave()
     await clockTicks(2)
-    const settled = getsOf(watched)
+    const settled = getsOf(gw, watched)
     await clockTicks(4)
-    expect(getsOf(watched)).toBe(settled)
+    expect(getsOf(gw, watched)).toBe(settled)
   }
 
   beforeAll(async () => {
@@ -107,9 +104,9 @@ describe.each(AUTH_MODES)('subscription lifetime (AUTH_MODE=%s)', (mode) => {
       }]
     }])
     await clockTicks(2)
-    const settled = getsOf(watched)
+    const settled = getsOf(gw, watched)
     await clockTicks(4)
-    expect(getsOf(watched)).toBe(settled)
+    expect(getsOf(gw, watched)).toBe(settled)
   })
 
   withTokens('a token valid for 30 days (longer than a timer can wait) keeps its subscription', async () => {
@@ -150,7 +147,7 @@ describe('passthrough: one poller per resource once a token is proven', () => {
     clients.push(client)
     return client
   }
-  const getsOf = (id: string): number => gw.emulator.calls().filter((c) => c.method === 'GET' && c.path === `/api/v1/dataset/${id}`).length
+  const polls = (id: string) => (): number => getsOf(gw, id)
 
   beforeAll(async () => { gw = await startModeGateway('passthrough', { POLL_INTERVAL_MS: String(INTERVAL) }) })
   afterAll(async () => {
@@ -177,14 +174,10 @@ describe('passthrough: one poller per resource once a token is proven', () => {
     expect(forged.events).toEqual([])
 
     // Let the merge settle (at most one poll of the other poller under way), then count.
-    const ticks = async (n: number): Promise<void> => {
-      const target = getsOf(clockDataset) + n
-      await until(() => getsOf(clockDataset) >= target)
-    }
-    await ticks(2)
-    const [clockBefore, watchedBefore] = [getsOf(clockDataset), getsOf(watched)]
-    await ticks(8)
-    const [clockPolls, watchedPolls] = [getsOf(clockDataset) - clockBefore, getsOf(watched) - watchedBefore]
+    await grows(polls(clockDataset), 2)
+    const [clockBefore, watchedBefore] = [getsOf(gw, clockDataset), getsOf(gw, watched)]
+    await grows(polls(clockDataset), 8)
+    const [clockPolls, watchedPolls] = [getsOf(gw, clockDataset) - clockBefore, getsOf(gw, watched) - watchedBefore]
     // One poller polls the watched dataset as often as the clock's (±1 for where each is in its interval).
     expect(Math.abs(watchedPolls - clockPolls)).toBeLessThanOrEqual(1)
     for (const sub of subs) expect(sub.events).toEqual([READ_ONLY])

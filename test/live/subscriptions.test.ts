@@ -3,6 +3,7 @@ import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, freshToken, startModeGateway } from '../helpers/modes.js'
 import { visualLayerToken } from '../helpers/tokens.js'
+import { getsOf, grows, startPollClock, type PollClock } from '../helpers/polls.js'
 import { record, until, wsClient, type Recorded } from '../helpers/ws.js'
 import type { Client } from 'graphql-ws'
 
@@ -10,14 +11,17 @@ import type { Client } from 'graphql-ws'
  * Live status with the real graphql-ws client against the gateway on the emulator. The emulator's
  * clock is moved by the test; pollers run on real timers at POLL_INTERVAL_MS. Each suite runs in
  * every auth mode, its clients holding tokens that expire (see test/live/lifetime.test.ts).
+ * Tests wait for polls, not for time: "N intervals passed" is N + 1 polls of a clock poller at the
+ * same interval (test/helpers/polls.ts).
  */
 
 const INTERVAL = 250
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 const statusQuery = (id: string, follow = false): string => `subscription { datasetStatusChanged(datasetId: "${id}", follow: ${String(follow)}) { id status progress } }`
 type StatusEvent = { datasetStatusChanged: { id: string, status: string, progress: number } }
 
 const clients: Client[] = []
+/** Gateways started in a test body: closed after it even when it fails. */
+const gateways: TestGateway[] = []
 function connect (gw: TestGateway, params: Record<string, unknown> = {}): Client {
   const client = wsClient(gw.url, params)
   clients.push(client)
@@ -25,22 +29,32 @@ function connect (gw: TestGateway, params: Record<string, unknown> = {}): Client
 }
 afterEach(async () => {
   await Promise.all(clients.splice(0).map(async (client) => { await client.dispose() }))
+  await Promise.all(gateways.splice(0).map(async (gw) => { await gw.close() }))
 })
 
-const getsOf = (gw: TestGateway, id: string): number => gw.emulator.calls().filter((c) => c.method === 'GET' && c.path === `/api/v1/dataset/${id}`).length
-
-/** Moves the emulator clock in steps, giving the poller time to see each step, until `done`. */
-async function drive (gw: TestGateway, done: () => boolean, stepMs = 3000, maxSteps = 40): Promise<void> {
+/**
+ * Moves the emulator clock in steps until `done`, each step once the poller has polled after it
+ * (`polls` counts its upstream calls; a call is logged as it arrives, so it saw the step).
+ */
+async function drive (gw: TestGateway, done: () => boolean, polls: () => number, stepMs = 3000, maxSteps = 40): Promise<void> {
   for (let i = 0; i < maxSteps && !done(); i++) {
     gw.emulator.advance(stepMs)
-    await sleep(INTERVAL * 1.5)
+    const before = polls()
+    await until(() => done() || polls() > before, 10_000, 5)
   }
 }
 
 describe.each(AUTH_MODES)('datasetStatusChanged (AUTH_MODE=%s)', (mode) => {
   let gw: TestGateway
-  beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL), WS_MAX_CONNECTIONS_PER_CALLER: '50' }) })
-  afterAll(async () => { await gw.close() })
+  let clock: PollClock
+  beforeAll(async () => {
+    gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL), WS_MAX_CONNECTIONS_PER_CALLER: '50' })
+    clock = await startPollClock(INTERVAL)
+  })
+  afterAll(async () => {
+    await clock.close()
+    await gw.close()
+  })
 
   it('gives 200 subscribers one poller: one upstream GET per interval, the same ordered duplicate-free sequence, READY, then complete', async () => {
     gw.emulator.reset()
@@ -57,16 +71,19 @@ describe.each(AUTH_MODES)('datasetStatusChanged (AUTH_MODE=%s)', (mode) => {
     await until(() => others.every((sub) => sub.events.length >= 1))
     for (const sub of others) expect(sub.events[0]).toEqual(first.events[0])
 
-    // With the clock still, the poller polls once per interval (±10 % jitter) for all 200.
+    // With the clock still, the poller polls once per interval (±10 % jitter) for all 200: over
+    // 8 polls of the poll clock (7 to 8 intervals, each at least 0.9 of one in wall time).
     const before = getsOf(gw, id)
-    await sleep(INTERVAL * 8)
+    const started = performance.now()
+    await clock.ticks(8)
     const quiet = getsOf(gw, id) - before
+    expect(performance.now() - started).toBeGreaterThanOrEqual(7 * INTERVAL * 0.9)
     expect(quiet).toBeGreaterThanOrEqual(5)
     expect(quiet).toBeLessThanOrEqual(10)
     expect(first.events).toHaveLength(1)
 
     const all = [first, ...others]
-    await drive(gw, () => all.every((sub) => sub.events.at(-1)?.data?.datasetStatusChanged.status === 'READY'))
+    await drive(gw, () => all.every((sub) => sub.events.at(-1)?.data?.datasetStatusChanged.status === 'READY'), () => getsOf(gw, id))
     await Promise.all(all.map(async (sub) => { await sub.done }))
     const sequence = first.events.map((event) => event.data?.datasetStatusChanged)
     expect(sequence[0]).toEqual({ id, status: 'INDEXING', progress: 14 })
@@ -76,9 +93,9 @@ describe.each(AUTH_MODES)('datasetStatusChanged (AUTH_MODE=%s)', (mode) => {
       expect(sequence[i]?.progress).toBeGreaterThan(sequence[i - 1]?.progress ?? 100)
     }
     for (const sub of others) expect(sub.events).toEqual(first.events)
-    // Once settled and every subscriber completed, the poller stops: no further GET.
+    // Once settled and every subscriber completed, the poller stops: no further GET in 3 intervals.
     const settled = getsOf(gw, id)
-    await sleep(INTERVAL * 3)
+    await clock.ticks(4)
     expect(getsOf(gw, id)).toBe(settled)
   })
 
@@ -88,10 +105,13 @@ describe.each(AUTH_MODES)('datasetStatusChanged (AUTH_MODE=%s)', (mode) => {
     const subs = Array.from({ length: 3 }, () => record<StatusEvent>(connect(gw, connectionParams(mode)), statusQuery(id, true)))
     await until(() => subs.every((sub) => sub.events.length === 1))
     expect(subs[0]?.events[0]?.data?.datasetStatusChanged.status).toBe('READ_ONLY')
+    // The poller polls on (a settled dataset, followed): a poll after every first event proves it before they leave.
+    await grows(() => getsOf(gw, id), 1)
     for (const sub of subs) sub.stop()
-    await sleep(INTERVAL * 1.2)
+    // At least one interval for the poll under way, then none in 4 more.
+    await clock.ticks(2)
     const after = getsOf(gw, id)
-    await sleep(INTERVAL * 4)
+    await clock.ticks(5)
     expect(getsOf(gw, id)).toBe(after)
   })
 
@@ -102,7 +122,9 @@ describe.each(AUTH_MODES)('datasetStatusChanged (AUTH_MODE=%s)', (mode) => {
     expect(sub.events[0]?.data?.datasetStatusChanged.status).toBe('READY')
     let completed = false
     void sub.done.then(() => { completed = true })
-    await sleep(INTERVAL * 4)
+    // Four more polls (four intervals), each seeing READY again, and no complete.
+    const polled = getsOf(gw, SEED.datasets.ready)
+    await until(() => completed || getsOf(gw, SEED.datasets.ready) >= polled + 4)
     expect(completed).toBe(false)
     sub.stop()
   })
@@ -146,11 +168,13 @@ describe.each(AUTH_MODES)('datasetStatusChanged (AUTH_MODE=%s)', (mode) => {
     await until(() => sub.events.length === 1)
     gw.emulator.injectFault({ path: `/api/v1/dataset/${id}`, status: 503, body: { detail: 'maintenance' }, times: 4 })
     const before = getsOf(gw, id)
-    await sleep(INTERVAL * 8)
-    // Backing off: fewer polls than the 8 intervals would give; no event meanwhile.
+    await clock.ticks(9)
+    // Backing off: fewer polls than the 8 intervals would give, the first of them failed; no event meanwhile.
     expect(getsOf(gw, id) - before).toBeLessThanOrEqual(5)
+    expect(gw.emulator.calls({ path: `/api/v1/dataset/${id}` }).filter((c) => c.status === 503).length).toBeGreaterThanOrEqual(1)
     expect(sub.events).toHaveLength(1)
-    await drive(gw, () => sub.events.at(-1)?.data?.datasetStatusChanged.status === 'READY', 5000)
+    // A step each poll or clock tick: the clock keeps moving while the poller sleeps off its failures.
+    await drive(gw, () => sub.events.at(-1)?.data?.datasetStatusChanged.status === 'READY', () => getsOf(gw, id) + clock.polls(), 5000)
     await sub.done
     expect(sub.events.at(-1)?.data?.datasetStatusChanged).toEqual({ id, status: 'READY', progress: 100 })
   })
@@ -161,6 +185,7 @@ describe.each(AUTH_MODES)('taskUpdated (AUTH_MODE=%s)', (mode) => {
   beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL) }) })
   afterAll(async () => { await gw.close() })
   type TaskEvent = { taskUpdated: { id: string, status: string, progress: number | null } }
+  const taskPolls = (): number => gw.emulator.calls({ method: 'GET', path: '/api/v1/tasks' }).length
 
   it('with taskId: the task now, every change, and complete after it finishes', async () => {
     gw.emulator.reset()
@@ -168,7 +193,7 @@ describe.each(AUTH_MODES)('taskUpdated (AUTH_MODE=%s)', (mode) => {
     const sub = record<TaskEvent>(connect(gw, connectionParams(mode)), `subscription { taskUpdated(datasetId: "${SEED.datasets.indexing}", taskId: "${taskId}") { id status progress } }`)
     await until(() => sub.events.length === 1)
     expect(sub.events[0]?.data?.taskUpdated).toEqual({ id: taskId, status: 'RUNNING', progress: 14 })
-    await drive(gw, () => sub.events.at(-1)?.data?.taskUpdated.status === 'COMPLETED')
+    await drive(gw, () => sub.events.at(-1)?.data?.taskUpdated.status === 'COMPLETED', taskPolls)
     await sub.done
     expect(sub.events.at(-1)?.data?.taskUpdated).toEqual({ id: taskId, status: 'COMPLETED', progress: 100 })
     const calls = gw.emulator.calls().filter((c) => c.path === '/api/v1/tasks')
@@ -178,7 +203,10 @@ describe.each(AUTH_MODES)('taskUpdated (AUTH_MODE=%s)', (mode) => {
   it('without taskId: only changes, from the moment of subscribing', async () => {
     gw.emulator.reset()
     const sub = record<TaskEvent>(connect(gw, connectionParams(mode)), `subscription { taskUpdated(datasetId: "${SEED.datasets.draft}") { id status } }`)
-    await sleep(INTERVAL * 3)
+    // The poller runs: its first look, then three more polls (three intervals) that find no change.
+    await until(() => taskPolls() >= 1)
+    const looked = taskPolls()
+    await until(() => taskPolls() >= looked + 3)
     expect(sub.events).toEqual([])
     gw.emulator.advance(61_000) // the creation task starts RUNNING at +60 s
     await until(() => sub.events.length >= 1)
@@ -259,7 +287,9 @@ describe.each(AUTH_MODES)('shutdown (AUTH_MODE=%s)', (mode) => {
     const baseline = count()
     // A long interval: a poller timer left behind would still be pending when we look.
     const gw = await startModeGateway(mode, { POLL_INTERVAL_MS: '5000' })
+    gateways.push(gw)
     const client = wsClient(gw.url, connectionParams(mode))
+    clients.push(client)
     let closedWith: number | null = null
     client.on('closed', (event) => { closedWith = (event as { code: number }).code })
     const subs = [SEED.datasets.readOnly, SEED.datasets.indexing, SEED.datasets.ready].map((id) => record<StatusEvent>(client, statusQuery(id, true)))
@@ -269,28 +299,36 @@ describe.each(AUTH_MODES)('shutdown (AUTH_MODE=%s)', (mode) => {
     expect(closedWith).toBe(1001)
     await client.dispose()
     await gw.emulator.close()
-    await sleep(50)
-    // Nothing the gateway, its pollers or its sockets made is left: no resource kind above its count before.
-    const left = [...count()].filter(([kind, n]) => n > (baseline.get(kind) ?? 0))
-    expect(left).toEqual([])
+    // Nothing the gateway, its pollers or its sockets made is left: no resource kind above its count
+    // before, once closed sockets have let go of their handles (well within the pollers' 5 s interval).
+    const left = (): Array<[string, number]> => [...count()].filter(([kind, n]) => n > (baseline.get(kind) ?? 0))
+    await until(() => left().length === 0, 1000, 5).catch(() => {})
+    expect(left()).toEqual([])
   })
 })
 
 describe('the gateway-wide poll ceiling', () => {
   it('holds all pollers together to MAX_POLLS_PER_SECOND, each still polling', async () => {
     const gw = await startTestGateway({ POLL_INTERVAL_MS: String(INTERVAL), MAX_POLLS_PER_SECOND: '2' })
+    gateways.push(gw)
     const client = wsClient(gw.url)
+    clients.push(client)
     const ids = [SEED.datasets.ready, SEED.datasets.readySecond, SEED.datasets.readOnly, SEED.datasets.partialIndex]
     const subs = ids.map((id) => record<StatusEvent>(client, statusQuery(id, true)))
     await until(() => subs.every((sub) => sub.events.length === 1))
     gw.emulator.clearCalls()
-    await sleep(3000)
-    const counts = ids.map((id) => getsOf(gw, id))
+    const started = performance.now()
+    const total = (): number => ids.reduce((sum, id) => sum + getsOf(gw, id), 0)
+    // At most 8 polls in the first 3 s: the 9th arrives after 3 s (after the last look that saw fewer).
+    let fewer = started
+    await until(() => {
+      if (total() >= 9) return true
+      fewer = performance.now()
+      return false
+    }, 20_000, 5)
     // Unbounded, 4 pollers at 250 ms would make about 48 polls in 3 s; the ceiling allows about 6.
-    expect(counts.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(8)
-    for (const count of counts) expect(count).toBeGreaterThanOrEqual(1)
-    await client.dispose()
-    await gw.close()
+    expect(fewer - started).toBeGreaterThanOrEqual(3000)
+    for (const id of ids) expect(getsOf(gw, id)).toBeGreaterThanOrEqual(1)
   })
 })
 
@@ -298,9 +336,11 @@ describe.each(AUTH_MODES)('writes seen live (AUTH_MODE=%s)', (mode) => {
   it('shows the source of an enrichment started by the mutation turn READ_ONLY at once, then READY again', async () => {
     // A long interval: the READ_ONLY event can only come that fast from the write's invalidation.
     const gw = await startModeGateway(mode, { POLL_INTERVAL_MS: '5000' })
+    gateways.push(gw)
     // The same caller subscribes and writes (passthrough: the write wakes the pollers of its scope).
     const params = connectionParams(mode)
     const client = wsClient(gw.url, params)
+    clients.push(client)
     const id = SEED.datasets.ready
     const sub = record<StatusEvent>(client, statusQuery(id, true))
     await until(() => sub.events.length === 1)
@@ -314,7 +354,5 @@ describe.each(AUTH_MODES)('writes seen live (AUTH_MODE=%s)', (mode) => {
     gw.emulator.advance(31_000)
     await until(() => sub.events.length === 3, 8000)
     expect(sub.events.map((e) => e.data?.datasetStatusChanged.status)).toEqual(['READY', 'READ_ONLY', 'READY'])
-    await client.dispose()
-    await gw.close()
   })
 })

@@ -16,13 +16,17 @@ it('aborts the upstream call when the caller goes away', async () => {
     body: JSON.stringify({ query: `{ dataset(id: "${SEED.datasets.ready}") { id } }` }),
     signal: controller.signal
   })
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // The call reached Visual Layer, which holds it: the caller leaves.
+  await until(() => gw.emulator.calls().length === 1)
   controller.abort()
   await expect(pending).rejects.toThrow()
-  await new Promise((resolve) => setTimeout(resolve, 1800))
+  // A witness held as long, sent later: once the gateway read its answer, it would have read the first.
+  gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.readOnly}`, delayMs: 1500 })
+  await gw.gql(`{ dataset(id: "${SEED.datasets.readOnly}") { id } }`, undefined, { 'x-request-id': 'req-witness' })
+  expect(gw.logs.entries().some((e) => e.requestId === 'req-witness' && e.msg === 'upstream call')).toBe(true)
   // The call reached Visual Layer, and the gateway dropped it when its only caller left: it never
-  // read an answer (the emulator, answering into a closed socket, still logs its own 200).
-  expect(gw.emulator.calls().map((c) => c.requestId)).toEqual(['req-gone'])
+  // read an answer.
+  expect(gw.emulator.calls().filter((c) => c.requestId !== 'req-witness').map((c) => c.requestId)).toEqual(['req-gone'])
   const upstream = gw.logs.entries().filter((e) => e.requestId === 'req-gone' && e.component === 'upstream')
   expect(upstream).toEqual([])
 })
@@ -33,8 +37,10 @@ it('keeps a shared call going while another caller still waits for it', async ()
   const query = JSON.stringify({ query: `{ dataset(id: "${SEED.datasets.ready}") { id } }` })
   const leaving = new AbortController()
   const gone = fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query, signal: leaving.signal })
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  const staying = fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query })
+  await until(() => gw.emulator.calls().length === 1)
+  const staying = fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'req-staying' }, body: query })
+  await until(() => gw.logs.entries().some((e) => e.requestId === 'req-staying' && e.msg === 'incoming request'))
+  // Joining the shared read has no outward sign; were it not joined yet, a second call would fail the count below.
   await new Promise((resolve) => setTimeout(resolve, 100))
   leaving.abort()
   await expect(gone).rejects.toThrow()

@@ -1,10 +1,14 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Channel } from '../../../src/domain/live/channel.js'
 import { PollScheduler } from '../../../src/domain/live/scheduler.js'
 
 describe('PollScheduler', () => {
+  afterEach(() => { vi.useRealTimers() })
+
   it('holds the whole gateway to its polls per second and shares them fairly between pollers', async () => {
-    const scheduler = new PollScheduler(10)
+    // A second on a fake clock: the scheduler's clock and its timer move together, exactly.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const scheduler = new PollScheduler(10, () => Date.now())
     const stop = new AbortController()
     const turns = [0, 0, 0, 0, 0]
     // Five pollers that would each poll as fast as they could.
@@ -16,7 +20,7 @@ describe('PollScheduler', () => {
         }
       } catch { /* stopped */ }
     })
-    await new Promise((resolve) => setTimeout(resolve, 1000))
+    await vi.advanceTimersByTimeAsync(1000)
     stop.abort()
     await Promise.all(loops)
     scheduler.close()
