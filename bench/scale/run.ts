@@ -93,12 +93,12 @@ async function control (emulatorUrl: string, method: 'GET' | 'POST' | 'DELETE', 
 }
 
 /** The gateway's memory after a full collection: RSS from the OS, heap figures from the process. */
-async function memory (gateway: Child): Promise<{ rssKb: number, heapUsedKb: number, externalKb: number, arrayBuffersKb: number, activeResources: Record<string, number> }> {
+async function memory (gateway: Child): Promise<{ rssKb: number, heapUsedKb: number, heapTotalKb: number, externalKb: number, arrayBuffersKb: number, activeResources: Record<string, number> }> {
   await gateway.ask('gc')
   await sleep(300)
   const inside = await gateway.ask<{ memory: NodeJS.MemoryUsage, activeResources: Record<string, number> }>('memory')
   const kb = (bytes: number): number => Math.round(bytes / 1024)
-  return { rssKb: rssKb(gateway.pid), heapUsedKb: kb(inside.memory.heapUsed), externalKb: kb(inside.memory.external), arrayBuffersKb: kb(inside.memory.arrayBuffers), activeResources: inside.activeResources }
+  return { rssKb: rssKb(gateway.pid), heapUsedKb: kb(inside.memory.heapUsed), heapTotalKb: kb(inside.memory.heapTotal), externalKb: kb(inside.memory.external), arrayBuffersKb: kb(inside.memory.arrayBuffers), activeResources: inside.activeResources }
 }
 
 function connectionParams (index: number): Record<string, unknown> {
@@ -204,6 +204,7 @@ async function main (): Promise<void> {
     const stops: Array<() => void> = []
     let firsts = 0
     let errors = 0
+    const subscribeCpu = { gateway: cpuSeconds(gateway.pid), clients: process.cpuUsage() }
     const subscribeStarted = performance.now()
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
       const dataset = DATASETS[i % DATASETS.length]?.id ?? ''
@@ -222,6 +223,8 @@ async function main (): Promise<void> {
       }))
     }
     await until('every first event', () => firsts + errors >= SUBSCRIPTIONS, 120_000)
+    const subscribeElapsed = (performance.now() - subscribeStarted) / 1000
+    const clientCpu = process.cpuUsage(subscribeCpu.clients)
     const firstLatencies = subscribers.filter((s) => s.events.length > 0).map((s) => (s.events[0]?.at ?? 0) - s.subscribedAt)
     const lastFirst = Math.max(...subscribers.filter((s) => s.events.length > 0).map((s) => s.events[0]?.at ?? 0))
     results.firstEvents = {
@@ -230,7 +233,13 @@ async function main (): Promise<void> {
       firstError: subscribers.find((s) => s.error !== null)?.error ?? null,
       fromFirstSubscribeToLastFirstEventMs: Math.round(lastFirst - subscribeStarted),
       perSubscriptionMs: { p50: percentile(firstLatencies, 0.5), p99: percentile(firstLatencies, 0.99), max: round(Math.max(...firstLatencies)) },
-      withinFiveSeconds: firstLatencies.filter((ms) => ms <= 5000).length
+      withinFiveSeconds: firstLatencies.filter((ms) => ms <= 5000).length,
+      // Which process was busy while subscribing (on a 2-core machine the clients compete with the gateway).
+      cpuPercentOfOneCoreWhileSubscribing: {
+        gateway: round(((cpuSeconds(gateway.pid) - subscribeCpu.gateway) / subscribeElapsed) * 100),
+        clients: round(((clientCpu.user + clientCpu.system) / 1e6 / subscribeElapsed) * 100)
+      },
+      gatewayCpuMsPerSubscription: round(((cpuSeconds(gateway.pid) - subscribeCpu.gateway) * 1000) / SUBSCRIPTIONS, 3)
     }
     log(`first events: ${JSON.stringify(results.firstEvents)}`)
 
@@ -291,26 +300,32 @@ async function main (): Promise<void> {
     }
     log(`changes: ${JSON.stringify(results.changes)}`)
 
-    // Everyone leaves.
+    // Everyone leaves. Polls may still arrive while the gateway works through the closes; after two
+    // intervals there must be no poller left: none polls in the next two intervals either.
     const leaveCpu = cpuSeconds(gateway.pid)
-    for (const stop of stops) stop()
-    await Promise.all(clients.map(async (client) => { await client.dispose() }))
-    const left = performance.now()
     await control(emulatorUrl, 'DELETE', '/_emulator/calls')
     await emulator.ask('clearArrivals')
+    const leftAt = Date.now()
+    for (const stop of stops) stop()
+    await Promise.all(clients.map(async (client) => { await client.dispose() }))
+    const disposedMs = Date.now() - leftAt
     await sleep(2 * INTERVAL_MS)
-    const pollsAfter = (await control(emulatorUrl, 'GET', '/_emulator/calls') as unknown[]).length
-    const afterMs = performance.now() - left
+    const early = await emulator.ask<Array<{ at: number }>>('arrivals')
     const gone = await memory(gateway)
-    await sleep(5_000)
+    await control(emulatorUrl, 'DELETE', '/_emulator/calls')
+    await sleep(2 * INTERVAL_MS)
+    const late = (await control(emulatorUrl, 'GET', '/_emulator/calls') as unknown[]).length
+    await sleep(3_000)
     const settled = await memory(gateway)
     results.afterLeaving = {
-      upstreamCallsWithinTwoIntervals: pollsAfter,
-      windowMs: Math.round(afterMs),
+      clientsClosedMs: disposedMs,
+      pollsInFirstTwoIntervals: early.length,
+      lastPollAfterLeavingMs: early.length === 0 ? null : Math.max(...early.map((arrival) => arrival.at - leftAt)),
+      pollsInNextTwoIntervals: late,
       leaveCpuSeconds: round(cpuSeconds(gateway.pid) - leaveCpu, 2),
-      timersBaselineVsAfter: [baseline.activeResources.Timeout ?? 0, gone.activeResources.Timeout ?? 0],
-      rssKb: { baseline: baseline.rssKb, peak: subscribed.rssKb, twoIntervalsAfter: gone.rssKb, sevenSecondsAfter: settled.rssKb },
-      heapUsedKb: { baseline: baseline.heapUsedKb, peak: subscribed.heapUsedKb, after: settled.heapUsedKb },
+      timersBaselineVsTwoIntervalsAfter: [baseline.activeResources.Timeout ?? 0, gone.activeResources.Timeout ?? 0],
+      rssKb: { baseline: baseline.rssKb, peak: subscribed.rssKb, twoIntervalsAfter: gone.rssKb, later: settled.rssKb },
+      heapUsedKb: { baseline: baseline.heapUsedKb, peak: subscribed.heapUsedKb, later: settled.heapUsedKb },
       activeResourcesAfter: settled.activeResources
     }
     log(`after leaving: ${JSON.stringify(results.afterLeaving)}`)
