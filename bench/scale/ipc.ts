@@ -33,10 +33,10 @@ export interface Child {
   stop: () => Promise<void>
 }
 
-/** Forks `script` (TypeScript, through tsx) with `env` and extra node flags. */
+/** Forks `script` with `env` and node flags (`--import tsx` to run TypeScript). */
 export function spawnChild (script: string, env: Record<string, string>, nodeFlags: string[] = []): Child {
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', ...nodeFlags],
+    execArgv: nodeFlags,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })

@@ -9,6 +9,9 @@
  *   SCALE_SUBSCRIPTIONS=100000 SCALE_CONNECTIONS=5000 npm run bench:scale
  *   SCALE_AUTH_MODE=jwt npm run bench:scale                    callers with their own (HS256) tokens
  *   SCALE_HEAP_SNAPSHOTS=/tmp/snap npm run bench:scale         heap snapshots before and after subscribing
+ *   SCALE_GATEWAY_BUILD=src npm run bench:scale                the gateway from src/ through tsx, without a build
+ *
+ * The gateway runs from dist/ by default, as in production: `npm run build` first.
  *
  * Other knobs: SCALE_INTERVAL_MS (POLL_INTERVAL_MS, default 1000), SCALE_CHANGES (status changes timed,
  * default 10). Figures go to stdout and to bench/results/scale-<subscriptions>x<connections>-<mode>.json.
@@ -28,10 +31,14 @@ const INTERVAL_MS = Number(process.env.SCALE_INTERVAL_MS ?? 1_000)
 const CHANGES = Number(process.env.SCALE_CHANGES ?? 10)
 const AUTH_MODE = process.env.SCALE_AUTH_MODE ?? 'none'
 const SNAPSHOTS = process.env.SCALE_HEAP_SNAPSHOTS
+/** 'dist' (default): the compiled gateway, as `npm start` runs it (run `npm run build` first); 'src': through tsx. */
+const GATEWAY_BUILD = process.env.SCALE_GATEWAY_BUILD === 'src' ? 'src' : 'dist'
 const JWT_SECRET = 'scale-bench-secret-of-at-least-32-characters'
 /** Callers in jwt mode (each connection belongs to one; the per-caller connection limit is raised to match). */
 const JWT_CALLERS = 10
 const CLOCK_TICK_HZ = 100
+/** More fields for each event (e.g. "creationStatus { status }"): upstream calls they make per event are counted. */
+const EXTRA_FIELDS = process.env.SCALE_EXTRA_FIELDS ?? ''
 
 // Every dataset of the account the gateway calls with (the hidden one is readable by id).
 const DATASETS = Object.entries(SEED.datasets).filter(([name]) => !name.startsWith('secondary')).map(([name, id]) => ({ name, id: id as string }))
@@ -168,14 +175,15 @@ async function main (): Promise<void> {
     node: process.version,
     cpus: (await import('node:os')).cpus().length,
     authMode: AUTH_MODE,
-    processes: 'clients and measurements in the bench process; gateway alone in a child (bench/scale/gateway.ts); emulator in a third process (bench/scale/emulator.ts)',
+    gatewayBuild: GATEWAY_BUILD,
+    processes: 'clients and measurements in the bench process; gateway alone in a child (bench/scale/gateway.mjs); emulator in a third process (bench/scale/emulator.ts)',
     gatewayEnv: Object.fromEntries(Object.entries(GATEWAY_ENV).filter(([name]) => !/SECRET/.test(name)))
   }
-  const emulator = spawnChild('./emulator.ts', {})
+  const emulator = spawnChild('./emulator.ts', {}, ['--import', 'tsx'])
   const emulatorUrl = String((await emulator.ready).url)
-  const gateway = spawnChild('./gateway.ts', { ...GATEWAY_ENV, VL_BASE_URL: emulatorUrl }, ['--expose-gc'])
+  const gateway = spawnChild('./gateway.mjs', { ...GATEWAY_ENV, VL_BASE_URL: emulatorUrl, SCALE_GATEWAY_BUILD: GATEWAY_BUILD }, GATEWAY_BUILD === 'src' ? ['--import', 'tsx', '--expose-gc'] : ['--expose-gc'])
   const wsUrl = `${String((await gateway.ready).url).replace('http', 'ws')}/graphql`
-  const query = (datasetId: string): string => `subscription { datasetStatusChanged(datasetId: "${datasetId}", follow: true) { id status progress } }`
+  const query = (datasetId: string): string => `subscription { datasetStatusChanged(datasetId: "${datasetId}", follow: true) { id status progress ${EXTRA_FIELDS} } }`
   const log = (line: string): void => { process.stderr.write(`[scale] ${line}\n`) }
 
   try {
@@ -274,6 +282,7 @@ async function main (): Promise<void> {
     const watchers = subscribers.filter((s) => s.dataset === MOVING && s.error === null)
     const others = subscribers.filter((s) => s.dataset !== MOVING)
     const otherEventsBefore = others.reduce((sum, s) => sum + s.events.length, 0)
+    await control(emulatorUrl, 'DELETE', '/_emulator/calls')
     const spreads: number[] = []
     const lagsP99: number[] = []
     const fromChange: number[] = []
@@ -289,6 +298,9 @@ async function main (): Promise<void> {
       lagsP99.push(percentile(lags, 0.99))
       fromChange.push(first - advancedAt)
     }
+    // Polls carry the request id poll-<dataset>; anything else was made for an event's fields.
+    const changeCalls = await control(emulatorUrl, 'GET', '/_emulator/calls') as Array<{ requestId: string | null }>
+    const eventCalls = changeCalls.filter((call) => call.requestId?.startsWith('poll-') !== true).length
     const otherEvents = others.reduce((sum, s) => sum + s.events.length, 0) - otherEventsBefore
     results.changes = {
       changes: CHANGES,
@@ -296,7 +308,9 @@ async function main (): Promise<void> {
       spreadFirstToLastMs: { p50: percentile(spreads, 0.5), p99: percentile(spreads, 0.99), max: round(Math.max(...spreads)) },
       p99SubscriberLagMs: { p50: percentile(lagsP99, 0.5), max: round(Math.max(...lagsP99)) },
       clockMoveToFirstReceiverMs: { p50: percentile(fromChange, 0.5), max: round(Math.max(...fromChange)) },
-      eventsOnDatasetsThatDidNotChange: otherEvents
+      eventsOnDatasetsThatDidNotChange: otherEvents,
+      extraFields: EXTRA_FIELDS,
+      upstreamCallsBesidesPollsPerChange: round(eventCalls / CHANGES)
     }
     log(`changes: ${JSON.stringify(results.changes)}`)
 
