@@ -251,6 +251,10 @@ async function main (): Promise<void> {
     }
     log(`first events: ${JSON.stringify(results.firstEvents)}`)
 
+    // Calls made for the first events' fields (polls carry the request id poll-<dataset>).
+    const subscribeCalls = await control(emulatorUrl, 'GET', '/_emulator/calls') as Array<{ requestId: string | null }>
+    Object.assign(results.firstEvents as object, { upstreamCallsBesidesPolls: subscribeCalls.filter((call) => call.requestId?.startsWith('poll-') !== true).length })
+
     const subscribed = await memory(gateway)
     if (SNAPSHOTS !== undefined) await gateway.ask('heapSnapshot', { path: `${SNAPSHOTS}/subscribed.heapsnapshot` })
     results.memory = {
