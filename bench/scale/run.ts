@@ -288,10 +288,12 @@ async function main (): Promise<void> {
     const otherEventsBefore = others.reduce((sum, s) => sum + s.events.length, 0)
     await control(emulatorUrl, 'DELETE', '/_emulator/calls')
     const spreads: number[] = []
+    const cpuPerChange = { gateway: [] as number[], clients: [] as number[] }
     const lagsP99: number[] = []
     const fromChange: number[] = []
     for (let change = 1; change <= CHANGES; change++) {
       const seen = watchers.map((s) => s.events.length)
+      const cpuAtChange = { gateway: cpuSeconds(gateway.pid), clients: process.cpuUsage() }
       const advancedAt = performance.now()
       await control(emulatorUrl, 'POST', '/_emulator/clock', { advanceMs: 1000 })
       await until(`change ${change} at every subscriber`, () => watchers.every((s, i) => s.events.length > (seen[i] ?? 0)), 3 * INTERVAL_MS + 10_000)
@@ -301,6 +303,10 @@ async function main (): Promise<void> {
       spreads.push(Math.max(...lags))
       lagsP99.push(percentile(lags, 0.99))
       fromChange.push(first - advancedAt)
+      // CPU from the clock move to the last receiver: the poll and the fan-out in the gateway, the decoding in the clients.
+      const clientCpu = process.cpuUsage(cpuAtChange.clients)
+      cpuPerChange.gateway.push((cpuSeconds(gateway.pid) - cpuAtChange.gateway) * 1000)
+      cpuPerChange.clients.push((clientCpu.user + clientCpu.system) / 1000)
     }
     // Polls carry the request id poll-<dataset>; anything else was made for an event's fields.
     const changeCalls = await control(emulatorUrl, 'GET', '/_emulator/calls') as Array<{ requestId: string | null }>
@@ -311,6 +317,7 @@ async function main (): Promise<void> {
       subscribersPerChange: watchers.length,
       spreadFirstToLastMs: { p50: percentile(spreads, 0.5), p99: percentile(spreads, 0.99), max: round(Math.max(...spreads)) },
       p99SubscriberLagMs: { p50: percentile(lagsP99, 0.5), max: round(Math.max(...lagsP99)) },
+      cpuMsPerChange: { gateway: percentile(cpuPerChange.gateway, 0.5), clients: percentile(cpuPerChange.clients, 0.5) },
       clockMoveToFirstReceiverMs: { p50: percentile(fromChange, 0.5), max: round(Math.max(...fromChange)) },
       eventsOnDatasetsThatDidNotChange: otherEvents,
       extraFields: EXTRA_FIELDS,
