@@ -136,7 +136,7 @@ async function connect (url: string, count: number, batch = 250): Promise<Client
 }
 
 /** Polls per watched dataset in a window, from the emulator's call log, and the real-time gaps between them. */
-async function pollsIn (emulator: Child, emulatorUrl: string, windowMs: number): Promise<Record<string, unknown>> {
+async function pollsIn (emulator: Child, emulatorUrl: string, windowStart: number, windowMs: number): Promise<Record<string, unknown>> {
   const calls = await control(emulatorUrl, 'GET', '/_emulator/calls') as Array<{ method: string, path: string }>
   const perDataset = new Map<string, number>(DATASETS.map(({ id }) => [id, 0]))
   let other = 0
@@ -153,6 +153,12 @@ async function pollsIn (emulator: Child, emulatorUrl: string, windowMs: number):
     if (previous !== undefined) gaps.push(at - previous)
     lastAt.set(path, at)
   }
+  // The longest time a dataset went unpolled, counting from the window's start and to its end.
+  const silences = DATASETS.map(({ id }) => {
+    const times = arrivals.filter((arrival) => arrival.path === `/api/v1/dataset/${id}`).map((arrival) => arrival.at)
+    const edges = [windowStart, ...times, windowStart + windowMs]
+    return Math.max(...edges.slice(1).map((at, i) => at - (edges[i] ?? at)))
+  })
   const counts = [...perDataset.values()]
   const intervals = windowMs / INTERVAL_MS
   return {
@@ -163,6 +169,7 @@ async function pollsIn (emulator: Child, emulatorUrl: string, windowMs: number):
     pollsPerDataset: Object.fromEntries(DATASETS.map(({ name, id }) => [name, perDataset.get(id)])),
     pollsPerDatasetPerInterval: { min: round(Math.min(...counts) / intervals, 2), max: round(Math.max(...counts) / intervals, 2) },
     gapBetweenPollsOfOneDatasetMs: { min: Math.min(...gaps), p50: percentile(gaps, 0.5), max: Math.max(...gaps) },
+    longestSilenceOfADatasetMs: Math.round(Math.max(...silences)),
     otherUpstreamCalls: other
   }
 }
@@ -275,10 +282,11 @@ async function main (): Promise<void> {
     const idleMs = Math.max(10 * INTERVAL_MS, 10_000)
     const idleCpuBefore = cpuSeconds(gateway.pid)
     const idleStarted = performance.now()
+    const idleStartedAt = Date.now()
     await sleep(idleMs)
     const idleCpu = cpuSeconds(gateway.pid) - idleCpuBefore
     const idleElapsed = performance.now() - idleStarted
-    results.idle = { polls: await pollsIn(emulator, emulatorUrl, idleElapsed), cpuPercentOfOneCore: round((idleCpu / (idleElapsed / 1000)) * 100) }
+    results.idle = { polls: await pollsIn(emulator, emulatorUrl, idleStartedAt, idleElapsed), cpuPercentOfOneCore: round((idleCpu / (idleElapsed / 1000)) * 100) }
     log(`idle: ${JSON.stringify(results.idle)}`)
 
     // Status changes: the clock moves 1 s, the INDEXING dataset's progress with it; every one of its
