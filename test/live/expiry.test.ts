@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { ExecutionResult } from 'graphql'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Channel } from '../../src/domain/live/channel.js'
@@ -64,5 +66,27 @@ describe('endAtExpiry', () => {
     channel.fail(new Error('not found'))
     await expect(stream.next()).rejects.toThrow('not found')
     expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('keeps no memory per event: 100,000 events through one open subscription leave the heap where it was', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const { channel } = source()
+    // A token that expires in an hour: the subscription stays open through every event.
+    const stream = endAtExpiry(channel, Date.now() + 3_600_000)
+    const pass = async (events: number): Promise<void> => {
+      for (let i = 0; i < events; i++) {
+        channel.push({ data: { i } })
+        await stream.next()
+      }
+    }
+    await pass(1_000)
+    gc()
+    const before = process.memoryUsage().heapUsed
+    await pass(100_000)
+    gc()
+    // Each event used to leave a reaction on one long-lived promise: about 40 MB for 100,000 events.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 1024 * 1024)
+    await stream.return?.()
   })
 })

@@ -14,9 +14,10 @@ const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, 
  */
 export function endAtExpiry (source: AsyncIterator<ExecutionResult>, expiresAt: number, now: () => number = Date.now): AsyncIterableIterator<ExecutionResult> {
   let state: 'open' | 'expired' | 'done' = 'open'
-  let interrupt: () => void = () => {}
-  // Settles when the token expires or return() is called, whichever comes first.
-  const interrupted = new Promise<'interrupted'>((resolve) => { interrupt = () => { resolve('interrupted') } })
+  // Wakes the pending next(), if any, when the token expires or return() is called. A fresh promise
+  // for each next(): racing every event against one long-lived promise left a reaction on it per event.
+  let wake: (() => void) | null = null
+  const interrupt = (): void => { wake?.() }
   let timer: NodeJS.Timeout | undefined
   const arm = (): void => {
     const left = expiresAt - now()
@@ -43,11 +44,14 @@ export function endAtExpiry (source: AsyncIterator<ExecutionResult>, expiresAt: 
     async next () {
       if (state === 'open') {
         let next: IteratorResult<ExecutionResult> | 'interrupted'
+        const interrupted = new Promise<'interrupted'>((resolve) => { wake = () => { resolve('interrupted') } })
         try {
           next = await Promise.race([source.next(), interrupted])
         } catch (err) {
           close()
           throw err
+        } finally {
+          wake = null
         }
         if (next !== 'interrupted' && state === 'open') {
           if (next.done !== true) return next
