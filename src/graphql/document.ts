@@ -1,4 +1,5 @@
 import { GraphQLError, Lexer, parse, Source, TokenKind, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
+import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../errors.js'
 
 /**
@@ -12,6 +13,43 @@ export interface DocumentLimits {
   readonly maxTokens: number
   /** The gateway's limit rules, each linear in the size of the document. */
   readonly rules: readonly ValidationRule[]
+  /** Documents that passed, by their text (one per app: they were validated against its schema). */
+  readonly cache?: DocumentCache
+}
+
+/** Bytes a syntax tree takes per character of its text, about (tokens, locations and nodes). */
+const TREE_BYTES_PER_CHAR = 50
+
+/**
+ * Valid documents by their text, bounded by the bytes their syntax trees take, not by count: 10,000
+ * subscriptions of one operation share one tree instead of keeping one each, and are parsed and
+ * validated once. A document that failed is never kept, and neither is a text over `maxTextLength`,
+ * so unique or padded texts cannot fill memory (they are parsed each time, within the token limit).
+ */
+export class DocumentCache {
+  private readonly entries: LRUCache<string, { document: DocumentNode, passed: WeakSet<readonly ValidationRule[]> }>
+
+  constructor (maxBytes = 16 * 1024 * 1024, private readonly maxTextLength = 16 * 1024) {
+    this.entries = new LRUCache({ maxSize: maxBytes, sizeCalculation: (_entry, text) => Math.max(1, text.length * TREE_BYTES_PER_CHAR) })
+  }
+
+  /** The document of `text` if it passed the limits, and whether it also passed `rules`. */
+  get (text: string, rules: readonly ValidationRule[]): { document: DocumentNode, passedRules: boolean } | undefined {
+    const entry = this.entries.get(text)
+    return entry === undefined ? undefined : { document: entry.document, passedRules: rules.length === 0 || entry.passed.has(rules) }
+  }
+
+  /** Keeps a document that passed the limits (and `rules`, when given). */
+  remember (text: string, document: DocumentNode, rules: readonly ValidationRule[]): void {
+    if (text.length > this.maxTextLength) return
+    const entry = this.entries.get(text) ?? { document, passed: new WeakSet() }
+    if (rules.length > 0) entry.passed.add(rules)
+    this.entries.set(text, entry)
+  }
+
+  get size (): number {
+    return this.entries.size
+  }
 }
 
 const TOO_DEEP = 'The document nests too deeply for this gateway to read. Flatten it, or pass long or nested values as variables.'
@@ -85,15 +123,23 @@ export type ReadDocument = { document: DocumentNode, errors?: undefined } | { do
  * With no `rules`, only the limits are checked (Mercurius validates the rest over HTTP).
  */
 export function readDocument (schema: GraphQLSchema, source: unknown, limits: DocumentLimits, rules: readonly ValidationRule[] = []): ReadDocument {
+  const cached = typeof source === 'string' ? limits.cache?.get(source, rules) : undefined
+  if (cached?.passedRules === true) return { document: cached.document }
   let document: DocumentNode
-  try {
-    document = parseDocument(source, limits.maxTokens)
-  } catch (err) {
-    if (err instanceof GraphQLError) return { errors: [err] }
-    throw err
+  if (cached !== undefined) {
+    document = cached.document
+  } else {
+    try {
+      document = parseDocument(source, limits.maxTokens)
+    } catch (err) {
+      if (err instanceof GraphQLError) return { errors: [err] }
+      throw err
+    }
+    const refused = validateDocument(schema, document, limits.rules)
+    if (refused.length > 0) return { errors: refused }
   }
-  const refused = validateDocument(schema, document, limits.rules)
-  if (refused.length > 0) return { errors: refused }
   const errors = rules.length === 0 ? [] : validateDocument(schema, document, rules)
-  return errors.length > 0 ? { errors } : { document }
+  if (errors.length > 0) return { errors }
+  limits.cache?.remember(source as string, document, rules)
+  return { document }
 }

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { GraphQLSchema } from 'graphql'
 import type { Config } from '../config.js'
-import type { DocumentLimits } from '../graphql/document.js'
+import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
 import { contextFactory, type ContextFactory } from '../graphql/index.js'
 import { depthLimit, fieldLimit } from '../graphql/limits.js'
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
@@ -50,7 +50,11 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     live: app.live,
     idempotency: new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs })
   })
-  const limits: DocumentLimits = { maxTokens: config.maxQueryTokens, rules: [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)] }
+  const limits: DocumentLimits = {
+    maxTokens: config.maxQueryTokens,
+    rules: [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)],
+    cache: new DocumentCache()
+  }
   app.decorate('graph', { schema: buildSchema(), context, limits })
 }
 
