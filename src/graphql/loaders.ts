@@ -22,31 +22,77 @@ export interface Loaders extends Readers {
   readonly taskPage: DataLoader<TaskListParams, UpstreamTaskPage, string>
   /** Set once a load met an error every later load would meet (token refused, call budget spent). */
   readonly halt: { error: GatewayError | null }
+  /** Forgets everything the loaders hold. */
+  clearAll: () => void
 }
 
 export function createLoaders (vl: VisualLayerClient, call: CallOptions, concurrency: number): Loaders {
-  // One limit for the whole operation: a page of 50 tasks never opens 50 upstream calls at once.
-  const limit = pLimit(concurrency)
-  const halt: Loaders['halt'] = { error: null }
-  // Once halted, the remaining loads fail with that same error at no cost: a document of thousands
-  // of ids must not make thousands of errors, each as dear to build as a call.
-  const run = <V>(load: () => Promise<V>): Promise<V | Error> => limit(async () => {
-    if (halt.error !== null) throw halt.error
-    return await load()
-  }).catch((err: unknown) => {
-    if (failsTheOperation(err)) halt.error ??= err
-    return toError(err)
-  })
-  return {
-    dataset: perKey(run, (id) => nullIfNotFound(vl.getDataset(id, call))),
-    creationStatus: perKey(run, (id) => nullIfNotFound(vl.getCreationStatus(id, call))),
-    models: perKey(run, (id) => vl.listModels(id, call)),
-    enrichmentContext: perKey(run, (id) => vl.getEnrichmentContext(id, call)),
-    taskPage: new DataLoader<TaskListParams, UpstreamTaskPage, string>(
-      (pages) => Promise.all(pages.map((params) => run(() => vl.listTasks(params, call)))),
+  return new OperationLoaders(vl, call, concurrency)
+}
+
+/**
+ * Each loader is made the first time the operation asks for it: most operations read one or two
+ * kinds, and a subscription (whose context lives as long as it does) would otherwise keep five
+ * DataLoaders and a queue it never uses, per subscriber.
+ */
+class OperationLoaders implements Loaders {
+  readonly halt: Loaders['halt'] = { error: null }
+  private runner: Runner | undefined
+  private made: {
+    dataset?: Loaders['dataset']
+    creationStatus?: Loaders['creationStatus']
+    models?: Loaders['models']
+    enrichmentContext?: Loaders['enrichmentContext']
+    taskPage?: Loaders['taskPage']
+  } = {}
+
+  constructor (private readonly vl: VisualLayerClient, private readonly call: CallOptions, private readonly concurrency: number) {}
+
+  get dataset (): Loaders['dataset'] {
+    return (this.made.dataset ??= perKey(this.run(), (id) => nullIfNotFound(this.vl.getDataset(id, this.call))))
+  }
+
+  get creationStatus (): Loaders['creationStatus'] {
+    return (this.made.creationStatus ??= perKey(this.run(), (id) => nullIfNotFound(this.vl.getCreationStatus(id, this.call))))
+  }
+
+  get models (): Loaders['models'] {
+    return (this.made.models ??= perKey(this.run(), (id) => this.vl.listModels(id, this.call)))
+  }
+
+  get enrichmentContext (): Loaders['enrichmentContext'] {
+    return (this.made.enrichmentContext ??= perKey(this.run(), (id) => this.vl.getEnrichmentContext(id, this.call)))
+  }
+
+  get taskPage (): Loaders['taskPage'] {
+    const run = this.run()
+    return (this.made.taskPage ??= new DataLoader<TaskListParams, UpstreamTaskPage, string>(
+      (pages) => Promise.all(pages.map((params) => run(() => this.vl.listTasks(params, this.call)))),
       { cacheKeyFn: (params) => JSON.stringify(Object.entries(params).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b))) }
-    ),
-    halt
+    ))
+  }
+
+  /** Forgets what the loaders made so far hold. */
+  clearAll (): void {
+    for (const loader of Object.values(this.made)) loader.clearAll()
+    this.halt.error = null
+  }
+
+  private run (): Runner {
+    if (this.runner !== undefined) return this.runner
+    // One limit for the whole operation: a page of 50 tasks never opens 50 upstream calls at once.
+    const limit = pLimit(this.concurrency)
+    const halt = this.halt
+    // Once halted, the remaining loads fail with that same error at no cost: a document of thousands
+    // of ids must not make thousands of errors, each as dear to build as a call.
+    this.runner = <V>(load: () => Promise<V>): Promise<V | Error> => limit(async () => {
+      if (halt.error !== null) throw halt.error
+      return await load()
+    }).catch((err: unknown) => {
+      if (failsTheOperation(err)) halt.error ??= err
+      return toError(err)
+    })
+    return this.runner
   }
 }
 
@@ -72,10 +118,5 @@ function toError (err: unknown): Error {
 
 /** Forgets everything the loaders hold (a subscription resolves each event afresh). */
 export function clearLoaders (loaders: Loaders): void {
-  loaders.dataset.clearAll()
-  loaders.creationStatus.clearAll()
-  loaders.models.clearAll()
-  loaders.enrichmentContext.clearAll()
-  loaders.taskPage.clearAll()
-  loaders.halt.error = null
+  loaders.clearAll()
 }
