@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm'
 import type { ExecutionResult } from 'graphql'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Channel } from '../../src/domain/live/channel.js'
-import { endAtExpiry } from '../../src/transports/websocket/expiry.js'
+import { endAtExpiry, Expiry } from '../../src/transports/websocket/expiry.js'
 
 /** endAtExpiry on a Channel (what pollers hand out), on fake timers: no waiting on the wall clock. */
 
@@ -88,5 +88,31 @@ describe('endAtExpiry', () => {
     // Each event used to leave a reaction on one long-lived promise: about 40 MB for 100,000 events.
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 1024 * 1024)
     await stream.return?.()
+  })
+
+  it('subscriptions of one connection share one expiry timer, armed only while one of them is open', async () => {
+    vi.useFakeTimers({ now: NOW })
+    const expiry = new Expiry(NOW + 60_000)
+    const first = source()
+    const second = source()
+    const streams = [endAtExpiry(first.channel, expiry), endAtExpiry(second.channel, expiry)]
+    expect(vi.getTimerCount()).toBe(1)
+    await streams[0]?.return?.()
+    expect(vi.getTimerCount()).toBe(1)
+    await streams[1]?.return?.()
+    expect(vi.getTimerCount()).toBe(0)
+
+    // Two more on the same connection: both end at its token's expiry, from the one timer.
+    const third = source()
+    const fourth = source()
+    const later = [endAtExpiry(third.channel, expiry), endAtExpiry(fourth.channel, expiry)]
+    expect(vi.getTimerCount()).toBe(1)
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect([third.returned(), fourth.returned()]).toEqual([1, 1])
+    for (const stream of later) {
+      expect(await stream.next()).toEqual({ value: EXPIRED, done: false })
+      expect(await stream.next()).toEqual({ value: undefined, done: true })
+    }
+    expect(vi.getTimerCount()).toBe(0)
   })
 })

@@ -12,7 +12,7 @@ import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { readDocument } from '../../graphql/document.js'
 import { formatError } from '../../graphql/error-formatter.js'
-import { endAtExpiry } from './expiry.js'
+import { endAtExpiry, Expiry } from './expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
 
 /**
@@ -78,6 +78,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   const log = app.log.child({ component: 'websocket' })
   const connections = new ConnectionCounter()
+  const expiries = new WeakMap<Caller, Expiry>()
 
   const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
     schema: graph.schema,
@@ -123,7 +124,10 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       const result = await subscribe(args)
       const caller = (args.contextValue as GatewayContext).caller
       if (!isAsyncIterable(result) || caller.expiresAt === null) return result
-      return endAtExpiry(result[Symbol.asyncIterator](), caller.expiresAt)
+      // The caller is the connection's: its subscriptions share one expiry timer.
+      let expiry = expiries.get(caller)
+      if (expiry === undefined) expiries.set(caller, expiry = new Expiry(caller.expiresAt))
+      return endAtExpiry(result[Symbol.asyncIterator](), expiry)
     },
     onNext: (ctx, id, _payload, _args, result) => formatResult(ctx, id, result, log),
     onError: (ctx, id, _payload, errors) => errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)) as never,
