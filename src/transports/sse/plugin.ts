@@ -110,7 +110,13 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       }
       const token = tokenOf(req)
       if (token === null) return null
-      return streams.ownedBy(token, ownerOf(caller)) === undefined ? unknownStream(String(request.id)) : token
+      const stream = streams.ownedBy(token, ownerOf(caller))
+      if (stream === undefined) return unknownStream(String(request.id))
+      // The gateway runs an operation only for a client that listens (refused here, before graphql-sse reserves its id).
+      if (!stream.opened && req.headers.get('accept') !== 'text/event-stream') {
+        return refusal(409, 'CONFLICT', 'Open the event stream first (GET or POST with Accept: text/event-stream and its token), then send operations to it.', String(request.id))
+      }
+      return token
     },
     // An event stream about to open: it counts against its caller until it closes.
     onConnect: (req) => {
@@ -140,8 +146,6 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       const stream = token === null ? undefined : streams.ownedBy(token, ownerOf(callerOf(req)))
       if (token !== null) {
         if (stream === undefined) return unknownStream(requestId)
-        // The gateway runs an operation only for a client that listens.
-        if (!stream.opened) return refusal(409, 'CONFLICT', 'Open the event stream first (GET or POST with Accept: text/event-stream and its token), then send operations to it.', requestId)
         if (stream.operations >= options.maxOperationsPerStream) return refusedResult('RATE_LIMITED', `Too many subscriptions on this event stream: at most ${options.maxOperationsPerStream}. Complete one first, or open another stream.`)
       }
       const { document, errors } = readDocument(graph.schema, params.query, graph.limits, specifiedRules)
