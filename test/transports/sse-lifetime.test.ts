@@ -11,9 +11,9 @@ import { TEST_START } from '../helpers/gateway.js'
 import { until } from '../helpers/ws.js'
 
 /**
- * The SSE door alone: a single-connection stream reserved (PUT) and never opened is dropped after the reservation
- * timeout: its place under the caller's limit is free again, and its token opens nothing. The
- * SSE door alone, with the shared services of buildApp and a timeout short enough to wait for.
+ * The SSE door alone, with the shared services of buildApp and a reservation timeout short enough
+ * to wait for: a single-connection stream reserved (PUT) and never opened is dropped, freeing its
+ * caller's place, and its token opens nothing; app.close() ends the streams that are open.
  */
 
 async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number): Promise<{ app: FastifyInstance, url: string }> {
