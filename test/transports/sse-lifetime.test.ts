@@ -16,7 +16,7 @@ import { until } from '../helpers/ws.js'
  * caller's place, and its token opens nothing; app.close() ends the streams that are open.
  */
 
-async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number): Promise<{ app: FastifyInstance, url: string }> {
+async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number, maxOperationsPerStream = 10): Promise<{ app: FastifyInstance, url: string }> {
   const config = loadConfig({ VL_BASE_URL: emulator.url, VL_API_KEY: DEMO_ACCOUNTS.primary.apiKey, VL_API_SECRET: DEMO_ACCOUNTS.primary.apiSecret, AUTH_MODE: 'none', LOG_LEVEL: 'silent', POLL_INTERVAL_MS: '250' })
   if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')
   const app = Fastify({ forceCloseConnections: 'idle' })
@@ -24,7 +24,7 @@ async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number
   await app.register(upstreamPlugin, { settings: config.upstream })
   await app.register(livePlugin, { settings: config.live })
   await app.register(graphPlugin, { config })
-  await app.register(sse, { path: '/graphql/stream', maxStreamsPerCaller, maxOperationsPerStream: 10, reservationTimeoutMs: 200 })
+  await app.register(sse, { path: '/graphql/stream', maxStreamsPerCaller, maxOperationsPerStream, reservationTimeoutMs: 200 })
   return { app, url: `${await app.listen({ host: '127.0.0.1', port: 0 })}/graphql/stream` }
 }
 
@@ -87,5 +87,43 @@ describe('shutdown', () => {
       ':\n\nevent: next\ndata: {"id":"1","payload":{"data":{"datasetStatusChanged":{"status":"READ_ONLY"}}}}\n\nevent: complete\ndata: {"id":"1"}\n\n'
     ])
     await emulator.close()
+  })
+})
+
+describe('a single-connection stream', () => {
+  it('runs at most WS_MAX_SUBSCRIPTIONS operations at once: one more gets RATE_LIMITED as its one result, and its place is free once one completes', async () => {
+    const emulator = await startEmulator({ clock: TEST_START })
+    const { app, url } = await startDoor(emulator, 10, 1)
+    try {
+      // READ_ONLY never settles: followed or not, it runs until ended. ERROR has settled: it completes at once.
+      const query = (follow: boolean): string => 'subscription { datasetStatusChanged(datasetId: "' + (follow ? SEED.datasets.readOnly : SEED.datasets.error) + '", follow: ' + String(follow) + ') { status } }'
+      const token = await (await fetch(url, { method: 'PUT' })).text()
+      const stream = collect(await fetch(url, { headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': token } }))
+      const add = async (id: string, follow: boolean): Promise<number> => (await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-graphql-event-stream-token': token },
+        body: JSON.stringify({ query: query(follow), extensions: { operationId: id } })
+      })).status
+      expect(await add('1', true)).toBe(202)
+      await until(() => stream.text().includes('"id":"1"'))
+      expect(await add('2', true)).toBe(202)
+      await until(() => stream.text().includes('"id":"2"}'))
+      const refused = /event: next\ndata: (\{"id":"2".*\})\n\n/.exec(stream.text())?.[1]
+      expect(JSON.parse(refused ?? 'null')).toEqual({
+        id: '2',
+        payload: {
+          data: null,
+          errors: [{ message: 'Too many subscriptions on this event stream: at most 1. Complete one first, or open another stream.', extensions: { code: 'RATE_LIMITED', requestId: expect.any(String) } }]
+        }
+      })
+      expect((await fetch(`${url}?operationId=1`, { method: 'DELETE', headers: { 'x-graphql-event-stream-token': token } })).status).toBe(200)
+      await until(() => stream.text().includes('event: complete\ndata: {"id":"1"}'))
+      expect(await add('3', false)).toBe(202)
+      await until(() => stream.text().includes('event: complete\ndata: {"id":"3"}'))
+      expect(stream.text()).toContain('event: next\ndata: {"id":"3","payload":{"data":{"datasetStatusChanged":{"status":"ERROR"}}}}')
+    } finally {
+      await app.close()
+      await emulator.close()
+    }
   })
 })
