@@ -11,6 +11,7 @@ import { clientErrorHandler } from './transports/client-errors.js'
 import { graphiqlPlugin } from './transports/graphiql/plugin.js'
 import graphqlHttp from './transports/graphql-http/plugin.js'
 import health from './transports/health.js'
+import sse from './transports/sse/plugin.js'
 import websocket from './transports/websocket/plugin.js'
 
 /**
@@ -49,6 +50,11 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     connectionInitWaitMs: config.wsInitTimeoutMs,
     maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection,
     maxConnectionsPerCaller: config.live.maxConnectionsPerCaller
+  })
+  await app.register(sse, {
+    path: '/graphql/stream',
+    maxStreamsPerCaller: config.live.maxStreamsPerCaller,
+    maxOperationsPerStream: config.live.maxSubscriptionsPerConnection
   })
   return app
 }

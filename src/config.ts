@@ -95,6 +95,8 @@ export interface LiveSettings {
   readonly maxPollsPerSecond: number
   readonly maxSubscriptionsPerConnection: number
   readonly maxConnectionsPerCaller: number
+  /** Concurrent SSE event streams (either graphql-sse mode) one caller may hold. */
+  readonly maxStreamsPerCaller: number
 }
 
 export class ConfigError extends Error {
@@ -190,6 +192,7 @@ const VARIABLES = {
   MAX_POLLS_PER_SECOND: int(1, 10_000, 20),
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
   WS_MAX_CONNECTIONS_PER_CALLER: int(1, 10_000, 20),
+  SSE_MAX_STREAMS_PER_CALLER: int(1, 10_000, 20),
   JWT_SECRET: optionalText('an HS256 secret of at least 32 characters', true),
   JWT_PUBLIC_KEY: optionalText('a PEM-encoded RS256 or ES256 public key'),
   JWT_JWKS_URL: httpUrl('an http(s) URL of a JSON Web Key Set'),
@@ -280,7 +283,8 @@ export function loadConfig (env: Env): Config {
       pollIntervalMs: v.POLL_INTERVAL_MS,
       maxPollsPerSecond: v.MAX_POLLS_PER_SECOND,
       maxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS,
-      maxConnectionsPerCaller: v.WS_MAX_CONNECTIONS_PER_CALLER
+      maxConnectionsPerCaller: v.WS_MAX_CONNECTIONS_PER_CALLER,
+      maxStreamsPerCaller: v.SSE_MAX_STREAMS_PER_CALLER
     }
   })
 }

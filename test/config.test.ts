@@ -30,7 +30,7 @@ describe('loadConfig', () => {
       corsOrigins: [],
       rateLimitPerMinute: 1200,
       wsInitTimeoutMs: 3000,
-      live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20 }
+      live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 }
     })
   })
 

@@ -23,15 +23,18 @@ declare module 'fastify' {
 /** A caller without a token, let through only for documents that never reach Visual Layer. */
 const ANONYMOUS: Caller = Object.freeze({ credential: Object.freeze({ kind: 'anonymous' }), expiresAt: null, subject: null })
 
+/** A 401 in the gateway's error shape, for every HTTP door (GraphQL over HTTP, SSE). */
+export function refuseCaller (request: FastifyRequest, reply: FastifyReply, err: GatewayError): FastifyReply {
+  request.log.info({ reason: err.logDetail }, 'caller refused')
+  return reply.code(401).header('www-authenticate', 'Bearer').send({
+    data: null,
+    errors: [{ message: err.message, extensions: { code: err.code, requestId: String(request.id) } }]
+  })
+}
+
 export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number): void {
   app.decorateRequest('caller', null)
-  const refuse = (request: FastifyRequest, reply: FastifyReply, err: GatewayError): FastifyReply => {
-    request.log.info({ reason: err.logDetail }, 'caller refused')
-    return reply.code(401).header('www-authenticate', 'Bearer').send({
-      data: null,
-      errors: [{ message: err.message, extensions: { code: err.code, requestId: String(request.id) } }]
-    })
-  }
+  const refuse = refuseCaller
   const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     try {
       request.caller = await auth.authenticate(request.headers.authorization)

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { getOperationAST, GraphQLError, specifiedRules, subscribe, type ExecutionResult } from 'graphql'
+import { createHandler, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Request, type Response } from 'graphql-sse'
+import { callerKey, type Caller } from '../../auth/index.js'
+import { GatewayError, type ErrorCode } from '../../errors.js'
+import type { GatewayContext } from '../../graphql/context.js'
+import { readDocument } from '../../graphql/document.js'
+import { formatError } from '../../graphql/error-formatter.js'
+import { refuseCaller } from '../graphql-http/authentication.js'
+import { respond, type RequestContext } from './respond.js'
+import { subscriptionResults } from './results.js'
+import { ownerOf, SseStreams, type OwnedStream } from './streams.js'
+
+/**
+ * GraphQL subscriptions over Server-Sent Events at `path` (/graphql/stream: Mercurius owns the
+ * methods of /graphql), with the graphql-sse protocol in both its modes: distinct connections (one
+ * POST or GET with `Accept: text/event-stream` per subscription) and single connection (PUT
+ * reserves a stream, GET/POST with `Accept: text/event-stream` and the
+ * `x-graphql-event-stream-token` header opens it, POSTs with that header add operations, DELETE
+ * ends one). Every request is authenticated by its Authorization header, like GraphQL over HTTP;
+ * documents pass the gateway's limits; subscriptions ride the same shared pollers as WebSocket ones
+ * and end with UNAUTHENTICATED when their token expires. Queries and mutations are refused: they
+ * belong to POST /graphql, under its rate limit.
+ */
+
+export interface SseOptions {
+  path: string
+  maxStreamsPerCaller: number
+  /** Operations one single-connection stream may run at once. */
+  maxOperationsPerStream: number
+  /** A reserved single-connection stream not opened within this time is dropped. */
+  reservationTimeoutMs?: number
+}
+
+type Context = Record<PropertyKey, unknown>
+type SseRequest = Request<FastifyRequest | null, RequestContext & { purging?: true, counted?: OwnedStream }>
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
+
+function refusal (status: number, code: ErrorCode, message: string, requestId: string): Response {
+  return [JSON.stringify({ data: null, errors: [{ message, extensions: { code, requestId } }] }), { status, statusText: '', headers: JSON_HEADERS }]
+}
+
+/** A refusal given as the operation's one result (then complete), as graphql-sse gives validation errors. */
+function refusedResult (code: ErrorCode, message: string): ExecutionResult {
+  return { data: null, errors: [new GraphQLError(message, { originalError: new GatewayError(code, message) })] }
+}
+
+const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
+  const { auth, graph } = app
+  const log = app.log.child({ component: 'sse' })
+  const streams = new SseStreams(options.maxStreamsPerCaller)
+  const reservationTimeoutMs = options.reservationTimeoutMs ?? 30_000
+  /** Ends each open event stream: shutdown calls them all. */
+  const open = new Set<() => Promise<unknown>>()
+
+  app.decorateRequest('caller', null)
+  app.addHook('onRequest', async (request, reply) => {
+    try {
+      request.caller = await auth.authenticate(request.headers.authorization)
+      return undefined
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err
+      return refuseCaller(request, reply, err)
+    }
+  })
+
+  const requestOf = (req: SseRequest): FastifyRequest => {
+    if (req.raw === null) throw new Error('unreachable: a request of the gateway itself reached an operation hook')
+    return req.raw
+  }
+  const callerOf = (req: SseRequest): Caller => {
+    const caller = requestOf(req).caller
+    if (caller === null) throw new Error('unreachable: onRequest authenticates every request')
+    return caller
+  }
+  const tokenOf = (req: SseRequest): string | null => {
+    const token = req.headers.get(TOKEN_HEADER_KEY) ?? new URL(req.url, 'http://localhost/').searchParams.get(TOKEN_QUERY_KEY)
+    return token === null || token === '' ? null : token
+  }
+  const tooManyStreams = (requestId: string): Response => refusal(429, 'RATE_LIMITED', `Too many SSE streams: at most ${options.maxStreamsPerCaller} per caller. Close one, or run many subscriptions on one stream (single-connection mode).`, requestId)
+  const unknownStream = (requestId: string): Response => refusal(404, 'NOT_FOUND', 'No such event stream, or it has closed: reserve one with PUT and use the token it answers.', requestId)
+
+  /** Drops a reserved stream: graphql-sse forgets a stream only when it closes, so it is opened and closed here. */
+  const purge = async (stream: OwnedStream): Promise<void> => {
+    streams.end(stream)
+    const headers: Record<string, string> = { accept: 'text/event-stream', [TOKEN_HEADER_KEY]: stream.token }
+    const [body] = await handler({ method: 'GET', url: options.path, headers: { get: (key) => headers[key] ?? null }, body: null, raw: null, context: { purging: true } as SseRequest['context'] })
+    if (body !== null && typeof body !== 'string') await body.return(undefined)
+  }
+
+  const handler = createHandler<FastifyRequest | null, SseRequest['context'], Context>({
+    // The stream token of single-connection mode: made here on PUT (never chosen by the client) and
+    // bound to its owner; null without one, which is distinct-connections mode.
+    authenticate: (req) => {
+      if (req.context.purging === true) return tokenOf(req)
+      const request = requestOf(req)
+      const caller = callerOf(req)
+      if (req.method === 'PUT') {
+        const countedAs = callerKey(auth, caller, request.ip)
+        if (!streams.take(countedAs)) return tooManyStreams(String(request.id))
+        const stream = streams.reserve(randomUUID(), ownerOf(caller), countedAs)
+        stream.expiry = setTimeout(() => {
+          purge(stream).catch((err: unknown) => { log.error({ err }, 'unexpected error dropping an unopened SSE stream') })
+        }, reservationTimeoutMs)
+        return stream.token
+      }
+      const token = tokenOf(req)
+      if (token === null) return null
+      const stream = streams.ownedBy(token, ownerOf(caller))
+      if (stream === undefined) return unknownStream(String(request.id))
+      // The gateway runs an operation only for a client that listens (refused here, before graphql-sse reserves its id).
+      if (!stream.opened && req.headers.get('accept') !== 'text/event-stream') {
+        return refusal(409, 'CONFLICT', 'Open the event stream first (GET or POST with Accept: text/event-stream and its token), then send operations to it.', String(request.id))
+      }
+      return token
+    },
+    // An event stream about to open: it counts against its caller until it closes.
+    onConnect: (req) => {
+      if (req.context.purging === true) return
+      const request = requestOf(req)
+      const caller = callerOf(req)
+      const closing = req.context.reply.raw
+      const token = tokenOf(req)
+      if (token !== null) {
+        const stream = streams.ownedBy(token, ownerOf(caller))
+        if (stream === undefined) return unknownStream(String(request.id))
+        if (stream.opened) return refusal(409, 'CONFLICT', 'This event stream is already open: one stream per token.', String(request.id))
+        stream.opened = true
+        clearTimeout(stream.expiry)
+        closing.once('close', () => { streams.end(stream) })
+        return
+      }
+      const key = callerKey(auth, caller, request.ip)
+      if (!streams.take(key)) return tooManyStreams(String(request.id))
+      closing.once('close', () => { streams.release(key) })
+    },
+    // Parsed and validated here, under the same limits as HTTP and WebSocket documents.
+    onSubscribe: (req, params) => {
+      const request = requestOf(req)
+      const requestId = String(request.id)
+      const token = tokenOf(req)
+      const stream = token === null ? undefined : streams.ownedBy(token, ownerOf(callerOf(req)))
+      if (token !== null) {
+        if (stream === undefined) return unknownStream(requestId)
+        if (stream.operations >= options.maxOperationsPerStream) return refusedResult('RATE_LIMITED', `Too many subscriptions on this event stream: at most ${options.maxOperationsPerStream}. Complete one first, or open another stream.`)
+      }
+      const { document, errors } = readDocument(graph.schema, params.query, graph.limits, specifiedRules)
+      if (errors !== undefined) return { data: null, errors: [...errors] }
+      if (getOperationAST(document, params.operationName)?.operation !== 'subscription') {
+        return refusedResult('QUERY_REJECTED', `${options.path} serves subscriptions only (name the one to run with operationName when the document holds several). Send queries and mutations to POST /graphql.`)
+      }
+      let signal: AbortSignal
+      if (stream !== undefined) {
+        stream.operations++
+        req.context.counted = stream
+        signal = stream.closed.signal
+      } else {
+        // Every upstream call of the operation listens to it; the client leaving aborts them.
+        const closed = new AbortController()
+        setMaxListeners(0, closed.signal)
+        req.context.reply.raw.once('close', () => { closed.abort() })
+        signal = closed.signal
+      }
+      const contextValue = graph.context(callerOf(req), requestId, signal) as unknown as Context
+      return { schema: graph.schema, document, variableValues: params.variables, operationName: params.operationName, contextValue }
+    },
+    // onSubscribe validated the document already, with graphql's rules after the gateway's limits.
+    validate: () => [],
+    subscribe: async (args) => {
+      const result = await subscribe(args)
+      if (!(Symbol.asyncIterator in result)) return result
+      const caller = (args.contextValue as unknown as GatewayContext).caller
+      return subscriptionResults(result[Symbol.asyncIterator](), caller.expiresAt)
+    },
+    onNext: (_ctx, req, result) => {
+      if (result.errors === undefined) return
+      const requestId = String(req.raw?.id ?? 'sse')
+      return { ...result, errors: result.errors.map((error) => formatError(error, requestId, log)) as never }
+    },
+    onComplete: (_ctx, req) => {
+      const stream = req.context.counted
+      if (stream === undefined) return
+      req.context.counted = undefined
+      stream.operations--
+    }
+  })
+
+  const track = (end: () => Promise<unknown>): (() => void) => {
+    open.add(end)
+    return () => { open.delete(end) }
+  }
+  app.route({
+    method: ['GET', 'POST', 'PUT', 'DELETE'],
+    url: options.path,
+    handler: async (request, reply) => { await respond(handler, request, reply, track) }
+  })
+
+  app.addHook('preClose', async () => {
+    await Promise.all([...open].map(async (end) => await end()))
+    await Promise.all(streams.reservations().filter((stream) => !stream.opened).map(purge))
+  })
+}
+
+export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'graph'] } })

@@ -1,0 +1,81 @@
+import { setMaxListeners } from 'node:events'
+import type { Caller } from '../../auth/index.js'
+
+/**
+ * The SSE streams open at this gateway: how many each caller holds (distinct-connection streams,
+ * and single-connection streams from their PUT until they close), and who owns each
+ * single-connection stream, so that its token lets nobody else add operations to it or read it.
+ */
+
+/** A single-connection stream, from its reservation (PUT) until it closes. */
+export interface OwnedStream {
+  readonly token: string
+  /** Who may use the stream (see ownerOf). */
+  readonly owner: string
+  /** The key its slot was taken under (a passthrough caller's key changes once its token is proven). */
+  readonly countedAs: string
+  /** Aborted when the stream closes: the upstream calls of its operations stop. */
+  readonly closed: AbortController
+  opened: boolean
+  /** Operations running on it, counted against the per-stream limit. */
+  operations: number
+  /** Ends a reservation never opened. */
+  expiry: NodeJS.Timeout | undefined
+}
+
+/** Who owns a stream: the verified subject, the Visual Layer account a token names, or the service account. */
+export function ownerOf (caller: Caller): string {
+  if (caller.subject !== null) return `jwt:${caller.subject}`
+  if (caller.credential.kind === 'bearer') return `bearer:${caller.credential.subject}`
+  return caller.credential.kind
+}
+
+export class SseStreams {
+  private readonly counts = new Map<string, number>()
+  private readonly owned = new Map<string, OwnedStream>()
+
+  constructor (private readonly maxPerCaller: number) {}
+
+  /** Counts one more stream for the caller, or false at its limit. */
+  take (callerKey: string): boolean {
+    const count = this.counts.get(callerKey) ?? 0
+    if (count >= this.maxPerCaller) return false
+    this.counts.set(callerKey, count + 1)
+    return true
+  }
+
+  release (callerKey: string): void {
+    const count = (this.counts.get(callerKey) ?? 1) - 1
+    if (count <= 0) this.counts.delete(callerKey)
+    else this.counts.set(callerKey, count)
+  }
+
+  /** Records a reserved single-connection stream (its slot already taken). */
+  reserve (token: string, owner: string, countedAs: string): OwnedStream {
+    const closed = new AbortController()
+    // Every upstream call of every operation on the stream listens to it.
+    setMaxListeners(0, closed.signal)
+    const stream: OwnedStream = { token, owner, countedAs, closed, opened: false, operations: 0, expiry: undefined }
+    this.owned.set(token, stream)
+    return stream
+  }
+
+  /** The caller's own stream of this token; another caller's is as unknown as a made-up one. */
+  ownedBy (token: string, owner: string): OwnedStream | undefined {
+    const stream = this.owned.get(token)
+    return stream?.owner === owner ? stream : undefined
+  }
+
+  /** Forgets a single-connection stream: its slot is released, its operations' calls aborted. */
+  end (stream: OwnedStream): void {
+    if (this.owned.get(stream.token) !== stream) return
+    this.owned.delete(stream.token)
+    clearTimeout(stream.expiry)
+    stream.closed.abort()
+    this.release(stream.countedAs)
+  }
+
+  reservations (): OwnedStream[] {
+    return [...this.owned.values()]
+  }
+}
