@@ -9,7 +9,7 @@ import { z } from 'zod'
 export const AUTH_MODES = ['none', 'passthrough', 'jwt'] as const
 export type AuthMode = (typeof AUTH_MODES)[number]
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
 export interface JwtSettings {
@@ -293,9 +293,6 @@ export function loadConfig (env: Env): Config {
 export function hasRemoteUpstream (config: Config): config is Config<RemoteUpstream> {
   return config.upstream.kind === 'remote'
 }
-
-/** The names of every environment variable the gateway reads (for the README and tests). */
-export const CONFIG_VARIABLES = Object.freeze(Object.keys(VARIABLES))
 
 export function deepFreeze<T> (value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {

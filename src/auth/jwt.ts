@@ -18,7 +18,7 @@ export interface JwtClaims {
   readonly expiresAt: number
 }
 
-export function algorithmsFor (settings: JwtSettings): string[] {
+function algorithmsFor (settings: JwtSettings): string[] {
   if (settings.secret !== null) return ['HS256']
   if (settings.publicKey !== null) {
     const type = createPublicKey(settings.publicKey).asymmetricKeyType

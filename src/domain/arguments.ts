@@ -33,14 +33,14 @@ export const TEXT_LIMITS = {
 export const MAX_MODELS = 32
 
 /** A string argument within its cap; the error names the argument, the cap and the length it got. */
-export function checkText (argument: string, value: string, max: number): string {
+function checkText (argument: string, value: string, max: number): string {
   if (value.length > max) {
     throw new GatewayError('BAD_USER_INPUT', `Argument ${argument} must be at most ${max} characters long; got ${value.length}.`)
   }
   return value
 }
 
-export function checkRange (argument: string, value: number, min: number, max: number): number {
+function checkRange (argument: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`
     throw new GatewayError('BAD_USER_INPUT', `Argument ${argument} must be ${range}; got ${value}.`)

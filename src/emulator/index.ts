@@ -48,7 +48,7 @@ export interface RunningEmulator extends Emulator {
   close(): Promise<void>
 }
 
-export function buildEmulator (options: EmulatorOptions = {}): Emulator {
+function buildEmulator (options: EmulatorOptions = {}): Emulator {
   const clock = createClock(options.clock ?? 'real')
   // The seed is laid out relative to the clock's start, so a frozen clock gives the same world every run.
   let state = createSeedState(clock.now())

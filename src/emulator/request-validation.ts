@@ -18,7 +18,7 @@ function expectedList (values: readonly string[]): string {
   return quoted.length <= 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`
 }
 
-export function uuidItem (location: 'path' | 'query', name: string, input: string): ValidationItem | null {
+function uuidItem (location: 'path' | 'query', name: string, input: string): ValidationItem | null {
   const parsed = parseUuid(input)
   if (parsed.ok) return null
   return { type: 'uuid_parsing', loc: [location, name], msg: `Input should be a valid UUID, ${parsed.error}`, input, ctx: { error: parsed.error } }

@@ -107,7 +107,7 @@ export function parseDocument (source: unknown, maxTokens: number): DocumentNode
 }
 
 /** Validates with `rules`; a document nested deeper than the stack allows is refused, not thrown. */
-export function validateDocument (schema: GraphQLSchema, document: DocumentNode, rules: readonly ValidationRule[]): readonly GraphQLError[] {
+function validateDocument (schema: GraphQLSchema, document: DocumentNode, rules: readonly ValidationRule[]): readonly GraphQLError[] {
   try {
     return validate(schema, document, rules)
   } catch (err) {

@@ -27,8 +27,3 @@ export function checked<S extends z.ZodRawShape> (shape: S, identity: keyof S & 
     return { value: value as z.output<z.ZodObject<S>>, broken }
   })
 }
-
-/** A record whose every field is valid (for records built or checked elsewhere, e.g. in tests). */
-export function whole<T> (value: T): Checked<T> {
-  return { value, broken: new Map() }
-}

@@ -21,7 +21,7 @@ export interface LiveOptions {
 }
 
 /** The task list of one dataset, as subscriptions watch it: its first page, newest first. */
-export const WATCHED_TASK_PAGE = 50
+const WATCHED_TASK_PAGE = 50
 
 export class LiveRegistry {
   private readonly pollers = new Map<string, Poller<unknown>>()

@@ -73,7 +73,7 @@ function documentOf (request: FastifyRequest): unknown {
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename'])
 
 /** Every operation is a query whose top-level fields are all introspection fields. */
-export function isIntrospectionOnly (source: unknown, maxTokens: number): boolean {
+function isIntrospectionOnly (source: unknown, maxTokens: number): boolean {
   if (typeof source !== 'string' || source.length > 100_000) return false
   let document
   try {
