@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-/**
+/*
  * Every setting of the gateway, read from the environment once, validated with zod and frozen.
  * A bad value never starts a half-configured gateway: `loadConfig` throws a ConfigError that names
  * every bad variable and what it accepts.

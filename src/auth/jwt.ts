@@ -6,12 +6,13 @@ import { isGatewayError, type GatewayError } from '../errors.js'
 import { unauthenticated } from './bearer.js'
 import { jwksKeyResolver } from './jwks.js'
 
-/**
+/*
  * jwt mode: callers present a token issued for this gateway, verified with @fastify/jwt (fast-jwt).
  * The algorithm is pinned to the kind of key configured, so a token can never pick its own
  * (no `none`, no HS256 signed with a public key); `exp` is required; `iss`/`aud` are checked
  * when configured.
  */
+
 export interface JwtClaims {
   readonly sub: string | null
   /** Expiry, in ms since the epoch. */

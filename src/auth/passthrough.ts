@@ -1,12 +1,13 @@
 import { createDecoder } from 'fast-jwt'
 import { unauthenticated } from './bearer.js'
 
-/**
+/*
  * Passthrough mode: the caller's own Visual Layer JWT is forwarded unchanged. The gateway cannot
  * check its signature (only Visual Layer knows the secret), so it checks what it can without a
  * call: the token has Visual Layer's documented shape (HS256, `kid` = `sub`, `iss` "sdk") and is
  * within its validity period. Anything else is refused before it costs Visual Layer a request.
  */
+
 const decode = createDecoder({ complete: true })
 
 export interface VisualLayerClaims {

@@ -2,7 +2,7 @@ import { GatewayError } from '../errors.js'
 import type { TaskListParams } from '../upstream/client.js'
 import type { DatasetTaskFilter, TaskFilter, TaskOrder, TaskOrderField } from '../contract/types.js'
 
-/**
+/*
  * Argument checks done before any upstream call: a bad argument is BAD_USER_INPUT naming the
  * argument and what it accepts, and costs Visual Layer nothing.
  */

@@ -6,7 +6,7 @@ import { mapTask } from './mapping/task.js'
 import type { TaskParent } from './parents.js'
 import { classifyWriteFailure, rewrap, unknownOutcomeError } from './write-errors.js'
 
-/**
+/*
  * Aborting and retrying a task (Mutation.abortTask and Mutation.retryTask): one POST each, never
  * retried. Visual Layer decides whether the task may be aborted or retried (its refusal says the
  * task's state or type); the gateway turns its answer into the task, mapped like every Task, or

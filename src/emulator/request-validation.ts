@@ -3,10 +3,11 @@ import { validationFailed } from './api-error.js'
 import { parseUuid } from './ids.js'
 import { parseQueryDatetime } from './time-format.js'
 
-/**
+/*
  * Reads path and query parameters the way FastAPI validates them, collecting every problem as a
  * pydantic v2 error item (same `type`, `loc`, `msg`, `input`, `ctx`) so that one 422 lists them all.
  */
+
 export type RawQuery = Record<string, string | string[] | undefined>
 
 const TRUE_WORDS = new Set(['1', 'on', 't', 'true', 'y', 'yes'])

@@ -2,7 +2,7 @@ import { DEMO_ACCOUNTS } from './accounts.js'
 import { seededUuid } from './ids.js'
 import type { DatasetRecord, EmulatorState, TaskFailure, TaskRecord, TaskType } from './records.js'
 
-/**
+/*
  * The seeded demo world. Every time is relative to the emulator clock's start (`base`), so a
  * frozen clock gives identical data on every run; every id is fixed.
  */

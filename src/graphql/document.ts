@@ -2,13 +2,14 @@ import { GraphQLError, Lexer, parse, Source, TokenKind, validate, type DocumentN
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../errors.js'
 
-/**
+/*
  * Reading a client's document under the gateway's limits, the one place that owns them: HTTP,
  * WebSocket and the introspection check of token-less requests all come through here. Tokens and
  * nesting are counted before parsing, so an oversized document never takes the memory of a syntax
  * tree nor the stack of the recursive parser; the gateway's own rules (depth, fields) run before
  * graphql's, whose cost grows faster than the document.
  */
+
 export interface DocumentLimits {
   readonly maxTokens: number
   /** The gateway's limit rules, each linear in the size of the document. */

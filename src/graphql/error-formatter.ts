@@ -5,7 +5,7 @@ import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
 import { TokenRefusedError } from '../upstream/errors.js'
 import type { GatewayContext } from './context.js'
 
-/**
+/*
  * Turns every GraphQL error into the gateway's shape: a code from the closed list in errors.ts,
  * the request id, and for upstream failures the upstream status. Anything unexpected is masked
  * as INTERNAL_SERVER_ERROR; its detail goes to the log, never to the client.

@@ -2,7 +2,7 @@ import cors from '@fastify/cors'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 
-/**
+/*
  * What every HTTP answer of the gateway gets, whichever door it comes from: its request id in a
  * header, `connection: close` while the gateway shuts down, and CORS for the configured origins.
  */

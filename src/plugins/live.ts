@@ -4,7 +4,7 @@ import type { LiveSettings } from '../config.js'
 import { Invalidations } from '../domain/live/invalidation.js'
 import { LiveRegistry } from '../domain/live/registry.js'
 
-/**
+/*
  * The pollers behind subscriptions (`app.live`) and the invalidations writes publish to them
  * (`app.invalidations`). Pollers stop before the upstream pool closes, ending their subscriptions.
  */

@@ -1,4 +1,4 @@
-/**
+/*
  * How many requests one GraphQL operation may still send to Visual Layer: a run-time backstop to the
  * static limits on documents (depth, fields), which cannot know how many ids a list holds or how
  * many aliases reach distinct upstream reads. Every request actually sent is taken from it, retries

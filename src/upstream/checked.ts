@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-/**
+/*
  * A record checked field by field. Visual Layer may break its documented contract in one field of
  * one record (a string where a count belongs); the gateway then fails only the GraphQL fields that
  * depend on it, at their own paths, and still answers the rest. Only a record that is not an

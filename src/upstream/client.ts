@@ -22,7 +22,7 @@ import {
 import { createSender, type Sender } from './send.js'
 import type { ServiceTokens } from './token.js'
 
-/**
+/*
  * The Visual Layer REST client as its callers see it: one method per endpoint, each answering a
  * zod-validated payload or throwing a GatewayError. It only names requests; the layers it stacks
  * on `send` (see README.md) do the rest. It knows nothing of GraphQL. Which credential a call

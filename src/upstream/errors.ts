@@ -1,7 +1,7 @@
 import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors.js'
 import { errorBodySchema } from './schemas.js'
 
-/**
+/*
  * Translation of upstream failures into the gateway's errors, done once, here. Messages name what
  * failed and what to do; they never carry an upstream URL, token or body of a 5xx answer.
  */

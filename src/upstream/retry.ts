@@ -1,4 +1,4 @@
-/**
+/*
  * When and how long to wait before retrying an idempotent GET. Only failures that say "try again"
  * are retried (network errors, 429, 502, 503, 504); the wait is full-jitter exponential backoff, or
  * Visual Layer's Retry-After when it gives one; and a budget keeps retries a small share of traffic,

@@ -6,7 +6,7 @@ import { upstreamNetworkError, upstreamTooLargeError, type FailedCall } from './
 import { queryString, type Attempt, type Credential, type Exchange, type Send } from './exchange.js'
 import type { ServiceTokens } from './token.js'
 
-/**
+/*
  * One HTTP exchange with Visual Layer on the undici pool: connect, headers and body timeouts inside
  * the call's overall deadline, a cap on the answer's size, its JSON parsed, and a network failure
  * translated into a GatewayError. Every other rule lives in the layers around it.

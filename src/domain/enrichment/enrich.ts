@@ -9,7 +9,7 @@ import type { DatasetParent } from '../parents.js'
 import { checkModels, duplicateTypes, missingDependencies, problemsMessage } from './preflight.js'
 import { classifyWriteFailure, rewrap, unknownOutcomeError } from '../write-errors.js'
 
-/**
+/*
  * Enrichment of a dataset (Mutation.enrichDataset): pre-flight from the dataset, its model list
  * and its enrichment context (a request Visual Layer would refuse is refused here, with every
  * problem at once, and costs no write), then one POST, never retried. An idempotency key makes

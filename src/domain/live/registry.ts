@@ -5,7 +5,7 @@ import type { Invalidations } from './invalidation.js'
 import { Poller, type WarnLog } from './poller.js'
 import { PollScheduler } from './scheduler.js'
 
-/**
+/*
  * The poller registry behind subscriptions: one poller per (resource, credential scope), however
  * many clients watch it. Writes (through the invalidation bus) make the matching pollers poll at once.
  */

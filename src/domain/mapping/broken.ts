@@ -1,7 +1,7 @@
 import { GatewayError } from '../../errors.js'
 import type { Checked } from '../../upstream/checked.js'
 
-/**
+/*
  * The contract fields each upstream field feeds. When Visual Layer broke an upstream field, each
  * contract field it feeds becomes a getter that throws UPSTREAM_CONTRACT, so GraphQL reports the
  * error at that field's own path and resolves its siblings. The detail goes to the log (the error

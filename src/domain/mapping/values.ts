@@ -1,6 +1,6 @@
 import type { DatasetStatus, ModelStatus, TaskStatus, TaskType } from '../../contract/types.js'
 
-/**
+/*
  * Visual Layer's value sets, mapped to the contract's enums. Upstream spellings vary (`READ ONLY`
  * on datasets, `READ_ONLY` in the task list) and the sets grow: an unknown value becomes UNKNOWN
  * and is reported through `onUnknown`, never failing a response.

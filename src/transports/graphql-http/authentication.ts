@@ -5,7 +5,7 @@ import { GatewayError } from '../../errors.js'
 import { parseDocument } from '../../graphql/document.js'
 import { limitAnonymousBody } from './anonymous-body.js'
 
-/**
+/*
  * HTTP: every GraphQL request is authenticated before Mercurius runs it. A request with an
  * Authorization header is checked before its body is read. One without a header is refused too,
  * unless its document only introspects the schema (GraphiQL's first request, sent before the user

@@ -15,7 +15,7 @@ import { formatError } from '../../graphql/error-formatter.js'
 import { endAtExpiry, Expiry } from './expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
 
-/**
+/*
  * GraphQL over WebSocket at /graphql, with the `graphql-transport-ws` protocol of the graphql-ws
  * library (the one GraphiQL, Apollo and urql speak). graphql-ws enforces the protocol's rules and
  * close codes; this module adds authentication in `connection_init` (4403 when refused, before any
