@@ -3,7 +3,8 @@ import { z } from 'zod'
 /*
  * Every setting of the gateway, read from the environment once, validated with zod and frozen.
  * A bad value never starts a half-configured gateway: `loadConfig` throws a ConfigError that names
- * every bad variable and what it accepts.
+ * every bad variable and what it accepts. About 300 lines in one file on purpose: the table of
+ * variables, the settings type and the cross-checks between variables change together.
  */
 
 export const AUTH_MODES = ['none', 'passthrough', 'jwt'] as const
@@ -155,7 +156,10 @@ const bool = (fallback: boolean): Variable<boolean> => ({
 
 const VARIABLES = {
   PORT: int(0, 65535, 4000),
-  HOST: { schema: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'), accepts: 'a host name or IP address to listen on (default 127.0.0.1)' },
+  HOST: {
+    schema: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'),
+    accepts: 'a host name or IP address to listen on (default 127.0.0.1)'
+  },
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   AUTH_MODE: oneOf(AUTH_MODES),
   VL_BASE_URL: httpUrl('an http(s) URL without credentials, e.g. https://app.visual-layer.com (unset: run on the embedded emulator)'),
@@ -257,7 +261,9 @@ export function loadConfig (env: Env): Config {
       clockToleranceSec: v.JWT_CLOCK_TOLERANCE_SEC
     },
     upstream: {
-      ...(v.VL_BASE_URL === null ? { kind: 'embedded' as const } : { kind: 'remote' as const, baseUrl: v.VL_BASE_URL, apiKey: v.VL_API_KEY, apiSecret: v.VL_API_SECRET }),
+      ...(v.VL_BASE_URL === null
+        ? { kind: 'embedded' as const }
+        : { kind: 'remote' as const, baseUrl: v.VL_BASE_URL, apiKey: v.VL_API_KEY, apiSecret: v.VL_API_SECRET }),
       timeoutMs: v.UPSTREAM_TIMEOUT_MS,
       connectTimeoutMs: v.UPSTREAM_CONNECT_TIMEOUT_MS,
       maxResponseBytes: v.UPSTREAM_MAX_RESPONSE_BYTES,

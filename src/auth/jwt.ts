@@ -32,7 +32,9 @@ function algorithmsFor (settings: JwtSettings): string[] {
 
 export async function registerJwt (app: FastifyInstance, settings: JwtSettings): Promise<(token: string) => Promise<JwtClaims>> {
   const algorithms = algorithmsFor(settings)
-  const key = settings.secret ?? settings.publicKey ?? (settings.jwksUrl === null ? null : jwksKeyResolver({ url: settings.jwksUrl, algorithms, issuer: settings.issuer ?? '' }))
+  const key = settings.secret ?? settings.publicKey ?? (settings.jwksUrl === null
+    ? null
+    : jwksKeyResolver({ url: settings.jwksUrl, algorithms, issuer: settings.issuer ?? '' }))
   if (key === null) throw new Error('AUTH_MODE=jwt needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL')
   await app.register(fastifyJwt, {
     // A key function receives fast-jwt's decoded token ({ header, payload }).

@@ -21,7 +21,8 @@ export function checkVisualLayerToken (token: string, nowMs: number, toleranceSe
   let payload: Record<string, unknown>
   try {
     const decoded = decode(token) as { header: unknown, payload: unknown }
-    if (typeof decoded.header !== 'object' || decoded.header === null || typeof decoded.payload !== 'object' || decoded.payload === null) throw new Error('not an object')
+    const notObject = (value: unknown): boolean => typeof value !== 'object' || value === null
+    if (notObject(decoded.header) || notObject(decoded.payload)) throw new Error('not an object')
     header = decoded.header as Record<string, unknown>
     payload = decoded.payload as Record<string, unknown>
   } catch {

@@ -47,7 +47,9 @@ function taskFailure (action: Action, taskId: string, err: unknown, ctx: DomainC
       const said = failure.detail === null ? '.' : `; Visual Layer says: ${failure.detail}.`
       if (failure.status === 404) return rewrap(failure.error, 'NOT_FOUND', `Task ${taskId} does not exist, or you may not see it.`)
       if (failure.status === 409) return rewrap(failure.error, 'CONFLICT', `Task ${taskId} cannot be ${verb} now${said} ${RULE[action]}`)
-      if (failure.status === 400 || failure.status === 422) return rewrap(failure.error, 'BAD_USER_INPUT', `Task ${taskId} cannot be ${verb}${said} ${RULE[action]}`)
+      if (failure.status === 400 || failure.status === 422) {
+        return rewrap(failure.error, 'BAD_USER_INPUT', `Task ${taskId} cannot be ${verb}${said} ${RULE[action]}`)
+      }
       return failure.error
     }
     case 'unknown':

@@ -76,11 +76,23 @@ export class RequestValidator {
     }
     const value = Number.parseInt(input, 10)
     if (bounds.ge !== undefined && value < bounds.ge) {
-      this.errors.push({ type: 'greater_than_equal', loc: ['query', name], msg: `Input should be greater than or equal to ${bounds.ge}`, input, ctx: { ge: bounds.ge } })
+      this.errors.push({
+        type: 'greater_than_equal',
+        loc: ['query', name],
+        msg: `Input should be greater than or equal to ${bounds.ge}`,
+        input,
+        ctx: { ge: bounds.ge }
+      })
       return fallback
     }
     if (bounds.le !== undefined && value > bounds.le) {
-      this.errors.push({ type: 'less_than_equal', loc: ['query', name], msg: `Input should be less than or equal to ${bounds.le}`, input, ctx: { le: bounds.le } })
+      this.errors.push({
+        type: 'less_than_equal',
+        loc: ['query', name],
+        msg: `Input should be less than or equal to ${bounds.le}`,
+        input,
+        ctx: { le: bounds.le }
+      })
       return fallback
     }
     return value

@@ -12,7 +12,9 @@ import type { GatewayContext } from './context.js'
  */
 
 const KNOWN: ReadonlySet<string> = new Set(ERROR_CODES)
-const SERVER_SIDE: ReadonlySet<ErrorCode> = new Set(['INTERNAL_SERVER_ERROR', 'UPSTREAM_ERROR', 'UPSTREAM_CONTRACT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE'])
+const SERVER_SIDE: ReadonlySet<ErrorCode> = new Set([
+  'INTERNAL_SERVER_ERROR', 'UPSTREAM_ERROR', 'UPSTREAM_CONTRACT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE'
+])
 
 /** graphql-js quotes a bad value whole in its messages; past this length a message quotes values shortened. */
 const LONG_MESSAGE = 300

@@ -6,7 +6,10 @@ import { GraphQLError, Kind, type FragmentDefinitionNode, type SelectionSetNode,
  * walks (minutes of a blocked event loop). Fragment cycles count as nothing here: graphql's own
  * NoFragmentCycles rule refuses them.
  */
-function measure (context: ValidationContext, combine: (selectionSet: SelectionSetNode, fragment: (name: string) => number) => number): (selectionSet: SelectionSetNode) => number {
+function measure (
+  context: ValidationContext,
+  combine: (selectionSet: SelectionSetNode, fragment: (name: string) => number) => number
+): (selectionSet: SelectionSetNode) => number {
   const fragments = new Map<string, FragmentDefinitionNode>()
   for (const definition of context.getDocument().definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)

@@ -36,7 +36,12 @@ export class RetryBudget {
   private readonly calls: number[] = []
   private readonly retries: number[] = []
 
-  constructor (private readonly ratio = 0.2, private readonly allowance = 10, private readonly windowMs = 10_000, private readonly now: () => number = () => performance.now()) {}
+  constructor (
+    private readonly ratio = 0.2,
+    private readonly allowance = 10,
+    private readonly windowMs = 10_000,
+    private readonly now: () => number = () => performance.now()
+  ) {}
 
   recordCall (): void {
     this.calls.push(this.now())

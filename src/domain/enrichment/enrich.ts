@@ -54,7 +54,10 @@ export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: Domai
     ...(model.modelId.length > TEXT_LIMITS.modelId ? [`models[${index}].modelId must be at most ${TEXT_LIMITS.modelId} characters long; got ${model.modelId.length}.`] : [])
   ])
   local.push(...oversized)
-  if (local.length > 0) throw new GatewayError('BAD_USER_INPUT', problemsMessage(datasetId, [...local, ...(oversized.length > 0 || models.length > MAX_MODELS ? [] : duplicateTypes(models))]))
+  if (local.length > 0) {
+    const duplicates = oversized.length > 0 || models.length > MAX_MODELS ? [] : duplicateTypes(models)
+    throw new GatewayError('BAD_USER_INPUT', problemsMessage(datasetId, [...local, ...duplicates]))
+  }
 
   // The dataset first: in passthrough mode Visual Layer's answer proves the caller's token, so the
   // scope of the idempotency record below is the same for every request of this caller.
@@ -88,7 +91,13 @@ export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: Domai
 }
 
 /** The remaining pre-flight, then the write. */
-async function attempt (datasetId: string, source: Checked<UpstreamDataset>, models: readonly EnrichmentModelInput[], ctx: DomainContext, key: string | null): Promise<EnrichOutcome> {
+async function attempt (
+  datasetId: string,
+  source: Checked<UpstreamDataset>,
+  models: readonly EnrichmentModelInput[],
+  ctx: DomainContext,
+  key: string | null
+): Promise<EnrichOutcome> {
   const status = mapDataset(source, ctx.onUnknown).status
   if (status !== 'READY') {
     throw new GatewayError('CONFLICT', `Dataset ${datasetId} is ${status}, and only a READY dataset can be enriched; nothing was sent to Visual Layer. Wait until it is READY (subscribe to datasetStatusChanged) and try again.`)

@@ -26,7 +26,11 @@ export interface ModelCheck {
 }
 
 /** Each requested model against the dataset's model list: listed, under that type, Active. */
-export function checkModels (models: readonly EnrichmentModelInput[], available: ReadonlyArray<Checked<UpstreamModel>>, onUnknown: UnknownValueReporter): ModelCheck {
+export function checkModels (
+  models: readonly EnrichmentModelInput[],
+  available: ReadonlyArray<Checked<UpstreamModel>>,
+  onUnknown: UnknownValueReporter
+): ModelCheck {
   const requestedTypes = new Set(models.map((model) => model.type))
   const problems: string[] = []
   const unmet: ModelCheck['unmet'] = []

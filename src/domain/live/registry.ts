@@ -45,7 +45,10 @@ export class LiveRegistry {
 
   tasks (scope: string, datasetId: string): Poller<Array<Checked<UpstreamTask>>> {
     return this.poller('tasks', scope, datasetId, async (credential, signal) => {
-      const page = await this.options.vl.listTasks({ dataset_id: datasetId, sort_by: 'start_time', sort_order: 'desc', page: 1, page_size: WATCHED_TASK_PAGE }, call(credential, signal, datasetId))
+      const page = await this.options.vl.listTasks(
+        { dataset_id: datasetId, sort_by: 'start_time', sort_order: 'desc', page: 1, page_size: WATCHED_TASK_PAGE },
+        call(credential, signal, datasetId)
+      )
       return page.tasks
     })
   }

@@ -39,7 +39,12 @@ export function watchDataset (ctx: LiveContext, rawId: string, follow: boolean, 
   })
 }
 
-export async function watchTasks (ctx: LiveContext, rawDatasetId: string, rawTaskId: string | null, beforeEvent: BeforeEvent): Promise<AsyncIterableIterator<TaskParent>> {
+export async function watchTasks (
+  ctx: LiveContext,
+  rawDatasetId: string,
+  rawTaskId: string | null,
+  beforeEvent: BeforeEvent
+): Promise<AsyncIterableIterator<TaskParent>> {
   const id = checkId('datasetId', rawDatasetId)
   const only = rawTaskId === null ? null : checkId('taskId', rawTaskId)
   // The task list of a dataset one may not see is just empty: ask for the dataset itself first.

@@ -9,7 +9,9 @@ import type { DatasetStatus, ModelStatus, TaskStatus, TaskType } from '../../con
 export type UnknownValueReporter = (kind: string, value: string) => void
 
 const DATASET_STATUSES: ReadonlySet<string> = new Set<DatasetStatus>(['DRAFT', 'INDEXING', 'READ_ONLY', 'PARTIAL_INDEX', 'READY', 'ERROR'])
-const TASK_TYPES: ReadonlySet<string> = new Set<TaskType>(['DATASET_CREATION', 'MEDIA_ADDITION', 'REINDEX', 'ENRICHMENT', 'CUSTOM_METADATA', 'SNAPSHOT_RESTORE', 'SNAPSHOT_CLONE'])
+const TASK_TYPES: ReadonlySet<string> = new Set<TaskType>([
+  'DATASET_CREATION', 'MEDIA_ADDITION', 'REINDEX', 'ENRICHMENT', 'CUSTOM_METADATA', 'SNAPSHOT_RESTORE', 'SNAPSHOT_CLONE'
+])
 const TASK_STATUSES: ReadonlySet<string> = new Set<TaskStatus>(['INITIALIZING', 'RUNNING', 'COMPLETED', 'FAILED', 'ABORTED'])
 const MODEL_STATUSES: ReadonlyMap<string, ModelStatus> = new Map([['ACTIVE', 'ACTIVE'], ['COMING_SOON', 'COMING_SOON']])
 

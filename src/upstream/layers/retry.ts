@@ -48,7 +48,12 @@ export function retry (options: RetryOptions): (next: Send) => Dispatch {
         if (!err.retryable || !mayRetry(attempt, retries, wait)) throw err
       }
       retries++
-      options.log.debug({ requestId: exchange.call.requestId, upstream: { method: exchange.request.method, path: exchange.request.path }, retry: retries, waitMs: wait }, 'retrying upstream call')
+      options.log.debug({
+        requestId: exchange.call.requestId,
+        upstream: { method: exchange.request.method, path: exchange.request.path },
+        retry: retries,
+        waitMs: wait
+      }, 'retrying upstream call')
       await sleep(wait, attempt.signal)
     }
   }
