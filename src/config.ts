@@ -230,11 +230,21 @@ export function loadConfig (env: Env): Config {
   const authMode: AuthMode = v.AUTH_MODE ?? (embedded ? 'none' : 'passthrough')
 
   if (embedded && (v.VL_API_KEY !== null || v.VL_API_SECRET !== null)) {
-    problems.push('VL_API_KEY/VL_API_SECRET: set without VL_BASE_URL; set VL_BASE_URL to use them with Visual Layer, or unset them to run on the embedded emulator')
+    problems.push(
+      'VL_API_KEY/VL_API_SECRET: set without VL_BASE_URL; set VL_BASE_URL to use them with Visual Layer, or unset them to run on the embedded emulator'
+    )
   }
   if (!embedded && authMode !== 'passthrough') {
-    if (v.VL_API_KEY === null) problems.push(`VL_API_KEY: required with AUTH_MODE=${authMode} and VL_BASE_URL set: the gateway calls Visual Layer with this service account`)
-    if (v.VL_API_SECRET === null) problems.push(`VL_API_SECRET: required with AUTH_MODE=${authMode} and VL_BASE_URL set: the gateway signs its upstream tokens with it`)
+    if (v.VL_API_KEY === null) {
+      problems.push(
+        `VL_API_KEY: required with AUTH_MODE=${authMode} and VL_BASE_URL set: the gateway calls Visual Layer with this service account`
+      )
+    }
+    if (v.VL_API_SECRET === null) {
+      problems.push(
+        `VL_API_SECRET: required with AUTH_MODE=${authMode} and VL_BASE_URL set: the gateway signs its upstream tokens with it`
+      )
+    }
   }
   if ((v.VL_API_KEY === null) !== (v.VL_API_SECRET === null) && !embedded && authMode === 'passthrough') {
     problems.push('VL_API_KEY/VL_API_SECRET: set both or neither')

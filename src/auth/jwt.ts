@@ -76,7 +76,10 @@ function explain (err: unknown, settings: JwtSettings): GatewayError {
     case 'FAST_JWT_MISSING_SIGNATURE':
       return unauthenticated('unsigned', 'The bearer token is not signed; unsigned tokens (alg "none") are refused.')
     case 'FAST_JWT_INVALID_ALGORITHM':
-      return unauthenticated('algorithm', `The bearer token is signed with an algorithm this gateway does not accept; it accepts ${algorithmsFor(settings).join(' or ')}.`)
+      return unauthenticated(
+        'algorithm',
+        `The bearer token is signed with an algorithm this gateway does not accept; it accepts ${algorithmsFor(settings).join(' or ')}.`
+      )
     case 'FAST_JWT_INVALID_SIGNATURE':
     case 'FAST_JWT_INVALID_KEY':
       return unauthenticated('signature', 'The bearer token\'s signature is not valid for this gateway\'s key.')
@@ -87,8 +90,18 @@ function explain (err: unknown, settings: JwtSettings): GatewayError {
     case 'FAST_JWT_MISSING_REQUIRED_CLAIM':
       return unauthenticated('no-exp', 'The bearer token has no expiry (exp claim); tokens must expire.')
     case 'FAST_JWT_INVALID_CLAIM_VALUE':
-      if (message.includes('iss')) return unauthenticated('issuer', `The bearer token has the wrong issuer; this gateway accepts tokens from ${settings.issuer ?? 'its configured issuer'}.`)
-      if (message.includes('aud')) return unauthenticated('audience', `The bearer token has the wrong audience; this gateway accepts ${settings.audience ?? 'its configured audience'}.`)
+      if (message.includes('iss')) {
+        return unauthenticated(
+          'issuer',
+          `The bearer token has the wrong issuer; this gateway accepts tokens from ${settings.issuer ?? 'its configured issuer'}.`
+        )
+      }
+      if (message.includes('aud')) {
+        return unauthenticated(
+          'audience',
+          `The bearer token has the wrong audience; this gateway accepts ${settings.audience ?? 'its configured audience'}.`
+        )
+      }
       return unauthenticated('claim', 'The bearer token has a claim with an invalid value.')
     case 'FAST_JWT_KEY_FETCHING_ERROR':
       return unauthenticated('unknown-kid', 'The key to verify the bearer token could not be found.')

@@ -29,7 +29,10 @@ export function checkVisualLayerToken (token: string, nowMs: number, toleranceSe
     throw unauthenticated('malformed', 'The bearer token is not a well-formed JWT.')
   }
   if (header.alg !== 'HS256') {
-    throw unauthenticated('algorithm', `The bearer token must be signed with HS256 as Visual Layer documents; it says alg ${JSON.stringify(String(header.alg)).slice(0, 20)}.`)
+    throw unauthenticated(
+      'algorithm',
+      `The bearer token must be signed with HS256 as Visual Layer documents; it says alg ${JSON.stringify(String(header.alg)).slice(0, 20)}.`
+    )
   }
   if (typeof header.kid !== 'string' || header.kid === '' || payload.sub !== header.kid) {
     throw unauthenticated('not-visual-layer', 'The bearer token is not a Visual Layer token: its kid header and sub claim must both be your API key.')
@@ -38,6 +41,11 @@ export function checkVisualLayerToken (token: string, nowMs: number, toleranceSe
   if (typeof payload.exp !== 'number') throw unauthenticated('no-exp', 'The bearer token has no expiry (exp claim); Visual Layer tokens must expire.')
   const tolerance = toleranceSec * 1000
   if (payload.exp * 1000 + tolerance <= nowMs) throw unauthenticated('expired', 'The bearer token has expired: sign a fresh Visual Layer JWT.')
-  if (typeof payload.nbf === 'number' && payload.nbf * 1000 - tolerance > nowMs) throw unauthenticated('not-yet-valid', 'The bearer token is not valid yet (its nbf claim is in the future).')
+  if (typeof payload.nbf === 'number' && payload.nbf * 1000 - tolerance > nowMs) {
+    throw unauthenticated(
+      'not-yet-valid',
+      'The bearer token is not valid yet (its nbf claim is in the future).'
+    )
+  }
   return { sub: header.kid, expiresAt: payload.exp * 1000 }
 }

@@ -11,7 +11,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export function checkId (argument: string, value: string): string {
   if (!UUID.test(value)) {
-    throw new GatewayError('BAD_USER_INPUT', `Argument ${argument} must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22); got ${JSON.stringify(value.slice(0, 80))}.`)
+    throw new GatewayError(
+      'BAD_USER_INPUT',
+      `Argument ${argument} must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22); got ${JSON.stringify(value.slice(0, 80))}.`
+    )
   }
   return value.toLowerCase()
 }

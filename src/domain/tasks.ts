@@ -54,10 +54,17 @@ function taskFailure (action: Action, taskId: string, err: unknown, ctx: DomainC
     }
     case 'unknown':
       ctx.invalidate([], [taskId])
-      return unknownOutcomeError(failure, `Visual Layer ${failure.what} while the gateway asked it to ${action} task ${taskId}, so whether the task was ${verb} is unknown. ${check}`)
+      return unknownOutcomeError(
+        failure,
+        `Visual Layer ${failure.what} while the gateway asked it to ${action} task ${taskId}, so whether the task was ${verb} is unknown. ${check}`
+      )
     case 'unreadable':
       ctx.invalidate([], [taskId])
-      return rewrap(failure.error, 'UPSTREAM_CONTRACT', `Visual Layer accepted the ${action} of task ${taskId}, but its answer broke the documented contract (this is logged for the operators). ${check}`)
+      return rewrap(
+        failure.error,
+        'UPSTREAM_CONTRACT',
+        `Visual Layer accepted the ${action} of task ${taskId}, but its answer broke the documented contract (this is logged for the operators). ${check}`
+      )
     default:
       return err
   }

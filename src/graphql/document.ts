@@ -69,7 +69,8 @@ function rejected (message: string): GraphQLError {
   return new GraphQLError(message, { originalError: new GatewayError('QUERY_REJECTED', message) })
 }
 
-const tooManyTokens = (maxTokens: number): string => `The document has more than ${maxTokens} tokens, the most this gateway accepts. Split it into several requests, or pass long lists as variables.`
+const tooManyTokens = (maxTokens: number): string =>
+  `The document has more than ${maxTokens} tokens, the most this gateway accepts. Split it into several requests, or pass long lists as variables.`
 
 /**
  * Reads the tokens once, without recursion: the refusal of a document with too many tokens or

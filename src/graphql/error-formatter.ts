@@ -86,7 +86,9 @@ function isGraphQLError (error: unknown): error is GraphQLError {
 }
 
 function isInputError (error: GraphQLError): boolean {
-  return error.message.startsWith('Variable "$') || /^(Int|Float|Boolean|String|ID|Enum ".*") cannot represent/.test(error.message) || error.message.startsWith('Expected value of type')
+  return error.message.startsWith('Variable "$') ||
+    /^(Int|Float|Boolean|String|ID|Enum ".*") cannot represent/.test(error.message) ||
+    error.message.startsWith('Expected value of type')
 }
 
 /** The error saying Visual Layer refused the caller's token, preferring the one with Visual Layer's own answer. */

@@ -55,7 +55,10 @@ export function depthLimit (maxDepth: number): ValidationRule {
     return {
       OperationDefinition (operation) {
         if (depthOf(operation.selectionSet) > maxDepth) {
-          context.reportError(new GraphQLError(`The document nests fields more than ${maxDepth} levels deep, the most this gateway accepts. Split it into several requests.`, { nodes: [operation] }))
+          context.reportError(new GraphQLError(
+            `The document nests fields more than ${maxDepth} levels deep, the most this gateway accepts. Split it into several requests.`,
+            { nodes: [operation] }
+          ))
         }
       }
     }
@@ -89,7 +92,10 @@ export function fieldLimit (maxFields: number): ValidationRule {
     return {
       OperationDefinition (operation) {
         if (countOf(operation.selectionSet) > maxFields) {
-          context.reportError(new GraphQLError(`The document selects more than ${maxFields} fields, the most this gateway accepts. Split it into several requests.`, { nodes: [operation] }))
+          context.reportError(new GraphQLError(
+            `The document selects more than ${maxFields} fields, the most this gateway accepts. Split it into several requests.`,
+            { nodes: [operation] }
+          ))
         }
       }
     }
@@ -100,7 +106,10 @@ export function fieldLimit (maxFields: number): ValidationRule {
 export const noSubscriptionOverHttp: ValidationRule = (context: ValidationContext) => ({
   OperationDefinition (operation) {
     if (operation.operation === 'subscription') {
-      context.reportError(new GraphQLError('Subscriptions run over WebSocket at this same /graphql path, with the graphql-transport-ws protocol (the graphql-ws client); over HTTP only queries and mutations are answered.', { nodes: [operation] }))
+      context.reportError(new GraphQLError(
+        'Subscriptions run over WebSocket at this same /graphql path, with the graphql-transport-ws protocol (the graphql-ws client); over HTTP only queries and mutations are answered.',
+        { nodes: [operation] }
+      ))
     }
   }
 })

@@ -16,7 +16,9 @@ export function duplicateTypes (models: readonly EnrichmentModelInput[]): string
   models.forEach((model, index) => { positions.set(model.type, [...(positions.get(model.type) ?? []), index]) })
   return [...positions]
     .filter(([, at]) => at.length > 1)
-    .map(([type, at]) => `${listing(at.map((i) => `models[${i}]`))} ${at.length === 2 ? 'both give' : 'all give'} type ${type}: name one model per enrichment type.`)
+    .map(
+      ([type, at]) => `${listing(at.map((i) => `models[${i}]`))} ${at.length === 2 ? 'both give' : 'all give'} type ${type}: name one model per enrichment type.`
+    )
 }
 
 export interface ModelCheck {
@@ -61,7 +63,9 @@ export function checkModels (
 export function missingDependencies (unmet: ModelCheck['unmet'], applied: Readonly<Record<string, string>>): string[] {
   return unmet
     .filter((need) => !(need.dependency in applied))
-    .map((need) => `models[${need.index}]: model ${quote(need.modelId)} (${need.type}) depends on ${need.dependency}, which is neither in this request nor applied to the dataset: add a ${need.dependency} model to this request.`)
+    .map(
+      (need) => `models[${need.index}]: model ${quote(need.modelId)} (${need.type}) depends on ${need.dependency}, which is neither in this request nor applied to the dataset: add a ${need.dependency} model to this request.`
+    )
 }
 
 /** One message for every problem of a request. */

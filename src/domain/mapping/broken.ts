@@ -13,7 +13,11 @@ export type Dependents<T> = Readonly<Record<string, ReadonlyArray<keyof T & stri
 export function guardBroken<T extends object> (mapped: T, record: Checked<unknown>, dependents: Dependents<T>, what: string): T {
   for (const [field, issues] of record.broken) {
     for (const target of dependents[field] ?? []) {
-      const error = new GatewayError('UPSTREAM_CONTRACT', `Visual Layer sent an invalid ${field} for ${what}, so ${target} cannot be shown. This is logged for the operators.`, { logDetail: { field, issues } })
+      const error = new GatewayError(
+        'UPSTREAM_CONTRACT',
+        `Visual Layer sent an invalid ${field} for ${what}, so ${target} cannot be shown. This is logged for the operators.`,
+        { logDetail: { field, issues } }
+      )
       Object.defineProperty(mapped, target, { enumerable: true, configurable: true, get: () => { throw error } })
     }
   }

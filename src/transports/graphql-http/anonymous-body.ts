@@ -8,7 +8,9 @@ import { Transform, type Readable } from 'node:stream'
 const ANONYMOUS_BODY_LIMIT = 64 * 1024
 
 function tooLarge (): Error {
-  return Object.assign(new Error(`A request without a token may only ask for the schema, in at most ${ANONYMOUS_BODY_LIMIT / 1024} KB of body. Send an Authorization header.`), { statusCode: 413 })
+  return Object.assign(new Error(
+    `A request without a token may only ask for the schema, in at most ${ANONYMOUS_BODY_LIMIT / 1024} KB of body. Send an Authorization header.`
+  ), { statusCode: 413 })
 }
 
 /** The body stream, cut off with a 413 beyond the limit (declared or, when chunked, as it arrives). */
