@@ -25,9 +25,6 @@ const PRIYA = 'priya.shah@acme.example'
 const ALEX = GLOBEX.email
 const MIRA = 'mira.jensen@globex.example'
 
-/** The colleagues who appear in `created_by`, beside each account's own e-mail. */
-export const SEED_USERS = Object.freeze({ primary: Object.freeze([RACHEL, DAN, PRIYA]), secondary: Object.freeze([ALEX, MIRA]) })
-
 const DATASET_IDS = {
   /** Primary account. READY. The dataset id of Visual Layer's own task-list example. */
   ready: 'b1a39406-123d-11f1-9353-fa39f6ed1f22',
