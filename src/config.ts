@@ -7,7 +7,7 @@ import { z } from 'zod'
  * variables, the settings type and the cross-checks between variables change together.
  */
 
-export const AUTH_MODES = ['none', 'passthrough', 'jwt'] as const
+const AUTH_MODES = ['none', 'passthrough', 'jwt'] as const
 export type AuthMode = (typeof AUTH_MODES)[number]
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
