@@ -20,10 +20,6 @@ export class CallBudget {
     this.used++
   }
 
-  get spent (): number {
-    return this.used
-  }
-
   /** A new allowance for a new unit of work (each event of a subscription resolves afresh). */
   renew (): void {
     this.used = 0
