@@ -47,7 +47,7 @@ export interface RunningEmulator extends Emulator {
   close(): Promise<void>
 }
 
-function buildEmulator (options: EmulatorOptions = {}): Emulator {
+export function buildEmulator (options: EmulatorOptions = {}): Emulator {
   const clock = createClock(options.clock ?? 'real')
   // The seed is laid out relative to the clock's start, so a frozen clock gives the same world every run.
   let state = createSeedState(clock.now())
