@@ -46,7 +46,7 @@ export default [
         code: 160,
         ignoreUrls: true,
         ignoreRegExpLiterals: true,
-        ignorePattern: '([\'"`])(?:(?!\\1).){60,}\\1'
+        ignorePattern: '[\\s(,:=?[](?:\'(?:[^\'\\\\]|\\\\.){60,}\'|"(?:[^"\\\\]|\\\\.){60,}"|`(?:[^`\\\\]|\\\\.){60,}`)'
       }]
     }
   },

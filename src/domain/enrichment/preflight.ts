@@ -16,9 +16,10 @@ export function duplicateTypes (models: readonly EnrichmentModelInput[]): string
   models.forEach((model, index) => { positions.set(model.type, [...(positions.get(model.type) ?? []), index]) })
   return [...positions]
     .filter(([, at]) => at.length > 1)
-    .map(
-      ([type, at]) => `${listing(at.map((i) => `models[${i}]`))} ${at.length === 2 ? 'both give' : 'all give'} type ${type}: name one model per enrichment type.`
-    )
+    .map(([type, at]) => {
+      const where = listing(at.map((i) => `models[${i}]`))
+      return `${where} ${at.length === 2 ? 'both give' : 'all give'} type ${type}: name one model per enrichment type.`
+    })
 }
 
 export interface ModelCheck {
