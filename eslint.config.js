@@ -38,6 +38,24 @@ export default [
     }
   })),
   {
+    // Lines wrap at 160. A long string or template literal (60+ characters) may overflow: a message
+    // stays whole so that it can be found with grep; the code around it still wraps.
+    files: ['src/**', 'bench/**', 'scripts/**'],
+    rules: {
+      '@stylistic/max-len': ['error', {
+        code: 160,
+        ignoreUrls: true,
+        ignoreRegExpLiterals: true,
+        ignorePattern: '[\\s(,:=?[](?:\'(?:[^\'\\\\]|\\\\.){60,}\'|"(?:[^"\\\\]|\\\\.){60,}"|`(?:[^`\\\\]|\\\\.){60,}`)'
+      }]
+    }
+  },
+  {
+    // The seed is a table, one record a row; wrapped, each row would become a dozen lines.
+    files: ['src/emulator/seed.ts'],
+    rules: { '@stylistic/max-len': 'off' }
+  },
+  {
     files: ['scripts/**', 'bench/**', '.ci/**'],
     rules: { 'no-console': 'off' }
   }

@@ -95,8 +95,18 @@ async function main (): Promise<void> {
   const directAlone = await load(emulator, directOnce, 1)
   const direct = await load(emulator, directOnce)
   results.taskPage = {
-    oneClient: { gateway: gatewayAlone, directPerRow: directAlone, upstreamCallRatio: round(directAlone.upstreamCallsPerRequest / gatewayAlone.upstreamCallsPerRequest), latencyRatioP50: round(directAlone.p50 / gatewayAlone.p50) },
-    tenClients: { gateway: viaGateway, directPerRow: direct, upstreamCallRatio: round(direct.upstreamCallsPerRequest / viaGateway.upstreamCallsPerRequest), latencyRatioP50: round(direct.p50 / viaGateway.p50) }
+    oneClient: {
+      gateway: gatewayAlone,
+      directPerRow: directAlone,
+      upstreamCallRatio: round(directAlone.upstreamCallsPerRequest / gatewayAlone.upstreamCallsPerRequest),
+      latencyRatioP50: round(directAlone.p50 / gatewayAlone.p50)
+    },
+    tenClients: {
+      gateway: viaGateway,
+      directPerRow: direct,
+      upstreamCallRatio: round(direct.upstreamCallsPerRequest / viaGateway.upstreamCallsPerRequest),
+      latencyRatioP50: round(direct.p50 / viaGateway.p50)
+    }
   }
 
   // 2. Live status: many watchers of one dataset, by subscription vs each polling on its own.
@@ -104,7 +114,13 @@ async function main (): Promise<void> {
   const interval = 500
   emulator.clearCalls()
   const heapBefore = process.memoryUsage().heapUsed
-  const clients = Array.from({ length: 10 }, () => createClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, onNonLazyError: () => {} }))
+  const clients = Array.from({ length: 10 }, () => createClient({
+    url: `${url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: 0,
+    onNonLazyError: () => {}
+  }))
   let events = 0
   const stops = Array.from({ length: watchers }, (_, i) => (clients[i % clients.length] as ReturnType<typeof createClient>).subscribe(
     { query: `subscription { datasetStatusChanged(datasetId: "${SEED.datasets.readOnly}", follow: true) { status progress } }` },
@@ -125,7 +141,13 @@ async function main (): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000))
   for (const timer of timers) clearInterval(timer)
   const directPolls = emulator.calls().length
-  results.liveStatus = { watchers, intervalMs: interval, upstreamPollsPerSecond: { gateway: round(gatewayPolls / SECONDS), directPolling: round(directPolls / SECONDS) }, pollRatio: round(directPolls / Math.max(1, gatewayPolls)), heapBytesPerSubscriptionBothEnds: heapPerSubscription }
+  results.liveStatus = {
+    watchers,
+    intervalMs: interval,
+    upstreamPollsPerSecond: { gateway: round(gatewayPolls / SECONDS), directPolling: round(directPolls / SECONDS) },
+    pollRatio: round(directPolls / Math.max(1, gatewayPolls)),
+    heapBytesPerSubscriptionBothEnds: heapPerSubscription
+  }
 
   await app.close()
   await emulator.close()

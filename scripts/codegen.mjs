@@ -21,7 +21,14 @@ const shared = {
 
 async function generate (path, config, plugins, prefix = '') {
   const out = new URL(path, root)
-  const output = await codegen({ filename: out.pathname, schema, documents: [], config: { ...shared, ...config }, plugins, pluginMap: { typescript, typescriptResolvers } })
+  const output = await codegen({
+    filename: out.pathname,
+    schema,
+    documents: [],
+    config: { ...shared, ...config },
+    plugins,
+    pluginMap: { typescript, typescriptResolvers }
+  })
   await mkdir(new URL('.', out), { recursive: true })
   await writeFile(out, header + prefix + output)
 }

@@ -14,7 +14,7 @@ import health from './transports/health.js'
 import sse from './transports/sse/plugin.js'
 import websocket from './transports/websocket/plugin.js'
 
-/**
+/*
  * The gateway as a Fastify instance. It never listens: `server.ts` does, tests use it directly.
  * Shared services first (src/plugins: visible to every door), then the doors (src/transports: each
  * an encapsulated plugin owning its routes, hooks and lifetime).

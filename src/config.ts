@@ -1,15 +1,16 @@
 import { z } from 'zod'
 
-/**
+/*
  * Every setting of the gateway, read from the environment once, validated with zod and frozen.
  * A bad value never starts a half-configured gateway: `loadConfig` throws a ConfigError that names
- * every bad variable and what it accepts.
+ * every bad variable and what it accepts. About 300 lines in one file on purpose: the table of
+ * variables, the settings type and the cross-checks between variables change together.
  */
 
-export const AUTH_MODES = ['none', 'passthrough', 'jwt'] as const
+const AUTH_MODES = ['none', 'passthrough', 'jwt'] as const
 export type AuthMode = (typeof AUTH_MODES)[number]
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
 export interface JwtSettings {
@@ -155,7 +156,10 @@ const bool = (fallback: boolean): Variable<boolean> => ({
 
 const VARIABLES = {
   PORT: int(0, 65535, 4000),
-  HOST: { schema: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'), accepts: 'a host name or IP address to listen on (default 127.0.0.1)' },
+  HOST: {
+    schema: z.string().trim().min(1).optional().transform((v) => v ?? '127.0.0.1'),
+    accepts: 'a host name or IP address to listen on (default 127.0.0.1)'
+  },
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   AUTH_MODE: oneOf(AUTH_MODES),
   VL_BASE_URL: httpUrl('an http(s) URL without credentials, e.g. https://app.visual-layer.com (unset: run on the embedded emulator)'),
@@ -226,11 +230,21 @@ export function loadConfig (env: Env): Config {
   const authMode: AuthMode = v.AUTH_MODE ?? (embedded ? 'none' : 'passthrough')
 
   if (embedded && (v.VL_API_KEY !== null || v.VL_API_SECRET !== null)) {
-    problems.push('VL_API_KEY/VL_API_SECRET: set without VL_BASE_URL; set VL_BASE_URL to use them with Visual Layer, or unset them to run on the embedded emulator')
+    problems.push(
+      'VL_API_KEY/VL_API_SECRET: set without VL_BASE_URL; set VL_BASE_URL to use them with Visual Layer, or unset them to run on the embedded emulator'
+    )
   }
   if (!embedded && authMode !== 'passthrough') {
-    if (v.VL_API_KEY === null) problems.push(`VL_API_KEY: required with AUTH_MODE=${authMode} and VL_BASE_URL set: the gateway calls Visual Layer with this service account`)
-    if (v.VL_API_SECRET === null) problems.push(`VL_API_SECRET: required with AUTH_MODE=${authMode} and VL_BASE_URL set: the gateway signs its upstream tokens with it`)
+    if (v.VL_API_KEY === null) {
+      problems.push(
+        `VL_API_KEY: required with AUTH_MODE=${authMode} and VL_BASE_URL set: the gateway calls Visual Layer with this service account`
+      )
+    }
+    if (v.VL_API_SECRET === null) {
+      problems.push(
+        `VL_API_SECRET: required with AUTH_MODE=${authMode} and VL_BASE_URL set: the gateway signs its upstream tokens with it`
+      )
+    }
   }
   if ((v.VL_API_KEY === null) !== (v.VL_API_SECRET === null) && !embedded && authMode === 'passthrough') {
     problems.push('VL_API_KEY/VL_API_SECRET: set both or neither')
@@ -257,7 +271,9 @@ export function loadConfig (env: Env): Config {
       clockToleranceSec: v.JWT_CLOCK_TOLERANCE_SEC
     },
     upstream: {
-      ...(v.VL_BASE_URL === null ? { kind: 'embedded' as const } : { kind: 'remote' as const, baseUrl: v.VL_BASE_URL, apiKey: v.VL_API_KEY, apiSecret: v.VL_API_SECRET }),
+      ...(v.VL_BASE_URL === null
+        ? { kind: 'embedded' as const }
+        : { kind: 'remote' as const, baseUrl: v.VL_BASE_URL, apiKey: v.VL_API_KEY, apiSecret: v.VL_API_SECRET }),
       timeoutMs: v.UPSTREAM_TIMEOUT_MS,
       connectTimeoutMs: v.UPSTREAM_CONNECT_TIMEOUT_MS,
       maxResponseBytes: v.UPSTREAM_MAX_RESPONSE_BYTES,
@@ -293,9 +309,6 @@ export function loadConfig (env: Env): Config {
 export function hasRemoteUpstream (config: Config): config is Config<RemoteUpstream> {
   return config.upstream.kind === 'remote'
 }
-
-/** The names of every environment variable the gateway reads (for the README and tests). */
-export const CONFIG_VARIABLES = Object.freeze(Object.keys(VARIABLES))
 
 export function deepFreeze<T> (value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {

@@ -34,7 +34,10 @@ export async function createGateway (config: Config, options: BuildOptions = {})
     throw err
   }
   app.addHook('onClose', async () => { await emulator.close() })
-  app.log.info({ emulator: emulator.url, account: account.name, apiKey: account.apiKey }, `No VL_BASE_URL set: running on the embedded Visual Layer emulator at ${emulator.url} as the demo account "${account.name}"`)
+  app.log.info(
+    { emulator: emulator.url, account: account.name, apiKey: account.apiKey },
+    `No VL_BASE_URL set: running on the embedded Visual Layer emulator at ${emulator.url} as the demo account "${account.name}"`
+  )
   warnIfOpen(app, config)
   return { app, emulator }
 }

@@ -1,10 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-/**
+/*
  * Request/answer over a forked child's IPC channel: the bench asks the gateway and the emulator
  * processes for what only they can see (their memory, their real-time call arrivals).
  */
+
 export interface Message { id?: number, type: string, [key: string]: unknown }
 
 export type Handler = (message: Message) => unknown

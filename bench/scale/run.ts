@@ -1,7 +1,7 @@
 /**
  * Subscription scale, measured out of process (issue 10). Three processes: this one holds the
  * clients (the real graphql-ws client over `ws`), the gateway runs alone in a child (bench/scale/
- * gateway.ts) and the emulator in another (bench/scale/emulator.ts), so the gateway's memory and CPU
+ * gateway.mjs) and the emulator in another (bench/scale/emulator.ts), so the gateway's memory and CPU
  * are read from the operating system (/proc/<pid>/status VmRSS, /proc/<pid>/stat utime+stime) and
  * count neither the clients nor the upstream.
  *
@@ -93,19 +93,29 @@ async function until (what: string, done: () => boolean, timeoutMs: number): Pro
 }
 
 async function control (emulatorUrl: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
-  const res = await request(`${emulatorUrl}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
+  const sent = body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+  const res = await request(`${emulatorUrl}${path}`, { method, ...sent })
   const json = await res.body.json()
   if (res.statusCode !== 200) throw new Error(`emulator ${method} ${path}: ${res.statusCode} ${JSON.stringify(json)}`)
   return json
 }
 
 /** The gateway's memory after a full collection: RSS from the OS, heap figures from the process. */
-async function memory (gateway: Child): Promise<{ rssKb: number, heapUsedKb: number, heapTotalKb: number, externalKb: number, arrayBuffersKb: number, activeResources: Record<string, number> }> {
+async function memory (gateway: Child): Promise<{
+  rssKb: number, heapUsedKb: number, heapTotalKb: number, externalKb: number, arrayBuffersKb: number, activeResources: Record<string, number>
+}> {
   await gateway.ask('gc')
   await sleep(300)
   const inside = await gateway.ask<{ memory: NodeJS.MemoryUsage, activeResources: Record<string, number> }>('memory')
   const kb = (bytes: number): number => Math.round(bytes / 1024)
-  return { rssKb: rssKb(gateway.pid), heapUsedKb: kb(inside.memory.heapUsed), heapTotalKb: kb(inside.memory.heapTotal), externalKb: kb(inside.memory.external), arrayBuffersKb: kb(inside.memory.arrayBuffers), activeResources: inside.activeResources }
+  return {
+    rssKb: rssKb(gateway.pid),
+    heapUsedKb: kb(inside.memory.heapUsed),
+    heapTotalKb: kb(inside.memory.heapTotal),
+    externalKb: kb(inside.memory.external),
+    arrayBuffersKb: kb(inside.memory.arrayBuffers),
+    activeResources: inside.activeResources
+  }
 }
 
 function connectionParams (index: number): Record<string, unknown> {
@@ -188,7 +198,11 @@ async function main (): Promise<void> {
   }
   const emulator = spawnChild('./emulator.ts', {}, ['--import', 'tsx'])
   const emulatorUrl = String((await emulator.ready).url)
-  const gateway = spawnChild('./gateway.mjs', { ...GATEWAY_ENV, VL_BASE_URL: emulatorUrl, SCALE_GATEWAY_BUILD: GATEWAY_BUILD }, GATEWAY_BUILD === 'src' ? ['--import', 'tsx', '--expose-gc'] : ['--expose-gc'])
+  const gateway = spawnChild(
+    './gateway.mjs',
+    { ...GATEWAY_ENV, VL_BASE_URL: emulatorUrl, SCALE_GATEWAY_BUILD: GATEWAY_BUILD },
+    GATEWAY_BUILD === 'src' ? ['--import', 'tsx', '--expose-gc'] : ['--expose-gc']
+  )
   const wsUrl = `${String((await gateway.ready).url).replace('http', 'ws')}/graphql`
   const query = (datasetId: string): string => `subscription { datasetStatusChanged(datasetId: "${datasetId}", follow: true) { id status progress ${EXTRA_FIELDS} } }`
   const log = (line: string): void => { process.stderr.write(`[scale] ${line}\n`) }
@@ -198,7 +212,11 @@ async function main (): Promise<void> {
     const [warm] = await connect(wsUrl, 1)
     if (warm === undefined) throw new Error('no warm-up client')
     let warmEvents = 0
-    const warmStops = DATASETS.map(({ id }) => warm.subscribe({ query: query(id) }, { next: () => { warmEvents++ }, error: (err) => { throw new Error(`warm-up subscription failed: ${JSON.stringify(err)}`) }, complete: () => {} }))
+    const warmStops = DATASETS.map(({ id }) => warm.subscribe({ query: query(id) }, {
+      next: () => { warmEvents++ },
+      error: (err) => { throw new Error(`warm-up subscription failed: ${JSON.stringify(err)}`) },
+      complete: () => {}
+    }))
     await until('warm-up events', () => warmEvents >= DATASETS.length, 10_000)
     for (const stop of warmStops) stop()
     await warm.dispose()
@@ -260,7 +278,9 @@ async function main (): Promise<void> {
 
     // Calls made for the first events' fields (polls carry the request id poll-<dataset>).
     const subscribeCalls = await control(emulatorUrl, 'GET', '/_emulator/calls') as Array<{ requestId: string | null }>
-    Object.assign(results.firstEvents as object, { upstreamCallsBesidesPolls: subscribeCalls.filter((call) => call.requestId?.startsWith('poll-') !== true).length })
+    Object.assign(results.firstEvents as object, {
+      upstreamCallsBesidesPolls: subscribeCalls.filter((call) => call.requestId?.startsWith('poll-') !== true).length
+    })
 
     const subscribed = await memory(gateway)
     if (SNAPSHOTS !== undefined) await gateway.ask('heapSnapshot', { path: `${SNAPSHOTS}/subscribed.heapsnapshot` })
@@ -286,7 +306,10 @@ async function main (): Promise<void> {
     await sleep(idleMs)
     const idleCpu = cpuSeconds(gateway.pid) - idleCpuBefore
     const idleElapsed = performance.now() - idleStarted
-    results.idle = { polls: await pollsIn(emulator, emulatorUrl, idleStartedAt, idleElapsed), cpuPercentOfOneCore: round((idleCpu / (idleElapsed / 1000)) * 100) }
+    results.idle = {
+      polls: await pollsIn(emulator, emulatorUrl, idleStartedAt, idleElapsed),
+      cpuPercentOfOneCore: round((idleCpu / (idleElapsed / 1000)) * 100)
+    }
     log(`idle: ${JSON.stringify(results.idle)}`)
 
     // Status changes: the clock moves 1 s, the INDEXING dataset's progress with it; every one of its

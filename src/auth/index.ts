@@ -45,7 +45,9 @@ export async function createAuth (app: FastifyInstance, config: Config): Promise
         const fingerprint = createHash('sha256').update(token).digest('base64url')
         const credential: Credential = { kind: 'bearer', token, subject: claims.sub, fingerprint, expiresAt: claims.expiresAt }
         // Refused by Visual Layer before: refused here, at no cost to it, as any token the gateway refuses.
-        if (scopes.standingOf(credential) === 'refused') throw unauthenticated('refused-upstream', 'Visual Layer refused this token: sign a fresh Visual Layer JWT and try again.')
+        if (scopes.standingOf(credential) === 'refused') {
+          throw unauthenticated('refused-upstream', 'Visual Layer refused this token: sign a fresh Visual Layer JWT and try again.')
+        }
         return { credential, expiresAt: claims.expiresAt, subject: null }
       }
     }

@@ -2,12 +2,13 @@ import { KeyObject } from 'node:crypto'
 import { createRemoteJWKSet, errors } from 'jose'
 import { unauthenticated } from './bearer.js'
 
-/**
+/*
  * Keys of a JSON Web Key Set, for verifying caller tokens in jwt mode. jose's remote key set
  * caches the set, refetches it on an unknown `kid` at most once per cooldown, and shares one
  * fetch between concurrent lookups: a flood of tokens with made-up `kid`s cannot turn into a
  * flood of requests to the key server (get-jwks refetches per unknown kid, hence jose).
  */
+
 export interface JwksOptions {
   url: string
   cooldownMs?: number

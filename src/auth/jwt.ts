@@ -6,19 +6,20 @@ import { isGatewayError, type GatewayError } from '../errors.js'
 import { unauthenticated } from './bearer.js'
 import { jwksKeyResolver } from './jwks.js'
 
-/**
+/*
  * jwt mode: callers present a token issued for this gateway, verified with @fastify/jwt (fast-jwt).
  * The algorithm is pinned to the kind of key configured, so a token can never pick its own
  * (no `none`, no HS256 signed with a public key); `exp` is required; `iss`/`aud` are checked
  * when configured.
  */
+
 export interface JwtClaims {
   readonly sub: string | null
   /** Expiry, in ms since the epoch. */
   readonly expiresAt: number
 }
 
-export function algorithmsFor (settings: JwtSettings): string[] {
+function algorithmsFor (settings: JwtSettings): string[] {
   if (settings.secret !== null) return ['HS256']
   if (settings.publicKey !== null) {
     const type = createPublicKey(settings.publicKey).asymmetricKeyType
@@ -31,7 +32,9 @@ export function algorithmsFor (settings: JwtSettings): string[] {
 
 export async function registerJwt (app: FastifyInstance, settings: JwtSettings): Promise<(token: string) => Promise<JwtClaims>> {
   const algorithms = algorithmsFor(settings)
-  const key = settings.secret ?? settings.publicKey ?? (settings.jwksUrl === null ? null : jwksKeyResolver({ url: settings.jwksUrl, algorithms, issuer: settings.issuer ?? '' }))
+  const key = settings.secret ?? settings.publicKey ?? (settings.jwksUrl === null
+    ? null
+    : jwksKeyResolver({ url: settings.jwksUrl, algorithms, issuer: settings.issuer ?? '' }))
   if (key === null) throw new Error('AUTH_MODE=jwt needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL')
   await app.register(fastifyJwt, {
     // A key function receives fast-jwt's decoded token ({ header, payload }).
@@ -73,7 +76,10 @@ function explain (err: unknown, settings: JwtSettings): GatewayError {
     case 'FAST_JWT_MISSING_SIGNATURE':
       return unauthenticated('unsigned', 'The bearer token is not signed; unsigned tokens (alg "none") are refused.')
     case 'FAST_JWT_INVALID_ALGORITHM':
-      return unauthenticated('algorithm', `The bearer token is signed with an algorithm this gateway does not accept; it accepts ${algorithmsFor(settings).join(' or ')}.`)
+      return unauthenticated(
+        'algorithm',
+        `The bearer token is signed with an algorithm this gateway does not accept; it accepts ${algorithmsFor(settings).join(' or ')}.`
+      )
     case 'FAST_JWT_INVALID_SIGNATURE':
     case 'FAST_JWT_INVALID_KEY':
       return unauthenticated('signature', 'The bearer token\'s signature is not valid for this gateway\'s key.')
@@ -84,8 +90,18 @@ function explain (err: unknown, settings: JwtSettings): GatewayError {
     case 'FAST_JWT_MISSING_REQUIRED_CLAIM':
       return unauthenticated('no-exp', 'The bearer token has no expiry (exp claim); tokens must expire.')
     case 'FAST_JWT_INVALID_CLAIM_VALUE':
-      if (message.includes('iss')) return unauthenticated('issuer', `The bearer token has the wrong issuer; this gateway accepts tokens from ${settings.issuer ?? 'its configured issuer'}.`)
-      if (message.includes('aud')) return unauthenticated('audience', `The bearer token has the wrong audience; this gateway accepts ${settings.audience ?? 'its configured audience'}.`)
+      if (message.includes('iss')) {
+        return unauthenticated(
+          'issuer',
+          `The bearer token has the wrong issuer; this gateway accepts tokens from ${settings.issuer ?? 'its configured issuer'}.`
+        )
+      }
+      if (message.includes('aud')) {
+        return unauthenticated(
+          'audience',
+          `The bearer token has the wrong audience; this gateway accepts ${settings.audience ?? 'its configured audience'}.`
+        )
+      }
       return unauthenticated('claim', 'The bearer token has a claim with an invalid value.')
     case 'FAST_JWT_KEY_FETCHING_ERROR':
       return unauthenticated('unknown-kid', 'The key to verify the bearer token could not be found.')

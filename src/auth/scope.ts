@@ -14,7 +14,7 @@ import type { Credential } from '../upstream/client.js'
  *   never answered from what a genuine token fetched. A token Visual Layer refuses (401) loses its proof
  *   and is remembered as refused until it expires: no further call is made with it.
  */
-export const SERVICE_SCOPE = 'service'
+const SERVICE_SCOPE = 'service'
 
 /** What Visual Layer said of a caller's token so far; the service account and no credential count as proven. */
 export type TokenStanding = 'proven' | 'unproven' | 'refused'

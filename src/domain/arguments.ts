@@ -2,7 +2,7 @@ import { GatewayError } from '../errors.js'
 import type { TaskListParams } from '../upstream/client.js'
 import type { DatasetTaskFilter, TaskFilter, TaskOrder, TaskOrderField } from '../contract/types.js'
 
-/**
+/*
  * Argument checks done before any upstream call: a bad argument is BAD_USER_INPUT naming the
  * argument and what it accepts, and costs Visual Layer nothing.
  */
@@ -11,7 +11,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export function checkId (argument: string, value: string): string {
   if (!UUID.test(value)) {
-    throw new GatewayError('BAD_USER_INPUT', `Argument ${argument} must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22); got ${JSON.stringify(value.slice(0, 80))}.`)
+    throw new GatewayError(
+      'BAD_USER_INPUT',
+      `Argument ${argument} must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22); got ${JSON.stringify(value.slice(0, 80))}.`
+    )
   }
   return value.toLowerCase()
 }
@@ -33,14 +36,14 @@ export const TEXT_LIMITS = {
 export const MAX_MODELS = 32
 
 /** A string argument within its cap; the error names the argument, the cap and the length it got. */
-export function checkText (argument: string, value: string, max: number): string {
+function checkText (argument: string, value: string, max: number): string {
   if (value.length > max) {
     throw new GatewayError('BAD_USER_INPUT', `Argument ${argument} must be at most ${max} characters long; got ${value.length}.`)
   }
   return value
 }
 
-export function checkRange (argument: string, value: number, min: number, max: number): number {
+function checkRange (argument: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`
     throw new GatewayError('BAD_USER_INPUT', `Argument ${argument} must be ${range}; got ${value}.`)

@@ -14,7 +14,7 @@ import type { DatasetParent, EnrichmentContextParent } from './parents.js'
  */
 
 /** Most ids one datasetsByIds may ask for. */
-export const MAX_IDS = 100
+const MAX_IDS = 100
 
 /** A dataset by an id the caller gave (checked as `argument`); null when missing or not visible. */
 export async function datasetById (ctx: DomainContext, argument: string, rawId: string): Promise<DatasetParent | null> {

@@ -1,6 +1,6 @@
 import type { AppliedEnrichment, Dataset, EnrichmentContext, Task } from '../contract/types.js'
 
-/**
+/*
  * What resolvers hand to the fields below them: the contract object's scalar fields, mapped from
  * Visual Layer's record, plus the ids that nested fields need to load their own data.
  */

@@ -6,7 +6,7 @@ import { mapTask } from './mapping/task.js'
 import type { TaskParent } from './parents.js'
 import { classifyWriteFailure, rewrap, unknownOutcomeError } from './write-errors.js'
 
-/**
+/*
  * Aborting and retrying a task (Mutation.abortTask and Mutation.retryTask): one POST each, never
  * retried. Visual Layer decides whether the task may be aborted or retried (its refusal says the
  * task's state or type); the gateway turns its answer into the task, mapped like every Task, or
@@ -47,15 +47,24 @@ function taskFailure (action: Action, taskId: string, err: unknown, ctx: DomainC
       const said = failure.detail === null ? '.' : `; Visual Layer says: ${failure.detail}.`
       if (failure.status === 404) return rewrap(failure.error, 'NOT_FOUND', `Task ${taskId} does not exist, or you may not see it.`)
       if (failure.status === 409) return rewrap(failure.error, 'CONFLICT', `Task ${taskId} cannot be ${verb} now${said} ${RULE[action]}`)
-      if (failure.status === 400 || failure.status === 422) return rewrap(failure.error, 'BAD_USER_INPUT', `Task ${taskId} cannot be ${verb}${said} ${RULE[action]}`)
+      if (failure.status === 400 || failure.status === 422) {
+        return rewrap(failure.error, 'BAD_USER_INPUT', `Task ${taskId} cannot be ${verb}${said} ${RULE[action]}`)
+      }
       return failure.error
     }
     case 'unknown':
       ctx.invalidate([], [taskId])
-      return unknownOutcomeError(failure, `Visual Layer ${failure.what} while the gateway asked it to ${action} task ${taskId}, so whether the task was ${verb} is unknown. ${check}`)
+      return unknownOutcomeError(
+        failure,
+        `Visual Layer ${failure.what} while the gateway asked it to ${action} task ${taskId}, so whether the task was ${verb} is unknown. ${check}`
+      )
     case 'unreadable':
       ctx.invalidate([], [taskId])
-      return rewrap(failure.error, 'UPSTREAM_CONTRACT', `Visual Layer accepted the ${action} of task ${taskId}, but its answer broke the documented contract (this is logged for the operators). ${check}`)
+      return rewrap(
+        failure.error,
+        'UPSTREAM_CONTRACT',
+        `Visual Layer accepted the ${action} of task ${taskId}, but its answer broke the documented contract (this is logged for the operators). ${check}`
+      )
     default:
       return err
   }

@@ -1,7 +1,7 @@
 import { GatewayError, isGatewayError } from '../errors.js'
 import { NotSentError, readableDetail } from '../upstream/errors.js'
 
-/**
+/*
  * What a failed write means for the caller. A 4xx answer is a refusal: nothing happened, and the
  * caller may fix the request and try again. No answer, or a 5xx, leaves the outcome unknown: the
  * write may have happened, and the message must say how to find out. A success whose body broke the

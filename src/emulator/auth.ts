@@ -10,7 +10,7 @@ import type { ApiError } from './api-error.js'
  */
 
 /** Tolerated clock skew for `exp`/`nbf`, in ms: a few seconds, as a real server would allow. */
-export const CLOCK_TOLERANCE_MS = 5_000
+const CLOCK_TOLERANCE_MS = 5_000
 
 const decodeComplete = createDecoder({ complete: true })
 const MALFORMED = 'Invalid token: not a well-formed JWT'

@@ -14,7 +14,7 @@ export interface DatasetState {
 // enrichment, or reindex in progress"); a snapshot restore rewrites the dataset too.
 const LOCKING: ReadonlySet<TaskType> = new Set<TaskType>(['MEDIA_ADDITION', 'REINDEX', 'ENRICHMENT', 'SNAPSHOT_RESTORE'])
 
-export const ABORTED_CREATION_MESSAGE = 'Dataset creation was aborted'
+const ABORTED_CREATION_MESSAGE = 'Dataset creation was aborted'
 
 /**
  * A dataset's state at time `t`, derived from its creating task (DRAFT while it initializes,

@@ -12,7 +12,7 @@ import { NEW_WORK_INIT_MS, NEW_WORK_RUN_MS } from './timings.js'
  * `status` of an enrichment context. Visual Layer documents only `NEW` (nothing applied); the
  * others are the emulator's choice: the copy's ENRICHMENT task is running, finished, or did not.
  */
-export type EnrichmentContextStatus = 'NEW' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED'
+type EnrichmentContextStatus = 'NEW' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED'
 
 export function enrichmentContextJson (dataset: DatasetRecord, state: EmulatorState, t: number): Record<string, unknown> {
   return {

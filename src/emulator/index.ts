@@ -13,9 +13,8 @@ export { DEMO_ACCOUNTS } from './accounts.js'
 export type { DemoAccount } from './accounts.js'
 export type { CallRecord } from './call-log.js'
 export type { FaultSpec } from './faults.js'
-export { SEED, SEED_USERS } from './seed.js'
+export { SEED } from './seed.js'
 export { ENRICHMENT_MODELS } from './models.js'
-export type { EnrichmentModel } from './models.js'
 
 export interface EmulatorOptions {
   /**

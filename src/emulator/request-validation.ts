@@ -3,10 +3,11 @@ import { validationFailed } from './api-error.js'
 import { parseUuid } from './ids.js'
 import { parseQueryDatetime } from './time-format.js'
 
-/**
+/*
  * Reads path and query parameters the way FastAPI validates them, collecting every problem as a
  * pydantic v2 error item (same `type`, `loc`, `msg`, `input`, `ctx`) so that one 422 lists them all.
  */
+
 export type RawQuery = Record<string, string | string[] | undefined>
 
 const TRUE_WORDS = new Set(['1', 'on', 't', 'true', 'y', 'yes'])
@@ -18,7 +19,7 @@ function expectedList (values: readonly string[]): string {
   return quoted.length <= 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`
 }
 
-export function uuidItem (location: 'path' | 'query', name: string, input: string): ValidationItem | null {
+function uuidItem (location: 'path' | 'query', name: string, input: string): ValidationItem | null {
   const parsed = parseUuid(input)
   if (parsed.ok) return null
   return { type: 'uuid_parsing', loc: [location, name], msg: `Input should be a valid UUID, ${parsed.error}`, input, ctx: { error: parsed.error } }
@@ -75,11 +76,23 @@ export class RequestValidator {
     }
     const value = Number.parseInt(input, 10)
     if (bounds.ge !== undefined && value < bounds.ge) {
-      this.errors.push({ type: 'greater_than_equal', loc: ['query', name], msg: `Input should be greater than or equal to ${bounds.ge}`, input, ctx: { ge: bounds.ge } })
+      this.errors.push({
+        type: 'greater_than_equal',
+        loc: ['query', name],
+        msg: `Input should be greater than or equal to ${bounds.ge}`,
+        input,
+        ctx: { ge: bounds.ge }
+      })
       return fallback
     }
     if (bounds.le !== undefined && value > bounds.le) {
-      this.errors.push({ type: 'less_than_equal', loc: ['query', name], msg: `Input should be less than or equal to ${bounds.le}`, input, ctx: { le: bounds.le } })
+      this.errors.push({
+        type: 'less_than_equal',
+        loc: ['query', name],
+        msg: `Input should be less than or equal to ${bounds.le}`,
+        input,
+        ctx: { le: bounds.le }
+      })
       return fallback
     }
     return value

@@ -23,7 +23,11 @@ export interface RouteSpec {
  * The caller's account, then the UUID of a path parameter: authentication answers first (401
  * before 422), as FastAPI's security dependency does.
  */
-export function callerAndPathId (ctx: RouteContext, request: FastifyRequest, param: 'dataset_id' | 'task_id'): { account: ReturnType<Authenticator>, id: string } {
+export function callerAndPathId (
+  ctx: RouteContext,
+  request: FastifyRequest,
+  param: 'dataset_id' | 'task_id'
+): { account: ReturnType<Authenticator>, id: string } {
   const account = ctx.authenticate(request.headers.authorization)
   const validator = new RequestValidator()
   const id = validator.pathUuid(param, (request.params as Record<string, string>)[param] ?? '')

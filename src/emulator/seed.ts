@@ -2,7 +2,7 @@ import { DEMO_ACCOUNTS } from './accounts.js'
 import { seededUuid } from './ids.js'
 import type { DatasetRecord, EmulatorState, TaskFailure, TaskRecord, TaskType } from './records.js'
 
-/**
+/*
  * The seeded demo world. Every time is relative to the emulator clock's start (`base`), so a
  * frozen clock gives identical data on every run; every id is fixed.
  */
@@ -24,9 +24,6 @@ const DAN = 'dan.okafor@acme.example'
 const PRIYA = 'priya.shah@acme.example'
 const ALEX = GLOBEX.email
 const MIRA = 'mira.jensen@globex.example'
-
-/** The colleagues who appear in `created_by`, beside each account's own e-mail. */
-export const SEED_USERS = Object.freeze({ primary: Object.freeze([RACHEL, DAN, PRIYA]), secondary: Object.freeze([ALEX, MIRA]) })
 
 const DATASET_IDS = {
   /** Primary account. READY. The dataset id of Visual Layer's own task-list example. */

@@ -4,7 +4,7 @@ import type { DatasetRecord, EmulatorState, TaskRecord } from './records.js'
 import { statusMessage, taskStateAt } from './task-state.js'
 import { formatDatasetTime, formatTaskTime } from './time-format.js'
 
-/** The JSON bodies, field for field as Visual Layer's pages show them (snake_case, same order). */
+/* The JSON bodies, field for field as Visual Layer's pages show them (snake_case, same order). */
 
 export function datasetJson (dataset: DatasetRecord, datasetState: DatasetState): Record<string, unknown> {
   return {

@@ -2,13 +2,14 @@ import { GraphQLError, Lexer, parse, Source, TokenKind, validate, type DocumentN
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../errors.js'
 
-/**
+/*
  * Reading a client's document under the gateway's limits, the one place that owns them: HTTP,
  * WebSocket and the introspection check of token-less requests all come through here. Tokens and
  * nesting are counted before parsing, so an oversized document never takes the memory of a syntax
  * tree nor the stack of the recursive parser; the gateway's own rules (depth, fields) run before
  * graphql's, whose cost grows faster than the document.
  */
+
 export interface DocumentLimits {
   readonly maxTokens: number
   /** The gateway's limit rules, each linear in the size of the document. */
@@ -68,7 +69,8 @@ function rejected (message: string): GraphQLError {
   return new GraphQLError(message, { originalError: new GatewayError('QUERY_REJECTED', message) })
 }
 
-const tooManyTokens = (maxTokens: number): string => `The document has more than ${maxTokens} tokens, the most this gateway accepts. Split it into several requests, or pass long lists as variables.`
+const tooManyTokens = (maxTokens: number): string =>
+  `The document has more than ${maxTokens} tokens, the most this gateway accepts. Split it into several requests, or pass long lists as variables.`
 
 /**
  * Reads the tokens once, without recursion: the refusal of a document with too many tokens or
@@ -107,7 +109,7 @@ export function parseDocument (source: unknown, maxTokens: number): DocumentNode
 }
 
 /** Validates with `rules`; a document nested deeper than the stack allows is refused, not thrown. */
-export function validateDocument (schema: GraphQLSchema, document: DocumentNode, rules: readonly ValidationRule[]): readonly GraphQLError[] {
+function validateDocument (schema: GraphQLSchema, document: DocumentNode, rules: readonly ValidationRule[]): readonly GraphQLError[] {
   try {
     return validate(schema, document, rules)
   } catch (err) {

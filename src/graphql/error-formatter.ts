@@ -5,14 +5,16 @@ import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
 import { TokenRefusedError } from '../upstream/errors.js'
 import type { GatewayContext } from './context.js'
 
-/**
+/*
  * Turns every GraphQL error into the gateway's shape: a code from the closed list in errors.ts,
  * the request id, and for upstream failures the upstream status. Anything unexpected is masked
  * as INTERNAL_SERVER_ERROR; its detail goes to the log, never to the client.
  */
 
 const KNOWN: ReadonlySet<string> = new Set(ERROR_CODES)
-const SERVER_SIDE: ReadonlySet<ErrorCode> = new Set(['INTERNAL_SERVER_ERROR', 'UPSTREAM_ERROR', 'UPSTREAM_CONTRACT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE'])
+const SERVER_SIDE: ReadonlySet<ErrorCode> = new Set([
+  'INTERNAL_SERVER_ERROR', 'UPSTREAM_ERROR', 'UPSTREAM_CONTRACT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE'
+])
 
 /** graphql-js quotes a bad value whole in its messages; past this length a message quotes values shortened. */
 const LONG_MESSAGE = 300
@@ -84,7 +86,9 @@ function isGraphQLError (error: unknown): error is GraphQLError {
 }
 
 function isInputError (error: GraphQLError): boolean {
-  return error.message.startsWith('Variable "$') || /^(Int|Float|Boolean|String|ID|Enum ".*") cannot represent/.test(error.message) || error.message.startsWith('Expected value of type')
+  return error.message.startsWith('Variable "$') ||
+    /^(Int|Float|Boolean|String|ID|Enum ".*") cannot represent/.test(error.message) ||
+    error.message.startsWith('Expected value of type')
 }
 
 /** The error saying Visual Layer refused the caller's token, preferring the one with Visual Layer's own answer. */

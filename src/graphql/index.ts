@@ -9,7 +9,7 @@ import type { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { createLoaders } from './loaders.js'
 import type { UnknownValueReporter } from '../domain/mapping/values.js'
 
-/**
+/*
  * The context of one operation, the same for every door (HTTP and WebSocket). The executable schema
  * is built in schema.ts; the doors themselves are in src/transports.
  */

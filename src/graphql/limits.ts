@@ -6,7 +6,10 @@ import { GraphQLError, Kind, type FragmentDefinitionNode, type SelectionSetNode,
  * walks (minutes of a blocked event loop). Fragment cycles count as nothing here: graphql's own
  * NoFragmentCycles rule refuses them.
  */
-function measure (context: ValidationContext, combine: (selectionSet: SelectionSetNode, fragment: (name: string) => number) => number): (selectionSet: SelectionSetNode) => number {
+function measure (
+  context: ValidationContext,
+  combine: (selectionSet: SelectionSetNode, fragment: (name: string) => number) => number
+): (selectionSet: SelectionSetNode) => number {
   const fragments = new Map<string, FragmentDefinitionNode>()
   for (const definition of context.getDocument().definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
@@ -52,7 +55,10 @@ export function depthLimit (maxDepth: number): ValidationRule {
     return {
       OperationDefinition (operation) {
         if (depthOf(operation.selectionSet) > maxDepth) {
-          context.reportError(new GraphQLError(`The document nests fields more than ${maxDepth} levels deep, the most this gateway accepts. Split it into several requests.`, { nodes: [operation] }))
+          context.reportError(new GraphQLError(
+            `The document nests fields more than ${maxDepth} levels deep, the most this gateway accepts. Split it into several requests.`,
+            { nodes: [operation] }
+          ))
         }
       }
     }
@@ -86,7 +92,10 @@ export function fieldLimit (maxFields: number): ValidationRule {
     return {
       OperationDefinition (operation) {
         if (countOf(operation.selectionSet) > maxFields) {
-          context.reportError(new GraphQLError(`The document selects more than ${maxFields} fields, the most this gateway accepts. Split it into several requests.`, { nodes: [operation] }))
+          context.reportError(new GraphQLError(
+            `The document selects more than ${maxFields} fields, the most this gateway accepts. Split it into several requests.`,
+            { nodes: [operation] }
+          ))
         }
       }
     }
@@ -97,7 +106,10 @@ export function fieldLimit (maxFields: number): ValidationRule {
 export const noSubscriptionOverHttp: ValidationRule = (context: ValidationContext) => ({
   OperationDefinition (operation) {
     if (operation.operation === 'subscription') {
-      context.reportError(new GraphQLError('Subscriptions run over WebSocket at this same /graphql path, with the graphql-transport-ws protocol (the graphql-ws client); over HTTP only queries and mutations are answered.', { nodes: [operation] }))
+      context.reportError(new GraphQLError(
+        'Subscriptions run over WebSocket at this same /graphql path, with the graphql-transport-ws protocol (the graphql-ws client); over HTTP only queries and mutations are answered.',
+        { nodes: [operation] }
+      ))
     }
   }
 })

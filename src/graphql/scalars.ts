@@ -14,7 +14,7 @@ function daysIn (year: number, month: number): number {
 /** The longest ISO-8601 text with nanoseconds and a zone is 35 characters; anything far longer is not one. */
 const MAX_DATETIME_LENGTH = 64
 
-export function parseDateTime (value: unknown): string {
+function parseDateTime (value: unknown): string {
   const match = typeof value === 'string' && value.length <= MAX_DATETIME_LENGTH ? ISO_8601.exec(value.trim()) : null
   if (match === null) {
     throw new TypeError(`DateTime must be an ISO-8601 date or date-time such as 2026-03-01T14:30:00Z; got ${shown(value)}.`)

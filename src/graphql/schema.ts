@@ -19,7 +19,7 @@ import { DateTime } from './scalars.js'
  */
 
 /** The schema file at the project root; the same relative place from src/graphql and dist/graphql. */
-export const SCHEMA_PATH = new URL('../../schema.graphql', import.meta.url)
+const SCHEMA_PATH = new URL('../../schema.graphql', import.meta.url)
 
 const RESOLVERS: Resolvers = { Query, Mutation, Subscription, Dataset, Task, AppliedEnrichment, DateTime }
 

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { createAuth, type Auth } from '../auth/index.js'
 import type { Config } from '../config.js'
 
-/** Who is calling: `app.auth` authenticates an Authorization value for every door, and keeps the credential scopes. */
+/* Who is calling: `app.auth` authenticates an Authorization value for every door, and keeps the credential scopes. */
 
 declare module 'fastify' {
   interface FastifyInstance {

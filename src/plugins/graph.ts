@@ -9,7 +9,7 @@ import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
 
-/**
+/*
  * The graph every door serves (`app.graph`): one executable schema, the context of one operation,
  * and the limits a document passes before it runs. HTTP and WebSocket share all three, and with
  * them one idempotency store, so an enrichment is the same whichever door it came through.

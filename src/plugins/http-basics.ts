@@ -2,7 +2,7 @@ import cors from '@fastify/cors'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 
-/**
+/*
  * What every HTTP answer of the gateway gets, whichever door it comes from: its request id in a
  * header, `connection: close` while the gateway shuts down, and CORS for the configured origins.
  */
@@ -27,7 +27,13 @@ const httpBasics: FastifyPluginAsync<HttpBasicsOptions> = async (app, options) =
 
   // Frontends served from another origin may call the gateway only from the origins configured.
   if (options.corsOrigins.length > 0) {
-    await app.register(cors, { origin: [...options.corsOrigins], methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'x-request-id'], exposedHeaders: ['x-request-id'], maxAge: 600 })
+    await app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+      exposedHeaders: ['x-request-id'],
+      maxAge: 600
+    })
   }
 }
 

@@ -4,7 +4,7 @@ import type { LiveSettings } from '../config.js'
 import { Invalidations } from '../domain/live/invalidation.js'
 import { LiveRegistry } from '../domain/live/registry.js'
 
-/**
+/*
  * The pollers behind subscriptions (`app.live`) and the invalidations writes publish to them
  * (`app.invalidations`). Pollers stop before the upstream pool closes, ending their subscriptions.
  */
@@ -23,7 +23,14 @@ export interface LivePluginOptions {
 const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings }) => {
   const invalidations = new Invalidations()
   const { scopes } = app.auth
-  const live = new LiveRegistry({ vl: app.vl, invalidations, intervalMs: settings.pollIntervalMs, maxPollsPerSecond: settings.maxPollsPerSecond, log: app.log.child({ component: 'live' }), scopeOf: (credential) => scopes.scopeOf(credential) })
+  const live = new LiveRegistry({
+    vl: app.vl,
+    invalidations,
+    intervalMs: settings.pollIntervalMs,
+    maxPollsPerSecond: settings.maxPollsPerSecond,
+    log: app.log.child({ component: 'live' }),
+    scopeOf: (credential) => scopes.scopeOf(credential)
+  })
   app.decorate('invalidations', invalidations)
   app.decorate('live', live)
   // preClose runs before every onClose, so before the upstream pool closes.

@@ -4,7 +4,7 @@ import type { RemoteUpstream } from '../config.js'
 import { VisualLayerClient } from '../upstream/client.js'
 import { ServiceTokens } from '../upstream/token.js'
 
-/**
+/*
  * The Visual Layer client, one per gateway: `app.vl`, closed with the app. It tells the credential
  * scopes (`app.auth`) which tokens Visual Layer accepted or refused.
  */

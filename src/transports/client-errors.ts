@@ -16,14 +16,24 @@ export function clientErrorHandler (this: FastifyInstance, err: ConnectionError,
   this.log.info({ requestId, code: err.code, status }, 'request refused before it was read')
   if (socket.writable) {
     const body = JSON.stringify({ data: null, errors: [{ message, extensions: { code: 'QUERY_REJECTED', requestId } }] })
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`)
+    const head = [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+      'Content-Type: application/json; charset=utf-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      `x-request-id: ${requestId}`,
+      'Connection: close'
+    ]
+    socket.write(`${head.join('\r\n')}\r\n\r\n${body}`)
   }
   socket.destroy()
 }
 
 function refusalOf (code: string | undefined): [number, string] {
   if (code === 'HPE_HEADER_OVERFLOW') {
-    return [431, `The request's headers are larger than the gateway accepts (${maxHeaderSize} bytes in all). A Visual Layer JWT is far smaller: check the Authorization header, and any cookies sent with it.`]
+    return [
+      431,
+      `The request's headers are larger than the gateway accepts (${maxHeaderSize} bytes in all). A Visual Layer JWT is far smaller: check the Authorization header, and any cookies sent with it.`
+    ]
   }
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'The request was not received in time; send it again.']
   return [400, 'The request is not valid HTTP.']

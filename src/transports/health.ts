@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { isGatewayError } from '../errors.js'
 
-/**
+/*
  * Liveness: the process answers. Readiness: Visual Layer answers its health check. The readiness
  * result is reused for `cacheMs`, and concurrent probes share one check, so probes never load
  * the upstream however often they come. An encapsulated plugin asking `app.vl`.

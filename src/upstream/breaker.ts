@@ -1,4 +1,4 @@
-/**
+/*
  * A circuit breaker in front of Visual Layer. After `threshold` failures in a row that say Visual
  * Layer is down (no connection, timeouts, 5xx), calls fail fast for `cooldownMs` without being
  * sent; then one call goes through as a probe: its success closes the breaker, its failure opens

@@ -1,4 +1,4 @@
-/**
+/*
  * How many requests one GraphQL operation may still send to Visual Layer: a run-time backstop to the
  * static limits on documents (depth, fields), which cannot know how many ids a list holds or how
  * many aliases reach distinct upstream reads. Every request actually sent is taken from it, retries
@@ -18,10 +18,6 @@ export class CallBudget {
   /** Counts one call sent. */
   take (): void {
     this.used++
-  }
-
-  get spent (): number {
-    return this.used
   }
 
   /** A new allowance for a new unit of work (each event of a subscription resolves afresh). */

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-/**
+/*
  * A record checked field by field. Visual Layer may break its documented contract in one field of
  * one record (a string where a count belongs); the gateway then fails only the GraphQL fields that
  * depend on it, at their own paths, and still answers the rest. Only a record that is not an
@@ -26,9 +26,4 @@ export function checked<S extends z.ZodRawShape> (shape: S, identity: keyof S & 
     }
     return { value: value as z.output<z.ZodObject<S>>, broken }
   })
-}
-
-/** A record whose every field is valid (for records built or checked elsewhere, e.g. in tests). */
-export function whole<T> (value: T): Checked<T> {
-  return { value, broken: new Map() }
 }

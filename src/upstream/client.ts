@@ -22,7 +22,7 @@ import {
 import { createSender, type Sender } from './send.js'
 import type { ServiceTokens } from './token.js'
 
-/**
+/*
  * The Visual Layer REST client as its callers see it: one method per endpoint, each answering a
  * zod-validated payload or throwing a GatewayError. It only names requests; the layers it stacks
  * on `send` (see README.md) do the rest. It knows nothing of GraphQL. Which credential a call
@@ -92,36 +92,80 @@ export class VisualLayerClient {
   }
 
   getDataset (id: string, call: CallOptions): Promise<Checked<UpstreamDataset>> {
-    return this.request({ method: 'GET', path: `/api/v1/dataset/${encodeURIComponent(id)}`, resource: { kind: 'dataset', datasetId: id }, schema: checkedDatasetSchema, what: `dataset ${id}` }, call)
+    return this.request({
+      method: 'GET',
+      path: `/api/v1/dataset/${encodeURIComponent(id)}`,
+      resource: { kind: 'dataset', datasetId: id },
+      schema: checkedDatasetSchema,
+      what: `dataset ${id}`
+    }, call)
   }
 
   listDatasets (call: CallOptions): Promise<Array<Checked<UpstreamDataset>>> {
-    return this.request({ method: 'GET', path: '/api/v1/datasets', resource: { kind: 'dataset-list' }, schema: datasetListSchema, what: 'the dataset list' }, call)
+    return this.request({
+      method: 'GET',
+      path: '/api/v1/datasets',
+      resource: { kind: 'dataset-list' },
+      schema: datasetListSchema,
+      what: 'the dataset list'
+    }, call)
   }
 
   getCreationStatus (id: string, call: CallOptions): Promise<UpstreamCreationStatus> {
-    return this.request({ method: 'GET', path: `/api/v1/datasets/${encodeURIComponent(id)}/creation-status`, resource: { kind: 'creation-status', datasetId: id }, schema: creationStatusSchema, what: `the creation status of dataset ${id}` }, call)
+    return this.request({
+      method: 'GET',
+      path: `/api/v1/datasets/${encodeURIComponent(id)}/creation-status`,
+      resource: { kind: 'creation-status', datasetId: id },
+      schema: creationStatusSchema,
+      what: `the creation status of dataset ${id}`
+    }, call)
   }
 
   async listModels (datasetId: string, call: CallOptions): Promise<Array<Checked<UpstreamModel>>> {
     const scope = this.models === null || this.scopeOf === null ? null : this.scopeOf(call.credential)
     const cached = scope === null ? undefined : this.models?.get(scope, datasetId)
     if (cached !== undefined) return cached
-    const models = await this.request({ method: 'GET', path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/list_models`, resource: { kind: 'models', datasetId }, schema: modelListSchema, what: `the models of dataset ${datasetId}` }, call)
+    const models = await this.request({
+      method: 'GET',
+      path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/list_models`,
+      resource: { kind: 'models', datasetId },
+      schema: modelListSchema,
+      what: `the models of dataset ${datasetId}`
+    }, call)
     if (scope !== null) this.models?.set(scope, datasetId, models)
     return models
   }
 
   getEnrichmentContext (datasetId: string, call: CallOptions): Promise<UpstreamEnrichmentContext> {
-    return this.request({ method: 'GET', path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/context`, resource: { kind: 'enrichment-context', datasetId }, schema: enrichmentContextSchema, what: `the enrichment context of dataset ${datasetId}` }, call)
+    return this.request({
+      method: 'GET',
+      path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/context`,
+      resource: { kind: 'enrichment-context', datasetId },
+      schema: enrichmentContextSchema,
+      what: `the enrichment context of dataset ${datasetId}`
+    }, call)
   }
 
   listTasks (params: TaskListParams, call: CallOptions): Promise<UpstreamTaskPage> {
-    return this.request({ method: 'GET', path: '/api/v1/tasks', query: { ...params }, resource: { kind: 'task-list' }, schema: taskPageSchema, what: 'the task list' }, call)
+    return this.request({
+      method: 'GET',
+      path: '/api/v1/tasks',
+      query: { ...params },
+      resource: { kind: 'task-list' },
+      schema: taskPageSchema,
+      what: 'the task list'
+    }, call)
   }
 
   getTaskFilters (params: Pick<TaskListParams, 'start_time_from' | 'start_time_to'>, call: CallOptions): Promise<UpstreamTaskFilters> {
-    return this.request({ method: 'GET', path: '/api/v1/tasks/filters', query: { ...params }, resource: { kind: 'task-filters' }, schema: taskFiltersSchema, what: 'the task filter options' }, call)
+    return this.request({
+      method: 'GET',
+      path: '/api/v1/tasks/filters',
+      query: { ...params },
+      resource: { kind: 'task-filters' },
+      schema: taskFiltersSchema,
+      what: 'the task filter options'
+    }, call)
   }
 
   /**
@@ -130,17 +174,33 @@ export class VisualLayerClient {
    * outcome is unknown (timeout, dropped connection) the error says so.
    */
   enrichDataset (datasetId: string, models: Readonly<Record<string, string>>, call: CallOptions): Promise<UpstreamEnrichResponse> {
-    return this.request({ method: 'POST', path: `/api/v1/dataset/${encodeURIComponent(datasetId)}/enrich_dataset`, body: { enrichment_models: models }, schema: enrichResponseSchema, what: `the enrichment of dataset ${datasetId}` }, call)
+    return this.request({
+      method: 'POST',
+      path: `/api/v1/dataset/${encodeURIComponent(datasetId)}/enrich_dataset`,
+      body: { enrichment_models: models },
+      schema: enrichResponseSchema,
+      what: `the enrichment of dataset ${datasetId}`
+    }, call)
   }
 
   /** Aborts a dataset-creation task; answers the task as it is now. Sent once, never retried. */
   abortTask (taskId: string, call: CallOptions): Promise<Checked<UpstreamTask>> {
-    return this.request({ method: 'POST', path: `/api/v1/tasks/${encodeURIComponent(taskId)}/abort`, schema: checkedTaskSchema, what: `the abort of task ${taskId}` }, call)
+    return this.request({
+      method: 'POST',
+      path: `/api/v1/tasks/${encodeURIComponent(taskId)}/abort`,
+      schema: checkedTaskSchema,
+      what: `the abort of task ${taskId}`
+    }, call)
   }
 
   /** Restarts a FAILED or ABORTED dataset-creation task; answers the task as it is now. Sent once, never retried. */
   retryTask (taskId: string, call: CallOptions): Promise<Checked<UpstreamTask>> {
-    return this.request({ method: 'POST', path: `/api/v1/tasks/${encodeURIComponent(taskId)}/retry`, schema: checkedTaskSchema, what: `the retry of task ${taskId}` }, call)
+    return this.request({
+      method: 'POST',
+      path: `/api/v1/tasks/${encodeURIComponent(taskId)}/retry`,
+      schema: checkedTaskSchema,
+      what: `the retry of task ${taskId}`
+    }, call)
   }
 
   /**
@@ -153,7 +213,13 @@ export class VisualLayerClient {
 
   /** Visual Layer's own health check; needs no credential. */
   healthcheck (options: Pick<CallOptions, 'requestId' | 'signal'> = {}): Promise<UpstreamHealth> {
-    return this.request({ method: 'GET', path: '/api/v1/healthcheck', resource: { kind: 'health' }, schema: healthcheckSchema, what: 'the health check' }, { credential: null, ...options })
+    return this.request({
+      method: 'GET',
+      path: '/api/v1/healthcheck',
+      resource: { kind: 'health' },
+      schema: healthcheckSchema,
+      what: 'the health check'
+    }, { credential: null, ...options })
   }
 
   async close (): Promise<void> {
@@ -169,7 +235,11 @@ export class VisualLayerClient {
     const parsed = schema.safeParse(answer.body)
     if (!parsed.success) {
       const error = upstreamContractError(failed, parsed.error.issues)
-      this.log.error({ requestId: call.requestId, upstream: { method: request.method, path: request.path }, issues: parsed.error.issues }, 'Visual Layer payload broke its documented contract')
+      this.log.error({
+        requestId: call.requestId,
+        upstream: { method: request.method, path: request.path },
+        issues: parsed.error.issues
+      }, 'Visual Layer payload broke its documented contract')
       throw error
     }
     return parsed.data

@@ -1,7 +1,7 @@
 import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors.js'
 import { errorBodySchema } from './schemas.js'
 
-/**
+/*
  * Translation of upstream failures into the gateway's errors, done once, here. Messages name what
  * failed and what to do; they never carry an upstream URL, token or body of a 5xx answer.
  */
@@ -35,7 +35,10 @@ export function upstreamStatusError (status: number, body: unknown, call: Failed
   const make = (code: ErrorCode, message: string): GatewayError => new GatewayError(code, message, opts)
   if (status === 401) {
     return call.credential === 'service'
-      ? make('UPSTREAM_ERROR', 'Visual Layer refused the gateway\'s service account (HTTP 401); the caller is not at fault. Check VL_API_KEY and VL_API_SECRET.')
+      ? make(
+        'UPSTREAM_ERROR',
+        'Visual Layer refused the gateway\'s service account (HTTP 401); the caller is not at fault. Check VL_API_KEY and VL_API_SECRET.'
+      )
       : new TokenRefusedError('UNAUTHENTICATED', `Visual Layer refused your token${said}. Sign a fresh Visual Layer JWT and try again.`, opts)
   }
   if (status === 403) return make('FORBIDDEN', `Visual Layer does not allow this on ${call.what}${said}.`)
@@ -46,7 +49,10 @@ export function upstreamStatusError (status: number, body: unknown, call: Failed
   if (status === 502 || status === 503 || status === 504) {
     return make('UPSTREAM_UNAVAILABLE', `Visual Layer is unavailable (HTTP ${status}) while reading ${call.what}; try again shortly.${outcomeUnknown(call)}`)
   }
-  return make('UPSTREAM_ERROR', `Visual Layer failed (HTTP ${status}) while handling ${call.what}; try again, and contact Visual Layer support if it persists.${outcomeUnknown(call)}`)
+  return make(
+    'UPSTREAM_ERROR',
+    `Visual Layer failed (HTTP ${status}) while handling ${call.what}; try again, and contact Visual Layer support if it persists.${outcomeUnknown(call)}`
+  )
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UPSTREAM_DEADLINE'])
@@ -63,17 +69,35 @@ export function upstreamNetworkError (err: unknown, call: FailedCall, retryable:
   const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : 'UNKNOWN'
   const opts = { logDetail: { code, message: err instanceof Error ? err.message : String(err) }, cause: err }
   if (TIMEOUT_CODES.has(code)) {
-    return new UpstreamNetworkError('UPSTREAM_TIMEOUT', `Visual Layer did not answer in time for ${call.what}.${outcomeUnknown(call) || ' Try again shortly.'}`, opts, retryable)
+    return new UpstreamNetworkError(
+      'UPSTREAM_TIMEOUT',
+      `Visual Layer did not answer in time for ${call.what}.${outcomeUnknown(call) || ' Try again shortly.'}`,
+      opts,
+      retryable
+    )
   }
-  return new UpstreamNetworkError('UPSTREAM_UNAVAILABLE', `Visual Layer could not be reached for ${call.what}.${outcomeUnknown(call) || ' Try again shortly.'}`, opts, retryable)
+  return new UpstreamNetworkError(
+    'UPSTREAM_UNAVAILABLE',
+    `Visual Layer could not be reached for ${call.what}.${outcomeUnknown(call) || ' Try again shortly.'}`,
+    opts,
+    retryable
+  )
 }
 
 export function upstreamContractError (call: FailedCall, issues: unknown): GatewayError {
-  return new GatewayError('UPSTREAM_CONTRACT', `Visual Layer answered with data its documentation does not allow for ${call.what}; the gateway cannot use it. This is logged for the operators.`, { logDetail: issues })
+  return new GatewayError(
+    'UPSTREAM_CONTRACT',
+    `Visual Layer answered with data its documentation does not allow for ${call.what}; the gateway cannot use it. This is logged for the operators.`,
+    { logDetail: issues }
+  )
 }
 
 export function upstreamTooLargeError (call: FailedCall, limit: number): GatewayError {
-  return new GatewayError('UPSTREAM_ERROR', `Visual Layer's answer for ${call.what} is larger than the gateway accepts (${limit} bytes).`, { logDetail: { limit } })
+  return new GatewayError(
+    'UPSTREAM_ERROR',
+    `Visual Layer's answer for ${call.what} is larger than the gateway accepts (${limit} bytes).`,
+    { logDetail: { limit } }
+  )
 }
 
 /** A call the gateway did not send at all (its outcome is known: nothing happened). */
@@ -87,19 +111,31 @@ export class TokenRefusedError extends GatewayError {}
 
 /** A token Visual Layer refused before: nothing more is sent with it. */
 export function tokenRefusedEarlierError (call: FailedCall): TokenRefusedError {
-  return new TokenRefusedError('UNAUTHENTICATED', `Visual Layer refused your token; nothing was sent for ${call.what}. Sign a fresh Visual Layer JWT and try again.`, { logDetail: { refused: 'earlier' } })
+  return new TokenRefusedError(
+    'UNAUTHENTICATED',
+    `Visual Layer refused your token; nothing was sent for ${call.what}. Sign a fresh Visual Layer JWT and try again.`,
+    { logDetail: { refused: 'earlier' } }
+  )
 }
 
 /** The operation's upstream call budget is spent: nothing was sent. */
 export class BudgetExceededError extends NotSentError {}
 
 export function budgetExceededError (call: FailedCall, max: number): BudgetExceededError {
-  return new BudgetExceededError('QUERY_REJECTED', `This operation reached the most calls to Visual Layer one operation may make (${max}, MAX_UPSTREAM_CALLS_PER_OPERATION); nothing was sent for ${call.what}. Ask for fewer items or aliases, or split the document into several requests.`, { logDetail: { budget: max } })
+  return new BudgetExceededError(
+    'QUERY_REJECTED',
+    `This operation reached the most calls to Visual Layer one operation may make (${max}, MAX_UPSTREAM_CALLS_PER_OPERATION); nothing was sent for ${call.what}. Ask for fewer items or aliases, or split the document into several requests.`,
+    { logDetail: { budget: max } }
+  )
 }
 
 export function breakerOpenError (call: FailedCall, retryInMs: number): NotSentError {
   const seconds = Math.max(1, Math.ceil(retryInMs / 1000))
-  return new NotSentError('UPSTREAM_UNAVAILABLE', `Visual Layer has been failing, so the gateway is not calling it for about ${seconds} s; nothing was sent for ${call.what}. Try again shortly.`, { logDetail: { breaker: 'open' } })
+  return new NotSentError(
+    'UPSTREAM_UNAVAILABLE',
+    `Visual Layer has been failing, so the gateway is not calling it for about ${seconds} s; nothing was sent for ${call.what}. Try again shortly.`,
+    { logDetail: { breaker: 'open' } }
+  )
 }
 
 /**

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache'
 import type { Checked } from './checked.js'
 import type { UpstreamModel } from './schemas.js'
 
-/**
+/*
  * Model lists change only when Visual Layer ships models: one is reused for a while, per credential
  * scope and dataset. A list answered from here sends nothing and takes nothing from a call budget.
  */

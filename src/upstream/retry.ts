@@ -1,4 +1,4 @@
-/**
+/*
  * When and how long to wait before retrying an idempotent GET. Only failures that say "try again"
  * are retried (network errors, 429, 502, 503, 504); the wait is full-jitter exponential backoff, or
  * Visual Layer's Retry-After when it gives one; and a budget keeps retries a small share of traffic,
@@ -36,7 +36,12 @@ export class RetryBudget {
   private readonly calls: number[] = []
   private readonly retries: number[] = []
 
-  constructor (private readonly ratio = 0.2, private readonly allowance = 10, private readonly windowMs = 10_000, private readonly now: () => number = () => performance.now()) {}
+  constructor (
+    private readonly ratio = 0.2,
+    private readonly allowance = 10,
+    private readonly windowMs = 10_000,
+    private readonly now: () => number = () => performance.now()
+  ) {}
 
   recordCall (): void {
     this.calls.push(this.now())

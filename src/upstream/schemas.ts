@@ -1,9 +1,9 @@
 import { z } from 'zod'
 import { checked } from './checked.js'
 
-/**
- * zod schemas of every Visual Layer payload the gateway reads, from the pages in
- * shared/visual-layer-api. Unknown extra fields are tolerated (and dropped); enumerations are read
+/*
+ * zod schemas of every Visual Layer payload the gateway reads, from Visual Layer's API reference.
+ * Unknown extra fields are tolerated (and dropped); enumerations are read
  * as plain strings because Visual Layer's value sets grow: mapping to the contract decides what an
  * unknown value becomes. Types of upstream records come from here (z.infer) and nowhere else.
  */

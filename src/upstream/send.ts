@@ -6,7 +6,7 @@ import { upstreamNetworkError, upstreamTooLargeError, type FailedCall } from './
 import { queryString, type Attempt, type Credential, type Exchange, type Send } from './exchange.js'
 import type { ServiceTokens } from './token.js'
 
-/**
+/*
  * One HTTP exchange with Visual Layer on the undici pool: connect, headers and body timeouts inside
  * the call's overall deadline, a cap on the answer's size, its JSON parsed, and a network failure
  * translated into a GatewayError. Every other rule lives in the layers around it.
@@ -60,7 +60,10 @@ export function createSender (options: SendOptions): Sender {
     try {
       const res = await pool.request({ method: request.method, path, headers, body, signal })
       const text = await readCapped(res.body, settings.maxResponseBytes, failed)
-      log.debug({ requestId: call.requestId, upstream: { method: request.method, path: request.path, status: res.statusCode, ms: Math.round(performance.now() - started) } }, 'upstream call')
+      log.debug({
+        requestId: call.requestId,
+        upstream: { method: request.method, path: request.path, status: res.statusCode, ms: Math.round(performance.now() - started) }
+      }, 'upstream call')
       return { status: res.statusCode, body: parseJson(text), token, retryAfter: res.headers['retry-after'] }
     } catch (err) {
       if (err instanceof GatewayError) throw err
@@ -68,7 +71,11 @@ export function createSender (options: SendOptions): Sender {
       const timedOut = deadline.aborted
       // Past the overall deadline there is no time left to try again.
       const failure = upstreamNetworkError(timedOut ? Object.assign(new Error('deadline exceeded'), { code: 'UPSTREAM_DEADLINE' }) : err, failed, !timedOut)
-      log.warn({ requestId: call.requestId, upstream: { method: request.method, path: request.path, ms: Math.round(performance.now() - started) }, cause: failure.logDetail }, 'upstream call failed')
+      log.warn({
+        requestId: call.requestId,
+        upstream: { method: request.method, path: request.path, ms: Math.round(performance.now() - started) },
+        cause: failure.logDetail
+      }, 'upstream call failed')
       throw failure
     }
   }

@@ -1,4 +1,4 @@
-/**
+/*
  * One upstream call at a time for each token Visual Layer has not accepted yet, keyed by its
  * fingerprint. The first call proves the token or gets it refused; until then a forged token
  * cannot make Visual Layer answer a burst of calls, however wide the operation, however many

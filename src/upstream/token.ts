@@ -1,6 +1,6 @@
 import { createSigner } from 'fast-jwt'
 
-/**
+/*
  * Mints the service account's upstream JWTs exactly as Visual Layer documents them: HS256, header
  * `kid` = API key, claims `sub` = API key, `iat`, `exp`, `iss` = "sdk", signed with the API secret.
  * A token is reused until shortly before it expires, so a busy gateway signs a few per hour.

@@ -9,7 +9,7 @@ import type { DatasetParent } from '../parents.js'
 import { checkModels, duplicateTypes, missingDependencies, problemsMessage } from './preflight.js'
 import { classifyWriteFailure, rewrap, unknownOutcomeError } from '../write-errors.js'
 
-/**
+/*
  * Enrichment of a dataset (Mutation.enrichDataset): pre-flight from the dataset, its model list
  * and its enrichment context (a request Visual Layer would refuse is refused here, with every
  * problem at once, and costs no write), then one POST, never retried. An idempotency key makes
@@ -50,11 +50,18 @@ export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: Domai
     local.push(`Argument models names ${models.length} models; at most ${MAX_MODELS} can be applied at once.`)
   }
   const oversized = models.slice(0, MAX_MODELS).flatMap((model, index) => [
-    ...(model.type.length > TEXT_LIMITS.enrichmentType ? [`models[${index}].type must be at most ${TEXT_LIMITS.enrichmentType} characters long; got ${model.type.length}.`] : []),
-    ...(model.modelId.length > TEXT_LIMITS.modelId ? [`models[${index}].modelId must be at most ${TEXT_LIMITS.modelId} characters long; got ${model.modelId.length}.`] : [])
+    ...(model.type.length > TEXT_LIMITS.enrichmentType
+      ? [`models[${index}].type must be at most ${TEXT_LIMITS.enrichmentType} characters long; got ${model.type.length}.`]
+      : []),
+    ...(model.modelId.length > TEXT_LIMITS.modelId
+      ? [`models[${index}].modelId must be at most ${TEXT_LIMITS.modelId} characters long; got ${model.modelId.length}.`]
+      : [])
   ])
   local.push(...oversized)
-  if (local.length > 0) throw new GatewayError('BAD_USER_INPUT', problemsMessage(datasetId, [...local, ...(oversized.length > 0 || models.length > MAX_MODELS ? [] : duplicateTypes(models))]))
+  if (local.length > 0) {
+    const duplicates = oversized.length > 0 || models.length > MAX_MODELS ? [] : duplicateTypes(models)
+    throw new GatewayError('BAD_USER_INPUT', problemsMessage(datasetId, [...local, ...duplicates]))
+  }
 
   // The dataset first: in passthrough mode Visual Layer's answer proves the caller's token, so the
   // scope of the idempotency record below is the same for every request of this caller.
@@ -69,7 +76,10 @@ export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: Domai
   } else {
     const claim = ctx.idempotency.claim(recordScope(ctx), key, canonicalRequest(datasetId, models))
     if (claim.kind === 'mismatch') {
-      throw new GatewayError('BAD_USER_INPUT', `Argument idempotencyKey ${JSON.stringify(key.slice(0, 80))} was already used for another enrichment request (another dataset or other models); use a new key for a new request. Nothing was sent to Visual Layer.`)
+      throw new GatewayError(
+        'BAD_USER_INPUT',
+        `Argument idempotencyKey ${JSON.stringify(key.slice(0, 80))} was already used for another enrichment request (another dataset or other models); use a new key for a new request. Nothing was sent to Visual Layer.`
+      )
     }
     if (claim.kind === 'replay') {
       // Answered even though the source is no longer READY: the first call's result is the answer.
@@ -88,10 +98,19 @@ export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: Domai
 }
 
 /** The remaining pre-flight, then the write. */
-async function attempt (datasetId: string, source: Checked<UpstreamDataset>, models: readonly EnrichmentModelInput[], ctx: DomainContext, key: string | null): Promise<EnrichOutcome> {
+async function attempt (
+  datasetId: string,
+  source: Checked<UpstreamDataset>,
+  models: readonly EnrichmentModelInput[],
+  ctx: DomainContext,
+  key: string | null
+): Promise<EnrichOutcome> {
   const status = mapDataset(source, ctx.onUnknown).status
   if (status !== 'READY') {
-    throw new GatewayError('CONFLICT', `Dataset ${datasetId} is ${status}, and only a READY dataset can be enriched; nothing was sent to Visual Layer. Wait until it is READY (subscribe to datasetStatusChanged) and try again.`)
+    throw new GatewayError(
+      'CONFLICT',
+      `Dataset ${datasetId} is ${status}, and only a READY dataset can be enriched; nothing was sent to Visual Layer. Wait until it is READY (subscribe to datasetStatusChanged) and try again.`
+    )
   }
 
   const check = checkModels(models, await ctx.loaders.models.load(datasetId), ctx.onUnknown)
@@ -121,17 +140,36 @@ function enrichFailure (err: unknown, datasetId: string, key: string | null, ctx
   switch (failure.kind) {
     case 'refused': {
       const said = failure.detail === null ? '.' : `; Visual Layer says: ${failure.detail}.`
-      if (failure.status === 409) return rewrap(failure.error, 'CONFLICT', `Dataset ${datasetId} cannot be enriched in its current state${said} Enrichment needs a READY dataset: check its status and try again when it is READY.`)
-      if (failure.status === 400 || failure.status === 422) return rewrap(failure.error, 'BAD_USER_INPUT', `Visual Layer refused the enrichment request for dataset ${datasetId}${said} Dataset.models and Dataset.enrichment show what can be applied.`)
+      if (failure.status === 409) {
+        return rewrap(
+          failure.error,
+          'CONFLICT',
+          `Dataset ${datasetId} cannot be enriched in its current state${said} Enrichment needs a READY dataset: check its status and try again when it is READY.`
+        )
+      }
+      if (failure.status === 400 || failure.status === 422) {
+        return rewrap(
+          failure.error,
+          'BAD_USER_INPUT',
+          `Visual Layer refused the enrichment request for dataset ${datasetId}${said} Dataset.models and Dataset.enrichment show what can be applied.`
+        )
+      }
       if (failure.status === 404) return rewrap(failure.error, 'NOT_FOUND', `Dataset ${datasetId} does not exist, or you may not see it.`)
       return failure.error
     }
     case 'unknown':
       ctx.invalidate([datasetId], [])
-      return unknownOutcomeError(failure, `Visual Layer ${failure.what} while starting the enrichment of dataset ${datasetId}, so whether an enriched copy is being built is unknown. ${check}${unrecorded}`)
+      return unknownOutcomeError(
+        failure,
+        `Visual Layer ${failure.what} while starting the enrichment of dataset ${datasetId}, so whether an enriched copy is being built is unknown. ${check}${unrecorded}`
+      )
     case 'unreadable':
       ctx.invalidate([datasetId], [])
-      return rewrap(failure.error, 'UPSTREAM_CONTRACT', `Visual Layer accepted the enrichment of dataset ${datasetId} but did not say which dataset holds the copy (its answer broke the documented contract; this is logged for the operators). ${check}${unrecorded}`)
+      return rewrap(
+        failure.error,
+        'UPSTREAM_CONTRACT',
+        `Visual Layer accepted the enrichment of dataset ${datasetId} but did not say which dataset holds the copy (its answer broke the documented contract; this is logged for the operators). ${check}${unrecorded}`
+      )
     default:
       return failure.error
   }

@@ -79,10 +79,6 @@ export class IdempotencyStore<T> {
       }
     }
   }
-
-  get size (): number {
-    return this.entries.size
-  }
 }
 
 function recordId (scope: string, key: string): string {

@@ -16,7 +16,10 @@ export function duplicateTypes (models: readonly EnrichmentModelInput[]): string
   models.forEach((model, index) => { positions.set(model.type, [...(positions.get(model.type) ?? []), index]) })
   return [...positions]
     .filter(([, at]) => at.length > 1)
-    .map(([type, at]) => `${listing(at.map((i) => `models[${i}]`))} ${at.length === 2 ? 'both give' : 'all give'} type ${type}: name one model per enrichment type.`)
+    .map(([type, at]) => {
+      const where = listing(at.map((i) => `models[${i}]`))
+      return `${where} ${at.length === 2 ? 'both give' : 'all give'} type ${type}: name one model per enrichment type.`
+    })
 }
 
 export interface ModelCheck {
@@ -26,7 +29,11 @@ export interface ModelCheck {
 }
 
 /** Each requested model against the dataset's model list: listed, under that type, Active. */
-export function checkModels (models: readonly EnrichmentModelInput[], available: ReadonlyArray<Checked<UpstreamModel>>, onUnknown: UnknownValueReporter): ModelCheck {
+export function checkModels (
+  models: readonly EnrichmentModelInput[],
+  available: ReadonlyArray<Checked<UpstreamModel>>,
+  onUnknown: UnknownValueReporter
+): ModelCheck {
   const requestedTypes = new Set(models.map((model) => model.type))
   const problems: string[] = []
   const unmet: ModelCheck['unmet'] = []
@@ -57,7 +64,9 @@ export function checkModels (models: readonly EnrichmentModelInput[], available:
 export function missingDependencies (unmet: ModelCheck['unmet'], applied: Readonly<Record<string, string>>): string[] {
   return unmet
     .filter((need) => !(need.dependency in applied))
-    .map((need) => `models[${need.index}]: model ${quote(need.modelId)} (${need.type}) depends on ${need.dependency}, which is neither in this request nor applied to the dataset: add a ${need.dependency} model to this request.`)
+    .map(
+      (need) => `models[${need.index}]: model ${quote(need.modelId)} (${need.type}) depends on ${need.dependency}, which is neither in this request nor applied to the dataset: add a ${need.dependency} model to this request.`
+    )
 }
 
 /** One message for every problem of a request. */

@@ -1,4 +1,4 @@
-/**
+/*
  * A push-to-pull queue for one subscriber. Unlike an async generator, `return()` takes effect at
  * once even while a `next()` is waiting: a client that unsubscribes (or a socket that closes) is
  * let go immediately, not at the next event.

@@ -1,4 +1,4 @@
-/**
+/*
  * After a write, everything the gateway keeps about the datasets and tasks it touched, for the
  * writer's credential scope, must be dropped or refreshed: coalesced reads in flight (the upstream
  * client), and the last values pollers compared (live subscriptions listen here and poll at once).

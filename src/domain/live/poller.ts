@@ -146,7 +146,11 @@ export class Poller<T> {
             break
           }
           failures++
-          this.options.log.warn({ poller: this.options.key, failures, code: isGatewayError(err) ? err.code : 'INTERNAL_SERVER_ERROR' }, 'poll failed; backing off')
+          this.options.log.warn({
+            poller: this.options.key,
+            failures,
+            code: isGatewayError(err) ? err.code : 'INTERNAL_SERVER_ERROR'
+          }, 'poll failed; backing off')
         }
         if (this.watchers.size === 0) break
         await this.sleep(this.delay(failures))

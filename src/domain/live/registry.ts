@@ -5,7 +5,7 @@ import type { Invalidations } from './invalidation.js'
 import { Poller, type WarnLog } from './poller.js'
 import { PollScheduler } from './scheduler.js'
 
-/**
+/*
  * The poller registry behind subscriptions: one poller per (resource, credential scope), however
  * many clients watch it. Writes (through the invalidation bus) make the matching pollers poll at once.
  */
@@ -21,7 +21,7 @@ export interface LiveOptions {
 }
 
 /** The task list of one dataset, as subscriptions watch it: its first page, newest first. */
-export const WATCHED_TASK_PAGE = 50
+const WATCHED_TASK_PAGE = 50
 
 export class LiveRegistry {
   private readonly pollers = new Map<string, Poller<unknown>>()
@@ -45,7 +45,10 @@ export class LiveRegistry {
 
   tasks (scope: string, datasetId: string): Poller<Array<Checked<UpstreamTask>>> {
     return this.poller('tasks', scope, datasetId, async (credential, signal) => {
-      const page = await this.options.vl.listTasks({ dataset_id: datasetId, sort_by: 'start_time', sort_order: 'desc', page: 1, page_size: WATCHED_TASK_PAGE }, call(credential, signal, datasetId))
+      const page = await this.options.vl.listTasks(
+        { dataset_id: datasetId, sort_by: 'start_time', sort_order: 'desc', page: 1, page_size: WATCHED_TASK_PAGE },
+        call(credential, signal, datasetId)
+      )
       return page.tasks
     })
   }

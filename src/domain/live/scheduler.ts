@@ -1,4 +1,4 @@
-/**
+/*
  * The gateway-wide ceiling on upstream polls per second, shared fairly: pollers wait their turn in
  * one FIFO queue, and each poller asks again only after its poll and its interval, so under load
  * every poller's effective interval stretches by the same amount instead of a few starving.

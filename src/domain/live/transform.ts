@@ -1,4 +1,4 @@
-/**
+/*
  * Turns a stream of snapshots into a stream of events, step by step: a step may emit several
  * events and may end the stream. `return()` reaches the source at once (see Channel).
  */

@@ -11,7 +11,7 @@ import type { LiveRegistry } from './registry.js'
 import { sameRecords } from './registry.js'
 import { eventsFrom } from './transform.js'
 
-/**
+/*
  * Live status as streams of the contract's objects: a dataset's status until it settles (or for
  * ever with `follow`), and the changes of a dataset's tasks (or of one task until it finishes).
  * Each stream rides the shared poller of its resource and scope; leaving it leaves the poller.
@@ -39,7 +39,12 @@ export function watchDataset (ctx: LiveContext, rawId: string, follow: boolean, 
   })
 }
 
-export async function watchTasks (ctx: LiveContext, rawDatasetId: string, rawTaskId: string | null, beforeEvent: BeforeEvent): Promise<AsyncIterableIterator<TaskParent>> {
+export async function watchTasks (
+  ctx: LiveContext,
+  rawDatasetId: string,
+  rawTaskId: string | null,
+  beforeEvent: BeforeEvent
+): Promise<AsyncIterableIterator<TaskParent>> {
   const id = checkId('datasetId', rawDatasetId)
   const only = rawTaskId === null ? null : checkId('taskId', rawTaskId)
   // The task list of a dataset one may not see is just empty: ask for the dataset itself first.

@@ -5,7 +5,7 @@ import type { DatasetParent } from '../parents.js'
 import { guardBroken, type Dependents } from './broken.js'
 import { datasetStatus, isoTimestamp, percent, type UnknownValueReporter } from './values.js'
 
-/**
+/*
  * A Visual Layer dataset record, and its creation status, as the contract's Dataset and
  * CreationStatus: statuses normalised, progress as a percentage, broken fields failing only the
  * contract fields they feed.

@@ -5,7 +5,7 @@ import type { EnrichmentContextParent } from '../parents.js'
 import { guardBroken, type Dependents } from './broken.js'
 import { modelStatus, type UnknownValueReporter } from './values.js'
 
-/**
+/*
  * A Visual Layer model record as the contract's Model, and a dataset's enrichment context as the
  * contract's EnrichmentContext (its applied models sorted by type, each knowing its dataset).
  */

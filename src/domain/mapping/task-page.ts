@@ -3,7 +3,7 @@ import type { TaskParent } from '../parents.js'
 import { mapTask } from './task.js'
 import type { UnknownValueReporter } from './values.js'
 
-/** A page of Visual Layer's task list as the contract's TaskPage. */
+/* A page of Visual Layer's task list as the contract's TaskPage. */
 
 export interface TaskPageParent {
   nodes: TaskParent[]

@@ -4,7 +4,7 @@ import type { TaskParent } from '../parents.js'
 import { guardBroken, type Dependents } from './broken.js'
 import { datasetStatus, isoTimestamp, percent, taskStatus, taskType, type UnknownValueReporter } from './values.js'
 
-/**
+/*
  * A Visual Layer task record as the contract's Task, with the abort and retry rules the contract
  * exposes (canAbort, canRetry) and broken fields failing only the contract fields they feed.
  */

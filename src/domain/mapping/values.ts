@@ -1,6 +1,6 @@
 import type { DatasetStatus, ModelStatus, TaskStatus, TaskType } from '../../contract/types.js'
 
-/**
+/*
  * Visual Layer's value sets, mapped to the contract's enums. Upstream spellings vary (`READ ONLY`
  * on datasets, `READ_ONLY` in the task list) and the sets grow: an unknown value becomes UNKNOWN
  * and is reported through `onUnknown`, never failing a response.
@@ -9,7 +9,9 @@ import type { DatasetStatus, ModelStatus, TaskStatus, TaskType } from '../../con
 export type UnknownValueReporter = (kind: string, value: string) => void
 
 const DATASET_STATUSES: ReadonlySet<string> = new Set<DatasetStatus>(['DRAFT', 'INDEXING', 'READ_ONLY', 'PARTIAL_INDEX', 'READY', 'ERROR'])
-const TASK_TYPES: ReadonlySet<string> = new Set<TaskType>(['DATASET_CREATION', 'MEDIA_ADDITION', 'REINDEX', 'ENRICHMENT', 'CUSTOM_METADATA', 'SNAPSHOT_RESTORE', 'SNAPSHOT_CLONE'])
+const TASK_TYPES: ReadonlySet<string> = new Set<TaskType>([
+  'DATASET_CREATION', 'MEDIA_ADDITION', 'REINDEX', 'ENRICHMENT', 'CUSTOM_METADATA', 'SNAPSHOT_RESTORE', 'SNAPSHOT_CLONE'
+])
 const TASK_STATUSES: ReadonlySet<string> = new Set<TaskStatus>(['INITIALIZING', 'RUNNING', 'COMPLETED', 'FAILED', 'ABORTED'])
 const MODEL_STATUSES: ReadonlyMap<string, ModelStatus> = new Map([['ACTIVE', 'ACTIVE'], ['COMING_SOON', 'COMING_SOON']])
 

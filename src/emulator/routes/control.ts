@@ -89,7 +89,11 @@ export function controlRoutes (controls: Controls): RouteSpec[] {
       method: 'POST',
       url: '/_emulator/faults',
       handler: async (request) => {
-        const spec = bodyOf(request.body, faultSpecSchema, 'a fault: {"path": "/api/v1/**", "status"?, "body"?, "headers"?, "delayMs"?, "drop"?, "times"?, "method"?}')
+        const spec = bodyOf(
+          request.body,
+          faultSpecSchema,
+          'a fault: {"path": "/api/v1/**", "status"?, "body"?, "headers"?, "delayMs"?, "drop"?, "times"?, "method"?}'
+        )
         controls.faults.inject(spec)
         return { injected: spec }
       }

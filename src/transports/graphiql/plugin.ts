@@ -187,5 +187,3 @@ ${scripts.map((src) => `<script src="${escapeAttribute(src)}" defer></script>`).
     return reply.header('content-encoding', 'gzip').send(await gzipOnce(body))
   })
 }
-
-export default graphiqlPlugin

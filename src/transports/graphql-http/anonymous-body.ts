@@ -5,10 +5,12 @@ import { Transform, type Readable } from 'node:stream'
  * introspection is about 2 KB): it gets a body limit of its own, far under the 1 MB of the others,
  * so that anyone cannot make the gateway read and parse megabytes.
  */
-export const ANONYMOUS_BODY_LIMIT = 64 * 1024
+const ANONYMOUS_BODY_LIMIT = 64 * 1024
 
 function tooLarge (): Error {
-  return Object.assign(new Error(`A request without a token may only ask for the schema, in at most ${ANONYMOUS_BODY_LIMIT / 1024} KB of body. Send an Authorization header.`), { statusCode: 413 })
+  return Object.assign(new Error(
+    `A request without a token may only ask for the schema, in at most ${ANONYMOUS_BODY_LIMIT / 1024} KB of body. Send an Authorization header.`
+  ), { statusCode: 413 })
 }
 
 /** The body stream, cut off with a 413 beyond the limit (declared or, when chunked, as it arrives). */

@@ -5,7 +5,7 @@ import { GatewayError } from '../../errors.js'
 import { parseDocument } from '../../graphql/document.js'
 import { limitAnonymousBody } from './anonymous-body.js'
 
-/**
+/*
  * HTTP: every GraphQL request is authenticated before Mercurius runs it. A request with an
  * Authorization header is checked before its body is read. One without a header is refused too,
  * unless its document only introspects the schema (GraphiQL's first request, sent before the user
@@ -73,7 +73,7 @@ function documentOf (request: FastifyRequest): unknown {
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename'])
 
 /** Every operation is a query whose top-level fields are all introspection fields. */
-export function isIntrospectionOnly (source: unknown, maxTokens: number): boolean {
+function isIntrospectionOnly (source: unknown, maxTokens: number): boolean {
   if (typeof source !== 'string' || source.length > 100_000) return false
   let document
   try {

@@ -3,7 +3,7 @@ import type { GraphQLError, GraphQLSchema } from 'graphql'
 import { readDocument, type DocumentLimits } from '../../graphql/document.js'
 import { formatError } from '../../graphql/error-formatter.js'
 
-/**
+/*
  * HTTP documents pass the gateway's limits (src/graphql/document.ts) before Mercurius sees them:
  * Mercurius would parse with no memory of the limits, and read a text that is not GraphQL as a JSON
  * syntax tree, which no token limit bounds. Registered inside the graphql-http plugin: its routes only.

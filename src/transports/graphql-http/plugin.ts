@@ -11,7 +11,7 @@ import { noSubscriptionOverHttp } from '../../graphql/limits.js'
 import { registerHttpAuth } from './authentication.js'
 import { registerDocumentChecks } from './document-checks.js'
 
-/**
+/*
  * GraphQL over HTTP at /graphql (GET and POST), served by Mercurius. An encapsulated plugin: its
  * serializer, error handler, hooks and rate limit apply to its own routes only, never to health
  * probes or GraphiQL. It serves `app.graph` and authenticates with `app.auth`.

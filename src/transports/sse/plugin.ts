@@ -14,7 +14,7 @@ import { respond, type RequestContext } from './respond.js'
 import { subscriptionResults } from './results.js'
 import { ownerOf, SseStreams, type OwnedStream } from './streams.js'
 
-/**
+/*
  * GraphQL subscriptions over Server-Sent Events at `path` (/graphql/stream: Mercurius owns the
  * methods of /graphql), with the graphql-sse protocol in both its modes: distinct connections (one
  * POST or GET with `Accept: text/event-stream` per subscription) and single connection (PUT
@@ -81,14 +81,31 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     const token = req.headers.get(TOKEN_HEADER_KEY) ?? new URL(req.url, 'http://localhost/').searchParams.get(TOKEN_QUERY_KEY)
     return token === null || token === '' ? null : token
   }
-  const tooManyStreams = (requestId: string): Response => refusal(429, 'RATE_LIMITED', `Too many SSE streams: at most ${options.maxStreamsPerCaller} per caller. Close one, or run many subscriptions on one stream (single-connection mode).`, requestId)
-  const unknownStream = (requestId: string): Response => refusal(404, 'NOT_FOUND', 'No such event stream, or it has closed: reserve one with PUT and use the token it answers.', requestId)
+  const tooManyStreams = (requestId: string): Response => refusal(
+    429,
+    'RATE_LIMITED',
+    `Too many SSE streams: at most ${options.maxStreamsPerCaller} per caller. Close one, or run many subscriptions on one stream (single-connection mode).`,
+    requestId
+  )
+  const unknownStream = (requestId: string): Response => refusal(
+    404,
+    'NOT_FOUND',
+    'No such event stream, or it has closed: reserve one with PUT and use the token it answers.',
+    requestId
+  )
 
   /** Drops a reserved stream: graphql-sse forgets a stream only when it closes, so it is opened and closed here. */
   const purge = async (stream: OwnedStream): Promise<void> => {
     streams.end(stream)
     const headers: Record<string, string> = { accept: 'text/event-stream', [TOKEN_HEADER_KEY]: stream.token }
-    const [body] = await handler({ method: 'GET', url: options.path, headers: { get: (key) => headers[key] ?? null }, body: null, raw: null, context: { purging: true } as SseRequest['context'] })
+    const [body] = await handler({
+      method: 'GET',
+      url: options.path,
+      headers: { get: (key) => headers[key] ?? null },
+      body: null,
+      raw: null,
+      context: { purging: true } as SseRequest['context']
+    })
     if (body !== null && typeof body !== 'string') await body.return(undefined)
   }
 
@@ -114,7 +131,12 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       if (stream === undefined) return unknownStream(String(request.id))
       // The gateway runs an operation only for a client that listens (refused here, before graphql-sse reserves its id).
       if (!stream.opened && req.headers.get('accept') !== 'text/event-stream') {
-        return refusal(409, 'CONFLICT', 'Open the event stream first (GET or POST with Accept: text/event-stream and its token), then send operations to it.', String(request.id))
+        return refusal(
+          409,
+          'CONFLICT',
+          'Open the event stream first (GET or POST with Accept: text/event-stream and its token), then send operations to it.',
+          String(request.id)
+        )
       }
       return token
     },
@@ -146,12 +168,20 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       const stream = token === null ? undefined : streams.ownedBy(token, ownerOf(callerOf(req)))
       if (token !== null) {
         if (stream === undefined) return unknownStream(requestId)
-        if (stream.operations >= options.maxOperationsPerStream) return refusedResult('RATE_LIMITED', `Too many subscriptions on this event stream: at most ${options.maxOperationsPerStream}. Complete one first, or open another stream.`)
+        if (stream.operations >= options.maxOperationsPerStream) {
+          return refusedResult(
+            'RATE_LIMITED',
+            `Too many subscriptions on this event stream: at most ${options.maxOperationsPerStream}. Complete one first, or open another stream.`
+          )
+        }
       }
       const { document, errors } = readDocument(graph.schema, params.query, graph.limits, specifiedRules)
       if (errors !== undefined) return { data: null, errors: [...errors] }
       if (getOperationAST(document, params.operationName)?.operation !== 'subscription') {
-        return refusedResult('QUERY_REJECTED', `${options.path} serves subscriptions only (name the one to run with operationName when the document holds several). Send queries and mutations to POST /graphql.`)
+        return refusedResult(
+          'QUERY_REJECTED',
+          `${options.path} serves subscriptions only (name the one to run with operationName when the document holds several). Send queries and mutations to POST /graphql.`
+        )
       }
       let signal: AbortSignal
       if (stream !== undefined) {

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Handler } from 'graphql-sse'
 
-/**
+/*
  * graphql-sse's server-agnostic handler on a Fastify request, as its own `use/fastify` adapter
  * does it, with what the gateway needs on top: the reply is hijacked (the stream outlives the
  * handler), an absent header is absent (that adapter reads it as the text "undefined"), the
@@ -38,7 +38,8 @@ export async function respond (
     request.log.error({ err }, 'unexpected error serving an SSE request')
     const requestId = String(request.id)
     res.writeHead(500, { ...headersOf(reply), 'content-type': 'application/json; charset=utf-8' })
-    res.end(JSON.stringify({ data: null, errors: [{ message: `Internal error. Quote request id ${requestId} to the operators.`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] }))
+    const message = `Internal error. Quote request id ${requestId} to the operators.`
+    res.end(JSON.stringify({ data: null, errors: [{ message, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] }))
     return
   }
   const [body, init] = response

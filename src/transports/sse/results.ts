@@ -25,7 +25,9 @@ export function subscriptionResults (source: AsyncIterator<ExecutionResult>, exp
         return next
       } catch (err) {
         done = true
-        const error = err instanceof GraphQLError ? err : new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined })
+        const error = err instanceof GraphQLError
+          ? err
+          : new GraphQLError(err instanceof Error ? err.message : String(err), { originalError: err instanceof Error ? err : undefined })
         return { value: { errors: [error] }, done: false }
       }
     },

@@ -50,7 +50,11 @@ export class Expiry {
   }
 }
 
-export function endAtExpiry (source: AsyncIterator<ExecutionResult>, expiry: number | Expiry, now: () => number = Date.now): AsyncIterableIterator<ExecutionResult> {
+export function endAtExpiry (
+  source: AsyncIterator<ExecutionResult>,
+  expiry: number | Expiry,
+  now: () => number = Date.now
+): AsyncIterableIterator<ExecutionResult> {
   let state: 'open' | 'expired' | 'done' = 'open'
   // Wakes the pending next(), if any, when the token expires or return() is called. A fresh promise
   // for each next(): racing every event against one long-lived promise left a reaction on it per event.

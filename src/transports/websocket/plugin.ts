@@ -15,7 +15,7 @@ import { formatError } from '../../graphql/error-formatter.js'
 import { endAtExpiry, Expiry } from './expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
 
-/**
+/*
  * GraphQL over WebSocket at /graphql, with the `graphql-transport-ws` protocol of the graphql-ws
  * library (the one GraphiQL, Apollo and urql speak). graphql-ws enforces the protocol's rules and
  * close codes; this module adds authentication in `connection_init` (4403 when refused, before any
@@ -98,7 +98,9 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
         ctx.extra.caller = caller
         const key = callerKey(auth, caller, ctx.extra.request.socket.remoteAddress)
         if (!connections.take(key, options.maxConnectionsPerCaller)) {
-          ctx.extra.socket.close(1008, closeReason(`Too many WebSocket connections: at most ${options.maxConnectionsPerCaller} per caller. Close one, or share one for many subscriptions.`))
+          ctx.extra.socket.close(1008, closeReason(
+            `Too many WebSocket connections: at most ${options.maxConnectionsPerCaller} per caller. Close one, or share one for many subscriptions.`
+          ))
           return false
         }
         // The socket may have closed while the token was checked: its 'close' has passed, release now.
@@ -139,7 +141,10 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
         return [new GraphQLError(error.message, { originalError: error })]
       }
       if (Object.keys(ctx.subscriptions).length > options.maxSubscriptionsPerConnection) {
-        const error = new GatewayError('RATE_LIMITED', `Too many subscriptions on this connection: at most ${options.maxSubscriptionsPerConnection}. Complete one first, or open another connection.`)
+        const error = new GatewayError(
+          'RATE_LIMITED',
+          `Too many subscriptions on this connection: at most ${options.maxSubscriptionsPerConnection}. Complete one first, or open another connection.`
+        )
         return [new GraphQLError(error.message, { originalError: error })]
       }
       // Parsed and validated here, under the same limits as HTTP documents; graphql-ws then runs these.

@@ -2,7 +2,7 @@ import type { CircuitBreaker } from '../breaker.js'
 import { breakerOpenError, UpstreamNetworkError } from '../errors.js'
 import type { Send } from '../exchange.js'
 
-/**
+/*
  * The circuit breaker around each try: refused without sending while Visual Layer is down, and
  * told what each try said of its health (a network failure or 5xx: down; 429 or a cancel: no
  * verdict; anything else: up).

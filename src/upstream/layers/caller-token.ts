@@ -2,7 +2,7 @@ import { tokenRefusedEarlierError, type FailedCall } from '../errors.js'
 import type { Credential, Dispatch } from '../exchange.js'
 import { TokenGate } from '../token-gate.js'
 
-/**
+/*
  * What Visual Layer said of a caller's own token, used and recorded around each logical call: a
  * token it refused is not sent again; one it has not accepted yet makes one call at a time (the
  * gate); the final answer of a call that proves something is reported before the next one goes.

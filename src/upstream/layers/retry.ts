@@ -4,7 +4,7 @@ import type { Attempt, Dispatch, Send } from '../exchange.js'
 import { backoffMs, RETRYABLE_STATUSES, retryAfterMs, type RetryBudget } from '../retry.js'
 import { startDeadline } from '../send.js'
 
-/**
+/*
  * One logical call inside one overall deadline: an idempotent GET is tried again while Visual Layer
  * says "try again" (network failure, 429, 502, 503, 504), after Retry-After or a full-jitter
  * backoff, as long as the retry count, the deadline, the operation's call budget and the gateway's
@@ -48,7 +48,12 @@ export function retry (options: RetryOptions): (next: Send) => Dispatch {
         if (!err.retryable || !mayRetry(attempt, retries, wait)) throw err
       }
       retries++
-      options.log.debug({ requestId: exchange.call.requestId, upstream: { method: exchange.request.method, path: exchange.request.path }, retry: retries, waitMs: wait }, 'retrying upstream call')
+      options.log.debug({
+        requestId: exchange.call.requestId,
+        upstream: { method: exchange.request.method, path: exchange.request.path },
+        retry: retries,
+        waitMs: wait
+      }, 'retrying upstream call')
       await sleep(wait, attempt.signal)
     }
   }

@@ -1,7 +1,7 @@
 import type { Attempt, Send } from '../exchange.js'
 import type { ServiceTokens } from '../token.js'
 
-/**
+/*
  * Renewal of the service account's token: one Visual Layer refused (401, after a secret rotation or
  * clock skew) is dropped and the try is made once more with a freshly minted one, once per logical
  * call. A caller's own token is never renewed: its refusal is the caller's answer.

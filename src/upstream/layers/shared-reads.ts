@@ -39,7 +39,12 @@ export class SharedReads {
       let shared = reads.get(key)
       if (shared === undefined) {
         const controller = new AbortController()
-        const entry: SharedRead = { resource: request.resource, controller, waiters: 0, answer: next({ ...exchange, call: { ...call, signal: controller.signal } }) }
+        const entry: SharedRead = {
+          resource: request.resource,
+          controller,
+          waiters: 0,
+          answer: next({ ...exchange, call: { ...call, signal: controller.signal } })
+        }
         const forget = (): void => { this.drop(scope, key, entry) }
         entry.answer.then(forget, forget)
         reads.set(key, entry)
