@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events'
 import type { Caller } from '../../auth/index.js'
+import { CallerSlots } from '../caller-slots.js'
 
 /**
  * The SSE streams open at this gateway: how many each caller holds (distinct-connection streams,
@@ -31,23 +32,20 @@ export function ownerOf (caller: Caller): string {
 }
 
 export class SseStreams {
-  private readonly counts = new Map<string, number>()
+  private readonly slots: CallerSlots
   private readonly owned = new Map<string, OwnedStream>()
 
-  constructor (private readonly maxPerCaller: number) {}
+  constructor (maxPerCaller: number) {
+    this.slots = new CallerSlots(maxPerCaller)
+  }
 
   /** Counts one more stream for the caller, or false at its limit. */
   take (callerKey: string): boolean {
-    const count = this.counts.get(callerKey) ?? 0
-    if (count >= this.maxPerCaller) return false
-    this.counts.set(callerKey, count + 1)
-    return true
+    return this.slots.take(callerKey)
   }
 
   release (callerKey: string): void {
-    const count = (this.counts.get(callerKey) ?? 1) - 1
-    if (count <= 0) this.counts.delete(callerKey)
-    else this.counts.set(callerKey, count)
+    this.slots.release(callerKey)
   }
 
   /** Records a reserved single-connection stream (its slot already taken). */

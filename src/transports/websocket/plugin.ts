@@ -12,6 +12,7 @@ import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { readDocument } from '../../graphql/document.js'
 import { formatError } from '../../graphql/error-formatter.js'
+import { CallerSlots } from '../caller-slots.js'
 import { endAtExpiry, Expiry } from './expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
 
@@ -49,23 +50,6 @@ function connectionState (ctx: WsContext): Extra {
   return { connectionId, caller, closed }
 }
 
-/** Counts open connections per caller. */
-class ConnectionCounter {
-  private readonly counts = new Map<string, number>()
-  take (key: string, max: number): boolean {
-    const count = this.counts.get(key) ?? 0
-    if (count >= max) return false
-    this.counts.set(key, count + 1)
-    return true
-  }
-
-  release (key: string): void {
-    const count = (this.counts.get(key) ?? 1) - 1
-    if (count <= 0) this.counts.delete(key)
-    else this.counts.set(key, count)
-  }
-}
-
 /** The longest close reason WebSocket allows is 123 bytes. */
 function closeReason (message: string): string {
   const bytes = Buffer.from(message)
@@ -77,7 +61,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   const { auth, graph } = app
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   const log = app.log.child({ component: 'websocket' })
-  const connections = new ConnectionCounter()
+  const connections = new CallerSlots(options.maxConnectionsPerCaller)
   const expiries = new WeakMap<Caller, Expiry>()
 
   const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
@@ -97,7 +81,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
         const caller = await auth.authenticate(params.Authorization ?? params.authorization)
         ctx.extra.caller = caller
         const key = callerKey(auth, caller, ctx.extra.request.socket.remoteAddress)
-        if (!connections.take(key, options.maxConnectionsPerCaller)) {
+        if (!connections.take(key)) {
           ctx.extra.socket.close(1008, closeReason(
             `Too many WebSocket connections: at most ${options.maxConnectionsPerCaller} per caller. Close one, or share one for many subscriptions.`
           ))
