@@ -47,10 +47,7 @@ describe('an unopened single-connection stream', () => {
     expect(first.status).toBe(201)
     expect((await fetch(url, { method: 'PUT' })).status).toBe(429)
     let second = 0
-    for (let i = 0; i < 200 && second !== 201; i++) {
-      second = (await fetch(url, { method: 'PUT' })).status
-      if (second !== 201) await new Promise((resolve) => setTimeout(resolve, 25))
-    }
+    await until(async () => (second = (await fetch(url, { method: 'PUT' })).status) === 201, 5_000, 25)
     expect(second).toBe(201)
     const open = await fetch(url, { headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': token } })
     expect([open.status, (await open.json() as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code]).toEqual([404, 'NOT_FOUND'])

@@ -160,13 +160,13 @@ describe.each(AUTH_MODES)('SSE streams per caller (AUTH_MODE=%s)', (mode) => {
     controllers[0]?.abort()
     // Its place is free once the gateway saw the close.
     let status = 0
-    for (let i = 0; i < 50 && status !== 200; i++) {
+    await until(async () => {
       const retry = new AbortController()
       const response = await curl(gw, { query: statusQuery(SEED.datasets.readOnly, true) }, bearer(token), retry.signal)
       status = response.status
       retry.abort()
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+      return status === 200
+    }, 2_000)
     expect(status).toBe(200)
     controllers[1]?.abort()
   })

@@ -87,7 +87,7 @@ describe('the call budget of one operation', () => {
     gw.emulator.injectFault({ path: `/api/v1/dataset/${ready}`, delayMs: 300 })
     const first = gw.gql(`{ dataset(id: "${ready}") { id } }`)
     // The second operation starts once the first one's call has reached Visual Layer.
-    while (gw.emulator.calls().length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    await until(() => gw.emulator.calls().length > 0, 10_000, 5)
     const second = await gw.gql(`{ a: dataset(id: "${ready}") { id } b: dataset(id: "${readOnly}") { id } }`)
     expect(second.body).toEqual({ data: { a: { id: ready }, b: { id: readOnly } } })
     expect((await first).body).toEqual({ data: { dataset: { id: ready } } })
