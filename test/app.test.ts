@@ -97,7 +97,19 @@ describe('CORS', () => {
     const res = await fetch(`${gw.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } })
     expect(res.status).toBe(204)
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
-    expect(res.headers.get('access-control-allow-headers')).toBe('authorization, content-type, x-request-id')
+    expect(res.headers.get('access-control-allow-headers')).toBe('authorization, content-type, x-request-id, x-graphql-event-stream-token')
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it('answers the preflights of an SSE single-connection stream (PUT to reserve it, DELETE to stop an operation, its token header)', async () => {
+    for (const method of ['PUT', 'DELETE']) {
+      const res = await fetch(`${gw.url}/graphql/stream`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example.com', 'access-control-request-method': method, 'access-control-request-headers': 'authorization,x-graphql-event-stream-token' }
+      })
+      expect([res.status, res.headers.get('access-control-allow-origin'), res.headers.get('access-control-allow-methods')])
+        .toEqual([204, 'https://app.example.com', 'GET, POST, PUT, DELETE'])
+    }
     expect(gw.emulator.calls()).toEqual([])
   })
 

@@ -29,8 +29,9 @@ const httpBasics: FastifyPluginAsync<HttpBasicsOptions> = async (app, options) =
   if (options.corsOrigins.length > 0) {
     await app.register(cors, {
       origin: [...options.corsOrigins],
-      methods: ['GET', 'POST'],
-      allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+      // PUT, DELETE and the stream token: graphql-sse's single-connection mode (src/transports/sse).
+      methods: ['GET', 'POST', 'PUT', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'x-graphql-event-stream-token'],
       exposedHeaders: ['x-request-id'],
       maxAge: 600
     })
