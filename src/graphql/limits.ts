@@ -107,7 +107,7 @@ export const noSubscriptionOverHttp: ValidationRule = (context: ValidationContex
   OperationDefinition (operation) {
     if (operation.operation === 'subscription') {
       context.reportError(new GraphQLError(
-        'Subscriptions run over WebSocket at this same /graphql path, with the graphql-transport-ws protocol (the graphql-ws client); over HTTP only queries and mutations are answered.',
+        'Subscriptions run over WebSocket at this same /graphql path (the graphql-ws client), or over Server-Sent Events at /graphql/stream (the graphql-sse client); a plain HTTP request answers only queries and mutations.',
         { nodes: [operation] }
       ))
     }

@@ -266,7 +266,7 @@ describe('subscriptions over HTTP', () => {
     expect([res.status, res.body]).toEqual([400, {
       data: null,
       errors: [{
-        message: 'Subscriptions run over WebSocket at this same /graphql path, with the graphql-transport-ws protocol (the graphql-ws client); over HTTP only queries and mutations are answered.',
+        message: 'Subscriptions run over WebSocket at this same /graphql path (the graphql-ws client), or over Server-Sent Events at /graphql/stream (the graphql-sse client); a plain HTTP request answers only queries and mutations.',
         locations: [{ line: 1, column: 1 }],
         extensions: { code: 'QUERY_REJECTED', requestId: 'req-sub' }
       }]
