@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm'
 import type { ExecutionResult } from 'graphql'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Channel } from '../../src/domain/live/channel.js'
-import { endAtExpiry, Expiry } from '../../src/transports/websocket/expiry.js'
+import { endAtExpiry, Expiry } from '../../src/transports/expiry.js'
 
 /** endAtExpiry on a Channel (what pollers hand out), on fake timers: no waiting on the wall clock. */
 

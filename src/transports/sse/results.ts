@@ -1,5 +1,5 @@
 import { GraphQLError, type ExecutionResult } from 'graphql'
-import { endAtExpiry } from '../websocket/expiry.js'
+import { endAtExpiry } from '../expiry.js'
 
 /**
  * A subscription's results as graphql-sse wants them: ended with UNAUTHENTICATED when the caller's

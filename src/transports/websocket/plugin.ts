@@ -13,7 +13,7 @@ import type { GatewayContext } from '../../graphql/context.js'
 import { readDocument } from '../../graphql/document.js'
 import { formatError } from '../../graphql/error-formatter.js'
 import { CallerSlots } from '../caller-slots.js'
-import { endAtExpiry, Expiry } from './expiry.js'
+import { endAtExpiry, Expiry } from '../expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
 
 /*

@@ -1,5 +1,5 @@
 import { GraphQLError, type ExecutionResult } from 'graphql'
-import { GatewayError } from '../../errors.js'
+import { GatewayError } from '../errors.js'
 
 /** setTimeout fires at once for a delay above this (about 24.8 days): longer waits are re-armed. */
 const MAX_TIMER_MS = 2 ** 31 - 1
