@@ -97,6 +97,20 @@ function tokenRefusal (errors: readonly GraphQLError[]): GraphQLError | null {
   return refusals.find((error) => (error.originalError as TokenRefusedError).upstreamStatus !== undefined) ?? refusals[0] ?? null
 }
 
+/**
+ * The errors of one streamed result (a WebSocket or SSE event) in the gateway's shape. A token Visual
+ * Layer refused is one UNAUTHENTICATED error with no data, as over HTTP, not one per field.
+ */
+export function formatStreamedResult (result: ExecutionResult, requestId: string, log: MercuriusContext['reply']['log']): ExecutionResult | undefined {
+  if (result.errors === undefined) return undefined
+  const refusal = tokenRefusal(result.errors)
+  if (refusal !== null) {
+    const { message, extensions } = formatError(refusal, requestId, log)
+    return { data: null, errors: [{ message, extensions }] as unknown as ExecutionResult['errors'] }
+  }
+  return { ...result, errors: result.errors.map((error) => formatError(error, requestId, log)) as never }
+}
+
 type Execution = ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>
 
 export function errorFormatter (execution: Execution, context: MercuriusContext): { statusCode: number, response: ExecutionResult } {

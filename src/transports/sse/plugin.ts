@@ -8,7 +8,7 @@ import { callerKey, type Caller } from '../../auth/index.js'
 import { GatewayError, type ErrorCode } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { readDocument } from '../../graphql/document.js'
-import { formatError } from '../../graphql/error-formatter.js'
+import { formatStreamedResult } from '../../graphql/error-formatter.js'
 import { refuseCaller } from '../graphql-http/authentication.js'
 import { respond, type RequestContext } from './respond.js'
 import { subscriptionResults } from './results.js'
@@ -207,9 +207,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       return subscriptionResults(result[Symbol.asyncIterator](), caller.expiresAt)
     },
     onNext: (_ctx, req, result) => {
-      if (result.errors === undefined) return
-      const requestId = String(req.raw?.id ?? 'sse')
-      return { ...result, errors: result.errors.map((error) => formatError(error, requestId, log)) as never }
+      return formatStreamedResult(result as ExecutionResult, String(req.raw?.id ?? 'sse'), log)
     },
     onComplete: (_ctx, req) => {
       const stream = req.context.counted

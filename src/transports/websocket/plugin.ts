@@ -11,7 +11,7 @@ import { callerKey, type Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { readDocument } from '../../graphql/document.js'
-import { formatError } from '../../graphql/error-formatter.js'
+import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
 import { CallerSlots } from '../caller-slots.js'
 import { endAtExpiry, Expiry } from '../expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
@@ -159,9 +159,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
 export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph'] } })
 
 function formatResult (ctx: WsContext, id: string, result: ExecutionResult, log: FastifyInstance['log']): ExecutionResult | undefined {
-  if (result.errors === undefined) return undefined
-  const requestId = `${ctx.extra.connectionId ?? 'ws'}:${id}`
-  return { ...result, errors: result.errors.map((error) => formatError(error, requestId, log)) as never }
+  return formatStreamedResult(result, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)
 }
 
 function isAsyncIterable (value: unknown): value is AsyncIterable<ExecutionResult> {
