@@ -150,6 +150,22 @@ describe('control API under /_emulator', () => {
     expect((await call(emulator, '/api/v1/tasks')).status).toBe(200)
   })
 
+  it('adds tasks to a dataset, one a second up to now, and refuses an unknown dataset or a bad count', async () => {
+    const added = await control('/tasks', 'POST', { datasetId: SEED.datasets.readySecond, count: 3, runMs: 60_000 })
+    expect(added.status).toBe(200)
+    const ids = (added.body as { tasks: string[] }).tasks
+    const page = await call(emulator, `/api/v1/tasks?dataset_id=${SEED.datasets.readySecond}&page_size=5`)
+    expect((page.body as { total: number }).total).toBe(11)
+    expect((page.body as { tasks: Array<Record<string, unknown>> }).tasks.slice(0, 3).map((task) => [task.task_id, task.task_type, task.status, task.start_time]))
+      .toEqual([
+        [ids[2], 'REINDEX', 'INITIALIZING', '2026-03-02T12:00:00Z'],
+        [ids[1], 'REINDEX', 'INITIALIZING', '2026-03-02T11:59:59Z'],
+        [ids[0], 'REINDEX', 'INITIALIZING', '2026-03-02T11:59:58Z']
+      ])
+    expect(await control('/tasks', 'POST', { datasetId: 'nope', count: 1 })).toMatchObject({ status: 404, body: { detail: 'No dataset nope' } })
+    expect((await control('/tasks', 'POST', { datasetId: SEED.datasets.readySecond, count: 0 })).status).toBe(400)
+  })
+
   it('answers 404 and 405 in Visual Layer\'s shape', async () => {
     expect(await control('/nothing')).toMatchObject({ status: 404, body: { detail: 'Not Found' } })
     expect(await control('/reset', 'GET')).toMatchObject({ status: 405, body: { detail: 'Method Not Allowed' } })

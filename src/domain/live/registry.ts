@@ -4,6 +4,7 @@ import type { UpstreamDataset, UpstreamTask } from '../../upstream/schemas.js'
 import type { Invalidations } from './invalidation.js'
 import { Poller, type WarnLog } from './poller.js'
 import { PollScheduler } from './scheduler.js'
+import { TaskLookup } from './task-lookup.js'
 
 /*
  * The poller registry behind subscriptions: one poller per (resource, credential scope), however
@@ -34,6 +35,7 @@ export class LiveRegistry {
       for (const id of datasetIds) {
         this.pollers.get(key('dataset', scope, id))?.wake()
         this.pollers.get(key('tasks', scope, id))?.wake()
+        for (const [name, poller] of this.pollers) if (name.startsWith(key('task', scope, `${id} `))) poller.wake()
       }
     })
   }
@@ -53,15 +55,23 @@ export class LiveRegistry {
     })
   }
 
+  /** One task of a dataset, found beyond its newest page (see TaskLookup): its own poller, one GET a poll. */
+  task (scope: string, datasetId: string, taskId: string): Poller<Array<Checked<UpstreamTask>>> {
+    const lookup = new TaskLookup(this.options.vl, datasetId, taskId)
+    return this.poller('task', scope, `${datasetId} ${taskId}`, async (credential, signal) =>
+      await lookup.fetch(call(credential, signal, datasetId)))
+  }
+
   close (): void {
     this.unsubscribe()
     for (const poller of [...this.pollers.values()]) poller.stop()
     this.scheduler.close()
   }
 
-  private poller<T> (kind: Kind, scope: string, datasetId: string, fetch: (credential: Credential, signal: AbortSignal) => Promise<T>): Poller<T> {
+  /** `id` is the dataset's id, then for a task a space and the task's. */
+  private poller<T> (kind: Kind, scope: string, id: string, fetch: (credential: Credential, signal: AbortSignal) => Promise<T>): Poller<T> {
     let current = scope
-    let name = key(kind, current, datasetId)
+    let name = key(kind, current, id)
     const existing = this.pollers.get(name) as Poller<T> | undefined
     if (existing !== undefined && !existing.stopped) return existing
     const poller: Poller<T> = new Poller<T>({
@@ -80,7 +90,7 @@ export class LiveRegistry {
         if (now === current) return
         if (this.pollers.get(name) === poller) this.pollers.delete(name)
         current = now
-        name = key(kind, current, datasetId)
+        name = key(kind, current, id)
         const other = this.pollers.get(name) as Poller<T> | undefined
         if (other !== undefined && !other.stopped) other.adopt(poller)
         else this.pollers.set(name, poller as Poller<unknown>)
@@ -91,10 +101,10 @@ export class LiveRegistry {
   }
 }
 
-type Kind = 'dataset' | 'tasks'
+type Kind = 'dataset' | 'tasks' | 'task'
 
-function key (kind: Kind, scope: string, datasetId: string): string {
-  return `${kind} ${scope} ${datasetId}`
+function key (kind: Kind, scope: string, id: string): string {
+  return `${kind} ${scope} ${id}`
 }
 
 function call (credential: Credential, signal: AbortSignal, datasetId: string): CallOptions {

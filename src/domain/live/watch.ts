@@ -51,7 +51,7 @@ export async function watchTasks (
   if (await ctx.loaders.dataset.load(id) === null) {
     throw new GatewayError('NOT_FOUND', `Visual Layer has no dataset ${id}, or you may not see it.`)
   }
-  const source = ctx.live.tasks(ctx.scope(), id).watch(ctx.caller.credential, ctx.caller.expiresAt)
+  const source = only === null ? newestTasks(ctx, id) : oneTask(ctx, id, only)
   // The first snapshot is the baseline: with taskId its task is the first event; without, the
   // subscription reports changes from then on.
   let seen: Map<string, Checked<UpstreamTask>> | null = null
@@ -71,4 +71,37 @@ export async function watchTasks (
     const done = only !== null && changed.some((task) => FINISHED.has(task.status))
     return { events: changed, done }
   })
+}
+
+type TaskSnapshots = AsyncIterator<Array<Checked<UpstreamTask>>>
+
+function newestTasks (ctx: LiveContext, datasetId: string): TaskSnapshots {
+  return ctx.live.tasks(ctx.scope(), datasetId).watch(ctx.caller.credential, ctx.caller.expiresAt)
+}
+
+/**
+ * One task's snapshots: from the dataset's shared poller when its newest page holds the task, else
+ * from a poller of that task alone (which ends with NOT_FOUND when it cannot find it either).
+ */
+function oneTask (ctx: LiveContext, datasetId: string, taskId: string): TaskSnapshots {
+  let current = newestTasks(ctx, datasetId)
+  let first = true
+  let closed = false
+  return {
+    async next () {
+      const next = await current.next()
+      if (!first || next.done === true) return next
+      first = false
+      if (next.value.some((task) => task.value.task_id === taskId)) return next
+      await current.return?.()
+      if (closed) return { value: undefined, done: true }
+      current = ctx.live.task(ctx.scope(), datasetId, taskId).watch(ctx.caller.credential, ctx.caller.expiresAt)
+      return await current.next()
+    },
+    async return () {
+      closed = true
+      await current.return?.()
+      return { value: undefined, done: true }
+    }
+  }
 }

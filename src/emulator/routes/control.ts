@@ -1,19 +1,23 @@
+import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { ApiError } from '../api-error.js'
 import type { CallLog } from '../call-log.js'
 import type { Clock } from '../clock.js'
 import type { FaultBox } from '../faults.js'
+import type { EmulatorState } from '../records.js'
 import { faultSpecSchema } from '../faults.js'
 import { parseJsonBody } from '../json-body.js'
 import type { RawQuery } from '../request-validation.js'
 import type { RouteSpec } from '../route-context.js'
 import { formatIso } from '../time-format.js'
+import { NEW_WORK_INIT_MS } from '../timings.js'
 
 /** The emulator's own control API: no auth, not in the call log, never faulted. */
 export interface Controls {
   readonly clock: Clock
   readonly calls: CallLog
   readonly faults: FaultBox
+  state(): EmulatorState
   reset(): void
 }
 
@@ -21,6 +25,14 @@ const clockChangeSchema = z.union([
   z.strictObject({ advanceMs: z.number().finite().min(0) }),
   z.strictObject({ set: z.iso.datetime({ offset: true }) })
 ])
+
+/** Tasks added to a dataset (REINDEX, by its creator), one every `everyMs`, the last starting now. */
+const taskBatchSchema = z.strictObject({
+  datasetId: z.string(),
+  count: z.number().int().min(1).max(1000),
+  everyMs: z.number().int().min(0).default(1000),
+  runMs: z.number().int().min(1).default(600_000)
+})
 
 const callFilterSchema = z.object({
   method: z.string().optional(),
@@ -66,6 +78,35 @@ export function controlRoutes (controls: Controls): RouteSpec[] {
           controls.clock.set(target)
         }
         return clockJson()
+      }
+    },
+    {
+      method: 'POST',
+      url: '/_emulator/tasks',
+      handler: async (request) => {
+        const batch = bodyOf(request.body, taskBatchSchema, '{"datasetId": "<id>", "count": <1..1000>, "everyMs"?: <ms>, "runMs"?: <ms>}')
+        const state = controls.state()
+        const dataset = state.datasets.get(batch.datasetId)
+        if (dataset === undefined) throw new ApiError(404, `No dataset ${batch.datasetId}`)
+        const now = controls.clock.now()
+        const ids: string[] = []
+        for (let i = batch.count - 1; i >= 0; i--) {
+          const id = randomUUID()
+          state.tasks.set(id, {
+            id,
+            accountKey: dataset.accountKey,
+            datasetId: dataset.id,
+            type: 'REINDEX',
+            createdBy: dataset.createdBy,
+            startMs: now - i * batch.everyMs,
+            initMs: NEW_WORK_INIT_MS,
+            runMs: batch.runMs,
+            failure: null,
+            abortedAtMs: null
+          })
+          ids.push(id)
+        }
+        return { tasks: ids }
       }
     },
     {
