@@ -2,7 +2,7 @@ import type { Client } from 'graphql-ws'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
-import { AUTH_MODES, connectionParams, startModeGateway } from '../helpers/modes.js'
+import { AUTH_MODES, connectionParams, inTokenModes, startModeGateway } from '../helpers/modes.js'
 import { getsOf, grows } from '../helpers/polls.js'
 import { rawConnection, record, until, wsClient, type Recorded } from '../helpers/ws.js'
 
@@ -92,7 +92,7 @@ describe.each(AUTH_MODES)('subscription lifetime (AUTH_MODE=%s)', (mode) => {
   })
 
   // AUTH_MODE=none has no caller token, so nothing can expire: these two run in the token modes only.
-  const withTokens = mode === 'none' ? (() => {}) as unknown as typeof it : it
+  const withTokens = inTokenModes(mode)
   withTokens('the token expires: the subscription ends UNAUTHENTICATED and its poller stops', async () => {
     const sub = record<StatusEvent>(connect(connectionParams(mode, { ttlSec: 2 })), statusQuery(watched))
     await until(() => sub.events.length === 1)
