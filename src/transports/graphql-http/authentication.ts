@@ -32,18 +32,21 @@ export function refuseCaller (request: FastifyRequest, reply: FastifyReply, err:
   })
 }
 
+/** Sets `request.caller` from its Authorization header, or answers the refusal (401) itself. */
+export async function authenticateRequest (auth: Auth, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  try {
+    request.caller = await auth.authenticate(request.headers.authorization)
+    return undefined
+  } catch (err) {
+    if (!(err instanceof GatewayError)) throw err
+    return refuseCaller(request, reply, err)
+  }
+}
+
 export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number): void {
   app.decorateRequest('caller', null)
-  const refuse = refuseCaller
-  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    try {
-      request.caller = await auth.authenticate(request.headers.authorization)
-      return undefined
-    } catch (err) {
-      if (!(err instanceof GatewayError)) throw err
-      return refuse(request, reply, err)
-    }
-  }
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> =>
+    await authenticateRequest(auth, request, reply)
   app.addHook('onRequest', async (request, reply) => {
     // Without a header, the document decides (below), once the body is read.
     if (auth.mode !== 'none' && request.headers.authorization === undefined) return

@@ -9,7 +9,7 @@ import { GatewayError, type ErrorCode } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { readDocument } from '../../graphql/document.js'
 import { formatStreamedResult } from '../../graphql/error-formatter.js'
-import { refuseCaller } from '../graphql-http/authentication.js'
+import { authenticateRequest } from '../graphql-http/authentication.js'
 import { respond, type RequestContext } from './respond.js'
 import { subscriptionResults } from './results.js'
 import { ownerOf, SseStreams, type OwnedStream } from './streams.js'
@@ -58,15 +58,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   const open = new Set<() => Promise<unknown>>()
 
   app.decorateRequest('caller', null)
-  app.addHook('onRequest', async (request, reply) => {
-    try {
-      request.caller = await auth.authenticate(request.headers.authorization)
-      return undefined
-    } catch (err) {
-      if (!(err instanceof GatewayError)) throw err
-      return refuseCaller(request, reply, err)
-    }
-  })
+  app.addHook('onRequest', async (request, reply) => await authenticateRequest(auth, request, reply))
 
   const requestOf = (req: SseRequest): FastifyRequest => {
     if (req.raw === null) throw new Error('unreachable: a request of the gateway itself reached an operation hook')
