@@ -8,6 +8,7 @@ import { stack, type CallOptions, type Credential, type Dispatch, type Send, typ
 import { breaker } from './layers/breaker.js'
 import { callBudget } from './layers/call-budget.js'
 import { callerToken, type Standing } from './layers/caller-token.js'
+import { pace } from './layers/pace.js'
 import { retry } from './layers/retry.js'
 import { serviceTokenRenewal } from './layers/service-token.js'
 import { SharedReads } from './layers/shared-reads.js'
@@ -86,7 +87,8 @@ export class VisualLayerClient {
     this.reads = this.scopeOf === null ? null : new SharedReads(this.scopeOf)
     this.dispatch = stack<Dispatch>(
       ...(this.reads === null ? [] : [this.reads.layer]),
-      callerToken({ standingOf: options.standingOf ?? (() => 'proven'), onVerdict: options.onVerdict ?? (() => {}) })
+      callerToken({ standingOf: options.standingOf ?? (() => 'proven'), onVerdict: options.onVerdict ?? (() => {}) }),
+      pace()
     )(calls)
     this.models = settings.modelCacheTtlMs > 0 && this.scopeOf !== null ? new ModelCache(settings.modelCacheTtlMs) : null
   }

@@ -34,6 +34,8 @@ export interface CallOptions<C extends Credential | null = Credential> {
   signal?: AbortSignal
   /** The operation's allowance of upstream calls; every request sent takes one. */
   budget?: CallBudget
+  /** Resolves when the call may be sent (live status: the poll ceiling's turn); see layers/pace.ts. */
+  pace?: (signal: AbortSignal | undefined) => Promise<void>
 }
 
 /** What a read is about, so that a write can tell which reads in flight it made stale. */

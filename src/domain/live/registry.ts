@@ -21,6 +21,8 @@ export interface LiveOptions {
   scopeOf?: (credential: Credential) => string
 }
 
+const NEVER = new AbortController().signal
+
 /** The task list of one dataset, as subscriptions watch it: its first page, newest first. */
 const WATCHED_TASK_PAGE = 50
 
@@ -60,6 +62,14 @@ export class LiveRegistry {
     const lookup = new TaskLookup(this.options.vl, datasetId, taskId)
     return this.poller('task', scope, `${datasetId} ${taskId}`, async (credential, signal) =>
       await lookup.fetch(call(credential, signal, datasetId)))
+  }
+
+  /**
+   * Waits for a turn under the poll ceiling, as a poll does: the other upstream calls a subscription
+   * makes (the nested fields of its events) are counted against the same ceiling as its polls.
+   */
+  async turn (signal: AbortSignal | undefined): Promise<void> {
+    await this.scheduler.turn(signal ?? NEVER)
   }
 
   close (): void {

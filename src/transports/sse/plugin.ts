@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { getOperationAST, GraphQLError, specifiedRules, subscribe, type ExecutionResult } from 'graphql'
+import { getOperationAST, GraphQLError, specifiedRules, type ExecutionResult } from 'graphql'
 import { createHandler, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Request, type Response } from 'graphql-sse'
 import { callerKey, type Caller } from '../../auth/index.js'
 import { GatewayError, type ErrorCode } from '../../errors.js'
@@ -193,7 +193,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     // onSubscribe validated the document already, with graphql's rules after the gateway's limits.
     validate: () => [],
     subscribe: async (args) => {
-      const result = await subscribe(args)
+      const result = await graph.subscribe(args)
       if (!(Symbol.asyncIterator in result)) return result
       const caller = (args.contextValue as unknown as GatewayContext).caller
       return subscriptionResults(result[Symbol.asyncIterator](), caller.expiresAt)

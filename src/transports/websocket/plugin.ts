@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { GraphQLError, specifiedRules, subscribe, type ExecutionArgs, type ExecutionResult } from 'graphql'
+import { GraphQLError, specifiedRules, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { callerKey, type Caller } from '../../auth/index.js'
@@ -107,7 +107,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       return graph.context(state.caller, `${state.connectionId}:${id}`, state.closed.signal) as unknown as Record<string, unknown>
     },
     subscribe: async (args: ExecutionArgs) => {
-      const result = await subscribe(args)
+      const result = await graph.subscribe(args)
       const caller = (args.contextValue as GatewayContext).caller
       if (!isAsyncIterable(result) || caller.expiresAt === null) return result
       // The caller is the connection's: its subscriptions share one expiry timer.
