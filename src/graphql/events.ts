@@ -50,18 +50,25 @@ export class SharedEvents {
     let byKey = byDocument.get(args.document)
     if (byKey === undefined) byDocument.set(args.document, byKey = new Map())
     const key = `${ctx.scope()}\n${selection}`
-    const now = this.now()
-    const existing = byKey.get(key)
-    if (existing !== undefined && now - existing.at <= this.freshForMs) {
-      const shared = await existing.result
-      return shared.shareable ? shared.result : await own()
+    for (;;) {
+      const now = this.now()
+      const existing = byKey.get(key)
+      if (existing !== undefined && now - existing.at <= this.freshForMs) {
+        const shared = await existing.result
+        if (shared.shareable) return shared.result
+        // Nobody's to share: the first waiter to get here executes it for the others.
+        if (byKey.get(key) === existing) byKey.delete(key)
+        continue
+      }
+      const entry: Shared = {
+        at: now,
+        result: own().then((result) => ({ result, shareable: ctx.call.signal?.aborted !== true && !personal(result) }))
+      }
+      byKey.set(key, entry)
+      const { result, shareable } = await entry.result
+      if (!shareable && byKey.get(key) === entry) byKey.delete(key)
+      return result
     }
-    const result = own().then((result) => ({ result, shareable: ctx.call.signal?.aborted !== true && !personal(result) }))
-    const entry: Shared = { at: now, result }
-    byKey.set(key, entry)
-    // What no one else may use is not kept for later subscribers either.
-    void result.then(({ shareable }) => { if (!shareable && byKey.get(key) === entry) byKey.delete(key) })
-    return (await result).result
   }
 }
 

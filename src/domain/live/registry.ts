@@ -72,6 +72,11 @@ export class LiveRegistry {
     await this.scheduler.turn(signal ?? NEVER)
   }
 
+  /** Turns granted under the poll ceiling so far: every poll, and every other call subscriptions made. */
+  get turnsGranted (): number {
+    return this.scheduler.granted
+  }
+
   close (): void {
     this.unsubscribe()
     for (const poller of [...this.pollers.values()]) poller.stop()

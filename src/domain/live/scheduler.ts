@@ -10,6 +10,8 @@ export class PollScheduler {
   private last: number
   private timer: NodeJS.Timeout | null = null
   private closed = false
+  /** Turns granted so far: every upstream call live status made (for tests and metrics). */
+  granted = 0
 
   constructor (private readonly perSecond: number, private readonly now: () => number = () => performance.now()) {
     this.tokens = Math.max(1, perSecond)
@@ -45,6 +47,7 @@ export class PollScheduler {
     this.refill()
     while (this.queue.length > 0 && this.tokens >= 1) {
       this.tokens -= 1
+      this.granted++
       this.queue.shift()?.grant()
     }
     if (this.queue.length > 0 && this.timer === null && !this.closed) {
