@@ -39,10 +39,10 @@ export class SharedEvents {
     const source = await createSourceEventStream(args)
     if (!isAsyncIterable(source)) return source
     const selection = JSON.stringify([args.operationName ?? null, args.variableValues ?? null])
-    return mapEvents(source[Symbol.asyncIterator](), async (payload) => await this.resolve(args, ctx, selection, payload))
+    return new EventResults(source[Symbol.asyncIterator](), this, args, ctx, selection)
   }
 
-  private async resolve (args: ExecutionArgs, ctx: GatewayContext, selection: string, payload: unknown): Promise<ExecutionResult> {
+  async resolve (args: ExecutionArgs, ctx: GatewayContext, selection: string, payload: unknown): Promise<ExecutionResult> {
     const own = async (): Promise<ExecutionResult> => await execute({ ...args, rootValue: payload })
     if (typeof payload !== 'object' || payload === null) return await own()
     let byDocument = this.kept.get(payload)
@@ -77,33 +77,48 @@ function personal (result: ExecutionResult): boolean {
   return result.errors?.some((error) => isGatewayError(error.originalError) && error.originalError.code === 'UNAUTHENTICATED') === true
 }
 
+const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, done: true })
+
 /**
- * The source's events mapped to results, one at a time, with graphql's own behaviour: an error from
- * the mapping returns the source, and `return()` reaches the source at once.
+ * The source's events mapped to results, one at a time, as graphql's `subscribe` maps them: an error
+ * from the mapping returns the source, and `return()` reaches the source at once. A class, not an
+ * async function, so that a quiet subscription holds one pending reaction, not a suspended frame.
  */
-function mapEvents<T> (source: AsyncIterator<T>, map: (value: T) => Promise<ExecutionResult>): AsyncGenerator<ExecutionResult> {
-  const results: AsyncGenerator<ExecutionResult> = {
-    async next () {
-      const next = await source.next()
-      if (next.done === true) return { value: undefined, done: true }
-      try {
-        return { value: await map(next.value), done: false }
-      } catch (err) {
-        await source.return?.()
-        throw err
-      }
-    },
-    async return () {
-      await source.return?.()
-      return { value: undefined, done: true }
-    },
-    async throw (err: unknown) {
-      await source.return?.()
-      throw err
-    },
-    [Symbol.asyncIterator] () { return results }
+class EventResults implements AsyncGenerator<ExecutionResult> {
+  constructor (
+    private readonly source: AsyncIterator<unknown>,
+    private readonly events: SharedEvents,
+    private readonly args: ExecutionArgs,
+    private readonly ctx: GatewayContext,
+    private readonly selection: string
+  ) {}
+
+  next (): Promise<IteratorResult<ExecutionResult>> {
+    return this.source.next().then((next) => {
+      if (next.done === true) return DONE
+      return this.events.resolve(this.args, this.ctx, this.selection, next.value).then(
+        (value) => ({ value, done: false }),
+        async (err: unknown) => {
+          await this.source.return?.()
+          throw err
+        }
+      )
+    })
   }
-  return results
+
+  async return (): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.()
+    return DONE
+  }
+
+  async throw (err: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.()
+    throw err
+  }
+
+  [Symbol.asyncIterator] (): AsyncGenerator<ExecutionResult> {
+    return this
+  }
 }
 
 function isAsyncIterable (value: unknown): value is AsyncIterable<unknown> {

@@ -53,7 +53,7 @@ export function watchDataset (ctx: LiveContext, rawId: string, follow: boolean, 
   const source = ctx.live.dataset(ctx.scope(), id).watch(ctx.caller.credential, ctx.caller.expiresAt)
   return eventsFrom(source, (record): { events: DatasetParent[], done: boolean } => {
     beforeEvent()
-    ctx.loaders.dataset.prime(id, record)
+    ctx.loaders.rememberDataset(id, record)
     const dataset = datasetEvent(record, ctx)
     return { events: [dataset], done: !follow && SETTLED.has(dataset.status) }
   })
