@@ -7,21 +7,26 @@
  */
 
 export class CallBudget {
-  private used = 0
+  private used_ = 0
 
   constructor (readonly max: number) {}
 
+  /** Requests sent so far (since the last renewal): the operation's upstream call count in its log line. */
+  get used (): number {
+    return this.used_
+  }
+
   get exhausted (): boolean {
-    return this.used >= this.max
+    return this.used_ >= this.max
   }
 
   /** Counts one call sent. */
   take (): void {
-    this.used++
+    this.used_++
   }
 
   /** A new allowance for a new unit of work (each event of a subscription resolves afresh). */
   renew (): void {
-    this.used = 0
+    this.used_ = 0
   }
 }
