@@ -8,6 +8,7 @@ import { depthLimit, fieldLimit } from '../graphql/limits.js'
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
+import { countSubscriptions } from './metrics.js'
 
 /*
  * The graph every door serves (`app.graph`): one executable schema, the context of one operation,
@@ -55,7 +56,9 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     rules: [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)],
     cache: new DocumentCache()
   }
-  app.decorate('graph', { schema: buildSchema(), context, limits })
+  const schema = buildSchema()
+  countSubscriptions(schema, app.metrics)
+  app.decorate('graph', { schema, context, limits })
 }
 
-export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations'] } })
+export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations', 'metrics'] } })

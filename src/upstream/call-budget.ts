@@ -7,26 +7,28 @@
  */
 
 export class CallBudget {
-  private used_ = 0
+  private used = 0
+  private sent = 0
 
   constructor (readonly max: number) {}
 
-  /** Requests sent so far (since the last renewal): the operation's upstream call count in its log line. */
-  get used (): number {
-    return this.used_
+  /** Requests sent in all, renewals included (every event of a subscription): the count in the operation's log line. */
+  get total (): number {
+    return this.sent
   }
 
   get exhausted (): boolean {
-    return this.used_ >= this.max
+    return this.used >= this.max
   }
 
   /** Counts one call sent. */
   take (): void {
-    this.used_++
+    this.used++
+    this.sent++
   }
 
   /** A new allowance for a new unit of work (each event of a subscription resolves afresh). */
   renew (): void {
-    this.used_ = 0
+    this.used = 0
   }
 }
