@@ -162,7 +162,7 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     const summary = lines.map((entry) => {
       const { ms, ...rest } = entry.operation as Record<string, unknown>
       expect(typeof ms).toBe('number')
-      return { level: entry.level, ...rest }
+      return { level: entry.level, ...rest } as Record<string, unknown>
     })
     expect(summary).toEqual([
       { level: 30, name: 'One', type: 'query', transport: 'http', upstreamCalls: 1, outcome: 'ok' },
@@ -174,7 +174,7 @@ describe('Prometheus metrics on METRICS_PORT', () => {
       { level: 30, name: 'Watch', type: 'subscription', transport: 'websocket', upstreamCalls: 0, outcome: 'ok' },
       { level: 40, name: 'Filters', type: 'query', transport: 'http', upstreamCalls: 2, outcome: 'UPSTREAM_UNAVAILABLE' }
     ])
-    expect(summary.slice(1, 3).map((line) => line.upstreamCalls).sort()).toEqual([0, 1])
+    expect(summary.slice(1, 3).map((line) => line.upstreamCalls as number).sort()).toEqual([0, 1])
     expect(lines[4]?.reason).toBe('Cannot query field "nope" on type "Dataset".')
     // Client mistakes and Visual Layer outages are not errors of the gateway.
     expect(gw.logs.entries().filter((entry) => (entry.level as number) >= 50)).toEqual([])
