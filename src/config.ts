@@ -87,6 +87,16 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   /** A WebSocket that sends no connection_init within this time is closed (4408). */
   readonly wsInitTimeoutMs: number
   readonly live: LiveSettings
+  /** Port of the Prometheus /metrics listener (on `host`, apart from the API); null: no listener. */
+  readonly metricsPort: number | null
+  readonly tracing: TracingSettings
+}
+
+/** OpenTelemetry traces, exported over OTLP (http/protobuf) when an endpoint is set. */
+export interface TracingSettings {
+  /** The collector's OTLP base URL (spans go to `<endpoint>/v1/traces`); null: tracing off. */
+  readonly endpoint: string | null
+  readonly serviceName: string
 }
 
 export interface LiveSettings {
@@ -202,7 +212,16 @@ const VARIABLES = {
   JWT_JWKS_URL: httpUrl('an http(s) URL of a JSON Web Key Set'),
   JWT_ISSUER: optionalText('the expected `iss` claim'),
   JWT_AUDIENCE: optionalText('the expected `aud` claim'),
-  JWT_CLOCK_TOLERANCE_SEC: int(0, 300, 5)
+  JWT_CLOCK_TOLERANCE_SEC: int(0, 300, 5),
+  METRICS_PORT: {
+    schema: z.string().trim().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(0).max(65535)).optional().transform((v) => v ?? null),
+    accepts: 'a port from 0 to 65535 for the Prometheus /metrics listener (default: unset, no listener)'
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl('the http(s) base URL of an OTLP collector, e.g. http://localhost:4318 (default: unset, no traces)'),
+  OTEL_SERVICE_NAME: {
+    schema: z.string().trim().min(1).max(200).optional().transform((v) => v ?? 'visual-layer-gateway'),
+    accepts: 'the service name traces carry (default visual-layer-gateway)'
+  }
 } satisfies Record<string, Variable<unknown>>
 
 type Parsed = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]['schema']> }
@@ -255,6 +274,9 @@ export function loadConfig (env: Env): Config {
     if (v.JWT_SECRET !== null && v.JWT_SECRET.length < 32) problems.push('JWT_SECRET: expected at least 32 characters')
     if (v.JWT_JWKS_URL !== null && v.JWT_ISSUER === null) problems.push('JWT_ISSUER: required with JWT_JWKS_URL: keys are fetched only for this issuer')
   }
+  if (v.METRICS_PORT !== null && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
+    problems.push(`METRICS_PORT: must differ from PORT (${v.PORT}): metrics are served apart from the API`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   return deepFreeze({
@@ -301,7 +323,9 @@ export function loadConfig (env: Env): Config {
       maxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS,
       maxConnectionsPerCaller: v.WS_MAX_CONNECTIONS_PER_CALLER,
       maxStreamsPerCaller: v.SSE_MAX_STREAMS_PER_CALLER
-    }
+    },
+    metricsPort: v.METRICS_PORT,
+    tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME }
   })
 }
 

@@ -9,6 +9,7 @@ import { depthLimit, fieldLimit } from '../graphql/limits.js'
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
+import { countSubscriptions } from './metrics.js'
 
 /*
  * The graph every door serves (`app.graph`): one executable schema, the context of one operation,
@@ -58,8 +59,10 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     rules: [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)],
     cache: new DocumentCache()
   }
+  const schema = buildSchema()
+  countSubscriptions(schema, app.metrics)
   const events = new SharedEvents(config.live.pollIntervalMs)
-  app.decorate('graph', { schema: buildSchema(), context, limits, subscribe: async (args) => await events.subscribe(args) })
+  app.decorate('graph', { schema, context, limits, subscribe: async (args) => await events.subscribe(args) })
 }
 
-export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations'] } })
+export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations', 'metrics'] } })

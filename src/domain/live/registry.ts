@@ -2,7 +2,7 @@ import type { Checked } from '../../upstream/checked.js'
 import type { CallOptions, Credential, VisualLayerClient } from '../../upstream/client.js'
 import type { UpstreamDataset, UpstreamTask } from '../../upstream/schemas.js'
 import type { Invalidations } from './invalidation.js'
-import { Poller, type WarnLog } from './poller.js'
+import { Poller, type PollOutcome, type WarnLog } from './poller.js'
 import { PollScheduler } from './scheduler.js'
 import { TaskLookup } from './task-lookup.js'
 
@@ -19,6 +19,8 @@ export interface LiveOptions {
   log: WarnLog
   /** The credential scope of a credential now (passthrough tokens move to their subject once proven). */
   scopeOf?: (credential: Credential) => string
+  /** Told of every poll, by the kind of resource polled (metrics). */
+  onPoll?: (resource: Kind, outcome: PollOutcome) => void
 }
 
 const NEVER = new AbortController().signal
@@ -77,6 +79,11 @@ export class LiveRegistry {
     return this.scheduler.granted
   }
 
+  /** Pollers running now, all resources and scopes together. */
+  get size (): number {
+    return this.pollers.size
+  }
+
   close (): void {
     this.unsubscribe()
     for (const poller of [...this.pollers.values()]) poller.stop()
@@ -98,6 +105,7 @@ export class LiveRegistry {
       scheduler: this.scheduler,
       log: this.options.log,
       onStop: () => { if (this.pollers.get(name) === poller) this.pollers.delete(name) },
+      onPoll: (outcome) => { this.options.onPoll?.(kind, outcome) },
       // A passthrough token's poller is keyed by the token until Visual Layer accepts it, then by its
       // subject (scope.ts): it moves there, or hands its subscribers to the subject's poller.
       onPolled: (credential) => {
@@ -116,7 +124,7 @@ export class LiveRegistry {
   }
 }
 
-type Kind = 'dataset' | 'tasks' | 'task'
+export type Kind = 'dataset' | 'tasks' | 'task'
 
 function key (kind: Kind, scope: string, id: string): string {
   return `${kind} ${scope} ${id}`

@@ -12,6 +12,7 @@ import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { readDocument } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
+import type { Operation } from '../../plugins/operations.js'
 import { CallerSlots } from '../caller-slots.js'
 import { endAtExpiry, Expiry } from '../expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
@@ -63,20 +64,38 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   const log = app.log.child({ component: 'websocket' })
   const connections = new CallerSlots(options.maxConnectionsPerCaller)
   const expiries = new WeakMap<Caller, Expiry>()
+  app.metrics.watchWebSocketConnections(() => wss.clients.size)
+  /** Each operation in flight, by `connectionId:id`, for its log line and metrics (src/plugins/operations.ts). */
+  const operations = new Map<string, Operation>()
+  const operationOf = (ctx: WsContext, id: string): Operation | undefined => operations.get(`${ctx.extra.connectionId ?? 'ws'}:${id}`)
+  const finish = (ctx: WsContext, id: string): void => {
+    const key = `${ctx.extra.connectionId ?? 'ws'}:${id}`
+    operations.get(key)?.finish()
+    operations.delete(key)
+  }
 
   const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
     schema: graph.schema,
     connectionInitWaitTimeout: options.connectionInitWaitMs,
     onConnect: async (ctx) => {
       const params = ctx.connectionParams ?? {}
-      ctx.extra.connectionId = randomUUID()
+      const connectionId = ctx.extra.connectionId = randomUUID()
       const closed = new AbortController()
       // Every upstream call of every subscription on the connection listens to it.
       setMaxListeners(0, closed.signal)
       ctx.extra.closed = closed
       // At once when the socket closes: graphql-ws calls onClose only after every subscription returned.
       const socket = ctx.extra.socket
-      socket.once('close', () => { closed.abort() })
+      socket.once('close', () => {
+        closed.abort()
+        // graphql-ws completes a connection's operations after an abrupt close; one refused while the
+        // client was already gone is not: its record ends here.
+        for (const [key, operation] of operations) {
+          if (!key.startsWith(`${connectionId}:`)) continue
+          operation.finish()
+          operations.delete(key)
+        }
+      })
       try {
         const caller = await auth.authenticate(params.Authorization ?? params.authorization)
         ctx.extra.caller = caller
@@ -104,7 +123,12 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     },
     context: (ctx, id) => {
       const state = connectionState(ctx)
-      return graph.context(state.caller, `${state.connectionId}:${id}`, state.closed.signal) as unknown as Record<string, unknown>
+      const context = graph.context(state.caller, `${state.connectionId}:${id}`, state.closed.signal)
+      const operation = operationOf(ctx, id)
+      // A subscription's events are not traced: its span would last as long as its client.
+      operation?.attach(context, operation.type !== 'subscription')
+      operation?.traceContext()
+      return context as unknown as Record<string, unknown>
     },
     subscribe: async (args: ExecutionArgs) => {
       const result = await graph.subscribe(args)
@@ -115,9 +139,22 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       if (expiry === undefined) expiries.set(caller, expiry = new Expiry(caller.expiresAt))
       return endAtExpiry(result[Symbol.asyncIterator](), expiry)
     },
-    onNext: (ctx, id, _payload, _args, result) => formatResult(ctx, id, result, log),
-    onError: (ctx, id, _payload, errors) => errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)) as never,
-    onSubscribe: (ctx, _id, payload) => {
+    onNext: (ctx, id, _payload, _args, result) => {
+      const formatted = formatResult(ctx, id, result, log)
+      operationOf(ctx, id)?.errors(formatted?.errors)
+      return formatted
+    },
+    onError: (ctx, id, _payload, errors) => {
+      const formatted = errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log))
+      operationOf(ctx, id)?.errors(formatted)
+      finish(ctx, id)
+      return formatted as never
+    },
+    onComplete: (ctx, id) => { finish(ctx, id) },
+    onSubscribe: (ctx, id, payload) => {
+      const requestId = `${ctx.extra.connectionId ?? 'ws'}:${id}`
+      const operation = app.operations.start({ transport: 'websocket', requestId, log: log.child({ requestId }) })
+      operations.set(requestId, operation)
       // The token was checked at connection_init; an operation sent after it expired is refused.
       const expiresAt = ctx.extra.caller?.expiresAt ?? null
       if (expiresAt !== null && expiresAt <= Date.now()) {
@@ -134,6 +171,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       // Parsed and validated here, under the same limits as HTTP documents; graphql-ws then runs these.
       const { document, errors } = readDocument(graph.schema, payload.query, graph.limits, specifiedRules)
       if (errors !== undefined) return [...errors]
+      operation.identify(document, payload.operationName)
       return { schema: graph.schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },
   }, wss, log)
@@ -156,7 +194,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   })
 }
 
-export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph'] } })
+export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'operations'] } })
 
 function formatResult (ctx: WsContext, id: string, result: ExecutionResult, log: FastifyInstance['log']): ExecutionResult | undefined {
   return formatStreamedResult(result, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)
