@@ -140,7 +140,7 @@ describe('malformed requests', () => {
   })
 
   it('refuses a mutation sent by GET with 405 QUERY_REJECTED saying why, and sends nothing', async () => {
-    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(`mutation { abortTask(taskId: "${SEED.tasks.indexingCreation}") { id } }`)}`, { headers: { 'x-request-id': 'req-get' } })
+    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(`mutation { abortTask(taskId: "${SEED.tasks.indexingCreation}") { id } }`)}`, { headers: { 'x-request-id': 'req-get', 'graphql-preflight': '1' } })
     expect([res.status, await res.json()]).toEqual([405, { data: null, errors: [{ message: 'Operation cannot be performed via a GET request', extensions: { code: 'QUERY_REJECTED', requestId: 'req-get' } }] }])
     expect(gw.emulator.calls()).toEqual([])
   })

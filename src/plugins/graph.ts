@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import type { GraphQLSchema } from 'graphql'
+import { NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql'
 import type { Config } from '../config.js'
 import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
 import { contextFactory, type ContextFactory } from '../graphql/index.js'
-import { depthLimit, fieldLimit } from '../graphql/limits.js'
+import { aliasLimit, depthLimit, directiveLimit, fieldLimit } from '../graphql/limits.js'
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
@@ -19,6 +19,8 @@ export interface Graph {
   readonly schema: GraphQLSchema
   readonly context: ContextFactory
   readonly limits: DocumentLimits
+  /** Whether __schema and __type may be asked; when not, error messages suggest no names either. */
+  readonly introspection: boolean
 }
 
 declare module 'fastify' {
@@ -28,7 +30,11 @@ declare module 'fastify' {
 }
 
 export interface GraphPluginOptions {
-  config: Pick<Config, 'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'idempotencyWindowMs'>
+  config: Pick<
+    Config,
+    'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'maxQueryAliases' | 'maxQueryDirectives' | 'maxQueryCost' |
+    'introspection' | 'idempotencyWindowMs'
+  >
 }
 
 const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config }) => {
@@ -52,10 +58,18 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
   })
   const limits: DocumentLimits = {
     maxTokens: config.maxQueryTokens,
-    rules: [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)],
-    cache: new DocumentCache()
+    rules: [
+      depthLimit(config.maxQueryDepth),
+      fieldLimit(config.maxQueryFields),
+      aliasLimit(config.maxQueryAliases),
+      directiveLimit(config.maxQueryDirectives),
+      // graphql-js' own rule: __schema and __type are refused, __typename still answers.
+      ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule])
+    ],
+    cache: new DocumentCache(),
+    maxCost: config.maxQueryCost
   }
-  app.decorate('graph', { schema: buildSchema(), context, limits })
+  app.decorate('graph', { schema: buildSchema(), context, limits, introspection: config.introspection })
 }
 
 export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations'] } })

@@ -7,21 +7,26 @@
  */
 
 export class CallBudget {
-  private used = 0
+  private spent = 0
 
   constructor (readonly max: number) {}
 
+  /** Requests sent so far: the cost the operation actually incurred (reported on request, and logged). */
+  get used (): number {
+    return this.spent
+  }
+
   get exhausted (): boolean {
-    return this.used >= this.max
+    return this.spent >= this.max
   }
 
   /** Counts one call sent. */
   take (): void {
-    this.used++
+    this.spent++
   }
 
   /** A new allowance for a new unit of work (each event of a subscription resolves afresh). */
   renew (): void {
-    this.used = 0
+    this.spent = 0
   }
 }

@@ -43,7 +43,8 @@ export async function authenticateRequest (auth: Auth, request: FastifyRequest, 
   }
 }
 
-export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number): void {
+/** `introspection`: whether the schema may be asked at all; when not, a request without a token is always refused. */
+export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number, introspection: boolean): void {
   app.decorateRequest('caller', null)
   const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> =>
     await authenticateRequest(auth, request, reply)
@@ -58,7 +59,7 @@ export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: n
   })
   app.addHook('preHandler', async (request, reply) => {
     if (request.caller !== null) return
-    if (isIntrospectionOnly(documentOf(request), maxTokens)) {
+    if (introspection && isIntrospectionOnly(documentOf(request), maxTokens)) {
       request.caller = ANONYMOUS
       return
     }

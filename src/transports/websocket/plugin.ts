@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { GraphQLError, specifiedRules, subscribe, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { callerKey, type Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
-import { readDocument } from '../../graphql/document.js'
+import { checkCost, readDocument } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
 import { CallerSlots } from '../caller-slots.js'
 import { endAtExpiry, Expiry } from '../expiry.js'
@@ -63,6 +63,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   const log = app.log.child({ component: 'websocket' })
   const connections = new CallerSlots(options.maxConnectionsPerCaller)
   const expiries = new WeakMap<Caller, Expiry>()
+  const formatting = { hideSuggestions: !graph.introspection }
 
   const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
     schema: graph.schema,
@@ -115,8 +116,8 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       if (expiry === undefined) expiries.set(caller, expiry = new Expiry(caller.expiresAt))
       return endAtExpiry(result[Symbol.asyncIterator](), expiry)
     },
-    onNext: (ctx, id, _payload, _args, result) => formatResult(ctx, id, result, log),
-    onError: (ctx, id, _payload, errors) => errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)) as never,
+    onNext: (ctx, id, _payload, _args, result) => formatStreamedResult(result, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log, formatting),
+    onError: (ctx, id, _payload, errors) => errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log, formatting)) as never,
     onSubscribe: (ctx, _id, payload) => {
       // The token was checked at connection_init; an operation sent after it expired is refused.
       const expiresAt = ctx.extra.caller?.expiresAt ?? null
@@ -134,6 +135,8 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       // Parsed and validated here, under the same limits as HTTP documents; graphql-ws then runs these.
       const { document, errors } = readDocument(graph.schema, payload.query, graph.limits, specifiedRules)
       if (errors !== undefined) return [...errors]
+      const { error } = checkCost(graph.schema, document, graph.limits, payload.variables, payload.operationName)
+      if (error !== undefined) return [error]
       return { schema: graph.schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },
   }, wss, log)
@@ -157,10 +160,6 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
 }
 
 export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph'] } })
-
-function formatResult (ctx: WsContext, id: string, result: ExecutionResult, log: FastifyInstance['log']): ExecutionResult | undefined {
-  return formatStreamedResult(result, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)
-}
 
 function isAsyncIterable (value: unknown): value is AsyncIterable<ExecutionResult> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value
