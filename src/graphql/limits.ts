@@ -172,6 +172,22 @@ export function directiveLimit (maxDirectives: number): ValidationRule {
   )
 }
 
+/**
+ * INTROSPECTION=false: `__schema` and `__type` are refused (`__typename` still answers), one error
+ * per field asked. Not graphql-js' NoSchemaIntrospectionCustomRule, which also reports each field
+ * selected inside them (queryType, types, ...): a dozen errors for GraphiQL's one query.
+ */
+export const noIntrospection: ValidationRule = (context: ValidationContext) => ({
+  Field (field) {
+    const name = field.name.value
+    if (name !== '__schema' && name !== '__type') return
+    context.reportError(new GraphQLError(
+      `Introspection is turned off on this gateway: ${name} cannot be queried. Ask its operators for the schema (schema.graphql).`,
+      { nodes: [field] }
+    ))
+  }
+})
+
 /** HTTP cannot stream: a subscription sent there is told where subscriptions run. */
 export const noSubscriptionOverHttp: ValidationRule = (context: ValidationContext) => ({
   OperationDefinition (operation) {

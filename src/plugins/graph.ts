@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql'
+import type { GraphQLSchema } from 'graphql'
 import type { Config } from '../config.js'
 import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
 import { contextFactory, type ContextFactory } from '../graphql/index.js'
-import { aliasLimit, depthLimit, directiveLimit, fieldLimit } from '../graphql/limits.js'
+import { aliasLimit, depthLimit, directiveLimit, fieldLimit, noIntrospection } from '../graphql/limits.js'
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
@@ -63,8 +63,7 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
       fieldLimit(config.maxQueryFields),
       aliasLimit(config.maxQueryAliases),
       directiveLimit(config.maxQueryDirectives),
-      // graphql-js' own rule: __schema and __type are refused, __typename still answers.
-      ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule])
+      ...(config.introspection ? [] : [noIntrospection])
     ],
     cache: new DocumentCache(),
     maxCost: config.maxQueryCost
