@@ -95,6 +95,17 @@ describe('over the live gateway', () => {
     expect(gw.emulator.calls()).toEqual([])
   })
 
+  it('refuses the floods of issue 12 before any call: 240 aliased task pages, 200 aliases of datasets', async () => {
+    const pages = await gw.gql(`{ ${Array.from({ length: 240 }, (_, i) => `p${i + 1}: tasks(page: ${i + 1}) { total }`).join(' ')} }`, undefined, { 'x-request-id': 'req-pages' })
+    expect([pages.status, pages.body]).toEqual([400, { data: null, errors: [{ message: ALIASES, locations: at, extensions: { code: 'QUERY_REJECTED', requestId: 'req-pages' } }] }])
+    const lists = await gw.gql(`{ ${Array.from({ length: 200 }, (_, i) => `d${i}: datasets { id }`).join(' ')} }`, undefined, { 'x-request-id': 'req-lists' })
+    expect([lists.status, lists.body]).toEqual([400, { data: null, errors: [{ message: ALIASES, locations: at, extensions: { code: 'QUERY_REJECTED', requestId: 'req-lists' } }] }])
+    // Under the alias limit, the cost limit: 20 aliases of datasets cost 20 calls, 10 task pages of 50 with their datasets 510.
+    const costly = await gw.gql(`{ ${Array.from({ length: 10 }, (_, i) => `p${i}: tasks(page: ${i + 1}, pageSize: 50) { nodes { dataset { id } } }`).join(' ')} }`, undefined, { 'x-request-id': 'req-costly-pages' })
+    expect([costly.status, costly.body]).toEqual([400, { data: null, errors: [{ message: costRefusal(510), extensions: { code: 'QUERY_REJECTED', requestId: 'req-costly-pages' } }] }])
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
   it('counts pageSize from the variables: 50 is over the limit, 20 runs', async () => {
     const query = `query ($n: Int!) ${DEEP_PAGE.replace('pageSize: 50', 'pageSize: $n')}`
     const over = await gw.gql(query, { n: 50 }, { 'x-request-id': 'req-cost-var' })
