@@ -97,7 +97,9 @@ describe('CORS', () => {
     const res = await fetch(`${gw.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } })
     expect(res.status).toBe(204)
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
-    expect(res.headers.get('access-control-allow-headers')).toBe('authorization, content-type, x-request-id, x-graphql-event-stream-token')
+    expect(res.headers.get('access-control-allow-headers')).toBe(
+      'authorization, content-type, x-request-id, x-graphql-event-stream-token, graphql-preflight, apollo-require-preflight, x-apollo-operation-name, x-gateway-cost'
+    )
     expect(gw.emulator.calls()).toEqual([])
   })
 
