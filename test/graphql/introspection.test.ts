@@ -33,6 +33,9 @@ describe('with INTROSPECTION=false', () => {
       data: null,
       errors: [{ message: 'Missing Authorization header: send "Authorization: Bearer <token>".', extensions: { code: 'UNAUTHENTICATED', requestId: 'req-anon' } }]
     }])
+    // Refused before its body is read: a request without a token has nothing it may ask.
+    const large = await gw.gql(`{ __schema { queryType { name } } } # ${'x'.repeat(100_000)}`)
+    expect(large.status).toBe(401)
     const typename = await gw.gql('{ __typename }', undefined, token())
     expect([typename.status, typename.body]).toEqual([200, { data: { __typename: 'Query' } }])
     expect(gw.emulator.calls()).toEqual([])

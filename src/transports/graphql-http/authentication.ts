@@ -49,8 +49,9 @@ export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: n
   const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> =>
     await authenticateRequest(auth, request, reply)
   app.addHook('onRequest', async (request, reply) => {
-    // Without a header, the document decides (below), once the body is read.
-    if (auth.mode !== 'none' && request.headers.authorization === undefined) return
+    // Without a header, the document decides (below), once the body is read; with introspection off
+    // no document could pass, and the request is refused before its body is read.
+    if (introspection && auth.mode !== 'none' && request.headers.authorization === undefined) return
     return await authenticate(request, reply)
   })
   app.addHook('preParsing', async (request, _reply, payload) => {
