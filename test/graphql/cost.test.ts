@@ -80,6 +80,11 @@ const aliased = (n: number): string => `subscription { datasetStatusChanged(data
 const directed = (n: number): string => `subscription { datasetStatusChanged(datasetId: "${watched}") { ${Array.from({ length: n }, () => 'id @include(if: true)').join(' ')} } }`
 const tokens = `subscription { datasetStatusChanged(datasetId: "${watched}") { ${Array.from({ length: 3000 }, () => 'id').join(' ')} } }`
 const at = [{ line: 1, column: 1 }]
+const DEPTH = 'The document nests fields more than 10 levels deep, the most this gateway accepts. Split it into several requests.'
+const FIELDS = 'The document selects more than 500 fields, the most this gateway accepts. Split it into several requests.'
+/** The watched dataset's source's source... `levels` times below the event: 11 levels deep for 10. */
+const nested = (levels: number): string =>
+  `subscription { datasetStatusChanged(datasetId: "${watched}") { ${'sourceDataset { '.repeat(levels)}id${' }'.repeat(levels)} } }`
 
 describe('over the live gateway', () => {
   let gw: TestGateway
@@ -116,7 +121,7 @@ describe('over the live gateway', () => {
     expect(under.body.errors).toBe(undefined)
   })
 
-  it('refuses over WebSocket and SSE what it refuses over HTTP: cost, aliases, directives, tokens; and lets through what is at the limits', async () => {
+  it('refuses over WebSocket and SSE what it refuses over HTTP: cost, aliases, directives, tokens, depth, fields; and lets through what is at the limits', async () => {
     const ws = wsClient(gw.url)
     const sse = sseClient(gw.url, false)
     try {
@@ -136,6 +141,8 @@ describe('over the live gateway', () => {
       expect(await refusals(aliased(21))).toEqual(refused(ALIASES, at))
       expect(await refusals(directed(21))).toEqual(refused(DIRECTIVES, at))
       expect(await refusals(tokens)).toEqual(refused(TOKENS))
+      expect(await refusals(nested(10))).toEqual(refused(DEPTH, at))
+      expect(await refusals(directed(0).replace('{  }', `{ ${Array.from({ length: 501 }, () => 'id').join(' ')} }`))).toEqual(refused(FIELDS, at))
       expect(gw.emulator.calls()).toEqual([])
 
       const allowed = recordSse(sse, aliased(20).replace('a0: id', `a0: id ${Array.from({ length: 20 }, () => '__typename @skip(if: false)').join(' ')}`))
