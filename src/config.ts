@@ -78,6 +78,14 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly maxQueryFields: number
   /** Most lexical tokens a document may have; checked while parsing, before any rule runs. */
   readonly maxQueryTokens: number
+  /** Most aliased fields a document may select, fragments counted where spread. */
+  readonly maxQueryAliases: number
+  /** Most directives a document may use, fragments counted where spread. */
+  readonly maxQueryDirectives: number
+  /** Most Visual Layer calls an operation may cost at worst, computed before it runs (src/graphql/cost.ts). */
+  readonly maxQueryCost: number
+  /** Whether __schema and __type may be queried; when false, validation messages carry no field suggestions either. */
+  readonly introspection: boolean
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
   readonly idempotencyWindowMs: number
   /** Requests to /graphql per minute for each caller; 0: no limit. */
@@ -200,6 +208,16 @@ const VARIABLES = {
   MAX_QUERY_DEPTH: int(2, 100, 10),
   MAX_QUERY_FIELDS: int(10, 100_000, 500),
   MAX_QUERY_TOKENS: int(500, 1_000_000, 3_000),
+  MAX_QUERY_ALIASES: int(0, 10_000, 20),
+  MAX_QUERY_DIRECTIVES: int(0, 10_000, 20),
+  // The README's operations and the task manager page at its largest cost at most 151 (the dashboard,
+  // counting 50 datasets); 200 matches MAX_UPSTREAM_CALLS_PER_OPERATION's default.
+  MAX_QUERY_COST: int(1, 1_000_000, 200),
+  // Its default depends on VL_BASE_URL: on with the embedded emulator, off with a real Visual Layer.
+  INTROSPECTION: {
+    schema: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
+    accepts: 'true or false (default true on the embedded emulator, false with VL_BASE_URL)'
+  },
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000, 1_200),
   WS_INIT_TIMEOUT_MS: int(100, 60_000, 3_000),
   POLL_INTERVAL_MS: int(250, 3_600_000, 2_000),
@@ -313,6 +331,10 @@ export function loadConfig (env: Env): Config {
     maxQueryDepth: v.MAX_QUERY_DEPTH,
     maxQueryFields: v.MAX_QUERY_FIELDS,
     maxQueryTokens: v.MAX_QUERY_TOKENS,
+    maxQueryAliases: v.MAX_QUERY_ALIASES,
+    maxQueryDirectives: v.MAX_QUERY_DIRECTIVES,
+    maxQueryCost: v.MAX_QUERY_COST,
+    introspection: v.INTROSPECTION ?? embedded,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,

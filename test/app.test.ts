@@ -97,7 +97,9 @@ describe('CORS', () => {
     const res = await fetch(`${gw.url}/graphql`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } })
     expect(res.status).toBe(204)
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
-    expect(res.headers.get('access-control-allow-headers')).toBe('authorization, content-type, x-request-id, x-graphql-event-stream-token')
+    expect(res.headers.get('access-control-allow-headers')).toBe(
+      'authorization, content-type, x-request-id, x-graphql-event-stream-token, graphql-preflight, apollo-require-preflight, x-apollo-operation-name, x-gateway-cost'
+    )
     expect(gw.emulator.calls()).toEqual([])
   })
 
@@ -140,7 +142,7 @@ describe('malformed requests', () => {
   })
 
   it('refuses a mutation sent by GET with 405 QUERY_REJECTED saying why, and sends nothing', async () => {
-    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(`mutation { abortTask(taskId: "${SEED.tasks.indexingCreation}") { id } }`)}`, { headers: { 'x-request-id': 'req-get' } })
+    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(`mutation { abortTask(taskId: "${SEED.tasks.indexingCreation}") { id } }`)}`, { headers: { 'x-request-id': 'req-get', 'graphql-preflight': '1' } })
     expect([res.status, await res.json()]).toEqual([405, { data: null, errors: [{ message: 'Operation cannot be performed via a GET request', extensions: { code: 'QUERY_REJECTED', requestId: 'req-get' } }] }])
     expect(gw.emulator.calls()).toEqual([])
   })

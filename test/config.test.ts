@@ -26,6 +26,10 @@ describe('loadConfig', () => {
       maxQueryDepth: 10,
       maxQueryFields: 500,
       maxQueryTokens: 3000,
+      maxQueryAliases: 20,
+      maxQueryDirectives: 20,
+      maxQueryCost: 200,
+      introspection: true,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
       rateLimitPerMinute: 1200,
@@ -56,6 +60,18 @@ describe('loadConfig', () => {
     expect(config.port).toBe(8080)
     expect(config.host).toBe('0.0.0.0')
     expect(config.graphiql).toBe(false)
+  })
+
+  it('turns introspection on with the embedded emulator and off with a real Visual Layer, unless INTROSPECTION says otherwise', () => {
+    expect(loadConfig({}).introspection).toBe(true)
+    expect(loadConfig({ INTROSPECTION: 'false' }).introspection).toBe(false)
+    expect(loadConfig({ VL_BASE_URL: 'https://app.visual-layer.com' }).introspection).toBe(false)
+    expect(loadConfig({ VL_BASE_URL: 'https://app.visual-layer.com', INTROSPECTION: '1' }).introspection).toBe(true)
+    expect(problemsOf({ INTROSPECTION: 'on', MAX_QUERY_COST: '0', MAX_QUERY_ALIASES: '-1' })).toEqual([
+      'MAX_QUERY_ALIASES: expected an integer from 0 to 10000 (default 20) (got "-1")',
+      'MAX_QUERY_COST: expected an integer from 1 to 1000000 (default 200) (got "0")',
+      'INTROSPECTION: expected true or false (default true on the embedded emulator, false with VL_BASE_URL) (got "on")'
+    ])
   })
 
   it('returns a deeply frozen object', () => {

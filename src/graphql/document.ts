@@ -1,6 +1,7 @@
 import { GraphQLError, Lexer, parse, Source, TokenKind, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../errors.js'
+import { costRefusal, operationCost } from './cost.js'
 
 /*
  * Reading a client's document under the gateway's limits, the one place that owns them: HTTP,
@@ -16,6 +17,24 @@ export interface DocumentLimits {
   readonly rules: readonly ValidationRule[]
   /** Documents that passed, by their text (one per app: they were validated against its schema). */
   readonly cache?: DocumentCache
+  /** Most Visual Layer calls one operation may cost at worst (src/graphql/cost.ts); unset: not checked. */
+  readonly maxCost?: number
+}
+
+/**
+ * The worst-case cost of the operation a request runs and, when it is over the limit, the error that
+ * refuses it. Apart from readDocument because it depends on the variables, not only on the text.
+ */
+export function checkCost (
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  limits: DocumentLimits,
+  variables: unknown,
+  operationName: unknown
+): { cost: number | null, error?: GraphQLError } {
+  const cost = operationCost(schema, document, variables, operationName)
+  if (cost === null || limits.maxCost === undefined || cost <= limits.maxCost) return { cost }
+  return { cost, error: costRefusal(cost, limits.maxCost) }
 }
 
 /** Bytes a syntax tree takes per character of its text, about (tokens, locations and nodes). */

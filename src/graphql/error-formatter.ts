@@ -26,8 +26,22 @@ function shortened (message: string): string {
   return message.replace(/"(?:[^"\\]|\\.)*"/g, (quoted) => quoted.length > 82 ? `${quoted.slice(0, 81)}..."` : quoted)
 }
 
-export function formatError (error: GraphQLError, requestId: string, log: MercuriusContext['reply']['log']): GraphQLFormattedError {
-  const base = { message: shortened(error.message), locations: error.locations, path: error.path }
+export interface FormatOptions {
+  /** Drop graphql-js' "Did you mean ...?" hints, which name the schema's fields, types and values (INTROSPECTION off). */
+  readonly hideSuggestions?: boolean
+}
+
+/** graphql-js' hints: `Did you mean "a", "b", or "c"?`, `Did you mean the enum value "X"?`, `Did you mean to use an inline fragment on "T"?`. */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g
+
+export function formatError (
+  error: GraphQLError,
+  requestId: string,
+  log: MercuriusContext['reply']['log'],
+  options: FormatOptions = {}
+): GraphQLFormattedError {
+  const message = options.hideSuggestions === true ? error.message.replace(SUGGESTION, '') : error.message
+  const base = { message: shortened(message), locations: error.locations, path: error.path }
   const original = error.originalError
   if (isGatewayError(original)) {
     if (SERVER_SIDE.has(original.code)) {
@@ -101,19 +115,31 @@ function tokenRefusal (errors: readonly GraphQLError[]): GraphQLError | null {
  * The errors of one streamed result (a WebSocket or SSE event) in the gateway's shape. A token Visual
  * Layer refused is one UNAUTHENTICATED error with no data, as over HTTP, not one per field.
  */
-export function formatStreamedResult (result: ExecutionResult, requestId: string, log: MercuriusContext['reply']['log']): ExecutionResult | undefined {
+export function formatStreamedResult (
+  result: ExecutionResult,
+  requestId: string,
+  log: MercuriusContext['reply']['log'],
+  options: FormatOptions = {}
+): ExecutionResult | undefined {
   if (result.errors === undefined) return undefined
   const refusal = tokenRefusal(result.errors)
   if (refusal !== null) {
     const { message, extensions } = formatError(refusal, requestId, log)
     return { data: null, errors: [{ message, extensions }] as unknown as ExecutionResult['errors'] }
   }
-  return { ...result, errors: result.errors.map((error) => formatError(error, requestId, log)) as never }
+  return { ...result, errors: result.errors.map((error) => formatError(error, requestId, log, options)) as never }
 }
 
 type Execution = ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>
 
-export function errorFormatter (execution: Execution, context: MercuriusContext): { statusCode: number, response: ExecutionResult } {
+/** Mercurius' errorFormatter: the gateway's error shape and the HTTP status of the answer. */
+type Formatted = { statusCode: number, response: ExecutionResult }
+
+export function errorFormatterWith (options: FormatOptions): (execution: Execution, context: MercuriusContext) => Formatted {
+  return (execution, context) => errorFormatter(execution, context, options)
+}
+
+function errorFormatter (execution: Execution, context: MercuriusContext, options: FormatOptions): Formatted {
   const reply = context.reply
   const requestId = String(reply.request.id)
   const errors = execution.errors.flatMap((error) => {
@@ -139,7 +165,7 @@ export function errorFormatter (execution: Execution, context: MercuriusContext)
   const gone = (context as Partial<GatewayContext>).call?.signal?.aborted === true
   if (gone) reply.log.info({ errors: errors.length }, 'the caller went away before the answer; its upstream calls were stopped')
   const log = gone ? reply.log.child({}, { level: 'silent' }) : reply.log
-  const formatted = errors.map((error) => formatError(error, requestId, log))
+  const formatted = errors.map((error) => formatError(error, requestId, log, options))
   // GraphQL over HTTP: a document that could not run at all is a 400 (or the status of the request's
   // refusal, e.g. 413 or 429); errors beside data are a 200.
   const refused = errors.length === 1 ? clientStatus(errors[0]?.originalError) : null
@@ -152,8 +178,10 @@ export function errorFormatter (execution: Execution, context: MercuriusContext)
  * operation context, so that a request refused before authentication (a body too large or not JSON)
  * is answered as such.
  */
-export async function handleRequestError (error: Error, _request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const graphqlError = isGraphQLError(error) ? error : new GraphQLError(error.message, { originalError: error })
-  const { statusCode, response } = errorFormatter({ errors: [graphqlError] }, { reply } as unknown as MercuriusContext)
-  return await reply.code(statusCode).send(response)
+export function handleRequestErrorWith (options: FormatOptions): (error: Error, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (error, _request, reply) => {
+    const graphqlError = isGraphQLError(error) ? error : new GraphQLError(error.message, { originalError: error })
+    const { statusCode, response } = errorFormatter({ errors: [graphqlError] }, { reply } as unknown as MercuriusContext, options)
+    return await reply.code(statusCode).send(response)
+  }
 }

@@ -1,4 +1,7 @@
-import { GraphQLError, Kind, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql'
+import {
+  GraphQLError, Kind, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode, type SelectionSetNode, type ValidationContext,
+  type ValidationRule
+} from 'graphql'
 
 /**
  * Measures every fragment once per document and reuses the result wherever it is spread: walking a
@@ -101,6 +104,89 @@ export function fieldLimit (maxFields: number): ValidationRule {
     }
   }
 }
+
+/**
+ * A count over every selection of an operation, fragments counted where they are spread, stopping
+ * just past `max` (spreads multiply, the exact total is never needed): the walk of fieldLimit, with
+ * what each selection adds given by `own`.
+ */
+function countRule (
+  max: number,
+  own: (selection: SelectionNode) => number,
+  ownOfOperation: (operation: OperationDefinitionNode) => number,
+  message: string
+): ValidationRule {
+  return (context: ValidationContext) => {
+    const over = max + 1
+    const countBelow = (selectionSet: SelectionSetNode, fragment: (name: string) => number): number => {
+      let count = 0
+      for (const selection of selectionSet.selections) {
+        if (count >= over) break
+        count += own(selection)
+        if (selection.kind === Kind.FIELD) {
+          if (selection.selectionSet !== undefined) count += countBelow(selection.selectionSet, fragment)
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          count += countBelow(selection.selectionSet, fragment)
+        } else {
+          count += fragment(selection.name.value)
+        }
+      }
+      return Math.min(count, over)
+    }
+    const countOf = measure(context, countBelow)
+    return {
+      OperationDefinition (operation) {
+        if (countOf(operation.selectionSet) + ownOfOperation(operation) > max) context.reportError(new GraphQLError(message, { nodes: [operation] }))
+      }
+    }
+  }
+}
+
+const directivesOf = (node: { readonly directives?: readonly unknown[] }): number => node.directives?.length ?? 0
+
+/**
+ * A ceiling on aliases. Each alias of a field that reads Visual Layer is one more call (240 aliases
+ * of `tasks` were 240 calls); the cost limit weighs them too, this stops the cheap floods early.
+ * Written beside fieldLimit on its fragment-memoised walk rather than as a dependency (GraphQL
+ * Armor's max-aliases): the same 20 lines, and fragments measured once.
+ */
+export function aliasLimit (maxAliases: number): ValidationRule {
+  return countRule(
+    maxAliases,
+    (selection) => selection.kind === Kind.FIELD && selection.alias !== undefined ? 1 : 0,
+    () => 0,
+    `The document uses more than ${maxAliases} aliases, the most this gateway accepts. Ask for several items with one field (datasetsByIds), or split the document.`
+  )
+}
+
+/**
+ * A ceiling on directives (on the operation, its fields and fragments, fragments counted where
+ * spread): graphql-js evaluates each, and a flood of them is work no client needs.
+ */
+export function directiveLimit (maxDirectives: number): ValidationRule {
+  return countRule(
+    maxDirectives,
+    directivesOf,
+    directivesOf,
+    `The document uses more than ${maxDirectives} directives, the most this gateway accepts. Split it into several requests.`
+  )
+}
+
+/**
+ * INTROSPECTION=false: `__schema` and `__type` are refused (`__typename` still answers), one error
+ * per field asked. Not graphql-js' NoSchemaIntrospectionCustomRule, which also reports each field
+ * selected inside them (queryType, types, ...): a dozen errors for GraphiQL's one query.
+ */
+export const noIntrospection: ValidationRule = (context: ValidationContext) => ({
+  Field (field) {
+    const name = field.name.value
+    if (name !== '__schema' && name !== '__type') return
+    context.reportError(new GraphQLError(
+      `Introspection is turned off on this gateway: ${name} cannot be queried. Ask its operators for the schema (schema.graphql).`,
+      { nodes: [field] }
+    ))
+  }
+})
 
 /** HTTP cannot stream: a subscription sent there is told where subscriptions run. */
 export const noSubscriptionOverHttp: ValidationRule = (context: ValidationContext) => ({

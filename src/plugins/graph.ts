@@ -5,7 +5,7 @@ import type { Config } from '../config.js'
 import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
 import { SharedEvents } from '../graphql/events.js'
 import { contextFactory, type ContextFactory } from '../graphql/index.js'
-import { depthLimit, fieldLimit } from '../graphql/limits.js'
+import { aliasLimit, depthLimit, directiveLimit, fieldLimit, noIntrospection } from '../graphql/limits.js'
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
@@ -23,6 +23,8 @@ export interface Graph {
   readonly limits: DocumentLimits
   /** graphql's `subscribe`, each event resolved once per scope and selection (see events.ts): every door's subscriptions. */
   readonly subscribe: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>
+  /** Whether __schema and __type may be asked; when not, error messages suggest no names either. */
+  readonly introspection: boolean
 }
 
 declare module 'fastify' {
@@ -32,7 +34,11 @@ declare module 'fastify' {
 }
 
 export interface GraphPluginOptions {
-  config: Pick<Config, 'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'idempotencyWindowMs' | 'live'>
+  config: Pick<
+    Config,
+    'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'maxQueryAliases' | 'maxQueryDirectives' | 'maxQueryCost' |
+    'introspection' | 'idempotencyWindowMs' | 'live'
+  >
 }
 
 const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config }) => {
@@ -56,13 +62,26 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
   })
   const limits: DocumentLimits = {
     maxTokens: config.maxQueryTokens,
-    rules: [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)],
-    cache: new DocumentCache()
+    rules: [
+      depthLimit(config.maxQueryDepth),
+      fieldLimit(config.maxQueryFields),
+      aliasLimit(config.maxQueryAliases),
+      directiveLimit(config.maxQueryDirectives),
+      ...(config.introspection ? [] : [noIntrospection])
+    ],
+    cache: new DocumentCache(),
+    maxCost: config.maxQueryCost
   }
   const schema = buildSchema()
   countSubscriptions(schema, app.metrics)
   const events = new SharedEvents(config.live.pollIntervalMs)
-  app.decorate('graph', { schema, context, limits, subscribe: async (args) => await events.subscribe(args) })
+  app.decorate('graph', {
+    schema,
+    context,
+    limits,
+    introspection: config.introspection,
+    subscribe: async (args) => await events.subscribe(args)
+  })
 }
 
 export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations', 'metrics'] } })

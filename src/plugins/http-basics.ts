@@ -31,7 +31,11 @@ const httpBasics: FastifyPluginAsync<HttpBasicsOptions> = async (app, options) =
       origin: [...options.corsOrigins],
       // PUT, DELETE and the stream token: graphql-sse's single-connection mode (src/transports/sse).
       methods: ['GET', 'POST', 'PUT', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'x-graphql-event-stream-token'],
+      // The preflight-forcing headers of CSRF prevention and x-gateway-cost (src/transports/graphql-http).
+      allowedHeaders: [
+        'authorization', 'content-type', 'x-request-id', 'x-graphql-event-stream-token',
+        'graphql-preflight', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-gateway-cost'
+      ],
       exposedHeaders: ['x-request-id'],
       maxAge: 600
     })

@@ -7,10 +7,15 @@
  */
 
 export class CallBudget {
-  private used = 0
+  private spent = 0
   private sent = 0
 
   constructor (readonly max: number) {}
+
+  /** Requests sent so far (since the last renewal): the cost the operation actually incurred (reported on request, and logged). */
+  get used (): number {
+    return this.spent
+  }
 
   /** Requests sent in all, renewals included (every event of a subscription): the count in the operation's log line. */
   get total (): number {
@@ -18,17 +23,17 @@ export class CallBudget {
   }
 
   get exhausted (): boolean {
-    return this.used >= this.max
+    return this.spent >= this.max
   }
 
   /** Counts one call sent. */
   take (): void {
-    this.used++
+    this.spent++
     this.sent++
   }
 
   /** A new allowance for a new unit of work (each event of a subscription resolves afresh). */
   renew (): void {
-    this.used = 0
+    this.spent = 0
   }
 }

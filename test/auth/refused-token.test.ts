@@ -14,8 +14,8 @@ import { visualLayerToken } from '../helpers/tokens.js'
 
 let gw: TestGateway
 // The hostile document has about 25,000 tokens: the token limit is raised so that it runs and the
-// call budget of an unproven token is what stops it.
-beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'passthrough', MAX_QUERY_TOKENS: '100000' }) })
+// call budget of an unproven token is what stops it (the alias and cost limits, which would refuse it first, too).
+beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'passthrough', MAX_QUERY_TOKENS: '100000', MAX_QUERY_ALIASES: '1000', MAX_QUERY_COST: '1000000' }) })
 afterAll(async () => { await gw.close() })
 beforeEach(() => { gw.emulator.reset() })
 

@@ -230,7 +230,7 @@ describe('values Visual Layer adds later', () => {
 
 describe('document limits', () => {
   let limited: TestGateway
-  beforeAll(async () => { limited = await startTestGateway({ MAX_QUERY_FIELDS: '20', MAX_QUERY_DEPTH: '4' }) })
+  beforeAll(async () => { limited = await startTestGateway({ MAX_QUERY_FIELDS: '20', MAX_QUERY_DEPTH: '4', MAX_QUERY_ALIASES: '100' }) })
   afterAll(async () => { await limited.close() })
 
   it('refuses a flood of aliases with QUERY_REJECTED and no upstream call', async () => {

@@ -70,33 +70,29 @@ describe('passthrough, with a forged token', () => {
   })
   afterAll(async () => { await gw.close() })
 
-  it.each([30, 40])('refuses %i levels of fragments spread twice in milliseconds over HTTP, while /health/live answers', async (levels) => {
-    const started = performance.now()
+  // Spread out, 40 levels are 2^40 fields: a limit that walked the expansion would never answer. How
+  // fast it answers is the benchmarks' business, not a timed assertion's (machines here are shared).
+  it.each([30, 40])('refuses %i levels of fragments spread twice over HTTP, while /health/live answers', async (levels) => {
     const [res, live] = await Promise.all([
       gw.gql(doublingFragments(levels), undefined, { authorization: FORGED, 'x-request-id': `req-${levels}` }),
       fetch(`${gw.url}/health/live`)
     ])
-    const elapsed = performance.now() - started
     expect([res.status, res.body]).toEqual([400, {
       data: null,
       errors: [{ message: FIELDS_MESSAGE, locations: [{ line: 1, column: 1 }], extensions: { code: 'QUERY_REJECTED', requestId: `req-${levels}` } }]
     }])
     expect(live.status).toBe(200)
-    expect(elapsed).toBeLessThan(100)
     expect(gw.emulator.calls()).toEqual([])
   })
 
-  it.each([30, 40])('refuses %i levels of fragments spread twice in milliseconds over WebSocket', async (levels) => {
+  it.each([30, 40])('refuses %i levels of fragments spread twice over WebSocket', async (levels) => {
     const client = wsClient(gw.url, { Authorization: FORGED })
     const connected = new Promise<void>((resolve) => { client.on('connected', () => { resolve() }) })
     try {
       await connected
-      const started = performance.now()
       const sub = record(client, doublingFragments(levels))
       const refusal = await sub.done.then(() => null, (errors: unknown) => errors)
-      const elapsed = performance.now() - started
       expect(refusal).toEqual([{ message: FIELDS_MESSAGE, locations: [{ line: 1, column: 1 }], extensions: { code: 'QUERY_REJECTED', requestId: expect.stringMatching(/:/) as unknown } }])
-      expect(elapsed).toBeLessThan(100)
       expect(gw.emulator.calls()).toEqual([])
     } finally {
       await client.dispose()
@@ -219,7 +215,7 @@ describe('input that is not a document', () => {
   })
 
   it('refuses a query given twice in a GET query string', async () => {
-    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ __typename }')}&query=x`, { headers: { 'x-request-id': 'req-get' } })
+    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ __typename }')}&query=x`, { headers: { 'x-request-id': 'req-get', 'graphql-preflight': '1' } })
     expect([res.status, await res.json()]).toEqual([400, {
       data: null,
       errors: [{ message: 'The query must be a string holding a GraphQL document.', extensions: { code: 'QUERY_REJECTED', requestId: 'req-get' } }]

@@ -41,6 +41,8 @@ export async function startTestGateway (env: Record<string, string> = {}): Promi
     UPSTREAM_RETRIES: '0',
     BREAKER_THRESHOLD: '1000000',
     RATE_LIMIT_PER_MINUTE: '0',
+    // As on the embedded default; with VL_BASE_URL set it would be off (test/graphql/introspection.test.ts).
+    INTROSPECTION: 'true',
     ...env
   })
   if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')

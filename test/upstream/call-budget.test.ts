@@ -36,7 +36,9 @@ describe('the call budget of one operation', () => {
   ]
 
   it.each(modes)('stops 240 aliased task pages at the default of 200 calls (%s), the rest refused with QUERY_REJECTED at no cost', async (_mode, env, sign) => {
-    const gw = await gateway(env)
+    // The alias and cost limits refuse this document before it runs (test/graphql/cost.test.ts): raised
+    // here, so that the run-time budget behind them is what stops it.
+    const gw = await gateway({ ...env, MAX_QUERY_ALIASES: '1000', MAX_QUERY_COST: '100000' })
     const token = { authorization: `Bearer ${sign()}` }
     const document = `{ ${Array.from({ length: 240 }, (_, i) => `p${i + 1}: tasks(page: ${i + 1}) { total }`).join(' ')} }`
     const res = await gw.gql(document, undefined, { ...token, 'x-request-id': 'req-aliases' })

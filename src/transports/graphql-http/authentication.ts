@@ -43,13 +43,15 @@ export async function authenticateRequest (auth: Auth, request: FastifyRequest, 
   }
 }
 
-export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number): void {
+/** `introspection`: whether the schema may be asked at all; when not, a request without a token is always refused. */
+export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number, introspection: boolean): void {
   app.decorateRequest('caller', null)
   const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> =>
     await authenticateRequest(auth, request, reply)
   app.addHook('onRequest', async (request, reply) => {
-    // Without a header, the document decides (below), once the body is read.
-    if (auth.mode !== 'none' && request.headers.authorization === undefined) return
+    // Without a header, the document decides (below), once the body is read; with introspection off
+    // no document could pass, and the request is refused before its body is read.
+    if (introspection && auth.mode !== 'none' && request.headers.authorization === undefined) return
     return await authenticate(request, reply)
   })
   app.addHook('preParsing', async (request, _reply, payload) => {
@@ -58,7 +60,7 @@ export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: n
   })
   app.addHook('preHandler', async (request, reply) => {
     if (request.caller !== null) return
-    if (isIntrospectionOnly(documentOf(request), maxTokens)) {
+    if (introspection && isIntrospectionOnly(documentOf(request), maxTokens)) {
       request.caller = ANONYMOUS
       return
     }

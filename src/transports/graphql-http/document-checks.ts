@@ -1,23 +1,58 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { GraphQLError, GraphQLSchema } from 'graphql'
+import { getOperationAST, GraphQLError, type GraphQLSchema } from 'graphql'
+import { GatewayError } from '../../errors.js'
 import { readDocument, type DocumentLimits } from '../../graphql/document.js'
-import { formatError } from '../../graphql/error-formatter.js'
+import { formatError, type FormatOptions } from '../../graphql/error-formatter.js'
 
 /*
  * HTTP documents pass the gateway's limits (src/graphql/document.ts) before Mercurius sees them:
  * Mercurius would parse with no memory of the limits, and read a text that is not GraphQL as a JSON
- * syntax tree, which no token limit bounds. Registered inside the graphql-http plugin: its routes only.
+ * syntax tree, which no token limit bounds. The request around the document is checked here too
+ * (one operation per request, a document present, variables an object, an operation to run), so
+ * that each malformed request gets a 400 that names its problem and an info log line, never an
+ * internal error. Registered inside the graphql-http plugin: its routes only.
  */
 
-export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSchema, limits: DocumentLimits): void {
+const BATCH_REFUSED = 'Batched requests (a JSON array of operations) are not accepted: send one operation per request. ' +
+  'Requests on one keep-alive connection cost about as little, and each counts against the rate limit.'
+const NO_DOCUMENT = 'The request has no GraphQL document: send it as the "query" parameter (a JSON body {"query": "..."}, ' +
+  'or ?query=... on a GET).'
+const VARIABLES_NOT_OBJECT = 'The "variables" parameter must be a JSON object mapping each variable name to its value, e.g. {"id": "..."}.'
+
+function rejected (message: string): GraphQLError {
+  return new GraphQLError(message, { originalError: new GatewayError('QUERY_REJECTED', message) })
+}
+
+/** Why no operation of `document` can run under `operationName`, or null when one can. */
+function operationProblem (document: ReturnType<typeof readDocument>['document'], operationName: unknown): string | null {
+  if (document === undefined) return null
+  const name = typeof operationName === 'string' && operationName !== '' ? operationName : undefined
+  if (getOperationAST(document, name) !== null) return null
+  const names = document.definitions.flatMap((definition) => definition.kind === 'OperationDefinition' ? [definition.name?.value ?? '(anonymous)'] : [])
+  if (names.length === 0) return 'The document holds no operation (only fragments): add a query or a mutation.'
+  if (name === undefined) return `The document holds ${names.length} operations (${names.join(', ')}): name the one to run in "operationName".`
+  return `The document has no operation named ${JSON.stringify(name.slice(0, 80))}; it holds ${names.join(', ')}.`
+}
+
+export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSchema, limits: DocumentLimits, formatting: FormatOptions): void {
   const refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]): FastifyReply => {
     request.log.info({ reason: errors[0]?.message.slice(0, 200) }, 'document refused')
     const requestId = String(request.id)
-    return reply.code(400).send({ data: null, errors: errors.map((error) => formatError(error, requestId, request.log)) })
+    return reply.code(400).send({ data: null, errors: errors.map((error) => formatError(error, requestId, request.log, formatting)) })
   }
 
   // Before the route's schema coerces it: a number or a list would become a string and run.
   app.addHook('preValidation', async (request, reply) => {
+    if (Array.isArray(request.body)) return refuse(request, reply, [rejected(BATCH_REFUSED)])
+    // GraphQL over HTTP lets a client send "extensions": null, as it may send variables or operationName null.
+    const body = request.body as { extensions?: unknown, variables?: unknown } | undefined
+    if (typeof body === 'object' && body !== null) {
+      if (body.extensions === null) delete body.extensions
+      // The route's schema would turn 0 and false into null, and run the operation as if none were sent.
+      if (body.variables !== undefined && body.variables !== null && (typeof body.variables !== 'object' || Array.isArray(body.variables))) {
+        return refuse(request, reply, [rejected(VARIABLES_NOT_OBJECT)])
+      }
+    }
     const source = queryOf(request)
     if (source === undefined || source === null || typeof source === 'string') return
     return refuse(request, reply, readDocument(schema, source, limits).errors ?? [])
@@ -26,10 +61,12 @@ export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSch
   // After authentication: a caller without a token learns only that it needs one.
   app.addHook('preHandler', async (request, reply) => {
     const source = queryOf(request)
-    // A missing query is Mercurius' to answer.
-    if (source === undefined || source === null || source === '') return
-    const { errors } = readDocument(schema, source, limits)
+    if (source === undefined || source === null || source === '') return refuse(request, reply, [rejected(NO_DOCUMENT)])
+    if (!variablesAreAnObject(request)) return refuse(request, reply, [rejected(VARIABLES_NOT_OBJECT)])
+    const { document, errors } = readDocument(schema, source, limits)
     if (errors !== undefined) return refuse(request, reply, errors)
+    const problem = operationProblem(document, operationNameOf(request))
+    if (problem !== null) return refuse(request, reply, [rejected(problem)])
   })
 }
 
@@ -38,4 +75,23 @@ function queryOf (request: FastifyRequest): unknown {
   const body = request.body
   if (typeof body === 'object' && body !== null && 'query' in body) return body.query
   return (request.query as { query?: unknown } | undefined)?.query
+}
+
+function operationNameOf (request: FastifyRequest): unknown {
+  const body = request.body
+  if (typeof body === 'object' && body !== null && 'operationName' in body) return body.operationName
+  return (request.query as { operationName?: unknown } | undefined)?.operationName
+}
+
+/** A POST's variables are checked by the route's schema; a GET's are a JSON text, read here. */
+function variablesAreAnObject (request: FastifyRequest): boolean {
+  if (request.method !== 'GET') return true
+  const text = (request.query as { variables?: unknown } | undefined)?.variables
+  if (text === undefined || text === '') return true
+  try {
+    const value: unknown = JSON.parse(String(text))
+    return value === null || (typeof value === 'object' && !Array.isArray(value))
+  } catch {
+    return false
+  }
 }

@@ -6,11 +6,14 @@ import mercurius from 'mercurius'
 import { callerKey } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
-import { errorFormatter, handleRequestError } from '../../graphql/error-formatter.js'
+import { errorFormatterWith, handleRequestErrorWith } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
 import { registerHttpAuth } from './authentication.js'
+import { registerCsrfPrevention } from './csrf.js'
 import { registerDocumentChecks } from './document-checks.js'
 import { registerOperationRecords } from './operation-records.js'
+import { registerMediaTypes } from './media-type.js'
+import { registerOperationCost } from './operation-cost.js'
 
 /*
  * GraphQL over HTTP at /graphql (GET and POST), served by Mercurius. An encapsulated plugin: its
@@ -28,15 +31,20 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
   // Mercurius' response schema types every error path item as a string; GraphQL says list indices
   // are integers. Its answers are plain objects, so JSON.stringify serialises them faithfully.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
-  app.setErrorHandler(handleRequestError)
+  // With introspection off, error messages do not suggest the schema's names either.
+  const formatting = { hideSuggestions: !graph.introspection }
+  app.setErrorHandler(handleRequestErrorWith(formatting))
   // First of this plugin's hooks: every request to /graphql is one operation for logs and metrics.
   registerOperationRecords(app, app.operations)
 
-  // Hooks of one kind run in the order they are added here: authentication (onRequest, preParsing,
-  // preHandler), then the document checks (preValidation, preHandler), then the rate limit, which
-  // Mercurius' routes get as their own preHandler and so runs after this plugin's, when the caller is known.
-  registerHttpAuth(app, auth, graph.limits.maxTokens)
-  registerDocumentChecks(app, graph.schema, graph.limits)
+  // Hooks of one kind run in the order they are added here: the media type and CSRF prevention
+  // (onRequest), authentication (onRequest, preParsing, preHandler), then the document checks
+  // (preValidation, preHandler), then the rate limit, which Mercurius' routes get as their own
+  // preHandler and so runs after this plugin's, when the caller is known.
+  registerMediaTypes(app)
+  registerCsrfPrevention(app)
+  registerHttpAuth(app, auth, graph.limits.maxTokens, graph.introspection)
+  registerDocumentChecks(app, graph.schema, graph.limits, formatting)
   if (options.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       hook: 'preHandler',
@@ -54,7 +62,7 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
     schema: graph.schema,
     path: '/graphql',
     graphiql: false,
-    errorFormatter,
+    errorFormatter: errorFormatterWith(formatting),
     // Mercurius' own handler first builds an operation context, which refuses a request whose
     // caller is not known yet (a body refused before authentication): that became a 500.
     errorHandler: false,
@@ -82,6 +90,7 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
     // The operation's span starts here, named, before any resolver opens its own under it.
     request.operation?.traceContext()
   })
+  registerOperationCost(app, graph.limits)
 }
 
 /** The operationName of a POST body or of a GET query string. */

@@ -7,7 +7,7 @@ import { createHandler, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Request, type Re
 import { callerKey, type Caller } from '../../auth/index.js'
 import { GatewayError, type ErrorCode } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
-import { readDocument } from '../../graphql/document.js'
+import { checkCost, readDocument } from '../../graphql/document.js'
 import { formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { Operation } from '../../plugins/operations.js'
 import { authenticateRequest } from '../graphql-http/authentication.js'
@@ -177,6 +177,8 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
           `${options.path} serves subscriptions only (name the one to run with operationName when the document holds several). Send queries and mutations to POST /graphql.`
         )
       }
+      const { error } = checkCost(graph.schema, document, graph.limits, params.variables, params.operationName)
+      if (error !== undefined) return { data: null, errors: [error] }
       let signal: AbortSignal
       if (stream !== undefined) {
         stream.operations++
@@ -203,7 +205,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       return subscriptionResults(result[Symbol.asyncIterator](), caller.expiresAt)
     },
     onNext: (_ctx, req, result) => {
-      const formatted = formatStreamedResult(result as ExecutionResult, String(req.raw?.id ?? 'sse'), log)
+      const formatted = formatStreamedResult(result as ExecutionResult, String(req.raw?.id ?? 'sse'), log, { hideSuggestions: !graph.introspection })
       req.context.operation?.errors(formatted?.errors)
       return formatted
     },

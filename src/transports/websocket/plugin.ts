@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { GraphQLError, specifiedRules, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { callerKey, type Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
-import { readDocument } from '../../graphql/document.js'
+import { checkCost, readDocument } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { Operation } from '../../plugins/operations.js'
 import { CallerSlots } from '../caller-slots.js'
@@ -73,6 +73,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     operations.get(key)?.finish()
     operations.delete(key)
   }
+  const formatting = { hideSuggestions: !graph.introspection }
 
   const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
     schema: graph.schema,
@@ -140,12 +141,12 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       return endAtExpiry(result[Symbol.asyncIterator](), expiry)
     },
     onNext: (ctx, id, _payload, _args, result) => {
-      const formatted = formatResult(ctx, id, result, log)
+      const formatted = formatStreamedResult(result, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log, formatting)
       operationOf(ctx, id)?.errors(formatted?.errors)
       return formatted
     },
     onError: (ctx, id, _payload, errors) => {
-      const formatted = errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log))
+      const formatted = errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log, formatting))
       operationOf(ctx, id)?.errors(formatted)
       finish(ctx, id)
       return formatted as never
@@ -172,6 +173,8 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       const { document, errors } = readDocument(graph.schema, payload.query, graph.limits, specifiedRules)
       if (errors !== undefined) return [...errors]
       operation.identify(document, payload.operationName)
+      const { error } = checkCost(graph.schema, document, graph.limits, payload.variables, payload.operationName)
+      if (error !== undefined) return [error]
       return { schema: graph.schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },
   }, wss, log)
@@ -195,10 +198,6 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
 }
 
 export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'operations'] } })
-
-function formatResult (ctx: WsContext, id: string, result: ExecutionResult, log: FastifyInstance['log']): ExecutionResult | undefined {
-  return formatStreamedResult(result, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)
-}
 
 function isAsyncIterable (value: unknown): value is AsyncIterable<ExecutionResult> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value

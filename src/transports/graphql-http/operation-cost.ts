@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { GraphQLContext } from '../../graphql/context.js'
+import { checkCost, type DocumentLimits } from '../../graphql/document.js'
+
+/*
+ * The cost of an HTTP operation: the worst case, checked once the document and its variables are
+ * valid (Mercurius' preExecution hook) and refused over MAX_QUERY_COST before any upstream call;
+ * then the Visual Layer calls it actually sent, kept on the request for the "request completed" log
+ * line (src/logger.ts) and returned in `extensions.cost` to a caller that sends `x-gateway-cost: true`.
+ */
+
+export interface OperationCost {
+  /** The worst case computed before the operation ran; null when it could not be told (execution refused the operation). */
+  readonly estimated: number | null
+  /** Visual Layer requests the operation sent, retries included; reads shared or cached cost nothing. */
+  readonly upstreamCalls: number
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once a GraphQL operation reached execution; read by the request's log line. */
+    operationCost: OperationCost | null
+  }
+}
+
+/** The operationName a request names, from its JSON body or its query string. */
+function operationNameOf (request: FastifyRequest): unknown {
+  const body = request.body
+  if (typeof body === 'object' && body !== null && 'operationName' in body) return body.operationName
+  return (request.query as { operationName?: unknown } | undefined)?.operationName
+}
+
+export function registerOperationCost (app: FastifyInstance, limits: DocumentLimits): void {
+  app.decorateRequest('operationCost', null)
+
+  app.graphql.addHook<GraphQLContext>('preExecution', (schema, document, context, variables) => {
+    const request = context.reply.request
+    const { cost, error } = checkCost(schema, document, limits, variables, operationNameOf(request))
+    request.operationCost = { estimated: cost, upstreamCalls: 0 }
+    if (error !== undefined) {
+      request.log.info({ cost, maxCost: limits.maxCost }, 'document refused: over the cost limit')
+      throw error
+    }
+  })
+
+  app.graphql.addHook<Record<string, unknown>, GraphQLContext>('onResolution', (execution, context) => {
+    const request = context.reply.request
+    const cost: OperationCost = { estimated: request.operationCost?.estimated ?? null, upstreamCalls: context.call.budget?.used ?? 0 }
+    request.operationCost = cost
+    if (request.headers['x-gateway-cost'] === 'true') {
+      execution.extensions = { ...execution.extensions, cost: { ...cost, limit: limits.maxCost ?? null } }
+    }
+  })
+}
