@@ -95,8 +95,8 @@ describe('over the live gateway', () => {
   it('refuses a document over MAX_QUERY_COST over HTTP, naming its cost and the limit, with no upstream call', async () => {
     const res = await gw.gql(DEEP_PAGE, undefined, { 'x-request-id': 'req-cost' })
     expect([res.status, res.body]).toEqual([400, { data: null, errors: [{ message: costRefusal(201), extensions: { code: 'QUERY_REJECTED', requestId: 'req-cost' } }] }])
-    const line = gw.logs.entries().find((entry) => entry.requestId === 'req-cost' && entry.msg === 'document refused: over the cost limit')
-    expect([line?.level, line?.cost, line?.maxCost]).toEqual([30, 201, 200])
+    const line = gw.logs.entries().find((entry) => entry.requestId === 'req-cost' && entry.msg === 'graphql operation refused or partial')
+    expect([line?.level, (line?.operation as { outcome?: string } | undefined)?.outcome, line?.reason]).toEqual([30, 'QUERY_REJECTED', costRefusal(201).slice(0, 200)])
     expect(gw.emulator.calls()).toEqual([])
   })
 

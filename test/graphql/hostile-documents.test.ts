@@ -209,7 +209,7 @@ describe('input that is not a document', () => {
       status: 400,
       body: { data: null, errors: [{ message: 'The query must be a string holding a GraphQL document.', extensions: { code: 'QUERY_REJECTED', requestId: 'req-type' } }] }
     })
-    const refused = gw.logs.entries().filter((e) => e.requestId === 'req-type' && e.msg === 'document refused')
+    const refused = gw.logs.entries().filter((e) => e.requestId === 'req-type' && e.msg === 'graphql operation refused or partial')
     expect(refused.map((e) => e.level)).toContain(30)
     expect(errorLogs(gw)).toEqual([])
   })

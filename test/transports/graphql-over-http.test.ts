@@ -133,7 +133,7 @@ describe('CSRF prevention', () => {
     })
     expect([res.status, await res.json()]).toEqual([400, rejected(CSRF, 'req-csrf')])
     const line = gw.logs.entries().findLast((entry) => entry.requestId === 'req-csrf' && entry.msg !== 'request completed')
-    expect([line?.level, line?.msg]).toEqual([30, 'request refused: no preflight (CSRF prevention)'])
+    expect([line?.level, line?.msg, line?.reason]).toEqual([30, 'graphql operation refused or partial', CSRF.slice(0, 200)])
     expect(gw.emulator.calls()).toEqual([])
   })
 
@@ -181,7 +181,7 @@ describe('requests malformed around their document', () => {
     const res = await send()
     expect([res.status, res.body]).toEqual([400, rejected(message, 'req-bad')])
     const lines = gw.logs.entries().slice(before).filter((entry) => entry.requestId === 'req-bad' && entry.msg !== 'request completed' && entry.msg !== 'incoming request')
-    expect(lines.map((entry) => [entry.level, entry.msg, entry.reason, entry.err])).toEqual([[30, 'document refused', message, undefined]])
+    expect(lines.map((entry) => [entry.level, entry.msg, entry.reason, entry.err])).toEqual([[30, 'graphql operation refused or partial', message.slice(0, 200), undefined]])
     expect(gw.emulator.calls()).toEqual([])
   })
 })

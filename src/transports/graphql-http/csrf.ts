@@ -42,7 +42,7 @@ function forcesPreflight (headers: Record<string, string | string[] | undefined>
 export function registerCsrfPrevention (app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     if (forcesPreflight(request.headers)) return
-    request.log.info({ method: request.method, contentType: request.headers['content-type'] }, 'request refused: no preflight (CSRF prevention)')
+    // Logged once, as the operation's line (src/plugins/operations.ts), at info with the reason.
     return await reply.code(400).send({ data: null, errors: [{ message: REFUSAL, extensions: { code: 'QUERY_REJECTED', requestId: String(request.id) } }] })
   })
 }

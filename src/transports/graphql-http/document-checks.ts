@@ -36,7 +36,7 @@ function operationProblem (document: ReturnType<typeof readDocument>['document']
 
 export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSchema, limits: DocumentLimits, formatting: FormatOptions): void {
   const refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]): FastifyReply => {
-    request.log.info({ reason: errors[0]?.message.slice(0, 200) }, 'document refused')
+    // Logged once, as the operation's line (src/plugins/operations.ts), at info with the reason.
     const requestId = String(request.id)
     return reply.code(400).send({ data: null, errors: errors.map((error) => formatError(error, requestId, request.log, formatting)) })
   }

@@ -37,10 +37,8 @@ export function registerOperationCost (app: FastifyInstance, limits: DocumentLim
     const request = context.reply.request
     const { cost, error } = checkCost(schema, document, limits, variables, operationNameOf(request))
     request.operationCost = { estimated: cost, upstreamCalls: 0 }
-    if (error !== undefined) {
-      request.log.info({ cost, maxCost: limits.maxCost }, 'document refused: over the cost limit')
-      throw error
-    }
+    // Logged once, as the operation's line (src/plugins/operations.ts), at info with the reason.
+    if (error !== undefined) throw error
   })
 
   app.graphql.addHook<Record<string, unknown>, GraphQLContext>('onResolution', (execution, context) => {
