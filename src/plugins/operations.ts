@@ -139,6 +139,9 @@ export class Operation {
     // A caller's mistake is info (with a short reason); warn when the gateway or Visual Layer failed
     // (formatError has already logged the detail; error is kept for what an operator must act on).
     if (SERVER_SIDE.has(outcome)) this.start.log.warn(line, 'graphql operation failed')
+    // A refused caller's reason is logged where it was refused, as a short code ("caller refused"):
+    // its message quotes the Authorization header's form, and the logs never hold anything like it.
+    else if (outcome === 'UNAUTHENTICATED') this.start.log.info(line, 'graphql operation refused or partial')
     else if (this.first !== null) this.start.log.info({ ...line, reason: this.first.message.slice(0, 200) }, 'graphql operation refused or partial')
     else this.start.log.info(line, 'graphql operation')
   }
