@@ -12,6 +12,7 @@ import { graphiqlPlugin } from './transports/graphiql/plugin.js'
 import graphqlHttp from './transports/graphql-http/plugin.js'
 import health from './transports/health.js'
 import sse from './transports/sse/plugin.js'
+import { trustFunction } from './transports/client-address.js'
 import websocket from './transports/websocket/plugin.js'
 
 /*
@@ -26,12 +27,15 @@ export interface BuildOptions {
 }
 
 export async function buildApp (config: Config<RemoteUpstream>, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const trustProxy = trustFunction(config.trustProxy)
   const app = Fastify({
     logger: options.logStream === undefined ? loggerOptions(config.logLevel) : { ...loggerOptions(config.logLevel), stream: options.logStream },
     ...requestOptions(),
     // In-flight requests finish on close; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Which proxies may say who the client is (X-Forwarded-For): TRUST_PROXY.
+    trustProxy: config.trustProxy === false ? false : trustProxy,
     // Headers too large and other requests Node refuses: answered in the gateway's error shape.
     clientErrorHandler
   })
@@ -49,7 +53,11 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     path: '/graphql',
     connectionInitWaitMs: config.wsInitTimeoutMs,
     maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection,
-    maxConnectionsPerCaller: config.live.maxConnectionsPerCaller
+    maxConnectionsPerCaller: config.live.maxConnectionsPerCaller,
+    maxPendingPerAddress: config.wsMaxPendingPerAddress,
+    maxPending: config.wsMaxPending,
+    maxUnprovenPerAddress: config.wsMaxUnprovenPerAddress,
+    trustProxy
   })
   await app.register(sse, {
     path: '/graphql/stream',

@@ -36,11 +36,14 @@ export async function startTestGateway (env: Record<string, string> = {}): Promi
     AUTH_MODE: 'none',
     LOG_LEVEL: 'debug',
     // Upstream call counts in tests are exact: the model-list cache, GET retries and the circuit
-    // breaker are off here and tested where they are asked for.
+    // breaker are off here and tested where they are asked for; so are rate limits and load shedding
+    // (a busy test machine must not shed a test's requests).
     MODEL_CACHE_TTL_MS: '0',
     UPSTREAM_RETRIES: '0',
     BREAKER_THRESHOLD: '1000000',
     RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env
   })
   if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')
