@@ -47,7 +47,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(graphPlugin, { config })
 
   await app.register(health, { cacheMs: config.readyCacheMs })
-  await app.register(graphqlHttp, { rateLimitPerMinute: config.rateLimitPerMinute })
+  await app.register(graphqlHttp, { rateLimitPerMinute: config.rateLimitPerMinute, rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute })
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })
   await app.register(websocket, {
     path: '/graphql',

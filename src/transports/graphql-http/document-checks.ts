@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { GraphQLError, GraphQLSchema } from 'graphql'
+import { getOperationAST, type GraphQLError, type GraphQLSchema, type OperationTypeNode } from 'graphql'
 import { readDocument, type DocumentLimits } from '../../graphql/document.js'
 import { formatError } from '../../graphql/error-formatter.js'
 
@@ -7,9 +7,18 @@ import { formatError } from '../../graphql/error-formatter.js'
  * HTTP documents pass the gateway's limits (src/graphql/document.ts) before Mercurius sees them:
  * Mercurius would parse with no memory of the limits, and read a text that is not GraphQL as a JSON
  * syntax tree, which no token limit bounds. Registered inside the graphql-http plugin: its routes only.
+ * A document that passes leaves its operation's type on the request, for the rate limit.
  */
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The type of the operation the request runs, once its document passed the checks; null before, or when none is chosen. */
+    operationType: OperationTypeNode | null
+  }
+}
+
 export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSchema, limits: DocumentLimits): void {
+  app.decorateRequest('operationType', null)
   const refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]): FastifyReply => {
     request.log.info({ reason: errors[0]?.message.slice(0, 200) }, 'document refused')
     const requestId = String(request.id)
@@ -28,9 +37,17 @@ export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSch
     const source = queryOf(request)
     // A missing query is Mercurius' to answer.
     if (source === undefined || source === null || source === '') return
-    const { errors } = readDocument(schema, source, limits)
+    const { document, errors } = readDocument(schema, source, limits)
     if (errors !== undefined) return refuse(request, reply, errors)
+    const operationName = operationNameOf(request)
+    request.operationType = getOperationAST(document, typeof operationName === 'string' ? operationName : undefined)?.operation ?? null
   })
+}
+
+function operationNameOf (request: FastifyRequest): unknown {
+  const body = request.body
+  if (typeof body === 'object' && body !== null && 'operationName' in body) return body.operationName
+  return (request.query as { operationName?: unknown } | undefined)?.operationName
 }
 
 /** The document of a POST body (JSON or application/graphql) or of a GET query string. */
