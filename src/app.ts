@@ -6,6 +6,7 @@ import authPlugin from './plugins/auth.js'
 import graphPlugin from './plugins/graph.js'
 import httpBasics from './plugins/http-basics.js'
 import livePlugin from './plugins/live.js'
+import loadShedding from './plugins/load-shedding.js'
 import upstreamPlugin from './plugins/upstream.js'
 import { clientErrorHandler } from './transports/client-errors.js'
 import { graphiqlPlugin } from './transports/graphiql/plugin.js'
@@ -24,6 +25,8 @@ import websocket from './transports/websocket/plugin.js'
 export interface BuildOptions {
   /** Where pino writes (tests capture logs here); stdout by default. */
   logStream?: DestinationStream
+  /** Tests only: whether the gateway is under pressure, instead of measuring it (load shedding). */
+  pressure?: () => boolean
 }
 
 export async function buildApp (config: Config<RemoteUpstream>, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -41,12 +44,13 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   })
 
   await app.register(httpBasics, { corsOrigins: config.corsOrigins })
+  await app.register(loadShedding, { settings: config.loadShedding, ...(options.pressure === undefined ? {} : { pressure: options.pressure }) })
   await app.register(authPlugin, { config })
   await app.register(upstreamPlugin, { settings: config.upstream })
   await app.register(livePlugin, { settings: config.live })
   await app.register(graphPlugin, { config })
 
-  await app.register(health, { cacheMs: config.readyCacheMs })
+  await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
   await app.register(graphqlHttp, { rateLimitPerMinute: config.rateLimitPerMinute, rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute })
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })
   await app.register(websocket, {
@@ -57,7 +61,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     maxPendingPerAddress: config.wsMaxPendingPerAddress,
     maxPending: config.wsMaxPending,
     maxUnprovenPerAddress: config.wsMaxUnprovenPerAddress,
-    trustProxy
+    trustProxy,
+    retryAfterSec: config.loadShedding.retryAfterSec
   })
   await app.register(sse, {
     path: '/graphql/stream',

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type BuildOptions } from '../../src/app.js'
 import { hasRemoteUpstream, loadConfig } from '../../src/config.js'
 import { DEMO_ACCOUNTS, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { LogCapture } from './logs.js'
@@ -26,7 +26,7 @@ export interface TestGateway {
  * The gateway listening on a loopback port, over real HTTP to an emulator on another port,
  * with the emulator's primary demo account as its service account.
  */
-export async function startTestGateway (env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway (env: Record<string, string> = {}, build: Omit<BuildOptions, 'logStream'> = {}): Promise<TestGateway> {
   const emulator = await startEmulator({ clock: TEST_START })
   const logs = new LogCapture()
   const config = loadConfig({
@@ -47,7 +47,7 @@ export async function startTestGateway (env: Record<string, string> = {}): Promi
     ...env
   })
   if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')
-  const app = await buildApp(config, { logStream: logs })
+  const app = await buildApp(config, { ...build, logStream: logs })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no port')

@@ -9,6 +9,7 @@ import { CloseCode, type Context } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { callerKey, type Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
+import { shedBody } from '../../plugins/load-shedding.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { readDocument } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
@@ -40,6 +41,8 @@ export interface WsOptions {
   /** Passthrough sockets whose token Visual Layer has not accepted yet, per client address. */
   maxUnprovenPerAddress: number
   trustProxy: TrustFunction
+  /** Retry-After of an upgrade refused while the gateway sheds load. */
+  retryAfterSec: number
 }
 
 /** What this module keeps on graphql-ws' per-connection `extra`, set in onConnect. */
@@ -198,6 +201,13 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       socket.destroy()
       return
     }
+    // Load shedding (src/plugins/load-shedding.ts) holds for new sockets as for new requests.
+    if (app.isUnderPressure()) {
+      const body = JSON.stringify(shedBody(randomUUID(), options.retryAfterSec))
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${options.retryAfterSec}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      return
+    }
     wss.handleUpgrade(request, socket, head, (ws) => {
       // Sockets before connection_init cost memory and a timer and prove nothing: capped per address and in all.
       const address = clientAddress(request, options.trustProxy)
@@ -233,7 +243,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   })
 }
 
-export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph'] } })
+export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'isUnderPressure'] } })
 
 function formatResult (ctx: WsContext, id: string, result: ExecutionResult, log: FastifyInstance['log']): ExecutionResult | undefined {
   return formatStreamedResult(result, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)
