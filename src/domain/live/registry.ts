@@ -81,6 +81,7 @@ export class LiveRegistry {
       intervalMs: this.options.intervalMs,
       maxBackoffMs: Math.max(30_000, this.options.intervalMs),
       scheduler: this.scheduler,
+      scope: () => current,
       log: this.options.log,
       onStop: () => { if (this.pollers.get(name) === poller) this.pollers.delete(name) },
       // A passthrough token's poller is keyed by the token until Visual Layer accepts it, then by its
