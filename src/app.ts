@@ -7,6 +7,9 @@ import graphPlugin from './plugins/graph.js'
 import httpBasics from './plugins/http-basics.js'
 import livePlugin from './plugins/live.js'
 import loadShedding from './plugins/load-shedding.js'
+import metricsPlugin from './plugins/metrics.js'
+import operationsPlugin from './plugins/operations.js'
+import tracingPlugin from './plugins/tracing.js'
 import upstreamPlugin from './plugins/upstream.js'
 import { clientErrorHandler } from './transports/client-errors.js'
 import { graphiqlPlugin } from './transports/graphiql/plugin.js'
@@ -43,9 +46,13 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     clientErrorHandler
   })
 
+  // Before any route: its span of each HTTP request is the parent of everything else.
+  if (config.tracing.endpoint !== null) await app.register(tracingPlugin)
   await app.register(httpBasics, { corsOrigins: config.corsOrigins })
   await app.register(loadShedding, { settings: config.loadShedding, ...(options.pressure === undefined ? {} : { pressure: options.pressure }) })
   await app.register(authPlugin, { config })
+  await app.register(metricsPlugin, { port: config.metricsPort, host: config.host })
+  await app.register(operationsPlugin, { tracing: config.tracing.endpoint !== null })
   await app.register(upstreamPlugin, { settings: config.upstream })
   await app.register(livePlugin, { settings: config.live })
   await app.register(graphPlugin, { config })

@@ -106,6 +106,16 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   /** Passthrough: sockets whose token Visual Layer has not accepted yet, per client address. */
   readonly wsMaxUnprovenPerAddress: number
   readonly live: LiveSettings
+  /** Port of the Prometheus /metrics listener (on `host`, apart from the API); null: no listener. */
+  readonly metricsPort: number | null
+  readonly tracing: TracingSettings
+}
+
+/** OpenTelemetry traces, exported over OTLP (http/protobuf) when an endpoint is set. */
+export interface TracingSettings {
+  /** The collector's OTLP base URL (spans go to `<endpoint>/v1/traces`); null: tracing off. */
+  readonly endpoint: string | null
+  readonly serviceName: string
 }
 
 export interface LoadShedding {
@@ -258,7 +268,16 @@ const VARIABLES = {
   JWT_ISSUER: optionalText('the expected `iss` claim'),
   JWT_AUDIENCE: optionalText('the expected `aud` claim'),
   JWT_CLOCK_TOLERANCE_SEC: int(0, 300, 5),
-  JWT_MAX_AGE_SEC: int(60, 366 * 86_400, 86_400)
+  JWT_MAX_AGE_SEC: int(60, 366 * 86_400, 86_400),
+  METRICS_PORT: {
+    schema: z.string().trim().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(0).max(65535)).optional().transform((v) => v ?? null),
+    accepts: 'a port from 0 to 65535 for the Prometheus /metrics listener (default: unset, no listener)'
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl('the http(s) base URL of an OTLP collector, e.g. http://localhost:4318 (default: unset, no traces)'),
+  OTEL_SERVICE_NAME: {
+    schema: z.string().trim().min(1).max(200).optional().transform((v) => v ?? 'visual-layer-gateway'),
+    accepts: 'the service name traces carry (default visual-layer-gateway)'
+  }
 } satisfies Record<string, Variable<unknown>>
 
 type Parsed = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]['schema']> }
@@ -310,6 +329,9 @@ export function loadConfig (env: Env): Config {
     if (kinds !== 1) problems.push('JWT_SECRET/JWT_PUBLIC_KEY/JWT_JWKS_URL: AUTH_MODE=jwt needs exactly one of them')
     if (v.JWT_SECRET !== null && v.JWT_SECRET.length < 32) problems.push('JWT_SECRET: expected at least 32 characters')
     if (v.JWT_JWKS_URL !== null && v.JWT_ISSUER === null) problems.push('JWT_ISSUER: required with JWT_JWKS_URL: keys are fetched only for this issuer')
+  }
+  if (v.METRICS_PORT !== null && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
+    problems.push(`METRICS_PORT: must differ from PORT (${v.PORT}): metrics are served apart from the API`)
   }
   if (problems.length > 0) throw new ConfigError(problems)
 
@@ -368,7 +390,9 @@ export function loadConfig (env: Env): Config {
       maxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS,
       maxConnectionsPerCaller: v.WS_MAX_CONNECTIONS_PER_CALLER,
       maxStreamsPerCaller: v.SSE_MAX_STREAMS_PER_CALLER
-    }
+    },
+    metricsPort: v.METRICS_PORT,
+    tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME }
   })
 }
 

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig } from './config.js'
 import { createGateway } from './start.js'
+import { startTracing } from './tracing.js'
 
 /** The only module that touches `process`: reads the environment, listens, handles signals. */
 async function main (): Promise<void> {
@@ -13,11 +14,15 @@ async function main (): Promise<void> {
     process.exit(1)
   }
 
+  // Before the app is built: its spans go to the provider registered here.
+  const tracing = startTracing(config.tracing)
   const { app } = await createGateway(config)
+  if (tracing !== null) app.log.info({ endpoint: config.tracing.endpoint, service: config.tracing.serviceName }, 'exporting traces over OTLP')
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger: app.log }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an unexpected error')
     else app.log.info({ signal }, 'shutting down: finishing in-flight requests')
     await app.close()
+    await tracing?.shutdown()
   })
   await app.listen({ port: config.port, host: config.host })
 }

@@ -36,8 +36,23 @@ describe('loadConfig', () => {
       wsMaxPendingPerAddress: 20,
       wsMaxPending: 1000,
       wsMaxUnprovenPerAddress: 100,
-      live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 }
+      live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 },
+      metricsPort: null,
+      tracing: { endpoint: null, serviceName: 'visual-layer-gateway' }
     })
+  })
+
+  it('reads METRICS_PORT apart from PORT, and the OpenTelemetry endpoint and service name', () => {
+    const config = loadConfig({ METRICS_PORT: '9464', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/', OTEL_SERVICE_NAME: 'bff-eu' })
+    expect(config.metricsPort).toBe(9464)
+    expect(config.tracing).toEqual({ endpoint: 'http://collector:4318', serviceName: 'bff-eu' })
+    expect(problemsOf({ PORT: '9000', METRICS_PORT: '9000', OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT: expected the http(s) base URL of an OTLP collector, e.g. http://localhost:4318 (default: unset, no traces) (got "grpc://collector:4317")'
+    ])
+    expect(problemsOf({ PORT: '9000', METRICS_PORT: '9000' })).toEqual(['METRICS_PORT: must differ from PORT (9000): metrics are served apart from the API'])
+    expect(problemsOf({ METRICS_PORT: 'ninety' })).toEqual([
+      'METRICS_PORT: expected a port from 0 to 65535 for the Prometheus /metrics listener (default: unset, no listener) (got "ninety")'
+    ])
   })
 
   it('defaults to passthrough with a real Visual Layer and strips the trailing slash of VL_BASE_URL', () => {

@@ -37,6 +37,11 @@ export interface Readers {
   readonly enrichmentContext: Reader<string, UpstreamEnrichmentContext>
   /** A page of the task list, by its query. */
   readonly taskPage: Reader<TaskListParams, UpstreamTaskPage>
+  /**
+   * Remember a dataset already read, as `dataset.prime` does, without making the reader before a
+   * load needs it: each subscriber of a live dataset is handed every record, and most never load one.
+   */
+  rememberDataset: (id: string, record: Checked<UpstreamDataset>) => void
 }
 
 export interface DomainContext {

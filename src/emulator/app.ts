@@ -81,7 +81,9 @@ export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object
       apiKey: claimedApiKey(request.headers.authorization),
       requestId: typeof request.headers['x-request-id'] === 'string' ? request.headers['x-request-id'] : null,
       status: 0,
-      at: formatIso(parts.clock.now())
+      at: formatIso(parts.clock.now()),
+      // Only when sent, so that records of untraced calls keep their shape.
+      ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {})
     })
     openCalls.set(request, record)
     const fault = parts.faults.take(request.method, path)

@@ -7,6 +7,8 @@ export interface CallRecord {
   apiKey: string | null
   /** The caller's `x-request-id` header, so a client can prove it forwards its request ids. */
   requestId: string | null
+  /** The W3C `traceparent` header, when the caller sent one (a traced gateway does). */
+  traceparent?: string
   /** Final HTTP status; 0 while unanswered or when the connection was dropped. */
   status: number
   /** ISO time on the emulator clock when the call arrived. */

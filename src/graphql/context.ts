@@ -1,3 +1,4 @@
+import type { Context as TraceContext } from '@opentelemetry/api'
 import type { MercuriusContext } from 'mercurius'
 import type { Caller } from '../auth/index.js'
 import type { DomainContext } from '../domain/context.js'
@@ -14,6 +15,11 @@ export interface GatewayContext extends DomainContext {
   readonly loaders: Loaders
   /** The pollers behind subscriptions. */
   readonly live: LiveRegistry
+  /**
+   * The operation's trace context, set by the door when tracing is on: resolvers that call Visual
+   * Layer open their spans under it (see traced.ts). Unset: no span, no cost.
+   */
+  traceContext?: () => TraceContext | undefined
 }
 
 export type GraphQLContext = MercuriusContext & GatewayContext

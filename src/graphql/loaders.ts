@@ -46,10 +46,25 @@ class OperationLoaders implements Loaders {
     taskPage?: Loaders['taskPage']
   } = {}
 
+  /** Datasets remembered before the dataset reader was made (see rememberDataset). */
+  private remembered: Map<string, Checked<UpstreamDataset>> | null = null
+
   constructor (private readonly vl: VisualLayerClient, private readonly call: CallOptions, private readonly concurrency: number) {}
 
   get dataset (): Loaders['dataset'] {
-    return (this.made.dataset ??= perKey(this.run(), (id) => nullIfNotFound(this.vl.getDataset(id, this.call))))
+    if (this.made.dataset !== undefined) return this.made.dataset
+    const loader = this.made.dataset = perKey(this.run(), (id) => nullIfNotFound(this.vl.getDataset(id, this.call)))
+    if (this.remembered !== null) for (const [id, record] of this.remembered) loader.prime(id, record)
+    this.remembered = null
+    return loader
+  }
+
+  rememberDataset (id: string, record: Checked<UpstreamDataset>): void {
+    if (this.made.dataset !== undefined) {
+      this.made.dataset.clear(id).prime(id, record)
+      return
+    }
+    (this.remembered ??= new Map()).set(id, record)
   }
 
   get creationStatus (): Loaders['creationStatus'] {
@@ -75,6 +90,7 @@ class OperationLoaders implements Loaders {
   /** Forgets what the loaders made so far hold. */
   clearAll (): void {
     for (const loader of Object.values(this.made)) loader.clearAll()
+    this.remembered = null
     this.halt.error = null
   }
 

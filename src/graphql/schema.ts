@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { buildSchema as parseSchema, GraphQLObjectType, GraphQLScalarType, type GraphQLSchema } from 'graphql'
+import { buildSchema as parseSchema, GraphQLObjectType, GraphQLScalarType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql'
+import type { GatewayContext } from './context.js'
 import type { Resolvers } from './generated/resolvers.js'
 import { Dataset } from './resolvers/dataset.js'
 import { Mutation } from './resolvers/mutation.js'
@@ -7,6 +8,7 @@ import { Query } from './resolvers/query.js'
 import { Subscription } from './resolvers/subscription.js'
 import { AppliedEnrichment, Task } from './resolvers/task.js'
 import { DateTime } from './scalars.js'
+import { traced } from './traced.js'
 
 /**
  * The executable schema: schema.graphql with every resolver (Subscription's too) and the DateTime
@@ -20,6 +22,8 @@ import { DateTime } from './scalars.js'
 
 /** The schema file at the project root; the same relative place from src/graphql and dist/graphql. */
 const SCHEMA_PATH = new URL('../../schema.graphql', import.meta.url)
+
+type Resolver = GraphQLFieldResolver<unknown, GatewayContext>
 
 const RESOLVERS: Resolvers = { Query, Mutation, Subscription, Dataset, Task, AppliedEnrichment, DateTime }
 
@@ -37,7 +41,8 @@ export function buildSchema (): GraphQLSchema {
       const field = fields[name]
       if (field === undefined) throw new Error(`${typeName}.${name} is not in the schema`)
       // A subscription field brings `subscribe` and `resolve`; any other field is its resolve function.
-      if (typeof resolver === 'function') field.resolve = resolver as typeof field.resolve
+      // Every plain field resolver of the map calls Visual Layer (through loaders or the domain): traced.
+      if (typeof resolver === 'function') field.resolve = traced(typeName, name, resolver as Resolver) as typeof field.resolve
       else Object.assign(field, resolver)
     }
   }

@@ -1,13 +1,15 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import type { GraphQLSchema } from 'graphql'
+import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql'
 import type { Config } from '../config.js'
 import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
+import { SharedEvents } from '../graphql/events.js'
 import { contextFactory, type ContextFactory } from '../graphql/index.js'
 import { depthLimit, fieldLimit } from '../graphql/limits.js'
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
+import { countSubscriptions } from './metrics.js'
 
 /*
  * The graph every door serves (`app.graph`): one executable schema, the context of one operation,
@@ -19,6 +21,8 @@ export interface Graph {
   readonly schema: GraphQLSchema
   readonly context: ContextFactory
   readonly limits: DocumentLimits
+  /** graphql's `subscribe`, each event resolved once per scope and selection (see events.ts): every door's subscriptions. */
+  readonly subscribe: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>
 }
 
 declare module 'fastify' {
@@ -28,7 +32,7 @@ declare module 'fastify' {
 }
 
 export interface GraphPluginOptions {
-  config: Pick<Config, 'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'idempotencyWindowMs'>
+  config: Pick<Config, 'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'idempotencyWindowMs' | 'live'>
 }
 
 const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config }) => {
@@ -55,7 +59,10 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     rules: [depthLimit(config.maxQueryDepth), fieldLimit(config.maxQueryFields)],
     cache: new DocumentCache()
   }
-  app.decorate('graph', { schema: buildSchema(), context, limits })
+  const schema = buildSchema()
+  countSubscriptions(schema, app.metrics)
+  const events = new SharedEvents(config.live.pollIntervalMs)
+  app.decorate('graph', { schema, context, limits, subscribe: async (args) => await events.subscribe(args) })
 }
 
-export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations'] } })
+export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations', 'metrics'] } })

@@ -29,12 +29,14 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
     intervalMs: settings.pollIntervalMs,
     maxPollsPerSecond: settings.maxPollsPerSecond,
     log: app.log.child({ component: 'live' }),
-    scopeOf: (credential) => scopes.scopeOf(credential)
+    scopeOf: (credential) => scopes.scopeOf(credential),
+    onPoll: app.metrics.poll
   })
+  app.metrics.watchPollers(() => live.size)
   app.decorate('invalidations', invalidations)
   app.decorate('live', live)
   // preClose runs before every onClose, so before the upstream pool closes.
   app.addHook('preClose', async () => { live.close() })
 }
 
-export default fp(livePlugin, { name: 'live', decorators: { fastify: ['auth', 'vl'] } })
+export default fp(livePlugin, { name: 'live', decorators: { fastify: ['auth', 'vl', 'metrics'] } })

@@ -28,10 +28,12 @@ const upstreamPlugin: FastifyPluginAsync<UpstreamPluginOptions> = async (app, { 
     logger: app.log.child({ component: 'upstream' }),
     onVerdict: (credential, accepted) => { if (accepted) scopes.accepted(credential); else scopes.refused(credential) },
     scopeOf: (credential) => scopes.scopeOf(credential),
-    standingOf: (credential) => scopes.standingOf(credential)
+    standingOf: (credential) => scopes.standingOf(credential),
+    observer: app.metrics.upstream
   })
+  app.metrics.watchBreaker(() => vl.breakerState)
   app.decorate('vl', vl)
   app.addHook('onClose', async () => { await vl.close() })
 }
 
-export default fp(upstreamPlugin, { name: 'upstream', decorators: { fastify: ['auth'] } })
+export default fp(upstreamPlugin, { name: 'upstream', decorators: { fastify: ['auth', 'metrics'] } })

@@ -8,8 +8,14 @@
 
 export class CallBudget {
   private used = 0
+  private sent = 0
 
   constructor (readonly max: number) {}
+
+  /** Requests sent in all, renewals included (every event of a subscription): the count in the operation's log line. */
+  get total (): number {
+    return this.sent
+  }
 
   get exhausted (): boolean {
     return this.used >= this.max
@@ -18,6 +24,7 @@ export class CallBudget {
   /** Counts one call sent. */
   take (): void {
     this.used++
+    this.sent++
   }
 
   /** A new allowance for a new unit of work (each event of a subscription resolves afresh). */

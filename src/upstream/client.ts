@@ -1,17 +1,19 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { z } from 'zod'
 import type { UpstreamSettings } from '../config.js'
-import { CircuitBreaker } from './breaker.js'
+import { CircuitBreaker, type BreakerState } from './breaker.js'
 import type { Checked } from './checked.js'
 import { upstreamContractError, upstreamStatusError, type FailedCall } from './errors.js'
 import { stack, type CallOptions, type Credential, type Dispatch, type Send, type UpstreamRequest } from './exchange.js'
 import { breaker } from './layers/breaker.js'
 import { callBudget } from './layers/call-budget.js'
 import { callerToken, type Standing } from './layers/caller-token.js'
+import { pace } from './layers/pace.js'
 import { retry } from './layers/retry.js'
 import { serviceTokenRenewal } from './layers/service-token.js'
 import { SharedReads } from './layers/shared-reads.js'
 import { ModelCache } from './model-cache.js'
+import { NO_UPSTREAM_OBSERVER, type UpstreamObserver } from './observer.js'
 import { RetryBudget } from './retry.js'
 import {
   checkedDatasetSchema, checkedTaskSchema, creationStatusSchema, datasetListSchema, enrichmentContextSchema, enrichResponseSchema,
@@ -62,6 +64,8 @@ export interface VisualLayerClientOptions {
    * one makes one call at a time. Without it every token counts as proven.
    */
   standingOf?: (credential: Credential) => Standing
+  /** Told of every request sent, retry, shared read and breaker state (metrics). */
+  observer?: UpstreamObserver
 }
 
 type RequestSpec<T> = UpstreamRequest & { schema: z.ZodType<T> }
@@ -73,20 +77,23 @@ export class VisualLayerClient {
   private readonly reads: SharedReads | null
   private readonly dispatch: Dispatch
   private readonly models: ModelCache | null
+  private readonly circuit: CircuitBreaker
 
   constructor (options: VisualLayerClientOptions) {
     const { settings, serviceTokens, logger } = options
     this.log = logger
     this.scopeOf = options.scopeOf ?? null
-    this.sender = createSender({ settings, serviceTokens, logger })
-    const circuit = new CircuitBreaker(settings.breakerThreshold, settings.breakerCooldownMs)
+    const observer = options.observer ?? NO_UPSTREAM_OBSERVER
+    this.sender = createSender({ settings, serviceTokens, logger, observer })
+    const circuit = this.circuit = new CircuitBreaker(settings.breakerThreshold, settings.breakerCooldownMs)
     // Each try of a call, then the call itself: outermost first, in the order a call meets them.
-    const tries = stack<Send>(serviceTokenRenewal(serviceTokens), callBudget(), breaker(circuit))(this.sender.send)
-    const calls = retry({ retries: settings.retries, timeoutMs: settings.timeoutMs, budget: new RetryBudget(), log: logger })(tries)
-    this.reads = this.scopeOf === null ? null : new SharedReads(this.scopeOf)
+    const tries = stack<Send>(serviceTokenRenewal(serviceTokens), callBudget(), breaker(circuit, observer.breaker))(this.sender.send)
+    const calls = retry({ retries: settings.retries, timeoutMs: settings.timeoutMs, budget: new RetryBudget(), log: logger, observer })(tries)
+    this.reads = this.scopeOf === null ? null : new SharedReads(this.scopeOf, observer.sharedRead)
     this.dispatch = stack<Dispatch>(
       ...(this.reads === null ? [] : [this.reads.layer]),
-      callerToken({ standingOf: options.standingOf ?? (() => 'proven'), onVerdict: options.onVerdict ?? (() => {}) })
+      callerToken({ standingOf: options.standingOf ?? (() => 'proven'), onVerdict: options.onVerdict ?? (() => {}) }),
+      pace()
     )(calls)
     this.models = settings.modelCacheTtlMs > 0 && this.scopeOf !== null ? new ModelCache(settings.modelCacheTtlMs) : null
   }
@@ -95,6 +102,7 @@ export class VisualLayerClient {
     return this.request({
       method: 'GET',
       path: `/api/v1/dataset/${encodeURIComponent(id)}`,
+      endpoint: '/api/v1/dataset/{dataset_id}',
       resource: { kind: 'dataset', datasetId: id },
       schema: checkedDatasetSchema,
       what: `dataset ${id}`
@@ -105,6 +113,7 @@ export class VisualLayerClient {
     return this.request({
       method: 'GET',
       path: '/api/v1/datasets',
+      endpoint: '/api/v1/datasets',
       resource: { kind: 'dataset-list' },
       schema: datasetListSchema,
       what: 'the dataset list'
@@ -115,6 +124,7 @@ export class VisualLayerClient {
     return this.request({
       method: 'GET',
       path: `/api/v1/datasets/${encodeURIComponent(id)}/creation-status`,
+      endpoint: '/api/v1/datasets/{dataset_id}/creation-status',
       resource: { kind: 'creation-status', datasetId: id },
       schema: creationStatusSchema,
       what: `the creation status of dataset ${id}`
@@ -128,6 +138,7 @@ export class VisualLayerClient {
     const models = await this.request({
       method: 'GET',
       path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/list_models`,
+      endpoint: '/api/v1/enrichment/{dataset_id}/list_models',
       resource: { kind: 'models', datasetId },
       schema: modelListSchema,
       what: `the models of dataset ${datasetId}`
@@ -140,6 +151,7 @@ export class VisualLayerClient {
     return this.request({
       method: 'GET',
       path: `/api/v1/enrichment/${encodeURIComponent(datasetId)}/context`,
+      endpoint: '/api/v1/enrichment/{dataset_id}/context',
       resource: { kind: 'enrichment-context', datasetId },
       schema: enrichmentContextSchema,
       what: `the enrichment context of dataset ${datasetId}`
@@ -150,6 +162,7 @@ export class VisualLayerClient {
     return this.request({
       method: 'GET',
       path: '/api/v1/tasks',
+      endpoint: '/api/v1/tasks',
       query: { ...params },
       resource: { kind: 'task-list' },
       schema: taskPageSchema,
@@ -161,6 +174,7 @@ export class VisualLayerClient {
     return this.request({
       method: 'GET',
       path: '/api/v1/tasks/filters',
+      endpoint: '/api/v1/tasks/filters',
       query: { ...params },
       resource: { kind: 'task-filters' },
       schema: taskFiltersSchema,
@@ -177,6 +191,7 @@ export class VisualLayerClient {
     return this.request({
       method: 'POST',
       path: `/api/v1/dataset/${encodeURIComponent(datasetId)}/enrich_dataset`,
+      endpoint: '/api/v1/dataset/{dataset_id}/enrich_dataset',
       body: { enrichment_models: models },
       schema: enrichResponseSchema,
       what: `the enrichment of dataset ${datasetId}`
@@ -188,6 +203,7 @@ export class VisualLayerClient {
     return this.request({
       method: 'POST',
       path: `/api/v1/tasks/${encodeURIComponent(taskId)}/abort`,
+      endpoint: '/api/v1/tasks/{task_id}/abort',
       schema: checkedTaskSchema,
       what: `the abort of task ${taskId}`
     }, call)
@@ -198,6 +214,7 @@ export class VisualLayerClient {
     return this.request({
       method: 'POST',
       path: `/api/v1/tasks/${encodeURIComponent(taskId)}/retry`,
+      endpoint: '/api/v1/tasks/{task_id}/retry',
       schema: checkedTaskSchema,
       what: `the retry of task ${taskId}`
     }, call)
@@ -216,10 +233,16 @@ export class VisualLayerClient {
     return this.request({
       method: 'GET',
       path: '/api/v1/healthcheck',
+      endpoint: '/api/v1/healthcheck',
       resource: { kind: 'health' },
       schema: healthcheckSchema,
       what: 'the health check'
     }, { credential: null, ...options })
+  }
+
+  /** The circuit breaker's state now (a metric reads it at each scrape). */
+  get breakerState (): BreakerState {
+    return this.circuit.state
   }
 
   async close (): Promise<void> {

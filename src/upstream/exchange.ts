@@ -34,6 +34,8 @@ export interface CallOptions<C extends Credential | null = Credential> {
   signal?: AbortSignal
   /** The operation's allowance of upstream calls; every request sent takes one. */
   budget?: CallBudget
+  /** Resolves when the call may be sent (live status: the poll ceiling's turn); see layers/pace.ts. */
+  pace?: (signal: AbortSignal | undefined) => Promise<void>
 }
 
 /** What a read is about, so that a write can tell which reads in flight it made stale. */
@@ -48,6 +50,8 @@ export type Query = Record<string, string | number | boolean | undefined>
 /** One request to Visual Layer, its path relative to the configured base URL. */
 export type UpstreamRequest = {
   readonly path: string
+  /** The path as Visual Layer documents it, ids as placeholders (`/api/v1/dataset/{dataset_id}`): a bounded metric label and span name. */
+  readonly endpoint: string
   /** What the call is about, for people: "dataset 4f1c...", "the task list". */
   readonly what: string
 } & (

@@ -1,15 +1,22 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api'
 import { Pool } from 'undici'
 import type { FastifyBaseLogger } from 'fastify'
 import type { UpstreamSettings } from '../config.js'
 import { GatewayError } from '../errors.js'
 import { upstreamNetworkError, upstreamTooLargeError, type FailedCall } from './errors.js'
-import { queryString, type Attempt, type Credential, type Exchange, type Send } from './exchange.js'
+import { queryString, type Attempt, type Credential, type Exchange, type Send, type UpstreamRequest } from './exchange.js'
+import { NO_UPSTREAM_OBSERVER, type UpstreamObserver } from './observer.js'
 import type { ServiceTokens } from './token.js'
 
 /*
  * One HTTP exchange with Visual Layer on the undici pool: connect, headers and body timeouts inside
  * the call's overall deadline, a cap on the answer's size, its JSON parsed, and a network failure
  * translated into a GatewayError. Every other rule lives in the layers around it.
+ *
+ * Each request sent is told to the observer (metrics) and, inside a traced operation, gets a client
+ * span named by its path template, whose W3C `traceparent` goes to Visual Layer. The spans are made
+ * here by hand rather than by the undici instrumentation: it would name them by method alone (no
+ * path template), sees nothing of the retries, and needs a hook into module loading.
  */
 
 export interface SendOptions {
@@ -17,6 +24,7 @@ export interface SendOptions {
   /** The service account's tokens; null when only caller tokens are forwarded. */
   serviceTokens: ServiceTokens | null
   logger: FastifyBaseLogger
+  observer?: UpstreamObserver
 }
 
 export interface Sender {
@@ -34,6 +42,8 @@ export function startDeadline (exchange: Exchange, timeoutMs: number): Attempt {
 
 export function createSender (options: SendOptions): Sender {
   const { settings, serviceTokens, logger: log } = options
+  const observer = options.observer ?? NO_UPSTREAM_OBSERVER
+  const tracer = trace.getTracer('visual-layer-gateway')
   const url = new URL(settings.baseUrl)
   const basePath = url.pathname.replace(/\/+$/, '')
   const pool = new Pool(url.origin, {
@@ -56,19 +66,40 @@ export function createSender (options: SendOptions): Sender {
       headers['content-type'] = 'application/json'
     }
     const path = basePath + request.path + queryString(request.method === 'GET' ? request.query : undefined)
+    const span = startSpan(request, path)
+    if (span !== null) propagation.inject(trace.setSpan(context.active(), span), headers)
     const started = performance.now()
+    const settle = (status: string, error?: string): void => {
+      observer.request(request.endpoint, request.method, status, (performance.now() - started) / 1000)
+      if (span === null) return
+      if (error !== undefined) {
+        span.setAttribute('error.type', error)
+        span.setStatus({ code: SpanStatusCode.ERROR })
+      }
+      span.end()
+    }
     try {
       const res = await pool.request({ method: request.method, path, headers, body, signal })
+      span?.setAttribute('http.response.status_code', res.statusCode)
       const text = await readCapped(res.body, settings.maxResponseBytes, failed)
       log.debug({
         requestId: call.requestId,
         upstream: { method: request.method, path: request.path, status: res.statusCode, ms: Math.round(performance.now() - started) }
       }, 'upstream call')
+      // HTTP client semantic conventions: a 4xx or 5xx answer is an error of the client span.
+      settle(String(res.statusCode), res.statusCode >= 400 ? String(res.statusCode) : undefined)
       return { status: res.statusCode, body: parseJson(text), token, retryAfter: res.headers['retry-after'] }
     } catch (err) {
-      if (err instanceof GatewayError) throw err
-      if (call.signal?.aborted === true) throw err
+      if (err instanceof GatewayError) {
+        settle('too_large', 'response_too_large')
+        throw err
+      }
+      if (call.signal?.aborted === true) {
+        settle('cancelled', 'cancelled')
+        throw err
+      }
       const timedOut = deadline.aborted
+      settle(timedOut ? 'timeout' : 'network_error', timedOut ? 'timeout' : ((err as { code?: string }).code ?? 'network_error'))
       // Past the overall deadline there is no time left to try again.
       const failure = upstreamNetworkError(timedOut ? Object.assign(new Error('deadline exceeded'), { code: 'UPSTREAM_DEADLINE' }) : err, failed, !timedOut)
       log.warn({
@@ -78,6 +109,25 @@ export function createSender (options: SendOptions): Sender {
       }, 'upstream call failed')
       throw failure
     }
+  }
+
+  /**
+   * A client span under the active one, and its `traceparent` in `headers`; none outside a traced
+   * operation (pollers, health checks), so that tracing off costs one context lookup.
+   */
+  function startSpan (request: UpstreamRequest, path: string): Span | null {
+    const parent = context.active()
+    if (trace.getSpan(parent)?.isRecording() !== true) return null
+    return tracer.startSpan(`${request.method} ${request.endpoint}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': request.method,
+        'url.template': request.endpoint,
+        'url.full': url.origin + path,
+        'server.address': url.hostname,
+        'server.port': Number(url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : url.port)
+      }
+    }, parent)
   }
 
   return { send, close: async () => { await pool.close() } }

@@ -5,6 +5,8 @@ import { DEMO_ACCOUNTS, SEED, startEmulator, type RunningEmulator } from '../../
 import authPlugin from '../../src/plugins/auth.js'
 import graphPlugin from '../../src/plugins/graph.js'
 import livePlugin from '../../src/plugins/live.js'
+import metricsPlugin from '../../src/plugins/metrics.js'
+import operationsPlugin from '../../src/plugins/operations.js'
 import upstreamPlugin from '../../src/plugins/upstream.js'
 import sse from '../../src/transports/sse/plugin.js'
 import { TEST_START } from '../helpers/gateway.js'
@@ -21,6 +23,8 @@ async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number
   if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')
   const app = Fastify({ forceCloseConnections: 'idle' })
   await app.register(authPlugin, { config })
+  await app.register(metricsPlugin, { port: null, host: config.host })
+  await app.register(operationsPlugin, { tracing: false })
   await app.register(upstreamPlugin, { settings: config.upstream })
   await app.register(livePlugin, { settings: config.live })
   await app.register(graphPlugin, { config })

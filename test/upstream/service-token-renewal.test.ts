@@ -19,7 +19,7 @@ describe('renewal of a refused service token', () => {
     }
     const call = retry({ retries: 2, timeoutMs: 5_000, budget: new RetryBudget(), log: pino({ level: 'silent' }) })(serviceTokenRenewal(tokens)(send))
     const answer = await call({
-      request: { method: 'GET', path: '/api/v1/datasets', what: 'the dataset list', resource: { kind: 'dataset-list' } },
+      request: { method: 'GET', path: '/api/v1/datasets', endpoint: '/api/v1/datasets', what: 'the dataset list', resource: { kind: 'dataset-list' } },
       call: { credential: { kind: 'service' } },
       failed: { method: 'GET', what: 'the dataset list', credential: 'service' }
     })

@@ -18,7 +18,7 @@ function harness (): { sent: string[], settle: () => void, reads: SharedReads, r
   const reads = new SharedReads((credential) => credential.kind === 'bearer' ? `token:${credential.fingerprint}` : credential.kind)
   const dispatch = reads.layer(next)
   const read = (path: string, resource: Resource, credential: Credential | null = service): Promise<Answer> =>
-    dispatch({ request: { method: 'GET', path, what: path, resource }, call: { credential }, failed: { method: 'GET', what: path, credential: credential?.kind ?? 'service' } })
+    dispatch({ request: { method: 'GET', path, endpoint: path, what: path, resource }, call: { credential }, failed: { method: 'GET', what: path, credential: credential?.kind ?? 'service' } })
   return { sent, settle: () => { for (const resolve of held.splice(0)) resolve() }, reads, read }
 }
 

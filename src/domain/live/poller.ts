@@ -16,6 +16,9 @@ export interface WarnLog {
   warn: (details: object, message: string) => void
 }
 
+/** What one poll of Visual Layer gave: a new value, the same one, or a failure. */
+export type PollOutcome = 'changed' | 'unchanged' | 'error'
+
 export interface PollerOptions<T> {
   readonly key: string
   readonly fetch: (credential: Credential, signal: AbortSignal) => Promise<T>
@@ -30,6 +33,8 @@ export interface PollerOptions<T> {
   readonly onStop: () => void
   /** Called after each successful poll, with the credential it used (its scope may have changed). */
   readonly onPolled?: (credential: Credential) => void
+  /** Told of every poll that ran to its end (metrics). */
+  readonly onPoll?: (outcome: PollOutcome) => void
 }
 
 interface Watcher<T> {
@@ -135,7 +140,9 @@ export class Poller<T> {
           await this.options.scheduler.turn(this.stopping.signal, this.options.scope())
           const value = await this.options.fetch(credential, this.stopping.signal)
           failures = 0
-          if (this.latest === null || !this.options.same(this.latest.value, value)) {
+          const changed = this.latest === null || !this.options.same(this.latest.value, value)
+          this.options.onPoll?.(changed ? 'changed' : 'unchanged')
+          if (changed) {
             const previous = this.latest
             this.latest = { value }
             for (const watcher of this.watchers) this.deliver(watcher, this.latest, previous)
@@ -143,6 +150,7 @@ export class Poller<T> {
           this.options.onPolled?.(credential)
         } catch (err) {
           if (this.stopped) break
+          this.options.onPoll?.('error')
           if (isGatewayError(err) && ENDING.has(err.code)) {
             this.endAll(err)
             break

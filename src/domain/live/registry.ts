@@ -2,7 +2,7 @@ import type { Checked } from '../../upstream/checked.js'
 import type { CallOptions, Credential, VisualLayerClient } from '../../upstream/client.js'
 import type { UpstreamDataset, UpstreamTask } from '../../upstream/schemas.js'
 import type { Invalidations } from './invalidation.js'
-import { Poller, type WarnLog } from './poller.js'
+import { Poller, type PollOutcome, type WarnLog } from './poller.js'
 import { PollScheduler } from './scheduler.js'
 import { TaskLookup } from './task-lookup.js'
 
@@ -19,7 +19,11 @@ export interface LiveOptions {
   log: WarnLog
   /** The credential scope of a credential now (passthrough tokens move to their subject once proven). */
   scopeOf?: (credential: Credential) => string
+  /** Told of every poll, by the kind of resource polled (metrics). */
+  onPoll?: (resource: Kind, outcome: PollOutcome) => void
 }
+
+const NEVER = new AbortController().signal
 
 /** The task list of one dataset, as subscriptions watch it: its first page, newest first. */
 const WATCHED_TASK_PAGE = 50
@@ -62,6 +66,25 @@ export class LiveRegistry {
       await lookup.fetch(call(credential, signal, datasetId)))
   }
 
+  /**
+   * Waits for a turn under the poll ceiling, as a poll does: the other upstream calls a subscription
+   * makes (the nested fields of its events) are counted against the same ceiling as its polls, in
+   * the share of the caller's credential scope.
+   */
+  async turn (signal: AbortSignal | undefined, scope = ''): Promise<void> {
+    await this.scheduler.turn(signal ?? NEVER, scope)
+  }
+
+  /** Turns granted under the poll ceiling so far: every poll, and every other call subscriptions made. */
+  get turnsGranted (): number {
+    return this.scheduler.granted
+  }
+
+  /** Pollers running now, all resources and scopes together. */
+  get size (): number {
+    return this.pollers.size
+  }
+
   close (): void {
     this.unsubscribe()
     for (const poller of [...this.pollers.values()]) poller.stop()
@@ -84,6 +107,7 @@ export class LiveRegistry {
       scope: () => current,
       log: this.options.log,
       onStop: () => { if (this.pollers.get(name) === poller) this.pollers.delete(name) },
+      onPoll: (outcome) => { this.options.onPoll?.(kind, outcome) },
       // A passthrough token's poller is keyed by the token until Visual Layer accepts it, then by its
       // subject (scope.ts): it moves there, or hands its subscribers to the subject's poller.
       onPolled: (credential) => {
@@ -102,7 +126,7 @@ export class LiveRegistry {
   }
 }
 
-type Kind = 'dataset' | 'tasks' | 'task'
+export type Kind = 'dataset' | 'tasks' | 'task'
 
 function key (kind: Kind, scope: string, id: string): string {
   return `${kind} ${scope} ${id}`

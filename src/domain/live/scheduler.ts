@@ -22,6 +22,8 @@ export class PollScheduler {
   private last: number
   private timer: NodeJS.Timeout | null = null
   private closed = false
+  /** Turns granted so far: every upstream call live status made (for tests and metrics). */
+  granted = 0
 
   constructor (private readonly perSecond: number, private readonly now: () => number = () => performance.now()) {
     this.tokens = Math.max(1, perSecond)
@@ -73,6 +75,7 @@ export class PollScheduler {
         if (this.lastServed.size <= 10_000) break
         this.lastServed.delete(old)
       }
+      this.granted++
       entry?.grant()
     }
     if (this.groups.size > 0 && this.timer === null && !this.closed) {

@@ -1,7 +1,7 @@
 import { GatewayError } from '../../errors.js'
 import type { Checked } from '../../upstream/checked.js'
 import type { Credential } from '../../upstream/client.js'
-import type { UpstreamTask } from '../../upstream/schemas.js'
+import type { UpstreamDataset, UpstreamTask } from '../../upstream/schemas.js'
 import { checkId } from '../arguments.js'
 import type { DomainContext } from '../context.js'
 import { mapDataset } from '../mapping/dataset.js'
@@ -25,6 +25,26 @@ export interface LiveContext extends DomainContext {
 /** Called before each event is built: the door forgets what it read for the previous one. */
 export type BeforeEvent = () => void
 
+/**
+ * Every subscriber of a poller is handed the same record objects; each record is mapped once, so
+ * that they all get the same event object. The GraphQL door resolves the fields of one event object
+ * once per credential scope and selection, and shares the result (src/graphql/events.ts).
+ */
+const datasetEvents = new WeakMap<Checked<UpstreamDataset>, DatasetParent>()
+const taskEvents = new WeakMap<Checked<UpstreamTask>, TaskParent>()
+
+function datasetEvent (record: Checked<UpstreamDataset>, ctx: LiveContext): DatasetParent {
+  let event = datasetEvents.get(record)
+  if (event === undefined) datasetEvents.set(record, event = mapDataset(record, ctx.onUnknown))
+  return event
+}
+
+function taskEvent (record: Checked<UpstreamTask>, ctx: LiveContext): TaskParent {
+  let event = taskEvents.get(record)
+  if (event === undefined) taskEvents.set(record, event = mapTask(record, ctx.onUnknown))
+  return event
+}
+
 const SETTLED = new Set(['READY', 'ERROR'])
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'ABORTED'])
 
@@ -33,8 +53,8 @@ export function watchDataset (ctx: LiveContext, rawId: string, follow: boolean, 
   const source = ctx.live.dataset(ctx.scope(), id).watch(ctx.caller.credential, ctx.caller.expiresAt)
   return eventsFrom(source, (record): { events: DatasetParent[], done: boolean } => {
     beforeEvent()
-    ctx.loaders.dataset.prime(id, record)
-    const dataset = mapDataset(record, ctx.onUnknown)
+    ctx.loaders.rememberDataset(id, record)
+    const dataset = datasetEvent(record, ctx)
     return { events: [dataset], done: !follow && SETTLED.has(dataset.status) }
   })
 }
@@ -64,7 +84,7 @@ export async function watchTasks (
       .filter((task) => (only === null || task.value.task_id === only))
       .filter((task) => (first ? only !== null : !sameRecords(previous.get(task.value.task_id), task)))
       .reverse() // oldest change first
-      .map((task) => mapTask(task, ctx.onUnknown))
+      .map((task) => taskEvent(task, ctx))
     if (only !== null && first && changed.length === 0) {
       throw new GatewayError('NOT_FOUND', `Task ${only} is not among the ${tasks.length} most recent tasks of dataset ${id}, or you may not see it.`)
     }

@@ -10,6 +10,7 @@ import { errorFormatter, handleRequestError } from '../../graphql/error-formatte
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
 import { registerHttpAuth } from './authentication.js'
 import { registerDocumentChecks } from './document-checks.js'
+import { registerOperationRecords } from './operation-records.js'
 
 /*
  * GraphQL over HTTP at /graphql (GET and POST), served by Mercurius. An encapsulated plugin: its
@@ -30,6 +31,8 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
   // are integers. Its answers are plain objects, so JSON.stringify serialises them faithfully.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   app.setErrorHandler(handleRequestError)
+  // First of this plugin's hooks: every request to /graphql is one operation for logs and metrics.
+  registerOperationRecords(app, app.operations)
 
   // Hooks of one kind run in the order they are added here: authentication (onRequest, preParsing,
   // preHandler), then the document checks (preValidation, preHandler), then the rate limit, which
@@ -77,9 +80,24 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
       setMaxListeners(0, controller.signal)
       // The caller went away before the answer: stop the upstream calls made for it.
       reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
-      return graph.context(request.caller, String(request.id), controller.signal)
+      const context = graph.context(request.caller, String(request.id), controller.signal)
+      request.operation?.attach(context)
+      return context
     }
+  })
+  app.graphql.addHook('preExecution', async (_schema, document, context) => {
+    const { request } = context.reply
+    request.operation?.identify(document, operationNameOf(request))
+    // The operation's span starts here, named, before any resolver opens its own under it.
+    request.operation?.traceContext()
   })
 }
 
-export default fp(graphqlHttp, { name: 'graphql-http', encapsulate: true, decorators: { fastify: ['auth', 'graph'] } })
+/** The operationName of a POST body or of a GET query string. */
+function operationNameOf (request: FastifyRequest): unknown {
+  const body = request.body
+  if (typeof body === 'object' && body !== null && 'operationName' in body) return body.operationName
+  return (request.query as { operationName?: unknown } | undefined)?.operationName
+}
+
+export default fp(graphqlHttp, { name: 'graphql-http', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'operations'] } })

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { getOperationAST, GraphQLError, specifiedRules, subscribe, type ExecutionResult } from 'graphql'
+import { getOperationAST, GraphQLError, specifiedRules, type ExecutionResult } from 'graphql'
 import { createHandler, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Request, type Response } from 'graphql-sse'
 import { callerKey, type Caller } from '../../auth/index.js'
 import { GatewayError, type ErrorCode } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { readDocument } from '../../graphql/document.js'
 import { formatStreamedResult } from '../../graphql/error-formatter.js'
+import type { Operation } from '../../plugins/operations.js'
 import { authenticateRequest } from '../graphql-http/authentication.js'
 import { respond, type RequestContext } from './respond.js'
 import { subscriptionResults } from './results.js'
@@ -36,7 +37,7 @@ export interface SseOptions {
 }
 
 type Context = Record<PropertyKey, unknown>
-type SseRequest = Request<FastifyRequest | null, RequestContext & { purging?: true, counted?: OwnedStream }>
+type SseRequest = Request<FastifyRequest | null, RequestContext & { purging?: true, counted?: OwnedStream, operation?: Operation }>
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
 
@@ -158,17 +159,18 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       const requestId = String(request.id)
       const token = tokenOf(req)
       const stream = token === null ? undefined : streams.ownedBy(token, ownerOf(callerOf(req)))
-      if (token !== null) {
-        if (stream === undefined) return unknownStream(requestId)
-        if (stream.operations >= options.maxOperationsPerStream) {
-          return refusedResult(
-            'RATE_LIMITED',
-            `Too many subscriptions on this event stream: at most ${options.maxOperationsPerStream}. Complete one first, or open another stream.`
-          )
-        }
+      if (token !== null && stream === undefined) return unknownStream(requestId)
+      // From here graphql-sse answers with results then completes: the operation's record ends in onComplete.
+      const operation = req.context.operation = app.operations.start({ transport: 'sse', requestId, log: request.log })
+      if (stream !== undefined && stream.operations >= options.maxOperationsPerStream) {
+        return refusedResult(
+          'RATE_LIMITED',
+          `Too many subscriptions on this event stream: at most ${options.maxOperationsPerStream}. Complete one first, or open another stream.`
+        )
       }
       const { document, errors } = readDocument(graph.schema, params.query, graph.limits, specifiedRules)
       if (errors !== undefined) return { data: null, errors: [...errors] }
+      operation.identify(document, params.operationName)
       if (getOperationAST(document, params.operationName)?.operation !== 'subscription') {
         return refusedResult(
           'QUERY_REJECTED',
@@ -187,21 +189,26 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
         req.context.reply.raw.once('close', () => { closed.abort() })
         signal = closed.signal
       }
-      const contextValue = graph.context(callerOf(req), requestId, signal) as unknown as Context
+      const context = graph.context(callerOf(req), requestId, signal)
+      operation.attach(context, false)
+      const contextValue = context as unknown as Context
       return { schema: graph.schema, document, variableValues: params.variables, operationName: params.operationName, contextValue }
     },
     // onSubscribe validated the document already, with graphql's rules after the gateway's limits.
     validate: () => [],
     subscribe: async (args) => {
-      const result = await subscribe(args)
+      const result = await graph.subscribe(args)
       if (!(Symbol.asyncIterator in result)) return result
       const caller = (args.contextValue as unknown as GatewayContext).caller
       return subscriptionResults(result[Symbol.asyncIterator](), caller.expiresAt)
     },
     onNext: (_ctx, req, result) => {
-      return formatStreamedResult(result as ExecutionResult, String(req.raw?.id ?? 'sse'), log)
+      const formatted = formatStreamedResult(result as ExecutionResult, String(req.raw?.id ?? 'sse'), log)
+      req.context.operation?.errors(formatted?.errors)
+      return formatted
     },
     onComplete: (_ctx, req) => {
+      req.context.operation?.finish()
       const stream = req.context.counted
       if (stream === undefined) return
       req.context.counted = undefined
@@ -225,4 +232,4 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   })
 }
 
-export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'graph'] } })
+export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'operations'] } })

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { GraphQLError, specifiedRules, subscribe, type ExecutionArgs, type ExecutionResult } from 'graphql'
+import { GraphQLError, specifiedRules, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { callerKey, type Caller } from '../../auth/index.js'
@@ -13,6 +13,7 @@ import { shedBody } from '../../plugins/load-shedding.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { readDocument } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
+import type { Operation } from '../../plugins/operations.js'
 import { CallerSlots } from '../caller-slots.js'
 import { clientAddress, type TrustFunction } from '../client-address.js'
 import { endAtExpiry, Expiry } from '../expiry.js'
@@ -85,6 +86,15 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   /** Open sockets of unproven passthrough tokens, by fingerprint: moved to their account once Visual Layer accepts the token. */
   const waitingForProof = new Map<string, Set<{ socket: WebSocket, caller: Caller, address: string, slot: Slot }>>()
   const expiries = new WeakMap<Caller, Expiry>()
+  app.metrics.watchWebSocketConnections(() => wss.clients.size)
+  /** Each operation in flight, by `connectionId:id`, for its log line and metrics (src/plugins/operations.ts). */
+  const operations = new Map<string, Operation>()
+  const operationOf = (ctx: WsContext, id: string): Operation | undefined => operations.get(`${ctx.extra.connectionId ?? 'ws'}:${id}`)
+  const finish = (ctx: WsContext, id: string): void => {
+    const key = `${ctx.extra.connectionId ?? 'ws'}:${id}`
+    operations.get(key)?.finish()
+    operations.delete(key)
+  }
 
   const tooManyForCaller = (): string => closeReason(
     `Too many WebSocket connections: at most ${options.maxConnectionsPerCaller} per caller. Close one, or share one for many subscriptions.`
@@ -111,14 +121,23 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     connectionInitWaitTimeout: options.connectionInitWaitMs,
     onConnect: async (ctx) => {
       const params = ctx.connectionParams ?? {}
-      ctx.extra.connectionId = randomUUID()
+      const connectionId = ctx.extra.connectionId = randomUUID()
       const closed = new AbortController()
       // Every upstream call of every subscription on the connection listens to it.
       setMaxListeners(0, closed.signal)
       ctx.extra.closed = closed
       // At once when the socket closes: graphql-ws calls onClose only after every subscription returned.
       const socket = ctx.extra.socket
-      socket.once('close', () => { closed.abort() })
+      socket.once('close', () => {
+        closed.abort()
+        // graphql-ws completes a connection's operations after an abrupt close; one refused while the
+        // client was already gone is not: its record ends here.
+        for (const [key, operation] of operations) {
+          if (!key.startsWith(`${connectionId}:`)) continue
+          operation.finish()
+          operations.delete(key)
+        }
+      })
       pendingEnds.get(socket)?.()
       try {
         const caller = await auth.authenticate(params.Authorization ?? params.authorization)
@@ -161,10 +180,15 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     },
     context: (ctx, id) => {
       const state = connectionState(ctx)
-      return graph.context(state.caller, `${state.connectionId}:${id}`, state.closed.signal) as unknown as Record<string, unknown>
+      const context = graph.context(state.caller, `${state.connectionId}:${id}`, state.closed.signal)
+      const operation = operationOf(ctx, id)
+      // A subscription's events are not traced: its span would last as long as its client.
+      operation?.attach(context, operation.type !== 'subscription')
+      operation?.traceContext()
+      return context as unknown as Record<string, unknown>
     },
     subscribe: async (args: ExecutionArgs) => {
-      const result = await subscribe(args)
+      const result = await graph.subscribe(args)
       const caller = (args.contextValue as GatewayContext).caller
       if (!isAsyncIterable(result) || caller.expiresAt === null) return result
       // The caller is the connection's: its subscriptions share one expiry timer.
@@ -172,9 +196,22 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       if (expiry === undefined) expiries.set(caller, expiry = new Expiry(caller.expiresAt))
       return endAtExpiry(result[Symbol.asyncIterator](), expiry)
     },
-    onNext: (ctx, id, _payload, _args, result) => formatResult(ctx, id, result, log),
-    onError: (ctx, id, _payload, errors) => errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)) as never,
-    onSubscribe: (ctx, _id, payload) => {
+    onNext: (ctx, id, _payload, _args, result) => {
+      const formatted = formatResult(ctx, id, result, log)
+      operationOf(ctx, id)?.errors(formatted?.errors)
+      return formatted
+    },
+    onError: (ctx, id, _payload, errors) => {
+      const formatted = errors.map((error) => formatError(error, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log))
+      operationOf(ctx, id)?.errors(formatted)
+      finish(ctx, id)
+      return formatted as never
+    },
+    onComplete: (ctx, id) => { finish(ctx, id) },
+    onSubscribe: (ctx, id, payload) => {
+      const requestId = `${ctx.extra.connectionId ?? 'ws'}:${id}`
+      const operation = app.operations.start({ transport: 'websocket', requestId, log: log.child({ requestId }) })
+      operations.set(requestId, operation)
       // The token was checked at connection_init; an operation sent after it expired is refused.
       const expiresAt = ctx.extra.caller?.expiresAt ?? null
       if (expiresAt !== null && expiresAt <= Date.now()) {
@@ -191,6 +228,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       // Parsed and validated here, under the same limits as HTTP documents; graphql-ws then runs these.
       const { document, errors } = readDocument(graph.schema, payload.query, graph.limits, specifiedRules)
       if (errors !== undefined) return [...errors]
+      operation.identify(document, payload.operationName)
       return { schema: graph.schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },
   }, wss, log)
@@ -243,7 +281,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   })
 }
 
-export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'isUnderPressure'] } })
+export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'operations', 'isUnderPressure'] } })
 
 function formatResult (ctx: WsContext, id: string, result: ExecutionResult, log: FastifyInstance['log']): ExecutionResult | undefined {
   return formatStreamedResult(result, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log)

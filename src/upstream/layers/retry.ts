@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { UpstreamNetworkError } from '../errors.js'
 import type { Attempt, Dispatch, Send } from '../exchange.js'
+import type { UpstreamObserver } from '../observer.js'
 import { backoffMs, RETRYABLE_STATUSES, retryAfterMs, type RetryBudget } from '../retry.js'
 import { startDeadline } from '../send.js'
 
@@ -17,6 +18,7 @@ export interface RetryOptions {
   timeoutMs: number
   budget: RetryBudget
   log: FastifyBaseLogger
+  observer?: UpstreamObserver
 }
 
 /** Full-jitter backoff between GET retries, when Visual Layer gives no Retry-After. */
@@ -48,6 +50,7 @@ export function retry (options: RetryOptions): (next: Send) => Dispatch {
         if (!err.retryable || !mayRetry(attempt, retries, wait)) throw err
       }
       retries++
+      options.observer?.retry(exchange.request.endpoint, exchange.request.method)
       options.log.debug({
         requestId: exchange.call.requestId,
         upstream: { method: exchange.request.method, path: exchange.request.path },

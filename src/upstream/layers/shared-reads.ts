@@ -22,7 +22,7 @@ export class SharedReads {
   /** Reads in flight by scope, then by the request they send (path and query). */
   private readonly scopes = new Map<string, Map<string, SharedRead>>()
 
-  constructor (private readonly scopeOf: (credential: Credential) => string) {}
+  constructor (private readonly scopeOf: (credential: Credential) => string, private readonly onShared: (endpoint: string) => void = () => {}) {}
 
   /** The layer: wraps the logical call of every GET; other methods pass through. */
   readonly layer = (next: Dispatch): Dispatch => {
@@ -49,6 +49,8 @@ export class SharedReads {
         entry.answer.then(forget, forget)
         reads.set(key, entry)
         shared = entry
+      } else {
+        this.onShared(request.endpoint)
       }
       const joined = shared
       joined.waiters++

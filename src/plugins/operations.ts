@@ -1,0 +1,164 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { getOperationAST, type DocumentNode } from 'graphql'
+import type { ErrorCode } from '../errors.js'
+import type { GatewayContext } from '../graphql/context.js'
+import type { CallBudget } from '../upstream/call-budget.js'
+import type { GatewayMetrics } from './metrics.js'
+
+/*
+ * One GraphQL operation as operators see it (`app.operations`), whichever door it came through: one
+ * log line when it ends (name, type, duration, upstream calls, outcome), its metrics, and its span
+ * (named per the OpenTelemetry GraphQL conventions, `query DatasetPage`). A door starts a record when
+ * an operation arrives, tells it what it learns (the document, the call budget, the errors answered)
+ * and finishes it once; a record finished twice counts once.
+ */
+
+export type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown'
+export type Transport = 'http' | 'websocket' | 'sse'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    operations: Operations
+  }
+}
+
+/** Codes that say the gateway or Visual Layer failed, not the caller: their line is a warning. */
+const SERVER_SIDE: ReadonlySet<string> = new Set(['INTERNAL_SERVER_ERROR', 'UPSTREAM_ERROR', 'UPSTREAM_CONTRACT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE'])
+
+/** Why a document was refused (QUERY_REJECTED), from the gateway's own messages: a bounded label. */
+export function rejectionReason (message: string): string {
+  if (message.startsWith('Syntax Error')) return 'syntax'
+  if (/nests (fields more than|too deeply)/.test(message)) return 'depth'
+  if (/selects more than \d+ fields/.test(message)) return 'fields'
+  if (/more than \d+ tokens/.test(message)) return 'tokens'
+  if (/\bcost\b/i.test(message)) return 'cost'
+  if (message.includes('calls to Visual Layer')) return 'calls'
+  return 'validation'
+}
+
+export interface OperationStart {
+  transport: Transport
+  requestId: string
+  log: FastifyBaseLogger
+  /** The trace context the operation runs in (the HTTP request's span); none: a new trace. */
+  parent?: Context
+}
+
+export class Operation {
+  type: OperationType = 'unknown'
+  name: string | null = null
+  /** The operation's upstream call allowance: its count of requests sent goes to the log line. */
+  budget: CallBudget | null = null
+  private first: { code: string, message: string } | null = null
+  private readonly started = performance.now()
+  private span: Span | null = null
+  private spanContext: Context | undefined
+  private done = false
+
+  constructor (private readonly start: OperationStart, private readonly metrics: GatewayMetrics, private readonly tracing: boolean) {}
+
+  /** The operation the document names (`operationName`, or its only one). */
+  identify (document: DocumentNode, operationName: unknown): void {
+    const operation = getOperationAST(document, typeof operationName === 'string' ? operationName : undefined)
+    if (operation === null || operation === undefined) return
+    this.type = operation.operation
+    this.name = operation.name?.value ?? null
+  }
+
+  /**
+   * The operation's context: its call budget counts the operation's upstream calls; its resolvers
+   * open their spans under the operation's (not for a subscription's events: `traced` false).
+   */
+  attach (context: GatewayContext, traced = true): void {
+    this.budget = context.call.budget ?? null
+    if (this.tracing && traced) context.traceContext = () => this.traceContext()
+  }
+
+  /** Records the errors of an answer; the first one's code is the operation's outcome. */
+  errors (errors: ReadonlyArray<{ message?: unknown, extensions?: { code?: unknown } }> | undefined): void {
+    const error = errors?.[0]
+    if (this.first !== null || error === undefined) return
+    const code = error.extensions?.code
+    this.first = { code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR', message: typeof error.message === 'string' ? error.message : '' }
+  }
+
+  fail (code: ErrorCode, message: string): void {
+    this.errors([{ message, extensions: { code } }])
+  }
+
+  /**
+   * The trace context resolvers run under: the operation's span, started on first use (once the
+   * document is known, so that the span has its name). Undefined with tracing off: nothing to pay.
+   */
+  traceContext (): Context | undefined {
+    if (!this.tracing) return undefined
+    if (this.spanContext !== undefined) return this.spanContext
+    const parent = this.start.parent ?? ROOT_CONTEXT
+    const attributes: Record<string, string> = { 'graphql.operation.type': this.type }
+    if (this.name !== null) attributes['graphql.operation.name'] = this.name
+    // GraphQL semantic conventions: "{type} {name}", or "{type}" for an unnamed operation.
+    const spanName = this.type === 'unknown' ? 'GraphQL Operation' : `${this.type}${this.name === null ? '' : ` ${this.name}`}`
+    this.span = trace.getTracer('visual-layer-gateway').startSpan(spanName, { kind: SpanKind.INTERNAL, attributes }, parent)
+    this.spanContext = trace.setSpan(parent, this.span)
+    return this.spanContext
+  }
+
+  finish (): void {
+    if (this.done) return
+    this.done = true
+    const seconds = (performance.now() - this.started) / 1000
+    const outcome = this.first?.code ?? 'ok'
+    const { metrics } = this
+    const label = { operation_type: this.type, operation_name: metrics.operationNames.label(this.name) }
+    metrics.operations.inc({ ...label, outcome })
+    if (this.type !== 'subscription') metrics.operationDuration.observe(label, seconds)
+    if (outcome === 'RATE_LIMITED') metrics.rateLimited.inc()
+    if (outcome === 'QUERY_REJECTED') metrics.queriesRejected.inc({ reason: rejectionReason(this.first?.message ?? '') })
+
+    if (this.span !== null) {
+      if (this.first !== null) {
+        this.span.setAttribute('error.type', outcome)
+        this.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome })
+      }
+      this.span.end()
+    }
+
+    const line = {
+      operation: {
+        name: this.name?.slice(0, 100) ?? null,
+        type: this.type,
+        transport: this.start.transport,
+        ms: Math.round(seconds * 1000),
+        upstreamCalls: this.budget?.total ?? 0,
+        outcome
+      },
+      requestId: this.start.requestId
+    }
+    // A caller's mistake is info (with a short reason); warn when the gateway or Visual Layer failed
+    // (formatError has already logged the detail; error is kept for what an operator must act on).
+    if (SERVER_SIDE.has(outcome)) this.start.log.warn(line, 'graphql operation failed')
+    else if (this.first !== null) this.start.log.info({ ...line, reason: this.first.message.slice(0, 200) }, 'graphql operation refused or partial')
+    else this.start.log.info(line, 'graphql operation')
+  }
+}
+
+export class Operations {
+  constructor (private readonly metrics: GatewayMetrics, readonly tracing: boolean) {}
+
+  start (start: OperationStart): Operation {
+    return new Operation(start, this.metrics, this.tracing)
+  }
+}
+
+export interface OperationsPluginOptions {
+  /** Whether spans are made (OTEL_EXPORTER_OTLP_ENDPOINT set). */
+  tracing: boolean
+}
+
+const operationsPlugin: FastifyPluginAsync<OperationsPluginOptions> = async (app, { tracing }) => {
+  app.decorate('operations', new Operations(app.metrics, tracing))
+}
+
+export default fp(operationsPlugin, { name: 'operations', decorators: { fastify: ['metrics'] } })

@@ -1,0 +1,27 @@
+import type { BreakerState } from './breaker.js'
+
+/*
+ * What the upstream client tells whoever watches it (the metrics plugin): each request sent, each
+ * retry, each read answered by a call already in flight, each state the breaker reaches. An
+ * interface the client is given, rather than events on a process-wide channel (diagnostics_channel):
+ * tests run many gateways in one process, and each must count only its own calls. Labels are
+ * bounded: `endpoint` is the path template (`/api/v1/dataset/{dataset_id}`), never a raw id.
+ */
+
+export interface UpstreamObserver {
+  /** One HTTP request sent and settled: its status, or `timeout`, `network_error`, `cancelled`. */
+  request: (endpoint: string, method: string, status: string, seconds: number) => void
+  /** A try about to be sent again (retry layer). */
+  retry: (endpoint: string, method: string) => void
+  /** A GET answered by an identical one already in flight (shared-reads layer). */
+  sharedRead: (endpoint: string) => void
+  /** The breaker's state after a try was admitted or judged; called often, report changes only. */
+  breaker: (state: BreakerState) => void
+}
+
+export const NO_UPSTREAM_OBSERVER: UpstreamObserver = {
+  request: () => {},
+  retry: () => {},
+  sharedRead: () => {},
+  breaker: () => {}
+}

@@ -1,0 +1,95 @@
+import { context, propagation, trace, SpanKind } from '@opentelemetry/api'
+import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SEED } from '../../src/emulator/index.js'
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { until } from '../helpers/ws.js'
+
+/**
+ * Traces with OTEL_EXPORTER_OTLP_ENDPOINT set, collected by the SDK's in-memory exporter (registered
+ * here as src/tracing.ts registers the OTLP one): the span tree of one query that makes two Visual
+ * Layer calls, under the caller's own trace, and the `traceparent` each call carried to Visual Layer.
+ */
+
+const FRONTEND_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736'
+const FRONTEND_SPAN = '00f067aa0ba902b7'
+const READY = SEED.datasets.ready
+
+interface Node { name: string, kind: SpanKind, children: Node[] }
+
+/** The spans under `parentId` (a span id), as a tree of names and kinds, children in start order. */
+function tree (spans: readonly ReadableSpan[], parentId: string): Node[] {
+  return spans
+    .filter((span) => span.parentSpanContext?.spanId === parentId)
+    .sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1])
+    .map((span) => ({ name: span.name, kind: span.kind, children: tree(spans, span.spanContext().spanId) }))
+}
+
+describe('OpenTelemetry traces', () => {
+  const exporter = new InMemorySpanExporter()
+  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  let gw: TestGateway
+
+  beforeAll(async () => {
+    provider.register()
+    // Never contacted: the provider registered above is the one spans go to.
+    gw = await startTestGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })
+  })
+  afterAll(async () => {
+    await gw.close()
+    await provider.shutdown()
+    trace.disable()
+    context.disable()
+    propagation.disable()
+  })
+
+  it('continues the caller\'s trace through the operation, its resolvers and each Visual Layer call, and sends traceparent upstream', async () => {
+    const res = await gw.gql('query DatasetWithModels($id: ID!) { dataset(id: $id) { id models { id } } }', { id: READY }, {
+      traceparent: `00-${FRONTEND_TRACE}-${FRONTEND_SPAN}-01`
+    })
+    expect(res.status).toBe(200)
+    expect(res.body.errors).toBeUndefined()
+    // The operation's span ends once the answer is sent, after the client may have read it.
+    await until(() => exporter.getFinishedSpans().some((span) => span.name === 'query DatasetWithModels'))
+
+    const spans = exporter.getFinishedSpans()
+    expect(new Set(spans.map((span) => span.spanContext().traceId))).toEqual(new Set([FRONTEND_TRACE]))
+    expect(tree(spans, FRONTEND_SPAN)).toEqual([{
+      name: 'POST /graphql',
+      kind: SpanKind.SERVER,
+      children: [{
+        name: 'query DatasetWithModels',
+        kind: SpanKind.INTERNAL,
+        children: [
+          {
+            name: 'resolve Query.dataset',
+            kind: SpanKind.INTERNAL,
+            children: [{ name: 'GET /api/v1/dataset/{dataset_id}', kind: SpanKind.CLIENT, children: [] }]
+          },
+          {
+            name: 'resolve Dataset.models',
+            kind: SpanKind.INTERNAL,
+            children: [{ name: 'GET /api/v1/enrichment/{dataset_id}/list_models', kind: SpanKind.CLIENT, children: [] }]
+          }
+        ]
+      }]
+    }])
+    expect(spans).toHaveLength(6)
+
+    const byName = new Map(spans.map((span) => [span.name, span]))
+    expect(byName.get('query DatasetWithModels')?.attributes).toEqual({ 'graphql.operation.type': 'query', 'graphql.operation.name': 'DatasetWithModels' })
+    const call = byName.get('GET /api/v1/dataset/{dataset_id}')
+    expect(call?.attributes).toEqual({
+      'http.request.method': 'GET',
+      'url.template': '/api/v1/dataset/{dataset_id}',
+      'url.full': `${gw.emulator.url}/api/v1/dataset/${READY}`,
+      'server.address': '127.0.0.1',
+      'server.port': Number(new URL(gw.emulator.url).port),
+      'http.response.status_code': 200
+    })
+
+    // Each Visual Layer call carried the trace, with its own client span as parent.
+    const clientSpans = spans.filter((span) => span.kind === SpanKind.CLIENT).map((span) => `00-${FRONTEND_TRACE}-${span.spanContext().spanId}-01`)
+    expect(gw.emulator.calls().map((record) => record.traceparent)).toEqual(clientSpans)
+  })
+})
