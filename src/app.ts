@@ -69,7 +69,9 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     maxPending: config.wsMaxPending,
     maxUnprovenPerAddress: config.wsMaxUnprovenPerAddress,
     trustProxy,
-    retryAfterSec: config.loadShedding.retryAfterSec
+    retryAfterSec: config.loadShedding.retryAfterSec,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
   })
   await app.register(sse, {
     path: '/graphql/stream',

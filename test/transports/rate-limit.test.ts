@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { freshToken } from '../helpers/modes.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /*
  * The HTTP rate limit counts per caller and per operation type: mutations against their own,
@@ -48,6 +49,24 @@ describe('per operation type, in jwt mode (caller: the token\'s sub)', () => {
     // Another caller has allowances of its own.
     expect((await post(gw, mutation, as('bob'))).status).toBe(200)
     expect((await post(gw, query, as('bob'))).status).toBe(200)
+  })
+
+  it('holds over WebSocket too: the third mutation of a minute on a socket is RATE_LIMITED, with no upstream call', async () => {
+    const client = wsClient(gw.url, { Authorization: as('carol').authorization })
+    try {
+      const results: unknown[] = []
+      for (let i = 0; i < 3; i++) {
+        results.push(await record(client, mutation).done.then(() => 'ran', (errors: Array<{ message: string, extensions?: { code?: unknown } }>) => errors))
+      }
+      expect(results.slice(0, 2)).toEqual(['ran', 'ran'])
+      expect(results[2]).toEqual([{
+        message: expect.stringMatching(/^Too many mutations: at most 2 a minute for each caller\. Try again in (59|60) s\.$/) as unknown,
+        extensions: { code: 'RATE_LIMITED', requestId: expect.any(String) as unknown }
+      }])
+      expect(gw.emulator.calls()).toEqual([])
+    } finally {
+      await client.dispose()
+    }
   })
 })
 

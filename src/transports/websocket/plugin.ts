@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { GraphQLError, specifiedRules, type ExecutionArgs, type ExecutionResult } from 'graphql'
+import { getOperationAST, GraphQLError, specifiedRules, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { callerKey, type Caller } from '../../auth/index.js'
@@ -15,6 +15,7 @@ import { readDocument } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { Operation } from '../../plugins/operations.js'
 import { CallerSlots } from '../caller-slots.js'
+import { OperationAllowance } from '../operation-allowance.js'
 import { clientAddress, type TrustFunction } from '../client-address.js'
 import { endAtExpiry, Expiry } from '../expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
@@ -44,6 +45,9 @@ export interface WsOptions {
   trustProxy: TrustFunction
   /** Retry-After of an upgrade refused while the gateway sheds load. */
   retryAfterSec: number
+  /** Queries (and mutations, when `rateLimitMutationsPerMinute` is 0) per minute for each caller, as over HTTP; 0: no limit. */
+  rateLimitPerMinute: number
+  rateLimitMutationsPerMinute: number
 }
 
 /** What this module keeps on graphql-ws' per-connection `extra`, set in onConnect. */
@@ -86,6 +90,9 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   /** Open sockets of unproven passthrough tokens, by fingerprint: moved to their account once Visual Layer accepts the token. */
   const waitingForProof = new Map<string, Set<{ socket: WebSocket, caller: Caller, address: string, slot: Slot }>>()
   const expiries = new WeakMap<Caller, Expiry>()
+  // The HTTP door's rate limits hold for queries and mutations sent over a socket too; subscriptions
+  // have their own ceilings (per connection, per caller, and the poll ceiling).
+  const allowances = { requests: new OperationAllowance(options.rateLimitPerMinute), mutations: new OperationAllowance(options.rateLimitMutationsPerMinute) }
   app.metrics.watchWebSocketConnections(() => wss.clients.size)
   /** Each operation in flight, by `connectionId:id`, for its log line and metrics (src/plugins/operations.ts). */
   const operations = new Map<string, Operation>()
@@ -229,6 +236,18 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       const { document, errors } = readDocument(graph.schema, payload.query, graph.limits, specifiedRules)
       if (errors !== undefined) return [...errors]
       operation.identify(document, payload.operationName)
+      const type = getOperationAST(document, payload.operationName ?? undefined)?.operation
+      if (type === 'query' || type === 'mutation') {
+        const kind = type === 'mutation' && options.rateLimitMutationsPerMinute > 0 ? 'mutations' : 'requests'
+        const slot = ctx.extra.slot
+        const key = slot === undefined ? 'unknown' : `${slot.pool === unproven ? 'unproven:' : ''}${slot.key}`
+        const waitSec = allowances[kind].take(key)
+        if (waitSec !== null) {
+          const max = kind === 'mutations' ? options.rateLimitMutationsPerMinute : options.rateLimitPerMinute
+          const error = new GatewayError('RATE_LIMITED', `Too many ${kind}: at most ${max} a minute for each caller. Try again in ${waitSec} s.`)
+          return [new GraphQLError(error.message, { originalError: error })]
+        }
+      }
       return { schema: graph.schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },
   }, wss, log)
