@@ -63,7 +63,11 @@ async function main (): Promise<void> {
     MAX_POLLS_PER_SECOND: '1000',
     WS_MAX_SUBSCRIPTIONS: '10000',
     WS_MAX_CONNECTIONS_PER_CALLER: '10000',
-    RATE_LIMIT_PER_MINUTE: '0'
+    RATE_LIMIT_PER_MINUTE: '0',
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
+    // All clients on one address, opening their sockets at once; measured at full load, never shed.
+    WS_MAX_PENDING_PER_ADDRESS: '100000',
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0'
   })
   if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')
   const app = await buildApp(config)

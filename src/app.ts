@@ -6,6 +6,7 @@ import authPlugin from './plugins/auth.js'
 import graphPlugin from './plugins/graph.js'
 import httpBasics from './plugins/http-basics.js'
 import livePlugin from './plugins/live.js'
+import loadShedding from './plugins/load-shedding.js'
 import metricsPlugin from './plugins/metrics.js'
 import operationsPlugin from './plugins/operations.js'
 import tracingPlugin from './plugins/tracing.js'
@@ -15,6 +16,7 @@ import { graphiqlPlugin } from './transports/graphiql/plugin.js'
 import graphqlHttp from './transports/graphql-http/plugin.js'
 import health from './transports/health.js'
 import sse from './transports/sse/plugin.js'
+import { trustFunction } from './transports/client-address.js'
 import websocket from './transports/websocket/plugin.js'
 
 /*
@@ -26,15 +28,20 @@ import websocket from './transports/websocket/plugin.js'
 export interface BuildOptions {
   /** Where pino writes (tests capture logs here); stdout by default. */
   logStream?: DestinationStream
+  /** Tests only: whether the gateway is under pressure, instead of measuring it (load shedding). */
+  pressure?: () => boolean
 }
 
 export async function buildApp (config: Config<RemoteUpstream>, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const trustProxy = trustFunction(config.trustProxy)
   const app = Fastify({
     logger: options.logStream === undefined ? loggerOptions(config.logLevel) : { ...loggerOptions(config.logLevel), stream: options.logStream },
     ...requestOptions(),
     // In-flight requests finish on close; idle keep-alive sockets are closed at once.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Which proxies may say who the client is (X-Forwarded-For): TRUST_PROXY.
+    trustProxy: config.trustProxy === false ? false : trustProxy,
     // Headers too large and other requests Node refuses: answered in the gateway's error shape.
     clientErrorHandler
   })
@@ -42,6 +49,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   // Before any route: its span of each HTTP request is the parent of everything else.
   if (config.tracing.endpoint !== null) await app.register(tracingPlugin)
   await app.register(httpBasics, { corsOrigins: config.corsOrigins })
+  await app.register(loadShedding, { settings: config.loadShedding, ...(options.pressure === undefined ? {} : { pressure: options.pressure }) })
   await app.register(authPlugin, { config })
   await app.register(metricsPlugin, { port: config.metricsPort, host: config.host })
   await app.register(operationsPlugin, { tracing: config.tracing.endpoint !== null })
@@ -49,14 +57,21 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(livePlugin, { settings: config.live })
   await app.register(graphPlugin, { config })
 
-  await app.register(health, { cacheMs: config.readyCacheMs })
-  await app.register(graphqlHttp, { rateLimitPerMinute: config.rateLimitPerMinute })
+  await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
+  await app.register(graphqlHttp, { rateLimitPerMinute: config.rateLimitPerMinute, rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute })
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })
   await app.register(websocket, {
     path: '/graphql',
     connectionInitWaitMs: config.wsInitTimeoutMs,
     maxSubscriptionsPerConnection: config.live.maxSubscriptionsPerConnection,
-    maxConnectionsPerCaller: config.live.maxConnectionsPerCaller
+    maxConnectionsPerCaller: config.live.maxConnectionsPerCaller,
+    maxPendingPerAddress: config.wsMaxPendingPerAddress,
+    maxPending: config.wsMaxPending,
+    maxUnprovenPerAddress: config.wsMaxUnprovenPerAddress,
+    trustProxy,
+    retryAfterSec: config.loadShedding.retryAfterSec,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
   })
   await app.register(sse, {
     path: '/graphql/stream',

@@ -1,3 +1,4 @@
+import proxyAddr from '@fastify/proxy-addr'
 import { z } from 'zod'
 
 /*
@@ -20,7 +21,15 @@ export interface JwtSettings {
   readonly issuer: string | null
   readonly audience: string | null
   readonly clockToleranceSec: number
+  /** Longest lifetime a token may have: exp - iat, or exp - now when it has no iat. */
+  readonly maxAgeSec: number
 }
+
+/**
+ * Which proxies in front of the gateway are trusted to say who the client is (X-Forwarded-For):
+ * none (false), all (true), the nearest `n` hops, or those at these addresses or CIDR ranges.
+ */
+export type TrustProxy = boolean | number | readonly string[]
 
 /** How the gateway talks to Visual Layer, whichever Visual Layer it is. */
 export interface UpstreamSettings {
@@ -90,10 +99,20 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly idempotencyWindowMs: number
   /** Requests to /graphql per minute for each caller; 0: no limit. */
   readonly rateLimitPerMinute: number
+  /** Of those, mutation requests per minute for each caller; 0: no limit of their own. */
+  readonly rateLimitMutationsPerMinute: number
+  readonly trustProxy: TrustProxy
+  /** Load shedding: new requests get 503 while the event loop lags or the heap is fuller than this (0: not checked). */
+  readonly loadShedding: LoadShedding
   /** Browser origins allowed to call /graphql from another origin (CORS); empty: none. */
   readonly corsOrigins: readonly string[]
   /** A WebSocket that sends no connection_init within this time is closed (4408). */
   readonly wsInitTimeoutMs: number
+  /** Sockets that have not sent connection_init yet, per client address and in all. */
+  readonly wsMaxPendingPerAddress: number
+  readonly wsMaxPending: number
+  /** Passthrough: sockets whose token Visual Layer has not accepted yet, per client address. */
+  readonly wsMaxUnprovenPerAddress: number
   readonly live: LiveSettings
   /** Port of the Prometheus /metrics listener (on `host`, apart from the API); null: no listener. */
   readonly metricsPort: number | null
@@ -105,6 +124,13 @@ export interface TracingSettings {
   /** The collector's OTLP base URL (spans go to `<endpoint>/v1/traces`); null: tracing off. */
   readonly endpoint: string | null
   readonly serviceName: string
+}
+
+export interface LoadShedding {
+  readonly maxEventLoopDelayMs: number
+  readonly maxHeapUsedBytes: number
+  /** The Retry-After of a shed request, in seconds. */
+  readonly retryAfterSec: number
 }
 
 export interface LiveSettings {
@@ -172,6 +198,27 @@ const bool = (fallback: boolean): Variable<boolean> => ({
   accepts: `true or false (default ${String(fallback)})`
 })
 
+/** false, true, a hop count, or a comma-separated list of addresses, CIDR ranges or proxy-addr's names (loopback...). */
+const trustProxy: Variable<TrustProxy> = {
+  schema: z.string().trim().optional().transform((v, ctx): TrustProxy => {
+    if (v === undefined || v === 'false' || v === '0') return false
+    if (v === 'true') return true
+    if (/^\d+$/.test(v)) {
+      const hops = Number(v)
+      if (hops <= 100) return hops
+    } else {
+      const list = v.split(',').map((part) => part.trim()).filter((part) => part !== '')
+      try {
+        proxyAddr.compile(list)
+        if (list.length > 0) return list
+      } catch {}
+    }
+    ctx.addIssue({ code: 'custom', message: 'invalid' })
+    return z.NEVER
+  }),
+  accepts: 'false, true, a number of hops from 1 to 100, or a comma-separated list of addresses and CIDR ranges such as 10.0.0.0/8,127.0.0.1 (default false)'
+}
+
 const VARIABLES = {
   PORT: int(0, 65535, 4000),
   HOST: {
@@ -219,7 +266,15 @@ const VARIABLES = {
     accepts: 'true or false (default true on the embedded emulator, false with VL_BASE_URL)'
   },
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000, 1_200),
+  RATE_LIMIT_MUTATIONS_PER_MINUTE: int(0, 1_000_000, 60),
+  TRUST_PROXY: trustProxy,
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: int(0, 60_000, 1_000),
+  LOAD_SHED_MAX_HEAP_USED_BYTES: int(0, 1024 * 1024 * 1024 * 1024, 0),
+  LOAD_SHED_RETRY_AFTER_SEC: int(1, 3_600, 10),
   WS_INIT_TIMEOUT_MS: int(100, 60_000, 3_000),
+  WS_MAX_PENDING_PER_ADDRESS: int(1, 100_000, 20),
+  WS_MAX_PENDING: int(1, 1_000_000, 1_000),
+  WS_MAX_UNPROVEN_PER_ADDRESS: int(1, 100_000, 100),
   POLL_INTERVAL_MS: int(250, 3_600_000, 2_000),
   MAX_POLLS_PER_SECOND: int(1, 10_000, 20),
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
@@ -231,6 +286,7 @@ const VARIABLES = {
   JWT_ISSUER: optionalText('the expected `iss` claim'),
   JWT_AUDIENCE: optionalText('the expected `aud` claim'),
   JWT_CLOCK_TOLERANCE_SEC: int(0, 300, 5),
+  JWT_MAX_AGE_SEC: int(60, 366 * 86_400, 86_400),
   METRICS_PORT: {
     schema: z.string().trim().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(0).max(65535)).optional().transform((v) => v ?? null),
     accepts: 'a port from 0 to 65535 for the Prometheus /metrics listener (default: unset, no listener)'
@@ -308,7 +364,8 @@ export function loadConfig (env: Env): Config {
       jwksUrl: v.JWT_JWKS_URL,
       issuer: v.JWT_ISSUER,
       audience: v.JWT_AUDIENCE,
-      clockToleranceSec: v.JWT_CLOCK_TOLERANCE_SEC
+      clockToleranceSec: v.JWT_CLOCK_TOLERANCE_SEC,
+      maxAgeSec: v.JWT_MAX_AGE_SEC
     },
     upstream: {
       ...(v.VL_BASE_URL === null
@@ -338,7 +395,17 @@ export function loadConfig (env: Env): Config {
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
+    rateLimitMutationsPerMinute: v.RATE_LIMIT_MUTATIONS_PER_MINUTE,
+    trustProxy: v.TRUST_PROXY,
+    loadShedding: {
+      maxEventLoopDelayMs: v.LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: v.LOAD_SHED_MAX_HEAP_USED_BYTES,
+      retryAfterSec: v.LOAD_SHED_RETRY_AFTER_SEC
+    },
     wsInitTimeoutMs: v.WS_INIT_TIMEOUT_MS,
+    wsMaxPendingPerAddress: v.WS_MAX_PENDING_PER_ADDRESS,
+    wsMaxPending: v.WS_MAX_PENDING,
+    wsMaxUnprovenPerAddress: v.WS_MAX_UNPROVEN_PER_ADDRESS,
     live: {
       pollIntervalMs: v.POLL_INTERVAL_MS,
       maxPollsPerSecond: v.MAX_POLLS_PER_SECOND,

@@ -18,7 +18,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       logLevel: 'info',
       authMode: 'none',
-      jwt: { secret: null, publicKey: null, jwksUrl: null, issuer: null, audience: null, clockToleranceSec: 5 },
+      jwt: { secret: null, publicKey: null, jwksUrl: null, issuer: null, audience: null, clockToleranceSec: 5, maxAgeSec: 86400 },
       upstream: { kind: 'embedded', timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 16, modelCacheTtlMs: 60000, retries: 2, breakerThreshold: 5, breakerCooldownMs: 5000, maxCallsPerOperation: 200 },
       readyCacheMs: 5000,
       shutdownTimeoutMs: 10000,
@@ -33,7 +33,13 @@ describe('loadConfig', () => {
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
       rateLimitPerMinute: 1200,
+      rateLimitMutationsPerMinute: 60,
+      trustProxy: false,
+      loadShedding: { maxEventLoopDelayMs: 1000, maxHeapUsedBytes: 0, retryAfterSec: 10 },
       wsInitTimeoutMs: 3000,
+      wsMaxPendingPerAddress: 20,
+      wsMaxPending: 1000,
+      wsMaxUnprovenPerAddress: 100,
       live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 },
       metricsPort: null,
       tracing: { endpoint: null, serviceName: 'visual-layer-gateway' }
@@ -86,6 +92,15 @@ describe('loadConfig', () => {
     expect(problemsOf({ CORS_ORIGINS: 'https://app.example.com/path,*' })).toEqual([
       'CORS_ORIGINS: expected a comma-separated list of origins such as https://app.example.com,http://localhost:5173 (default: none) (got "https://app.example.com/path,*")'
     ])
+  })
+
+  it('reads TRUST_PROXY as false, true, a hop count or a list of addresses and ranges, and refuses anything else', () => {
+    expect(['false', 'true', '0', '2', '10.0.0.0/8, 127.0.0.1', 'loopback'].map((value) => loadConfig({ TRUST_PROXY: value }).trustProxy))
+      .toEqual([false, true, false, 2, ['10.0.0.0/8', '127.0.0.1'], ['loopback']])
+    const accepts = 'false, true, a number of hops from 1 to 100, or a comma-separated list of addresses and CIDR ranges such as 10.0.0.0/8,127.0.0.1 (default false)'
+    expect(problemsOf({ TRUST_PROXY: 'proxy.example' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "proxy.example")`])
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.0/99' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "10.0.0.0/99")`])
+    expect(problemsOf({ TRUST_PROXY: '101' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "101")`])
   })
 
   it('treats empty variables as unset', () => {

@@ -54,6 +54,11 @@ const GATEWAY_ENV: Record<string, string> = {
   MAX_POLLS_PER_SECOND: '100',
   WS_MAX_SUBSCRIPTIONS: String(Math.max(100, Math.ceil(SUBSCRIPTIONS / CONNECTIONS))),
   WS_MAX_CONNECTIONS_PER_CALLER: String(Math.min(10_000, CONNECTIONS)),
+  // Every client is on one address and opens its connections at once; the run measures the gateway
+  // at full load, so it neither caps sockets before connection_init nor sheds load.
+  WS_MAX_PENDING_PER_ADDRESS: String(Math.max(20, CONNECTIONS)),
+  WS_MAX_PENDING: String(Math.max(1_000, CONNECTIONS)),
+  LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
   ...(AUTH_MODE === 'jwt' ? { JWT_SECRET } : {})
 }
 

@@ -9,8 +9,9 @@ import { jwksKeyResolver } from './jwks.js'
 /*
  * jwt mode: callers present a token issued for this gateway, verified with @fastify/jwt (fast-jwt).
  * The algorithm is pinned to the kind of key configured, so a token can never pick its own
- * (no `none`, no HS256 signed with a public key); `exp` is required; `iss`/`aud` are checked
- * when configured.
+ * (no `none`, no HS256 signed with a public key); `exp` and `sub` are required (limits count per
+ * subject: a token without one would fall back to the network address); a token may live at most
+ * JWT_MAX_AGE_SEC; `iss`/`aud` are checked when configured, and start-up warns when neither is.
  */
 
 export interface JwtClaims {
@@ -36,6 +37,12 @@ export async function registerJwt (app: FastifyInstance, settings: JwtSettings):
     ? null
     : jwksKeyResolver({ url: settings.jwksUrl, algorithms, issuer: settings.issuer ?? '' }))
   if (key === null) throw new Error('AUTH_MODE=jwt needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL')
+  if (settings.issuer === null && settings.audience === null) {
+    app.log.warn(
+      'AUTH_MODE=jwt checks neither the issuer nor the audience of tokens: any token signed with this key is accepted, ' +
+      'whoever it was issued for. Set JWT_ISSUER and/or JWT_AUDIENCE.'
+    )
+  }
   await app.register(fastifyJwt, {
     // A key function receives fast-jwt's decoded token ({ header, payload }).
     // Verify-only: the gateway never signs caller tokens.
@@ -44,7 +51,7 @@ export async function registerJwt (app: FastifyInstance, settings: JwtSettings):
       : { public: key }) as never,
     verify: {
       algorithms: algorithms as never,
-      requiredClaims: ['exp'],
+      requiredClaims: ['exp', 'sub'],
       // fast-jwt counts the tolerance in milliseconds; the setting is in seconds.
       clockTolerance: settings.clockToleranceSec * 1000,
       ...(settings.issuer === null ? {} : { allowedIss: settings.issuer }),
@@ -58,8 +65,28 @@ export async function registerJwt (app: FastifyInstance, settings: JwtSettings):
     } catch (err) {
       throw explain(err, settings)
     }
-    return { sub: typeof payload.sub === 'string' ? payload.sub : null, expiresAt: Number(payload.exp) * 1000 }
+    if (typeof payload.sub !== 'string' || payload.sub === '') {
+      throw unauthenticated('no-sub', 'The bearer token has no subject (sub claim); this gateway needs one to tell callers apart.')
+    }
+    const lifetime = lifetimeSec(payload, Date.now() / 1000)
+    if (lifetime > settings.maxAgeSec + settings.clockToleranceSec) {
+      throw unauthenticated(
+        'too-long-lived',
+        `The bearer token lives too long: this gateway accepts at most ${settings.maxAgeSec} s from iat to exp. Issue shorter-lived tokens.`
+      )
+    }
+    return { sub: payload.sub, expiresAt: Number(payload.exp) * 1000 }
   }
+}
+
+/**
+ * How long a token is valid: from `iat` to `exp`; from now to `exp` when it has no `iat`, or an `iat`
+ * in the future (which would otherwise hide an `exp` far ahead).
+ */
+function lifetimeSec (payload: Record<string, unknown>, nowSec: number): number {
+  const exp = Number(payload.exp)
+  const iat = typeof payload.iat === 'number' && payload.iat <= nowSec ? payload.iat : nowSec
+  return exp - iat
 }
 
 /** fast-jwt's error codes, as sentences that say what is wrong and never show the token. */
@@ -88,6 +115,9 @@ function explain (err: unknown, settings: JwtSettings): GatewayError {
     case 'FAST_JWT_INACTIVE':
       return unauthenticated('not-yet-valid', 'The bearer token is not valid yet (its nbf claim is in the future).')
     case 'FAST_JWT_MISSING_REQUIRED_CLAIM':
+      if (message.includes('sub')) {
+        return unauthenticated('no-sub', 'The bearer token has no subject (sub claim); this gateway needs one to tell callers apart.')
+      }
       return unauthenticated('no-exp', 'The bearer token has no expiry (exp claim); tokens must expire.')
     case 'FAST_JWT_INVALID_CLAIM_VALUE':
       if (message.includes('iss')) {

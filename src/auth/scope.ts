@@ -25,7 +25,16 @@ export class CredentialScopes {
   /** Fingerprints of tokens Visual Layer refused, with their expiry (ms). Oldest first. */
   private readonly refusals = new Map<string, number>()
 
+  /** Told when a token is first accepted (the WebSocket door then counts its sockets against the account). */
+  private readonly acceptedListeners = new Set<(fingerprint: string) => void>()
+
   constructor (private readonly maxProven = 10_000, private readonly now: () => number = Date.now) {}
+
+  /** Calls `listener` with the fingerprint of each token Visual Layer accepts from now on; returns the unsubscribe. */
+  onAccepted (listener: (fingerprint: string) => void): () => void {
+    this.acceptedListeners.add(listener)
+    return () => { this.acceptedListeners.delete(listener) }
+  }
 
   standingOf (credential: Credential): TokenStanding {
     if (credential.kind !== 'bearer') return 'proven'
@@ -51,6 +60,7 @@ export class CredentialScopes {
     if (this.standingOf(credential) === 'refused') return
     this.proven.set(credential.fingerprint, credential.expiresAt)
     if (this.proven.size > this.maxProven) this.evict()
+    for (const listener of this.acceptedListeners) listener(credential.fingerprint)
   }
 
   /** Visual Layer answered this token with 401: it is never sent again until it expires. */

@@ -65,7 +65,7 @@ export function formatError (
   if (clientCode !== null) {
     // Fastify's and its plugins' refusals of a malformed request (bad JSON, too large, rate limit):
     // their messages describe the request, not our internals.
-    return { ...base, message: original.message, extensions: { code: clientCode, requestId } }
+    return { ...base, message: readableRequestError(original), extensions: { code: clientCode, requestId } }
   }
   log.error({ err: original, path: error.path }, 'unexpected error in a resolver')
   return { ...base, message: `Internal error. Quote request id ${requestId} to the operators.`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }
@@ -150,7 +150,7 @@ function errorFormatter (execution: Execution, context: MercuriusContext, option
     if (graphql.length > 0) return graphql
     // Mercurius also wraps plain errors (e.g. a mutation sent by GET): keep its status, say its reason.
     const reason = inner.find((e): e is Error => e instanceof Error)
-    return [reason === undefined ? error : new GraphQLErrorWithStatus(reason.message, error.originalError)]
+    return [reason === undefined ? error : new GraphQLErrorWithStatus(readableRequestError(reason), error.originalError)]
   })
   const refusal = tokenRefusal(errors)
   if (refusal !== null) {
@@ -184,4 +184,25 @@ export function handleRequestErrorWith (options: FormatOptions): (error: Error, 
     const { statusCode, response } = errorFormatter({ errors: [graphqlError] }, { reply } as unknown as MercuriusContext, options)
     return await reply.code(statusCode).send(response)
   }
+}
+
+/**
+ * Fastify's words for a malformed request ("body must be object", "Unsupported Media Type"), as
+ * sentences that say what to send instead. Anything else keeps its message.
+ */
+function readableRequestError (error: Error): string {
+  type FastifyRequestError = Error & { code?: unknown, validation?: Array<{ instancePath?: string }>, validationContext?: unknown }
+  const { code, validation, validationContext } = error as FastifyRequestError
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return 'Unsupported Content-Type: send the request as application/json ({"query": "...", "variables": {...}}), or the document alone as application/graphql.'
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'The request body is over 1 MB, the most this gateway reads: send a smaller document or fewer variables.'
+  if (code === 'FST_ERR_VALIDATION' && validationContext === 'body') {
+    const where = validation?.[0]?.instancePath ?? ''
+    if (where === '') return 'The request body must be a JSON object: {"query": "...", "variables": {...}, "operationName": "..."}.'
+    if (where === '/variables') return '"variables" must be a JSON object (or null), e.g. {"id": "..."}; not a string or a list.'
+    if (where === '/operationName') return '"operationName" must be a string (or null): the name of one operation in the document.'
+    if (where === '/extensions') return '"extensions" must be a JSON object (or null).'
+  }
+  return error.message
 }

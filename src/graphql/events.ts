@@ -34,8 +34,9 @@ export class SharedEvents {
   /** graphql's `subscribe`, with each event's result shared as described above. */
   async subscribe (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
     const ctx = args.contextValue as GatewayContext
-    // The subscription's own calls (a check when it starts, the nested fields of its events) are paced.
-    ctx.call.pace ??= async (signal) => { await ctx.live.turn(signal) }
+    // The subscription's own calls (a check when it starts, the nested fields of its events) are paced,
+    // sharing the ceiling between callers as polls do.
+    ctx.call.pace ??= async (signal) => { await ctx.live.turn(signal, ctx.scope()) }
     const source = await createSourceEventStream(args)
     if (!isAsyncIterable(source)) return source
     const selection = JSON.stringify([args.operationName ?? null, args.variableValues ?? null])

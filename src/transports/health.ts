@@ -5,11 +5,14 @@ import { isGatewayError } from '../errors.js'
 /*
  * Liveness: the process answers. Readiness: Visual Layer answers its health check. The readiness
  * result is reused for `cacheMs`, and concurrent probes share one check, so probes never load
- * the upstream however often they come. An encapsulated plugin asking `app.vl`.
+ * the upstream however often they come. While the gateway sheds load (src/plugins/load-shedding.ts),
+ * readiness says so with 503 and liveness still answers. An encapsulated plugin asking `app.vl`.
  */
 
 export interface HealthOptions {
   cacheMs: number
+  /** Retry-After of a readiness answer while the gateway sheds load. */
+  retryAfterSec: number
   now?: () => number
 }
 
@@ -35,9 +38,18 @@ const health: FastifyPluginAsync<HealthOptions> = async (app, options) => {
     }
   }
 
-  app.get('/health/live', async () => ({ status: 'live' }))
+  // Both probes pass load shedding: liveness is answered whatever the load, readiness says why it is not ready.
+  const letThrough = { pressureHandler: () => undefined }
+  app.get('/health/live', { config: letThrough }, async () => ({ status: 'live' }))
 
-  app.get('/health/ready', async (request, reply) => {
+  app.get('/health/ready', { config: letThrough }, async (request, reply) => {
+    if (app.isUnderPressure()) {
+      return reply.code(503).header('retry-after', String(options.retryAfterSec)).send({
+        status: 'unavailable',
+        reason: 'The gateway is overloaded and sheds new requests',
+        code: 'RATE_LIMITED'
+      })
+    }
     if (cached === null || (cached.at !== null && now() - cached.at >= options.cacheMs)) {
       const entry: { at: number | null, result: Promise<Readiness> } = { at: null, result: check(String(request.id)) }
       void entry.result.then(() => { entry.at = now() })
@@ -48,4 +60,4 @@ const health: FastifyPluginAsync<HealthOptions> = async (app, options) => {
   })
 }
 
-export default fp(health, { name: 'health', encapsulate: true, decorators: { fastify: ['vl'] } })
+export default fp(health, { name: 'health', encapsulate: true, decorators: { fastify: ['vl', 'isUnderPressure'] } })

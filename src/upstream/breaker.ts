@@ -1,8 +1,8 @@
 /*
  * A circuit breaker in front of Visual Layer. After `threshold` failures in a row that say Visual
- * Layer is down (no connection, timeouts, 5xx), calls fail fast for `cooldownMs` without being
- * sent; then one call goes through as a probe: its success closes the breaker, its failure opens
- * it again. Answers that say Visual Layer is up (2xx, 4xx) reset the count.
+ * Layer is down (no connection, timeouts, 502/503/504; see layers/breaker.ts), calls fail fast for
+ * `cooldownMs` without being sent; then one call goes through as a probe: its success closes the
+ * breaker, its failure opens it again. Answers that say Visual Layer is up (2xx, 4xx) reset the count.
  */
 
 export type BreakerState = 'closed' | 'open' | 'half-open'

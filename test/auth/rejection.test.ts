@@ -17,6 +17,7 @@ import { visualLayerToken } from '../helpers/tokens.js'
 const ISSUER = 'https://idp.example'
 const AUDIENCE = 'vl-gateway'
 const SECRET = 'an-hs256-secret-of-at-least-32-characters!'
+const TOO_LONG = 'The bearer token lives too long: this gateway accepts at most 3600 s from iat to exp. Issue shorter-lived tokens.'
 const now = (): number => Math.floor(Date.now() / 1000)
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 
@@ -60,7 +61,7 @@ async function overWebSocket (gw: TestGateway, payload: Record<string, unknown>)
 describe('jwt mode with an HS256 secret', () => {
   let gw: TestGateway
   beforeAll(async () => {
-    gw = await startTestGateway({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWT_CLOCK_TOLERANCE_SEC: '5' })
+    gw = await startTestGateway({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, JWT_CLOCK_TOLERANCE_SEC: '5', JWT_MAX_AGE_SEC: '3600' })
   })
   afterAll(async () => {
     const logs = gw.logs.text()
@@ -83,7 +84,15 @@ describe('jwt mode with an HS256 secret', () => {
     ['nbf in the future', `Bearer ${good({ nbf: now() + 60 })}`, 'The bearer token is not valid yet (its nbf claim is in the future).'],
     ['the wrong iss', `Bearer ${good({ iss: 'https://evil.example' })}`, 'The bearer token has the wrong issuer; this gateway accepts tokens from https://idp.example.'],
     ['the wrong aud', `Bearer ${good({ aud: 'another-service' })}`, 'The bearer token has the wrong audience; this gateway accepts vl-gateway.'],
-    ['no exp', `Bearer ${good({ exp: undefined })}`, 'The bearer token has no expiry (exp claim); tokens must expire.']
+    ['no exp', `Bearer ${good({ exp: undefined })}`, 'The bearer token has no expiry (exp claim); tokens must expire.'],
+    ['no sub', `Bearer ${good({ sub: undefined })}`, 'The bearer token has no subject (sub claim); this gateway needs one to tell callers apart.'],
+    ['an empty sub', `Bearer ${good({ sub: '' })}`, 'The bearer token has no subject (sub claim); this gateway needs one to tell callers apart.'],
+    ['a lifetime over JWT_MAX_AGE_SEC (iat to exp)', `Bearer ${good({ iat: now() - 3000, exp: now() + 900 })}`,
+      TOO_LONG],
+    ['an expiry in the year 2500 with no iat', `Bearer ${good({ iat: undefined, exp: 16725225600 })}`,
+      TOO_LONG],
+    ['an iat in the future hiding a far expiry', `Bearer ${good({ iat: now() + 100_000, exp: now() + 100_600 })}`,
+      TOO_LONG]
   ]
 
   it.each(cases)('refuses %s over HTTP: 401, UNAUTHENTICATED, no upstream call', async (_name, authorization, message) => {
@@ -102,6 +111,14 @@ describe('jwt mode with an HS256 secret', () => {
     // The caller is verified; Visual Layer sees the service account.
     expect(gw.emulator.calls().map((c) => c.apiKey)).toEqual([DEMO_ACCOUNTS.primary.apiKey])
     expect(await overWebSocket(gw, { authorization: `Bearer ${token}` })).toEqual({ outcome: 'ack', reason: '', calls: 0 })
+  })
+
+  it('accepts a token valid for exactly JWT_MAX_AGE_SEC', async () => {
+    expect((await gw.gql('{ __typename }', undefined, { authorization: `Bearer ${good({ iat: now() - 600, exp: now() + 3000 })}` })).status).toBe(200)
+  })
+
+  it('does not warn of unchecked issuer and audience when they are checked', () => {
+    expect(gw.logs.entries().filter((entry) => String(entry.msg).startsWith('AUTH_MODE=jwt checks neither'))).toEqual([])
   })
 
   it('refuses a token expired more than the tolerance ago', async () => {
@@ -206,6 +223,14 @@ describe('schema introspection without a token (GraphiQL\'s first request)', () 
   let gw: TestGateway
   beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'jwt', JWT_SECRET: SECRET }) })
   afterAll(async () => { await gw.close() })
+
+  it('(a gateway checking neither issuer nor audience) warned about it once at start-up', () => {
+    expect(gw.logs.entries().filter((entry) => String(entry.msg).startsWith('AUTH_MODE=jwt checks neither')).map((entry) => [entry.level, entry.msg])).toEqual([[
+      40,
+      'AUTH_MODE=jwt checks neither the issuer nor the audience of tokens: any token signed with this key is accepted, whoever it was issued for. ' +
+      'Set JWT_ISSUER and/or JWT_AUDIENCE.'
+    ]])
+  })
 
   it('is answered: the schema is the public contract and asks Visual Layer nothing', async () => {
     gw.emulator.clearCalls()

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type BuildOptions } from '../../src/app.js'
 import { hasRemoteUpstream, loadConfig } from '../../src/config.js'
 import { DEMO_ACCOUNTS, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { LogCapture } from './logs.js'
@@ -26,7 +26,7 @@ export interface TestGateway {
  * The gateway listening on a loopback port, over real HTTP to an emulator on another port,
  * with the emulator's primary demo account as its service account.
  */
-export async function startTestGateway (env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway (env: Record<string, string> = {}, build: Omit<BuildOptions, 'logStream'> = {}): Promise<TestGateway> {
   const emulator = await startEmulator({ clock: TEST_START })
   const logs = new LogCapture()
   const config = loadConfig({
@@ -36,17 +36,20 @@ export async function startTestGateway (env: Record<string, string> = {}): Promi
     AUTH_MODE: 'none',
     LOG_LEVEL: 'debug',
     // Upstream call counts in tests are exact: the model-list cache, GET retries and the circuit
-    // breaker are off here and tested where they are asked for.
+    // breaker are off here and tested where they are asked for; so are rate limits and load shedding
+    // (a busy test machine must not shed a test's requests).
     MODEL_CACHE_TTL_MS: '0',
     UPSTREAM_RETRIES: '0',
     BREAKER_THRESHOLD: '1000000',
     RATE_LIMIT_PER_MINUTE: '0',
     // As on the embedded default; with VL_BASE_URL set it would be off (test/graphql/introspection.test.ts).
     INTROSPECTION: 'true',
+    RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
+    LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env
   })
   if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')
-  const app = await buildApp(config, { logStream: logs })
+  const app = await buildApp(config, { ...build, logStream: logs })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no port')

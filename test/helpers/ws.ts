@@ -56,8 +56,8 @@ export interface RawConnection {
 }
 
 /** Opens a socket and resolves once the server acknowledged connection_init. */
-export async function rawConnection (url: string, connectionParams: Record<string, unknown> = {}): Promise<RawConnection> {
-  const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws')
+export async function rawConnection (url: string, connectionParams: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<RawConnection> {
+  const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers })
   const events = new Map<string, unknown[]>()
   await new Promise<void>((resolve, reject) => {
     socket.on('open', () => { socket.send(JSON.stringify({ type: 'connection_init', payload: connectionParams })) })

@@ -46,7 +46,7 @@ describe.each(AUTH_MODES)('subscription lifetime (AUTH_MODE=%s)', (mode) => {
   }
 
   beforeAll(async () => {
-    gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL), WS_MAX_CONNECTIONS_PER_CALLER: '20' })
+    gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL), WS_MAX_CONNECTIONS_PER_CALLER: '20', JWT_MAX_AGE_SEC: String(31 * 86_400) })
     // The clock: a long-lived subscriber on another dataset, polled at the same interval.
     clock = wsClient(gw.url, connectionParams(mode, { ttlSec: 3600 }))
     const ticking = record(clock, statusQuery(clockDataset))

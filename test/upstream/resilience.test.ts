@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { SEED } from '../../src/emulator/index.js'
+import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { CircuitBreaker } from '../../src/upstream/breaker.js'
 import { backoffMs, retryAfterMs, RetryBudget } from '../../src/upstream/retry.js'
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../helpers/gateway.js'
+import { freshToken, startModeGateway } from '../helpers/modes.js'
 import { until } from '../helpers/ws.js'
 
 const path = `/api/v1/dataset/${SEED.datasets.ready}`
@@ -115,6 +116,39 @@ describe('circuit breaker against the emulator', () => {
       `Visual Layer has been failing, so the gateway is not calling it for about 1 s; nothing was sent for the abort of task ${SEED.tasks.indexingCreation}. Try again shortly.`
     ]])
     expect(gw.emulator.calls().filter((c) => c.method === 'POST')).toEqual([])
+  })
+})
+
+describe('circuit breaker: only an unavailable Visual Layer counts', () => {
+  // Default threshold (5), passthrough: two accounts, each with its own token.
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startModeGateway('passthrough', { UPSTREAM_RETRIES: '0', BREAKER_THRESHOLD: '5', BREAKER_COOLDOWN_MS: '60000' }) })
+  afterAll(async () => { await gw.close() })
+  beforeEach(() => { gw.emulator.reset() })
+  const primary = { authorization: `Bearer ${freshToken('passthrough', { account: DEMO_ACCOUNTS.primary }) ?? ''}` }
+  const secondary = { authorization: `Bearer ${freshToken('passthrough', { account: DEMO_ACCOUNTS.secondary }) ?? ''}` }
+  const other = `{ dataset(id: "${SEED.datasets.secondaryReady}") { displayName } }`
+
+  it('five 500s on one dataset\'s path leave another account\'s query, and the same dataset\'s next read, answered', async () => {
+    gw.emulator.injectFault({ path, status: 500, times: 5 })
+    for (let i = 0; i < 5; i++) {
+      const res = await gw.gql(query, undefined, primary)
+      expect(res.body.errors?.map((e) => [e.extensions?.code, e.extensions?.upstream])).toEqual([['UPSTREAM_ERROR', { status: 500 }]])
+    }
+    expect((await gw.gql(other, undefined, secondary)).body).toEqual({ data: { dataset: { displayName: 'Robot Grasp Trials' } } })
+    expect((await gw.gql(query, undefined, primary)).body).toEqual(ok)
+    expect(gw.emulator.calls().map((c) => c.status)).toEqual([500, 500, 500, 500, 500, 200, 200])
+  })
+
+  it('five 503s open it: the other account\'s query then fails fast without a call', async () => {
+    gw.emulator.injectFault({ path, status: 503, times: 5 })
+    for (let i = 0; i < 5; i++) await gw.gql(query, undefined, primary)
+    const res = await gw.gql(other, undefined, secondary)
+    expect(res.body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([[
+      'UPSTREAM_UNAVAILABLE',
+      `Visual Layer has been failing, so the gateway is not calling it for about 60 s; nothing was sent for dataset ${SEED.datasets.secondaryReady}. Try again shortly.`
+    ]])
+    expect(gw.emulator.calls().map((c) => c.status)).toEqual([503, 503, 503, 503, 503])
   })
 })
 

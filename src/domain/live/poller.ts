@@ -26,6 +26,8 @@ export interface PollerOptions<T> {
   readonly intervalMs: number
   readonly maxBackoffMs: number
   readonly scheduler: PollScheduler
+  /** The poller's caller (credential scope) now, for its share of the poll ceiling; it may change (passthrough proof). */
+  readonly scope: () => string
   readonly log: WarnLog
   /** Called once, when the poller has stopped. */
   readonly onStop: () => void
@@ -135,7 +137,7 @@ export class Poller<T> {
           break
         }
         try {
-          await this.options.scheduler.turn(this.stopping.signal)
+          await this.options.scheduler.turn(this.stopping.signal, this.options.scope())
           const value = await this.options.fetch(credential, this.stopping.signal)
           failures = 0
           const changed = this.latest === null || !this.options.same(this.latest.value, value)

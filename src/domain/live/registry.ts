@@ -68,10 +68,11 @@ export class LiveRegistry {
 
   /**
    * Waits for a turn under the poll ceiling, as a poll does: the other upstream calls a subscription
-   * makes (the nested fields of its events) are counted against the same ceiling as its polls.
+   * makes (the nested fields of its events) are counted against the same ceiling as its polls, in
+   * the share of the caller's credential scope.
    */
-  async turn (signal: AbortSignal | undefined): Promise<void> {
-    await this.scheduler.turn(signal ?? NEVER)
+  async turn (signal: AbortSignal | undefined, scope = ''): Promise<void> {
+    await this.scheduler.turn(signal ?? NEVER, scope)
   }
 
   /** Turns granted under the poll ceiling so far: every poll, and every other call subscriptions made. */
@@ -103,6 +104,7 @@ export class LiveRegistry {
       intervalMs: this.options.intervalMs,
       maxBackoffMs: Math.max(30_000, this.options.intervalMs),
       scheduler: this.scheduler,
+      scope: () => current,
       log: this.options.log,
       onStop: () => { if (this.pollers.get(name) === poller) this.pollers.delete(name) },
       onPoll: (outcome) => { this.options.onPoll?.(kind, outcome) },

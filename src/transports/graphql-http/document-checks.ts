@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { getOperationAST, GraphQLError, type GraphQLSchema } from 'graphql'
+import { getOperationAST, GraphQLError, type GraphQLSchema, type OperationTypeNode } from 'graphql'
 import { GatewayError } from '../../errors.js'
 import { readDocument, type DocumentLimits } from '../../graphql/document.js'
 import { formatError, type FormatOptions } from '../../graphql/error-formatter.js'
@@ -10,8 +10,16 @@ import { formatError, type FormatOptions } from '../../graphql/error-formatter.j
  * syntax tree, which no token limit bounds. The request around the document is checked here too
  * (one operation per request, a document present, variables an object, an operation to run), so
  * that each malformed request gets a 400 that names its problem and an info log line, never an
- * internal error. Registered inside the graphql-http plugin: its routes only.
+ * internal error. Registered inside the graphql-http plugin: its routes only. A document that passes
+ * leaves its operation's type on the request, for the rate limit.
  */
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The type of the operation the request runs, once its document passed the checks; null before, or when none is chosen. */
+    operationType: OperationTypeNode | null
+  }
+}
 
 const BATCH_REFUSED = 'Batched requests (a JSON array of operations) are not accepted: send one operation per request. ' +
   'Requests on one keep-alive connection cost about as little, and each counts against the rate limit.'
@@ -35,6 +43,7 @@ function operationProblem (document: ReturnType<typeof readDocument>['document']
 }
 
 export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSchema, limits: DocumentLimits, formatting: FormatOptions): void {
+  app.decorateRequest('operationType', null)
   const refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]): FastifyReply => {
     // Logged once, as the operation's line (src/plugins/operations.ts), at info with the reason.
     const requestId = String(request.id)
@@ -65,8 +74,10 @@ export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSch
     if (!variablesAreAnObject(request)) return refuse(request, reply, [rejected(VARIABLES_NOT_OBJECT)])
     const { document, errors } = readDocument(schema, source, limits)
     if (errors !== undefined) return refuse(request, reply, errors)
-    const problem = operationProblem(document, operationNameOf(request))
+    const operationName = operationNameOf(request)
+    const problem = operationProblem(document, operationName)
     if (problem !== null) return refuse(request, reply, [rejected(problem)])
+    request.operationType = getOperationAST(document, typeof operationName === 'string' && operationName !== '' ? operationName : undefined)?.operation ?? null
   })
 }
 

@@ -22,8 +22,10 @@ import { registerOperationCost } from './operation-cost.js'
  */
 
 export interface GraphQLHttpOptions {
-  /** Requests per minute for each caller; 0: no limit. */
+  /** Requests per minute for each caller (queries, and whatever is not a mutation); 0: no limit. */
   rateLimitPerMinute: number
+  /** Mutation requests per minute for each caller, counted apart; 0: they count as queries do. */
+  rateLimitMutationsPerMinute: number
 }
 
 const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options) => {
@@ -45,14 +47,21 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
   registerCsrfPrevention(app)
   registerHttpAuth(app, auth, graph.limits.maxTokens, graph.introspection)
   registerDocumentChecks(app, graph.schema, graph.limits, formatting)
-  if (options.rateLimitPerMinute > 0) {
+  // Two counters per caller: mutations (which make Visual Layer work: enrichments, retries) against
+  // their own, stricter allowance; everything else against the general one.
+  const kindOf = (request: FastifyRequest): 'mutations' | 'requests' =>
+    request.operationType === 'mutation' && options.rateLimitMutationsPerMinute > 0 ? 'mutations' : 'requests'
+  const allowance = (request: FastifyRequest): number =>
+    kindOf(request) === 'mutations' ? options.rateLimitMutationsPerMinute : options.rateLimitPerMinute
+  if (options.rateLimitPerMinute > 0 || options.rateLimitMutationsPerMinute > 0) {
     await app.register(rateLimit, {
       hook: 'preHandler',
-      max: options.rateLimitPerMinute,
+      max: (request) => allowance(request),
       timeWindow: 60_000,
-      keyGenerator: (request) => request.caller === null ? `address:${request.ip}` : callerKey(auth, request.caller, request.ip),
-      errorResponseBuilder: (_request, context) => Object.assign(
-        new Error(`Too many requests: at most ${context.max} a minute for each caller. Try again in ${context.after}.`),
+      allowList: (request) => allowance(request) === 0,
+      keyGenerator: (request) => `${kindOf(request)}:${request.caller === null ? `address:${request.ip}` : callerKey(auth, request.caller, request.ip)}`,
+      errorResponseBuilder: (request, context) => Object.assign(
+        new Error(`Too many ${kindOf(request)}: at most ${context.max} a minute for each caller. Try again in ${context.after}.`),
         { statusCode: 429 }
       )
     })

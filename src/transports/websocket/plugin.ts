@@ -4,16 +4,19 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { GraphQLError, specifiedRules, type ExecutionArgs, type ExecutionResult } from 'graphql'
+import { getOperationAST, GraphQLError, specifiedRules, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { callerKey, type Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
+import { shedBody } from '../../plugins/load-shedding.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { checkCost, readDocument } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { Operation } from '../../plugins/operations.js'
 import { CallerSlots } from '../caller-slots.js'
+import { OperationAllowance } from '../operation-allowance.js'
+import { clientAddress, type TrustFunction } from '../client-address.js'
 import { endAtExpiry, Expiry } from '../expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
 
@@ -22,6 +25,9 @@ import { serveGraphQLWs } from './ws-adapter.js'
  * library (the one GraphiQL, Apollo and urql speak). graphql-ws enforces the protocol's rules and
  * close codes; this module adds authentication in `connection_init` (4403 when refused, before any
  * subscription starts) and ends subscriptions with UNAUTHENTICATED when the caller's token expires.
+ * Sockets are counted three ways, so that no one class of socket can crowd out another: before
+ * connection_init (pending, per address and in all), with a passthrough token Visual Layer has not
+ * accepted yet (unproven, per address, moved to the account as soon as it is accepted), and per caller.
  * An encapsulated plugin: it serves `app.graph` and authenticates with `app.auth`; it owns the
  * upgrade listener and closes every socket before the app closes.
  */
@@ -31,17 +37,30 @@ export interface WsOptions {
   connectionInitWaitMs: number
   maxSubscriptionsPerConnection: number
   maxConnectionsPerCaller: number
+  /** Sockets that have not sent connection_init yet, per client address and in all. */
+  maxPendingPerAddress: number
+  maxPending: number
+  /** Passthrough sockets whose token Visual Layer has not accepted yet, per client address. */
+  maxUnprovenPerAddress: number
+  trustProxy: TrustFunction
+  /** Retry-After of an upgrade refused while the gateway sheds load. */
+  retryAfterSec: number
+  /** Queries (and mutations, when `rateLimitMutationsPerMinute` is 0) per minute for each caller, as over HTTP; 0: no limit. */
+  rateLimitPerMinute: number
+  rateLimitMutationsPerMinute: number
 }
 
 /** What this module keeps on graphql-ws' per-connection `extra`, set in onConnect. */
 interface Extra extends Record<PropertyKey, unknown> {
   connectionId: string
   caller: Caller
-  /** Set once the connection counts against its caller's limit. */
-  callerKey?: string
+  /** Set once the connection counts against a limit: which one, under which key (it moves when its token is proven). */
+  slot?: Slot
   /** Aborted when the connection closes: upstream calls made for it stop. */
   closed: AbortController
 }
+
+interface Slot { pool: CallerSlots, key: string }
 
 type WsContext = Context<Record<string, unknown>, { socket: WebSocket, request: IncomingMessage } & Partial<Extra>>
 
@@ -63,7 +82,17 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   const log = app.log.child({ component: 'websocket' })
   const connections = new CallerSlots(options.maxConnectionsPerCaller)
+  const unproven = new CallerSlots(options.maxUnprovenPerAddress)
+  const pending = new CallerSlots(options.maxPendingPerAddress)
+  let pendingTotal = 0
+  /** Ends a socket's pending state (connection_init received, or closed); once per socket. */
+  const pendingEnds = new WeakMap<WebSocket, () => void>()
+  /** Open sockets of unproven passthrough tokens, by fingerprint: moved to their account once Visual Layer accepts the token. */
+  const waitingForProof = new Map<string, Set<{ socket: WebSocket, caller: Caller, address: string, slot: Slot }>>()
   const expiries = new WeakMap<Caller, Expiry>()
+  // The HTTP door's rate limits hold for queries and mutations sent over a socket too; subscriptions
+  // have their own ceilings (per connection, per caller, and the poll ceiling).
+  const allowances = { requests: new OperationAllowance(options.rateLimitPerMinute), mutations: new OperationAllowance(options.rateLimitMutationsPerMinute) }
   app.metrics.watchWebSocketConnections(() => wss.clients.size)
   /** Each operation in flight, by `connectionId:id`, for its log line and metrics (src/plugins/operations.ts). */
   const operations = new Map<string, Operation>()
@@ -74,6 +103,26 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     operations.delete(key)
   }
   const formatting = { hideSuggestions: !graph.introspection }
+
+  const tooManyForCaller = (): string => closeReason(
+    `Too many WebSocket connections: at most ${options.maxConnectionsPerCaller} per caller. Close one, or share one for many subscriptions.`
+  )
+  const stopListening = auth.scopes.onAccepted((fingerprint) => {
+    const sockets = waitingForProof.get(fingerprint)
+    if (sockets === undefined) return
+    waitingForProof.delete(fingerprint)
+    for (const entry of sockets) {
+      const key = callerKey(auth, entry.caller, entry.address)
+      if (!connections.take(key)) {
+        // Its account holds its ceiling already: the socket goes, as it would have at connection_init.
+        entry.socket.close(1008, tooManyForCaller())
+        continue
+      }
+      entry.slot.pool.release(entry.slot.key)
+      entry.slot.pool = connections
+      entry.slot.key = key
+    }
+  })
 
   const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
     schema: graph.schema,
@@ -97,23 +146,38 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
           operations.delete(key)
         }
       })
+      pendingEnds.get(socket)?.()
       try {
         const caller = await auth.authenticate(params.Authorization ?? params.authorization)
         ctx.extra.caller = caller
-        const key = callerKey(auth, caller, ctx.extra.request.socket.remoteAddress)
-        if (!connections.take(key)) {
-          ctx.extra.socket.close(1008, closeReason(
-            `Too many WebSocket connections: at most ${options.maxConnectionsPerCaller} per caller. Close one, or share one for many subscriptions.`
-          ))
+        const address = clientAddress(ctx.extra.request, options.trustProxy)
+        const proven = caller.credential.kind !== 'bearer' || auth.scopes.standingOf(caller.credential) === 'proven'
+        // An unproven token could be made up at will: it counts against its address, apart from proven callers.
+        const slot: Slot = proven ? { pool: connections, key: callerKey(auth, caller, address) } : { pool: unproven, key: address }
+        if (!slot.pool.take(slot.key)) {
+          socket.close(1008, proven
+            ? tooManyForCaller()
+            : closeReason(`Too many WebSocket connections from your address with tokens Visual Layer has not accepted yet: at most ${options.maxUnprovenPerAddress}.`))
           return false
         }
         // The socket may have closed while the token was checked: its 'close' has passed, release now.
         if (socket.readyState !== socket.OPEN) {
-          connections.release(key)
+          slot.pool.release(slot.key)
           return false
         }
-        socket.once('close', () => { connections.release(key) })
-        ctx.extra.callerKey = key
+        ctx.extra.slot = slot
+        if (caller.credential.kind === 'bearer' && !proven) {
+          const fingerprint = caller.credential.fingerprint
+          const entry = { socket, caller, address, slot }
+          const sockets = waitingForProof.get(fingerprint) ?? new Set()
+          waitingForProof.set(fingerprint, sockets.add(entry))
+          socket.once('close', () => {
+            sockets.delete(entry)
+            if (sockets.size === 0 && waitingForProof.get(fingerprint) === sockets) waitingForProof.delete(fingerprint)
+          })
+        }
+        // The slot it holds when it closes: it may have moved to the account since.
+        socket.once('close', () => { slot.pool.release(slot.key) })
         return true
       } catch (err) {
         if (!(err instanceof GatewayError)) throw err
@@ -175,6 +239,18 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       operation.identify(document, payload.operationName)
       const { error } = checkCost(graph.schema, document, graph.limits, payload.variables, payload.operationName)
       if (error !== undefined) return [error]
+      const type = getOperationAST(document, payload.operationName ?? undefined)?.operation
+      if (type === 'query' || type === 'mutation') {
+        const kind = type === 'mutation' && options.rateLimitMutationsPerMinute > 0 ? 'mutations' : 'requests'
+        const slot = ctx.extra.slot
+        const key = slot === undefined ? 'unknown' : `${slot.pool === unproven ? 'unproven:' : ''}${slot.key}`
+        const waitSec = allowances[kind].take(key)
+        if (waitSec !== null) {
+          const max = kind === 'mutations' ? options.rateLimitMutationsPerMinute : options.rateLimitPerMinute
+          const error = new GatewayError('RATE_LIMITED', `Too many ${kind}: at most ${max} a minute for each caller. Try again in ${waitSec} s.`)
+          return [new GraphQLError(error.message, { originalError: error })]
+        }
+      }
       return { schema: graph.schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },
   }, wss, log)
@@ -185,19 +261,49 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       socket.destroy()
       return
     }
-    wss.handleUpgrade(request, socket, head, (ws) => { wss.emit('connection', ws, request) })
+    // Load shedding (src/plugins/load-shedding.ts) holds for new sockets as for new requests.
+    if (app.isUnderPressure()) {
+      const body = JSON.stringify(shedBody(randomUUID(), options.retryAfterSec))
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${options.retryAfterSec}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      return
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      // Sockets before connection_init cost memory and a timer and prove nothing: capped per address and in all.
+      const address = clientAddress(request, options.trustProxy)
+      if (pendingTotal >= options.maxPending) {
+        ws.close(1013, 'The gateway holds too many WebSocket connections waiting for connection_init; try again shortly.')
+        return
+      }
+      if (!pending.take(address)) {
+        ws.close(1008, closeReason(`Too many WebSocket connections from your address waiting for connection_init: at most ${options.maxPendingPerAddress}.`))
+        return
+      }
+      pendingTotal++
+      let ended = false
+      const end = (): void => {
+        if (ended) return
+        ended = true
+        pendingTotal--
+        pending.release(address)
+      }
+      pendingEnds.set(ws, end)
+      ws.once('close', end)
+      wss.emit('connection', ws, request)
+    })
   }
   app.server.on('upgrade', onUpgrade)
 
   app.addHook('preClose', async () => {
     app.server.off('upgrade', onUpgrade)
+    stopListening()
     for (const client of wss.clients) client.close(1001, 'Server shutting down')
     await server.dispose()
     await new Promise<void>((resolve) => wss.close(() => resolve()))
   })
 }
 
-export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'operations'] } })
+export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'operations', 'isUnderPressure'] } })
 
 function isAsyncIterable (value: unknown): value is AsyncIterable<ExecutionResult> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value

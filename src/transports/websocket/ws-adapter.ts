@@ -70,7 +70,13 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
       },
       close: (code, reason) => { socket.close(code, reason) },
       onMessage: (handle) => {
-        socket.on('message', (message) => {
+        socket.on('message', (message, isBinary) => {
+          // graphql-transport-ws messages are JSON text; a binary frame is the client's mistake, said as such.
+          if (isBinary) {
+            log.info('WebSocket closed: a binary frame')
+            socket.close(CloseCode.BadRequest, 'Binary frames are not accepted: send graphql-transport-ws messages as text')
+            return
+          }
           handle(String(message)).catch((err: unknown) => {
             log.error({ err }, 'unexpected error handling a WebSocket message')
             socket.close(CloseCode.InternalServerError, 'Internal server error')

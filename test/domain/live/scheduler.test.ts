@@ -32,6 +32,39 @@ describe('PollScheduler', () => {
     expect(Math.max(...turns) - Math.min(...turns)).toBeLessThanOrEqual(1)
   })
 
+  it('shares the ceiling between callers first, then between each caller\'s pollers', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    const scheduler = new PollScheduler(10, () => Date.now())
+    const stop = new AbortController()
+    // Caller a watches eight resources, caller b one; each poller would poll as fast as it could.
+    const pollers = [...Array.from({ length: 8 }, () => 'a'), 'b']
+    const turns = pollers.map(() => 0)
+    const loops = pollers.map(async (group, i) => {
+      try {
+        while (true) {
+          await scheduler.turn(stop.signal, group)
+          turns[i] = (turns[i] ?? 0) + 1
+        }
+      } catch { /* stopped */ }
+    })
+    // The first second spends the bucket on whoever asked first; from then on, the steady share.
+    await vi.advanceTimersByTimeAsync(1000)
+    const before = [...turns]
+    await vi.advanceTimersByTimeAsync(2000)
+    stop.abort()
+    await Promise.all(loops)
+    scheduler.close()
+    const polled = turns.map((n, i) => n - (before[i] ?? 0))
+    const a = polled.slice(0, 8)
+    const b = polled[8] ?? 0
+    const ofA = a.reduce((x, y) => x + y, 0)
+    // 20 polls in the two seconds, taken turn about: b's one poller gets as many as a's eight together ...
+    expect(ofA + b).toBe(20)
+    expect(Math.abs(ofA - b)).toBeLessThanOrEqual(1)
+    // ... and a's pollers share a's half alike.
+    expect(Math.max(...a) - Math.min(...a)).toBeLessThanOrEqual(1)
+  })
+
   it('lets a waiting poller go when it is stopped', async () => {
     const scheduler = new PollScheduler(1)
     const stop = new AbortController()
