@@ -1,12 +1,12 @@
 /*
  * The bench's load generator, in a process of its own so that its CPU is neither the server's nor
  * the bench's: autocannon, asked over IPC to run one load ({ url, method, path, headers, body,
- * connections, seconds }) and answering its figures. Every answer is checked: a status other than 200
- * or a body with an `errors` entry counts as an error (autocannon counts only non-2xx by itself).
+ * connections, seconds, overallRate? }) and answering its figures. Every answer is checked: a status
+ * other than 200 or a body with an `errors` entry counts as an error (autocannon counts only non-2xx).
  */
 import autocannon from 'autocannon'
 
-function run ({ url, method, path, headers, body, connections, seconds }) {
+function run ({ url, method, path, headers, body, connections, seconds, overallRate }) {
   let failed = 0
   let firstFailure = null
   return new Promise((resolve, reject) => {
@@ -14,6 +14,8 @@ function run ({ url, method, path, headers, body, connections, seconds }) {
       url,
       connections,
       duration: seconds,
+      // At most this many requests a second in all (the soak's fixed load); unset, as fast as answered.
+      ...(overallRate === undefined ? {} : { overallRate }),
       requests: [{
         method,
         path,

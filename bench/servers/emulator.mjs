@@ -7,7 +7,11 @@
  */
 import { startEmulator } from '../../dist/emulator/index.js'
 
-const emulator = await startEmulator({ clock: Date.now(), latencyMs: Number(process.env.EMULATOR_LATENCY_MS ?? 0) })
+// EMULATOR_CLOCK=real (the soak): the clock moves, so datasets being built change and subscribers get events.
+const emulator = await startEmulator({
+  clock: process.env.EMULATOR_CLOCK === 'real' ? 'real' : Date.now(),
+  latencyMs: Number(process.env.EMULATOR_LATENCY_MS ?? 0)
+})
 
 const answer = (message) => {
   switch (message.type) {

@@ -77,6 +77,11 @@ export class LiveRegistry {
     return this.scheduler.granted
   }
 
+  /** Pollers running now (one per scope and watched resource): the soak bench checks they all stop. */
+  get pollerCount (): number {
+    return this.pollers.size
+  }
+
   close (): void {
     this.unsubscribe()
     for (const poller of [...this.pollers.values()]) poller.stop()
