@@ -35,7 +35,13 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim(
 
 type ServerName = 'floor' | 'yoga' | 'gateway'
 type OperationName = 'dataset' | 'taskPage'
-const SERVERS: ServerName[] = ['floor', 'yoga', 'gateway']
+const ALL_SERVERS: ServerName[] = ['floor', 'yoga', 'gateway']
+/** BENCH_SERVERS=gateway measures one server alone (before/after a change); targets need all three. */
+const SERVERS = (process.env.BENCH_SERVERS ?? ALL_SERVERS.join(',')).split(',').map((name) => name.trim()) as ServerName[]
+const unknownServers = SERVERS.filter((name) => !ALL_SERVERS.includes(name))
+if (unknownServers.length > 0 || SERVERS.length === 0) {
+  throw new Error(`BENCH_SERVERS: a comma-separated list of ${ALL_SERVERS.join(', ')} (got ${JSON.stringify(process.env.BENCH_SERVERS)})`)
+}
 const OPERATIONS: OperationName[] = ['dataset', 'taskPage']
 const OPERATION_TITLES: Record<OperationName, string> = { dataset: 'dataset(id)', taskPage: '50 tasks with their dataset\'s name' }
 
@@ -163,14 +169,15 @@ async function main (): Promise<void> {
     // The same JSON from every server for each operation: the work compared is the same.
     const answers: Record<string, unknown> = {}
     for (const operation of OPERATIONS) {
-      const reference = JSON.stringify(await ask(serverNamed(servers, 'gateway').url, callOf('gateway', operation), token))
+      const first = servers[0] as RunningServer
+      const reference = JSON.stringify(await ask(first.url, callOf(first.name, operation), token))
       for (const server of servers) {
         const answer = JSON.stringify(await ask(server.url, callOf(server.name, operation), token))
         if (answer !== reference) {
           let at = 0
           while (answer[at] === reference[at]) at++
-          throw new Error(`${server.name} answers ${operation} differently from the gateway, from character ${at}: ` +
-            `${answer.slice(Math.max(0, at - 80), at + 80)} where the gateway has ${reference.slice(Math.max(0, at - 80), at + 80)}`)
+          throw new Error(`${server.name} answers ${operation} differently from ${first.name}, from character ${at}: ` +
+            `${answer.slice(Math.max(0, at - 80), at + 80)} where ${first.name} has ${reference.slice(Math.max(0, at - 80), at + 80)}`)
         }
       }
       answers[operation] = JSON.parse(reference)
@@ -281,12 +288,6 @@ async function main (): Promise<void> {
     process.stderr.write('bench failed: some answers were errors (see above)\n')
     process.exit(1)
   }
-}
-
-function serverNamed (servers: RunningServer[], name: ServerName): RunningServer {
-  const server = servers.find((candidate) => candidate.name === name)
-  if (server === undefined) throw new Error(`no ${name} server`)
-  return server
 }
 
 type Figure = 'perSecond' | 'p50' | 'p99' | 'cpuMsPerRequest' | 'upstreamCallsPerRequest' | 'errors'
