@@ -1,7 +1,8 @@
 /**
  * The scale bench's gateway, alone in its process (built as bench/run.ts builds it), with its
  * upstream at VL_BASE_URL. Over IPC it answers what only it can see: a garbage collection before a
- * memory reading, its heap and resource figures, a heap snapshot.
+ * memory reading, its heap and resource figures and running pollers, a heap snapshot. The side-by-side
+ * bench (bench/run.ts) and the soak (bench/soak.ts) run it too.
  *
  * Plain JavaScript so that it can run the compiled gateway (dist/, as `npm start` does) under plain
  * node: under tsx every function of src/ gets its name defined by esbuild's keepNames, which costs
@@ -25,7 +26,7 @@ async function answer (message) {
     case 'memory': {
       const counts = {}
       for (const name of process.getActiveResourcesInfo()) counts[name] = (counts[name] ?? 0) + 1
-      return { memory: process.memoryUsage(), resourceUsage: process.resourceUsage(), activeResources: counts }
+      return { memory: process.memoryUsage(), resourceUsage: process.resourceUsage(), activeResources: counts, pollers: app.live.size }
     }
     case 'heapSnapshot':
       return writeHeapSnapshot(String(message.path))

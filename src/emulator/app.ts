@@ -9,6 +9,7 @@ import type { Authenticator } from './auth.js'
 import type { CallLog, CallRecord } from './call-log.js'
 import type { Clock } from './clock.js'
 import type { FaultBox, FaultSpec } from './faults.js'
+import type { Latency } from './latency.js'
 import type { EmulatorState } from './records.js'
 import type { RouteSpec } from './route-context.js'
 import { controlRoutes } from './routes/control.js'
@@ -24,6 +25,7 @@ export interface EmulatorParts {
   readonly authenticate: Authenticator
   readonly calls: CallLog
   readonly faults: FaultBox
+  readonly latency: Latency
   reset(): void
 }
 
@@ -66,7 +68,7 @@ export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
 
   const shutdown = new AbortController()
-  // Every delayed call waits on it: many at once under load.
+  // Every delayed call (latency or delay fault) waits on it: many at once under load.
   setMaxListeners(0, shutdown.signal)
   app.addHook('onClose', async () => { shutdown.abort() })
   const openCalls = new WeakMap<FastifyRequest, CallRecord>()
@@ -86,6 +88,16 @@ export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object
       ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {})
     })
     openCalls.set(request, record)
+    if (parts.latency.ms > 0) {
+      try {
+        await sleep(parts.latency.ms, undefined, { signal: shutdown.signal })
+      } catch {
+        // The emulator is closing: drop the held call rather than answer after close.
+        reply.hijack()
+        request.raw.socket.destroy()
+        return
+      }
+    }
     const fault = parts.faults.take(request.method, path)
     if (fault !== undefined) await applyFault(fault, request, reply, shutdown.signal)
   })

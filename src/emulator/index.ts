@@ -7,6 +7,7 @@ import { createCallLog } from './call-log.js'
 import { createClock } from './clock.js'
 import type { FaultSpec } from './faults.js'
 import { createFaultBox } from './faults.js'
+import { createLatency } from './latency.js'
 import { createSeedState } from './seed.js'
 
 export { DEMO_ACCOUNTS } from './accounts.js'
@@ -24,6 +25,11 @@ export interface EmulatorOptions {
   clock?: 'real' | Date | number
   /** pino logger options or false (default false). */
   logger?: boolean | object
+  /**
+   * Real time every `/api/v1` call waits before it is handled, as over a network (default 0). Unlike a
+   * delay fault it is not consumed and leaves the fault queue free. reset() returns to this value.
+   */
+  latencyMs?: number
 }
 
 export interface Emulator {
@@ -39,6 +45,9 @@ export interface Emulator {
   clearCalls(): void
   injectFault(fault: FaultSpec): void
   clearFaults(): void
+  /** The latency of every `/api/v1` call, in ms (see EmulatorOptions.latencyMs). */
+  latencyMs(): number
+  setLatency(ms: number): void
 }
 
 export interface RunningEmulator extends Emulator {
@@ -53,11 +62,13 @@ export function buildEmulator (options: EmulatorOptions = {}): Emulator {
   let state = createSeedState(clock.now())
   const calls = createCallLog()
   const faults = createFaultBox()
+  const latency = createLatency(options.latencyMs ?? 0)
   const reset = (): void => {
     clock.reset()
     state = createSeedState(clock.now())
     calls.clear()
     faults.clear()
+    latency.reset()
   }
   const app = buildEmulatorApp(
     {
@@ -66,6 +77,7 @@ export function buildEmulator (options: EmulatorOptions = {}): Emulator {
       authenticate: createAuthenticator(Object.values(DEMO_ACCOUNTS), clock.now),
       calls,
       faults,
+      latency,
       reset
     },
     options.logger ?? false
@@ -78,7 +90,9 @@ export function buildEmulator (options: EmulatorOptions = {}): Emulator {
     calls: (filter) => calls.list(filter),
     clearCalls: () => { calls.clear() },
     injectFault: (fault) => { faults.inject(fault) },
-    clearFaults: () => { faults.clear() }
+    clearFaults: () => { faults.clear() },
+    latencyMs: () => latency.ms,
+    setLatency: (ms) => { latency.set(ms) }
   }
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { SEED } from '../../src/emulator/index.js'
+import { SEED, startEmulator } from '../../src/emulator/index.js'
 import type { RunningEmulator } from '../../src/emulator/index.js'
-import { call, PRIMARY, SECONDARY, signToken, startTestEmulator } from './helpers.js'
+import { call, PRIMARY, SECONDARY, signToken, START, startTestEmulator } from './helpers.js'
 
 let emulator: RunningEmulator
 beforeAll(async () => { emulator = await startTestEmulator() })
@@ -148,6 +148,45 @@ describe('control API under /_emulator', () => {
     await control('/faults', 'POST', { path: '/api/v1/**', status: 500, times: 5 })
     expect(await control('/faults', 'DELETE')).toMatchObject({ status: 200, body: { cleared: true } })
     expect((await call(emulator, '/api/v1/tasks')).status).toBe(200)
+  })
+
+  it('holds every /api/v1 call for the latency it is given, leaves faults to apply after it, and reset returns to no latency', async () => {
+    expect((await control('/latency')).body).toEqual({ latencyMs: 0 })
+    expect(await control('/latency', 'POST', { latencyMs: 150 })).toMatchObject({ status: 200, body: { latencyMs: 150 } })
+    expect(emulator.latencyMs()).toBe(150)
+    emulator.injectFault({ path: '/api/v1/tasks', status: 503 })
+    let started = performance.now()
+    expect((await call(emulator, datasetPath)).status).toBe(200)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145)
+    started = performance.now()
+    expect((await call(emulator, '/api/v1/tasks')).status).toBe(503)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145)
+    // Not consumed like a delay fault: every call waits.
+    started = performance.now()
+    expect((await call(emulator, '/api/v1/tasks')).status).toBe(200)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145)
+    expect(emulator.calls().map((record) => record.status)).toEqual([200, 503, 200])
+    const bad = await control('/latency', 'POST', { latencyMs: -1 })
+    expect(bad.status).toBe(400)
+    expect((bad.body as { detail: string }).detail).toMatch(/^Invalid body \(latencyMs: .*\); expected \{"latencyMs": <integer ms, 0 to 60000>\}$/)
+    expect((await control('/latency', 'POST', { ms: 20 })).status).toBe(400)
+    expect(emulator.latencyMs()).toBe(150)
+    emulator.reset()
+    expect((await control('/latency')).body).toEqual({ latencyMs: 0 })
+  })
+
+  it('starts with the latency of its options', async () => {
+    const slow = await startEmulator({ clock: START, latencyMs: 120 })
+    try {
+      const started = performance.now()
+      expect((await call(slow, '/api/v1/healthcheck')).status).toBe(200)
+      expect(performance.now() - started).toBeGreaterThanOrEqual(115)
+      slow.setLatency(0)
+      slow.reset()
+      expect(slow.latencyMs()).toBe(120)
+    } finally {
+      await slow.close()
+    }
   })
 
   it('adds tasks to a dataset, one a second up to now, and refuses an unknown dataset or a bad count', async () => {

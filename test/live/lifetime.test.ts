@@ -64,8 +64,11 @@ describe.each(AUTH_MODES)('subscription lifetime (AUTH_MODE=%s)', (mode) => {
   it('complete: the poller stops within one interval', async () => {
     const sub = record<StatusEvent>(connect(), statusQuery(watched))
     await until(() => sub.events.length === 1)
+    // The clock's poller and the watched dataset's.
+    expect(gw.app.live.size).toBe(2)
     await expectNoPollAfter(() => { sub.stop() })
     expect(sub.events).toEqual([READ_ONLY])
+    expect(gw.app.live.size).toBe(1)
   })
 
   it('the socket closed: the poller stops within one interval', async () => {

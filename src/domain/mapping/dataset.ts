@@ -3,6 +3,7 @@ import type { UpstreamCreationStatus, UpstreamDataset } from '../../upstream/sch
 import type { CreationStatus } from '../../contract/types.js'
 import type { DatasetParent } from '../parents.js'
 import { guardBroken, type Dependents } from './broken.js'
+import { mapOnce } from './once.js'
 import { datasetStatus, isoTimestamp, percent, type UnknownValueReporter } from './values.js'
 
 /*
@@ -27,7 +28,13 @@ const DEPENDENTS: Dependents<DatasetParent> = {
   source_dataset_id: ['sourceDatasetId']
 }
 
+const mappedDatasets = new WeakMap<Checked<UpstreamDataset>, DatasetParent>()
+
 export function mapDataset (checked: Checked<UpstreamDataset>, onUnknown: UnknownValueReporter): DatasetParent {
+  return mapOnce(mappedDatasets, checked, onUnknown, mapDatasetRecord)
+}
+
+function mapDatasetRecord (checked: Checked<UpstreamDataset>, onUnknown: UnknownValueReporter): DatasetParent {
   const record = checked.value
   // `status_new` is authoritative; Visual Layer will rename it to `status`, so fall back to that.
   const rawStatus = record.status_new ?? record.status ?? null

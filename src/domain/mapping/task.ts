@@ -2,6 +2,7 @@ import type { Checked } from '../../upstream/checked.js'
 import type { UpstreamTask } from '../../upstream/schemas.js'
 import type { TaskParent } from '../parents.js'
 import { guardBroken, type Dependents } from './broken.js'
+import { mapOnce } from './once.js'
 import { datasetStatus, isoTimestamp, percent, taskStatus, taskType, type UnknownValueReporter } from './values.js'
 
 /*
@@ -23,7 +24,13 @@ const DEPENDENTS: Dependents<TaskParent> = {
   end_time: ['endTime']
 }
 
+const mappedTasks = new WeakMap<Checked<UpstreamTask>, TaskParent>()
+
 export function mapTask (checked: Checked<UpstreamTask>, onUnknown: UnknownValueReporter): TaskParent {
+  return mapOnce(mappedTasks, checked, onUnknown, mapTaskRecord)
+}
+
+function mapTaskRecord (checked: Checked<UpstreamTask>, onUnknown: UnknownValueReporter): TaskParent {
   const record = checked.value
   const type = taskType(record.task_type ?? '', onUnknown)
   const status = taskStatus(record.status ?? '', onUnknown)

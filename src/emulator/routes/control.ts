@@ -6,6 +6,8 @@ import type { Clock } from '../clock.js'
 import type { FaultBox } from '../faults.js'
 import type { EmulatorState } from '../records.js'
 import { faultSpecSchema } from '../faults.js'
+import type { Latency } from '../latency.js'
+import { latencyMsSchema } from '../latency.js'
 import { parseJsonBody } from '../json-body.js'
 import type { RawQuery } from '../request-validation.js'
 import type { RouteSpec } from '../route-context.js'
@@ -17,6 +19,7 @@ export interface Controls {
   readonly clock: Clock
   readonly calls: CallLog
   readonly faults: FaultBox
+  readonly latency: Latency
   state(): EmulatorState
   reset(): void
 }
@@ -33,6 +36,8 @@ const taskBatchSchema = z.strictObject({
   everyMs: z.number().int().min(0).default(1000),
   runMs: z.number().int().min(1).default(600_000)
 })
+
+const latencyChangeSchema = z.strictObject({ latencyMs: latencyMsSchema })
 
 const callFilterSchema = z.object({
   method: z.string().optional(),
@@ -124,6 +129,16 @@ export function controlRoutes (controls: Controls): RouteSpec[] {
       handler: async () => {
         controls.calls.clear()
         return { cleared: true }
+      }
+    },
+    { method: 'GET', url: '/_emulator/latency', handler: async () => ({ latencyMs: controls.latency.ms }) },
+    {
+      method: 'POST',
+      url: '/_emulator/latency',
+      handler: async (request) => {
+        const change = bodyOf(request.body, latencyChangeSchema, '{"latencyMs": <integer ms, 0 to 60000>}')
+        controls.latency.set(change.latencyMs)
+        return { latencyMs: controls.latency.ms }
       }
     },
     {

@@ -211,3 +211,29 @@ describe('mapModel and mapEnrichmentContext', () => {
     expect(mapEnrichmentContext('d1', context)).toEqual({ id: '3666cf3e-af2b-4c6b-b617-c796520de8fd', status: 'NEW', applied: [] })
   })
 })
+
+describe('one mapping per parsed record', () => {
+  it('gives the requests that share a parsed record one mapped object, and the same answer as a fresh parse', () => {
+    const record = taskSchema.parse(documentedTask)
+    const first = mapTask(record, ignore)
+    expect(mapTask(record, ignore)).toBe(first)
+    // Another parse (another upstream answer) is mapped anew, to an equal object.
+    const again = mapTask(taskSchema.parse(documentedTask), ignore)
+    expect(again).not.toBe(first)
+    expect(again).toEqual(first)
+    const dataset = datasetSchema.parse(documentedDataset)
+    expect(mapDataset(dataset, ignore)).toBe(mapDataset(dataset, ignore))
+  })
+
+  it('maps a record holding an unknown value for each request, so that each request reports it', () => {
+    const record = taskSchema.parse({ ...documentedTask, status: 'PAUSED' })
+    const reported: string[][] = []
+    const report = (kind: string, value: string): void => { reported.push([kind, value]) }
+    const first = mapTask(record, report)
+    const second = mapTask(record, report)
+    expect(second).not.toBe(first)
+    expect(second).toEqual(first)
+    expect(first.status).toBe('UNKNOWN')
+    expect(reported).toEqual([['task status', 'PAUSED'], ['task status', 'PAUSED']])
+  })
+})

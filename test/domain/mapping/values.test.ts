@@ -46,6 +46,26 @@ describe('value mapping', () => {
     expect(seen).toEqual([['timestamp', 'yesterday']])
   })
 
+  it('writes the common UTC forms as text exactly as Date would: fractions cut to milliseconds, overflowing fields rolled over', () => {
+    const { seen, report } = recorder()
+    const cases: Array<[string, string | null]> = [
+      ['2026-03-01T14:30:00.000Z', '2026-03-01T14:30:00Z'],
+      ['2026-03-01T14:30:00.5', '2026-03-01T14:30:00.500Z'],
+      ['2026-03-01T14:30:00.12', '2026-03-01T14:30:00.120Z'],
+      ['2026-03-01T14:30:00.000999', '2026-03-01T14:30:00Z'],
+      [' 2024-02-29T23:59:59.999Z ', '2024-02-29T23:59:59.999Z'],
+      // Date rolls these over rather than refusing them; so does the gateway.
+      ['2026-02-29T00:00:00Z', '2026-03-01T00:00:00Z'],
+      ['2026-04-31T10:00:00', '2026-05-01T10:00:00Z'],
+      ['2026-01-01T24:00:00Z', '2026-01-02T00:00:00Z'],
+      ['2026-03-01T14:30:00z', '2026-03-01T14:30:00Z'],
+      ['2026-13-01T00:00:00Z', null],
+      ['2026-01-01T23:59:60Z', null]
+    ]
+    expect(cases.map(([value]) => isoTimestamp(value, report))).toEqual(cases.map(([, expected]) => expected))
+    expect(seen).toEqual([['timestamp', '2026-13-01T00:00:00Z'], ['timestamp', '2026-01-01T23:59:60Z']])
+  })
+
   it('clamps and rounds progress to an integer percentage', () => {
     expect([percent(-3), percent(45.6), percent(100), percent(140)]).toEqual([0, 46, 100, 100])
   })

@@ -1,0 +1,26 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SEED } from '../../src/emulator/index.js'
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+
+/*
+ * Requests that share one upstream answer share its parse too (the client checks each answer's payload
+ * once), and with it the mapped records: one upstream call, one parse, one mapping.
+ */
+
+let gw: TestGateway
+beforeAll(async () => { gw = await startTestGateway() })
+afterAll(async () => { await gw.close() })
+
+describe('one parse per upstream answer', () => {
+  it('gives identical reads in flight together the same parsed record, and a later read its own', async () => {
+    gw.emulator.clearCalls()
+    const call = { credential: { kind: 'service' as const } }
+    const [first, second] = await Promise.all([gw.app.vl.getDataset(SEED.datasets.ready, call), gw.app.vl.getDataset(SEED.datasets.ready, call)])
+    expect(gw.emulator.calls({ path: '/api/v1/dataset/*' })).toHaveLength(1)
+    expect(second).toBe(first)
+    const later = await gw.app.vl.getDataset(SEED.datasets.ready, call)
+    expect(gw.emulator.calls({ path: '/api/v1/dataset/*' })).toHaveLength(2)
+    expect(later).not.toBe(first)
+    expect(later).toEqual(first)
+  })
+})
