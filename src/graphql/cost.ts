@@ -1,6 +1,7 @@
 import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql'
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity'
-import { GatewayError } from '../errors.js'
+import { taskListParams, type TaskPageArgs } from '../domain/arguments.js'
+import { GatewayError, isGatewayError } from '../errors.js'
 
 /*
  * What an operation may cost Visual Layer, computed before it runs: the cost rules of schema.graphql's
@@ -66,31 +67,63 @@ export const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
 const valueOf = (rule: number | ((args: Args) => number) | undefined, args: Args): number =>
   rule === undefined ? 1 : typeof rule === 'number' ? rule : rule(args)
 
-const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
-  const rule = FIELD_COSTS[`${type.name}.${field.name}`]
-  // Scalars, enums and introspection: nothing of their own, nothing below that calls Visual Layer.
-  if (rule === undefined) return childComplexity
-  return valueOf(rule.calls, args) + valueOf(rule.items, args) * childComplexity
+/**
+ * The argument rules of fields that are never at the root, checked in the same walk: the resolver of
+ * a nested field sees its arguments only once its parent has been read from Visual Layer, so a bad
+ * `Dataset.tasks(pageSize: 51)` would cost that read. Root fields check their own before any call.
+ */
+export const NESTED_ARGUMENT_CHECKS: Readonly<Record<string, (args: Args) => void>> = {
+  // The parent's id is the dataset's own, valid by then: any id stands for it here.
+  'Dataset.tasks': (args) => { taskListParams(args as unknown as TaskPageArgs, '00000000-0000-0000-0000-000000000000') }
+}
+
+/** The walk's findings: the worst-case cost, and the first nested argument its rule refused. */
+export interface OperationCheck {
+  /** Null when it cannot be told: variables that do not coerce, or no operation to run (execution refuses it next). */
+  readonly cost: number | null
+  readonly invalid: GatewayError | null
 }
 
 /**
- * The most Visual Layer calls the operation may send, or null when it cannot be told: variables that
- * do not coerce or an operation that cannot be chosen, which execution refuses next, with no call.
- * Run only on documents that passed the limits (fields, depth), which bound the walk.
+ * Walks the operation once, as graphql-query-complexity does (fragments, @skip/@include, variables):
+ * its cost by FIELD_COSTS, and its nested arguments by NESTED_ARGUMENT_CHECKS. Run only on documents
+ * that passed the limits (fields, depth), which bound the walk.
  */
-export function operationCost (schema: GraphQLSchema, document: DocumentNode, variables: unknown, operationName: unknown): number | null {
-  if (getOperationAST(document, typeof operationName === 'string' ? operationName : undefined) === null) return null
+export function checkOperation (schema: GraphQLSchema, document: DocumentNode, variables: unknown, operationName: unknown): OperationCheck {
+  if (getOperationAST(document, typeof operationName === 'string' ? operationName : undefined) === null) return { cost: null, invalid: null }
+  let invalid: GatewayError | null = null
+  const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+    const key = `${type.name}.${field.name}`
+    const check = NESTED_ARGUMENT_CHECKS[key]
+    if (check !== undefined && invalid === null) {
+      try {
+        check(args)
+      } catch (err) {
+        if (!isGatewayError(err)) throw err
+        invalid = err
+      }
+    }
+    const rule = FIELD_COSTS[key]
+    if (rule === undefined) return childComplexity
+    return valueOf(rule.calls, args) + valueOf(rule.items, args) * childComplexity
+  }
   try {
-    return getComplexity({
+    const cost = getComplexity({
       schema,
       query: document,
       estimators: [estimator],
       variables: typeof variables === 'object' && variables !== null ? variables as Args : {},
       operationName: typeof operationName === 'string' ? operationName : undefined
     })
+    return { cost, invalid }
   } catch {
-    return null
+    return { cost: null, invalid: null }
   }
+}
+
+/** The most Visual Layer calls the operation may send, or null when it cannot be told (see checkOperation). */
+export function operationCost (schema: GraphQLSchema, document: DocumentNode, variables: unknown, operationName: unknown): number | null {
+  return checkOperation(schema, document, variables, operationName).cost
 }
 
 /** QUERY_REJECTED naming the cost and the limit. */

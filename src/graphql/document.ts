@@ -1,7 +1,7 @@
 import { GraphQLError, Lexer, parse, Source, TokenKind, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../errors.js'
-import { costRefusal, operationCost } from './cost.js'
+import { checkOperation, costRefusal } from './cost.js'
 
 /*
  * Reading a client's document under the gateway's limits, the one place that owns them: HTTP,
@@ -22,8 +22,9 @@ export interface DocumentLimits {
 }
 
 /**
- * The worst-case cost of the operation a request runs and, when it is over the limit, the error that
- * refuses it. Apart from readDocument because it depends on the variables, not only on the text.
+ * The worst-case cost of the operation a request runs and, when it is over the limit or a nested
+ * field's argument breaks its rule, the error that refuses it. Apart from readDocument because it
+ * depends on the variables, not only on the text.
  */
 export function checkCost (
   schema: GraphQLSchema,
@@ -32,7 +33,8 @@ export function checkCost (
   variables: unknown,
   operationName: unknown
 ): { cost: number | null, error?: GraphQLError } {
-  const cost = operationCost(schema, document, variables, operationName)
+  const { cost, invalid } = checkOperation(schema, document, variables, operationName)
+  if (invalid !== null) return { cost, error: new GraphQLError(invalid.message, { originalError: invalid }) }
   if (cost === null || limits.maxCost === undefined || cost <= limits.maxCost) return { cost }
   return { cost, error: costRefusal(cost, limits.maxCost) }
 }

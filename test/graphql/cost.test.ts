@@ -1,7 +1,7 @@
 import { getNamedType, isCompositeType, isObjectType, parse } from 'graphql'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
-import { FIELD_COSTS, operationCost } from '../../src/graphql/cost.js'
+import { FIELD_COSTS, NESTED_ARGUMENT_CHECKS, operationCost } from '../../src/graphql/cost.js'
 import { buildSchema } from '../../src/graphql/schema.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { recordSse, sseClient } from '../helpers/sse.js'
@@ -29,6 +29,20 @@ describe('the cost table', () => {
     }
     expect(needed.filter((key) => FIELD_COSTS[key] === undefined)).toEqual([])
     expect(Object.keys(FIELD_COSTS).filter((key) => !needed.includes(key))).toEqual([])
+  })
+
+  it('checks in advance the arguments of every field with arguments that is never at the root, and only fields of the schema', () => {
+    const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((type) => type?.name))
+    const nested: string[] = []
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!isObjectType(type) || type.name.startsWith('__') || roots.has(type.name)) continue
+      for (const field of Object.values(type.getFields())) {
+        // Booleans and enums are checked by GraphQL itself; the rest have rules of the domain.
+        const ruled = field.args.some((arg) => !['Boolean', 'Boolean!'].includes(String(arg.type)))
+        if (ruled) nested.push(`${type.name}.${field.name}`)
+      }
+    }
+    expect(Object.keys(NESTED_ARGUMENT_CHECKS).sort()).toEqual(nested.sort())
   })
 
   // The README's example operations and the task manager page, at the default limit of 200.
@@ -119,6 +133,24 @@ describe('over the live gateway', () => {
     const under = await gw.gql(query, { n: 20 })
     expect(under.status).toBe(200)
     expect(under.body.errors).toBe(undefined)
+  })
+
+  it('refuses a nested field\'s bad argument before its parent is read, over HTTP and WebSocket, naming it', async () => {
+    const message = 'Argument pageSize must be from 5 to 50; got 51.'
+    const query = `query ($n: Int!) { dataset(id: "${SEED.datasets.ready}") { id tasks(pageSize: $n) { total } } }`
+    const http = await gw.gql(query, { n: 51 }, { 'x-request-id': 'req-nested' })
+    expect([http.status, http.body]).toEqual([400, { data: null, errors: [{ message, extensions: { code: 'BAD_USER_INPUT', requestId: 'req-nested' } }] }])
+    const ws = wsClient(gw.url)
+    try {
+      const sub = record(ws, `subscription ($n: Int!) { datasetStatusChanged(datasetId: "${SEED.datasets.ready}") { id tasks(pageSize: $n) { total } } }`, { n: 4 })
+      const refusal = await sub.done.then(() => null, (errors: unknown) => errors)
+      expect(refusal).toEqual([{ message: 'Argument pageSize must be from 5 to 50; got 4.', extensions: { code: 'BAD_USER_INPUT', requestId: expect.stringMatching(/:/) as unknown } }])
+    } finally {
+      await ws.dispose()
+    }
+    expect(gw.emulator.calls()).toEqual([])
+    const valid = await gw.gql(query, { n: 5 })
+    expect([valid.status, valid.body.errors]).toEqual([200, undefined])
   })
 
   it('refuses over WebSocket and SSE what it refuses over HTTP: cost, aliases, directives, tokens, depth, fields; and lets through what is at the limits', async () => {
