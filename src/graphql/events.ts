@@ -18,9 +18,13 @@ import { isGatewayError } from '../errors.js'
  * fields afresh rather than as they were when that value came.
  */
 
+interface Settled { readonly result: ExecutionResult, readonly shareable: boolean }
+
 interface Shared {
   readonly at: number
-  readonly result: Promise<{ readonly result: ExecutionResult, readonly shareable: boolean }>
+  readonly result: Promise<Settled>
+  /** The result once there is one: later subscribers take it without waiting a turn. */
+  settled: Settled | null
 }
 
 /** The results kept on one event object: by document, then by scope, variables and operation. */
@@ -43,14 +47,24 @@ export class SharedEvents {
     return new EventResults(source[Symbol.asyncIterator](), this, args, ctx, selection)
   }
 
-  async resolve (args: ExecutionArgs, ctx: GatewayContext, selection: string, payload: unknown): Promise<ExecutionResult> {
-    const own = async (): Promise<ExecutionResult> => await execute({ ...args, rootValue: payload })
-    if (typeof payload !== 'object' || payload === null) return await own()
+  /**
+   * The result of `args`' selection over `payload` for this subscriber. The path taken by all but
+   * one subscriber of a change (a settled result of the same key) allocates nothing but the promise.
+   */
+  resolve (subscriber: EventResults, payload: unknown): Promise<ExecutionResult> {
+    if (typeof payload !== 'object' || payload === null) return execute({ ...subscriber.args, rootValue: payload }) as Promise<ExecutionResult>
     let byDocument = this.kept.get(payload)
     if (byDocument === undefined) this.kept.set(payload, byDocument = new Map())
-    let byKey = byDocument.get(args.document)
-    if (byKey === undefined) byDocument.set(args.document, byKey = new Map())
-    const key = `${ctx.scope()}\n${selection}`
+    let byKey = byDocument.get(subscriber.args.document)
+    if (byKey === undefined) byDocument.set(subscriber.args.document, byKey = new Map())
+    const key = subscriber.key()
+    const existing = byKey.get(key)
+    if (existing?.settled?.shareable === true && this.now() - existing.at <= this.freshForMs) return Promise.resolve(existing.settled.result)
+    return this.resolveSlowly(subscriber, payload, byKey, key)
+  }
+
+  private async resolveSlowly (subscriber: EventResults, payload: object, byKey: Map<string, Shared>, key: string): Promise<ExecutionResult> {
+    const { args, ctx } = subscriber
     for (;;) {
       const now = this.now()
       const existing = byKey.get(key)
@@ -63,7 +77,11 @@ export class SharedEvents {
       }
       const entry: Shared = {
         at: now,
-        result: own().then((result) => ({ result, shareable: ctx.call.signal?.aborted !== true && !personal(result) }))
+        settled: null,
+        result: Promise.resolve(execute({ ...args, rootValue: payload })).then((result) => {
+          entry.settled = { result, shareable: ctx.call.signal?.aborted !== true && !personal(result) }
+          return entry.settled
+        })
       }
       byKey.set(key, entry)
       const { result, shareable } = await entry.result
@@ -86,18 +104,32 @@ const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, 
  * async function, so that a quiet subscription holds one pending reaction, not a suspended frame.
  */
 class EventResults implements AsyncGenerator<ExecutionResult> {
+  /** The last key and the scope it was made for: made again only when the scope changes (passthrough). */
+  private scope: string | null = null
+  private keyed = ''
+
   constructor (
     private readonly source: AsyncIterator<unknown>,
     private readonly events: SharedEvents,
-    private readonly args: ExecutionArgs,
-    private readonly ctx: GatewayContext,
+    readonly args: ExecutionArgs,
+    readonly ctx: GatewayContext,
     private readonly selection: string
   ) {}
+
+  /** What results are shared by, besides the event and the document: the scope, then the operation name and variables. */
+  key (): string {
+    const scope = this.ctx.scope()
+    if (scope !== this.scope) {
+      this.scope = scope
+      this.keyed = `${scope}\n${this.selection}`
+    }
+    return this.keyed
+  }
 
   next (): Promise<IteratorResult<ExecutionResult>> {
     return this.source.next().then((next) => {
       if (next.done === true) return DONE
-      return this.events.resolve(this.args, this.ctx, this.selection, next.value).then(
+      return this.events.resolve(this, next.value).then(
         (value) => ({ value, done: false }),
         async (err: unknown) => {
           await this.source.return?.()
