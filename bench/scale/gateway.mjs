@@ -46,6 +46,8 @@ process.on('message', (message) => {
   )
 })
 process.on('disconnect', () => { process.exit(0) })
+// An exit of its own on SIGTERM, so that --cpu-prof (SCALE_GATEWAY_NODE_FLAGS) writes its profile.
+process.on('SIGTERM', () => { process.exit(0) })
 
 const url = await app.listen({ host: '127.0.0.1', port: 0 })
 process.send?.({ type: 'ready', url })

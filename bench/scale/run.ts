@@ -39,6 +39,8 @@ const JWT_CALLERS = 10
 const CLOCK_TICK_HZ = 100
 /** More fields for each event (e.g. "creationStatus { status }"): upstream calls they make per event are counted. */
 const EXTRA_FIELDS = process.env.SCALE_EXTRA_FIELDS ?? ''
+/** More node flags for the gateway process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (its figures then are not valid). */
+const GATEWAY_NODE_FLAGS = (process.env.SCALE_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 
 // Every dataset of the account the gateway calls with (the hidden one is readable by id).
 const DATASETS = Object.entries(SEED.datasets).filter(([name]) => !name.startsWith('secondary')).map(([name, id]) => ({ name, id: id as string }))
@@ -206,7 +208,7 @@ async function main (): Promise<void> {
   const gateway = spawnChild(
     './gateway.mjs',
     { ...GATEWAY_ENV, VL_BASE_URL: emulatorUrl, SCALE_GATEWAY_BUILD: GATEWAY_BUILD },
-    GATEWAY_BUILD === 'src' ? ['--import', 'tsx', '--expose-gc'] : ['--expose-gc']
+    [...(GATEWAY_BUILD === 'src' ? ['--import', 'tsx', '--expose-gc'] : ['--expose-gc']), ...GATEWAY_NODE_FLAGS]
   )
   const wsUrl = `${String((await gateway.ready).url).replace('http', 'ws')}/graphql`
   const query = (datasetId: string): string => `subscription { datasetStatusChanged(datasetId: "${datasetId}", follow: true) { id status progress ${EXTRA_FIELDS} } }`
