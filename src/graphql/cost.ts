@@ -121,6 +121,34 @@ export function checkOperation (schema: GraphQLSchema, document: DocumentNode, v
   }
 }
 
+/**
+ * checkOperation, remembered per schema and document for the last variables and operation names it
+ * was asked with: 10,000 subscribers of one subscription document with a few dozen variable sets walk
+ * it a few dozen times, not 10,000. At most CHECKS_PER_DOCUMENT are kept per document.
+ */
+const CHECKS_PER_DOCUMENT = 256
+const checks = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, OperationCheck>>>()
+
+export function checkOperationOnce (schema: GraphQLSchema, document: DocumentNode, variables: unknown, operationName: unknown): OperationCheck {
+  let bySchema = checks.get(schema)
+  if (bySchema === undefined) checks.set(schema, bySchema = new WeakMap())
+  let byDocument = bySchema.get(document)
+  if (byDocument === undefined) bySchema.set(document, byDocument = new Map())
+  let key: string
+  try {
+    key = JSON.stringify([typeof operationName === 'string' ? operationName : null, variables ?? null])
+  } catch {
+    // Variables JSON cannot hold (a cycle or a BigInt from a door that does not parse JSON): not remembered.
+    return checkOperation(schema, document, variables, operationName)
+  }
+  const known = byDocument.get(key)
+  if (known !== undefined) return known
+  const check = checkOperation(schema, document, variables, operationName)
+  if (byDocument.size >= CHECKS_PER_DOCUMENT) byDocument.clear()
+  byDocument.set(key, check)
+  return check
+}
+
 /** The most Visual Layer calls the operation may send, or null when it cannot be told (see checkOperation). */
 export function operationCost (schema: GraphQLSchema, document: DocumentNode, variables: unknown, operationName: unknown): number | null {
   return checkOperation(schema, document, variables, operationName).cost

@@ -1,7 +1,7 @@
 import { GraphQLError, Lexer, parse, Source, TokenKind, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../errors.js'
-import { checkOperation, costRefusal } from './cost.js'
+import { checkOperationOnce, costRefusal } from './cost.js'
 
 /*
  * Reading a client's document under the gateway's limits, the one place that owns them: HTTP,
@@ -33,7 +33,7 @@ export function checkCost (
   variables: unknown,
   operationName: unknown
 ): { cost: number | null, error?: GraphQLError } {
-  const { cost, invalid } = checkOperation(schema, document, variables, operationName)
+  const { cost, invalid } = checkOperationOnce(schema, document, variables, operationName)
   if (invalid !== null) return { cost, error: new GraphQLError(invalid.message, { originalError: invalid }) }
   if (cost === null || limits.maxCost === undefined || cost <= limits.maxCost) return { cost }
   return { cost, error: costRefusal(cost, limits.maxCost) }
