@@ -15,6 +15,7 @@ import { clientErrorHandler } from './transports/client-errors.js'
 import { graphiqlPlugin } from './transports/graphiql/plugin.js'
 import graphqlHttp from './transports/graphql-http/plugin.js'
 import health from './transports/health.js'
+import rest from './transports/rest/plugin.js'
 import sse from './transports/sse/plugin.js'
 import { trustFunction } from './transports/client-address.js'
 import websocket from './transports/websocket/plugin.js'
@@ -78,5 +79,6 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     maxStreamsPerCaller: config.live.maxStreamsPerCaller,
     maxOperationsPerStream: config.live.maxSubscriptionsPerConnection
   })
+  await app.register(rest, { prefix: '/v1' })
   return app
 }

@@ -1,0 +1,100 @@
+import { z } from 'zod'
+import type { TaskOrderField, TaskStatus, TaskType } from '../../contract/types.js'
+import { TEXT_LIMITS } from '../../domain/arguments.js'
+import { DateTime } from '../../graphql/scalars.js'
+
+/*
+ * The REST door's request schemas (zod): path and query parameters are checked here, before any
+ * upstream call, and a bad one is a 400 naming it. Strict objects: an unknown query parameter is a
+ * mistake worth telling (a misspelt filter would otherwise silently list everything). The enums are
+ * the GraphQL contract's, less UNKNOWN (it stands for values the gateway does not know, and
+ * filters on nothing).
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export const Id = z.string().regex(UUID, { error: 'must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22)' })
+  .transform((id) => id.toLowerCase())
+
+/** The DateTime scalar's own parsing: the same inputs as GraphQL, normalised to UTC with Z. */
+const DateTimeParam = z.string().transform((value, ctx) => {
+  try {
+    return DateTime.parseValue(value)
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `is invalid: ${(err as Error).message.replace(/\.$/, '')}` })
+    return z.NEVER
+  }
+})
+
+const TASK_TYPES = ['DATASET_CREATION', 'MEDIA_ADDITION', 'REINDEX', 'ENRICHMENT', 'CUSTOM_METADATA', 'SNAPSHOT_RESTORE', 'SNAPSHOT_CLONE'] as const
+const TASK_STATUSES = ['INITIALIZING', 'RUNNING', 'COMPLETED', 'FAILED', 'ABORTED'] as const
+const ORDER_FIELDS = ['START_TIME', 'STATUS', 'TASK_TYPE', 'DATASET_NAME', 'DATASET_ID', 'CREATED_BY'] as const
+// Compile-time proof that the lists above are the contract's values.
+const _types: readonly TaskType[] = TASK_TYPES
+const _statuses: readonly TaskStatus[] = TASK_STATUSES
+const _fields: readonly TaskOrderField[] = ORDER_FIELDS
+void [_types, _statuses, _fields]
+
+function integer (min: number, max: number, fallback: number): z.ZodType<number> {
+  const range = max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`
+  return z.string().regex(/^\d{1,15}$/, { error: `must be ${range}` }).transform(Number)
+    .pipe(z.number().min(min, { error: `must be ${range}` }).max(max, { error: `must be ${range}` }))
+    .optional().transform((value) => value ?? fallback) as unknown as z.ZodType<number>
+}
+
+const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((value) => value === 'true')
+
+export const DatasetParams = z.strictObject({ id: Id })
+
+/** Routes that take no query parameters still refuse unknown ones. */
+export const NoQuery = z.strictObject({})
+
+export const INCLUDES = ['sourceDataset', 'creationStatus', 'models', 'enrichment'] as const
+export type Include = (typeof INCLUDES)[number]
+
+export const DatasetQuery = z.strictObject({
+  include: z.string().optional().transform((value, ctx) => {
+    const names = value === undefined || value === '' ? [] : value.split(',').map((name) => name.trim())
+    const unknown = names.filter((name) => !(INCLUDES as readonly string[]).includes(name))
+    if (unknown.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `names ${unknown.map((name) => JSON.stringify(name.slice(0, 40))).join(', ')}; it takes a comma-separated list of ${INCLUDES.join(', ')}` })
+      return z.NEVER
+    }
+    return new Set(names as Include[])
+  })
+})
+
+export const ModelsQuery = z.strictObject({ active: bool.optional() })
+
+export const TasksQuery = z.strictObject({
+  datasetId: Id.optional(),
+  datasetName: z.string().max(TEXT_LIMITS.datasetName, { error: `must be at most ${TEXT_LIMITS.datasetName} characters long` }).optional(),
+  type: z.enum(TASK_TYPES, { error: `must be one of ${TASK_TYPES.join(', ')}` }).optional(),
+  status: z.enum(TASK_STATUSES, { error: `must be one of ${TASK_STATUSES.join(', ')}` }).optional(),
+  createdBy: z.string().max(TEXT_LIMITS.createdBy, { error: `must be at most ${TEXT_LIMITS.createdBy} characters long` }).optional(),
+  startTimeFrom: DateTimeParam.optional(),
+  startTimeTo: DateTimeParam.optional(),
+  orderBy: z.enum(ORDER_FIELDS, { error: `must be one of ${ORDER_FIELDS.join(', ')}` }).optional(),
+  direction: z.enum(['ASC', 'DESC'], { error: 'must be ASC or DESC' }).optional(),
+  page: integer(1, Number.MAX_SAFE_INTEGER, 1),
+  pageSize: integer(5, 50, 20)
+})
+
+export const FilterOptionsQuery = z.strictObject({
+  startTimeFrom: DateTimeParam.optional(),
+  startTimeTo: DateTimeParam.optional()
+})
+
+/** The first problem of a failed parse, as one sentence naming the parameter. */
+export function describeIssue (where: 'path' | 'query', error: z.ZodError, input: unknown): string {
+  const issue = error.issues[0]
+  if (issue === undefined) return `Invalid ${where} parameters.`
+  if (issue.code === 'unrecognized_keys') {
+    return `Unknown ${where} parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => JSON.stringify(key.slice(0, 40))).join(', ')}.`
+  }
+  const name = issue.path.map(String).join('.')
+  const key = issue.path[0]
+  const given = issue.path.length === 1 && typeof input === 'object' && input !== null ? (input as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined
+  const message = issue.code === 'invalid_type' ? (given === undefined ? 'is required' : 'must be given once, as text') : issue.message
+  return `${where === 'path' ? 'Path' : 'Query'} parameter ${name} ${message}.`
+}

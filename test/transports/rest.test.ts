@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { SEED } from '../../src/emulator/index.js'
+import type { TestGateway } from '../helpers/gateway.js'
+import { AUTH_MODES, freshToken, startModeGateway } from '../helpers/modes.js'
+
+/**
+ * The REST door (/v1) over real HTTP to the emulator: exact bodies, upstream call counts, problem
+ * details for bad input (and no upstream call), ETag and 304, Link headers, the same answers as the
+ * graph for the same seeded data, and authentication in every AUTH_MODE.
+ */
+
+const DATASET_FIELDS = 'id displayName description sourceType ownedBy createdAt status progress imageCount videoCount objectCount errorMessage isReady'
+const TASK_FIELDS = 'id type status statusMessage progress errorMessage createdBy startTime endTime datasetId datasetName datasetStatus canAbort canRetry'
+const MODEL_FIELDS = 'id name type status vendor description dependencies isActive'
+const REQUEST_ID = 'rest-test-1'
+
+interface Answer { status: number, headers: Headers, body: any }
+
+describe('REST /v1', () => {
+  let gw: TestGateway
+  const get = async (path: string, headers: Record<string, string> = {}): Promise<Answer> => {
+    const res = await fetch(`${gw.url}${path}`, { headers: { 'x-request-id': REQUEST_ID, ...headers } })
+    const text = await res.text()
+    return { status: res.status, headers: res.headers, body: text === '' ? null : JSON.parse(text) }
+  }
+  const paths = (): string[] => gw.emulator.calls().map((call) => `${call.method} ${call.path}`)
+  const badInput = (detail: string): unknown => ({
+    type: 'urn:vl-gateway:problem:bad-user-input', title: 'Bad request', status: 400, detail, code: 'BAD_USER_INPUT', requestId: REQUEST_ID
+  })
+  /** A REST dataset without its REST-only link, to compare with the graph's. */
+  const withoutSourceId = ({ sourceDatasetId: _, ...rest }: Record<string, unknown>): Record<string, unknown> => rest
+
+  beforeAll(async () => { gw = await startModeGateway('none') })
+  afterAll(async () => { await gw.close() })
+  beforeEach(() => { gw.emulator.clearCalls() })
+
+  it('lists datasets as the graph does, newest first, with one upstream call', async () => {
+    const rest = await get('/v1/datasets')
+    expect(rest.status).toBe(200)
+    expect(rest.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    expect(rest.headers.get('cache-control')).toBe('private, no-cache')
+    expect(paths()).toEqual(['GET /api/v1/datasets'])
+    const graph = await gw.gql(`{ datasets { ${DATASET_FIELDS} } }`)
+    expect(rest.body.nodes.map(withoutSourceId)).toEqual((graph.body.data as any).datasets)
+    expect(rest.body.nodes).toHaveLength(10)
+    expect(rest.body.nodes.slice(0, 2).map((dataset: any) => dataset.id)).toEqual([SEED.datasets.indexing, SEED.datasets.draft])
+  })
+
+  it('embeds what ?include names, each read once, and agrees with the graph field by field', async () => {
+    const rest = await get(`/v1/datasets/${SEED.datasets.enriched}?include=sourceDataset,creationStatus,models,enrichment`)
+    expect(rest.status).toBe(200)
+    expect(paths().sort()).toEqual([
+      `GET /api/v1/dataset/${SEED.datasets.enrichedSource}`,
+      `GET /api/v1/dataset/${SEED.datasets.enriched}`,
+      `GET /api/v1/datasets/${SEED.datasets.enriched}/creation-status`,
+      `GET /api/v1/enrichment/${SEED.datasets.enriched}/context`,
+      `GET /api/v1/enrichment/${SEED.datasets.enriched}/list_models`
+    ])
+    expect(rest.body.sourceDatasetId).toBe(SEED.datasets.enrichedSource)
+    expect(rest.body.sourceDataset.sourceDatasetId).toBe(null)
+    expect(rest.body.enrichment).toEqual({
+      id: SEED.enrichmentContexts.enriched,
+      status: rest.body.enrichment.status,
+      applied: [
+        { type: 'CAPTION_IMAGES', modelId: rest.body.enrichment.applied[0].modelId },
+        { type: 'OBJECT_DETECTION', modelId: rest.body.enrichment.applied[1].modelId }
+      ]
+    })
+    const graph = await gw.gql(`query ($id: ID!) { dataset(id: $id) {
+      ${DATASET_FIELDS} sourceDataset { ${DATASET_FIELDS} } creationStatus { status progress }
+      models { ${MODEL_FIELDS} } enrichment { id status applied { type modelId } }
+    } }`, { id: SEED.datasets.enriched })
+    const { sourceDataset, ...dataset } = withoutSourceId(rest.body)
+    expect({ ...dataset, sourceDataset: withoutSourceId(sourceDataset as Record<string, unknown>) }).toEqual((graph.body.data as any).dataset)
+  })
+
+  it('answers a dataset without include with its own fields only, from one upstream call', async () => {
+    const rest = await get(`/v1/datasets/${SEED.datasets.ready}`)
+    expect(rest.body).toEqual({
+      id: SEED.datasets.ready,
+      displayName: 'Product Images Q1',
+      description: 'Catalog photos for the Q1 product launch',
+      sourceType: 'BUCKET',
+      ownedBy: 'VL',
+      createdAt: '2026-01-20T08:47:55.439Z',
+      status: 'READY',
+      progress: 100,
+      imageCount: 4812,
+      videoCount: 0,
+      objectCount: 0,
+      errorMessage: null,
+      isReady: true,
+      sourceDatasetId: null
+    })
+    expect(paths()).toEqual([`GET /api/v1/dataset/${SEED.datasets.ready}`])
+  })
+
+  it('answers creation status and active models as the graph does', async () => {
+    const status = await get(`/v1/datasets/${SEED.datasets.error}/creation-status`)
+    expect(status.body).toEqual({ status: 'ERROR', progress: status.body.progress })
+    const models = await get(`/v1/datasets/${SEED.datasets.ready}/models?active=true`)
+    expect(paths()).toEqual([
+      `GET /api/v1/datasets/${SEED.datasets.error}/creation-status`,
+      `GET /api/v1/enrichment/${SEED.datasets.ready}/list_models`
+    ])
+    const graph = await gw.gql(`query ($a: ID!, $b: ID!) {
+      a: dataset(id: $a) { creationStatus { status progress } } b: dataset(id: $b) { models(onlyActive: true) { ${MODEL_FIELDS} } }
+    }`, { a: SEED.datasets.error, b: SEED.datasets.ready })
+    const data = graph.body.data as any
+    expect(status.body).toEqual(data.a.creationStatus)
+    expect(models.body.nodes).toEqual(data.b.models)
+    expect(models.body.nodes.every((model: any) => model.isActive === true)).toBe(true)
+    expect(models.body.nodes.length).toBeGreaterThan(0)
+  })
+
+  it('pages tasks with totals in the body and RFC 8288 links, as the graph does', async () => {
+    const rest = await get('/v1/tasks?status=FAILED&pageSize=5&page=2')
+    expect(rest.status).toBe(200)
+    expect(rest.headers.get('link')).toBe(
+      '</v1/tasks?status=FAILED&pageSize=5&page=1>; rel="first", </v1/tasks?status=FAILED&pageSize=5&page=1>; rel="prev", ' +
+      '</v1/tasks?status=FAILED&pageSize=5&page=2>; rel="last"'
+    )
+    expect({ ...rest.body, nodes: rest.body.nodes.length }).toEqual({ nodes: 5, total: 10, page: 2, pageSize: 5, hasNextPage: false })
+    expect(gw.emulator.calls().map((call) => call.query)).toEqual([
+      { task_status: 'FAILED', sort_by: 'start_time', sort_order: 'desc', page: '2', page_size: '5' }
+    ])
+    const graph = await gw.gql(`{ tasks(filter: { status: FAILED }, page: 2, pageSize: 5) { nodes { ${TASK_FIELDS} } total page pageSize hasNextPage } }`)
+    expect(rest.body).toEqual((graph.body.data as any).tasks)
+  })
+
+  it('passes filters and order to Visual Layer, the times normalised to UTC', async () => {
+    const rest = await get(`/v1/tasks?datasetId=${SEED.datasets.ready.toUpperCase()}&type=ENRICHMENT&orderBy=STATUS&direction=ASC` +
+      '&startTimeFrom=2026-01-01&startTimeTo=2026-03-01T10:00:00%2B02:00&createdBy=dan.okafor%40acme.example&datasetName=Product%20Images%20Q1')
+    expect(rest.status).toBe(200)
+    expect(gw.emulator.calls().map((call) => call.query)).toEqual([{
+      dataset_id: SEED.datasets.ready,
+      dataset_name: 'Product Images Q1',
+      task_type: 'ENRICHMENT',
+      created_by: 'dan.okafor@acme.example',
+      start_time_from: '2026-01-01T00:00:00Z',
+      start_time_to: '2026-03-01T08:00:00Z',
+      sort_by: 'status',
+      sort_order: 'asc',
+      page: '1',
+      page_size: '20'
+    }])
+    expect(rest.headers.get('link')).toContain('rel="first"')
+  })
+
+  it('answers the task filter options as the graph does', async () => {
+    const rest = await get('/v1/tasks/filter-options?startTimeFrom=2026-01-01')
+    expect(gw.emulator.calls().map((call) => `${call.path} ${JSON.stringify(call.query)}`)).toEqual([
+      '/api/v1/tasks/filters {"start_time_from":"2026-01-01T00:00:00Z"}'
+    ])
+    const graph = await gw.gql('{ taskFilterOptions(startTimeFrom: "2026-01-01") { datasetNames datasetIds taskTypes createdBy } }')
+    expect(rest.body).toEqual((graph.body.data as any).taskFilterOptions)
+  })
+
+  it('answers 304 to If-None-Match with the current ETag, and 200 with another', async () => {
+    const first = await get(`/v1/datasets/${SEED.datasets.ready}`)
+    const etag = first.headers.get('etag')
+    expect(etag).toMatch(/^"[\w-]{27}"$/)
+    const again = await get(`/v1/datasets/${SEED.datasets.ready}`, { 'if-none-match': `W/"other", ${String(etag)}` })
+    expect(again.status).toBe(304)
+    expect(again.body).toBe(null)
+    expect(again.headers.get('etag')).toBe(etag)
+    expect(again.headers.get('cache-control')).toBe('private, no-cache')
+    const changed = await get(`/v1/datasets/${SEED.datasets.ready}`, { 'if-none-match': '"other"' })
+    expect(changed.status).toBe(200)
+    expect(changed.body).toEqual(first.body)
+  })
+
+  it.each([
+    ['/v1/datasets/not-an-id', 'Path parameter id must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22).'],
+    [`/v1/datasets/${SEED.datasets.ready}?include=models,owner`, 'Query parameter include names "owner"; it takes a comma-separated list of sourceDataset, creationStatus, models, enrichment.'],
+    [`/v1/datasets/${SEED.datasets.ready}/models?active=yes`, 'Query parameter active must be true or false.'],
+    ['/v1/datasets?page=2', 'Unknown query parameter "page".'],
+    ['/v1/tasks?pageSize=4', 'Query parameter pageSize must be an integer from 5 to 50.'],
+    ['/v1/tasks?pageSize=51', 'Query parameter pageSize must be an integer from 5 to 50.'],
+    ['/v1/tasks?page=0', 'Query parameter page must be an integer of at least 1.'],
+    ['/v1/tasks?page=1.5', 'Query parameter page must be an integer of at least 1.'],
+    ['/v1/tasks?page=1&page=2', 'Query parameter page must be given once, as text.'],
+    ['/v1/tasks?status=UNKNOWN', 'Query parameter status must be one of INITIALIZING, RUNNING, COMPLETED, FAILED, ABORTED.'],
+    ['/v1/tasks?orderBy=start_time', 'Query parameter orderBy must be one of START_TIME, STATUS, TASK_TYPE, DATASET_NAME, DATASET_ID, CREATED_BY.'],
+    ['/v1/tasks?datasetId=42', 'Query parameter datasetId must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22).'],
+    ['/v1/tasks?startTimeFrom=2026-02-30', 'Query parameter startTimeFrom is invalid: DateTime "2026-02-30" is not a real point in time.'],
+    ['/v1/tasks?startTimeFrom=2026-03-02&startTimeTo=2026-03-01', 'filter.startTimeFrom (2026-03-02T00:00:00Z) is after filter.startTimeTo (2026-03-01T00:00:00Z).'],
+    [`/v1/tasks?createdBy=${'x'.repeat(257)}`, 'Query parameter createdBy must be at most 256 characters long.'],
+    ['/v1/tasks?sort=-startTime', 'Unknown query parameter "sort".']
+  ])('refuses %s with 400 naming the parameter, before any upstream call', async (path, detail) => {
+    const answer = await get(path)
+    expect(answer.status).toBe(400)
+    expect(answer.headers.get('content-type')).toBe('application/problem+json; charset=utf-8')
+    expect(answer.body).toEqual(badInput(detail))
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it('answers 404 problems for a dataset one may not see and for an unknown route', async () => {
+    const missing = await get(`/v1/datasets/${SEED.datasets.secondaryReady}`)
+    expect(missing.status).toBe(404)
+    expect(missing.body).toEqual({
+      type: 'urn:vl-gateway:problem:not-found',
+      title: 'Not found',
+      status: 404,
+      detail: `Dataset ${SEED.datasets.secondaryReady} does not exist, or you may not see it.`,
+      code: 'NOT_FOUND',
+      requestId: REQUEST_ID
+    })
+    const route = await get('/v1/dataset')
+    expect(route.status).toBe(404)
+    expect(route.body.detail).toBe('No resource at GET /v1/dataset: see GET /v1/openapi.json for the routes.')
+    expect(paths()).toEqual([`GET /api/v1/dataset/${SEED.datasets.secondaryReady}`])
+  })
+})
+
+describe.each(AUTH_MODES.filter((mode) => mode !== 'none'))('REST /v1 in AUTH_MODE=%s', (mode) => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startModeGateway(mode) })
+  afterAll(async () => { await gw.close() })
+
+  it('refuses a request without a Bearer token with a 401 problem, and serves one with a token', async () => {
+    gw.emulator.clearCalls()
+    const refused = await fetch(`${gw.url}/v1/tasks/filter-options`, { headers: { 'x-request-id': 'no-token' } })
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer')
+    const problem = await refused.json() as Record<string, unknown>
+    expect({ ...problem, detail: typeof problem.detail }).toEqual({
+      type: 'urn:vl-gateway:problem:unauthenticated', title: 'Not authenticated', status: 401, detail: 'string', code: 'UNAUTHENTICATED', requestId: 'no-token'
+    })
+    expect(gw.emulator.calls()).toEqual([])
+    const served = await fetch(`${gw.url}/v1/datasets/${SEED.datasets.ready}`, { headers: { authorization: `Bearer ${String(freshToken(mode))}` } })
+    expect(served.status).toBe(200)
+    expect((await served.json() as { id: string }).id).toBe(SEED.datasets.ready)
+  })
+})
