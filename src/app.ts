@@ -79,6 +79,10 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     maxStreamsPerCaller: config.live.maxStreamsPerCaller,
     maxOperationsPerStream: config.live.maxSubscriptionsPerConnection
   })
-  await app.register(rest, { prefix: '/v1' })
+  await app.register(rest, {
+    prefix: '/v1',
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
+  })
   return app
 }

@@ -233,3 +233,28 @@ describe.each(AUTH_MODES.filter((mode) => mode !== 'none'))('REST /v1 in AUTH_MO
     expect((await served.json() as { id: string }).id).toBe(SEED.datasets.ready)
   })
 })
+
+describe('REST /v1 rate limit', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startModeGateway('none', { RATE_LIMIT_PER_MINUTE: '2' }) })
+  afterAll(async () => { await gw.close() })
+
+  it('allows RATE_LIMIT_PER_MINUTE requests a caller, then answers a 429 problem with Retry-After', async () => {
+    const statuses = []
+    for (let i = 0; i < 2; i++) statuses.push((await fetch(`${gw.url}/v1/datasets/${SEED.datasets.ready}`)).status)
+    expect(statuses).toEqual([200, 200])
+    gw.emulator.clearCalls()
+    const refused = await fetch(`${gw.url}/v1/datasets/${SEED.datasets.ready}`, { headers: { 'x-request-id': 'limited' } })
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toBe('60')
+    expect(await refused.json()).toEqual({
+      type: 'urn:vl-gateway:problem:rate-limited',
+      title: 'Too many requests',
+      status: 429,
+      detail: 'Too many requests: at most 2 a minute for each caller. Try again in 1 minute.',
+      code: 'RATE_LIMITED',
+      requestId: 'limited'
+    })
+    expect(gw.emulator.calls()).toEqual([])
+  })
+})

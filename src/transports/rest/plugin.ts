@@ -1,8 +1,9 @@
 import { setMaxListeners } from 'node:events'
+import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { z } from 'zod'
-import type { Caller } from '../../auth/index.js'
+import { callerKey, type Caller } from '../../auth/index.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
 import { taskFilterOptions, taskPage } from '../../domain/task-list.js'
 import type { DatasetParent } from '../../domain/parents.js'
@@ -66,7 +67,13 @@ function pageLinks (request: FastifyRequest, page: number, pageSize: number, tot
   return links.join(', ')
 }
 
-const rest: FastifyPluginAsync = async (app: FastifyInstance) => {
+export interface RestOptions {
+  /** Requests a minute per caller, as for /graphql (0: no limit); writes (POST) count against rateLimitMutationsPerMinute. */
+  rateLimitPerMinute: number
+  rateLimitMutationsPerMinute: number
+}
+
+const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, options) => {
   const { auth, graph } = app
 
   app.decorateRequest('caller', null)
@@ -79,6 +86,24 @@ const rest: FastifyPluginAsync = async (app: FastifyInstance) => {
       return sendProblem(reply, problemOf(err.code, err.message, String(request.id)))
     }
   })
+  // The allowances of /graphql, per caller, counted after authentication (so by caller, not address).
+  const kindOf = (request: FastifyRequest): 'writes' | 'requests' =>
+    request.method === 'POST' && options.rateLimitMutationsPerMinute > 0 ? 'writes' : 'requests'
+  const allowance = (request: FastifyRequest): number =>
+    kindOf(request) === 'writes' ? options.rateLimitMutationsPerMinute : options.rateLimitPerMinute
+  if (options.rateLimitPerMinute > 0 || options.rateLimitMutationsPerMinute > 0) {
+    await app.register(rateLimit, {
+      hook: 'preHandler',
+      max: (request) => allowance(request),
+      timeWindow: 60_000,
+      allowList: (request) => allowance(request) === 0,
+      keyGenerator: (request) => `rest:${kindOf(request)}:${request.caller === null ? `address:${request.ip}` : callerKey(auth, request.caller, request.ip)}`,
+      errorResponseBuilder: (request, context) => Object.assign(
+        new Error(`Too many ${kindOf(request)}: at most ${context.max} a minute for each caller. Try again in ${context.after}.`),
+        { statusCode: 429 }
+      )
+    })
+  }
   app.setErrorHandler(async (err, request, reply) => await sendProblem(reply, problemFromError(err, request)))
   app.setNotFoundHandler(async (request, reply) => await sendProblem(reply, problemOf(
     'NOT_FOUND',
