@@ -1,3 +1,6 @@
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
@@ -16,13 +19,58 @@ const REQUEST_ID = 'rest-test-1'
 
 interface Answer { status: number, headers: Headers, body: any }
 
+type Document = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>> }
+
+/**
+ * Checks answers against the gateway's own OpenAPI document: the operation whose path template
+ * matches, the response of that status, the schema of that media type (ajv, JSON Schema 2020-12).
+ */
+class DocumentCheck {
+  private readonly ajv = new Ajv2020({ strict: false, allErrors: true })
+  constructor (private readonly document: Document) {
+    addFormats.default(this.ajv)
+    this.ajv.addSchema({ $id: 'openapi.json', ...document })
+  }
+
+  check (method: string, path: string, answer: Answer): void {
+    const pathname = path.split('?')[0] ?? ''
+    const template = Object.keys(this.document.paths).find((candidate) =>
+      new RegExp(`^${candidate.replace(/\{\w+\}/g, '[^/]+')}$`).test(pathname))
+    const response = template === undefined ? undefined : this.document.paths[template]?.[method.toLowerCase()]?.responses[String(answer.status)]
+    if (template !== undefined && response === undefined) throw new Error(`${method} ${template} does not document status ${answer.status}`)
+    const mediaType = (answer.headers.get('content-type') ?? '').split(';')[0] ?? ''
+    if (answer.status === 304) {
+      expect(answer.body).toBe(null)
+      return
+    }
+    // A path the document does not have is answered with a problem (404), which the document defines.
+    const ref = response === undefined ? '#/components/schemas/Problem' : response.content?.[mediaType]?.schema.$ref
+    if (ref === undefined) throw new Error(`${method} ${template ?? pathname} ${answer.status} does not document ${mediaType}`)
+    const validate = this.ajv.getSchema(`openapi.json${ref}`)
+    if (validate === undefined) throw new Error(`no schema ${ref}`)
+    if (validate(answer.body) !== true) throw new Error(`${method} ${path} ${answer.status}: ${this.ajv.errorsText(validate.errors)}`)
+  }
+}
+
+let documentCheck: DocumentCheck | undefined
+
+/** A request to /v1, its answer checked against the OpenAPI document. */
+async function request (gw: TestGateway, method: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  if (documentCheck === undefined) {
+    const document = await (await fetch(`${gw.url}/v1/openapi.json`)).json() as Document
+    documentCheck = new DocumentCheck(document)
+  }
+  const res = await fetch(`${gw.url}${path}`, { method, headers })
+  const text = await res.text()
+  const answer = { status: res.status, headers: res.headers, body: text === '' ? null : JSON.parse(text) }
+  documentCheck.check(method, path, answer)
+  return answer
+}
+
 describe('REST /v1', () => {
   let gw: TestGateway
-  const get = async (path: string, headers: Record<string, string> = {}): Promise<Answer> => {
-    const res = await fetch(`${gw.url}${path}`, { headers: { 'x-request-id': REQUEST_ID, ...headers } })
-    const text = await res.text()
-    return { status: res.status, headers: res.headers, body: text === '' ? null : JSON.parse(text) }
-  }
+  const get = async (path: string, headers: Record<string, string> = {}): Promise<Answer> =>
+    await request(gw, 'GET', path, { 'x-request-id': REQUEST_ID, ...headers })
   const paths = (): string[] => gw.emulator.calls().map((call) => `${call.method} ${call.path}`)
   const badInput = (detail: string): unknown => ({
     type: 'urn:vl-gateway:problem:bad-user-input', title: 'Bad request', status: 400, detail, code: 'BAD_USER_INPUT', requestId: REQUEST_ID
@@ -33,6 +81,26 @@ describe('REST /v1', () => {
   beforeAll(async () => { gw = await startModeGateway('none') })
   afterAll(async () => { await gw.close() })
   beforeEach(() => { gw.emulator.clearCalls() })
+
+  it('serves its OpenAPI document, valid OpenAPI 3.1, with an ETag', async () => {
+    const answer = await get('/v1/openapi.json')
+    expect(answer.status).toBe(200)
+    expect(answer.headers.get('etag')).toMatch(/^"[\w-]{27}"$/)
+    const validator = new Validator()
+    const result = await validator.validate(answer.body)
+    expect(result).toEqual({ valid: true })
+    expect(validator.version).toBe('3.1')
+    expect(Object.keys(answer.body.paths)).toEqual([
+      '/v1/datasets', '/v1/datasets/{id}', '/v1/datasets/{id}/creation-status', '/v1/datasets/{id}/models', '/v1/tasks', '/v1/tasks/filter-options',
+      '/v1/openapi.json'
+    ])
+    expect(gw.emulator.calls()).toEqual([])
+    // The check is not vacuous: an answer off the document fails it.
+    const json = new Headers({ 'content-type': 'application/json' })
+    expect(() => documentCheck?.check('GET', `/v1/datasets/${SEED.datasets.ready}/creation-status`, { status: 200, headers: json, body: { status: 'DONE', progress: 1 } }))
+      .toThrow('GET /v1/datasets/b1a39406-123d-11f1-9353-fa39f6ed1f22/creation-status 200: data/status must be equal to one of the allowed values')
+    expect(() => documentCheck?.check('GET', '/v1/tasks', { status: 418, headers: json, body: {} })).toThrow('GET /v1/tasks does not document status 418')
+  })
 
   it('lists datasets as the graph does, newest first, with one upstream call', async () => {
     const rest = await get('/v1/datasets')
@@ -220,17 +288,17 @@ describe.each(AUTH_MODES.filter((mode) => mode !== 'none'))('REST /v1 in AUTH_MO
 
   it('refuses a request without a Bearer token with a 401 problem, and serves one with a token', async () => {
     gw.emulator.clearCalls()
-    const refused = await fetch(`${gw.url}/v1/tasks/filter-options`, { headers: { 'x-request-id': 'no-token' } })
+    const refused = await request(gw, 'GET', '/v1/tasks/filter-options', { 'x-request-id': 'no-token' })
     expect(refused.status).toBe(401)
     expect(refused.headers.get('www-authenticate')).toBe('Bearer')
-    const problem = await refused.json() as Record<string, unknown>
+    const problem = refused.body as Record<string, unknown>
     expect({ ...problem, detail: typeof problem.detail }).toEqual({
       type: 'urn:vl-gateway:problem:unauthenticated', title: 'Not authenticated', status: 401, detail: 'string', code: 'UNAUTHENTICATED', requestId: 'no-token'
     })
     expect(gw.emulator.calls()).toEqual([])
-    const served = await fetch(`${gw.url}/v1/datasets/${SEED.datasets.ready}`, { headers: { authorization: `Bearer ${String(freshToken(mode))}` } })
+    const served = await request(gw, 'GET', `/v1/datasets/${SEED.datasets.ready}`, { authorization: `Bearer ${String(freshToken(mode))}` })
     expect(served.status).toBe(200)
-    expect((await served.json() as { id: string }).id).toBe(SEED.datasets.ready)
+    expect((served.body as { id: string }).id).toBe(SEED.datasets.ready)
   })
 })
 
@@ -241,13 +309,13 @@ describe('REST /v1 rate limit', () => {
 
   it('allows RATE_LIMIT_PER_MINUTE requests a caller, then answers a 429 problem with Retry-After', async () => {
     const statuses = []
-    for (let i = 0; i < 2; i++) statuses.push((await fetch(`${gw.url}/v1/datasets/${SEED.datasets.ready}`)).status)
+    for (let i = 0; i < 2; i++) statuses.push((await request(gw, 'GET', `/v1/datasets/${SEED.datasets.ready}`)).status)
     expect(statuses).toEqual([200, 200])
     gw.emulator.clearCalls()
-    const refused = await fetch(`${gw.url}/v1/datasets/${SEED.datasets.ready}`, { headers: { 'x-request-id': 'limited' } })
+    const refused = await request(gw, 'GET', `/v1/datasets/${SEED.datasets.ready}`, { 'x-request-id': 'limited' })
     expect(refused.status).toBe(429)
     expect(refused.headers.get('retry-after')).toBe('60')
-    expect(await refused.json()).toEqual({
+    expect(refused.body).toEqual({
       type: 'urn:vl-gateway:problem:rate-limited',
       title: 'Too many requests',
       status: 429,

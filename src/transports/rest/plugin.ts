@@ -10,8 +10,12 @@ import type { DatasetParent } from '../../domain/parents.js'
 import type { DomainContext } from '../../domain/context.js'
 import { GatewayError } from '../../errors.js'
 import { problemFromError, problemOf, sendProblem } from './problem.js'
-import { plain, sendRepresentation } from './representation.js'
-import { DatasetParams, DatasetQuery, describeIssue, FilterOptionsQuery, ModelsQuery, NoQuery, TasksQuery, type Include } from './schemas.js'
+import { plain, sendJsonText, sendRepresentation } from './representation.js'
+import { openApiDocument, type Operation } from './openapi.js'
+import {
+  CreationStatus, DatasetList, DatasetParams, DatasetQuery, DatasetWithIncludes, describeIssue, FilterOptionsQuery, ModelList, ModelsQuery,
+  NoQuery, OpenApiDocument, TaskFilterOptions, TaskPage, TasksQuery, type Include
+} from './schemas.js'
 
 /*
  * REST for partner services, under /v1 (registered with that prefix): resources over the same
@@ -31,7 +35,7 @@ declare module 'fastify' {
 
 interface Parsed<P, Q> { params: P, query: Q }
 
-type Schema = z.ZodType<unknown, unknown>
+type Schema = z.ZodType
 
 /** Parses a request's path and query parameters, or answers 400 naming the first bad one. */
 function parse<P extends Schema, Q extends Schema> (
@@ -123,7 +127,9 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   const notFound = (id: string): GatewayError => new GatewayError('NOT_FOUND', `Dataset ${id} does not exist, or you may not see it.`)
 
   /** A dataset as JSON, with the related resources `include` names embedded (read in parallel). */
-  const datasetResource = async (ctx: DomainContext, request: FastifyRequest, dataset: DatasetParent, include: ReadonlySet<Include>): Promise<unknown> => {
+  const datasetResource = async (
+    ctx: DomainContext, request: FastifyRequest, dataset: DatasetParent, include: ReadonlySet<Include>
+  ): Promise<unknown> => {
     const body = plain(dataset, request.log) as Record<string, unknown>
     const sourceId = body.sourceDatasetId as string | null
     const embedded = await Promise.all([...include].map(async (name): Promise<[Include, unknown]> => {
@@ -142,43 +148,100 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     return body
   }
 
-  app.get('/datasets', async (request, reply) => {
-    const parsed = parse(request, reply, null, NoQuery)
-    if (parsed === null) return reply
+  const operations: Operation[] = []
+  /** A route and its entry in the OpenAPI document, from one declaration; parameters are parsed before `handler` runs. */
+  const route = <P extends z.ZodObject, Q extends z.ZodObject>(
+    operation: Operation & { params?: P, query: Q },
+    handler: (request: FastifyRequest, reply: FastifyReply, parsed: Parsed<z.output<P>, z.output<Q>>) => Promise<FastifyReply>
+  ): void => {
+    operations.push(operation)
+    app.route({
+      method: operation.method,
+      url: operation.url,
+      handler: async (request, reply) => {
+        const parsed = parse(request, reply, operation.params ?? null, operation.query)
+        if (parsed === null) return reply
+        return await handler(request, reply, parsed as Parsed<z.output<P>, z.output<Q>>)
+      }
+    })
+  }
+
+  route({
+    method: 'GET',
+    url: '/datasets',
+    operationId: 'listDatasets',
+    summary: 'Every dataset the caller can see, newest first.',
+    tags: ['datasets'],
+    query: NoQuery,
+    success: { status: 200, schema: DatasetList, description: 'The datasets.' }
+  }, async (request, reply) => {
     const datasets = await listDatasets(contextOf(request, reply))
     return sendRepresentation(request, reply, { nodes: plain(datasets, request.log) })
   })
 
-  app.get('/datasets/:id', async (request, reply) => {
-    const parsed = parse(request, reply, DatasetParams, DatasetQuery)
-    if (parsed === null) return reply
+  route({
+    method: 'GET',
+    url: '/datasets/:id',
+    operationId: 'getDataset',
+    summary: 'One dataset, with the related resources ?include names embedded.',
+    tags: ['datasets'],
+    params: DatasetParams,
+    query: DatasetQuery,
+    success: { status: 200, schema: DatasetWithIncludes, description: 'The dataset.' },
+    problems: [404]
+  }, async (request, reply, { params, query }) => {
     const ctx = contextOf(request, reply)
-    const dataset = await datasetById(ctx, 'id', parsed.params.id)
-    if (dataset === null) throw notFound(parsed.params.id)
-    return sendRepresentation(request, reply, await datasetResource(ctx, request, dataset, parsed.query.include))
+    const dataset = await datasetById(ctx, 'id', params.id)
+    if (dataset === null) throw notFound(params.id)
+    return sendRepresentation(request, reply, await datasetResource(ctx, request, dataset, query.include))
   })
 
-  app.get('/datasets/:id/creation-status', async (request, reply) => {
-    const parsed = parse(request, reply, DatasetParams, NoQuery)
-    if (parsed === null) return reply
-    const status = await creationStatusOf(contextOf(request, reply), parsed.params.id)
-    if (status === null) {
-      throw new GatewayError('NOT_FOUND', `Dataset ${parsed.params.id} has no creation status: it does not exist, or you may not see it.`)
-    }
+  route({
+    method: 'GET',
+    url: '/datasets/:id/creation-status',
+    operationId: 'getDatasetCreationStatus',
+    summary: 'Creation progress of a dataset made from uploaded files.',
+    tags: ['datasets'],
+    params: DatasetParams,
+    query: NoQuery,
+    success: { status: 200, schema: CreationStatus, description: 'The creation status.' },
+    problems: [404]
+  }, async (request, reply, { params }) => {
+    const status = await creationStatusOf(contextOf(request, reply), params.id)
+    if (status === null) throw new GatewayError('NOT_FOUND', `Dataset ${params.id} has no creation status: it does not exist, or you may not see it.`)
     return sendRepresentation(request, reply, status)
   })
 
-  app.get('/datasets/:id/models', async (request, reply) => {
-    const parsed = parse(request, reply, DatasetParams, ModelsQuery)
-    if (parsed === null) return reply
-    const models = await modelsOf(contextOf(request, reply), parsed.params.id, parsed.query.active ?? false)
+  route({
+    method: 'GET',
+    url: '/datasets/:id/models',
+    operationId: 'listDatasetModels',
+    summary: 'Enrichment models that can be applied to this dataset.',
+    tags: ['datasets'],
+    params: DatasetParams,
+    query: ModelsQuery,
+    success: { status: 200, schema: ModelList, description: 'The models.' },
+    problems: [404]
+  }, async (request, reply, { params, query }) => {
+    const models = await modelsOf(contextOf(request, reply), params.id, query.active ?? false)
     return sendRepresentation(request, reply, { nodes: plain(models, request.log) })
   })
 
-  app.get('/tasks', async (request, reply) => {
-    const parsed = parse(request, reply, null, TasksQuery)
-    if (parsed === null) return reply
-    const { page, pageSize, orderBy, direction, ...filter } = parsed.query
+  route({
+    method: 'GET',
+    url: '/tasks',
+    operationId: 'listTasks',
+    summary: 'Tasks across every dataset the caller can see, one page at a time.',
+    tags: ['tasks'],
+    query: TasksQuery,
+    success: {
+      status: 200,
+      schema: TaskPage,
+      description: 'A page of tasks, with the total.',
+      headers: { Link: 'RFC 8288 links to the first, prev, next and last pages.' }
+    }
+  }, async (request, reply, { query }) => {
+    const { page, pageSize, orderBy, direction, ...filter } = query
     const result = await taskPage(contextOf(request, reply), {
       filter,
       orderBy: { field: orderBy ?? 'START_TIME', direction: direction ?? 'DESC' },
@@ -189,10 +252,32 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     return sendRepresentation(request, reply, plain(result, request.log))
   })
 
-  app.get('/tasks/filter-options', async (request, reply) => {
-    const parsed = parse(request, reply, null, FilterOptionsQuery)
-    if (parsed === null) return reply
-    return sendRepresentation(request, reply, await taskFilterOptions(contextOf(request, reply), parsed.query))
+  route({
+    method: 'GET',
+    url: '/tasks/filter-options',
+    operationId: 'getTaskFilterOptions',
+    summary: 'The values that occur in each task filter, to build filter menus.',
+    tags: ['tasks'],
+    query: FilterOptionsQuery,
+    success: { status: 200, schema: TaskFilterOptions, description: 'The filter values.' }
+  }, async (request, reply, { query }) => {
+    return sendRepresentation(request, reply, await taskFilterOptions(contextOf(request, reply), query))
+  })
+
+  // Built on first ask, once every route above has declared itself (this one too); public like
+  // GraphQL's schema, yet behind the same authentication.
+  let document: string | undefined
+  route({
+    method: 'GET',
+    url: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This document.',
+    tags: ['meta'],
+    query: NoQuery,
+    success: { status: 200, schema: OpenApiDocument, description: 'The OpenAPI 3.1 document of /v1.' }
+  }, async (request, reply) => {
+    document ??= JSON.stringify(openApiDocument(operations))
+    return sendJsonText(request, reply, document)
   })
 }
 

@@ -44,7 +44,11 @@ export function matches (ifNoneMatch: string | undefined, etag: string): boolean
 
 /** A GET's answer: JSON with its ETag, or 304 when the client already has these bytes. */
 export function sendRepresentation (request: FastifyRequest, reply: FastifyReply, body: unknown): FastifyReply {
-  const text = JSON.stringify(body)
+  return sendJsonText(request, reply, JSON.stringify(body))
+}
+
+/** The same, for JSON already written. */
+export function sendJsonText (request: FastifyRequest, reply: FastifyReply, text: string): FastifyReply {
   const etag = etagOf(text)
   void reply.header('etag', etag).header('cache-control', 'private, no-cache')
   if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send()

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { TaskOrderField, TaskStatus, TaskType } from '../../contract/types.js'
 import { TEXT_LIMITS } from '../../domain/arguments.js'
+import { ERROR_CODES } from '../../errors.js'
 import { DateTime } from '../../graphql/scalars.js'
 
 /*
@@ -11,13 +12,16 @@ import { DateTime } from '../../graphql/scalars.js'
  * filters on nothing).
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 
 export const Id = z.string().regex(UUID, { error: 'must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22)' })
   .transform((id) => id.toLowerCase())
 
 /** The DateTime scalar's own parsing: the same inputs as GraphQL, normalised to UTC with Z. */
-const DateTimeParam = z.string().transform((value, ctx) => {
+const DateTimeParam = z.string().meta({
+  description: 'ISO-8601 date or date-time; without a zone it is UTC.',
+  examples: ['2026-03-01T14:30:00Z']
+}).transform((value, ctx) => {
   try {
     return DateTime.parseValue(value)
   } catch (err) {
@@ -53,18 +57,19 @@ export const INCLUDES = ['sourceDataset', 'creationStatus', 'models', 'enrichmen
 export type Include = (typeof INCLUDES)[number]
 
 export const DatasetQuery = z.strictObject({
-  include: z.string().optional().transform((value, ctx) => {
-    const names = value === undefined || value === '' ? [] : value.split(',').map((name) => name.trim())
-    const unknown = names.filter((name) => !(INCLUDES as readonly string[]).includes(name))
-    if (unknown.length > 0) {
-      ctx.addIssue({ code: 'custom', message: `names ${unknown.map((name) => JSON.stringify(name.slice(0, 40))).join(', ')}; it takes a comma-separated list of ${INCLUDES.join(', ')}` })
-      return z.NEVER
-    }
-    return new Set(names as Include[])
-  })
+  include: z.string().meta({ description: `Related resources to embed, comma-separated: ${INCLUDES.join(', ')}.`, examples: ['sourceDataset,models'] })
+    .optional().transform((value, ctx) => {
+      const names = value === undefined || value === '' ? [] : value.split(',').map((name) => name.trim())
+      const unknown = names.filter((name) => !(INCLUDES as readonly string[]).includes(name))
+      if (unknown.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `names ${unknown.map((name) => JSON.stringify(name.slice(0, 40))).join(', ')}; it takes a comma-separated list of ${INCLUDES.join(', ')}` })
+        return z.NEVER
+      }
+      return new Set(names as Include[])
+    })
 })
 
-export const ModelsQuery = z.strictObject({ active: bool.optional() })
+export const ModelsQuery = z.strictObject({ active: bool.meta({ description: 'true: only the models that can be applied now.' }).optional() })
 
 export const TasksQuery = z.strictObject({
   datasetId: Id.optional(),
@@ -76,8 +81,8 @@ export const TasksQuery = z.strictObject({
   startTimeTo: DateTimeParam.optional(),
   orderBy: z.enum(ORDER_FIELDS, { error: `must be one of ${ORDER_FIELDS.join(', ')}` }).optional(),
   direction: z.enum(['ASC', 'DESC'], { error: 'must be ASC or DESC' }).optional(),
-  page: integer(1, Number.MAX_SAFE_INTEGER, 1),
-  pageSize: integer(5, 50, 20)
+  page: integer(1, Number.MAX_SAFE_INTEGER, 1).meta({ description: 'The page, from 1 (default 1).' }),
+  pageSize: integer(5, 50, 20).meta({ description: 'Tasks a page, 5 to 50 (default 20).' })
 })
 
 export const FilterOptionsQuery = z.strictObject({
@@ -98,3 +103,110 @@ export function describeIssue (where: 'path' | 'query', error: z.ZodError, input
   const message = issue.code === 'invalid_type' ? (given === undefined ? 'is required' : 'must be given once, as text') : issue.message
   return `${where === 'path' ? 'Path' : 'Query'} parameter ${name} ${message}.`
 }
+
+/*
+ * Response schemas: what the answers hold, in the contract's names and enums. They are not run on
+ * each answer (the domain's mapping already makes these shapes); they feed the OpenAPI document,
+ * and the tests check every answer they receive against that document.
+ */
+
+/** Named schemas: the document's components, referenced by `$ref` wherever they appear. */
+export const components = z.registry<{ id: string, description?: string }>()
+
+const DateTimeOut = z.string().meta({ format: 'date-time', description: 'ISO-8601 in UTC with a Z suffix, e.g. 2026-03-01T14:30:00Z.' })
+const DATASET_STATUSES = ['DRAFT', 'INDEXING', 'READ_ONLY', 'PARTIAL_INDEX', 'READY', 'ERROR', 'UNKNOWN'] as const
+const DatasetStatus = z.enum(DATASET_STATUSES)
+  .register(components, { id: 'DatasetStatus', description: 'UNKNOWN stands for a value this gateway does not know yet.' })
+
+const datasetFields = {
+  id: z.string(),
+  displayName: z.string(),
+  description: z.string().nullable(),
+  sourceType: z.string().nullable(),
+  ownedBy: z.string().nullable(),
+  createdAt: DateTimeOut.nullable(),
+  status: DatasetStatus,
+  progress: z.int().meta({ description: 'Processing progress, 0 to 100.' }),
+  imageCount: z.int(),
+  videoCount: z.int(),
+  objectCount: z.int(),
+  errorMessage: z.string().nullable(),
+  isReady: z.boolean(),
+  sourceDatasetId: z.string().nullable().meta({ description: 'For an enriched copy, the id of the dataset it was made from.' })
+}
+
+export const CreationStatus = z.strictObject({ status: DatasetStatus, progress: z.int() }).register(components, { id: 'CreationStatus' })
+
+export const Model = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  type: z.string(),
+  status: z.enum(['ACTIVE', 'COMING_SOON', 'UNKNOWN']),
+  vendor: z.string().nullable(),
+  description: z.string().nullable(),
+  dependencies: z.array(z.string()),
+  isActive: z.boolean()
+}).register(components, { id: 'Model' })
+
+export const EnrichmentContext = z.strictObject({
+  id: z.string(),
+  status: z.string(),
+  applied: z.array(z.strictObject({ type: z.string(), modelId: z.string() }))
+}).register(components, { id: 'EnrichmentContext' })
+
+export const Dataset = z.strictObject(datasetFields).register(components, { id: 'Dataset' })
+
+export const DatasetWithIncludes = z.strictObject({
+  ...datasetFields,
+  sourceDataset: Dataset.nullable().optional(),
+  creationStatus: CreationStatus.nullable().optional(),
+  models: z.array(Model).optional(),
+  enrichment: EnrichmentContext.optional()
+}).register(components, { id: 'DatasetWithIncludes', description: 'A dataset, with the related resources ?include named.' })
+
+export const DatasetList = z.strictObject({ nodes: z.array(Dataset) }).register(components, { id: 'DatasetList' })
+export const ModelList = z.strictObject({ nodes: z.array(Model) }).register(components, { id: 'ModelList' })
+
+export const Task = z.strictObject({
+  id: z.string(),
+  type: z.enum([...TASK_TYPES, 'UNKNOWN']),
+  status: z.enum([...TASK_STATUSES, 'UNKNOWN']),
+  statusMessage: z.string().nullable(),
+  progress: z.int().nullable(),
+  errorMessage: z.string().nullable(),
+  createdBy: z.string().nullable(),
+  startTime: DateTimeOut.nullable(),
+  endTime: DateTimeOut.nullable(),
+  datasetId: z.string(),
+  datasetName: z.string().nullable(),
+  datasetStatus: DatasetStatus.nullable(),
+  canAbort: z.boolean(),
+  canRetry: z.boolean()
+}).register(components, { id: 'Task' })
+
+export const TaskPage = z.strictObject({
+  nodes: z.array(Task),
+  total: z.int(),
+  page: z.int(),
+  pageSize: z.int(),
+  hasNextPage: z.boolean()
+}).register(components, { id: 'TaskPage' })
+
+export const TaskFilterOptions = z.strictObject({
+  datasetNames: z.array(z.string()),
+  datasetIds: z.array(z.string()),
+  taskTypes: z.array(z.string()),
+  createdBy: z.array(z.string())
+}).register(components, { id: 'TaskFilterOptions' })
+
+export const Problem = z.strictObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.int(),
+  detail: z.string(),
+  code: z.enum(ERROR_CODES),
+  requestId: z.string()
+}).register(components, { id: 'Problem', description: 'RFC 9457 problem details, with the gateway\'s error code and the request id.' })
+
+export const OpenApiDocument = z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) })
+  .register(components, { id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document.' })
