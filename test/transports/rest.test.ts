@@ -55,12 +55,12 @@ class DocumentCheck {
 let documentCheck: DocumentCheck | undefined
 
 /** A request to /v1, its answer checked against the OpenAPI document. */
-async function request (gw: TestGateway, method: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+async function request (gw: TestGateway, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
   if (documentCheck === undefined) {
     const document = await (await fetch(`${gw.url}/v1/openapi.json`)).json() as Document
     documentCheck = new DocumentCheck(document)
   }
-  const res = await fetch(`${gw.url}${path}`, { method, headers })
+  const res = await fetch(`${gw.url}${path}`, { method, headers, body })
   const text = await res.text()
   const answer = { status: res.status, headers: res.headers, body: text === '' ? null : JSON.parse(text) }
   documentCheck.check(method, path, answer)
@@ -92,7 +92,7 @@ describe('REST /v1', () => {
     expect(validator.version).toBe('3.1')
     expect(Object.keys(answer.body.paths)).toEqual([
       '/v1/datasets', '/v1/datasets/{id}', '/v1/datasets/{id}/creation-status', '/v1/datasets/{id}/models', '/v1/tasks', '/v1/tasks/filter-options',
-      '/v1/openapi.json'
+      '/v1/datasets/{id}/enrichments', '/v1/tasks/{id}/abort', '/v1/tasks/{id}/retry', '/v1/openapi.json'
     ])
     expect(gw.emulator.calls()).toEqual([])
     // The check is not vacuous: an answer off the document fails it.
@@ -261,6 +261,102 @@ describe('REST /v1', () => {
     expect(answer.headers.get('content-type')).toBe('application/problem+json; charset=utf-8')
     expect(answer.body).toEqual(badInput(detail))
     expect(gw.emulator.calls()).toEqual([])
+  })
+
+  const post = async (path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> =>
+    await request(gw, 'POST', path, {
+      'x-request-id': REQUEST_ID, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers
+    }, body === undefined ? undefined : JSON.stringify(body))
+  const CAPTIONS = { type: 'CAPTION_IMAGES', modelId: 'vl_image_captioner_v00' }
+  const DETECTION = { type: 'OBJECT_DETECTION', modelId: 'vl_object_detector_v00' }
+
+  it('enriches with an Idempotency-Key: a repeat replays, another body is 422, concurrent duplicates make one POST upstream', async () => {
+    const path = `/v1/datasets/${SEED.datasets.readySecond}/enrichments`
+    const answers = await Promise.all([1, 2, 3].map(async () => await post(path, { models: [CAPTIONS] }, { 'idempotency-key': 'rest-enrich-1' })))
+    const posts = (): string[] => gw.emulator.calls({ method: 'POST' }).map((call) => call.path)
+    expect(posts()).toEqual([`/api/v1/dataset/${SEED.datasets.readySecond}/enrich_dataset`])
+    const [first] = answers
+    const enrichedId = first?.body.enrichedDatasetId as string
+    expect(enrichedId).toMatch(/^[0-9a-f-]{36}$/)
+    for (const answer of answers) {
+      expect(answer.status).toBe(202)
+      expect(answer.headers.get('location')).toBe(`/v1/datasets/${enrichedId}`)
+      expect(answer.body).toEqual({ enrichedDatasetId: enrichedId, sourceDatasetId: SEED.datasets.readySecond })
+    }
+    const replay = await post(path, { models: [CAPTIONS] }, { 'idempotency-key': 'rest-enrich-1' })
+    expect(replay.body).toEqual({ enrichedDatasetId: enrichedId, sourceDatasetId: SEED.datasets.readySecond })
+    const other = await post(path, { models: [DETECTION] }, { 'idempotency-key': 'rest-enrich-1' })
+    expect(other.status).toBe(422)
+    expect(other.body).toEqual({
+      type: 'urn:vl-gateway:problem:idempotency-key-reused',
+      title: 'Idempotency-Key reused',
+      status: 422,
+      detail: 'Idempotency-Key "rest-enrich-1" was already used for another enrichment request (another dataset or other models); use a new key for a new request. Nothing was sent to Visual Layer.',
+      code: 'BAD_USER_INPUT',
+      requestId: REQUEST_ID
+    })
+    expect(posts()).toHaveLength(1)
+    // The source is READ_ONLY while its copy is built: a new request is refused before any write.
+    const conflict = await post(path, { models: [DETECTION] })
+    expect(conflict.status).toBe(409)
+    expect(conflict.body.code).toBe('CONFLICT')
+    expect(posts()).toHaveLength(1)
+  })
+
+  it.each([
+    [{ models: [] }, {}, 'Body field models is empty: name at least one model as {type, modelId}; GET /v1/datasets/{id}/models lists the ones that can be applied.'],
+    [{ models: [{ type: 1, modelId: 'x' }] }, {}, 'Body field models[0].type must be of type string.'],
+    [{ models: [{ ...CAPTIONS, extra: true }] }, {}, 'Unknown body field "extra" in models.0.'],
+    [{}, {}, 'Body field models must be a list of {type, modelId}.'],
+    [undefined, {}, 'The body must be a JSON object such as {"models": [{"type": "CAPTION_IMAGES", "modelId": "..."}]}.'],
+    [{ models: [CAPTIONS] }, { 'idempotency-key': 'k'.repeat(256) }, 'Header Idempotency-Key must be 1 to 255 characters long.'],
+    [{ models: [CAPTIONS, { type: 'CAPTION_IMAGES', modelId: 'vl_image_captioner_v01' }] }, {},
+      `Dataset ${SEED.datasets.ready} was not enriched, and nothing was sent to Visual Layer: the request has 2 problems. ` +
+      '(1) models[0] and models[1] both give type CAPTION_IMAGES: name one model per enrichment type. ' +
+      '(2) models[1]: model "vl_image_captioner_v01" is not in this dataset\'s model list; Dataset.models lists the ones that can be applied.']
+  ])('refuses the enrichment %j with 400 naming the problem, without a write', async (body, headers, detail) => {
+    const answer = await post(`/v1/datasets/${SEED.datasets.ready}/enrichments`, body, headers)
+    expect(answer.body).toEqual(badInput(detail))
+    expect(gw.emulator.calls({ method: 'POST' })).toEqual([])
+  })
+
+  it('retries a failed task and refuses to abort a completed one, each with one POST upstream', async () => {
+    const retried = await post(`/v1/tasks/${SEED.tasks.errorCreation}/retry`)
+    expect(retried.status).toBe(200)
+    expect(retried.body).toEqual({
+      id: SEED.tasks.errorCreation,
+      type: 'DATASET_CREATION',
+      status: 'INITIALIZING',
+      statusMessage: 'Preparing dataset creation',
+      progress: 0,
+      errorMessage: null,
+      createdBy: 'rachel@acme.example',
+      startTime: retried.body.startTime,
+      endTime: null,
+      datasetId: SEED.datasets.error,
+      datasetName: 'Medical Scans Batch 7',
+      datasetStatus: 'DRAFT',
+      canAbort: true,
+      canRetry: false
+    })
+    const refused = await post(`/v1/tasks/${SEED.tasks.readyCreation}/abort`)
+    expect(refused.status).toBe(409)
+    expect(refused.body).toEqual({
+      type: 'urn:vl-gateway:problem:conflict',
+      title: 'Conflict',
+      status: 409,
+      detail: `Task ${SEED.tasks.readyCreation} cannot be aborted now; Visual Layer says: Task is already COMPLETED and cannot be aborted. ` +
+        'Abort works only on a DATASET_CREATION task that is INITIALIZING, or RUNNING before its final commit phase; Task.canAbort tells in advance.',
+      code: 'CONFLICT',
+      requestId: REQUEST_ID
+    })
+    expect(gw.emulator.calls({ method: 'POST' }).map((call) => call.path)).toEqual([
+      `/api/v1/tasks/${SEED.tasks.errorCreation}/retry`,
+      `/api/v1/tasks/${SEED.tasks.readyCreation}/abort`
+    ])
+    const bad = await post('/v1/tasks/42/abort')
+    expect(bad.body).toEqual(badInput('Path parameter id must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22).'))
+    expect(gw.emulator.calls({ method: 'POST' })).toHaveLength(2)
   })
 
   it('answers 404 problems for a dataset one may not see and for an unknown route', async () => {

@@ -19,6 +19,10 @@ export interface Operation {
   tags: string[]
   params?: z.ZodObject
   query?: z.ZodObject
+  /** A JSON body (a registered component). */
+  body?: z.ZodObject
+  /** Request headers the operation reads, by name. */
+  headers?: Record<string, z.ZodType>
   /** The success status and the component it answers with. */
   success: { status: number, schema: Schema, description: string, headers?: Record<string, string> }
   /** Problem statuses this operation may answer besides 400, 401, 429 and upstream failures. */
@@ -30,6 +34,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: 'No valid Bearer token.',
   404: 'Not found, or not visible to this caller.',
   409: 'The action conflicts with the resource\'s state.',
+  415: 'The body is not application/json.',
   422: 'The Idempotency-Key was used with another body.',
   429: 'Over the rate limit; see Retry-After.',
   502: 'Visual Layer failed, or broke its contract.',
@@ -56,6 +61,13 @@ function parameters (where: 'path' | 'query', object: z.ZodObject | undefined): 
       ...(Array.isArray(examples) ? { example: examples[0] } : {}),
       schema: rest
     }
+  })
+}
+
+function headerParameters (headers: Record<string, z.ZodType> = {}): unknown[] {
+  return Object.entries(headers).map(([name, schema]) => {
+    const { description, ...rest } = parameterSchema(schema)
+    return { name, in: 'header', required: !schema.safeParse(undefined).success, ...(typeof description === 'string' ? { description } : {}), schema: rest }
   })
 }
 
@@ -97,7 +109,8 @@ export function openApiDocument (operations: readonly Operation[]): Record<strin
       operationId: operation.operationId,
       summary: operation.summary,
       tags: operation.tags,
-      parameters: [...parameters('path', operation.params), ...parameters('query', operation.query), ...ifNoneMatch],
+      parameters: [...parameters('path', operation.params), ...parameters('query', operation.query), ...headerParameters(operation.headers), ...ifNoneMatch],
+      ...(operation.body === undefined ? {} : { requestBody: { required: true, content: { 'application/json': { schema: ref(operation.body) } } } }),
       responses
     }
   }

@@ -5,7 +5,9 @@ import fp from 'fastify-plugin'
 import type { z } from 'zod'
 import { callerKey, type Caller } from '../../auth/index.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
+import { enrichDataset, IdempotencyKeyReused } from '../../domain/enrichment/enrich.js'
 import { taskFilterOptions, taskPage } from '../../domain/task-list.js'
+import { taskAction } from '../../domain/tasks.js'
 import type { DatasetParent } from '../../domain/parents.js'
 import type { DomainContext } from '../../domain/context.js'
 import { GatewayError } from '../../errors.js'
@@ -13,8 +15,8 @@ import { problemFromError, problemOf, sendProblem } from './problem.js'
 import { plain, sendJsonText, sendRepresentation } from './representation.js'
 import { openApiDocument, type Operation } from './openapi.js'
 import {
-  CreationStatus, DatasetList, DatasetParams, DatasetQuery, DatasetWithIncludes, describeIssue, FilterOptionsQuery, ModelList, ModelsQuery,
-  NoQuery, OpenApiDocument, TaskFilterOptions, TaskPage, TasksQuery, type Include
+  CreationStatus, DatasetList, DatasetParams, DatasetQuery, DatasetWithIncludes, describeIssue, Enrichment, EnrichmentBody, FilterOptionsQuery,
+  IdempotencyKey, ModelList, ModelsQuery, NoQuery, OpenApiDocument, Task, TaskFilterOptions, TaskPage, TaskParams, TasksQuery, type Include
 } from './schemas.js'
 
 /*
@@ -150,9 +152,9 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
 
   const operations: Operation[] = []
   /** A route and its entry in the OpenAPI document, from one declaration; parameters are parsed before `handler` runs. */
-  const route = <P extends z.ZodObject, Q extends z.ZodObject>(
-    operation: Operation & { params?: P, query: Q },
-    handler: (request: FastifyRequest, reply: FastifyReply, parsed: Parsed<z.output<P>, z.output<Q>>) => Promise<FastifyReply>
+  const route = <P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodObject = z.ZodObject>(
+    operation: Operation & { params?: P, query: Q, body?: B },
+    handler: (request: FastifyRequest, reply: FastifyReply, parsed: Parsed<z.output<P>, z.output<Q>> & { body: z.output<B> }) => Promise<FastifyReply>
   ): void => {
     operations.push(operation)
     app.route({
@@ -161,7 +163,13 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
       handler: async (request, reply) => {
         const parsed = parse(request, reply, operation.params ?? null, operation.query)
         if (parsed === null) return reply
-        return await handler(request, reply, parsed as Parsed<z.output<P>, z.output<Q>>)
+        let body: unknown
+        if (operation.body !== undefined) {
+          const result = operation.body.safeParse(request.body)
+          if (!result.success) return sendProblem(reply, problemOf('BAD_USER_INPUT', describeIssue('body', result.error, request.body), String(request.id)))
+          body = result.data
+        }
+        return await handler(request, reply, { ...(parsed as Parsed<z.output<P>, z.output<Q>>), body: body as z.output<B> })
       }
     })
   }
@@ -263,6 +271,65 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   }, async (request, reply, { query }) => {
     return sendRepresentation(request, reply, await taskFilterOptions(contextOf(request, reply), query))
   })
+
+  route({
+    method: 'POST',
+    url: '/datasets/:id/enrichments',
+    operationId: 'enrichDataset',
+    summary: 'Apply enrichment models to a READY dataset: Visual Layer builds a new, enriched copy.',
+    tags: ['datasets'],
+    params: DatasetParams,
+    query: NoQuery,
+    body: EnrichmentBody,
+    headers: { 'Idempotency-Key': IdempotencyKey.optional() },
+    success: {
+      status: 202,
+      schema: Enrichment,
+      description: 'Accepted: the enriched copy is being built (see Location). A repeat with the same Idempotency-Key and body answers the same.',
+      headers: { Location: 'The enriched dataset.' }
+    },
+    problems: [404, 409, 415, 422]
+  }, async (request, reply, { params, body }) => {
+    const requestId = String(request.id)
+    const rawKey = request.headers['idempotency-key']
+    let idempotencyKey: string | null = null
+    if (rawKey !== undefined) {
+      const key = IdempotencyKey.safeParse(rawKey)
+      if (!key.success) return sendProblem(reply, problemOf('BAD_USER_INPUT', describeIssue('header', key.error, rawKey, 'Idempotency-Key'), requestId))
+      idempotencyKey = key.data
+    }
+    let outcome
+    try {
+      outcome = await enrichDataset({ datasetId: params.id, models: body.models, idempotencyKey }, contextOf(request, reply))
+    } catch (err) {
+      if (!(err instanceof IdempotencyKeyReused)) throw err
+      return sendProblem(reply, {
+        ...problemOf('BAD_USER_INPUT', `Idempotency-Key ${JSON.stringify(idempotencyKey?.slice(0, 80))} was already used for another enrichment request (another dataset or other models); use a new key for a new request. Nothing was sent to Visual Layer.`, requestId),
+        type: 'urn:vl-gateway:problem:idempotency-key-reused',
+        status: 422,
+        title: 'Idempotency-Key reused'
+      })
+    }
+    return reply.code(202).header('location', `/v1/datasets/${outcome.enrichedDatasetId}`).header('cache-control', 'no-store')
+      .send({ enrichedDatasetId: outcome.enrichedDatasetId, sourceDatasetId: params.id })
+  })
+
+  for (const action of ['abort', 'retry'] as const) {
+    route({
+      method: 'POST',
+      url: `/tasks/:id/${action}`,
+      operationId: `${action}Task`,
+      summary: action === 'abort' ? 'Cancel a dataset-creation task that has not finished.' : 'Restart a dataset-creation task that FAILED or was ABORTED.',
+      tags: ['tasks'],
+      params: TaskParams,
+      query: NoQuery,
+      success: { status: 200, schema: Task, description: 'The task as the action left it.' },
+      problems: [404, 409]
+    }, async (request, reply, { params }) => {
+      const task = await taskAction(action, params.id, contextOf(request, reply))
+      return reply.header('cache-control', 'no-store').send(plain(task, request.log))
+    })
+  }
 
   // Built on first ask, once every route above has declared itself (this one too); public like
   // GraphQL's schema, yet behind the same authentication.

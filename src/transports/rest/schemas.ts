@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { TaskOrderField, TaskStatus, TaskType } from '../../contract/types.js'
-import { TEXT_LIMITS } from '../../domain/arguments.js'
+import { MAX_MODELS, TEXT_LIMITS } from '../../domain/arguments.js'
 import { ERROR_CODES } from '../../errors.js'
 import { DateTime } from '../../graphql/scalars.js'
 
@@ -90,18 +90,28 @@ export const FilterOptionsQuery = z.strictObject({
   startTimeTo: DateTimeParam.optional()
 })
 
-/** The first problem of a failed parse, as one sentence naming the parameter. */
-export function describeIssue (where: 'path' | 'query', error: z.ZodError, input: unknown): string {
+const WHERE = { path: 'Path parameter', query: 'Query parameter', body: 'Body field', header: 'Header' } as const
+
+/** The first problem of a failed parse, as one sentence naming the parameter, field or header. */
+export function describeIssue (where: keyof typeof WHERE, error: z.ZodError, input: unknown, name?: string): string {
   const issue = error.issues[0]
-  if (issue === undefined) return `Invalid ${where} parameters.`
+  if (issue === undefined) return `Invalid ${where}.`
   if (issue.code === 'unrecognized_keys') {
-    return `Unknown ${where} parameter${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => JSON.stringify(key.slice(0, 40))).join(', ')}.`
+    const keys = issue.keys.map((key) => JSON.stringify(key.slice(0, 40))).join(', ')
+    const prefix = issue.path.length === 0 ? '' : ` in ${issue.path.map(String).join('.')}`
+    return where === 'body' ? `Unknown body field${issue.keys.length > 1 ? 's' : ''} ${keys}${prefix}.` : `Unknown ${where} parameter${issue.keys.length > 1 ? 's' : ''} ${keys}.`
   }
-  const name = issue.path.map(String).join('.')
+  const path = name ?? issue.path.map((part, index) => typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`).join('')
+  if (where === 'body' && issue.path.length === 0) return 'The body must be a JSON object such as {"models": [{"type": "CAPTION_IMAGES", "modelId": "..."}]}.'
   const key = issue.path[0]
   const given = issue.path.length === 1 && typeof input === 'object' && input !== null ? (input as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined
-  const message = issue.code === 'invalid_type' ? (given === undefined ? 'is required' : 'must be given once, as text') : issue.message
-  return `${where === 'path' ? 'Path' : 'Query'} parameter ${name} ${message}.`
+  let message = issue.message
+  if (issue.code === 'invalid_type' && where !== 'body') message = given === undefined ? 'is required' : 'must be given once, as text'
+  // zod's own wording ("Invalid input: expected string, received number"), where no schema gave its own.
+  if (issue.code === 'invalid_type' && where === 'body' && message.startsWith('Invalid input')) {
+    message = message.endsWith('received undefined') ? 'is required' : `must be of type ${issue.expected}`
+  }
+  return `${WHERE[where]} ${path} ${message}.`
 }
 
 /*
@@ -210,3 +220,25 @@ export const Problem = z.strictObject({
 
 export const OpenApiDocument = z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) })
   .register(components, { id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document.' })
+
+export const TaskParams = z.strictObject({ id: Id })
+
+export const EnrichmentBody = z.strictObject({
+  models: z.array(z.strictObject({
+    type: z.string().max(TEXT_LIMITS.enrichmentType, { error: `must be at most ${TEXT_LIMITS.enrichmentType} characters long` })
+      .meta({ description: 'The enrichment type, e.g. CAPTION_IMAGES.' }),
+    modelId: z.string().max(TEXT_LIMITS.modelId, { error: `must be at most ${TEXT_LIMITS.modelId} characters long` })
+  }), { error: 'must be a list of {type, modelId}' })
+    .min(1, { error: 'is empty: name at least one model as {type, modelId}; GET /v1/datasets/{id}/models lists the ones that can be applied' })
+    .max(MAX_MODELS, { error: `names more than ${MAX_MODELS} models` })
+}).register(components, { id: 'EnrichmentRequest' })
+
+export const IdempotencyKey = z.string()
+  .min(1, { error: `must be 1 to ${TEXT_LIMITS.idempotencyKey} characters long` })
+  .max(TEXT_LIMITS.idempotencyKey, { error: `must be 1 to ${TEXT_LIMITS.idempotencyKey} characters long` })
+  .meta({ description: 'Repeats with the same key and body answer the first result; the same key with another body is 422.' })
+
+export const Enrichment = z.strictObject({
+  enrichedDatasetId: z.string().meta({ description: 'The new dataset that will hold the results: follow its events, or poll it, until READY.' }),
+  sourceDatasetId: z.string()
+}).register(components, { id: 'Enrichment' })
