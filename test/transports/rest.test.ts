@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
@@ -92,7 +93,7 @@ describe('REST /v1', () => {
     expect(validator.version).toBe('3.1')
     expect(Object.keys(answer.body.paths)).toEqual([
       '/v1/datasets', '/v1/datasets/{id}', '/v1/datasets/{id}/creation-status', '/v1/datasets/{id}/models', '/v1/tasks', '/v1/tasks/filter-options',
-      '/v1/datasets/{id}/enrichments', '/v1/tasks/{id}/abort', '/v1/tasks/{id}/retry', '/v1/openapi.json'
+      '/v1/datasets/{id}/enrichments', '/v1/tasks/{id}/abort', '/v1/tasks/{id}/retry', '/v1/datasets/{id}/events', '/v1/openapi.json'
     ])
     expect(gw.emulator.calls()).toEqual([])
     // The check is not vacuous: an answer off the document fails it.
@@ -420,5 +421,88 @@ describe('REST /v1 rate limit', () => {
       requestId: 'limited'
     })
     expect(gw.emulator.calls()).toEqual([])
+  })
+})
+
+/** Reads an event stream until `until` matches what arrived (or the stream ends). */
+async function readStream (reader: ReadableStreamDefaultReader<Uint8Array>, until: (text: string) => boolean): Promise<string> {
+  const decoder = new TextDecoder()
+  let text = ''
+  while (!until(text)) {
+    const { value, done } = await reader.read()
+    if (done) break
+    text += decoder.decode(value, { stream: true })
+  }
+  return text
+}
+
+const statusFrame = (body: unknown): string => {
+  const data = JSON.stringify(body)
+  return `id: ${createHash('sha256').update(data).digest('base64url').slice(0, 27)}\nevent: status\ndata: ${data}\n\n`
+}
+
+describe.each([
+  ['polled every 250 ms', '250'],
+  ['polled once a minute', '60000']
+])('REST /v1 dataset events, %s', (_name, interval) => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startModeGateway('none', { POLL_INTERVAL_MS: interval }) })
+  afterAll(async () => { await gw.close() })
+  beforeEach(() => { gw.emulator.clearCalls() })
+
+  const open = async (id: string, query = '', headers: Record<string, string> = {}): Promise<ReadableStreamDefaultReader<Uint8Array>> => {
+    const res = await fetch(`${gw.url}/v1/datasets/${id}/events${query}`, { headers })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    const reader = res.body?.getReader()
+    if (reader === undefined) throw new Error('no body')
+    return reader
+  }
+
+  it.runIf(interval === '250')('streams the status until READY, then completes and ends', async () => {
+    const before = await request(gw, 'GET', `/v1/datasets/${SEED.datasets.indexing}`)
+    const reader = await open(SEED.datasets.indexing)
+    const first = await readStream(reader, (text) => text.includes('\n\n'))
+    expect(first).toBe(statusFrame(before.body))
+    gw.emulator.advance(31_000)
+    const rest = await readStream(reader, () => false)
+    expect(rest).toBe(statusFrame({ ...before.body, status: 'READY', progress: 100, isReady: true }) + 'event: complete\ndata: {}\n\n')
+  })
+
+  it.runIf(interval === '250')('does not send again the state named by Last-Event-ID', async () => {
+    const reader = await open(SEED.datasets.ready)
+    const all = await readStream(reader, () => false)
+    const id = /^id: (.+)$/m.exec(all)?.[1] ?? ''
+    expect(all).toBe(`id: ${id}\nevent: status\ndata: ${/^data: (.+)$/m.exec(all)?.[1] ?? ''}\n\nevent: complete\ndata: {}\n\n`)
+    const again = await open(SEED.datasets.ready, '', { 'last-event-id': id })
+    expect(await readStream(again, () => false)).toBe('event: complete\ndata: {}\n\n')
+  })
+
+  it.runIf(interval === '60000')('rides one shared poller however many streams watch: a second stream costs no upstream call', async () => {
+    const first = await open(SEED.datasets.draft, '?follow=true')
+    const a = await readStream(first, (text) => text.includes('\n\n'))
+    expect(gw.emulator.calls().map((call) => call.path)).toEqual([`/api/v1/dataset/${SEED.datasets.draft}`])
+    const second = await open(SEED.datasets.draft, '?follow=true')
+    expect(await readStream(second, (text) => text.includes('\n\n'))).toBe(a)
+    expect(gw.emulator.calls()).toHaveLength(1)
+    await first.cancel()
+    await second.cancel()
+  })
+
+  it.runIf(interval === '60000')('answers problems before the stream opens: 404 for a dataset one may not see, 400 for a bad parameter', async () => {
+    const missing = await request(gw, 'GET', `/v1/datasets/${SEED.datasets.secondaryReady}/events`, { 'x-request-id': 'events-404' })
+    expect(missing.status).toBe(404)
+    expect(missing.body).toEqual({
+      type: 'urn:vl-gateway:problem:not-found',
+      title: 'Not found',
+      status: 404,
+      detail: `Visual Layer has no dataset ${SEED.datasets.secondaryReady}, or you may not see it.`,
+      code: 'NOT_FOUND',
+      requestId: 'events-404'
+    })
+    const bad = await request(gw, 'GET', `/v1/datasets/${SEED.datasets.ready}/events?follow=1`, { 'x-request-id': 'events-400' })
+    expect(bad.body.detail).toBe('Query parameter follow must be true or false.')
+    expect(gw.emulator.calls().map((call) => call.path)).toEqual([`/api/v1/dataset/${SEED.datasets.secondaryReady}`])
   })
 })

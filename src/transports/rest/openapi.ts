@@ -24,7 +24,7 @@ export interface Operation {
   /** Request headers the operation reads, by name. */
   headers?: Record<string, z.ZodType>
   /** The success status and the component it answers with. */
-  success: { status: number, schema: Schema, description: string, headers?: Record<string, string> }
+  success: { status: number, schema: Schema, description: string, headers?: Record<string, string>, mediaType?: string }
   /** Problem statuses this operation may answer besides 400, 401, 429 and upstream failures. */
   problems?: number[]
 }
@@ -89,7 +89,8 @@ export function openApiDocument (operations: readonly Operation[]): Record<strin
     const statuses = [...new Set([400, 401, 429, ...(operation.problems ?? []), 502, 503, 504])].sort((a, b) => a - b)
     const headers = Object.fromEntries(Object.entries(operation.success.headers ?? {})
       .map(([name, description]) => [name, { description, schema: { type: 'string' } }]))
-    const get = operation.method === 'GET'
+    // ETags are for JSON representations, not for event streams.
+    const get = operation.method === 'GET' && operation.success.mediaType === undefined
     if (get) {
       headers.ETag = { description: 'The representation\'s entity tag: send it back in If-None-Match.', schema: { type: 'string' } }
       headers['Cache-Control'] = { description: 'private, no-cache', schema: { type: 'string' } }
@@ -98,7 +99,7 @@ export function openApiDocument (operations: readonly Operation[]): Record<strin
       [operation.success.status]: {
         description: operation.success.description,
         ...(Object.keys(headers).length > 0 ? { headers } : {}),
-        content: { 'application/json': { schema: ref(operation.success.schema) } }
+        content: { [operation.success.mediaType ?? 'application/json']: { schema: ref(operation.success.schema) } }
       },
       ...(get ? { 304: { description: 'Not modified: If-None-Match named the current ETag.' } } : {}),
       ...Object.fromEntries(statuses.map((status) => [status, problem(PROBLEM_DESCRIPTIONS[status] ?? 'Error')]))

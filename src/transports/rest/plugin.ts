@@ -2,12 +2,16 @@ import { setMaxListeners } from 'node:events'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { callerKey, type Caller } from '../../auth/index.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
 import { enrichDataset, IdempotencyKeyReused } from '../../domain/enrichment/enrich.js'
 import { taskFilterOptions, taskPage } from '../../domain/task-list.js'
+import { watchDataset } from '../../domain/live/watch.js'
 import { taskAction } from '../../domain/tasks.js'
+import { clearLoaders } from '../../graphql/loaders.js'
+import type { GatewayContext } from '../../graphql/context.js'
+import { streamDatasetEvents } from './events.js'
 import type { DatasetParent } from '../../domain/parents.js'
 import type { DomainContext } from '../../domain/context.js'
 import { GatewayError } from '../../errors.js'
@@ -15,8 +19,9 @@ import { problemFromError, problemOf, sendProblem } from './problem.js'
 import { plain, sendJsonText, sendRepresentation } from './representation.js'
 import { openApiDocument, type Operation } from './openapi.js'
 import {
-  CreationStatus, DatasetList, DatasetParams, DatasetQuery, DatasetWithIncludes, describeIssue, Enrichment, EnrichmentBody, FilterOptionsQuery,
-  IdempotencyKey, ModelList, ModelsQuery, NoQuery, OpenApiDocument, Task, TaskFilterOptions, TaskPage, TaskParams, TasksQuery, type Include
+  CreationStatus, DatasetList, DatasetParams, DatasetQuery, DatasetWithIncludes, describeIssue, Enrichment, EnrichmentBody, EventsQuery, EventStream,
+  FilterOptionsQuery, IdempotencyKey, ModelList, ModelsQuery, NoQuery, OpenApiDocument, Task, TaskFilterOptions, TaskPage, TaskParams, TasksQuery,
+  type Include
 } from './schemas.js'
 
 /*
@@ -118,7 +123,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   )))
 
   /** The graph's operation context for this request; the client leaving aborts its upstream reads. */
-  const contextOf = (request: FastifyRequest, reply: FastifyReply): DomainContext => {
+  const contextOf = (request: FastifyRequest, reply: FastifyReply): GatewayContext => {
     if (request.caller === null) throw new Error('unreachable: onRequest authenticates every request')
     const closed = new AbortController()
     setMaxListeners(0, closed.signal)
@@ -330,6 +335,35 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
       return reply.header('cache-control', 'no-store').send(plain(task, request.log))
     })
   }
+
+  /** Ends each open event stream: shutdown calls them all. */
+  const open = new Set<() => void>()
+  const track = (end: () => void): (() => void) => {
+    open.add(end)
+    return () => { open.delete(end) }
+  }
+  app.addHook('preClose', async () => { for (const end of [...open]) end() })
+
+  route({
+    method: 'GET',
+    url: '/datasets/:id/events',
+    operationId: 'streamDatasetEvents',
+    summary: 'The dataset\'s status now, then each time it changes, as Server-Sent Events; ends after READY or ERROR unless follow=true.',
+    tags: ['datasets'],
+    params: DatasetParams,
+    query: EventsQuery,
+    headers: { 'Last-Event-ID': z.string().meta({ description: 'On reconnect: the id of the last event received; that state is not sent again.' }).optional() },
+    success: { status: 200, schema: EventStream, description: 'The event stream.', mediaType: 'text/event-stream' },
+    problems: [404]
+  }, async (request, reply, { params, query }) => {
+    const ctx = contextOf(request, reply)
+    // Each event reads afresh, under a renewed call budget, as subscriptions do.
+    const events = watchDataset(ctx, params.id, query.follow ?? false, () => {
+      clearLoaders(ctx.loaders)
+      ctx.call.budget?.renew()
+    })
+    return await streamDatasetEvents({ request, reply, events, expiresAt: ctx.caller.expiresAt, track })
+  })
 
   // Built on first ask, once every route above has declared itself (this one too); public like
   // GraphQL's schema, yet behind the same authentication.

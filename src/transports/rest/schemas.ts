@@ -242,3 +242,12 @@ export const Enrichment = z.strictObject({
   enrichedDatasetId: z.string().meta({ description: 'The new dataset that will hold the results: follow its events, or poll it, until READY.' }),
   sourceDatasetId: z.string()
 }).register(components, { id: 'Enrichment' })
+
+export const EventsQuery = z.strictObject({
+  follow: bool.meta({ description: 'true: keep streaming after READY or ERROR, until the client leaves.' }).optional()
+})
+
+export const EventStream = z.string().meta({
+  description: 'Server-Sent Events: `event: status` with a Dataset as JSON (its id the ETag of that JSON), then `event: complete` after READY or ' +
+    'ERROR unless follow=true, or `event: problem` with a Problem. Comments keep the connection alive.'
+}).register(components, { id: 'DatasetEventStream' })
