@@ -376,6 +376,10 @@ describe('REST /v1', () => {
     expect(route.body.detail).toBe('No resource at GET /v1/dataset: see GET /v1/openapi.json for the routes.')
     expect(paths()).toEqual([`GET /api/v1/dataset/${SEED.datasets.secondaryReady}`])
   })
+
+  it('logged nothing at error level for any of the client mistakes above', () => {
+    expect(gw.logs.entries().filter((entry) => Number(entry.level) >= 50)).toEqual([])
+  })
 })
 
 describe.each(AUTH_MODES.filter((mode) => mode !== 'none'))('REST /v1 in AUTH_MODE=%s', (mode) => {
