@@ -103,6 +103,23 @@ describe('REST /v1', () => {
     expect(() => documentCheck?.check('GET', '/v1/tasks', { status: 418, headers: json, body: {} })).toThrow('GET /v1/tasks does not document status 418')
   })
 
+  it('serves a reference page at /v1/docs from npm packages only, with its assets', async () => {
+    const page = await fetch(`${gw.url}/v1/docs`)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'")
+    const html = await page.text()
+    const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1])
+    expect(urls).toEqual(['docs/swagger-ui.css', 'docs/swagger-ui-bundle.js', 'docs/start.js'])
+    for (const url of urls) {
+      const res = await fetch(`${gw.url}/v1/${String(url)}`)
+      expect(res.status).toBe(200)
+      expect((await res.text()).length).toBeGreaterThan(50)
+    }
+    expect(await (await fetch(`${gw.url}/v1/docs/start.js`)).text()).toContain('"/v1/openapi.json"')
+    expect((await fetch(`${gw.url}/v1/docs/index.html`)).status).toBe(404)
+  })
+
   it('lists datasets as the graph does, newest first, with one upstream call', async () => {
     const rest = await get('/v1/datasets')
     expect(rest.status).toBe(200)
@@ -393,6 +410,11 @@ describe.each(AUTH_MODES.filter((mode) => mode !== 'none'))('REST /v1 in AUTH_MO
     expect(refused.status).toBe(401)
     expect(refused.headers.get('www-authenticate')).toBe('Bearer')
     const problem = refused.body as Record<string, unknown>
+    // The document and its page are public (INTROSPECTION is on in tests), as GraphQL's schema is; a bad token is still refused.
+    expect((await request(gw, 'GET', '/v1/openapi.json')).status).toBe(200)
+    expect((await request(gw, 'GET', '/v1/openapi.json', { authorization: 'Bearer nope' })).status).toBe(401)
+    const docs = await fetch(`${gw.url}/v1/docs`)
+    expect(docs.status).toBe(200)
     expect({ ...problem, detail: typeof problem.detail }).toEqual({
       type: 'urn:vl-gateway:problem:unauthenticated', title: 'Not authenticated', status: 401, detail: 'string', code: 'UNAUTHENTICATED', requestId: 'no-token'
     })

@@ -11,6 +11,7 @@ import { watchDataset } from '../../domain/live/watch.js'
 import { taskAction } from '../../domain/tasks.js'
 import { clearLoaders } from '../../graphql/loaders.js'
 import type { GatewayContext } from '../../graphql/context.js'
+import { registerDocs } from './docs.js'
 import { streamDatasetEvents } from './events.js'
 import type { DatasetParent } from '../../domain/parents.js'
 import type { DomainContext } from '../../domain/context.js'
@@ -37,6 +38,10 @@ import {
 declare module 'fastify' {
   interface FastifyRequest {
     caller: Caller | null
+  }
+  interface FastifyContextConfig {
+    /** REST: served without a token when none is sent (the OpenAPI document and its page). */
+    public?: boolean
   }
 }
 
@@ -89,6 +94,9 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
 
   app.decorateRequest('caller', null)
   app.addHook('onRequest', async (request, reply) => {
+    // The document and its reference page are public when the graph's schema is (INTROSPECTION): a
+    // browser loads them before anyone could set a token. A token, when sent, is still checked.
+    if (request.routeOptions.config.public === true && request.headers.authorization === undefined) return
     try {
       request.caller = await auth.authenticate(request.headers.authorization)
     } catch (err) {
@@ -158,13 +166,14 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   const operations: Operation[] = []
   /** A route and its entry in the OpenAPI document, from one declaration; parameters are parsed before `handler` runs. */
   const route = <P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodObject = z.ZodObject>(
-    operation: Operation & { params?: P, query: Q, body?: B },
+    operation: Operation & { params?: P, query: Q, body?: B, config?: { public: boolean } },
     handler: (request: FastifyRequest, reply: FastifyReply, parsed: Parsed<z.output<P>, z.output<Q>> & { body: z.output<B> }) => Promise<FastifyReply>
   ): void => {
     operations.push(operation)
     app.route({
       method: operation.method,
       url: operation.url,
+      config: { public: operation.config?.public ?? false },
       handler: async (request, reply) => {
         const parsed = parse(request, reply, operation.params ?? null, operation.query)
         if (parsed === null) return reply
@@ -368,9 +377,12 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   // Built on first ask, once every route above has declared itself (this one too); public like
   // GraphQL's schema, yet behind the same authentication.
   let document: string | undefined
+  const publicConfig = { public: graph.introspection }
+  registerDocs(app, '/v1/openapi.json', publicConfig)
   route({
     method: 'GET',
     url: '/openapi.json',
+    config: publicConfig,
     operationId: 'getOpenApiDocument',
     summary: 'This document.',
     tags: ['meta'],
