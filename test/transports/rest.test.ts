@@ -423,6 +423,23 @@ describe.each(AUTH_MODES.filter((mode) => mode !== 'none'))('REST /v1 in AUTH_MO
     expect(served.status).toBe(200)
     expect((served.body as { id: string }).id).toBe(SEED.datasets.ready)
   })
+
+  it('ends a followed event stream with an UNAUTHENTICATED problem when the token expires', async () => {
+    const res = await fetch(`${gw.url}/v1/datasets/${SEED.datasets.ready}/events?follow=true`, {
+      headers: { authorization: `Bearer ${String(freshToken(mode, { ttlSec: 2 }))}`, 'x-request-id': 'expiring' }
+    })
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(text.split('\n\n').filter((frame) => frame !== '').map((frame) => /^event: (\w+)$/m.exec(frame)?.[1])).toEqual(['status', 'problem'])
+    expect(JSON.parse(/^data: (.+)$/m.exec(text.slice(text.indexOf('event: problem')))?.[1] ?? '')).toEqual({
+      type: 'urn:vl-gateway:problem:unauthenticated',
+      title: 'Not authenticated',
+      status: 401,
+      detail: 'The token expired: reconnect with a fresh one (send Last-Event-ID to skip the state already seen).',
+      code: 'UNAUTHENTICATED',
+      requestId: 'expiring'
+    })
+  })
 })
 
 describe('REST /v1 rate limit', () => {
