@@ -631,7 +631,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description true: only the models that can be applied now. */
-                active?: "true" | "false";
+                active?: boolean;
             };
             header?: {
                 /** @description ETags the client has. */
@@ -750,9 +750,9 @@ export interface operations {
                 orderBy?: "START_TIME" | "STATUS" | "TASK_TYPE" | "DATASET_NAME" | "DATASET_ID" | "CREATED_BY";
                 direction?: "ASC" | "DESC";
                 /** @description The page, from 1 (default 1). */
-                page?: string;
+                page?: number;
                 /** @description Tasks a page, 5 to 50 (default 20). */
-                pageSize?: string;
+                pageSize?: number;
             };
             header?: {
                 /** @description ETags the client has. */
@@ -1253,7 +1253,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description true: keep streaming after READY or ERROR, until the client leaves. */
-                follow?: "true" | "false";
+                follow?: boolean;
             };
             header?: {
                 /** @description On reconnect: the id of the last event received; that state is not sent again. */

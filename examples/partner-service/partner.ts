@@ -44,7 +44,7 @@ export async function runPartner (options: PartnerOptions, sourceDatasetId: stri
   const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }
   const client = createClient<paths>({ baseUrl: options.baseUrl, headers })
 
-  const page = check(await client.GET('/v1/tasks', { params: { query: { status: 'FAILED', type: 'DATASET_CREATION', pageSize: '10' } } }))
+  const page = check(await client.GET('/v1/tasks', { params: { query: { status: 'FAILED', type: 'DATASET_CREATION', pageSize: 10 } } }))
   const retryable = page.nodes.find((task) => task.canRetry)
   const retried = retryable === undefined
     ? null

@@ -43,10 +43,13 @@ function integer (min: number, max: number, fallback: number): z.ZodType<number>
   const range = max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`
   return z.string().regex(/^\d{1,15}$/, { error: `must be ${range}` }).transform(Number)
     .pipe(z.number().min(min, { error: `must be ${range}` }).max(max, { error: `must be ${range}` }))
-    .optional().transform((value) => value ?? fallback) as unknown as z.ZodType<number>
+    .optional().transform((value) => value ?? fallback)
+    // What the document says: an integer in range (a query string's text is parsed above).
+    .meta({ type: 'integer', pattern: undefined, minimum: min, ...(max === Number.MAX_SAFE_INTEGER ? {} : { maximum: max }) }) as unknown as z.ZodType<number>
 }
 
 const bool = z.enum(['true', 'false'], { error: 'must be true or false' }).transform((value) => value === 'true')
+  .meta({ type: 'boolean', enum: undefined })
 
 export const DatasetParams = z.strictObject({ id: Id })
 
