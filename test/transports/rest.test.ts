@@ -397,6 +397,26 @@ describe('REST /v1', () => {
   it('logged nothing at error level for any of the client mistakes above', () => {
     expect(gw.logs.entries().filter((entry) => Number(entry.level) >= 50)).toEqual([])
   })
+
+  it('answers Visual Layer failures as problems without internals: 503, 502 for an unreadable answer', async () => {
+    gw.emulator.injectFault({ path: '/api/v1/tasks', status: 503, body: { detail: 'maintenance' } })
+    const unavailable = await get('/v1/tasks')
+    expect(unavailable.status).toBe(503)
+    expect(unavailable.body).toEqual({
+      type: 'urn:vl-gateway:problem:upstream-unavailable',
+      title: 'Visual Layer is unavailable',
+      status: 503,
+      detail: 'Visual Layer is unavailable (HTTP 503) while reading the task list; try again shortly.',
+      code: 'UPSTREAM_UNAVAILABLE',
+      requestId: REQUEST_ID
+    })
+    gw.emulator.injectFault({ path: '/api/v1/tasks/filters', status: 200, body: '<html>proxy</html>' })
+    const unreadable = await get('/v1/tasks/filter-options')
+    expect(unreadable.status).toBe(502)
+    expect(unreadable.body.code).toBe('UPSTREAM_CONTRACT')
+    expect(JSON.stringify(unreadable.body)).not.toContain('proxy')
+    expect((await get(`/v1/datasets/${SEED.datasets.ready}`)).status).toBe(200)
+  })
 })
 
 describe.each(AUTH_MODES.filter((mode) => mode !== 'none'))('REST /v1 in AUTH_MODE=%s', (mode) => {
