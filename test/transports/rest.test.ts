@@ -394,6 +394,14 @@ describe('REST /v1', () => {
     expect(paths()).toEqual([`GET /api/v1/dataset/${SEED.datasets.secondaryReady}`])
   })
 
+  it('counts its requests by operation and status in the metrics', async () => {
+    await get(`/v1/datasets/${SEED.datasets.ready}/models?active=maybe`)
+    const counter = await gw.app.metrics.restRequests.get()
+    const count = (operation: string, status: string): number | undefined =>
+      counter.values.find((value) => value.labels.operation === operation && value.labels.status === status)?.value
+    expect([count('listDatasets', '200'), count('listDatasetModels', '400'), count('getDataset', '304'), count('getDataset', '404')]).toEqual([1, 2, 1, 1])
+  })
+
   it('logged nothing at error level for any of the client mistakes above', () => {
     expect(gw.logs.entries().filter((entry) => Number(entry.level) >= 50)).toEqual([])
   })

@@ -42,6 +42,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** REST: served without a token when none is sent (the OpenAPI document and its page). */
     public?: boolean
+    /** REST: the route's OpenAPI operationId, its label in the metrics. */
+    operationId?: string
   }
 }
 
@@ -123,6 +125,15 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
       )
     })
   }
+  // Every answer of a declared route (refusals included), and every rate-limit refusal.
+  const { metrics } = app
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode === 429) metrics.rateLimited.inc()
+    const operation = request.routeOptions.config.operationId
+    if (operation === undefined) return
+    metrics.restRequests.inc({ operation, status: String(reply.statusCode) })
+    metrics.restDuration.observe({ operation }, reply.elapsedTime / 1000)
+  })
   app.setErrorHandler(async (err, request, reply) => await sendProblem(reply, problemFromError(err, request)))
   app.setNotFoundHandler(async (request, reply) => await sendProblem(reply, problemOf(
     'NOT_FOUND',
@@ -173,7 +184,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     app.route({
       method: operation.method,
       url: operation.url,
-      config: { public: operation.config?.public ?? false },
+      config: { public: operation.config?.public ?? false, operationId: operation.operationId },
       handler: async (request, reply) => {
         const parsed = parse(request, reply, operation.params ?? null, operation.query)
         if (parsed === null) return reply
@@ -394,4 +405,4 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   })
 }
 
-export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'graph'] } })
+export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics'] } })
