@@ -15,6 +15,7 @@ import { clientErrorHandler } from './transports/client-errors.js'
 import { graphiqlPlugin } from './transports/graphiql/plugin.js'
 import graphqlHttp from './transports/graphql-http/plugin.js'
 import health from './transports/health.js'
+import rest from './transports/rest/plugin.js'
 import sse from './transports/sse/plugin.js'
 import { trustFunction } from './transports/client-address.js'
 import websocket from './transports/websocket/plugin.js'
@@ -77,6 +78,11 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     path: '/graphql/stream',
     maxStreamsPerCaller: config.live.maxStreamsPerCaller,
     maxOperationsPerStream: config.live.maxSubscriptionsPerConnection
+  })
+  await app.register(rest, {
+    prefix: '/v1',
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
   })
   return app
 }

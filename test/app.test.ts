@@ -98,7 +98,8 @@ describe('CORS', () => {
     expect(res.status).toBe(204)
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
     expect(res.headers.get('access-control-allow-headers')).toBe(
-      'authorization, content-type, x-request-id, x-graphql-event-stream-token, graphql-preflight, apollo-require-preflight, x-apollo-operation-name, x-gateway-cost'
+      'authorization, content-type, x-request-id, x-graphql-event-stream-token, graphql-preflight, apollo-require-preflight, x-apollo-operation-name, x-gateway-cost, ' +
+      'idempotency-key, if-none-match, last-event-id'
     )
     expect(gw.emulator.calls()).toEqual([])
   })
@@ -117,7 +118,17 @@ describe('CORS', () => {
 
   it('lets the browser read the answer and the request id from an allowed origin only', async () => {
     const allowed = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { origin: 'https://app.example.com', 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) })
-    expect([allowed.headers.get('access-control-allow-origin'), allowed.headers.get('access-control-expose-headers')]).toEqual(['https://app.example.com', 'x-request-id'])
+    expect([allowed.headers.get('access-control-allow-origin'), allowed.headers.get('access-control-expose-headers')])
+      .toEqual(['https://app.example.com', 'x-request-id, etag, link, location, retry-after'])
+    // REST: the same, its headers included (a preflight for the Idempotency-Key, then the answer's Location).
+    const preflight = await fetch(`${gw.url}/v1/datasets/${SEED.datasets.ready}/enrichments`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,idempotency-key' }
+    })
+    expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([204, 'https://app.example.com'])
+    const rest = await fetch(`${gw.url}/v1/tasks?pageSize=5`, { headers: { origin: 'https://app.example.com' } })
+    expect([rest.status, rest.headers.get('access-control-allow-origin'), rest.headers.get('access-control-expose-headers')])
+      .toEqual([200, 'https://app.example.com', 'x-request-id, etag, link, location, retry-after'])
     const other = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) })
     expect(other.headers.get('access-control-allow-origin')).toBeNull()
   })

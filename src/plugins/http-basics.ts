@@ -31,12 +31,15 @@ const httpBasics: FastifyPluginAsync<HttpBasicsOptions> = async (app, options) =
       origin: [...options.corsOrigins],
       // PUT, DELETE and the stream token: graphql-sse's single-connection mode (src/transports/sse).
       methods: ['GET', 'POST', 'PUT', 'DELETE'],
-      // The preflight-forcing headers of CSRF prevention and x-gateway-cost (src/transports/graphql-http).
+      // The preflight-forcing headers of CSRF prevention and x-gateway-cost (src/transports/graphql-http);
+      // REST's idempotency key, conditional GETs and event-stream reconnects (src/transports/rest).
       allowedHeaders: [
         'authorization', 'content-type', 'x-request-id', 'x-graphql-event-stream-token',
-        'graphql-preflight', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-gateway-cost'
+        'graphql-preflight', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-gateway-cost',
+        'idempotency-key', 'if-none-match', 'last-event-id'
       ],
-      exposedHeaders: ['x-request-id'],
+      // REST: a page's links, a GET's entity tag, where an enrichment's copy is, when to retry.
+      exposedHeaders: ['x-request-id', 'etag', 'link', 'location', 'retry-after'],
       maxAge: 600
     })
   }

@@ -71,6 +71,21 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
+  readonly restRequests = new Counter({
+    name: 'rest_requests_total',
+    help: 'REST /v1 requests answered, by operation (the OpenAPI operationId) and HTTP status.',
+    labelNames: ['operation', 'status'] as const,
+    registers: [this.registry]
+  })
+
+  readonly restDuration = new Histogram({
+    name: 'rest_request_duration_seconds',
+    help: 'Time from a REST /v1 request arriving to its answer, by operation.',
+    labelNames: ['operation'] as const,
+    buckets: OPERATION_BUCKETS,
+    registers: [this.registry]
+  })
+
   readonly queriesRejected = new Counter({
     name: 'queries_rejected_total',
     help: 'Documents refused before or while running, by reason: syntax, validation, depth, fields, tokens, cost, calls.',

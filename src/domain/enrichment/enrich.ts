@@ -16,6 +16,12 @@ import { classifyWriteFailure, rewrap, unknownOutcomeError } from '../write-erro
  * repeats and concurrent duplicates share the first call's result.
  */
 
+/**
+ * The idempotency key was used with another request: BAD_USER_INPUT in GraphQL; a door with its
+ * own status for this (REST's 422, as the IETF Idempotency-Key draft says) can tell it apart.
+ */
+export class IdempotencyKeyReused extends GatewayError {}
+
 export interface EnrichOutcome {
   readonly enrichedDatasetId: string
   readonly sourceDatasetId: string
@@ -76,7 +82,7 @@ export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: Domai
   } else {
     const claim = ctx.idempotency.claim(recordScope(ctx), key, canonicalRequest(datasetId, models))
     if (claim.kind === 'mismatch') {
-      throw new GatewayError(
+      throw new IdempotencyKeyReused(
         'BAD_USER_INPUT',
         `Argument idempotencyKey ${JSON.stringify(key.slice(0, 80))} was already used for another enrichment request (another dataset or other models); use a new key for a new request. Nothing was sent to Visual Layer.`
       )

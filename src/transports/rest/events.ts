@@ -1,0 +1,102 @@
+import type { OutgoingHttpHeaders } from 'node:http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { DatasetParent } from '../../domain/parents.js'
+import { etagOf, plain } from './representation.js'
+import { problemFromError, sendProblem, type Problem } from './problem.js'
+
+/*
+ * GET /v1/datasets/{id}/events: a dataset's status as text/event-stream, from the iterator of
+ * watchDataset (the shared poller of the dataset and credential scope, as for subscriptions). The
+ * first event is awaited before anything is written, so a dataset one may not see is still a 404
+ * problem. Each event is `event: status` with the dataset as JSON and, as its id, the ETag of that
+ * JSON: a client reconnecting with Last-Event-ID is not sent the state it already has again. The
+ * stream ends with `event: complete` after READY or ERROR (unless ?follow=true), with
+ * `event: problem` on a failure or when the caller's token expires, and on shutdown.
+ */
+
+const KEEP_ALIVE_MS = 15_000
+
+export interface EventStreamOptions {
+  request: FastifyRequest
+  reply: FastifyReply
+  events: AsyncIterator<DatasetParent>
+  /** When the caller's token expires (ms since the epoch), or null. */
+  expiresAt: number | null
+  /** The stream registers its end here, for shutdown; the returned function unregisters it. */
+  track: (end: () => void) => () => void
+}
+
+function frame (event: string, data: string, id?: string): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`
+}
+
+export async function streamDatasetEvents ({ request, reply, events, expiresAt, track }: EventStreamOptions): Promise<FastifyReply> {
+  let first: IteratorResult<DatasetParent>
+  try {
+    first = await events.next()
+  } catch (err) {
+    await events.return?.()
+    return sendProblem(reply, problemFromError(err, request))
+  }
+  const lastEventId = request.headers['last-event-id']
+  reply.hijack()
+  const raw = reply.raw
+  raw.writeHead(200, {
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-accel-buffering': 'no'
+  })
+  let ended = false
+  const end = (last?: string): void => {
+    if (ended) return
+    ended = true
+    clearInterval(keepAlive)
+    clearTimeout(expiry)
+    untrack()
+    if (last !== undefined && !raw.destroyed) raw.write(last)
+    raw.end()
+    events.return?.().catch(() => {})
+  }
+  const problemFrame = (problem: Problem): string => frame('problem', JSON.stringify(problem))
+  const keepAlive = setInterval(() => { raw.write(': keep-alive\n\n') }, KEEP_ALIVE_MS)
+  const expiry = expiresAt === null
+    ? undefined
+    : setTimeout(() => {
+      end(problemFrame(expired(String(request.id))))
+    }, Math.max(0, expiresAt - Date.now()))
+  const untrack = track(() => { end() })
+  raw.once('close', () => { end() })
+
+  const send = (dataset: DatasetParent): void => {
+    const data = JSON.stringify(plain(dataset, request.log))
+    const id = etagOf(data).slice(1, -1)
+    // Reconnected: the state the client saw last is not sent again.
+    if (id === lastEventId) return
+    raw.write(frame('status', data, id))
+  }
+  try {
+    let next = first
+    while (next.done !== true) {
+      send(next.value)
+      // The client left, the token expired or the gateway is closing: end() returned the iterator.
+      if (ended) return reply
+      next = await events.next()
+    }
+    end(frame('complete', '{}'))
+  } catch (err) {
+    end(problemFrame(problemFromError(err, request)))
+  }
+  return reply
+}
+
+function expired (requestId: string): Problem {
+  return {
+    type: 'urn:vl-gateway:problem:unauthenticated',
+    title: 'Not authenticated',
+    status: 401,
+    detail: 'The token expired: reconnect with a fresh one (send Last-Event-ID to skip the state already seen).',
+    code: 'UNAUTHENTICATED',
+    requestId
+  }
+}
