@@ -46,6 +46,7 @@ export function registerDocs (app: FastifyInstance, documentUrl: string, config:
 <head>
 <meta charset="utf-8">
 <title>Visual Layer gateway REST API</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="docs/swagger-ui.css">
 </head>
 <body>
