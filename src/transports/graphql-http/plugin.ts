@@ -1,13 +1,12 @@
 import { setMaxListeners } from 'node:events'
-import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import mercurius from 'mercurius'
-import { callerKey } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { errorFormatterWith, handleRequestErrorWith } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
+import { registerCallerRateLimits } from '../rate-limits.js'
 import { registerHttpAuth } from './authentication.js'
 import { registerCsrfPrevention } from './csrf.js'
 import { registerDocumentChecks } from './document-checks.js'
@@ -47,25 +46,8 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
   registerCsrfPrevention(app)
   registerHttpAuth(app, auth, graph.limits.maxTokens, graph.introspection)
   registerDocumentChecks(app, graph.schema, graph.limits, formatting)
-  // Two counters per caller: mutations (which make Visual Layer work: enrichments, retries) against
-  // their own, stricter allowance; everything else against the general one.
-  const kindOf = (request: FastifyRequest): 'mutations' | 'requests' =>
-    request.operationType === 'mutation' && options.rateLimitMutationsPerMinute > 0 ? 'mutations' : 'requests'
-  const allowance = (request: FastifyRequest): number =>
-    kindOf(request) === 'mutations' ? options.rateLimitMutationsPerMinute : options.rateLimitPerMinute
-  if (options.rateLimitPerMinute > 0 || options.rateLimitMutationsPerMinute > 0) {
-    await app.register(rateLimit, {
-      hook: 'preHandler',
-      max: (request) => allowance(request),
-      timeWindow: 60_000,
-      allowList: (request) => allowance(request) === 0,
-      keyGenerator: (request) => `${kindOf(request)}:${request.caller === null ? `address:${request.ip}` : callerKey(auth, request.caller, request.ip)}`,
-      errorResponseBuilder: (request, context) => Object.assign(
-        new Error(`Too many ${kindOf(request)}: at most ${context.max} a minute for each caller. Try again in ${context.after}.`),
-        { statusCode: 429 }
-      )
-    })
-  }
+  // Two counters per caller: mutations against their own, stricter allowance (see rate-limits.ts).
+  await registerCallerRateLimits(app, auth, options, { prefix: '', isWrite: (request) => request.operationType === 'mutation', writes: 'mutations' })
 
   await app.register(mercurius, {
     schema: graph.schema,

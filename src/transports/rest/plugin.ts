@@ -1,9 +1,8 @@
 import { setMaxListeners } from 'node:events'
-import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
-import { callerKey, type Caller } from '../../auth/index.js'
+import type { Caller } from '../../auth/index.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
 import { enrichDataset, IdempotencyKeyReused } from '../../domain/enrichment/enrich.js'
 import { taskFilterOptions, taskPage } from '../../domain/task-list.js'
@@ -11,6 +10,7 @@ import { watchDataset } from '../../domain/live/watch.js'
 import { taskAction } from '../../domain/tasks.js'
 import { clearLoaders } from '../../graphql/loaders.js'
 import type { GatewayContext } from '../../graphql/context.js'
+import { registerCallerRateLimits } from '../rate-limits.js'
 import { registerDocs } from './docs.js'
 import { streamDatasetEvents } from './events.js'
 import type { DatasetParent } from '../../domain/parents.js'
@@ -107,24 +107,8 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
       return sendProblem(reply, problemOf(err.code, err.message, String(request.id)))
     }
   })
-  // The allowances of /graphql, per caller, counted after authentication (so by caller, not address).
-  const kindOf = (request: FastifyRequest): 'writes' | 'requests' =>
-    request.method === 'POST' && options.rateLimitMutationsPerMinute > 0 ? 'writes' : 'requests'
-  const allowance = (request: FastifyRequest): number =>
-    kindOf(request) === 'writes' ? options.rateLimitMutationsPerMinute : options.rateLimitPerMinute
-  if (options.rateLimitPerMinute > 0 || options.rateLimitMutationsPerMinute > 0) {
-    await app.register(rateLimit, {
-      hook: 'preHandler',
-      max: (request) => allowance(request),
-      timeWindow: 60_000,
-      allowList: (request) => allowance(request) === 0,
-      keyGenerator: (request) => `rest:${kindOf(request)}:${request.caller === null ? `address:${request.ip}` : callerKey(auth, request.caller, request.ip)}`,
-      errorResponseBuilder: (request, context) => Object.assign(
-        new Error(`Too many ${kindOf(request)}: at most ${context.max} a minute for each caller. Try again in ${context.after}.`),
-        { statusCode: 429 }
-      )
-    })
-  }
+  // The allowances of /graphql, per caller, counted apart from its counters; POSTs are writes.
+  await registerCallerRateLimits(app, auth, options, { prefix: 'rest:', isWrite: (request) => request.method === 'POST', writes: 'writes' })
   // Every answer of a declared route (refusals included), and every rate-limit refusal.
   const { metrics } = app
   app.addHook('onResponse', async (request, reply) => {

@@ -1,0 +1,43 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { callerKey, type Auth } from '../auth/index.js'
+
+/*
+ * The per-caller allowances of an HTTP door (@fastify/rate-limit): writes (mutations, POSTs: they
+ * make Visual Layer work) against their own, stricter allowance, everything else against the general
+ * one. Counted after authentication, in the door's preHandler, so by caller and not by address; a
+ * caller without credentials counts against its address (TRUST_PROXY says which).
+ */
+
+export interface Allowances {
+  /** Requests a minute per caller; 0: no limit. */
+  rateLimitPerMinute: number
+  /** Writes a minute per caller; 0: writes count as requests. */
+  rateLimitMutationsPerMinute: number
+}
+
+export interface DoorCounting {
+  /** Keeps this door's counters apart from another door's (`rest:`), or '' . */
+  prefix: string
+  /** Whether a request is a write, and how the refusal names each kind ("mutations", "writes"). */
+  isWrite: (request: FastifyRequest) => boolean
+  writes: string
+}
+
+export async function registerCallerRateLimits (app: FastifyInstance, auth: Auth, allowances: Allowances, door: DoorCounting): Promise<void> {
+  const { rateLimitPerMinute, rateLimitMutationsPerMinute } = allowances
+  if (rateLimitPerMinute <= 0 && rateLimitMutationsPerMinute <= 0) return
+  const kindOf = (request: FastifyRequest): string => door.isWrite(request) && rateLimitMutationsPerMinute > 0 ? door.writes : 'requests'
+  const allowance = (request: FastifyRequest): number => kindOf(request) === door.writes ? rateLimitMutationsPerMinute : rateLimitPerMinute
+  await app.register(rateLimit, {
+    hook: 'preHandler',
+    max: (request) => allowance(request),
+    timeWindow: 60_000,
+    allowList: (request) => allowance(request) === 0,
+    keyGenerator: (request) => `${door.prefix}${kindOf(request)}:${request.caller === null ? `address:${request.ip}` : callerKey(auth, request.caller, request.ip)}`,
+    errorResponseBuilder: (request, context) => Object.assign(
+      new Error(`Too many ${kindOf(request)}: at most ${context.max} a minute for each caller. Try again in ${context.after}.`),
+      { statusCode: 429 }
+    )
+  })
+}
