@@ -74,41 +74,18 @@ export function depthLimit (maxDepth: number): ValidationRule {
  * Visual Layer a call.
  */
 export function fieldLimit (maxFields: number): ValidationRule {
-  return (context: ValidationContext) => {
-    // Counts stop just past the limit: spreads multiply, and the exact total is never needed.
-    const over = maxFields + 1
-    const countBelow = (selectionSet: SelectionSetNode, fragment: (name: string) => number): number => {
-      let count = 0
-      for (const selection of selectionSet.selections) {
-        if (count >= over) break
-        if (selection.kind === Kind.FIELD) {
-          count += 1 + (selection.selectionSet === undefined ? 0 : countBelow(selection.selectionSet, fragment))
-        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          count += countBelow(selection.selectionSet, fragment)
-        } else {
-          count += fragment(selection.name.value)
-        }
-      }
-      return Math.min(count, over)
-    }
-    const countOf = measure(context, countBelow)
-    return {
-      OperationDefinition (operation) {
-        if (countOf(operation.selectionSet) > maxFields) {
-          context.reportError(new GraphQLError(
-            `The document selects more than ${maxFields} fields, the most this gateway accepts. Split it into several requests.`,
-            { nodes: [operation] }
-          ))
-        }
-      }
-    }
-  }
+  return countRule(
+    maxFields,
+    (selection) => selection.kind === Kind.FIELD ? 1 : 0,
+    () => 0,
+    `The document selects more than ${maxFields} fields, the most this gateway accepts. Split it into several requests.`
+  )
 }
 
 /**
  * A count over every selection of an operation, fragments counted where they are spread, stopping
- * just past `max` (spreads multiply, the exact total is never needed): the walk of fieldLimit, with
- * what each selection adds given by `own`.
+ * just past `max` (spreads multiply, the exact total is never needed), what each selection adds
+ * given by `own`: fields for fieldLimit, aliases and directives for the others.
  */
 function countRule (
   max: number,
