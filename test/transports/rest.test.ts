@@ -522,6 +522,8 @@ describe.each([
   beforeAll(async () => { gw = await startModeGateway('none', { POLL_INTERVAL_MS: interval }) })
   afterAll(async () => { await gw.close() })
   beforeEach(() => { gw.emulator.clearCalls() })
+  /** `it` in the suite of that interval only; in the other the case is not defined at all (not shown as skipped). */
+  const at = (only: string): typeof it => interval === only ? it : (() => {}) as unknown as typeof it
 
   const open = async (id: string, query = '', headers: Record<string, string> = {}): Promise<ReadableStreamDefaultReader<Uint8Array>> => {
     const res = await fetch(`${gw.url}/v1/datasets/${id}/events${query}`, { headers })
@@ -533,7 +535,7 @@ describe.each([
     return reader
   }
 
-  it.runIf(interval === '250')('streams the status until READY, then completes and ends', async () => {
+  at('250')('streams the status until READY, then completes and ends', async () => {
     const before = await request(gw, 'GET', `/v1/datasets/${SEED.datasets.indexing}`)
     const reader = await open(SEED.datasets.indexing)
     const first = await readStream(reader, (text) => text.includes('\n\n'))
@@ -543,7 +545,7 @@ describe.each([
     expect(rest).toBe(statusFrame({ ...before.body, status: 'READY', progress: 100, isReady: true }) + 'event: complete\ndata: {}\n\n')
   })
 
-  it.runIf(interval === '250')('does not send again the state named by Last-Event-ID', async () => {
+  at('250')('does not send again the state named by Last-Event-ID', async () => {
     const reader = await open(SEED.datasets.ready)
     const all = await readStream(reader, () => false)
     const id = /^id: (.+)$/m.exec(all)?.[1] ?? ''
@@ -552,7 +554,7 @@ describe.each([
     expect(await readStream(again, () => false)).toBe('event: complete\ndata: {}\n\n')
   })
 
-  it.runIf(interval === '60000')('rides one shared poller however many streams watch: a second stream costs no upstream call', async () => {
+  at('60000')('rides one shared poller however many streams watch: a second stream costs no upstream call', async () => {
     const first = await open(SEED.datasets.draft, '?follow=true')
     const a = await readStream(first, (text) => text.includes('\n\n'))
     expect(gw.emulator.calls().map((call) => call.path)).toEqual([`/api/v1/dataset/${SEED.datasets.draft}`])
@@ -563,7 +565,7 @@ describe.each([
     await second.cancel()
   })
 
-  it.runIf(interval === '60000')('answers problems before the stream opens: 404 for a dataset one may not see, 400 for a bad parameter', async () => {
+  at('60000')('answers problems before the stream opens: 404 for a dataset one may not see, 400 for a bad parameter', async () => {
     const missing = await request(gw, 'GET', `/v1/datasets/${SEED.datasets.secondaryReady}/events`, { 'x-request-id': 'events-404' })
     expect(missing.status).toBe(404)
     expect(missing.body).toEqual({
