@@ -205,6 +205,8 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       return endAtExpiry(result[Symbol.asyncIterator](), expiry)
     },
     onNext: (ctx, id, _payload, _args, result) => {
+      // Most events carry no error: sent as they are, with no request id or record looked up per subscriber.
+      if (result.errors === undefined) return undefined
       const formatted = formatStreamedResult(result, `${ctx.extra.connectionId ?? 'ws'}:${id}`, log, formatting)
       operationOf(ctx, id)?.errors(formatted?.errors)
       return formatted
