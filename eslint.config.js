@@ -22,10 +22,11 @@ export default [
   },
   // Layers point down only (ARCHITECTURE.md): a file may not import a layer above its own.
   ...[
-    ['src/upstream', ['graphql', 'domain', 'transports', 'plugins', 'auth']],
-    ['src/domain', ['graphql', 'transports', 'plugins', 'auth']],
-    ['src/auth', ['graphql', 'domain', 'transports', 'plugins']],
-    ['src/graphql', ['transports', 'plugins']]
+    ['src/upstream', ['graphql', 'domain', 'transports', 'plugins', 'auth', 'cluster']],
+    ['src/domain', ['graphql', 'transports', 'plugins', 'auth', 'cluster']],
+    ['src/auth', ['graphql', 'domain', 'transports', 'plugins', 'cluster']],
+    ['src/graphql', ['transports', 'plugins', 'cluster']],
+    ['src/cluster', ['graphql', 'transports', 'plugins', 'auth']]
   ].map(([folder, above]) => ({
     files: [`${folder}/**/*.ts`],
     rules: {

@@ -9,6 +9,7 @@ import livePlugin from './plugins/live.js'
 import loadShedding from './plugins/load-shedding.js'
 import metricsPlugin from './plugins/metrics.js'
 import operationsPlugin from './plugins/operations.js'
+import redisPlugin from './plugins/redis.js'
 import tracingPlugin from './plugins/tracing.js'
 import upstreamPlugin from './plugins/upstream.js'
 import { clientErrorHandler } from './transports/client-errors.js'
@@ -54,6 +55,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(authPlugin, { config })
   await app.register(metricsPlugin, { port: config.metricsPort, host: config.host })
   await app.register(operationsPlugin, { tracing: config.tracing.endpoint !== null })
+  await app.register(redisPlugin, { settings: config.redis })
   await app.register(upstreamPlugin, { settings: config.upstream })
   await app.register(livePlugin, { settings: config.live })
   await app.register(graphPlugin, { config })

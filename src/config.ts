@@ -117,6 +117,15 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   /** Port of the Prometheus /metrics listener (on `host`, apart from the API); null: no listener. */
   readonly metricsPort: number | null
   readonly tracing: TracingSettings
+  readonly redis: RedisSettings
+}
+
+/** Shared state of several replicas (src/cluster/); a null url keeps everything in process. */
+export interface RedisSettings {
+  /** redis:// or rediss:// (TLS), with the password in the URL when it needs one. */
+  readonly url: string | null
+  /** Prepended to every key and channel the gateway uses, so that several gateways (or tests) share one Redis apart. */
+  readonly keyPrefix: string
 }
 
 /** OpenTelemetry traces, exported over OTLP (http/protobuf) when an endpoint is set. */
@@ -292,6 +301,19 @@ const VARIABLES = {
     accepts: 'a port from 0 to 65535 for the Prometheus /metrics listener (default: unset, no listener)'
   },
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl('the http(s) base URL of an OTLP collector, e.g. http://localhost:4318 (default: unset, no traces)'),
+  REDIS_URL: {
+    schema: z.string().trim().optional().transform((v) => (v === '' || v === undefined ? null : v)).pipe(
+      z.string().refine((v) => {
+        try { return ['redis:', 'rediss:'].includes(new URL(v).protocol) } catch { return false }
+      }).nullable()
+    ),
+    accepts: 'a redis:// or rediss:// URL, e.g. redis://:password@redis:6379/0 (default: unset, all state in this process)',
+    secret: true
+  },
+  REDIS_KEY_PREFIX: {
+    schema: z.string().trim().regex(/^[A-Za-z0-9:_.-]{1,64}$/).optional().transform((v) => v ?? 'vlgw:'),
+    accepts: 'up to 64 letters, digits and : _ . - put before every Redis key and channel (default vlgw:)'
+  },
   OTEL_SERVICE_NAME: {
     schema: z.string().trim().min(1).max(200).optional().transform((v) => v ?? 'visual-layer-gateway'),
     accepts: 'the service name traces carry (default visual-layer-gateway)'
@@ -414,7 +436,8 @@ export function loadConfig (env: Env): Config {
       maxStreamsPerCaller: v.SSE_MAX_STREAMS_PER_CALLER
     },
     metricsPort: v.METRICS_PORT,
-    tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME }
+    tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME },
+    redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX }
   })
 }
 

@@ -42,7 +42,8 @@ describe('loadConfig', () => {
       wsMaxUnprovenPerAddress: 100,
       live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 },
       metricsPort: null,
-      tracing: { endpoint: null, serviceName: 'visual-layer-gateway' }
+      tracing: { endpoint: null, serviceName: 'visual-layer-gateway' },
+      redis: { url: null, keyPrefix: 'vlgw:' }
     })
   })
 

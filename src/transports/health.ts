@@ -1,12 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import type { RedisLink } from '../cluster/redis.js'
 import { isGatewayError } from '../errors.js'
 
 /*
  * Liveness: the process answers. Readiness: Visual Layer answers its health check. The readiness
  * result is reused for `cacheMs`, and concurrent probes share one check, so probes never load
  * the upstream however often they come. While the gateway sheds load (src/plugins/load-shedding.ts),
- * readiness says so with 503 and liveness still answers. An encapsulated plugin asking `app.vl`.
+ * readiness says so with 503 and liveness still answers. With REDIS_URL, readiness also reports Redis.
+ * An encapsulated plugin asking `app.vl`.
  */
 
 export interface HealthOptions {
@@ -56,8 +58,16 @@ const health: FastifyPluginAsync<HealthOptions> = async (app, options) => {
       cached = entry
     }
     const result = await cached.result
-    return reply.code(result.ready ? 200 : 503).send(result.body)
+    // Redis down is reported but does not make the replica unready: reads go on without it, and each
+    // feature that needs it says so itself (README "Several replicas").
+    const redis = app.redis === null ? {} : { redis: await redisStatus(app.redis) }
+    return reply.code(result.ready ? 200 : 503).send({ ...result.body, ...redis })
   })
 }
 
-export default fp(health, { name: 'health', encapsulate: true, decorators: { fastify: ['vl', 'isUnderPressure'] } })
+async function redisStatus (link: RedisLink): Promise<Record<string, string>> {
+  const answer = await link.ping(1_000)
+  return answer.ok ? { status: 'up' } : { status: 'down', reason: answer.reason }
+}
+
+export default fp(health, { name: 'health', encapsulate: true, decorators: { fastify: ['vl', 'isUnderPressure', 'redis'] } })
