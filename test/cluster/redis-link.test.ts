@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
+import { Redis } from 'ioredis'
+import { startCluster, TEST_REDIS_URL } from '../helpers/cluster.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 
-// Redis on 127.0.0.1:6379 (.ci/run starts it when it does not answer); each test its own key prefix.
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 
 describe('the link to Redis', () => {
   let gateway: TestGateway | undefined
@@ -36,5 +37,21 @@ describe('the link to Redis', () => {
     expect(ready.json().status).toBe('ready')
     expect(ready.json().redis.status).toBe('down')
     expect(ready.json().redis.reason).toMatch(/^not connected \((connecting|reconnecting|close|end|wait)\)$/)
+  })
+})
+
+describe('a test cluster', () => {
+  it('runs three replicas on one emulator and one Redis, and leaves no key behind', async () => {
+    const cluster = await startCluster()
+    const { prefix, redis } = cluster
+    expect(cluster.replicas.length).toBe(3)
+    expect(new Set(cluster.replicas.map((replica) => replica.url)).size).toBe(3)
+    for (const replica of cluster.replicas) expect(replica.app.redis?.key('k')).toBe(`${prefix}k`)
+    const probe = new Redis(TEST_REDIS_URL)
+    await redis.set(`${prefix}probe`, '1')
+    expect(await probe.exists(`${prefix}probe`)).toBe(1)
+    await cluster.close()
+    expect(await probe.exists(`${prefix}probe`)).toBe(0)
+    probe.disconnect()
   })
 })

@@ -28,6 +28,12 @@ export interface TestGateway {
  */
 export async function startTestGateway (env: Record<string, string> = {}, build: Omit<BuildOptions, 'logStream'> = {}): Promise<TestGateway> {
   const emulator = await startEmulator({ clock: TEST_START })
+  const gateway = await startGatewayOn(emulator, env, build)
+  return { ...gateway, async close () { await gateway.close(); await emulator.close() } }
+}
+
+/** A gateway on an emulator that somebody else started and closes (several replicas share one); `close` closes the gateway only. */
+export async function startGatewayOn (emulator: RunningEmulator, env: Record<string, string> = {}, build: Omit<BuildOptions, 'logStream'> = {}): Promise<TestGateway> {
   const logs = new LogCapture()
   const config = loadConfig({
     VL_BASE_URL: emulator.url,
@@ -70,7 +76,6 @@ export async function startTestGateway (env: Record<string, string> = {}, build:
     },
     async close () {
       await app.close()
-      await emulator.close()
     }
   }
 }
