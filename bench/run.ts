@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: the gateway side by side with a bare Fastify route (the floor) and a plain
- * graphql-yoga server with DataLoader, on the same two operations, against the same emulator, each in
+ * `npm run bench`: the gateway side by side with a bare Fastify route (the floor), a plain
+ * graphql-yoga server with DataLoader and Apollo Server with a RESTDataSource, on the same two operations, against the same emulator, each in
  * its own process, with the load generator (autocannon) in another (issue 14). See bench/README.md.
  *
  * For each upstream latency (BENCH_LATENCIES, default 20 and 0 ms per Visual Layer call), operation and
@@ -33,9 +33,11 @@ const BURST = 500
 const ALONE_REQUESTS = 10
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 
-type ServerName = 'floor' | 'yoga' | 'gateway'
+type ServerName = 'floor' | 'yoga' | 'apollo' | 'gateway'
 type OperationName = 'dataset' | 'taskPage'
-const ALL_SERVERS: ServerName[] = ['floor', 'yoga', 'gateway']
+const ALL_SERVERS: ServerName[] = ['floor', 'yoga', 'apollo', 'gateway']
+/** More node flags for the gateway's process, e.g. BENCH_GATEWAY_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' for a CPU profile. */
+const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 /** BENCH_SERVERS=gateway measures one server alone (before/after a change); targets need all three. */
 const SERVERS = (process.env.BENCH_SERVERS ?? ALL_SERVERS.join(',')).split(',').map((name) => name.trim()) as ServerName[]
 const unknownServers = SERVERS.filter((name) => !ALL_SERVERS.includes(name))
@@ -65,6 +67,7 @@ function callOf (server: ServerName, operation: OperationName): HttpCall {
 const SCRIPTS: Record<ServerName, string> = {
   floor: '../servers/floor.mjs',
   yoga: '../servers/yoga.mjs',
+  apollo: '../servers/apollo.mjs',
   // The scale bench's gateway process: buildApp + loadConfig from dist/, as `npm start` runs it.
   gateway: './gateway.mjs'
 }
@@ -157,7 +160,7 @@ async function main (): Promise<void> {
         RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
         // Measured at full load, never shed.
         LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0'
-      }, ['--expose-gc'])
+      }, ['--expose-gc', ...(name === 'gateway' ? GATEWAY_NODE_FLAGS : [])])
       const url = String((await child.ready).url)
       await ask(url, callOf(name, 'dataset'), token)
       const coldStartMs = performance.now() - started

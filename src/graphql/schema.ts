@@ -3,7 +3,7 @@ import { buildSchema as parseSchema, GraphQLObjectType, GraphQLScalarType, type 
 import type { GatewayContext } from './context.js'
 import type { Resolvers } from './generated/resolvers.js'
 import { Dataset } from './resolvers/dataset.js'
-import { Mutation } from './resolvers/mutation.js'
+import { EnrichDatasetPayload, Mutation } from './resolvers/mutation.js'
 import { Query } from './resolvers/query.js'
 import { Subscription } from './resolvers/subscription.js'
 import { AppliedEnrichment, Task } from './resolvers/task.js'
@@ -25,7 +25,7 @@ const SCHEMA_PATH = new URL('../../schema.graphql', import.meta.url)
 
 type Resolver = GraphQLFieldResolver<unknown, GatewayContext>
 
-const RESOLVERS: Resolvers = { Query, Mutation, Subscription, Dataset, Task, AppliedEnrichment, DateTime }
+const RESOLVERS: Resolvers = { Query, Mutation, EnrichDatasetPayload, Subscription, Dataset, Task, AppliedEnrichment, DateTime }
 
 export function buildSchema (): GraphQLSchema {
   const schema = parseSchema(readFileSync(SCHEMA_PATH, 'utf8'))

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { getOperationAST, GraphQLError, type GraphQLSchema, type OperationTypeNode } from 'graphql'
+import { getOperationAST, GraphQLError, specifiedRules, type GraphQLSchema, type OperationTypeNode } from 'graphql'
 import { GatewayError } from '../../errors.js'
 import { readDocument, type DocumentLimits } from '../../graphql/document.js'
 import { formatError, type FormatOptions } from '../../graphql/error-formatter.js'
+import { noSubscriptionOverHttp } from '../../graphql/limits.js'
 
 /*
  * HTTP documents pass the gateway's limits (src/graphql/document.ts) before Mercurius sees them:
@@ -12,7 +13,14 @@ import { formatError, type FormatOptions } from '../../graphql/error-formatter.j
  * that each malformed request gets a 400 that names its problem and an info log line, never an
  * internal error. Registered inside the graphql-http plugin: its routes only. A document that passes
  * leaves its operation's type on the request, for the rate limit.
+ *
+ * The whole validation (graphql's rules, then the HTTP door's own) is done here too, once per document
+ * text (the document cache remembers what passed): only valid documents reach Mercurius, whose cache of
+ * parsed documents then never holds a refused one.
  */
+
+/** What a document must pass over HTTP besides the gateway's limits; one array, so the cache knows it. */
+const HTTP_RULES = [...specifiedRules, noSubscriptionOverHttp]
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -72,7 +80,7 @@ export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSch
     const source = queryOf(request)
     if (source === undefined || source === null || source === '') return refuse(request, reply, [rejected(NO_DOCUMENT)])
     if (!variablesAreAnObject(request)) return refuse(request, reply, [rejected(VARIABLES_NOT_OBJECT)])
-    const { document, errors } = readDocument(schema, source, limits)
+    const { document, errors } = readDocument(schema, source, limits, HTTP_RULES)
     if (errors !== undefined) return refuse(request, reply, errors)
     const operationName = operationNameOf(request)
     const problem = operationProblem(document, operationName)
