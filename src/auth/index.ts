@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
 import type { Credential } from '../upstream/client.js'
 import { bearerToken, unauthenticated } from './bearer.js'
 import { registerJwt } from './jwt.js'
-import { checkVisualLayerToken } from './passthrough.js'
+import { PassthroughTokens } from './passthrough.js'
 import { CredentialScopes } from './scope.js'
 
 /**
@@ -36,13 +35,13 @@ export async function createAuth (app: FastifyInstance, config: Config): Promise
   if (mode === 'none') return { mode, scopes, authenticate: async () => SERVICE }
 
   if (mode === 'passthrough') {
+    const tokens = new PassthroughTokens(config.jwt.clockToleranceSec)
     return {
       mode,
       scopes,
       authenticate: async (authorization) => {
         const token = bearerToken(authorization)
-        const claims = checkVisualLayerToken(token, Date.now(), config.jwt.clockToleranceSec)
-        const fingerprint = createHash('sha256').update(token).digest('base64url')
+        const { claims, fingerprint } = tokens.check(token, Date.now())
         const credential: Credential = { kind: 'bearer', token, subject: claims.sub, fingerprint, expiresAt: claims.expiresAt }
         // Refused by Visual Layer before: refused here, at no cost to it, as any token the gateway refuses.
         if (scopes.standingOf(credential) === 'refused') {

@@ -1,6 +1,6 @@
 import { createSigner } from 'fast-jwt'
 import { describe, expect, it } from 'vitest'
-import { checkVisualLayerToken } from '../../src/auth/passthrough.js'
+import { checkVisualLayerToken, PassthroughTokens } from '../../src/auth/passthrough.js'
 
 const NOW = Date.parse('2026-03-02T12:00:00Z')
 const sec = (ms: number): number => Math.floor(ms / 1000)
@@ -46,5 +46,24 @@ describe('passthrough token check (no upstream call)', () => {
     const justExpired = sign({ exp: sec(NOW) - 4 })
     expect(refusal(justExpired, 5)).toBe('accepted')
     expect(refusal(justExpired, 3)).toBe('The bearer token has expired: sign a fresh Visual Layer JWT.')
+  })
+})
+
+describe('tokens read once (PassthroughTokens)', () => {
+  it('gives the same reading for a token sent again, and still checks its times on every use', () => {
+    const tokens = new PassthroughTokens(0)
+    const token = sign({ nbf: sec(NOW) - 10 })
+    const first = tokens.check(token, NOW)
+    expect(first.claims).toEqual({ sub: 'key-1', expiresAt: (sec(NOW) + 600) * 1000 })
+    expect(first.fingerprint).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(tokens.check(token, NOW + 1_000)).toBe(first)
+    expect(() => tokens.check(token, NOW + 600_000)).toThrow('The bearer token has expired: sign a fresh Visual Layer JWT.')
+    expect(() => tokens.check(token, NOW - 20_000)).toThrow('The bearer token is not valid yet (its nbf claim is in the future).')
+  })
+
+  it('keeps no reading of a token it refused', () => {
+    const tokens = new PassthroughTokens(0)
+    expect(() => tokens.check(sign({ iss: 'someone' }), NOW)).toThrow('The bearer token has the wrong issuer: Visual Layer tokens have iss "sdk".')
+    expect(() => tokens.check(sign({ iss: 'someone' }), NOW)).toThrow('The bearer token has the wrong issuer: Visual Layer tokens have iss "sdk".')
   })
 })
