@@ -126,7 +126,7 @@ export interface RedisSettings {
   readonly url: string | null
   /** Prepended to every key and channel the gateway uses, so that several gateways (or tests) share one Redis apart. */
   readonly keyPrefix: string
-  /** How often a replica renews what it holds in Redis (connection slots); a dead replica's expires after three beats. */
+  /** How often a replica renews what it holds in Redis (connection slots, claimed idempotency keys); a dead replica's expires after three beats. */
   readonly heartbeatMs: number
 }
 
@@ -318,7 +318,7 @@ const VARIABLES = {
   },
   REDIS_HEARTBEAT_MS: {
     ...int(100, 60_000, 5_000),
-    accepts: 'an integer from 100 to 60000: how often a replica renews the connection slots it holds in Redis; a stopped replica\'s slots are freed after three (default 5000)'
+    accepts: 'an integer from 100 to 60000: how often a replica renews what it holds in Redis (connection slots, idempotency keys it is writing); a stopped replica\'s are freed after three (default 5000)'
   },
   OTEL_SERVICE_NAME: {
     schema: z.string().trim().min(1).max(200).optional().transform((v) => v ?? 'visual-layer-gateway'),

@@ -10,7 +10,7 @@ import type { RedisLink } from './redis.js'
  * first call with a key claims it atomically (a script: read, or write a pending record, in one
  * step); a duplicate on any replica waits for the first result; another body is a mismatch; a failure
  * frees the key. One record per (scope, key), both as digests, under `idem:`:
- *   pending  {request, owner}              PX pendingMs, renewed by its owner while it writes
+ *   pending  {request, owner}              PX 3 x REDIS_HEARTBEAT_MS, renewed every beat while its owner writes
  *   done     {request, owner, value}       PX windowMs from the success
  * A failed attempt deletes its own pending record and leaves its error (code and message only) under
  * `idem-failed:<owner>` for a minute, so that duplicates waiting on other replicas answer with it.
@@ -51,8 +51,6 @@ interface StoredFailure {
 
 export interface SharedIdempotencyOptions {
   windowMs: number
-  /** How long a pending record lives without renewal: a dead owner's duplicates wait this long at most. */
-  pendingMs?: number
   /** How long a duplicate waits for the first call before giving up (the first call's own bound, with margin). */
   maxWaitMs: number
 }
@@ -61,7 +59,9 @@ export class RedisIdempotencyStore<T> implements IdempotencyRecords<T> {
   private readonly pendingMs: number
 
   constructor (private readonly link: RedisLink, private readonly options: SharedIdempotencyOptions, private readonly log: FastifyBaseLogger) {
-    this.pendingMs = options.pendingMs ?? 10_000
+    // A pending record lives three heartbeats unrenewed, as a replica's connection slots do: a dead
+    // owner's duplicates learn it that soon.
+    this.pendingMs = link.heartbeatMs * 3
   }
 
   async claim (scope: string, key: string, args: string): Promise<Claim<T>> {
@@ -86,7 +86,7 @@ export class RedisIdempotencyStore<T> implements IdempotencyRecords<T> {
     // Renewed while the write runs, so that a long write is not taken for a dead owner's.
     const renewal = setInterval(() => {
       this.link.commands.eval(RENEW, 1, recordKey, pending, this.pendingMs).catch(() => {})
-    }, Math.max(50, Math.floor(this.pendingMs / 3)))
+    }, this.link.heartbeatMs)
     renewal.unref()
     return {
       kind: 'owner',

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { startCluster, type TestCluster } from '../helpers/cluster.js'
 import type { TestGateway } from '../helpers/gateway.js'
+import { until } from '../helpers/ws.js'
 
 /**
  * enrichDataset's idempotency records shared by three replicas on one Redis: the same key sent to
@@ -121,5 +122,51 @@ describe('idempotency keys across three replicas', () => {
     // IDEMPOTENCY_WINDOW_MS' default: a day.
     expect(ttl).toBeGreaterThan(86_400_000 - 60_000)
     expect(ttl).toBeLessThanOrEqual(86_400_000)
+  })
+})
+
+describe('an idempotency key whose first call\'s replica dies mid-write', () => {
+  let cluster: TestCluster
+  // Claims live three beats unrenewed: 3 s here, ample for the duplicate below to find the claim still there.
+  beforeAll(async () => { cluster = await startCluster({ replicas: 2, env: { REDIS_HEARTBEAT_MS: '1000' } }) })
+  afterAll(async () => { await cluster.close() })
+
+  beforeEach(() => { cluster.emulator.reset() })
+
+  it('renews the claim of a write longer than three beats: the duplicate waits for it rather than taking it for dead', async () => {
+    const [r0, r1] = cluster.replicas as [TestGateway, TestGateway]
+    cluster.emulator.injectFault({ method: 'POST', path: ENRICH_PATH, delayMs: 4000 })
+    const first = r0.gql(ENRICH, { datasetId: ready, models: [captioner], key: 'slow' })
+    await until(async () => (await cluster.redis.keys(`${cluster.prefix}idem:*`)).length === 1, 5_000)
+    const second = await r1.gql(ENRICH, { datasetId: ready, models: [captioner], key: 'slow' })
+    expect(second.body).toEqual((await first).body)
+    expect(cluster.emulator.calls({ method: 'POST', path: ENRICH_PATH }).map((call) => call.status)).toEqual([200])
+  })
+
+  it('lets the waiting duplicate on another replica say the outcome is unknown once the claim expires, with no second POST', async () => {
+    const [r0, r1] = cluster.replicas as [TestGateway, TestGateway]
+    const before = new Set(await cluster.redis.keys(`${cluster.prefix}idem:*`))
+    cluster.emulator.injectFault({ method: 'POST', path: ENRICH_PATH, delayMs: 1500 })
+    const first = r0.gql(ENRICH, { datasetId: ready, models: [captioner], key: 'orphan' })
+    await until(async () => (await cluster.redis.keys(`${cluster.prefix}idem:*`)).some((key) => !before.has(key)), 5_000)
+    // Replica 0 is cut off from Redis (as a dead one is): its claim is no longer renewed, and its result never recorded.
+    r0.app.redis?.commands.disconnect()
+    const second = await r1.gql(ENRICH, { datasetId: ready, models: [captioner], key: 'orphan' }, { 'x-request-id': 'req-orphan' })
+    expect(second.body).toEqual({
+      data: null,
+      errors: [{
+        message: 'The first request with this idempotency key ended without a recorded outcome (the gateway replica handling it stopped), so whether an ' +
+          'enriched copy is being built is unknown. Check the source dataset\'s enrichment tasks before trying again; the key is free again.',
+        locations: [{ line: 2, column: 3 }],
+        path: ['enrichDataset'],
+        extensions: { code: 'UPSTREAM_UNAVAILABLE', requestId: 'req-orphan' }
+      }]
+    })
+    // The first caller still gets its result; the lost record is logged.
+    expect(((await first).body.data as { enrichDataset: { enrichedDatasetId: string } }).enrichDataset.enrichedDatasetId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(cluster.emulator.calls({ method: 'POST', path: ENRICH_PATH }).map((call) => call.status)).toEqual([200])
+    expect(r0.logs.entries().filter((entry) => entry.component === 'idempotency').map((entry) => [entry.level, entry.msg])).toEqual([
+      [50, 'Idempotency: the result of a write could not be recorded in Redis; a retry with its key will not be recognised']
+    ])
   })
 })
