@@ -6,15 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
-import { until } from '../helpers/ws.js'
+import { rawConnection, until, type RawConnection } from '../helpers/ws.js'
 
 /**
  * Two replicas on a Redis of this test's own (its own redis-server on a free port, stopped and
  * started again mid-run, so that no other test's Redis is disturbed). While Redis is down, as the
  * README's "Several replicas" table says: reads answer; rate limits are counted by each replica alone
- * (a caller whose shared allowance is spent is served again, up to one allowance per replica); an
- * enrichment with an idempotency key is refused with UPSTREAM_UNAVAILABLE and no POST; one without a
- * key goes through. Once Redis is back, the idempotent write works and is shared again.
+ * (a caller whose shared allowance is spent is served again, up to one allowance per replica), and so
+ * are WebSocket connections per caller; an enrichment with an idempotency key is refused with
+ * UPSTREAM_UNAVAILABLE and no POST; one without a key goes through. Once Redis is back, the idempotent
+ * write works and is shared again, and the connections counted alone are written back into Redis.
  */
 
 const ENRICH = `mutation ($datasetId: ID!, $models: [EnrichmentModelInput!]!, $key: String) {
@@ -64,10 +65,20 @@ describe('two replicas while their Redis is down', () => {
     port = await freePort()
     redis = await startRedis(port)
     emulator = await startEmulator({ clock: TEST_START })
-    const env = { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_KEY_PREFIX: prefix, TRUST_PROXY: '127.0.0.1', RATE_LIMIT_PER_MINUTE: '3', RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' }
+    const env = {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_KEY_PREFIX: prefix,
+      TRUST_PROXY: '127.0.0.1',
+      RATE_LIMIT_PER_MINUTE: '3',
+      RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
+      WS_MAX_CONNECTIONS_PER_CALLER: '1',
+      REDIS_HEARTBEAT_MS: '200'
+    }
     replicas = [await startGatewayOn(emulator, env), await startGatewayOn(emulator, env)]
   })
+  const sockets: RawConnection[] = []
   afterAll(async () => {
+    for (const connection of sockets) connection.socket.terminate()
     await Promise.all(replicas.map(async (replica) => { await replica.close() }))
     await emulator.close()
     // Its own server: nothing of another test's is in it, and it goes with every key.
@@ -85,6 +96,20 @@ describe('two replicas while their Redis is down', () => {
       body: JSON.stringify({ models: [captioner] })
     })
     return { status: res.status, body: await res.json() }
+  }
+
+  /** A WebSocket of caller `address` on `gw`: acknowledged, or the close code that refused it. */
+  const socket = async (gw: TestGateway, address: string): Promise<'open' | number> => {
+    try {
+      sockets.push(await rawConnection(gw.url, {}, { 'x-forwarded-for': address }))
+      return 'open'
+    } catch (err) {
+      return Number(/^closed (\d+)/.exec((err as Error).message)?.[1] ?? 0)
+    }
+  }
+  const wsHashes = async (): Promise<number> => {
+    const probe = new Redis({ port, host: '127.0.0.1' })
+    try { return (await probe.keys(`${prefix}slots:ws:r:*`)).length } finally { probe.disconnect() }
   }
 
   it('keeps answering reads, counts rate limits per replica, refuses idempotent writes without a POST, and shares again once Redis is back', async () => {
@@ -112,6 +137,9 @@ describe('two replicas while their Redis is down', () => {
     expect((await r0().gql(read, {}, from('10.2.0.1'))).status).toBe(200)
     const switched = r1().logs.entries().filter((entry) => String(entry.msg).startsWith('Rate limits: Redis is unavailable'))
     expect(switched.map((entry) => [entry.level, entry.door, entry.msg])).toEqual([[40, 'graphql', 'Rate limits: Redis is unavailable; each replica counts its own requests until it returns']])
+
+    // Connections per caller: each replica counts its own against the ceiling of 1.
+    expect([await socket(r0(), '10.2.0.6'), await socket(r1(), '10.2.0.6'), await socket(r0(), '10.2.0.6')]).toEqual(['open', 'open', 1008])
 
     // An idempotent enrichment is refused, on either door, with nothing sent; the dataset GET before it is its only upstream call.
     const before = posts()
@@ -148,6 +176,10 @@ describe('two replicas while their Redis is down', () => {
     expect(copy).toMatch(/^[0-9a-f-]{36}$/)
     expect((await r1().gql(ENRICH, args, from('10.2.0.5'))).body).toEqual({ data: { enrichDataset: { enrichedDatasetId: copy } } })
     expect(posts()).toBe(2)
+
+    // Each replica wrote the sockets it counted alone back into Redis: the caller now holds two, over its ceiling, on either replica.
+    await until(async () => await wsHashes() === 2)
+    expect([await socket(r0(), '10.2.0.6'), await socket(r1(), '10.2.0.6')]).toEqual([1008, 1008])
     expect(r1().logs.entries().filter((entry) => entry.msg === 'Rate limits: counted in Redis again, for the whole cluster').length).toBe(1)
   })
 })
