@@ -126,6 +126,8 @@ export interface RedisSettings {
   readonly url: string | null
   /** Prepended to every key and channel the gateway uses, so that several gateways (or tests) share one Redis apart. */
   readonly keyPrefix: string
+  /** How often a replica renews what it holds in Redis (connection slots, claimed idempotency keys); a dead replica's expires after three beats. */
+  readonly heartbeatMs: number
 }
 
 /** OpenTelemetry traces, exported over OTLP (http/protobuf) when an endpoint is set. */
@@ -314,6 +316,10 @@ const VARIABLES = {
     schema: z.string().trim().regex(/^[A-Za-z0-9:_.-]{1,64}$/).optional().transform((v) => v ?? 'vlgw:'),
     accepts: 'up to 64 letters, digits and : _ . - put before every Redis key and channel (default vlgw:)'
   },
+  REDIS_HEARTBEAT_MS: {
+    ...int(100, 60_000, 5_000),
+    accepts: 'an integer from 100 to 60000: how often a replica renews what it holds in Redis (connection slots, idempotency keys it is writing); a stopped replica\'s are freed after three (default 5000)'
+  },
   OTEL_SERVICE_NAME: {
     schema: z.string().trim().min(1).max(200).optional().transform((v) => v ?? 'visual-layer-gateway'),
     accepts: 'the service name traces carry (default visual-layer-gateway)'
@@ -437,7 +443,7 @@ export function loadConfig (env: Env): Config {
     },
     metricsPort: v.METRICS_PORT,
     tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME },
-    redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX }
+    redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX, heartbeatMs: v.REDIS_HEARTBEAT_MS }
   })
 }
 

@@ -23,6 +23,11 @@ export class RedisLink {
     return `${this.settings.keyPrefix}${name}`
   }
 
+  /** How often a replica renews what it holds in Redis (REDIS_HEARTBEAT_MS). */
+  get heartbeatMs (): number {
+    return this.settings.heartbeatMs
+  }
+
   /** Whether the command connection is up now. */
   get up (): boolean {
     return this.commands.status === 'ready'

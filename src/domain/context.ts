@@ -2,7 +2,7 @@ import type { Checked } from '../upstream/checked.js'
 import type { CallOptions, TaskListParams, VisualLayerClient } from '../upstream/client.js'
 import type { UpstreamCreationStatus, UpstreamDataset, UpstreamEnrichmentContext, UpstreamModel, UpstreamTaskPage } from '../upstream/schemas.js'
 import type { EnrichOutcome } from './enrichment/enrich.js'
-import type { IdempotencyStore } from './enrichment/idempotency.js'
+import type { IdempotencyRecords } from './enrichment/idempotency.js'
 import type { UnknownValueReporter } from './mapping/values.js'
 
 /**
@@ -51,8 +51,8 @@ export interface DomainContext {
   readonly call: CallOptions
   readonly vl: VisualLayerClient
   readonly loaders: Readers
-  /** enrichDataset's idempotency records, one store per gateway. */
-  readonly idempotency: IdempotencyStore<EnrichOutcome>
+  /** enrichDataset's idempotency records: one store per gateway, or shared by the replicas on Redis. */
+  readonly idempotency: IdempotencyRecords<EnrichOutcome>
   readonly onUnknown: UnknownValueReporter
   /** The caller's credential scope now (in passthrough it changes once Visual Layer accepts the token). */
   scope: () => string

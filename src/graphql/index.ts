@@ -5,7 +5,7 @@ import type { Invalidations } from '../domain/live/invalidation.js'
 import type { LiveRegistry } from '../domain/live/registry.js'
 import type { GatewayContext } from './context.js'
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
-import type { IdempotencyStore } from '../domain/enrichment/idempotency.js'
+import type { IdempotencyRecords } from '../domain/enrichment/idempotency.js'
 import { createLoaders } from './loaders.js'
 import type { UnknownValueReporter } from '../domain/mapping/values.js'
 
@@ -19,7 +19,7 @@ export interface GraphQLOptions {
   scopeOf: (credential: Credential) => string
   invalidations: Invalidations
   live: LiveRegistry
-  idempotency: IdempotencyStore<EnrichOutcome>
+  idempotency: IdempotencyRecords<EnrichOutcome>
   onUnknown: UnknownValueReporter
   /** Most upstream GETs one operation runs at once. */
   batchConcurrency: number

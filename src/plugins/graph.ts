@@ -8,13 +8,15 @@ import { contextFactory, type ContextFactory } from '../graphql/index.js'
 import { aliasLimit, depthLimit, directiveLimit, fieldLimit, noIntrospection } from '../graphql/limits.js'
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
+import { RedisIdempotencyStore } from '../cluster/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
 import { countSubscriptions } from './metrics.js'
 
 /*
  * The graph every door serves (`app.graph`): one executable schema, the context of one operation,
  * and the limits a document passes before it runs. HTTP and WebSocket share all three, and with
- * them one idempotency store, so an enrichment is the same whichever door it came through.
+ * them one idempotency store, so an enrichment is the same whichever door it came through (and,
+ * with REDIS_URL, whichever replica).
  */
 
 export interface Graph {
@@ -58,7 +60,14 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     scopeOf: (credential) => scopes.scopeOf(credential),
     invalidations: app.invalidations,
     live: app.live,
-    idempotency: new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs })
+    // Shared by the replicas when REDIS_URL is set. A duplicate waits for the first call at most as long as
+    // that call's reads and its write may take.
+    idempotency: app.redis === null
+      ? new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs })
+      : new RedisIdempotencyStore<EnrichOutcome>(app.redis, {
+        windowMs: config.idempotencyWindowMs,
+        maxWaitMs: 4 * config.upstream.timeoutMs + 5_000
+      }, app.log.child({ component: 'idempotency' }))
   })
   const limits: DocumentLimits = {
     maxTokens: config.maxQueryTokens,
@@ -84,4 +93,4 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
   })
 }
 
-export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations', 'metrics'] } })
+export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations', 'metrics', 'redis'] } })

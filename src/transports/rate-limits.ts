@@ -1,12 +1,16 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { callerKey, type Auth } from '../auth/index.js'
+import { RedisWindows } from '../cluster/windows.js'
+import { CallerWindows, rateLimitStore } from './allowance-windows.js'
 
 /*
  * The per-caller allowances of an HTTP door (@fastify/rate-limit): writes (mutations, POSTs: they
  * make Visual Layer work) against their own, stricter allowance, everything else against the general
  * one. Counted after authentication, in the door's preHandler, so by caller and not by address; a
- * caller without credentials counts against its address (TRUST_PROXY says which).
+ * caller without credentials counts against its address (TRUST_PROXY says which). With REDIS_URL
+ * the counters are the cluster's, in Redis; while Redis is away each replica counts alone
+ * (allowance-windows.ts).
  */
 
 export interface Allowances {
@@ -29,7 +33,10 @@ export async function registerCallerRateLimits (app: FastifyInstance, auth: Auth
   if (rateLimitPerMinute <= 0 && rateLimitMutationsPerMinute <= 0) return
   const kindOf = (request: FastifyRequest): string => door.isWrite(request) && rateLimitMutationsPerMinute > 0 ? door.writes : 'requests'
   const allowance = (request: FastifyRequest): number => kindOf(request) === door.writes ? rateLimitMutationsPerMinute : rateLimitPerMinute
+  const log = app.log.child({ component: 'rate-limit', door: door.prefix === '' ? 'graphql' : door.prefix })
+  const shared = app.redis === null ? {} : { store: rateLimitStore(new CallerWindows(new RedisWindows(app.redis), log)), skipOnError: true }
   await app.register(rateLimit, {
+    ...shared,
     hook: 'preHandler',
     max: (request) => allowance(request),
     timeWindow: 60_000,

@@ -199,36 +199,36 @@ describe('IdempotencyStore', () => {
 
   it('forgets a record when the window has passed since the write', async () => {
     const records = store()
-    const owner = records.claim('service', 'k', 'args')
+    const owner = await records.claim('service', 'k', 'args')
     if (owner.kind !== 'owner') throw new Error('expected owner')
     clock.t += 5000 // a slow write: the window starts when it succeeds
-    owner.succeed('copy-1')
+    await owner.succeed('copy-1')
     clock.t += 999
-    const replay = records.claim('service', 'k', 'args')
+    const replay = await records.claim('service', 'k', 'args')
     expect(replay.kind).toBe('replay')
     if (replay.kind === 'replay') expect(await replay.result).toBe('copy-1')
     clock.t += 2
-    expect(records.claim('service', 'k', 'args').kind).toBe('owner')
+    expect((await records.claim('service', 'k', 'args')).kind).toBe('owner')
   })
 
   it('keeps scopes apart, records under every scope given on success, and drops a failed attempt', async () => {
     const records = store()
-    const owner = records.claim('token:abc', 'k', 'args')
+    const owner = await records.claim('token:abc', 'k', 'args')
     if (owner.kind !== 'owner') throw new Error('expected owner')
-    const joined = records.claim('token:abc', 'k', 'args')
-    expect(records.claim('sub:other', 'k', 'args').kind).toBe('owner')
-    owner.succeed('copy-2', ['sub:acme'])
+    const joined = await records.claim('token:abc', 'k', 'args')
+    expect((await records.claim('sub:other', 'k', 'args')).kind).toBe('owner')
+    await owner.succeed('copy-2', ['sub:acme'])
     if (joined.kind !== 'replay') throw new Error('expected replay')
     expect(await joined.result).toBe('copy-2')
-    expect(records.claim('sub:acme', 'k', 'other args').kind).toBe('mismatch')
+    expect((await records.claim('sub:acme', 'k', 'other args')).kind).toBe('mismatch')
 
-    const failing = records.claim('service', 'f', 'args')
+    const failing = await records.claim('service', 'f', 'args')
     if (failing.kind !== 'owner') throw new Error('expected owner')
-    const waiter = records.claim('service', 'f', 'args')
+    const waiter = await records.claim('service', 'f', 'args')
     failing.fail(new Error('refused'))
     if (waiter.kind !== 'replay') throw new Error('expected replay')
     await expect(waiter.result).rejects.toThrow('refused')
-    expect(records.claim('service', 'f', 'args').kind).toBe('owner')
+    expect((await records.claim('service', 'f', 'args')).kind).toBe('owner')
     await sleep(0)
   })
 })

@@ -80,7 +80,7 @@ export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: Domai
   if (key === null) {
     outcome = await attempt(datasetId, source, models, ctx, null)
   } else {
-    const claim = ctx.idempotency.claim(recordScope(ctx), key, canonicalRequest(datasetId, models))
+    const claim = await ctx.idempotency.claim(recordScope(ctx), key, canonicalRequest(datasetId, models))
     if (claim.kind === 'mismatch') {
       throw new IdempotencyKeyReused(
         'BAD_USER_INPUT',
@@ -97,7 +97,7 @@ export async function enrichDataset (args: MutationEnrichDatasetArgs, ctx: Domai
         claim.fail(err)
         throw err
       }
-      claim.succeed(outcome, [recordScope(ctx)])
+      await claim.succeed(outcome, [recordScope(ctx)])
     }
   }
   return payload(outcome, ctx)

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
+import { GatewayError } from '../../errors.js'
 
 /**
  * Idempotency records of writes, per credential scope: the first call with a key does the write;
@@ -16,7 +17,35 @@ export type Claim<T> =
   /** The key was used with other arguments. */
   | { readonly kind: 'mismatch' }
   /** The key is free: this caller writes, then reports the outcome. */
-  | { readonly kind: 'owner', readonly succeed: (value: T, alsoScopes?: readonly string[]) => void, readonly fail: (err: unknown) => void }
+  | { readonly kind: 'owner', readonly succeed: (value: T, alsoScopes?: readonly string[]) => Promise<void>, readonly fail: (err: unknown) => void }
+
+/**
+ * Where the records live: this process (IdempotencyStore), or Redis when replicas share them
+ * (src/cluster/idempotency.ts). A store that cannot answer throws IdempotencyStoreUnavailable.
+ */
+export interface IdempotencyRecords<T> {
+  /**
+   * Looks up `key` in `scope` for a call with these `arguments` (any canonical text), and claims
+   * the key when it is free. The owner must call `succeed` or `fail` exactly once.
+   */
+  claim: (scope: string, key: string, args: string) => Promise<Claim<T>>
+}
+
+/**
+ * The shared store of records cannot be reached, so whether the key was used cannot be known: the
+ * write is refused rather than risk a duplicate (nothing is sent to Visual Layer).
+ */
+export class IdempotencyStoreUnavailable extends GatewayError {
+  constructor (options: { logDetail?: unknown } = {}) {
+    super(
+      'UPSTREAM_UNAVAILABLE',
+      'The idempotency key could not be checked: the store of idempotency keys the gateway\'s replicas share is unavailable, ' +
+        'so this request was refused rather than risk a second enrichment. Nothing was written and nothing was sent to Visual Layer; ' +
+        'try again shortly with the same key.',
+      options
+    )
+  }
+}
 
 interface Entry<T> {
   /** Digest of the arguments the key was first used with. */
@@ -32,7 +61,7 @@ export interface IdempotencyOptions {
   perf?: { now: () => number }
 }
 
-export class IdempotencyStore<T> {
+export class IdempotencyStore<T> implements IdempotencyRecords<T> {
   private readonly entries: LRUCache<string, Entry<T>>
 
   constructor (options: IdempotencyOptions) {
@@ -47,11 +76,7 @@ export class IdempotencyStore<T> {
     })
   }
 
-  /**
-   * Looks up `key` in `scope` for a call with these `arguments` (any canonical text), and claims
-   * the key when it is free. The owner must call `succeed` or `fail` exactly once.
-   */
-  claim (scope: string, key: string, args: string): Claim<T> {
+  async claim (scope: string, key: string, args: string): Promise<Claim<T>> {
     const id = recordId(scope, key)
     const request = digest(args)
     const existing = this.entries.get(id)
@@ -67,7 +92,7 @@ export class IdempotencyStore<T> {
     this.entries.set(id, pending)
     return {
       kind: 'owner',
-      succeed: (value, alsoScopes = []) => {
+      succeed: async (value, alsoScopes = []) => {
         const done: Entry<T> = { request, result: Promise.resolve(value) }
         // The window starts now; in passthrough a token's scope may have changed during the call.
         for (const where of new Set([scope, ...alsoScopes])) this.entries.set(recordId(where, key), done)
@@ -86,6 +111,6 @@ function recordId (scope: string, key: string): string {
 }
 
 /** Keys and arguments are kept as digests: memory per record stays small whatever the caller sends. */
-function digest (text: string): string {
+export function digest (text: string): string {
   return createHash('sha256').update(text).digest('base64url')
 }

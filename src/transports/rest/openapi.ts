@@ -38,7 +38,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   422: 'The Idempotency-Key was used with another body.',
   429: 'Over the rate limit; see Retry-After.',
   502: 'Visual Layer failed, or broke its contract.',
-  503: 'Visual Layer is unavailable.',
+  503: 'Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is).',
   504: 'Visual Layer did not answer in time.'
 }
 

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import type { Caller } from '../../auth/index.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
 import { enrichDataset, IdempotencyKeyReused } from '../../domain/enrichment/enrich.js'
+import { IdempotencyStoreUnavailable } from '../../domain/enrichment/idempotency.js'
 import { taskFilterOptions, taskPage } from '../../domain/task-list.js'
 import { watchDataset } from '../../domain/live/watch.js'
 import { taskAction } from '../../domain/tasks.js'
@@ -311,6 +312,14 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     try {
       outcome = await enrichDataset({ datasetId: params.id, models: body.models, idempotencyKey }, contextOf(request, reply))
     } catch (err) {
+      if (err instanceof IdempotencyStoreUnavailable) {
+        request.log.warn({ code: err.code, detail: err.logDetail }, err.message)
+        return sendProblem(reply, {
+          ...problemOf(err.code, err.message, requestId),
+          type: 'urn:vl-gateway:problem:idempotency-store-unavailable',
+          title: 'Idempotency store unavailable'
+        })
+      }
       if (!(err instanceof IdempotencyKeyReused)) throw err
       return sendProblem(reply, {
         ...problemOf('BAD_USER_INPUT', `Idempotency-Key ${JSON.stringify(idempotencyKey?.slice(0, 80))} was already used for another enrichment request (another dataset or other models); use a new key for a new request. Nothing was sent to Visual Layer.`, requestId),

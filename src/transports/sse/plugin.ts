@@ -10,6 +10,8 @@ import type { GatewayContext } from '../../graphql/context.js'
 import { checkCost, readDocument } from '../../graphql/document.js'
 import { formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { Operation } from '../../plugins/operations.js'
+import { RedisSlots } from '../../cluster/slots.js'
+import { ClusterSlots } from '../caller-slots.js'
 import { authenticateRequest } from '../graphql-http/authentication.js'
 import { respond, type RequestContext } from './respond.js'
 import { subscriptionResults } from './results.js'
@@ -53,7 +55,8 @@ function refusedResult (code: ErrorCode, message: string): ExecutionResult {
 const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   const { auth, graph } = app
   const log = app.log.child({ component: 'sse' })
-  const streams = new SseStreams(options.maxStreamsPerCaller)
+  const slots = new ClusterSlots(options.maxStreamsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'sse'), log)
+  const streams = new SseStreams(slots)
   const reservationTimeoutMs = options.reservationTimeoutMs ?? 30_000
   /** Ends each open event stream: shutdown calls them all. */
   const open = new Set<() => Promise<unknown>>()
@@ -105,13 +108,13 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   const handler = createHandler<FastifyRequest | null, SseRequest['context'], Context>({
     // The stream token of single-connection mode: made here on PUT (never chosen by the client) and
     // bound to its owner; null without one, which is distinct-connections mode.
-    authenticate: (req) => {
+    authenticate: async (req) => {
       if (req.context.purging === true) return tokenOf(req)
       const request = requestOf(req)
       const caller = callerOf(req)
       if (req.method === 'PUT') {
         const countedAs = callerKey(auth, caller, request.ip)
-        if (!streams.take(countedAs)) return tooManyStreams(String(request.id))
+        if (!await streams.take(countedAs)) return tooManyStreams(String(request.id))
         const stream = streams.reserve(randomUUID(), ownerOf(caller), countedAs)
         stream.expiry = setTimeout(() => {
           purge(stream).catch((err: unknown) => { log.error({ err }, 'unexpected error dropping an unopened SSE stream') })
@@ -134,7 +137,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       return token
     },
     // An event stream about to open: it counts against its caller until it closes.
-    onConnect: (req) => {
+    onConnect: async (req) => {
       if (req.context.purging === true) return
       const request = requestOf(req)
       const caller = callerOf(req)
@@ -150,8 +153,10 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
         return
       }
       const key = callerKey(auth, caller, request.ip)
-      if (!streams.take(key)) return tooManyStreams(String(request.id))
-      closing.once('close', () => { streams.release(key) })
+      if (!await streams.take(key)) return tooManyStreams(String(request.id))
+      // The client may have gone while the slot was taken: its 'close' has passed, release now.
+      if (closing.closed) streams.release(key)
+      else closing.once('close', () => { streams.release(key) })
     },
     // Parsed and validated here, under the same limits as HTTP and WebSocket documents.
     onSubscribe: (req, params) => {
@@ -231,7 +236,8 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   app.addHook('preClose', async () => {
     await Promise.all([...open].map(async (end) => await end()))
     await Promise.all(streams.reservations().filter((stream) => !stream.opened).map(purge))
+    await slots.close()
   })
 }
 
-export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'operations'] } })
+export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'operations', 'redis'] } })

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events'
 import type { Caller } from '../../auth/index.js'
-import { CallerSlots } from '../caller-slots.js'
+import type { ClusterSlots } from '../caller-slots.js'
 
 /**
  * The SSE streams open at this gateway: how many each caller holds (distinct-connection streams,
@@ -32,16 +32,14 @@ export function ownerOf (caller: Caller): string {
 }
 
 export class SseStreams {
-  private readonly slots: CallerSlots
   private readonly owned = new Map<string, OwnedStream>()
 
-  constructor (maxPerCaller: number) {
-    this.slots = new CallerSlots(maxPerCaller)
-  }
+  /** Slots per caller, across the replicas with REDIS_URL. */
+  constructor (private readonly slots: ClusterSlots) {}
 
   /** Counts one more stream for the caller, or false at its limit. */
-  take (callerKey: string): boolean {
-    return this.slots.take(callerKey)
+  async take (callerKey: string): Promise<boolean> {
+    return await this.slots.take(callerKey)
   }
 
   release (callerKey: string): void {

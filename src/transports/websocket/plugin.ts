@@ -14,7 +14,10 @@ import type { GatewayContext } from '../../graphql/context.js'
 import { checkCost, readDocument } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { Operation } from '../../plugins/operations.js'
-import { CallerSlots } from '../caller-slots.js'
+import { RedisSlots } from '../../cluster/slots.js'
+import { RedisWindows } from '../../cluster/windows.js'
+import { CallerWindows } from '../allowance-windows.js'
+import { CallerSlots, ClusterSlots } from '../caller-slots.js'
 import { OperationAllowance } from '../operation-allowance.js'
 import { clientAddress, type TrustFunction } from '../client-address.js'
 import { endAtExpiry, Expiry } from '../expiry.js'
@@ -27,7 +30,8 @@ import { serveGraphQLWs } from './ws-adapter.js'
  * subscription starts) and ends subscriptions with UNAUTHENTICATED when the caller's token expires.
  * Sockets are counted three ways, so that no one class of socket can crowd out another: before
  * connection_init (pending, per address and in all), with a passthrough token Visual Layer has not
- * accepted yet (unproven, per address, moved to the account as soon as it is accepted), and per caller.
+ * accepted yet (unproven, per address, moved to the account as soon as it is accepted), and per caller
+ * (across the replicas with REDIS_URL; the first two are each replica's own business).
  * An encapsulated plugin: it serves `app.graph` and authenticates with `app.auth`; it owns the
  * upgrade listener and closes every socket before the app closes.
  */
@@ -60,7 +64,7 @@ interface Extra extends Record<PropertyKey, unknown> {
   closed: AbortController
 }
 
-interface Slot { pool: CallerSlots, key: string }
+interface Slot { pool: CallerSlots | ClusterSlots, key: string }
 
 type WsContext = Context<Record<string, unknown>, { socket: WebSocket, request: IncomingMessage } & Partial<Extra>>
 
@@ -81,7 +85,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   const { auth, graph } = app
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   const log = app.log.child({ component: 'websocket' })
-  const connections = new CallerSlots(options.maxConnectionsPerCaller)
+  const connections = new ClusterSlots(options.maxConnectionsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'ws'), log)
   const unproven = new CallerSlots(options.maxUnprovenPerAddress)
   const pending = new CallerSlots(options.maxPendingPerAddress)
   let pendingTotal = 0
@@ -92,7 +96,11 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   const expiries = new WeakMap<Caller, Expiry>()
   // The HTTP door's rate limits hold for queries and mutations sent over a socket too; subscriptions
   // have their own ceilings (per connection, per caller, and the poll ceiling).
-  const allowances = { requests: new OperationAllowance(options.rateLimitPerMinute), mutations: new OperationAllowance(options.rateLimitMutationsPerMinute) }
+  const windows = new CallerWindows(app.redis === null ? null : new RedisWindows(app.redis), log)
+  const allowances = {
+    requests: new OperationAllowance(options.rateLimitPerMinute, windows, 'ws:requests:'),
+    mutations: new OperationAllowance(options.rateLimitMutationsPerMinute, windows, 'ws:mutations:')
+  }
   app.metrics.watchWebSocketConnections(() => wss.clients.size)
   /** Each operation in flight, by `connectionId:id`, for its log line and metrics (src/plugins/operations.ts). */
   const operations = new Map<string, Operation>()
@@ -112,17 +120,25 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     if (sockets === undefined) return
     waitingForProof.delete(fingerprint)
     for (const entry of sockets) {
-      const key = callerKey(auth, entry.caller, entry.address)
-      if (!connections.take(key)) {
-        // Its account holds its ceiling already: the socket goes, as it would have at connection_init.
-        entry.socket.close(1008, tooManyForCaller())
-        continue
-      }
-      entry.slot.pool.release(entry.slot.key)
-      entry.slot.pool = connections
-      entry.slot.key = key
+      moveToAccount(entry).catch((err: unknown) => { log.error({ err }, 'unexpected error counting a WebSocket connection against its account') })
     }
   })
+  const moveToAccount = async (entry: { socket: WebSocket, caller: Caller, address: string, slot: Slot }): Promise<void> => {
+    const key = callerKey(auth, entry.caller, entry.address)
+    if (!await connections.take(key)) {
+      // Its account holds its ceiling already: the socket goes, as it would have at connection_init.
+      entry.socket.close(1008, tooManyForCaller())
+      return
+    }
+    // Closed while the slot was taken: its close released the address' slot; this one goes too.
+    if (entry.socket.readyState !== entry.socket.OPEN) {
+      connections.release(key)
+      return
+    }
+    entry.slot.pool.release(entry.slot.key)
+    entry.slot.pool = connections
+    entry.slot.key = key
+  }
 
   const server = serveGraphQLWs<Record<string, unknown>, Partial<Extra>>({
     schema: graph.schema,
@@ -154,7 +170,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
         const proven = caller.credential.kind !== 'bearer' || auth.scopes.standingOf(caller.credential) === 'proven'
         // An unproven token could be made up at will: it counts against its address, apart from proven callers.
         const slot: Slot = proven ? { pool: connections, key: callerKey(auth, caller, address) } : { pool: unproven, key: address }
-        if (!slot.pool.take(slot.key)) {
+        if (!await slot.pool.take(slot.key)) {
           socket.close(1008, proven
             ? tooManyForCaller()
             : closeReason(`Too many WebSocket connections from your address with tokens Visual Layer has not accepted yet: at most ${options.maxUnprovenPerAddress}.`))
@@ -218,7 +234,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       return formatted as never
     },
     onComplete: (ctx, id) => { finish(ctx, id) },
-    onSubscribe: (ctx, id, payload) => {
+    onSubscribe: async (ctx, id, payload) => {
       const requestId = `${ctx.extra.connectionId ?? 'ws'}:${id}`
       // The connection's logger: the operation's line names its requestId itself (a child logger per
       // subscription only repeated it, and was kept for the subscription's life).
@@ -248,7 +264,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
         const kind = type === 'mutation' && options.rateLimitMutationsPerMinute > 0 ? 'mutations' : 'requests'
         const slot = ctx.extra.slot
         const key = slot === undefined ? 'unknown' : `${slot.pool === unproven ? 'unproven:' : ''}${slot.key}`
-        const waitSec = allowances[kind].take(key)
+        const waitSec = await allowances[kind].take(key)
         if (waitSec !== null) {
           const max = kind === 'mutations' ? options.rateLimitMutationsPerMinute : options.rateLimitPerMinute
           const error = new GatewayError('RATE_LIMITED', `Too many ${kind}: at most ${max} a minute for each caller. Try again in ${waitSec} s.`)
@@ -304,10 +320,15 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     for (const client of wss.clients) client.close(1001, 'Server shutting down')
     await server.dispose()
     await new Promise<void>((resolve) => wss.close(() => resolve()))
+    await connections.close()
   })
 }
 
-export default fp(websocket, { name: 'websocket', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'operations', 'isUnderPressure'] } })
+export default fp(websocket, {
+  name: 'websocket',
+  encapsulate: true,
+  decorators: { fastify: ['auth', 'graph', 'metrics', 'operations', 'isUnderPressure', 'redis'] }
+})
 
 function isAsyncIterable (value: unknown): value is AsyncIterable<ExecutionResult> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value
