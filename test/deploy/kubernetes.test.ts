@@ -106,6 +106,8 @@ describe('deploy/kubernetes', () => {
     expect(budget.spec.selector.matchLabels).toEqual(labels)
     const autoscaler = only('HorizontalPodAutoscaler')
     expect(autoscaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name })
+    // The autoscaler owns the count: a count in the Deployment would reset it at every apply.
+    expect(deployment.spec.replicas).toBeUndefined()
     // A drain may take one pod when the autoscaler holds its fewest: at least two stay.
     expect(autoscaler.spec.minReplicas - budget.spec.maxUnavailable).toBeGreaterThanOrEqual(2)
     expect(autoscaler.spec.maxReplicas).toBeGreaterThan(autoscaler.spec.minReplicas)
