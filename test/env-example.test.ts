@@ -4,7 +4,8 @@ import { loadConfig, VARIABLE_NAMES } from '../src/config.js'
 
 /*
  * .env.example cannot drift from src/config.ts: it names exactly the variables the gateway reads,
- * once each, and every default it shows is the default (uncommented, it changes nothing).
+ * once each, and every default it shows is the default (uncommented, it changes nothing). The
+ * README's configuration table names them all too.
  */
 
 const lines = readFileSync(new URL('../.env.example', import.meta.url), 'utf8').split('\n')
@@ -28,5 +29,15 @@ describe('.env.example', () => {
 
   it('is all comments and blank lines, so that loading it as it is sets nothing', () => {
     expect(lines.filter((line) => line !== '' && !line.startsWith('#'))).toEqual([])
+  })
+})
+
+describe('README configuration table', () => {
+  it('names every variable of the configuration, and only those besides the emulator\'s own', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    const section = readme.slice(readme.indexOf('\n## Configuration\n'), readme.indexOf('\n## Authentication\n'))
+    const named = section.split('\n').filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...(line.split(' | ')[0] ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map(([, name]) => name as string))
+    expect([...named].sort()).toEqual([...VARIABLE_NAMES, 'EMULATOR_PORT', 'EMULATOR_HOST'].sort())
   })
 })
