@@ -50,7 +50,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
 
   // Before any route: its span of each HTTP request is the parent of everything else.
   if (config.tracing.endpoint !== null) await app.register(tracingPlugin)
-  await app.register(httpBasics, { corsOrigins: config.corsOrigins })
+  await app.register(httpBasics, { corsOrigins: config.corsOrigins, corsAllowedHeaders: config.corsAllowedHeaders })
   await app.register(loadShedding, { settings: config.loadShedding, ...(options.pressure === undefined ? {} : { pressure: options.pressure }) })
   await app.register(authPlugin, { config })
   await app.register(metricsPlugin, { port: config.metricsPort, host: config.host })

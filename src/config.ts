@@ -106,6 +106,8 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly loadShedding: LoadShedding
   /** Browser origins allowed to call /graphql from another origin (CORS); empty: none. */
   readonly corsOrigins: readonly string[]
+  /** Request headers allowed from those origins besides the gateway's own list (lower case). */
+  readonly corsAllowedHeaders: readonly string[]
   /** A WebSocket that sends no connection_init within this time is closed (4408). */
   readonly wsInitTimeoutMs: number
   /** Sockets that have not sent connection_init yet, per client address and in all. */
@@ -263,6 +265,13 @@ const VARIABLES = {
     ),
     accepts: 'a comma-separated list of origins such as https://app.example.com,http://localhost:5173 (default: none)'
   },
+  CORS_ALLOWED_HEADERS: {
+    schema: z.string().optional().transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')).pipe(
+      // A header name is an RFC 9110 token.
+      z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9a-z-]+$/))
+    ),
+    accepts: 'a comma-separated list of request header names such as x-tenant-id,baggage, allowed besides the built-in ones (default: none)'
+  },
   MAX_QUERY_DEPTH: int(2, 100, 10),
   MAX_QUERY_FIELDS: int(10, 100_000, 500),
   MAX_QUERY_TOKENS: int(500, 1_000_000, 3_000),
@@ -328,14 +337,61 @@ const VARIABLES = {
 
 type Parsed = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]['schema']> }
 
+/** Variables that may be read instead from the file `<NAME>_FILE` names, as container platforms mount secrets. */
+const FROM_FILE = ['VL_API_SECRET', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'REDIS_URL'] as const satisfies ReadonlyArray<keyof typeof VARIABLES>
+
+/** Every variable the gateway reads, for the files that set them (.env.example, deploy/) and their tests. */
+export const VARIABLE_NAMES: readonly string[] = [...Object.keys(VARIABLES), ...FROM_FILE.map((name) => `${name}_FILE`)]
+
+/**
+ * Reads the file a `<NAME>_FILE` variable names (utf-8). Only the entry point touches the file system
+ * (ARCHITECTURE.md), so it passes this to `loadConfig`; without it such variables are refused.
+ */
+export type ReadFile = (path: string) => string
+
+const READ_ERRORS: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory' }
+
+/** `env` with each `<NAME>_FILE` replaced by the file's text as NAME, its trailing newlines trimmed; never echoes a file's text. */
+function withFiles (env: Env, readFile: ReadFile | undefined, problems: string[]): Env {
+  const resolved: Env = { ...env }
+  for (const name of FROM_FILE) {
+    const path = env[`${name}_FILE`]?.trim()
+    if (path === undefined || path === '') continue
+    if (env[name] !== undefined && env[name] !== '') {
+      problems.push(`${name}/${name}_FILE: both are set; set the value or the file that holds it, not both`)
+      continue
+    }
+    if (readFile === undefined) {
+      problems.push(`${name}_FILE: this program reads no files; set ${name} itself`)
+      continue
+    }
+    let text: string
+    try {
+      text = readFile(path)
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      problems.push(`${name}_FILE: could not read ${JSON.stringify(path)} (${typeof code === 'string' ? READ_ERRORS[code] ?? code : 'unreadable'})`)
+      continue
+    }
+    text = text.replace(/[\r\n]+$/, '')
+    if (text === '') problems.push(`${name}_FILE: ${JSON.stringify(path)} is empty`)
+    else resolved[name] = text
+  }
+  return resolved
+}
+
 function describe (name: string, raw: string | undefined, variable: Variable<unknown>): string {
   const shown = variable.secret === true ? '' : ` (got ${JSON.stringify(raw)})`
   return `${name}: expected ${variable.accepts}${raw === undefined ? '' : shown}`
 }
 
-/** Reads the configuration from `env`; throws ConfigError naming every bad variable. */
-export function loadConfig (env: Env): Config {
+/**
+ * Reads the configuration from `env`, and the files of `<NAME>_FILE` variables with `readFile`;
+ * throws ConfigError naming every bad variable.
+ */
+export function loadConfig (environment: Env, readFile?: ReadFile): Config {
   const problems: string[] = []
+  const env = withFiles(environment, readFile, problems)
   const parsed: Record<string, unknown> = {}
   for (const [name, variable] of Object.entries(VARIABLES) as Array<[string, Variable<unknown>]>) {
     const raw = env[name]
@@ -422,6 +478,7 @@ export function loadConfig (env: Env): Config {
     introspection: v.INTROSPECTION ?? embedded,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,
+    corsAllowedHeaders: [...new Set(v.CORS_ALLOWED_HEADERS)],
     rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
     rateLimitMutationsPerMinute: v.RATE_LIMIT_MUTATIONS_PER_MINUTE,
     trustProxy: v.TRUST_PROXY,

@@ -1,13 +1,14 @@
+import { readFileSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig } from './config.js'
 import { createGateway } from './start.js'
 import { startTracing } from './tracing.js'
 
-/** The only module that touches `process`: reads the environment, listens, handles signals. */
+/** The only module that touches `process`: reads the environment (and the secret files it names), listens, handles signals. */
 async function main (): Promise<void> {
   let config
   try {
-    config = loadConfig(process.env)
+    config = loadConfig(process.env, (path) => readFileSync(path, 'utf8'))
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     process.stderr.write(`${err.message}\n`)

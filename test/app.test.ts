@@ -99,7 +99,7 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
     expect(res.headers.get('access-control-allow-headers')).toBe(
       'authorization, content-type, x-request-id, x-graphql-event-stream-token, graphql-preflight, apollo-require-preflight, x-apollo-operation-name, x-gateway-cost, ' +
-      'idempotency-key, if-none-match, last-event-id'
+      'idempotency-key, if-none-match, last-event-id, traceparent, tracestate, apollographql-client-name, apollographql-client-version'
     )
     expect(gw.emulator.calls()).toEqual([])
   })

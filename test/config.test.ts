@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       introspection: true,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
+      corsAllowedHeaders: [],
       rateLimitPerMinute: 1200,
       rateLimitMutationsPerMinute: 60,
       trustProxy: false,
@@ -86,6 +87,15 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true)
     expect(Object.isFrozen(config.upstream)).toBe(true)
     expect(Object.isFrozen(config.jwt)).toBe(true)
+  })
+
+  it('reads CORS_ALLOWED_HEADERS as header names in lower case, once each, and refuses what is not a header name', () => {
+    expect(loadConfig({ CORS_ALLOWED_HEADERS: ' X-Tenant-Id, baggage,,x-tenant-id ' }).corsAllowedHeaders).toEqual(['x-tenant-id', 'baggage'])
+    expect(problemsOf({ CORS_ALLOWED_HEADERS: 'x-tenant-id,x tenant' })).toEqual([
+      'CORS_ALLOWED_HEADERS: expected a comma-separated list of request header names such as x-tenant-id,baggage, allowed besides the built-in ones ' +
+      '(default: none) (got "x-tenant-id,x tenant")'
+    ])
+    expect(problemsOf({ CORS_ALLOWED_HEADERS: 'x-a:b' })).toHaveLength(1)
   })
 
   it('reads CORS_ORIGINS as a list of origins and refuses anything else', () => {

@@ -1,6 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { freshToken, JWT_TEST_SECRET } from './helpers/modes.js'
 
 /** The real entry point, as `npm start` runs it (from the TypeScript sources, through tsx). */
 function startServer (env: Record<string, string>): { child: ChildProcess, stdout: () => string, stderr: () => string, exited: Promise<number | null> } {
@@ -44,6 +48,38 @@ describe('src/server.ts', () => {
       ''
     ].join('\n'))
     expect(server.stdout()).toBe('')
+  })
+
+  it('reads a secret from the file its _FILE variable names, without its trailing newline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlgw-server-'))
+    try {
+      writeFileSync(join(dir, 'jwt-secret'), `${JWT_TEST_SECRET}\n`)
+      const server = startServer({ PORT: '0', AUTH_MODE: 'jwt', JWT_SECRET_FILE: join(dir, 'jwt-secret') })
+      running.push(server.child)
+      const url = await waitFor(() => /"msg":"Server listening at (http:[^"]+)"/.exec(server.stdout())?.[1])
+      // A token signed with the secret as written, newline left out, is accepted.
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${String(freshToken('jwt'))}` },
+        body: JSON.stringify({ query: '{ __typename }' })
+      })
+      expect([res.status, await res.json()]).toEqual([200, { data: { __typename: 'Query' } }])
+      server.child.kill('SIGTERM')
+      expect(await server.exited).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses an unreadable secret file with exit code 1, naming the variable and the path', async () => {
+    const server = startServer({ AUTH_MODE: 'jwt', JWT_SECRET_FILE: '/nonexistent/jwt-secret' })
+    running.push(server.child)
+    expect(await server.exited).toBe(1)
+    expect(server.stderr()).toBe([
+      'Invalid configuration, the gateway did not start:',
+      '  - JWT_SECRET_FILE: could not read "/nonexistent/jwt-secret" (no such file)',
+      ''
+    ].join('\n'))
   })
 
   it('starts on the embedded emulator, serves queries, and on SIGTERM finishes in-flight requests and exits 0', async () => {

@@ -10,7 +10,20 @@ import fp from 'fastify-plugin'
 export interface HttpBasicsOptions {
   /** Browser origins allowed to call from another origin; empty: CORS is not registered. */
   corsOrigins: readonly string[]
+  /** Request headers those origins may send besides the list below (CORS_ALLOWED_HEADERS). */
+  corsAllowedHeaders: readonly string[]
 }
+
+// The preflight-forcing headers of CSRF prevention and x-gateway-cost (src/transports/graphql-http);
+// REST's idempotency key, conditional GETs and event-stream reconnects (src/transports/rest); what
+// browser clients add on their own: W3C trace context (OpenTelemetry's fetch instrumentation) and
+// Apollo Client's name and version (clientAwareness).
+const ALLOWED_HEADERS = [
+  'authorization', 'content-type', 'x-request-id', 'x-graphql-event-stream-token',
+  'graphql-preflight', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-gateway-cost',
+  'idempotency-key', 'if-none-match', 'last-event-id',
+  'traceparent', 'tracestate', 'apollographql-client-name', 'apollographql-client-version'
+]
 
 const httpBasics: FastifyPluginAsync<HttpBasicsOptions> = async (app, options) => {
   app.addHook('onRequest', async (request, reply) => {
@@ -31,13 +44,7 @@ const httpBasics: FastifyPluginAsync<HttpBasicsOptions> = async (app, options) =
       origin: [...options.corsOrigins],
       // PUT, DELETE and the stream token: graphql-sse's single-connection mode (src/transports/sse).
       methods: ['GET', 'POST', 'PUT', 'DELETE'],
-      // The preflight-forcing headers of CSRF prevention and x-gateway-cost (src/transports/graphql-http);
-      // REST's idempotency key, conditional GETs and event-stream reconnects (src/transports/rest).
-      allowedHeaders: [
-        'authorization', 'content-type', 'x-request-id', 'x-graphql-event-stream-token',
-        'graphql-preflight', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-gateway-cost',
-        'idempotency-key', 'if-none-match', 'last-event-id'
-      ],
+      allowedHeaders: [...new Set([...ALLOWED_HEADERS, ...options.corsAllowedHeaders])],
       // REST: a page's links, a GET's entity tag, where an enrichment's copy is, when to retry.
       exposedHeaders: ['x-request-id', 'etag', 'link', 'location', 'retry-after'],
       maxAge: 600
