@@ -56,6 +56,8 @@ export class Operation {
   private span: Span | null = null
   private spanContext: Context | undefined
   private done = false
+  /** The request whose execution answered this one (identical queries in flight share one). */
+  private answeredBy: string | null = null
 
   constructor (private readonly start: OperationStart, private readonly metrics: GatewayMetrics, private readonly tracing: boolean) {}
 
@@ -82,6 +84,11 @@ export class Operation {
     if (this.first !== null || error === undefined) return
     const code = error.extensions?.code
     this.first = { code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR', message: typeof error.message === 'string' ? error.message : '' }
+  }
+
+  /** This request was answered with the body of `requestId`'s identical execution. */
+  sharedFrom (requestId: string): void {
+    this.answeredBy = requestId
   }
 
   fail (code: ErrorCode, message: string): void {
@@ -132,7 +139,8 @@ export class Operation {
         transport: this.start.transport,
         ms: Math.round(seconds * 1000),
         upstreamCalls: this.budget?.total ?? 0,
-        outcome
+        outcome,
+        ...(this.answeredBy === null ? {} : { sharedFrom: this.answeredBy })
       },
       requestId: this.start.requestId
     }

@@ -9,6 +9,11 @@ export class LogCapture extends Writable {
     done()
   }
 
+  /** Forgets what was captured so far (between the tests of one gateway). */
+  clear (): void {
+    this.chunks.length = 0
+  }
+
   text (): string {
     return this.chunks.join('')
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { getOperationAST, GraphQLError, specifiedRules, type GraphQLSchema, type OperationTypeNode } from 'graphql'
+import { getOperationAST, GraphQLError, specifiedRules, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql'
 import { GatewayError } from '../../errors.js'
 import { readDocument, type DocumentLimits } from '../../graphql/document.js'
 import { formatError, type FormatOptions } from '../../graphql/error-formatter.js'
@@ -26,6 +26,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The type of the operation the request runs, once its document passed the checks; null before, or when none is chosen. */
     operationType: OperationTypeNode | null
+    /** The document the request runs, once it passed the checks. */
+    operationDocument: DocumentNode | null
   }
 }
 
@@ -52,6 +54,7 @@ function operationProblem (document: ReturnType<typeof readDocument>['document']
 
 export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSchema, limits: DocumentLimits, formatting: FormatOptions): void {
   app.decorateRequest('operationType', null)
+  app.decorateRequest('operationDocument', null)
   const refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]): FastifyReply => {
     // Logged once, as the operation's line (src/plugins/operations.ts), at info with the reason.
     const requestId = String(request.id)
@@ -85,6 +88,7 @@ export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSch
     const operationName = operationNameOf(request)
     const problem = operationProblem(document, operationName)
     if (problem !== null) return refuse(request, reply, [rejected(problem)])
+    request.operationDocument = document
     request.operationType = getOperationAST(document, typeof operationName === 'string' && operationName !== '' ? operationName : undefined)?.operation ?? null
   })
 }

@@ -13,6 +13,7 @@ import { registerDocumentChecks } from './document-checks.js'
 import { registerOperationRecords } from './operation-records.js'
 import { registerMediaTypes } from './media-type.js'
 import { registerOperationCost } from './operation-cost.js'
+import { registerSharedExecutions } from './shared-executions.js'
 
 /*
  * GraphQL over HTTP at /graphql (GET and POST), served by Mercurius. An encapsulated plugin: its
@@ -55,6 +56,8 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
   registerDocumentChecks(app, graph.schema, graph.limits, formatting)
   // Two counters per caller: mutations against their own, stricter allowance (see rate-limits.ts).
   await registerCallerRateLimits(app, auth, options, { prefix: '', isWrite: (request) => request.operationType === 'mutation', writes: 'mutations' })
+  // After the rate limit (the route's last preHandler): identical queries in flight share one execution.
+  registerSharedExecutions(app, auth)
 
   await app.register(mercurius, {
     schema: graph.schema,

@@ -1,0 +1,114 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
+import type { Auth } from '../../auth/index.js'
+
+/*
+ * Identical queries in flight share one execution. A request whose query, operation name, variables,
+ * accepted media type and credential scope are those of a query already running waits for that one
+ * (the leader) and is answered with its serialized body, instead of resolving, serializing and
+ * sending the same fields again: fifty clients polling one dashboard cost one execution, as they
+ * already cost one upstream call. Never mutations; never across credential scopes (the scope is the
+ * one shared upstream reads use, src/auth/scope.ts).
+ *
+ * Only an answer without errors is shared: an error names the request it came from (its requestId),
+ * and a failure (an aborted leader, a refused token) may be the leader's own. Then every waiting
+ * request runs itself, as it would have without sharing. A request joins only while the leader runs:
+ * nothing is cached after it answers. Each request still passes authentication, the document checks
+ * and its own rate limit first (this is the route's last preHandler), and is one operation in logs
+ * and metrics.
+ */
+
+interface Shared {
+  readonly body: string
+  readonly contentType: string
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The key of the execution this request leads, when others may join it. */
+    sharedExecution: string | null
+    /** Whether the answer this request serialized had no errors (set by preSerialization). */
+    sharedAnswerClean: boolean
+  }
+}
+
+export function registerSharedExecutions (app: FastifyInstance, auth: Auth): void {
+  const running = new Map<string, { leader: string, result: Promise<Shared | null>, settle: (shared: Shared | null) => void }>()
+  app.decorateRequest('sharedExecution', null)
+  app.decorateRequest('sharedAnswerClean', false)
+
+  const settle = (request: FastifyRequest, shared: Shared | null): void => {
+    const key = request.sharedExecution
+    if (key === null) return
+    request.sharedExecution = null
+    const entry = running.get(key)
+    if (entry === undefined) return
+    running.delete(key)
+    entry.settle(shared)
+  }
+
+  const join: preHandlerHookHandler = async function (request, reply) {
+    if (request.operationType !== 'query' || request.caller === null) return
+    const key = keyOf(request, auth)
+    if (key === null) return
+    const leader = running.get(key)
+    if (leader === undefined) {
+      let settleLeader: (shared: Shared | null) => void = () => {}
+      const result = new Promise<Shared | null>((resolve) => { settleLeader = resolve })
+      running.set(key, { leader: String(request.id), result, settle: settleLeader })
+      request.sharedExecution = key
+      return
+    }
+    const shared = await leader.result
+    // The leader failed or answered errors: this request runs itself.
+    if (shared === null) return
+    const document = request.operationDocument
+    if (document !== null) request.operation?.identify(document, operationNameOf(request))
+    request.operation?.sharedFrom(leader.leader)
+    return await replyWith(reply, shared)
+  }
+
+  app.addHook('onRoute', (route) => {
+    if (route.method !== 'GET' && route.method !== 'POST' && !(Array.isArray(route.method) && route.method.includes('POST'))) return
+    const hooks = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler]
+    route.preHandler = [...hooks, join]
+  })
+  app.addHook('preSerialization', async (request, _reply, payload) => {
+    if (request.sharedExecution !== null) {
+      request.sharedAnswerClean = typeof payload === 'object' && payload !== null && !('errors' in payload)
+    }
+    return payload
+  })
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.sharedExecution === null) return payload
+    const contentType = reply.getHeader('content-type')
+    const clean = request.sharedAnswerClean && reply.statusCode === 200 && typeof payload === 'string' && typeof contentType === 'string'
+    settle(request, clean ? { body: payload, contentType } : null)
+    return payload
+  })
+  // A leader that never sent (its client left, an error before serializing) releases its waiters.
+  app.addHook('onResponse', async (request) => { settle(request, null) })
+  app.addHook('onRequestAbort', async (request) => { settle(request, null) })
+}
+
+async function replyWith (reply: FastifyReply, shared: Shared): Promise<FastifyReply> {
+  return await reply.code(200).header('content-type', shared.contentType).send(shared.body)
+}
+
+/** What makes two requests the same execution, or null when the request has no document text. */
+function keyOf (request: FastifyRequest, auth: Auth): string | null {
+  const { query, operationName, variables } = partsOf(request)
+  if (typeof query !== 'string' || request.caller === null) return null
+  const scope = auth.scopes.scopeOf(request.caller.credential)
+  const vars = typeof variables === 'string' ? variables : JSON.stringify(variables ?? null)
+  return `${scope}\u0000${request.headers.accept ?? ''}\u0000${typeof operationName === 'string' ? operationName : ''}\u0000${vars}\u0000${query}`
+}
+
+function partsOf (request: FastifyRequest): { query?: unknown, operationName?: unknown, variables?: unknown } {
+  const body = request.body
+  if (typeof body === 'object' && body !== null && 'query' in body) return body
+  return (request.query as { query?: unknown } | undefined) ?? {}
+}
+
+function operationNameOf (request: FastifyRequest): unknown {
+  return partsOf(request).operationName
+}
