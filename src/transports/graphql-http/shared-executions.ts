@@ -3,7 +3,8 @@ import type { Auth } from '../../auth/index.js'
 
 /*
  * Identical queries in flight share one execution. A request whose query, operation name, variables,
- * accepted media type and credential scope are those of a query already running waits for that one
+ * accepted media type, cost header (x-gateway-cost) and credential scope are those of a query already
+ * running waits for that one
  * (the leader) and is answered with its serialized body, instead of resolving, serializing and
  * sending the same fields again: fifty clients polling one dashboard cost one execution, as they
  * already cost one upstream call. Never mutations; never across credential scopes (the scope is the
@@ -100,7 +101,9 @@ function keyOf (request: FastifyRequest, auth: Auth): string | null {
   if (typeof query !== 'string' || request.caller === null) return null
   const scope = auth.scopes.scopeOf(request.caller.credential)
   const vars = typeof variables === 'string' ? variables : JSON.stringify(variables ?? null)
-  return `${scope}\u0000${request.headers.accept ?? ''}\u0000${typeof operationName === 'string' ? operationName : ''}\u0000${vars}\u0000${query}`
+  // What shapes the answer besides the operation: its media type, and whether it reports its cost.
+  const shape = `${request.headers.accept ?? ''}\u0000${String(request.headers['x-gateway-cost'] ?? '')}`
+  return `${scope}\u0000${shape}\u0000${typeof operationName === 'string' ? operationName : ''}\u0000${vars}\u0000${query}`
 }
 
 function partsOf (request: FastifyRequest): { query?: unknown, operationName?: unknown, variables?: unknown } {
