@@ -4,9 +4,8 @@ import type { Auth } from '../../auth/index.js'
 /*
  * Identical queries in flight share one execution. A request whose query, operation name, variables,
  * accepted media type, cost header (x-gateway-cost) and credential scope are those of a query already
- * running waits for that one
- * (the leader) and is answered with its serialized body, instead of resolving, serializing and
- * sending the same fields again: fifty clients polling one dashboard cost one execution, as they
+ * running waits for that one (the leader) and is answered with its serialized body, instead of
+ * resolving, serializing and sending the same fields again: fifty clients polling one dashboard cost one execution, as they
  * already cost one upstream call. Never mutations; never across credential scopes (the scope is the
  * one shared upstream reads use, src/auth/scope.ts).
  *
