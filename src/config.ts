@@ -118,6 +118,17 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly metricsPort: number | null
   readonly tracing: TracingSettings
   readonly redis: RedisSettings
+  /** The manifest of trusted documents (src/graphql/trusted-documents.ts), read by the graph at start-up. */
+  readonly trustedDocuments: TrustedDocumentsSettings
+}
+
+export interface TrustedDocumentsSettings {
+  /** Path of the manifest (the client preset's persisted documents JSON); null: none. */
+  readonly path: string | null
+  /** Refuse every document that is not in the manifest. */
+  readonly only: boolean
+  /** With `only`: still let through documents that only introspect the schema. */
+  readonly allowIntrospection: boolean
 }
 
 /** Shared state of several replicas (src/cluster/); a null url keeps everything in process. */
@@ -314,6 +325,9 @@ const VARIABLES = {
     schema: z.string().trim().regex(/^[A-Za-z0-9:_.-]{1,64}$/).optional().transform((v) => v ?? 'vlgw:'),
     accepts: 'up to 64 letters, digits and : _ . - put before every Redis key and channel (default vlgw:)'
   },
+  TRUSTED_DOCUMENTS: optionalText('the path of a persisted documents manifest, {"sha256:<hex>": "<document>"} as GraphQL Code Generator\'s client preset writes it (default: unset, none)'),
+  TRUSTED_DOCUMENTS_ONLY: bool(false),
+  TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION: bool(false),
   OTEL_SERVICE_NAME: {
     schema: z.string().trim().min(1).max(200).optional().transform((v) => v ?? 'visual-layer-gateway'),
     accepts: 'the service name traces carry (default visual-layer-gateway)'
@@ -372,6 +386,9 @@ export function loadConfig (env: Env): Config {
   }
   if (v.METRICS_PORT !== null && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
     problems.push(`METRICS_PORT: must differ from PORT (${v.PORT}): metrics are served apart from the API`)
+  }
+  if (v.TRUSTED_DOCUMENTS_ONLY && v.TRUSTED_DOCUMENTS === null) {
+    problems.push('TRUSTED_DOCUMENTS_ONLY: needs TRUSTED_DOCUMENTS, the manifest of the documents to accept')
   }
   if (problems.length > 0) throw new ConfigError(problems)
 
@@ -437,7 +454,8 @@ export function loadConfig (env: Env): Config {
     },
     metricsPort: v.METRICS_PORT,
     tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME },
-    redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX }
+    redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX },
+    trustedDocuments: { path: v.TRUSTED_DOCUMENTS, only: v.TRUSTED_DOCUMENTS_ONLY, allowIntrospection: v.TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION }
   })
 }
 

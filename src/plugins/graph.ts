@@ -9,6 +9,7 @@ import { aliasLimit, depthLimit, directiveLimit, fieldLimit, noIntrospection } f
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
+import { readManifest, TrustedDocuments } from '../graphql/trusted-documents.js'
 import { countSubscriptions } from './metrics.js'
 
 /*
@@ -25,6 +26,8 @@ export interface Graph {
   readonly subscribe: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>
   /** Whether __schema and __type may be asked; when not, error messages suggest no names either. */
   readonly introspection: boolean
+  /** The documents a request may name by id, and whether only those may run (TRUSTED_DOCUMENTS): every door resolves ids with it. */
+  readonly trusted: TrustedDocuments
 }
 
 declare module 'fastify' {
@@ -37,7 +40,7 @@ export interface GraphPluginOptions {
   config: Pick<
     Config,
     'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'maxQueryAliases' | 'maxQueryDirectives' | 'maxQueryCost' |
-    'introspection' | 'idempotencyWindowMs' | 'live'
+    'introspection' | 'idempotencyWindowMs' | 'live' | 'trustedDocuments'
   >
 }
 
@@ -73,6 +76,11 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     maxCost: config.maxQueryCost
   }
   const schema = buildSchema()
+  // Read once, before the gateway listens: a bad manifest stops start-up (ConfigError).
+  const { path, ...policy } = config.trustedDocuments
+  const documents = path === null ? null : readManifest(path)
+  const trusted = new TrustedDocuments(documents, policy, config.maxQueryTokens)
+  if (documents !== null) app.log.info({ path, documents: documents.size, only: policy.only }, 'trusted documents loaded')
   countSubscriptions(schema, app.metrics)
   const events = new SharedEvents(config.live.pollIntervalMs)
   app.decorate('graph', {
@@ -80,6 +88,7 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     context,
     limits,
     introspection: config.introspection,
+    trusted,
     subscribe: async (args) => await events.subscribe(args)
   })
 }
