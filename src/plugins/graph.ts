@@ -9,7 +9,7 @@ import { aliasLimit, depthLimit, directiveLimit, fieldLimit, noIntrospection } f
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
-import { readManifest, TrustedDocuments } from '../graphql/trusted-documents.js'
+import { TrustedDocuments } from '../graphql/trusted-documents.js'
 import { countSubscriptions } from './metrics.js'
 
 /*
@@ -42,9 +42,11 @@ export interface GraphPluginOptions {
     'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'maxQueryAliases' | 'maxQueryDirectives' | 'maxQueryCost' |
     'introspection' | 'idempotencyWindowMs' | 'live' | 'trustedDocuments'
   >
+  /** The manifest of TRUSTED_DOCUMENTS, read by buildApp before anything starts (readManifest); null without one. */
+  trustedDocuments?: ReadonlyMap<string, string> | null
 }
 
-const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config }) => {
+const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config, trustedDocuments: documents = null }) => {
   const reported = new Set<string>()
   const onUnknown = (kind: string, value: string): void => {
     const key = `${kind}\u0000${value}`
@@ -76,9 +78,7 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     maxCost: config.maxQueryCost
   }
   const schema = buildSchema()
-  // Read once, before the gateway listens: a bad manifest stops start-up (ConfigError).
   const { path, ...policy } = config.trustedDocuments
-  const documents = path === null ? null : readManifest(path)
   const trusted = new TrustedDocuments(documents, policy, config.maxQueryTokens)
   if (documents !== null) app.log.info({ path, documents: documents.size, only: policy.only }, 'trusted documents loaded')
   countSubscriptions(schema, app.metrics)

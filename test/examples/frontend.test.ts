@@ -16,7 +16,7 @@ import { freshToken, startModeGateway } from '../helpers/modes.js'
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-export const MANIFEST = fileURLToPath(new URL('../../examples/frontend/gql/persisted-documents.json', import.meta.url))
+const MANIFEST = fileURLToPath(new URL('../../examples/frontend/gql/persisted-documents.json', import.meta.url))
 
 describe('examples/frontend: generated files', () => {
   it('are what the client preset generates today (regenerate with `npx tsx examples/frontend/codegen.ts`)', async () => {
