@@ -114,6 +114,18 @@ describe('trusted documents (AUTH_MODE=jwt, TRUSTED_DOCUMENTS_ONLY=true)', () =>
     expect(await post(gw, { query: MODELS.text, variables }, auth)).toEqual(ok)
   })
 
+  it('runs every query of the manifest by id over GET, with the answer its text gets over POST', async () => {
+    const queries = Object.entries(manifest).filter(([, text]) => text.startsWith('query '))
+    expect(queries.map(([, text]) => /^query (\w+)/.exec(text)?.[1])).toEqual(['Dashboard', 'DatasetWithModels', 'TaskManager'])
+    for (const [id, text] of queries) {
+      const variables = JSON.stringify(text.includes('$id') ? { id: SEED.datasets.ready } : {})
+      const byText = await post(gw, { query: text, variables: JSON.parse(variables) as unknown }, auth)
+      expect(byText.status, id).toBe(200)
+      expect((byText.body as { errors?: unknown }).errors, id).toBeUndefined()
+      expect(await get(gw, { documentId: id, variables }, auth), id).toEqual(byText)
+    }
+  })
+
   it('runs a subscription named by id over WebSocket (beside the "query": "" graphql-ws requires) and over SSE, in both modes and by GET', async () => {
     const ws = wsClient(gw.url, connectionParams('jwt'))
     try {
