@@ -1,5 +1,6 @@
 import { Client, fetchExchange, makeOperation, mapExchange, subscriptionExchange, type Operation, type OperationResult } from '@urql/core'
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws'
+import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { DashboardQuery, DatasetStatusSubscription, DatasetWithModelsQuery, EnrichDatasetMutation, TaskManagerQuery } from './documents.js'
 import type {
@@ -123,4 +124,13 @@ async function followUntilSettled (client: Client, datasetId: string, onStatus: 
       queueMicrotask(() => { unsubscribe() })
     })
   })
+}
+
+// `npx tsx examples/frontend/client.ts [baseUrl] [token]`, against a gateway started with
+// TRUSTED_DOCUMENTS=examples/frontend/gql/persisted-documents.json: enriches the seeded READY dataset.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [baseUrl = 'http://127.0.0.1:4000', token] = process.argv.slice(2)
+  const onStatus: FrontendOptions['onStatus'] = (status) => { process.stdout.write(`enriched copy: ${status.status} ${status.progress}%\n`) }
+  const report = await runFrontend({ baseUrl, token, onStatus }, 'b1a39406-123d-11f1-9353-fa39f6ed1f22', `example-${Date.now()}`)
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
 }
