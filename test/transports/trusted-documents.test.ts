@@ -203,7 +203,7 @@ describe('trusted documents without TRUSTED_DOCUMENTS_ONLY, and without a manife
   let withManifest: TestGateway
   let without: TestGateway
   beforeAll(async () => {
-    withManifest = await startTestGateway({ TRUSTED_DOCUMENTS: MANIFEST_PATH })
+    withManifest = await startTestGateway({ TRUSTED_DOCUMENTS: MANIFEST_PATH, MAX_QUERY_COST: '100' })
     without = await startTestGateway()
   })
   afterAll(async () => { await Promise.all([withManifest.close(), without.close()]) })
@@ -217,6 +217,24 @@ describe('trusted documents without TRUSTED_DOCUMENTS_ONLY, and without a manife
       status: 400,
       body: rejected(`No trusted document has the id "${UNKNOWN_ID}": use the ids of the manifest this gateway loads (TRUSTED_DOCUMENTS), or send the document's text in "query".`)
     })
+  })
+
+  it('checks the document an id names as any other: the dashboard (cost 151) is over MAX_QUERY_COST=100 by id too, over HTTP and WebSocket', async () => {
+    const dashboard = entry('Dashboard')
+    const message = 'The operation could cost up to 151 Visual Layer calls, more than the 100 this gateway accepts. ' +
+      'Ask for fewer items (pageSize, ids) or fewer nested fields, or split it into several requests.'
+    withManifest.emulator.clearCalls()
+    expect(await post(withManifest, { documentId: dashboard.id })).toEqual({ status: 400, body: rejected(message) })
+    const ws = wsClient(withManifest.url)
+    try {
+      expect(await run(ws, { query: '', documentId: dashboard.id })).toEqual({ events: [], error: [{ message, extensions: { code: 'QUERY_REJECTED', requestId: expect.any(String) } }] })
+    } finally {
+      await ws.dispose()
+    }
+    const calls = (): string[] => withManifest.emulator.calls().map((call) => `${call.method} ${call.path}`)
+    expect(calls()).toEqual([])
+    expect(await post(withManifest, { documentId: MODELS.id, variables: { id: SEED.datasets.ready } })).toEqual({ status: 200, body: { data: DATASET_WITH_MODELS } })
+    expect(calls()).toEqual(MODELS_CALLS)
   })
 
   it('without a manifest, refuses an id alone and runs the text an Apollo client sends beside its hash', async () => {
