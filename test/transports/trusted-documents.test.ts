@@ -140,6 +140,9 @@ describe('trusted documents (AUTH_MODE=jwt, TRUSTED_DOCUMENTS_ONLY=true)', () =>
       const client = sseClient(gw.url, singleConnection, { ...auth })
       expect(await run(client, { documentId: STATUS.id, variables: { datasetId: SEED.datasets.error } }), `singleConnection: ${String(singleConnection)}`)
         .toEqual({ events: [ERROR_EVENT] })
+      const persistedQuery = { version: 1, sha256Hash: STATUS.hex }
+      expect(await run(client, { query: '', extensions: { persistedQuery }, variables: { datasetId: SEED.datasets.error } }), `singleConnection: ${String(singleConnection)}`)
+        .toEqual({ events: [ERROR_EVENT] })
       client.dispose()
     }
     const res = await fetch(`${gw.url}/graphql/stream?${new URLSearchParams({ documentId: STATUS.id, variables: JSON.stringify({ datasetId: SEED.datasets.error }) }).toString()}`, {
