@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
 import type { Config, RemoteUpstream } from './config.js'
+import { readManifest } from './graphql/trusted-documents.js'
 import { loggerOptions, requestOptions } from './logger.js'
 import authPlugin from './plugins/auth.js'
 import graphPlugin from './plugins/graph.js'
@@ -35,6 +36,8 @@ export interface BuildOptions {
 }
 
 export async function buildApp (config: Config<RemoteUpstream>, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // Read before anything starts: a bad manifest stops start-up with a ConfigError, leaving nothing open.
+  const trustedDocuments = config.trustedDocuments.path === null ? null : readManifest(config.trustedDocuments.path)
   const trustProxy = trustFunction(config.trustProxy)
   const app = Fastify({
     logger: options.logStream === undefined ? loggerOptions(config.logLevel) : { ...loggerOptions(config.logLevel), stream: options.logStream },
@@ -58,7 +61,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(redisPlugin, { settings: config.redis })
   await app.register(upstreamPlugin, { settings: config.upstream })
   await app.register(livePlugin, { settings: config.live })
-  await app.register(graphPlugin, { config })
+  await app.register(graphPlugin, { config, trustedDocuments })
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
   await app.register(graphqlHttp, { rateLimitPerMinute: config.rateLimitPerMinute, rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute })

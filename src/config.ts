@@ -120,6 +120,17 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly metricsPort: number | null
   readonly tracing: TracingSettings
   readonly redis: RedisSettings
+  /** The manifest of trusted documents (src/graphql/trusted-documents.ts), read by the graph at start-up. */
+  readonly trustedDocuments: TrustedDocumentsSettings
+}
+
+export interface TrustedDocumentsSettings {
+  /** Path of the manifest (the client preset's persisted documents JSON); null: none. */
+  readonly path: string | null
+  /** Refuse every document that is not in the manifest. */
+  readonly only: boolean
+  /** With `only`: still let through documents that only introspect the schema. */
+  readonly allowIntrospection: boolean
 }
 
 /** Shared state of several replicas (src/cluster/); a null url keeps everything in process. */
@@ -329,6 +340,9 @@ const VARIABLES = {
     ...int(100, 60_000, 5_000),
     accepts: 'an integer from 100 to 60000: how often a replica renews what it holds in Redis (connection slots, idempotency keys it is writing); a stopped replica\'s are freed after three (default 5000)'
   },
+  TRUSTED_DOCUMENTS: optionalText('the path of a persisted documents manifest, {"sha256:<hex>": "<document>"} as GraphQL Code Generator\'s client preset writes it (default: unset, none)'),
+  TRUSTED_DOCUMENTS_ONLY: bool(false),
+  TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION: bool(false),
   OTEL_SERVICE_NAME: {
     schema: z.string().trim().min(1).max(200).optional().transform((v) => v ?? 'visual-layer-gateway'),
     accepts: 'the service name traces carry (default visual-layer-gateway)'
@@ -435,6 +449,9 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
   if (v.METRICS_PORT !== null && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
     problems.push(`METRICS_PORT: must differ from PORT (${v.PORT}): metrics are served apart from the API`)
   }
+  if (v.TRUSTED_DOCUMENTS_ONLY && v.TRUSTED_DOCUMENTS === null) {
+    problems.push('TRUSTED_DOCUMENTS_ONLY: needs TRUSTED_DOCUMENTS, the manifest of the documents to accept')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   return deepFreeze({
@@ -500,7 +517,8 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     },
     metricsPort: v.METRICS_PORT,
     tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME },
-    redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX, heartbeatMs: v.REDIS_HEARTBEAT_MS }
+    redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX, heartbeatMs: v.REDIS_HEARTBEAT_MS },
+    trustedDocuments: { path: v.TRUSTED_DOCUMENTS, only: v.TRUSTED_DOCUMENTS_ONLY, allowIntrospection: v.TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION }
   })
 }
 

@@ -29,6 +29,7 @@ async function main (): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`The gateway could not start: ${err instanceof Error ? err.message : String(err)}\n`)
+  // A setting found bad once the app is built (a TRUSTED_DOCUMENTS manifest) reads as one found in the environment.
+  process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `The gateway could not start: ${err instanceof Error ? err.message : String(err)}\n`)
   process.exit(1)
 })

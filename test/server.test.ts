@@ -82,6 +82,17 @@ describe('src/server.ts', () => {
     ].join('\n'))
   })
 
+  it('refuses a trusted documents manifest it cannot read with the same kind of message and exit code 1', async () => {
+    const server = startServer({ TRUSTED_DOCUMENTS: '/nonexistent/persisted-documents.json' })
+    running.push(server.child)
+    expect(await server.exited).toBe(1)
+    expect(server.stderr()).toBe([
+      'Invalid configuration, the gateway did not start:',
+      '  - TRUSTED_DOCUMENTS: cannot read "/nonexistent/persisted-documents.json" (ENOENT): expected the path of a persisted documents manifest',
+      ''
+    ].join('\n'))
+  })
+
   it('starts on the embedded emulator, serves queries, and on SIGTERM finishes in-flight requests and exits 0', async () => {
     const server = startServer({ PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '5000' })
     running.push(server.child)

@@ -10,6 +10,7 @@ import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
 import { RedisIdempotencyStore } from '../cluster/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
+import { TrustedDocuments } from '../graphql/trusted-documents.js'
 import { countSubscriptions } from './metrics.js'
 
 /*
@@ -27,6 +28,8 @@ export interface Graph {
   readonly subscribe: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>
   /** Whether __schema and __type may be asked; when not, error messages suggest no names either. */
   readonly introspection: boolean
+  /** The documents a request may name by id, and whether only those may run (TRUSTED_DOCUMENTS): every door resolves ids with it. */
+  readonly trusted: TrustedDocuments
 }
 
 declare module 'fastify' {
@@ -39,11 +42,13 @@ export interface GraphPluginOptions {
   config: Pick<
     Config,
     'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'maxQueryAliases' | 'maxQueryDirectives' | 'maxQueryCost' |
-    'introspection' | 'idempotencyWindowMs' | 'live'
+    'introspection' | 'idempotencyWindowMs' | 'live' | 'trustedDocuments'
   >
+  /** The manifest of TRUSTED_DOCUMENTS, read by buildApp before anything starts (readManifest); null without one. */
+  trustedDocuments?: ReadonlyMap<string, string> | null
 }
 
-const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config }) => {
+const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config, trustedDocuments: documents = null }) => {
   const reported = new Set<string>()
   const onUnknown = (kind: string, value: string): void => {
     const key = `${kind}\u0000${value}`
@@ -82,6 +87,9 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     maxCost: config.maxQueryCost
   }
   const schema = buildSchema()
+  const { path, ...policy } = config.trustedDocuments
+  const trusted = new TrustedDocuments(documents, policy, config.maxQueryTokens)
+  if (documents !== null) app.log.info({ path, documents: documents.size, only: policy.only }, 'trusted documents loaded')
   countSubscriptions(schema, app.metrics)
   const events = new SharedEvents(config.live.pollIntervalMs)
   app.decorate('graph', {
@@ -89,6 +97,7 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     context,
     limits,
     introspection: config.introspection,
+    trusted,
     subscribe: async (args) => await events.subscribe(args)
   })
 }

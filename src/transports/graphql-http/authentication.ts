@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { Kind } from 'graphql'
 import type { Auth, Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
-import { parseDocument } from '../../graphql/document.js'
+import { introspectsOnly } from '../../graphql/trusted-documents.js'
 import { limitAnonymousBody } from './anonymous-body.js'
 
 /*
@@ -60,7 +59,7 @@ export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: n
   })
   app.addHook('preHandler', async (request, reply) => {
     if (request.caller !== null) return
-    if (introspection && isIntrospectionOnly(documentOf(request), maxTokens)) {
+    if (introspection && introspectsOnly(documentOf(request), maxTokens)) {
       request.caller = ANONYMOUS
       return
     }
@@ -73,21 +72,4 @@ function documentOf (request: FastifyRequest): unknown {
   if (typeof body === 'string') return body
   if (typeof body === 'object' && body !== null && 'query' in body) return body.query
   return (request.query as { query?: unknown } | undefined)?.query
-}
-
-const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename'])
-
-/** Every operation is a query whose top-level fields are all introspection fields. */
-function isIntrospectionOnly (source: unknown, maxTokens: number): boolean {
-  if (typeof source !== 'string' || source.length > 100_000) return false
-  let document
-  try {
-    // Under the gateway's token limit: anyone may send this request.
-    document = parseDocument(source, maxTokens)
-  } catch {
-    return false
-  }
-  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION)
-  return operations.length > 0 && operations.every((operation) => operation.operation === 'query' &&
-    operation.selectionSet.selections.every((selection) => selection.kind === Kind.FIELD && INTROSPECTION_FIELDS.has(selection.name.value)))
 }

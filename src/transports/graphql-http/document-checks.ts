@@ -4,6 +4,7 @@ import { GatewayError } from '../../errors.js'
 import { readDocument, type DocumentLimits } from '../../graphql/document.js'
 import { formatError, type FormatOptions } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
+import type { DocumentParams, TrustedDocuments } from '../../graphql/trusted-documents.js'
 
 /*
  * HTTP documents pass the gateway's limits (src/graphql/document.ts) before Mercurius sees them:
@@ -12,7 +13,9 @@ import { noSubscriptionOverHttp } from '../../graphql/limits.js'
  * (one operation per request, a document present, variables an object, an operation to run), so
  * that each malformed request gets a 400 that names its problem and an info log line, never an
  * internal error. Registered inside the graphql-http plugin: its routes only. A document that passes
- * leaves its operation's type on the request, for the rate limit.
+ * leaves its operation's type on the request, for the rate limit. A trusted document's id
+ * (`documentId`, or `extensions.persistedQuery`) is replaced by its text first, so that the
+ * authentication's introspection check, these checks, the cost and Mercurius all read the text.
  *
  * The whole validation (graphql's rules, then the HTTP door's own) is done here too, once per document
  * text (the document cache remembers what passed): only valid documents reach Mercurius, whose cache of
@@ -28,6 +31,8 @@ declare module 'fastify' {
     operationType: OperationTypeNode | null
     /** The document the request runs, once it passed the checks. */
     operationDocument: DocumentNode | null
+    /** Why the request's document id (or, with TRUSTED_DOCUMENTS_ONLY, its text) is refused; answered after authentication. */
+    documentRefusal: string | null
   }
 }
 
@@ -52,9 +57,16 @@ function operationProblem (document: ReturnType<typeof readDocument>['document']
   return `The document has no operation named ${JSON.stringify(name.slice(0, 80))}; it holds ${names.join(', ')}.`
 }
 
-export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSchema, limits: DocumentLimits, formatting: FormatOptions): void {
+export function registerDocumentChecks (
+  app: FastifyInstance,
+  schema: GraphQLSchema,
+  limits: DocumentLimits,
+  trusted: TrustedDocuments,
+  formatting: FormatOptions
+): void {
   app.decorateRequest('operationType', null)
   app.decorateRequest('operationDocument', null)
+  app.decorateRequest('documentRefusal', null)
   const refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]): FastifyReply => {
     // Logged once, as the operation's line (src/plugins/operations.ts), at info with the reason.
     const requestId = String(request.id)
@@ -73,6 +85,12 @@ export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSch
         return refuse(request, reply, [rejected(VARIABLES_NOT_OBJECT)])
       }
     }
+    const resolution = trusted.resolve(paramsOf(request))
+    if (resolution.refused !== undefined) {
+      request.documentRefusal = resolution.refused
+      return
+    }
+    if (typeof resolution.query === 'string' && resolution.query !== queryOf(request)) setQuery(request, resolution.query)
     const source = queryOf(request)
     if (source === undefined || source === null || typeof source === 'string') return
     return refuse(request, reply, readDocument(schema, source, limits).errors ?? [])
@@ -80,6 +98,7 @@ export function registerDocumentChecks (app: FastifyInstance, schema: GraphQLSch
 
   // After authentication: a caller without a token learns only that it needs one.
   app.addHook('preHandler', async (request, reply) => {
+    if (request.documentRefusal !== null) return refuse(request, reply, [rejected(request.documentRefusal)])
     const source = queryOf(request)
     if (source === undefined || source === null || source === '') return refuse(request, reply, [rejected(NO_DOCUMENT)])
     if (!variablesAreAnObject(request)) return refuse(request, reply, [rejected(VARIABLES_NOT_OBJECT)])
@@ -98,6 +117,27 @@ function queryOf (request: FastifyRequest): unknown {
   const body = request.body
   if (typeof body === 'object' && body !== null && 'query' in body) return body.query
   return (request.query as { query?: unknown } | undefined)?.query
+}
+
+/** The document, id and extensions of a POST body or of a GET query string (where extensions are a JSON text); SSE reads them too. */
+export function paramsOf (request: FastifyRequest): DocumentParams {
+  const body = request.body
+  if (typeof body === 'object' && body !== null) return body as DocumentParams
+  const query = (request.query ?? {}) as { query?: unknown, documentId?: unknown, extensions?: unknown }
+  let extensions: unknown
+  try {
+    extensions = typeof query.extensions === 'string' ? JSON.parse(query.extensions) : undefined
+  } catch {
+    // Mercurius (graphql-sse) answers a GET's malformed extensions itself.
+  }
+  return { query: query.query, documentId: query.documentId, extensions }
+}
+
+/** Puts the text a document id named where Mercurius reads the document. */
+function setQuery (request: FastifyRequest, text: string): void {
+  const body = request.body
+  if (typeof body === 'object' && body !== null) (body as { query?: unknown }).query = text
+  else (request.query as { query?: unknown }).query = text
 }
 
 function operationNameOf (request: FastifyRequest): unknown {

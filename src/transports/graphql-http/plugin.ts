@@ -53,7 +53,7 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
   registerMediaTypes(app)
   registerCsrfPrevention(app)
   registerHttpAuth(app, auth, graph.limits.maxTokens, graph.introspection)
-  registerDocumentChecks(app, graph.schema, graph.limits, formatting)
+  registerDocumentChecks(app, graph.schema, graph.limits, graph.trusted, formatting)
   // Two counters per caller: mutations against their own, stricter allowance (see rate-limits.ts).
   await registerCallerRateLimits(app, auth, options, { prefix: '', isWrite: (request) => request.operationType === 'mutation', writes: 'mutations' })
   // After the rate limit (the route's last preHandler): identical queries in flight share one execution.

@@ -12,7 +12,9 @@ import { formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { Operation } from '../../plugins/operations.js'
 import { RedisSlots } from '../../cluster/slots.js'
 import { ClusterSlots } from '../caller-slots.js'
+import type { DocumentParams } from '../../graphql/trusted-documents.js'
 import { authenticateRequest } from '../graphql-http/authentication.js'
+import { paramsOf } from '../graphql-http/document-checks.js'
 import { respond, type RequestContext } from './respond.js'
 import { subscriptionResults } from './results.js'
 import { ownerOf, SseStreams, type OwnedStream } from './streams.js'
@@ -26,7 +28,9 @@ import { ownerOf, SseStreams, type OwnedStream } from './streams.js'
  * ends one). Every request is authenticated by its Authorization header, like GraphQL over HTTP;
  * documents pass the gateway's limits; subscriptions ride the same shared pollers as WebSocket ones
  * and end with UNAUTHENTICATED when their token expires. Queries and mutations are refused: they
- * belong to POST /graphql, under its rate limit.
+ * belong to POST /graphql, under its rate limit. A trusted document's id is replaced by its text
+ * before graphql-sse reads the request (it requires a "query"); a refused id is answered as the
+ * operation's result, as a refused document is.
  */
 
 export interface SseOptions {
@@ -62,6 +66,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   const open = new Set<() => Promise<unknown>>()
 
   app.decorateRequest('caller', null)
+  app.decorateRequest('documentRefusal', null)
   app.addHook('onRequest', async (request, reply) => await authenticateRequest(auth, request, reply))
 
   const requestOf = (req: SseRequest): FastifyRequest => {
@@ -173,6 +178,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
           `Too many subscriptions on this event stream: at most ${options.maxOperationsPerStream}. Complete one first, or open another stream.`
         )
       }
+      if (request.documentRefusal !== null) return refusedResult('QUERY_REJECTED', request.documentRefusal)
       const { document, errors } = readDocument(graph.schema, params.query, graph.limits, specifiedRules)
       if (errors !== undefined) return { data: null, errors: [...errors] }
       operation.identify(document, params.operationName)
@@ -223,6 +229,25 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     }
   })
 
+  /** The URL graphql-sse reads (a GET's document is in it), once a trusted document's id is replaced by its text. */
+  const resolveDocument = (request: FastifyRequest): string => {
+    if (request.method !== 'GET' && request.method !== 'POST') return request.url
+    const params: DocumentParams = request.method === 'GET' ? paramsOf(request) : typeof request.body === 'object' && request.body !== null ? request.body : {}
+    const resolution = graph.trusted.resolve(params)
+    // Refused: graphql-sse still needs a "query" to reach onSubscribe, which answers the refusal.
+    if (resolution.refused !== undefined) request.documentRefusal = resolution.refused
+    const text = resolution.refused === undefined ? resolution.query : ''
+    if (typeof text !== 'string' || text === params.query) return request.url
+    if (request.method === 'POST') {
+      (request.body as { query?: unknown }).query = text
+      return request.url
+    }
+    const [path = '', search = ''] = request.url.split('?')
+    const query = new URLSearchParams(search)
+    query.set('query', text)
+    return `${path}?${query.toString()}`
+  }
+
   const track = (end: () => Promise<unknown>): (() => void) => {
     open.add(end)
     return () => { open.delete(end) }
@@ -230,7 +255,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   app.route({
     method: ['GET', 'POST', 'PUT', 'DELETE'],
     url: options.path,
-    handler: async (request, reply) => { await respond(handler, request, reply, track) }
+    handler: async (request, reply) => { await respond(handler, request, reply, track, resolveDocument(request)) }
   })
 
   app.addHook('preClose', async () => {

@@ -20,7 +20,8 @@ export async function respond (
   handler: Handler<FastifyRequest, RequestContext>,
   request: FastifyRequest,
   reply: FastifyReply,
-  track: (end: () => Promise<unknown>) => () => void
+  track: (end: () => Promise<unknown>) => () => void,
+  url = request.url
 ): Promise<void> {
   reply.hijack()
   const res = reply.raw
@@ -28,7 +29,7 @@ export async function respond (
   try {
     response = await handler({
       method: request.method,
-      url: request.url,
+      url,
       headers: { get: (key) => headerOf(request, key) },
       body: (request.body ?? null) as Record<string, unknown> | string | null,
       raw: request,

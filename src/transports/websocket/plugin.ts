@@ -13,6 +13,7 @@ import { shedBody } from '../../plugins/load-shedding.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { checkCost, readDocument } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
+import type { DocumentParams } from '../../graphql/trusted-documents.js'
 import type { Operation } from '../../plugins/operations.js'
 import { RedisSlots } from '../../cluster/slots.js'
 import { RedisWindows } from '../../cluster/windows.js'
@@ -253,8 +254,15 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
         )
         return [new GraphQLError(error.message, { originalError: error })]
       }
+      // A trusted document's id (`documentId`, or extensions.persistedQuery, beside a "query" of "" as
+      // graphql-ws requires a string) names its text; with TRUSTED_DOCUMENTS_ONLY, other texts are refused.
+      const resolution = graph.trusted.resolve(payload as DocumentParams)
+      if (resolution.refused !== undefined) {
+        const error = new GatewayError('QUERY_REJECTED', resolution.refused)
+        return [new GraphQLError(error.message, { originalError: error })]
+      }
       // Parsed and validated here, under the same limits as HTTP documents; graphql-ws then runs these.
-      const { document, errors } = readDocument(graph.schema, payload.query, graph.limits, specifiedRules)
+      const { document, errors } = readDocument(graph.schema, resolution.query, graph.limits, specifiedRules)
       if (errors !== undefined) return [...errors]
       operation.identify(document, payload.operationName)
       const { error } = checkCost(graph.schema, document, graph.limits, payload.variables, payload.operationName)
