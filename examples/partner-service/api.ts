@@ -403,7 +403,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -508,7 +508,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -607,7 +607,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -709,7 +709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -821,7 +821,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -920,7 +920,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1041,7 +1041,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1135,7 +1135,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1229,7 +1229,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1320,7 +1320,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1408,7 +1408,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable. */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
             503: {
                 headers: {
                     [name: string]: unknown;
