@@ -1,7 +1,9 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
-import { describeWithBrowser, launchBrowser, openGraphiQL, requestsOffOrigin, runQueryInGraphiQL } from '../helpers/browser.js'
+import { GRAPHIQL_TOKEN_HEADERS } from '../../src/transports/graphiql/plugin.js'
+import { describeWithBrowser, launchBrowser, requestsOffOrigin } from '../helpers/browser.js'
+import { editorText, openGraphiQL, runQueryInGraphiQL } from '../helpers/graphiql.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { visualLayerToken } from '../helpers/tokens.js'
 
@@ -16,6 +18,8 @@ describeWithBrowser('GraphiQL on the gateway, in a real browser', () => {
 
   it('lists the demo datasets with no account and no request leaving the machine', async () => {
     const { context, page, record } = await openGraphiQL(browser, `${open.url}/graphiql`)
+    // In none mode, no header is needed, and none is suggested.
+    expect(await editorText(page, 'request-headers.json')).toBe('')
     const result = await runQueryInGraphiQL(page, '{ datasets { displayName status } }')
     expect(result).toEqual({
       data: {
@@ -40,8 +44,16 @@ describeWithBrowser('GraphiQL on the gateway, in a real browser', () => {
 
   it('in passthrough mode, sends the token the user puts in the headers editor', async () => {
     const { context, page, record } = await openGraphiQL(browser, `${passthrough.url}/graphiql`)
-    // Its schema request, sent before any header was typed, is answered: docs and completion work.
+    // Its schema request, sent while the headers editor still shows where the token goes, is answered:
+    // the placeholder is not sent, so docs and completion work before a token is typed.
     expect(record.problems).toEqual([])
+    expect(await editorText(page, 'request-headers.json')).toBe(GRAPHIQL_TOKEN_HEADERS)
+    const placeholder = await runQueryInGraphiQL(page, `{ dataset(id: "${SEED.datasets.secondaryAccount}") { displayName } }`)
+    expect(placeholder).toEqual({
+      data: null,
+      errors: [{ message: 'Missing Authorization header: send "Authorization: Bearer <token>".', extensions: { code: 'UNAUTHENTICATED', requestId: expect.any(String) } }]
+    })
+    record.problems.length = 0 // that 401 was the point
     const query = `{ dataset(id: "${SEED.datasets.secondaryAccount}") { displayName } }`
     const globex = await runQueryInGraphiQL(page, query, { Authorization: `Bearer ${visualLayerToken(DEMO_ACCOUNTS.secondary)}` })
     expect(globex).toEqual({ data: { dataset: { displayName: expect.any(String) } } })
