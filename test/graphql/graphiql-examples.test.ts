@@ -72,11 +72,22 @@ describeWithBrowser('GraphiQL opens on the README\'s examples', () => {
     await page.locator('button.graphiql-execute-button[aria-label^="Execute"]').waitFor()
     await stopRunning(page)
 
+    // The sidebar: the docs, the explorer, the history. The docs list the root types.
+    const sidebar = page.locator('.graphiql-sidebar button[aria-label^="Show "]')
+    expect(await sidebar.evaluateAll((buttons) => buttons.map((button) => button.getAttribute('aria-label')))).toEqual([
+      'Show Documentation Explorer', 'Show GraphiQL Explorer', 'Show History'
+    ])
+    await page.locator('button[aria-label="Show Documentation Explorer"]').click()
+    await page.locator('.graphiql-doc-explorer', { hasText: 'subscription: Subscription' }).waitFor({ timeout: 5000 })
+    await page.locator('button[aria-label="Show GraphiQL Explorer"]').click()
+    // The explorer shows the open tab's operation: the subscription's fields, and the other subscription.
+    await page.locator('.graphiql-plugin', { hasText: 'datasetStatusChanged' }).filter({ hasText: 'taskUpdated' }).waitFor({ timeout: 5000 })
+
     expect(requestsOffOrigin(record, gateway.url)).toEqual([])
     expect(record.problems).toEqual([])
     mkdirSync('test-results', { recursive: true })
     await page.screenshot({ path: SCREENSHOT })
     process.stdout.write(`GraphiQL screenshot: ${SCREENSHOT}\n`)
     await context.close()
-  })
+  }, 60_000)
 })

@@ -53,7 +53,8 @@ describeWithBrowser('GraphiQL on the gateway, in a real browser', () => {
       data: null,
       errors: [{ message: 'Missing Authorization header: send "Authorization: Bearer <token>".', extensions: { code: 'UNAUTHENTICATED', requestId: expect.any(String) } }]
     })
-    record.problems.length = 0 // that 401 was the point
+    // That 401 is the only problem (Chromium also logs it).
+    expect(record.problems).toEqual([`HTTP 401: POST ${passthrough.url}/graphql`, 'console error: Failed to load resource: the server responded with a status of 401 (Unauthorized)'])
     const query = `{ dataset(id: "${SEED.datasets.secondaryAccount}") { displayName } }`
     const globex = await runQueryInGraphiQL(page, query, { Authorization: `Bearer ${visualLayerToken(DEMO_ACCOUNTS.secondary)}` })
     expect(globex).toEqual({ data: { dataset: { displayName: expect.any(String) } } })
