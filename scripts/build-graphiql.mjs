@@ -31,12 +31,20 @@ function outputs (result) {
   return Object.entries(result.metafile.outputs).map(([file, output]) => ({ name: basename(file), entry: output.entryPoint, bytes: output.bytes }))
 }
 
-/** A hash of what the bundle is made from (the page's sources and the lockfile): the tests refuse a stale bundle. */
+/** The packages the bundle is made of (and esbuild), whose installed versions the source hash covers. */
+const BUNDLED = ['graphiql', '@graphiql/react', '@graphiql/plugin-explorer', '@graphiql/toolkit', 'react', 'react-dom', 'graphql', 'graphql-ws',
+  'monaco-editor', 'monaco-graphql', 'esbuild']
+
+/** A hash of what the bundle is made from (the page's sources, the bundled packages' versions): the tests refuse a stale bundle. */
 export async function sourceHash () {
   const hash = createHash('sha256')
   const browser = new URL('../src/transports/graphiql/browser/', import.meta.url)
   for (const name of (await readdir(browser)).sort()) hash.update(name).update(await readFile(new URL(name, browser)))
-  hash.update(await readFile(new URL('../package-lock.json', import.meta.url)))
+  for (const name of BUNDLED) {
+    const { version } = JSON.parse(await readFile(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8'))
+    hash.update(`${name}@${version}`)
+  }
+  hash.update(await readFile(new URL('build-graphiql.mjs', import.meta.url)))
   return hash.digest('hex')
 }
 
