@@ -1,10 +1,11 @@
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { GRAPHIQL_TOKEN_HEADERS } from '../../src/transports/graphiql/plugin.js'
 import { describeWithBrowser, launchBrowser, requestsOffOrigin } from '../helpers/browser.js'
 import { editorText, openGraphiQL, runQueryInGraphiQL } from '../helpers/graphiql.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { AUTH_MODES, startModeGateway } from '../helpers/modes.js'
 import { visualLayerToken } from '../helpers/tokens.js'
 
 describeWithBrowser('GraphiQL on the gateway, in a real browser', () => {
@@ -20,6 +21,7 @@ describeWithBrowser('GraphiQL on the gateway, in a real browser', () => {
     const { context, page, record } = await openGraphiQL(browser, `${open.url}/graphiql`)
     // In none mode, no header is needed, and none is suggested.
     expect(await editorText(page, 'request-headers.json')).toBe('')
+    expect(await page.locator('.graphiql-editor-tools button.active').count()).toBe(0)
     const result = await runQueryInGraphiQL(page, '{ datasets { displayName status } }')
     expect(result).toEqual({
       data: {
@@ -48,6 +50,8 @@ describeWithBrowser('GraphiQL on the gateway, in a real browser', () => {
     // the placeholder is not sent, so docs and completion work before a token is typed.
     expect(record.problems).toEqual([])
     expect(await editorText(page, 'request-headers.json')).toBe(GRAPHIQL_TOKEN_HEADERS)
+    // ... in the Headers tab, open from the start.
+    await page.locator('.graphiql-editor-tools button.active[data-name="headers"]').waitFor({ timeout: 5000 })
     const placeholder = await runQueryInGraphiQL(page, `{ dataset(id: "${SEED.datasets.secondaryAccount}") { displayName } }`)
     expect(placeholder).toEqual({
       data: null,
@@ -66,5 +70,19 @@ describeWithBrowser('GraphiQL on the gateway, in a real browser', () => {
       errors: [{ message: 'Missing Authorization header: send "Authorization: Bearer <token>".', extensions: { code: 'UNAUTHENTICATED', requestId: expect.any(String) } }]
     })
     await context.close()
+  })
+})
+
+describe("GraphiQL's headers editor in each auth mode", () => {
+  it.each(AUTH_MODES)('%s: opens on where the Bearer token goes only in the modes that need one', async (mode) => {
+    const gateway = await startModeGateway(mode)
+    try {
+      const html = await (await fetch(`${gateway.url}/graphiql`)).text()
+      const attribute = /data-default-headers="([^"]*)"/.exec(html)?.[1]
+      expect(attribute).toBe(mode === 'none' ? '' : '{\n  &quot;Authorization&quot;: &quot;Bearer &lt;token&gt;&quot;\n}\n')
+      expect(GRAPHIQL_TOKEN_HEADERS).toBe('{\n  "Authorization": "Bearer <token>"\n}\n')
+    } finally {
+      await gateway.close()
+    }
   })
 })
