@@ -3,13 +3,15 @@
 // manifest.json, the list src/transports/graphiql/plugin.ts serves (and nothing else). Every name
 // carries a hash of its content, so the files can be cached for good. Run by `npm run build`.
 import { createHash } from 'node:crypto'
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
-const outdir = fileURLToPath(new URL('../dist/graphiql/', import.meta.url))
+const target = fileURLToPath(new URL('../dist/graphiql', import.meta.url))
+// Built beside the target, then swapped in with two renames: a gateway starting meanwhile finds the old bundle or the new one.
+const outdir = `${target}.building-${process.pid}`
 const started = performance.now()
 
 const common = {
@@ -18,7 +20,8 @@ const common = {
   bundle: true,
   minify: true,
   metafile: true,
-  legalComments: 'none',
+  // The bundled packages' licence notices go to *.LEGAL.txt files beside the bundle (shipped in dist/, not served).
+  legalComments: 'external',
   target: ['chrome120', 'edge120', 'firefox120', 'safari17'],
   define: { 'process.env.NODE_ENV': '"production"' },
   entryNames: '[name]-[hash]',
@@ -80,12 +83,16 @@ async function bundle () {
     }
   }))
 
-  const files = [...page, ...workers]
+  const files = [...page, ...workers].filter((file) => !file.name.endsWith('.LEGAL.txt'))
   const script = page.find((file) => file.entry !== undefined && file.name.endsWith('.js'))
   const styles = page.filter((file) => file.name.endsWith('.css')).map((file) => file.name)
   if (script === undefined || styles.length === 0) throw new Error('build-graphiql: the page has no script or no stylesheet')
   const manifest = { script: script.name, styles, files: files.map((file) => file.name).sort(), sourceHash: await sourceHash() }
   await writeFile(`${outdir}/manifest.json`, JSON.stringify(manifest, null, 2) + '\n')
+  const old = `${target}.old-${process.pid}`
+  await rename(target, old).catch((error) => { if (error.code !== 'ENOENT') throw error })
+  await rename(outdir, target)
+  await rm(old, { recursive: true, force: true })
 
   const total = files.reduce((sum, file) => sum + file.bytes, 0)
   const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`

@@ -49,7 +49,8 @@ describeWithBrowser('GraphiQL opens on the README\'s examples', () => {
       ['Training Set v2', 'READY', null],
       ['Product Images Q1', 'READY', null]
     ])
-    // The result pane shows it on screen.
+    // The result pane shows it on screen (Monaco draws the lines on the next frame).
+    await page.locator('.result-window .view-lines', { hasText: '"datasets": [' }).waitFor({ timeout: 5000 })
     const shown = (await page.locator('.result-window .view-line').allInnerTexts()).map((line) => line.replace(/\u00a0/g, ' '))
     expect(shown.slice(0, 4)).toEqual(['{', '  "data": {', '    "datasets": [', '      {'])
 

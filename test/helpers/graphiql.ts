@@ -62,8 +62,15 @@ async function setEditorText (page: Page, editor: EditorName, text: string): Pro
   if (value !== text) throw new Error(`the ${editor} editor holds ${JSON.stringify(value)} instead of ${JSON.stringify(text)}`)
 }
 
+/**
+ * Replaces the operation, and waits until GraphiQL has taken it in (it reads the editor 100 ms after
+ * the last change, debounced): the open tab's title becomes the operation's name, found as GraphiQL
+ * finds it. Run before that, GraphiQL would send the previous operation's name.
+ */
 export async function setQuery (page: Page, query: string): Promise<void> {
   await setEditorText(page, 'operation.graphql', query)
+  const title = /^(?!#).*(query|subscription|mutation)\s+([a-zA-Z0-9_]+)/m.exec(query)?.[2] ?? '<untitled>'
+  await page.locator('.graphiql-tab-active .graphiql-tab-button').filter({ hasText: new RegExp(`^${title}$`) }).waitFor({ timeout: 5000 })
 }
 
 /** Replaces the headers editor's content with `headers` as JSON. */
