@@ -10,6 +10,27 @@ import { openGraphiQL, openTab, resultText, runInGraphiQL, stopRunning, waitForR
 const SCREENSHOT = 'test-results/graphiql.png'
 
 describe("GraphiQL's example tabs", () => {
+  it('each run on the emulator without an error (the queries and the mutation, over HTTP)', async () => {
+    const gateway = await startTestGateway()
+    try {
+      const results = []
+      // The last tab is the subscription: it runs over WebSocket, in the browser test below.
+      expect(EXAMPLE_TABS[4]?.query).toContain('subscription DatasetStatus {')
+      for (const tab of EXAMPLE_TABS.slice(0, 4)) {
+        const { status, body } = await gateway.gql(tab.query, tab.variables === undefined ? undefined : JSON.parse(tab.variables) as Record<string, unknown>)
+        results.push({ status, errors: body.errors, fields: Object.keys(body.data ?? {}) })
+      }
+      expect(results).toEqual([
+        { status: 200, errors: undefined, fields: ['datasets'] },
+        { status: 200, errors: undefined, fields: ['dataset'] },
+        { status: 200, errors: undefined, fields: ['tasks', 'taskFilterOptions'] },
+        { status: 200, errors: undefined, fields: ['enrichDataset'] }
+      ])
+    } finally {
+      await gateway.close()
+    }
+  })
+
   it('are the README\'s operations, word for word', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
     expect(EXAMPLE_TABS).toHaveLength(5)
