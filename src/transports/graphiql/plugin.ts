@@ -13,9 +13,9 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
  * the page works with no network at all. Only the listed files are served; any other name under
  * the prefix is a 404 from the application's not-found handler.
  *
- * File names carry a hash of their content, so they are cached for a year; the page itself is
- * revalidated on every visit. Its Content-Security-Policy (contentSecurityPolicy) allows this
- * origin only, no inline script, no eval.
+ * File names carry a hash of their content, so they are cached for a year; the page itself, with a
+ * nonce of its own each time, is never stored. Its Content-Security-Policy (contentSecurityPolicy)
+ * allows this origin only, no inline script, no eval.
  *
  * Register it with its own `path` rather than a Fastify `prefix`.
  */
