@@ -14,7 +14,7 @@ import redisPlugin from './plugins/redis.js'
 import tracingPlugin from './plugins/tracing.js'
 import upstreamPlugin from './plugins/upstream.js'
 import { clientErrorHandler } from './transports/client-errors.js'
-import { graphiqlPlugin } from './transports/graphiql/plugin.js'
+import { GRAPHIQL_TOKEN_HEADERS, graphiqlPlugin } from './transports/graphiql/plugin.js'
 import graphqlHttp from './transports/graphql-http/plugin.js'
 import health from './transports/health.js'
 import rest from './transports/rest/plugin.js'
@@ -65,7 +65,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
   await app.register(graphqlHttp, { rateLimitPerMinute: config.rateLimitPerMinute, rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute })
-  if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql' })
+  // In the modes that need a token, every tab's headers editor opens on where it goes.
+  if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql', defaultHeaders: config.authMode === 'none' ? '' : GRAPHIQL_TOKEN_HEADERS })
   await app.register(websocket, {
     path: '/graphql',
     connectionInitWaitMs: config.wsInitTimeoutMs,

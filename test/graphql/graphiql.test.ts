@@ -1,18 +1,15 @@
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import Fastify, { type FastifyInstance } from 'fastify'
 import mercurius, { type MercuriusContext } from 'mercurius'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CONTENT_SECURITY_POLICY, graphiqlPlugin } from '../../src/transports/graphiql/plugin.js'
-import { describeWithBrowser, launchBrowser, openGraphiQL, requestsOffOrigin, resultText, runQueryInGraphiQL, type PageRecord } from '../helpers/browser.js'
-
-const require = createRequire(import.meta.url)
-const packageDir = (name: string): string => dirname(require.resolve(`${name}/package.json`))
-const versionOf = (name: string): string => (JSON.parse(readFileSync(join(packageDir(name), 'package.json'), 'utf8')) as { version: string }).version
+import { sourceHash } from '../../scripts/build-graphiql.mjs'
+import { BUNDLE_DIR, contentSecurityPolicy, graphiqlPlugin } from '../../src/transports/graphiql/plugin.js'
+import { describeWithBrowser, launchBrowser, requestsOffOrigin, type PageRecord } from '../helpers/browser.js'
+import { openGraphiQL, resultText, runQueryInGraphiQL } from '../helpers/graphiql.js'
 
 const schema = /* GraphQL */ `
   type Query {
@@ -57,67 +54,81 @@ function assetUrls (html: string): string[] {
   return [...html.matchAll(/(?:src|href)="(\/graphiql\/assets\/[^"]+)"/g)].map((match) => match[1] ?? '')
 }
 
+const manifest = JSON.parse(readFileSync(join(BUNDLE_DIR, 'manifest.json'), 'utf8')) as { script: string, styles: string[], files: string[], sourceHash: string }
+const scriptUrl = `/graphiql/assets/${manifest.script}`
+
 describe('GraphiQL over HTTP', () => {
   let app: FastifyInstance
   beforeAll(async () => { app = await buildApp() })
   afterAll(async () => { await app.close() })
 
-  it('serves the page with a strict Content-Security-Policy and no inline script or style', async () => {
+  it('serves the page with a strict Content-Security-Policy, a fresh style nonce and no inline script or style', async () => {
     const response = await app.inject({ method: 'GET', url: '/graphiql' })
     expect(response.statusCode).toBe(200)
     expect(response.headers['content-type']).toBe('text/html; charset=utf-8')
-    expect(response.headers['content-security-policy']).toBe(CONTENT_SECURITY_POLICY)
-    expect(CONTENT_SECURITY_POLICY).toContain("default-src 'none'")
-    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self';")
-    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|unsafe-eval|https?:|\*/)
-    expect(response.headers['cache-control']).toBe('no-cache')
+    const nonce = /<script type="module" src="[^"]+" nonce="([A-Za-z0-9+/]{24})"><\/script>/.exec(response.body)?.[1] ?? ''
+    expect(nonce).toHaveLength(24)
+    const policy = String(response.headers['content-security-policy'])
+    expect(policy).toBe(contentSecurityPolicy(nonce))
+    expect(policy.split('; ')).toEqual([
+      "default-src 'none'",
+      "script-src 'self'",
+      `style-src 'self' 'nonce-${nonce}'`,
+      `style-src-elem 'self' 'nonce-${nonce}'`,
+      "style-src-attr 'unsafe-inline'",
+      "worker-src 'self'",
+      "font-src 'self' data:",
+      "img-src 'self' data:",
+      "connect-src 'self'",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+      "object-src 'none'"
+    ])
+    expect(policy).not.toMatch(/unsafe-eval|blob:|https?:|\*/)
+    expect(response.headers['cache-control']).toBe('no-store')
     expect(response.headers['x-content-type-options']).toBe('nosniff')
     const html = response.body
     expect(html).toContain('data-endpoint="/graphql"')
+    expect(html).toContain('data-default-headers=""')
     // Every <script> has a src and an empty body; no <style> element, no style attribute, nothing from elsewhere.
     expect([...html.matchAll(/<script\b([^>]*)>([^<]*)<\/script>/g)].every(([, attributes, body]) => attributes?.includes(' src="/') === true && body === '')).toBe(true)
     expect(html).not.toMatch(/<style|style=|https?:\/\/|\/\/unpkg|fonts\.googleapis/)
-    expect(assetUrls(html)).toHaveLength(7)
+    expect(assetUrls(html)).toEqual([...manifest.styles.map((name) => `/graphiql/assets/${name}`), scriptUrl])
+    // Another visit, another nonce.
+    const again = await app.inject({ method: 'GET', url: '/graphiql' })
+    expect(again.headers['content-security-policy']).not.toBe(policy)
   })
 
-  it('serves each asset of the page from node_modules, with its content type and a long cache', async () => {
-    const html = (await app.inject({ method: 'GET', url: '/graphiql' })).body
-    const urls = assetUrls(html)
-    expect(urls).toEqual(expect.arrayContaining([
-      `/graphiql/assets/react@${versionOf('react')}/react.production.min.js`,
-      `/graphiql/assets/react-dom@${versionOf('react-dom')}/react-dom.production.min.js`,
-      `/graphiql/assets/graphql-ws@${versionOf('graphql-ws')}/graphql-ws.min.js`,
-      `/graphiql/assets/graphiql@${versionOf('graphiql')}/graphiql.min.js`,
-      `/graphiql/assets/graphiql@${versionOf('graphiql')}/graphiql.min.css`
-    ]))
-    for (const url of urls) {
+  it('serves a bundle built from the current sources (else run `npm run build`)', async () => {
+    expect(manifest.sourceHash, 'dist/graphiql/ is older than src/transports/graphiql/browser/ or package-lock.json: run `npm run build`').toBe(await sourceHash())
+  })
+
+  it('serves every file of the bundle built by `npm run build`, with its content type and a long cache', async () => {
+    expect(manifest.files).toEqual(expect.arrayContaining([manifest.script, ...manifest.styles]))
+    // The page's script, its stylesheet, Monaco's three workers and its icon font.
+    expect(manifest.files.map((name) => name.replace(/-[A-Z0-9]{8}\./, '.'))).toEqual([
+      'codicon.ttf', 'editor.worker.js', 'graphiql.css', 'graphiql.js', 'graphql.worker.js', 'json.worker.js'
+    ])
+    for (const name of manifest.files) {
+      const url = `/graphiql/assets/${name}`
       const response = await app.inject({ method: 'GET', url })
       expect(response.statusCode, url).toBe(200)
-      expect(response.headers['content-type'], url).toBe(url.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8')
+      expect(response.headers['content-type'], url).toBe({ js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', ttf: 'font/ttf' }[name.split('.').pop() ?? ''])
       expect(response.headers['cache-control'], url).toBe('public, max-age=31536000, immutable')
       expect(response.headers['x-content-type-options'], url).toBe('nosniff')
-      expect(response.body.length, url).toBeGreaterThan(0)
+      expect(response.rawPayload.equals(readFileSync(join(BUNDLE_DIR, name))), url).toBe(true)
     }
-    const graphiqlJs = await app.inject({ method: 'GET', url: `/graphiql/assets/graphiql@${versionOf('graphiql')}/graphiql.min.js` })
-    expect(graphiqlJs.rawPayload.equals(readFileSync(join(packageDir('graphiql'), 'graphiql.min.js')))).toBe(true)
   })
 
   it('compresses large assets for clients that accept gzip', async () => {
-    const url = `/graphiql/assets/graphiql@${versionOf('graphiql')}/graphiql.min.js`
-    const response = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'br, gzip;q=0.8' } })
+    const response = await app.inject({ method: 'GET', url: scriptUrl, headers: { 'accept-encoding': 'br, gzip;q=0.8' } })
     expect(response.statusCode).toBe(200)
     expect(response.headers['content-encoding']).toBe('gzip')
     expect(response.headers.vary).toBe('accept-encoding')
-    expect(gunzipSync(response.rawPayload).equals(readFileSync(join(packageDir('graphiql'), 'graphiql.min.js')))).toBe(true)
-    const refused = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip;q=0' } })
+    expect(gunzipSync(response.rawPayload).equals(readFileSync(join(BUNDLE_DIR, manifest.script)))).toBe(true)
+    const refused = await app.inject({ method: 'GET', url: scriptUrl, headers: { 'accept-encoding': 'gzip;q=0' } })
     expect(refused.headers['content-encoding']).toBeUndefined()
-  })
-
-  it('serves the source map a bundle names beside it', async () => {
-    const response = await app.inject({ method: 'GET', url: `/graphiql/assets/graphiql@${versionOf('graphiql')}/graphiql.min.js.map` })
-    expect(response.statusCode).toBe(200)
-    expect(response.headers['content-type']).toBe('application/json; charset=utf-8')
-    expect((JSON.parse(response.body) as { version: number }).version).toBe(3)
   })
 
   it.each([
@@ -126,9 +137,9 @@ describe('GraphiQL over HTTP', () => {
     '/graphiql/assets/%2e%2e/%2e%2e/package.json',
     '/graphiql/assets/',
     '/graphiql/assets/unknown.js',
-    `/graphiql/assets/react@${versionOf('react')}/react.development.js`,
-    `/graphiql/assets/graphiql@${versionOf('graphiql')}/package.json`,
-    '/graphiql/assets/graphiql-bootstrap.0000000000000000.js'
+    '/graphiql/assets/manifest.json',
+    `/graphiql/assets/${manifest.script}.map`,
+    `/graphiql/assets/${manifest.script.replace(/-[A-Z0-9]{8}\./, '-00000000.')}`
   ])('answers 404 for %s', async (url) => {
     const response = await app.inject({ method: 'GET', url })
     expect(response.statusCode).toBe(404)
@@ -173,7 +184,7 @@ describeWithBrowser('GraphiQL in Chromium', () => {
     expect(requestsOffOrigin(record, origin)).toEqual([])
     expect(record.requests).toEqual(expect.arrayContaining([
       `GET ${origin}/graphiql`,
-      `GET ${origin}/graphiql/assets/graphiql@${versionOf('graphiql')}/graphiql.min.js`,
+      `GET ${origin}${scriptUrl}`,
       `POST ${origin}/graphql`
     ]))
   })

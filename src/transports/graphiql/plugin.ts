@@ -1,21 +1,21 @@
-import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { gzip as gzipCallback } from 'node:zlib'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { BOOTSTRAP_JS, PAGE_CSS } from './client.js'
 
 /**
- * A self-hosted GraphiQL: the page at `path` and its scripts and styles under `path/assets/`, all
- * read from node_modules (graphiql, react, react-dom, graphql-ws) when the plugin is registered,
- * so the page works with no network at all. Only a fixed list of files is served; any other name
- * under the prefix is a 404 from the application's not-found handler.
+ * A self-hosted GraphiQL 5: the page at `path` and its files under `path/assets/`. The files are
+ * bundled from npm packages at build time (scripts/build-graphiql.mjs, from ./browser/) into
+ * dist/graphiql/, whose manifest.json lists them; they are read when the plugin is registered, so
+ * the page works with no network at all. Only the listed files are served; any other name under
+ * the prefix is a 404 from the application's not-found handler.
  *
- * Asset URLs carry the package version (or, for the gateway's own files, a hash of the content),
- * so they are cached for a year; the page itself is revalidated on every visit. The page's
- * Content-Security-Policy allows this origin only, no inline script or style, no eval.
+ * File names carry a hash of their content, so they are cached for a year; the page itself, with a
+ * nonce of its own each time, is never stored. Its Content-Security-Policy (contentSecurityPolicy)
+ * allows this origin only, no inline script, no eval.
  *
  * Register it with its own `path` rather than a Fastify `prefix`.
  */
@@ -24,53 +24,60 @@ export interface GraphiQLOptions {
   endpoint: string
   /** Where the page is served; `/graphiql` by default. */
   path?: string
+  /** The text every tab's headers editor opens with (JSON); empty by default. */
+  defaultHeaders?: string
 }
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  // GraphiQL's stylesheet embeds its fonts and icons as data: URLs.
-  "font-src 'self' data:",
-  "img-src 'self' data:",
-  // 'self' covers ws:// and wss:// to the same host and port (CSP level 3).
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'"
-].join('; ')
+/** The headers text GraphiQL opens with where callers need a token; its placeholder is not sent (browser/fetcher.ts). */
+export const GRAPHIQL_TOKEN_HEADERS = '{\n  "Authorization": "Bearer <token>"\n}\n'
+
+/** Where `npm run build` writes the bundle: dist/graphiql/ of the package (this file runs from src/ in tests, dist/ in production). */
+export const BUNDLE_DIR = fileURLToPath(new URL('../../../dist/graphiql/', import.meta.url))
+
+/**
+ * The page's policy. Monaco, GraphiQL's editor, needs two things a static policy cannot give it:
+ * - `<style>` elements it creates at run time (themes, token colours): they carry the page's nonce
+ *   (browser/csp-nonce.ts), so `style-src-elem` admits this origin's files and that nonce only;
+ * - `style="…"` attributes in the lines it renders as HTML (position, width): `style-src-attr
+ *   'unsafe-inline'`. An attribute can move or colour an element, not run script, read the page or
+ *   load anything (img-src and font-src stay on this origin).
+ * Its workers are files of this origin (`worker-src 'self'`), not blob: URLs.
+ */
+export function contentSecurityPolicy (nonce: string): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    `style-src 'self' 'nonce-${nonce}'`,
+    `style-src-elem 'self' 'nonce-${nonce}'`,
+    "style-src-attr 'unsafe-inline'",
+    "worker-src 'self'",
+    "font-src 'self' data:",
+    "img-src 'self' data:",
+    // 'self' covers ws:// and wss:// to the same host and port (CSP level 3).
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+    "object-src 'none'"
+  ].join('; ')
+}
+
+interface Manifest { script: string, styles: string[], files: string[] }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable'
-const JS = 'text/javascript; charset=utf-8'
-const CSS = 'text/css; charset=utf-8'
-const SOURCE_MAP = 'application/json; charset=utf-8'
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.ttf': 'font/ttf',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2'
+}
 const gzip = promisify(gzipCallback)
 
-interface Asset {
-  contentType: string
-  /** In memory, or (source maps, only read by developer tools) streamed from a fixed file. */
-  source: { body: Buffer } | { file: string }
-}
-
-interface PackageFiles {
-  /** The package's folder, found by Node's resolution from this module (works from src/ and dist/). */
-  dir: string
-  version: string
-}
-
-const require = createRequire(import.meta.url)
-const BOOTSTRAP = Buffer.from(BOOTSTRAP_JS, 'utf8')
-const PAGE_STYLE = Buffer.from(PAGE_CSS, 'utf8')
-
-function packageFiles (name: string): PackageFiles {
-  const manifest = require.resolve(`${name}/package.json`)
-  const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }
-  return { dir: dirname(manifest), version }
-}
-
-function hashOf (content: string | Buffer): string {
-  return createHash('sha256').update(content).digest('hex').slice(0, 16)
+function readManifest (): Manifest {
+  const file = `${BUNDLE_DIR}manifest.json`
+  if (!existsSync(file)) throw new Error(`graphiql: the GraphiQL bundle is missing (${file}): run \`npm run build\`, or set GRAPHIQL=false`)
+  return JSON.parse(readFileSync(file, 'utf8')) as Manifest
 }
 
 function escapeAttribute (value: string): string {
@@ -99,9 +106,15 @@ export const graphiqlPlugin: FastifyPluginAsync<GraphiQLOptions> = async (app, o
   checkPath('endpoint', options.endpoint)
   checkPath('path', path)
   const base = `${app.prefix}${path}`
+  const manifest = readManifest()
 
   // Files are read once, at registration; each is compressed once, on its first request.
-  const assets = new Map<string, Asset>()
+  const assets = new Map<string, { contentType: string, body: Buffer }>()
+  for (const name of manifest.files) {
+    const contentType = CONTENT_TYPES[extname(name)]
+    if (contentType === undefined || !/^[\w.-]+$/.test(name)) throw new Error(`graphiql: unexpected file ${JSON.stringify(name)} in the bundle's manifest`)
+    assets.set(name, { contentType, body: readFileSync(`${BUNDLE_DIR}${name}`) })
+  }
   const gzipped = new WeakMap<Buffer, Promise<Buffer>>()
   const gzipOnce = (body: Buffer): Promise<Buffer> => {
     let compressed = gzipped.get(body)
@@ -112,35 +125,9 @@ export const graphiqlPlugin: FastifyPluginAsync<GraphiQLOptions> = async (app, o
     }
     return compressed
   }
-  const addFile = (name: string, file: string, contentType: string): string => {
-    assets.set(name, { contentType, source: { body: readFileSync(file) } })
-    // The bundle names its source map relative to itself; serve it beside it when the package has it.
-    if (existsSync(`${file}.map`)) assets.set(`${name}.map`, { contentType: SOURCE_MAP, source: { file: `${file}.map` } })
-    return `${base}/assets/${name}`
-  }
-  const addOwn = (stem: string, extension: string, content: Buffer, contentType: string): string => {
-    const name = `${stem}.${hashOf(content)}.${extension}`
-    assets.set(name, { contentType, source: { body: content } })
-    return `${base}/assets/${name}`
-  }
 
-  const graphiql = packageFiles('graphiql')
-  const react = packageFiles('react')
-  const reactDom = packageFiles('react-dom')
-  const graphqlWs = packageFiles('graphql-ws')
-  const scripts = [
-    addFile(`react@${react.version}/react.production.min.js`, join(react.dir, 'umd/react.production.min.js'), JS),
-    addFile(`react-dom@${reactDom.version}/react-dom.production.min.js`, join(reactDom.dir, 'umd/react-dom.production.min.js'), JS),
-    addFile(`graphql-ws@${graphqlWs.version}/graphql-ws.min.js`, join(graphqlWs.dir, 'umd/graphql-ws.min.js'), JS),
-    addFile(`graphiql@${graphiql.version}/graphiql.min.js`, join(graphiql.dir, 'graphiql.min.js'), JS),
-    addOwn('graphiql-bootstrap', 'js', BOOTSTRAP, JS)
-  ]
-  const styles = [
-    addFile(`graphiql@${graphiql.version}/graphiql.min.css`, join(graphiql.dir, 'graphiql.min.css'), CSS),
-    addOwn('graphiql-page', 'css', PAGE_STYLE, CSS)
-  ]
-
-  const page = Buffer.from(`<!doctype html>
+  const asset = (name: string): string => escapeAttribute(`${base}/assets/${name}`)
+  const head = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -148,42 +135,44 @@ export const graphiqlPlugin: FastifyPluginAsync<GraphiQLOptions> = async (app, o
 <meta name="robots" content="noindex">
 <title>GraphiQL</title>
 <link rel="icon" href="data:,">
-${styles.map((href) => `<link rel="stylesheet" href="${escapeAttribute(href)}">`).join('\n')}
+${manifest.styles.map((name) => `<link rel="stylesheet" href="${asset(name)}">`).join('\n')}
 </head>
 <body>
-<div id="graphiql" data-endpoint="${escapeAttribute(options.endpoint)}">Loading GraphiQL…</div>
-${scripts.map((src) => `<script src="${escapeAttribute(src)}" defer></script>`).join('\n')}
+<div id="graphiql" data-endpoint="${escapeAttribute(options.endpoint)}"
+  data-default-headers="${escapeAttribute(options.defaultHeaders ?? '')}">Loading GraphiQL…</div>
+`
+  // The nonce is fresh for every page: it admits the <style> elements the page's own script creates.
+  const page = (nonce: string): string => `${head}<script type="module" src="${asset(manifest.script)}" nonce="${nonce}"></script>
 </body>
 </html>
-`, 'utf8')
+`
 
   app.get(path, async (_request, reply) => {
+    const nonce = randomBytes(18).toString('base64')
     return reply
       .header('content-type', 'text/html; charset=utf-8')
-      .header('cache-control', 'no-cache')
-      .header('content-security-policy', CONTENT_SECURITY_POLICY)
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', contentSecurityPolicy(nonce))
       .header('x-content-type-options', 'nosniff')
       .header('x-frame-options', 'DENY')
       .header('referrer-policy', 'no-referrer')
-      .send(page)
+      .send(page(nonce))
   })
 
   app.get<{ Params: { '*': string } }>(`${path}/assets/*`, async (request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {
-    const asset = assets.get(request.params['*'])
-    if (asset === undefined) {
+    const found = assets.get(request.params['*'])
+    if (found === undefined) {
       reply.callNotFound()
       return reply
     }
     reply
-      .header('content-type', asset.contentType)
+      .header('content-type', found.contentType)
       .header('cache-control', IMMUTABLE)
       .header('x-content-type-options', 'nosniff')
       .header('cross-origin-resource-policy', 'same-origin')
-    if ('file' in asset.source) return reply.send(createReadStream(asset.source.file))
-    const body = asset.source.body
-    if (body.length < 1024) return reply.send(body)
+    if (found.body.length < 1024) return reply.send(found.body)
     reply.header('vary', 'accept-encoding')
-    if (!acceptsGzip(request.headers['accept-encoding'])) return reply.send(body)
-    return reply.header('content-encoding', 'gzip').send(await gzipOnce(body))
+    if (!acceptsGzip(request.headers['accept-encoding'])) return reply.send(found.body)
+    return reply.header('content-encoding', 'gzip').send(await gzipOnce(found.body))
   })
 }
