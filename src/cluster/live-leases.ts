@@ -148,8 +148,10 @@ class LeaseShare<T> implements PollShare<T> {
       const { me, roundLeaseMs, stateMs } = this.leases
       const reply = await this.leases.run((c) => c.liveRound(lease, state, me, roundLeaseMs, stateMs, this.known?.epoch ?? '', this.known?.seq ?? 0))
       if (this.left) return POLL
-      const [mine, ttl, epoch, seq, json] = reply
+      const [mine, ttl, exists, epoch, seq, json] = reply
       this.setHolding(mine === 1)
+      // No state (Redis lost it, or nothing was published yet): the holder publishes its next poll whatever it is.
+      if (exists === 0) this.known = null
       if (typeof epoch === 'string' && typeof json === 'string') {
         // A holder compares its poll with the cluster's last value, and a newcomer shows it at once;
         // a follower waits a round for the message that may still be on its way.
@@ -158,7 +160,9 @@ class LeaseShare<T> implements PollShare<T> {
         else this.behind = version
       }
       if (this.holding) return POLL
-      return { poll: false, retryInMs: Math.max(5, Math.min(this.leases.intervalMs, Number(ttl) + 10)) }
+      // Asked again just after the lease expires, and at least once an interval (the version check above).
+      const expiresIn = Number(ttl) > 0 ? Number(ttl) + 10 : this.leases.intervalMs
+      return { poll: false, retryInMs: Math.max(5, Math.min(this.leases.intervalMs, expiresIn)) }
     } catch {
       return this.alone()
     }

@@ -1,7 +1,7 @@
 /*
  * The Lua scripts of the poll leases (live-leases.ts), each one atomic step in Redis. Replies:
- * ROUND {1 if this replica holds the lease now else 0, the lease's PTTL, and the state's epoch, seq
- * and value when its version differs from the one passed}; PUBLISH nil when the lease is not this
+ * ROUND {1 if this replica holds the lease now else 0, the lease's PTTL, 1 if there is a state else 0,
+ * and the state's epoch, seq and value when its version differs from the one passed}; PUBLISH nil when the lease is not this
  * replica's, {} when it only renewed, {epoch, seq} when it published; RELEASE 1 when it released.
  */
 
@@ -19,10 +19,11 @@ end
 if mine == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 local ttl = redis.call('PTTL', KEYS[1])
 local s = redis.call('HMGET', KEYS[2], 'epoch', 'seq', 'value')
-if s[1] and (s[1] ~= ARGV[4] or tonumber(s[2]) ~= tonumber(ARGV[5])) then
-  return {mine, ttl, s[1], tonumber(s[2]), s[3]}
+if not s[1] then return {mine, ttl, 0} end
+if s[1] ~= ARGV[4] or tonumber(s[2]) ~= tonumber(ARGV[5]) then
+  return {mine, ttl, 1, s[1], tonumber(s[2]), s[3]}
 end
-return {mine, ttl}
+return {mine, ttl, 1}
 `
 
 /** KEYS lease, state; ARGV me, leaseMs, stateMs, value ('' renews only), a new epoch (used when there is no state), channel. */

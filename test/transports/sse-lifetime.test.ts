@@ -7,6 +7,7 @@ import graphPlugin from '../../src/plugins/graph.js'
 import livePlugin from '../../src/plugins/live.js'
 import metricsPlugin from '../../src/plugins/metrics.js'
 import operationsPlugin from '../../src/plugins/operations.js'
+import redisPlugin from '../../src/plugins/redis.js'
 import upstreamPlugin from '../../src/plugins/upstream.js'
 import sse from '../../src/transports/sse/plugin.js'
 import { TEST_START } from '../helpers/gateway.js'
@@ -25,6 +26,7 @@ async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number
   await app.register(authPlugin, { config })
   await app.register(metricsPlugin, { port: null, host: config.host })
   await app.register(operationsPlugin, { tracing: false })
+  await app.register(redisPlugin, { settings: config.redis })
   await app.register(upstreamPlugin, { settings: config.upstream })
   await app.register(livePlugin, { settings: config.live })
   await app.register(graphPlugin, { config })
