@@ -20,14 +20,14 @@ const message = z.object({
   taskIds: z.array(z.string())
 })
 
-/** Starts the bridge; returns the function that stops it. */
+/** Starts the bridge: `joined` settles once the channel is subscribed (true) or cannot be (false); `stop` ends it. */
 export function shareInvalidations (
   link: RedisLink,
   channels: Channels,
   invalidations: Invalidations,
   vl: VisualLayerClient,
   log: FastifyBaseLogger
-): () => void {
+): { joined: Promise<boolean>, stop: () => void } {
   const me = randomUUID()
   const channel = link.key('live:invalidations')
   let warned = false
@@ -50,9 +50,12 @@ export function shareInvalidations (
     vl.forgetInFlight(parsed.scope, parsed.datasetIds)
     invalidations.publish({ scope: parsed.scope, datasetIds: parsed.datasetIds, taskIds: parsed.taskIds, remote: true })
   }
-  void channels.join(channel, onMessage)
-  return () => {
-    stopLocal()
-    channels.leave(channel, onMessage)
+  const joined = channels.join(channel, onMessage)
+  return {
+    joined,
+    stop: () => {
+      stopLocal()
+      channels.leave(channel, onMessage)
+    }
   }
 }

@@ -41,14 +41,22 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
     onPoll: app.metrics.poll,
     ...(leases === null ? {} : { sharing: leases.share })
   })
-  const stopSharing = app.redis === null || channels === null ? () => {} : shareInvalidations(app.redis, channels, invalidations, app.vl, log)
+  const sharing = app.redis === null || channels === null ? null : shareInvalidations(app.redis, channels, invalidations, app.vl, log)
+  // With Redis answering, start-up waits (a little) for the invalidations channel, so that a write
+  // through another replica right after start-up is heard; with Redis away it does not wait at all.
+  if (sharing !== null && app.redis?.up === true) {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, 2_000) })
+    if (!await Promise.race([sharing.joined, late])) log.warn('Redis: the invalidations channel is not subscribed yet; writes on other replicas reach this one once it is')
+    clearTimeout(timer)
+  }
   app.metrics.watchPollers(() => live.size)
   if (leases !== null) app.metrics.watchLeases(() => leases.held)
   app.decorate('invalidations', invalidations)
   app.decorate('live', live)
   // preClose runs before every onClose, so before the upstream pool and the Redis link close.
   app.addHook('preClose', async () => {
-    stopSharing()
+    sharing?.stop()
     live.close()
     await leases?.drain()
   })

@@ -61,6 +61,8 @@ export class Poller<T> {
   private latest: { value: T } | null = null
   private readonly stopping = new AbortController()
   private wakeUp: (() => void) | null = null
+  /** Woken while not sleeping (a write while a poll was on its way): the next sleep is skipped. */
+  private woken = false
   private started = false
   private share: PollShare<T> | null = null
 
@@ -127,7 +129,8 @@ export class Poller<T> {
   wake (): void {
     const wakeUp = this.wakeUp
     this.wakeUp = null
-    wakeUp?.()
+    if (wakeUp === null) this.woken = true
+    else wakeUp()
   }
 
   /** Ends every subscription normally and stops (app shutdown). */
@@ -210,6 +213,10 @@ export class Poller<T> {
   }
 
   private async sleep (ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false
+      return
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { this.wakeUp = null; resolve() }, ms)
       this.wakeUp = () => { clearTimeout(timer); resolve() }
