@@ -128,3 +128,37 @@ describe.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
     for (const sub of watching) expect(sub.events.map((event) => event.data?.datasetStatusChanged)).toEqual([{ id: followed, status: 'READY', progress: 100 }])
   }, 90_000)
 })
+
+describe('late subscribers (AUTH_MODE=none)', () => {
+  it('get the current state from Redis with no poll of their own, also after Redis came back empty', async () => {
+    const port = await freePort()
+    server = await startRedis(port)
+    cluster = await startCluster({ replicas: 2, env: { REDIS_URL: `redis://127.0.0.1:${port}`, POLL_INTERVAL_MS: String(INTERVAL) } })
+    const { emulator, replicas } = cluster
+    const [a, b] = replicas
+    if (a === undefined || b === undefined) throw new Error('two replicas')
+    const id = SEED.datasets.readySecond
+    log = pollLog(emulator, id)
+    const first = subscribe([a], {}, statusQuery(id, true), 1)
+    await until(() => first.every((sub) => sub.events.length === 1))
+    await until(async () => await leasesHeld(a) === 1)
+    const late = subscribe([b], {}, statusQuery(id, true), 1)
+    await until(() => late.every((sub) => sub.events.length === 1))
+    const polled = log.times.length
+    await until(() => (log?.times.length ?? 0) >= polled + 2)
+    expect(await pollsByReplica(replicas)).toEqual([expect.any(Number), 0])
+
+    // Redis restarts empty while both replicas keep watching: the holder publishes its next poll again.
+    await stopRedis(server)
+    server = await startRedis(port)
+    await until(() => replicas.every(linked), 15_000)
+    await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
+    const c = await cluster.addReplica()
+    const later = subscribe([c], {}, statusQuery(id, true), 1)
+    await until(() => later.every((sub) => sub.events.length === 1), 5000)
+    const again = log.times.length
+    await until(() => (log?.times.length ?? 0) >= again + 2)
+    expect(await pollsByReplica([c])).toEqual([0])
+    for (const sub of [...first, ...late, ...later]) expect(sub.events.map((event) => event.data?.datasetStatusChanged)).toEqual([{ id, status: 'READY', progress: 100 }])
+  }, 60_000)
+})
