@@ -56,7 +56,7 @@ describe.each(AUTH_MODES)('one poller for the cluster (AUTH_MODE=%s)', (mode) =>
         ws.push(client)
         for (let s = 0; s < 40; s++) watching.push(record<StatusEvent>(client, statusQuery(id)))
       }
-      const stream = sseClient(replica.url, false, headers)
+      const stream = sseClient(replica.url, true, headers)
       sse.push(stream)
       for (let s = 0; s < 20; s++) watching.push(recordSse<StatusEvent>(stream, statusQuery(id)))
     }
