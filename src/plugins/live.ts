@@ -1,12 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { LiveSettings } from '../config.js'
+import { Channels } from '../cluster/channels.js'
+import { shareInvalidations } from '../cluster/invalidations.js'
+import { LiveLeases } from '../cluster/live-leases.js'
 import { Invalidations } from '../domain/live/invalidation.js'
 import { LiveRegistry } from '../domain/live/registry.js'
 
 /*
  * The pollers behind subscriptions (`app.live`) and the invalidations writes publish to them
  * (`app.invalidations`). Pollers stop before the upstream pool closes, ending their subscriptions.
+ * With Redis (`app.redis`), one replica of the cluster polls each resource and scope (leases), and
+ * invalidations reach every replica (src/cluster/).
  */
 
 declare module 'fastify' {
@@ -23,20 +28,38 @@ export interface LivePluginOptions {
 const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings }) => {
   const invalidations = new Invalidations()
   const { scopes } = app.auth
+  const log = app.log.child({ component: 'live' })
+  const channels = app.redis === null ? null : new Channels(app.redis.pubsub())
+  const leases = app.redis === null || channels === null ? null : new LiveLeases(app.redis, channels, settings.pollIntervalMs, log)
   const live = new LiveRegistry({
     vl: app.vl,
     invalidations,
     intervalMs: settings.pollIntervalMs,
     maxPollsPerSecond: settings.maxPollsPerSecond,
-    log: app.log.child({ component: 'live' }),
+    log,
     scopeOf: (credential) => scopes.scopeOf(credential),
-    onPoll: app.metrics.poll
+    onPoll: app.metrics.poll,
+    ...(leases === null ? {} : { sharing: leases.share })
   })
+  const sharing = app.redis === null || channels === null ? null : shareInvalidations(app.redis, channels, invalidations, app.vl, log)
+  // With Redis answering, start-up waits (a little) for the invalidations channel, so that a write
+  // through another replica right after start-up is heard; with Redis away it does not wait at all.
+  if (sharing !== null && app.redis?.up === true) {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, 2_000) })
+    if (!await Promise.race([sharing.joined, late])) log.warn('Redis: the invalidations channel is not subscribed yet; writes on other replicas reach this one once it is')
+    clearTimeout(timer)
+  }
   app.metrics.watchPollers(() => live.size)
+  if (leases !== null) app.metrics.watchLeases(() => leases.held)
   app.decorate('invalidations', invalidations)
   app.decorate('live', live)
-  // preClose runs before every onClose, so before the upstream pool closes.
-  app.addHook('preClose', async () => { live.close() })
+  // preClose runs before every onClose, so before the upstream pool and the Redis link close.
+  app.addHook('preClose', async () => {
+    sharing?.stop()
+    live.close()
+    await leases?.drain()
+  })
 }
 
-export default fp(livePlugin, { name: 'live', decorators: { fastify: ['auth', 'vl', 'metrics'] } })
+export default fp(livePlugin, { name: 'live', decorators: { fastify: ['auth', 'vl', 'metrics', 'redis'] } })

@@ -153,6 +153,7 @@ export class GatewayMetrics {
   private readonly sources = {
     breaker: (): BreakerState => 'closed',
     pollers: (): number => 0,
+    leases: (): number => 0,
     websocketConnections: [] as Array<() => number>
   }
 
@@ -172,6 +173,12 @@ export class GatewayMetrics {
       help: 'Pollers running now: one per watched resource and credential scope, however many subscribers it has.',
       registers: [this.registry],
       collect () { this.set(sources.pollers()) }
+    })
+    new Gauge({
+      name: 'live_leases_held',
+      help: 'Poll leases this replica holds on Redis (it polls those resources for the cluster); 0 without REDIS_URL.',
+      registers: [this.registry],
+      collect () { this.set(sources.leases()) }
     })
     new Gauge({
       name: 'websocket_connections',
@@ -201,6 +208,7 @@ export class GatewayMetrics {
 
   watchBreaker (state: () => BreakerState): void { this.sources.breaker = state }
   watchPollers (count: () => number): void { this.sources.pollers = count }
+  watchLeases (count: () => number): void { this.sources.leases = count }
   watchWebSocketConnections (count: () => number): void { this.sources.websocketConnections.push(count) }
 }
 

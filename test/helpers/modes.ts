@@ -22,7 +22,12 @@ const MODE_ENV: Record<AuthMode, Record<string, string>> = {
 }
 
 export async function startModeGateway (mode: AuthMode, env: Record<string, string> = {}): Promise<TestGateway> {
-  return await startTestGateway({ ...MODE_ENV[mode], ...env })
+  return await startTestGateway({ ...modeEnv(mode), ...env })
+}
+
+/** The settings of a gateway in `mode` (a test cluster starts its replicas with them). */
+export function modeEnv (mode: AuthMode): Record<string, string> {
+  return MODE_ENV[mode]
 }
 
 export interface TokenOptions {

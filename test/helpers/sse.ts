@@ -3,7 +3,8 @@ import { createClient, type Client } from 'graphql-sse'
 
 /** The real graphql-sse client against a test gateway's /graphql/stream, in either of its modes. */
 export function sseClient (url: string, singleConnection: boolean, headers: Record<string, string> = {}): Client<boolean> {
-  const options = { url: `${url}/graphql/stream`, headers, retryAttempts: 0 }
+  // A copy: in single-connection mode graphql-sse writes its stream token into the headers object it is given.
+  const options = { url: `${url}/graphql/stream`, headers: { ...headers }, retryAttempts: 0 }
   // Lazy: the stream opens with the first subscription and closes after the last one.
   return singleConnection ? createClient({ ...options, singleConnection: true, lazy: true, lazyCloseTimeout: 0 }) : createClient(options)
 }

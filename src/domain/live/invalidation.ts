@@ -8,6 +8,8 @@ export interface Invalidation {
   readonly scope: string
   readonly datasetIds: readonly string[]
   readonly taskIds: readonly string[]
+  /** Published by another replica (src/cluster/invalidations.ts): not to be sent back to the cluster. */
+  readonly remote?: boolean
 }
 
 export type InvalidationListener = (invalidation: Invalidation) => void

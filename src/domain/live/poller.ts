@@ -2,13 +2,16 @@ import { GatewayError, isGatewayError } from '../../errors.js'
 import type { Credential } from '../../upstream/client.js'
 import { Channel } from './channel.js'
 import type { PollScheduler } from './scheduler.js'
+import type { PollShare, PollSharing, Round } from './share.js'
 
 /**
  * One poller watches one upstream resource for one credential scope, for all its subscribers.
  * It fetches, compares with the last value and publishes only a change; a new subscriber gets the
  * last value at once, without an upstream call. While Visual Layer fails it backs off and keeps its
  * subscribers (they hear nothing false); 401, 403 and 404 end them with the matching code. It stops
- * as soon as its last subscriber leaves, and holds no timer once stopped.
+ * as soon as its last subscriber leaves, and holds no timer once stopped. With a share (several
+ * replicas, src/domain/live/share.ts) it polls only while its replica holds the resource's lease, and
+ * otherwise delivers the changes another replica polled, with the same dedupe.
  */
 
 /** Where a poller reports its failures (the app's pino logger fits). */
@@ -35,6 +38,8 @@ export interface PollerOptions<T> {
   readonly onPolled?: (credential: Credential) => void
   /** Told of every poll that ran to its end (metrics). */
   readonly onPoll?: (outcome: PollOutcome) => void
+  /** Shares the polling with other replicas, under `key` (see moveShare). */
+  readonly sharing?: PollSharing
 }
 
 interface Watcher<T> {
@@ -49,15 +54,27 @@ interface Watcher<T> {
 }
 
 const ENDING: ReadonlySet<string> = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'])
+const POLL: Round = { poll: true }
 
 export class Poller<T> {
   private readonly watchers = new Set<Watcher<T>>()
   private latest: { value: T } | null = null
   private readonly stopping = new AbortController()
   private wakeUp: (() => void) | null = null
+  /** Woken while not sleeping (a write while a poll was on its way): the next sleep is skipped. */
+  private woken = false
   private started = false
+  private share: PollShare<T> | null = null
 
-  constructor (private readonly options: PollerOptions<T>) {}
+  constructor (private readonly options: PollerOptions<T>) {
+    this.moveShare(options.key)
+  }
+
+  /** Shares the polling under `key` from now on (a passthrough poller moves to its subject's key once proven). */
+  moveShare (key: string): void {
+    this.share?.leave()
+    this.share = this.options.sharing?.(key, { hear: (value: T) => { this.receive(value) }, wake: () => { this.wake() } }) ?? null
+  }
 
   get stopped (): boolean {
     return this.stopping.signal.aborted
@@ -112,7 +129,8 @@ export class Poller<T> {
   wake (): void {
     const wakeUp = this.wakeUp
     this.wakeUp = null
-    wakeUp?.()
+    if (wakeUp === null) this.woken = true
+    else wakeUp()
   }
 
   /** Ends every subscription normally and stops (app shutdown). */
@@ -124,6 +142,8 @@ export class Poller<T> {
   private halt (): void {
     if (this.stopping.signal.aborted) return
     this.stopping.abort()
+    // At once, not when the loop notices: app shutdown releases the lease before the Redis link closes.
+    this.share?.leave()
     this.wake()
   }
 
@@ -136,17 +156,21 @@ export class Poller<T> {
           this.endAll(new GatewayError('UNAUTHENTICATED', 'Every subscriber\'s token has expired: subscribe again with a fresh token.'))
           break
         }
+        const share = this.share
+        const round = share === null ? POLL : await share.round()
+        if (this.watchers.size === 0 || this.stopped) break
+        if (!round.poll) {
+          // Another replica polls: its changes arrive through the share meanwhile.
+          await this.sleep(round.retryInMs)
+          continue
+        }
+        let polled: T | null = null
         try {
           await this.options.scheduler.turn(this.stopping.signal, this.options.scope())
           const value = await this.options.fetch(credential, this.stopping.signal)
           failures = 0
-          const changed = this.latest === null || !this.options.same(this.latest.value, value)
-          this.options.onPoll?.(changed ? 'changed' : 'unchanged')
-          if (changed) {
-            const previous = this.latest
-            this.latest = { value }
-            for (const watcher of this.watchers) this.deliver(watcher, this.latest, previous)
-          }
+          polled = value
+          this.options.onPoll?.(this.receive(value) ? 'changed' : 'unchanged')
           this.options.onPolled?.(credential)
         } catch (err) {
           if (this.stopped) break
@@ -163,12 +187,23 @@ export class Poller<T> {
           }, 'poll failed; backing off')
         }
         if (this.watchers.size === 0) break
-        await this.sleep(this.delay(failures))
+        const delay = this.delay(failures)
+        await share?.polled(polled, delay)
+        await this.sleep(delay)
       }
     } finally {
       this.halt()
       this.options.onStop()
     }
+  }
+
+  /** A value polled here or by another replica: delivered to every subscriber if it differs from the last. */
+  private receive (value: T): boolean {
+    if (this.latest !== null && this.options.same(this.latest.value, value)) return false
+    const previous = this.latest
+    this.latest = { value }
+    for (const watcher of this.watchers) this.deliver(watcher, this.latest, previous)
+    return true
   }
 
   /** The interval with ±10 % jitter, so pollers started together do not stay in step; longer while failing. */
@@ -178,6 +213,10 @@ export class Poller<T> {
   }
 
   private async sleep (ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false
+      return
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => { this.wakeUp = null; resolve() }, ms)
       this.wakeUp = () => { clearTimeout(timer); resolve() }

@@ -4,11 +4,13 @@ import type { UpstreamDataset, UpstreamTask } from '../../upstream/schemas.js'
 import type { Invalidations } from './invalidation.js'
 import { Poller, type PollOutcome, type WarnLog } from './poller.js'
 import { PollScheduler } from './scheduler.js'
+import type { PollSharing } from './share.js'
 import { TaskLookup } from './task-lookup.js'
 
 /*
  * The poller registry behind subscriptions: one poller per (resource, credential scope), however
  * many clients watch it. Writes (through the invalidation bus) make the matching pollers poll at once.
+ * With `sharing` (several replicas on Redis) that holds for the whole cluster: see share.ts.
  */
 
 export interface LiveOptions {
@@ -21,6 +23,8 @@ export interface LiveOptions {
   scopeOf?: (credential: Credential) => string
   /** Told of every poll, by the kind of resource polled (metrics). */
   onPoll?: (resource: Kind, outcome: PollOutcome) => void
+  /** Shares each poller with the other replicas' (one of them polls); absent, every poller polls. */
+  sharing?: PollSharing
 }
 
 const NEVER = new AbortController().signal
@@ -108,6 +112,7 @@ export class LiveRegistry {
       log: this.options.log,
       onStop: () => { if (this.pollers.get(name) === poller) this.pollers.delete(name) },
       onPoll: (outcome) => { this.options.onPoll?.(kind, outcome) },
+      ...(this.options.sharing === undefined ? {} : { sharing: this.options.sharing }),
       // A passthrough token's poller is keyed by the token until Visual Layer accepts it, then by its
       // subject (scope.ts): it moves there, or hands its subscribers to the subject's poller.
       onPolled: (credential) => {
@@ -117,8 +122,12 @@ export class LiveRegistry {
         current = now
         name = key(kind, current, id)
         const other = this.pollers.get(name) as Poller<T> | undefined
-        if (other !== undefined && !other.stopped) other.adopt(poller)
-        else this.pollers.set(name, poller as Poller<unknown>)
+        if (other !== undefined && !other.stopped) {
+          other.adopt(poller)
+        } else {
+          this.pollers.set(name, poller as Poller<unknown>)
+          poller.moveShare(name)
+        }
       }
     })
     this.pollers.set(name, poller as Poller<unknown>)

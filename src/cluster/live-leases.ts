@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import type { FastifyBaseLogger } from 'fastify'
+import type { PollShare, Round, ShareListener } from '../domain/live/share.js'
+import type { Channels } from './channels.js'
+import type { RedisLink } from './redis.js'
+import { decodeValue, encodeValue } from './values.js'
+import { PUBLISH, RELEASE, ROUND } from './live-scripts.js'
+
+/*
+ * One poller per (resource, credential scope) in the whole cluster (domain/live/share.ts on Redis).
+ * Per poller key, three names under REDIS_KEY_PREFIX:
+ * - `live:lease:<key>`: the id of the replica that polls, with an expiry. A replica with subscribers
+ *   takes it with SET NX at its round; the holder renews it at each round and after each poll, until
+ *   its next poll plus half an interval; it deletes it when its last subscriber leaves (or on close).
+ * - `live:state:<key>`: the last value published (epoch, seq, value), kept while pollers renew it. A
+ *   holder publishes only a value that differs from it, so a new holder does not send again what the
+ *   old one published, nor miss what changed in between.
+ * - channel `live:changes:<key>`: `change <epoch> <seq> <value>` on each published change, `released`
+ *   when the holder leaves (the others ask for the lease at once instead of at their next round).
+ * A replica that does not hold the lease asks again when it expires (at most an interval later) and
+ * meanwhile hears the changes; each round also tells it the state's version, so a change it missed
+ * (pub/sub loses what is sent while its connection is down) reaches it within two rounds. The value
+ * is the upstream record as parsed; the credential that fetched it never leaves the replica.
+ * While Redis cannot be reached, every replica polls for itself.
+ */
+
+interface Version { readonly epoch: string, readonly seq: number }
+interface Known extends Version { readonly json: string }
+
+type LeaseCommands = Redis & {
+  liveRound: (lease: string, state: string, me: string, leaseMs: number, stateMs: number, epoch: string, seq: number) => Promise<unknown[]>
+  livePublish: (
+    lease: string, state: string, me: string, leaseMs: number, stateMs: number, json: string, epoch: string, channel: string
+  ) => Promise<unknown[] | null>
+  liveRelease: (lease: string, me: string, channel: string) => Promise<number>
+}
+
+const POLL: Round = { poll: true }
+
+export class LiveLeases {
+  /** This replica, as lease holders are named. */
+  readonly me = randomUUID()
+  private readonly commands: LeaseCommands
+  private readonly holding = new Set<LeaseShare<unknown>>()
+  private readonly releasing = new Set<Promise<unknown>>()
+  private warned = false
+
+  constructor (
+    private readonly link: RedisLink,
+    readonly channels: Channels,
+    readonly intervalMs: number,
+    private readonly log: FastifyBaseLogger
+  ) {
+    const commands = link.commands
+    commands.defineCommand('liveRound', { numberOfKeys: 2, lua: ROUND })
+    commands.defineCommand('livePublish', { numberOfKeys: 2, lua: PUBLISH })
+    commands.defineCommand('liveRelease', { numberOfKeys: 1, lua: RELEASE })
+    this.commands = commands as LeaseCommands
+  }
+
+  /** The PollSharing of the live registry. */
+  readonly share = <T>(key: string, listener: ShareListener<T>): PollShare<T> => new LeaseShare<T>(this, key.replaceAll(' ', ':'), listener)
+
+  /** Leases this replica holds now (a metric). */
+  get held (): number {
+    return this.holding.size
+  }
+
+  /** Resolves once the releases already sent are answered (shutdown, before the link closes). */
+  async drain (): Promise<void> {
+    await Promise.allSettled([...this.releasing])
+  }
+
+  /** Both connections up: a round may ask Redis; otherwise the poller polls alone. */
+  get up (): boolean {
+    return this.link.up && this.channels.up
+  }
+
+  names (key: string): { lease: string, state: string, channel: string } {
+    return { lease: this.link.key(`live:lease:${key}`), state: this.link.key(`live:state:${key}`), channel: this.link.key(`live:changes:${key}`) }
+  }
+
+  /** The longest a round waits for its channel subscription before polling alone. */
+  get joinWaitMs (): number {
+    return Math.min(1000, this.intervalMs)
+  }
+
+  /** How long a lease lasts from a round: the poll it covers, and the renewal after it. */
+  get roundLeaseMs (): number {
+    return Math.ceil(this.intervalMs * 1.5)
+  }
+
+  /** How long the last published value is kept once nobody renews it. */
+  get stateMs (): number {
+    return Math.max(60_000, this.intervalMs * 10)
+  }
+
+  run<R>(command: (commands: LeaseCommands) => Promise<R>): Promise<R> {
+    return command(this.commands).then((reply) => { this.warned = false; return reply }, (err: unknown) => {
+      // One warning per outage; each round falls back to polling alone meanwhile.
+      if (!this.warned) this.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'poll leases: Redis failed; pollers poll alone until it answers')
+      this.warned = true
+      throw err
+    })
+  }
+
+  hold (share: LeaseShare<unknown>, held: boolean): void {
+    if (held) this.holding.add(share)
+    else this.holding.delete(share)
+  }
+
+  release (lease: string, channel: string): void {
+    if (!this.link.up) return
+    const sent = this.commands.liveRelease(lease, this.me, channel).catch(() => {})
+    this.releasing.add(sent)
+    void sent.finally(() => { this.releasing.delete(sent) })
+  }
+
+  warn (details: object, message: string): void {
+    this.log.warn(details, message)
+  }
+}
+
+class LeaseShare<T> implements PollShare<T> {
+  private readonly names: { lease: string, state: string, channel: string }
+  private readonly subscribed: Promise<boolean>
+  /** The cluster's last published value, as far as this replica knows. */
+  private known: Known | null = null
+  /** A newer state a round reported that no message has brought yet: delivered at the next round if still missing. */
+  private behind: string | null = null
+  private joined = false
+  private holding = false
+  private left = false
+  private readonly onMessage = (message: string): void => { this.message(message) }
+
+  constructor (private readonly leases: LiveLeases, key: string, private readonly listener: ShareListener<T>) {
+    this.names = leases.names(key)
+    this.subscribed = leases.channels.join(this.names.channel, this.onMessage)
+    void this.subscribed.then((joined) => { this.joined = joined })
+  }
+
+  async round (): Promise<Round> {
+    if (this.left || !this.leases.up) return this.alone()
+    if (!this.joined && !await within(this.subscribed, this.leases.joinWaitMs)) return this.alone()
+    const { lease, state } = this.names
+    try {
+      const { me, roundLeaseMs, stateMs } = this.leases
+      const reply = await this.leases.run((c) => c.liveRound(lease, state, me, roundLeaseMs, stateMs, this.known?.epoch ?? '', this.known?.seq ?? 0))
+      if (this.left) return POLL
+      const [mine, ttl, exists, epoch, seq, json] = reply
+      this.setHolding(mine === 1)
+      // No state (Redis lost it, or nothing was published yet): the holder publishes its next poll whatever it is.
+      if (exists === 0) this.known = null
+      if (typeof epoch === 'string' && typeof json === 'string') {
+        // A holder compares its poll with the cluster's last value, and a newcomer shows it at once;
+        // a follower waits a round for the message that may still be on its way.
+        const version = `${epoch} ${String(seq)}`
+        if (this.holding || this.known === null || this.behind === version) this.accept({ epoch, seq: Number(seq), json })
+        else this.behind = version
+      }
+      if (this.holding) return POLL
+      // Asked again just after the lease expires, and at least once an interval (the version check above).
+      const expiresIn = Number(ttl) > 0 ? Number(ttl) + 10 : this.leases.intervalMs
+      return { poll: false, retryInMs: Math.max(5, Math.min(this.leases.intervalMs, expiresIn)) }
+    } catch {
+      return this.alone()
+    }
+  }
+
+  async polled (value: T | null, nextInMs: number): Promise<void> {
+    if (this.left || !this.holding) return
+    const json = value === null ? '' : encodeValue(value)
+    const { lease, state, channel } = this.names
+    const leaseMs = Math.ceil(nextInMs + this.leases.intervalMs / 2)
+    const publish = json === '' || json === this.known?.json ? '' : json
+    try {
+      const reply = await this.leases.run((c) => c.livePublish(lease, state, this.leases.me, leaseMs, this.leases.stateMs, publish, randomUUID(), channel))
+      if (reply === null) {
+        // Lost meanwhile (a poll longer than the lease): another replica polls now.
+        this.setHolding(false)
+        return
+      }
+      const [epoch, seq] = reply
+      if (typeof epoch === 'string') this.known = { epoch, seq: Number(seq), json: publish }
+    } catch {
+      this.setHolding(false)
+    }
+  }
+
+  leave (): void {
+    if (this.left) return
+    this.left = true
+    this.leases.channels.leave(this.names.channel, this.onMessage)
+    // Sent whether or not this replica thinks it holds it: a round's answer may still be on its way.
+    this.leases.release(this.names.lease, this.names.channel)
+    this.setHolding(false)
+  }
+
+  private message (message: string): void {
+    if (this.left) return
+    if (message === 'released') {
+      this.listener.wake()
+      return
+    }
+    const match = /^change (\S+) (\d+) ([\s\S]*)$/.exec(message)
+    if (match === null) return
+    const [, epoch = '', seq = '0', json = ''] = match
+    const known = this.known
+    // Messages and round answers travel on two connections: never step back to an older version.
+    if (known !== null && known.epoch === epoch && Number(seq) <= known.seq) return
+    this.accept({ epoch, seq: Number(seq), json })
+  }
+
+  private accept (known: Known): void {
+    this.known = known
+    this.behind = null
+    let value: T
+    try {
+      value = decodeValue(known.json) as T
+    } catch (err) {
+      this.leases.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'poll leases: a published value could not be read; ignored')
+      return
+    }
+    this.listener.hear(value)
+  }
+
+  private alone (): Round {
+    this.setHolding(false)
+    return POLL
+  }
+
+  private setHolding (held: boolean): void {
+    this.holding = held
+    this.leases.hold(this as LeaseShare<unknown>, held && !this.left)
+  }
+}
+
+/** Whether `promise` resolved true within `ms`. */
+async function within (promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, ms) })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}

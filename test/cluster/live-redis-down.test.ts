@@ -1,0 +1,164 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer, connect } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Client } from 'graphql-ws'
+import { SEED } from '../../src/emulator/index.js'
+import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { leasesHeld, pollLog, pollsByReplica, type PollLog } from '../helpers/cluster-polls.js'
+import type { TestGateway } from '../helpers/gateway.js'
+import { AUTH_MODES, connectionParams, modeEnv } from '../helpers/modes.js'
+import { record, until, wsClient, type Recorded } from '../helpers/ws.js'
+
+/*
+ * Redis away: subscriptions fall back to a poller per replica and still get their states; when Redis
+ * is back, one replica polls for the cluster again. The test runs a redis-server of its own on a free
+ * port and kills it, so that other tests sharing 6379 are not disturbed.
+ */
+
+const INTERVAL = 300
+const statusQuery = (id: string, follow = false): string => `subscription { datasetStatusChanged(datasetId: "${id}", follow: ${String(follow)}) { id status progress } }`
+type StatusEvent = { datasetStatusChanged: { id: string, status: string, progress: number | null } }
+
+let cluster: TestCluster | undefined
+let server: ChildProcess | undefined
+let log: PollLog | undefined
+const clients: Client[] = []
+afterEach(async () => {
+  log?.close()
+  await Promise.all(clients.splice(0).map(async (client) => { await client.dispose() }))
+  await cluster?.close()
+  cluster = undefined
+  server?.kill('SIGKILL')
+  server = undefined
+})
+
+async function freePort (): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => { probe.listen(0, '127.0.0.1', resolve) })
+  const address = probe.address()
+  await new Promise<void>((resolve) => { probe.close(() => { resolve() }) })
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+/** A redis-server of the test's own, once it accepts connections. */
+async function startRedis (port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  await until(async () => await new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
+    socket.on('error', () => { resolve(false) })
+  }), 10_000, 20)
+  return child
+}
+
+async function stopRedis (child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  await exited
+}
+
+const linked = (replica: TestGateway): boolean => replica.app.redis?.up === true && replica.app.redis.pubsub().status === 'ready'
+
+function subscribe (replicas: readonly TestGateway[], params: Record<string, unknown>, query: string, perReplica: number): Array<Recorded<StatusEvent>> {
+  return replicas.flatMap((replica) => {
+    const client = wsClient(replica.url, params)
+    clients.push(client)
+    return Array.from({ length: perReplica }, () => record<StatusEvent>(client, query))
+  })
+}
+
+/** Which replicas' dataset polls grew over the next `polls` upstream polls of the logged dataset. */
+async function pollersOver (replicas: readonly TestGateway[], polls: PollLog, count: number): Promise<boolean[]> {
+  const before = await pollsByReplica(replicas)
+  const target = polls.times.length + count
+  await until(() => polls.times.length >= target)
+  return (await pollsByReplica(replicas)).map((n, i) => n > (before[i] ?? 0))
+}
+
+describe.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
+  it('each replica polls for itself and every subscriber still hears its states to READY; one replica polls again once Redis is back', async () => {
+    const port = await freePort()
+    server = await startRedis(port)
+    cluster = await startCluster({ replicas: 3, env: { ...modeEnv(mode), REDIS_URL: `redis://127.0.0.1:${port}`, POLL_INTERVAL_MS: String(INTERVAL) } })
+    const { emulator, replicas } = cluster
+    const params = connectionParams(mode)
+    const id = SEED.datasets.indexing
+    log = pollLog(emulator, id)
+    const subs = subscribe(replicas, params, statusQuery(id), 5)
+    await until(() => subs.every((sub) => sub.events.length === 1))
+    // Shared: after the first polls (passthrough: each replica proves the token once), one replica polls.
+    await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
+    await until(async () => (await pollersOver(replicas, log as PollLog, 3)).filter(Boolean).length === 1)
+
+    await stopRedis(server)
+    server = undefined
+    await until(() => replicas.every((replica) => !linked(replica)))
+    // A subscription that starts now gets its state from a poller of its own replica.
+    const settled = subscribe(replicas, params, statusQuery(SEED.datasets.error), 1)
+    await Promise.all(settled.map(async (sub) => { await sub.done }))
+    for (const sub of settled) expect(sub.events.map((event) => event.data?.datasetStatusChanged)).toEqual([{ id: SEED.datasets.error, status: 'ERROR', progress: 37 }])
+    // Every replica polls the watched dataset for itself.
+    expect(await pollersOver(replicas, log, 9)).toEqual([true, true, true])
+
+    const ready = (sub: Recorded<StatusEvent>): boolean => sub.events.at(-1)?.data?.datasetStatusChanged.status === 'READY'
+    for (let step = 0; step < 30 && !subs.every(ready); step++) {
+      emulator.advance(3000)
+      const seen = log.times.length
+      await until(() => subs.every(ready) || (log?.times.length ?? 0) > seen, 10_000, 5)
+    }
+    await Promise.all(subs.map(async (sub) => { await sub.done }))
+    for (const sub of subs) {
+      const states = sub.events.map((event) => event.data?.datasetStatusChanged)
+      expect(states[0]).toEqual({ id, status: 'INDEXING', progress: 14 })
+      expect(states.at(-1)).toEqual({ id, status: 'READY', progress: 100 })
+      expect(states.filter((state) => state?.status === 'READY')).toHaveLength(1)
+      for (let i = 1; i < states.length; i++) expect(states[i]?.progress).toBeGreaterThan(states[i - 1]?.progress ?? 100)
+    }
+
+    // Redis back (empty): the replicas link again and one of them polls for the cluster.
+    server = await startRedis(port)
+    await until(() => replicas.every(linked), 15_000)
+    const followed = SEED.datasets.readySecond
+    log.close()
+    log = pollLog(emulator, followed)
+    const watching = subscribe(replicas, params, statusQuery(followed, true), 3)
+    await until(() => watching.every((sub) => sub.events.length === 1))
+    await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
+    await until(async () => (await pollersOver(replicas, log as PollLog, 4)).filter(Boolean).length === 1)
+    for (const sub of watching) expect(sub.events.map((event) => event.data?.datasetStatusChanged)).toEqual([{ id: followed, status: 'READY', progress: 100 }])
+  }, 90_000)
+})
+
+describe('late subscribers (AUTH_MODE=none)', () => {
+  it('get the current state from Redis with no poll of their own, also after Redis came back empty', async () => {
+    const port = await freePort()
+    server = await startRedis(port)
+    cluster = await startCluster({ replicas: 2, env: { REDIS_URL: `redis://127.0.0.1:${port}`, POLL_INTERVAL_MS: String(INTERVAL) } })
+    const { emulator, replicas } = cluster
+    const [a, b] = replicas
+    if (a === undefined || b === undefined) throw new Error('two replicas')
+    const id = SEED.datasets.readySecond
+    log = pollLog(emulator, id)
+    const first = subscribe([a], {}, statusQuery(id, true), 1)
+    await until(() => first.every((sub) => sub.events.length === 1))
+    await until(async () => await leasesHeld(a) === 1)
+    const late = subscribe([b], {}, statusQuery(id, true), 1)
+    await until(() => late.every((sub) => sub.events.length === 1))
+    const polled = log.times.length
+    await until(() => (log?.times.length ?? 0) >= polled + 2)
+    expect(await pollsByReplica(replicas)).toEqual([expect.any(Number), 0])
+
+    // Redis restarts empty while both replicas keep watching: the holder publishes its next poll again.
+    await stopRedis(server)
+    server = await startRedis(port)
+    await until(() => replicas.every(linked), 15_000)
+    await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
+    const c = await cluster.addReplica()
+    const later = subscribe([c], {}, statusQuery(id, true), 1)
+    await until(() => later.every((sub) => sub.events.length === 1), 5000)
+    const again = log.times.length
+    await until(() => (log?.times.length ?? 0) >= again + 2)
+    expect(await pollsByReplica([c])).toEqual([0])
+    for (const sub of [...first, ...late, ...later]) expect(sub.events.map((event) => event.data?.datasetStatusChanged)).toEqual([{ id, status: 'READY', progress: 100 }])
+  }, 60_000)
+})
