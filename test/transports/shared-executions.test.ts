@@ -92,6 +92,36 @@ describe('identical queries in flight', () => {
   })
 })
 
+describe('a leader whose client leaves', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway() })
+  afterAll(async () => { await gw.close() })
+
+  it('does not leave the others waiting: each then runs itself and is answered', async () => {
+    gw.emulator.injectFault(DELAY)
+    const variables = { id: SEED.datasets.ready }
+    const leaving = new AbortController()
+    const gone = fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'leaving' },
+      body: JSON.stringify({ query: QUERY, variables }),
+      signal: leaving.signal
+    })
+    await upstreamCalls(gw, 1)
+    const staying = Promise.all([post(gw, { query: QUERY, variables }, 'staying-1'), post(gw, { query: QUERY, variables }, 'staying-2')])
+    // Both requests have arrived (joined the leader, or about to run on their own: either way they must be answered).
+    while (gw.logs.entries().filter((line) => String(line.requestId).startsWith('staying-') && line.msg === 'incoming request').length < 2) {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    leaving.abort()
+    await expect(gone).rejects.toThrow()
+    for (const [i, answer] of (await staying).entries()) {
+      expect(answer).toEqual({ status: 200, requestId: `staying-${i + 1}`, body: { data: { dataset: { id: SEED.datasets.ready, displayName: expect.any(String), status: 'READY' } } } })
+    }
+    expect(operationLines(gw).filter((line) => line.operation.sharedFrom !== undefined)).toEqual([])
+  })
+})
+
 describe('identical queries from other credential scopes', () => {
   let gw: TestGateway
   beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'passthrough' }) })

@@ -35,17 +35,19 @@ it('keeps a shared call going while another caller still waits for it', async ()
   gw.emulator.reset()
   gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, delayMs: 600 })
   const query = JSON.stringify({ query: `{ dataset(id: "${SEED.datasets.ready}") { id } }` })
+  // Another selection of the same dataset: its own execution (identical queries would share one), the same upstream read.
+  const other = JSON.stringify({ query: `{ dataset(id: "${SEED.datasets.ready}") { __typename id } }` })
   const leaving = new AbortController()
   const gone = fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query, signal: leaving.signal })
   await until(() => gw.emulator.calls().length === 1)
-  const staying = fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'req-staying' }, body: query })
+  const staying = fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'req-staying' }, body: other })
   await until(() => gw.logs.entries().some((e) => e.requestId === 'req-staying' && e.msg === 'incoming request'))
   // Joining the shared read has no outward sign; were it not joined yet, a second call would fail the count below.
   await new Promise((resolve) => setTimeout(resolve, 100))
   leaving.abort()
   await expect(gone).rejects.toThrow()
   const res = await staying
-  expect(await res.json()).toEqual({ data: { dataset: { id: SEED.datasets.ready } } })
+  expect(await res.json()).toEqual({ data: { dataset: { __typename: 'Dataset', id: SEED.datasets.ready } } })
   expect(gw.emulator.calls().length).toBe(1)
 })
 
