@@ -32,7 +32,7 @@ declare module 'fastify' {
 }
 
 export function registerSharedExecutions (app: FastifyInstance, auth: Auth): void {
-  const running = new Map<string, { leader: string, result: Promise<Shared | null>, settle: (shared: Shared | null) => void }>()
+  const running = new Map<string, { leader: string, result: Promise<Shared | null>, settle: (shared: Shared | null) => void, turns: Turns }>()
   app.decorateRequest('sharedExecution', null)
   app.decorateRequest('sharedAnswerClean', false)
 
@@ -54,13 +54,14 @@ export function registerSharedExecutions (app: FastifyInstance, auth: Auth): voi
     if (leader === undefined) {
       let settleLeader: (shared: Shared | null) => void = () => {}
       const result = new Promise<Shared | null>((resolve) => { settleLeader = resolve })
-      running.set(key, { leader: String(request.id), result, settle: settleLeader })
+      running.set(key, { leader: String(request.id), result, settle: settleLeader, turns: new Turns() })
       request.sharedExecution = key
       return
     }
     const shared = await leader.result
     // The leader failed or answered errors: this request runs itself.
     if (shared === null) return
+    await leader.turns.next()
     const document = request.operationDocument
     if (document !== null) request.operation?.identify(document, operationNameOf(request))
     request.operation?.sharedFrom(leader.leader)
@@ -88,6 +89,26 @@ export function registerSharedExecutions (app: FastifyInstance, auth: Auth): voi
   // A leader that never sent (its client left, an error before serializing) releases its waiters.
   app.addHook('onResponse', async (request) => { settle(request, null) })
   app.addHook('onRequestAbort', async (request) => { settle(request, null) })
+}
+
+/** Answers a few waiting requests per turn of the event loop, so that new requests are read in between. */
+const ANSWERS_PER_TURN = 8
+
+/**
+ * Turns of the event loop for the requests that waited on one execution: answered all at once, they
+ * would hold the loop until the last is sent, and the next request (which starts the next upstream
+ * call) would wait behind them; in small groups, new requests are read between the groups.
+ */
+class Turns {
+  private given = 0
+  private last: Promise<void> = Promise.resolve()
+
+  async next (): Promise<void> {
+    if (this.given++ % ANSWERS_PER_TURN !== 0) return await this.last
+    const previous = this.last
+    this.last = previous.then(async () => { await new Promise<void>((resolve) => setImmediate(resolve)) })
+    return await this.last
+  }
 }
 
 async function replyWith (reply: FastifyReply, shared: Shared): Promise<FastifyReply> {
