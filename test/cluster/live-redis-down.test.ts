@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer, connect } from 'node:net'
+import type { ChildProcess } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { freePort, startCluster, startOwnRedis, stopOwnRedis, type TestCluster } from '../helpers/cluster.js'
 import { leasesHeld, pollLog, pollsByReplica, type PollLog } from '../helpers/cluster-polls.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, modeEnv } from '../helpers/modes.js'
@@ -32,31 +31,6 @@ afterEach(async () => {
   server = undefined
 })
 
-async function freePort (): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => { probe.listen(0, '127.0.0.1', resolve) })
-  const address = probe.address()
-  await new Promise<void>((resolve) => { probe.close(() => { resolve() }) })
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
-
-/** A redis-server of the test's own, once it accepts connections. */
-async function startRedis (port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  await until(async () => await new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
-    socket.on('error', () => { resolve(false) })
-  }), 10_000, 20)
-  return child
-}
-
-async function stopRedis (child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGKILL')
-  await exited
-}
-
 const linked = (replica: TestGateway): boolean => replica.app.redis?.up === true && replica.app.redis.pubsub().status === 'ready'
 
 function subscribe (replicas: readonly TestGateway[], params: Record<string, unknown>, query: string, perReplica: number): Array<Recorded<StatusEvent>> {
@@ -78,7 +52,7 @@ async function pollersOver (replicas: readonly TestGateway[], polls: PollLog, co
 describe.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
   it('each replica polls for itself and every subscriber still hears its states to READY; one replica polls again once Redis is back', async () => {
     const port = await freePort()
-    server = await startRedis(port)
+    server = await startOwnRedis(port)
     cluster = await startCluster({ replicas: 3, env: { ...modeEnv(mode), REDIS_URL: `redis://127.0.0.1:${port}`, POLL_INTERVAL_MS: String(INTERVAL) } })
     const { emulator, replicas } = cluster
     const params = connectionParams(mode)
@@ -90,7 +64,7 @@ describe.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
     await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
     await until(async () => (await pollersOver(replicas, log as PollLog, 3)).filter(Boolean).length === 1)
 
-    await stopRedis(server)
+    await stopOwnRedis(server)
     server = undefined
     await until(() => replicas.every((replica) => !linked(replica)))
     // A subscription that starts now gets its state from a poller of its own replica.
@@ -116,7 +90,7 @@ describe.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
     }
 
     // Redis back (empty): the replicas link again and one of them polls for the cluster.
-    server = await startRedis(port)
+    server = await startOwnRedis(port)
     await until(() => replicas.every(linked), 15_000)
     const followed = SEED.datasets.readySecond
     log.close()
@@ -132,7 +106,7 @@ describe.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
 describe('late subscribers (AUTH_MODE=none)', () => {
   it('get the current state from Redis with no poll of their own, also after Redis came back empty', async () => {
     const port = await freePort()
-    server = await startRedis(port)
+    server = await startOwnRedis(port)
     cluster = await startCluster({ replicas: 2, env: { REDIS_URL: `redis://127.0.0.1:${port}`, POLL_INTERVAL_MS: String(INTERVAL) } })
     const { emulator, replicas } = cluster
     const [a, b] = replicas
@@ -149,8 +123,8 @@ describe('late subscribers (AUTH_MODE=none)', () => {
     expect(await pollsByReplica(replicas)).toEqual([expect.any(Number), 0])
 
     // Redis restarts empty while both replicas keep watching: the holder publishes its next poll again.
-    await stopRedis(server)
-    server = await startRedis(port)
+    await stopOwnRedis(server)
+    server = await startOwnRedis(port)
     await until(() => replicas.every(linked), 15_000)
     await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
     const c = await cluster.addReplica()

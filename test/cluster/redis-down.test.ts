@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
+import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
+import { freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
 import { rawConnection, until, type RawConnection } from '../helpers/ws.js'
 
@@ -25,36 +24,6 @@ const captioner = { type: 'CAPTION_IMAGES', modelId: SEED.models.imageCaptioner 
 const STORE_DOWN = 'The idempotency key could not be checked: the store of idempotency keys the gateway\'s replicas share is unavailable, ' +
   'so this request was refused rather than risk a second enrichment. Nothing was written and nothing was sent to Visual Layer; try again shortly with the same key.'
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  server.close()
-  await once(server, 'close')
-  return address.port
-}
-
-async function startRedis (port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 0 })
-  probe.on('error', () => {})
-  try {
-    await until(async () => await probe.ping().then(() => true, () => false), 10_000, 50)
-  } finally {
-    probe.disconnect()
-  }
-  return child
-}
-
-async function stopRedis (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = once(child, 'exit')
-  child.kill('SIGKILL')
-  await exited
-}
-
 describe('two replicas while their Redis is down', () => {
   let port: number
   let redis: ChildProcess
@@ -63,7 +32,7 @@ describe('two replicas while their Redis is down', () => {
   const prefix = `test:${randomUUID()}:`
   beforeAll(async () => {
     port = await freePort()
-    redis = await startRedis(port)
+    redis = await startOwnRedis(port)
     emulator = await startEmulator({ clock: TEST_START })
     const env = {
       REDIS_URL: `redis://127.0.0.1:${port}`,
@@ -82,7 +51,7 @@ describe('two replicas while their Redis is down', () => {
     await Promise.all(replicas.map(async (replica) => { await replica.close() }))
     await emulator.close()
     // Its own server: nothing of another test's is in it, and it goes with every key.
-    await stopRedis(redis)
+    await stopOwnRedis(redis)
   })
 
   const [r0, r1] = [(): TestGateway => replicas[0] as TestGateway, (): TestGateway => replicas[1] as TestGateway]
@@ -117,7 +86,7 @@ describe('two replicas while their Redis is down', () => {
     for (let i = 0; i < 3; i++) expect((await r0().gql(read, {}, from('10.2.0.1'))).status).toBe(200)
     expect((await r1().gql(read, {}, from('10.2.0.1'))).status).toBe(429)
 
-    await stopRedis(redis)
+    await stopOwnRedis(redis)
     await until(() => r0().app.redis?.up === false && r1().app.redis?.up === false)
 
     // Reads answer, and readiness reports Redis down without failing.
@@ -168,7 +137,7 @@ describe('two replicas while their Redis is down', () => {
     expect(posts()).toBe(1)
 
     // Redis back on the same port: the idempotent write works, and a duplicate on the other replica replays it.
-    redis = await startRedis(port)
+    redis = await startOwnRedis(port)
     await until(() => r0().app.redis?.up === true && r1().app.redis?.up === true)
     const args = { datasetId: SEED.datasets.readySecond, models: [captioner], key: 'after-return' }
     const first = await r0().gql(ENRICH, args, from('10.2.0.5'))

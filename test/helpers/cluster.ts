@@ -1,7 +1,11 @@
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { connect, createServer } from 'node:net'
 import { Redis } from 'ioredis'
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { startGatewayOn, TEST_START, type TestGateway } from './gateway.js'
+import { until } from './ws.js'
 
 /*
  * Several gateway replicas on one emulator and one Redis, as a cluster runs them: each replica its
@@ -57,4 +61,37 @@ export async function startCluster ({ replicas = 3, env = {} }: { replicas?: num
       redis.disconnect()
     }
   }
+}
+
+/** A free TCP port on the loopback interface (for a server the test starts itself). */
+export async function freePort (): Promise<number> {
+  const probe = createServer()
+  probe.listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const address = probe.address()
+  probe.close()
+  await once(probe, 'close')
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+/**
+ * A redis-server of the test's own on `port`, once it accepts connections: a test that stops Redis
+ * mid-run stops this one, never the 6379 other tests share.
+ */
+export async function startOwnRedis (port: number): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  await until(async () => await new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
+    socket.on('error', () => { resolve(false) })
+  }), 10_000, 20)
+  return child
+}
+
+/** Kills a redis-server startOwnRedis started (at once, as a crash would), and waits for it to exit. */
+export async function stopOwnRedis (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGKILL')
+  await exited
 }
