@@ -32,7 +32,9 @@ function headerObject (headers: unknown): Record<string, string> {
 function subscriptionDocument (query: string, operationName: string | undefined): { document: DocumentNode, name: string | undefined } | null {
   try {
     const document = parse(query)
-    const operation = getOperationAST(document, operationName)
+    // GraphiQL may still hold the operation name of the tab it showed before: a name the document does
+    // not have is ignored when the document has a single operation.
+    const operation = getOperationAST(document, operationName) ?? getOperationAST(document)
     return operation?.operation === 'subscription' ? { document, name: operation.name?.value } : null
   } catch {
     return null // not a subscription we can tell: sent by POST, and the server reports the syntax error
