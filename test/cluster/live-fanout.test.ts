@@ -3,7 +3,7 @@ import type { Client as SseClient } from 'graphql-sse'
 import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
 import { startCluster, type TestCluster } from '../helpers/cluster.js'
-import { pollLog, pollsByReplica } from '../helpers/cluster-polls.js'
+import { pollLog, pollsByReplica, type StatusEvent } from '../helpers/cluster-polls.js'
 import { AUTH_MODES, freshToken, modeEnv } from '../helpers/modes.js'
 import { bearer, recordSse, sseClient } from '../helpers/sse.js'
 import { record, until, wsClient } from '../helpers/ws.js'
@@ -18,7 +18,6 @@ import { record, until, wsClient } from '../helpers/ws.js'
 
 const INTERVAL = 300
 const statusQuery = (id: string): string => `subscription { datasetStatusChanged(datasetId: "${id}") { id status progress } }`
-type StatusEvent = { datasetStatusChanged: { id: string, status: string, progress: number | null } }
 interface Watching { events: Array<{ data?: StatusEvent | null }>, done: Promise<void> }
 
 let cluster: TestCluster | undefined

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
 import { startCluster, type TestCluster } from '../helpers/cluster.js'
-import { datasetPollsBy, leasesHeld } from '../helpers/cluster-polls.js'
+import { datasetPollsBy, leasesHeld, type StatusEvent } from '../helpers/cluster-polls.js'
 import { AUTH_MODES, connectionParams, modeEnv } from '../helpers/modes.js'
 import { record, until, wsClient } from '../helpers/ws.js'
 
@@ -15,7 +15,6 @@ import { record, until, wsClient } from '../helpers/ws.js'
 
 const INTERVAL = 5000
 const statusQuery = (id: string): string => `subscription { datasetStatusChanged(datasetId: "${id}", follow: true) { id status progress } }`
-type StatusEvent = { datasetStatusChanged: { id: string, status: string, progress: number | null } }
 
 let cluster: TestCluster | undefined
 const clients: Client[] = []

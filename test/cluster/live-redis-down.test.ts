@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
 import { freePort, startCluster, startOwnRedis, stopOwnRedis, type TestCluster } from '../helpers/cluster.js'
-import { leasesHeld, pollLog, pollsByReplica, type PollLog } from '../helpers/cluster-polls.js'
+import { leasesHeld, pollLog, pollsByReplica, type PollLog, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, modeEnv } from '../helpers/modes.js'
 import { record, until, wsClient, type Recorded } from '../helpers/ws.js'
@@ -15,8 +15,6 @@ import { record, until, wsClient, type Recorded } from '../helpers/ws.js'
  */
 
 const INTERVAL = 300
-const statusQuery = (id: string, follow = false): string => `subscription { datasetStatusChanged(datasetId: "${id}", follow: ${String(follow)}) { id status progress } }`
-type StatusEvent = { datasetStatusChanged: { id: string, status: string, progress: number | null } }
 
 let cluster: TestCluster | undefined
 let server: ChildProcess | undefined

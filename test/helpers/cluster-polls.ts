@@ -42,3 +42,8 @@ export async function leasesHeld (replica: TestGateway): Promise<number> {
 export async function pollsByReplica (replicas: readonly TestGateway[]): Promise<number[]> {
   return await Promise.all(replicas.map(datasetPollsBy))
 }
+
+/** The status subscription the live cluster tests follow. */
+export const statusQuery = (id: string, follow = false): string =>
+  `subscription { datasetStatusChanged(datasetId: "${id}", follow: ${String(follow)}) { id status progress } }`
+export type StatusEvent = { datasetStatusChanged: { id: string, status: string, progress: number | null } }

@@ -140,7 +140,8 @@ function setQuery (request: FastifyRequest, text: string): void {
   else (request.query as { query?: unknown }).query = text
 }
 
-function operationNameOf (request: FastifyRequest): unknown {
+/** The operationName of a POST body or of a GET query string (every hook of this door reads it here). */
+export function operationNameOf (request: FastifyRequest): unknown {
   const body = request.body
   if (typeof body === 'object' && body !== null && 'operationName' in body) return body.operationName
   return (request.query as { operationName?: unknown } | undefined)?.operationName

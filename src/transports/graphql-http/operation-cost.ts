@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { GraphQLContext } from '../../graphql/context.js'
 import { checkCost, type DocumentLimits } from '../../graphql/document.js'
+import { operationNameOf } from './document-checks.js'
 
 /*
  * The cost of an HTTP operation: the worst case, checked once the document and its variables are
@@ -21,13 +22,6 @@ declare module 'fastify' {
     /** Set once a GraphQL operation reached execution; read by the request's log line. */
     operationCost: OperationCost | null
   }
-}
-
-/** The operationName a request names, from its JSON body or its query string. */
-function operationNameOf (request: FastifyRequest): unknown {
-  const body = request.body
-  if (typeof body === 'object' && body !== null && 'operationName' in body) return body.operationName
-  return (request.query as { operationName?: unknown } | undefined)?.operationName
 }
 
 export function registerOperationCost (app: FastifyInstance, limits: DocumentLimits): void {

@@ -9,7 +9,7 @@ import { noSubscriptionOverHttp } from '../../graphql/limits.js'
 import { registerCallerRateLimits } from '../rate-limits.js'
 import { registerHttpAuth } from './authentication.js'
 import { registerCsrfPrevention } from './csrf.js'
-import { registerDocumentChecks } from './document-checks.js'
+import { operationNameOf, registerDocumentChecks } from './document-checks.js'
 import { registerOperationRecords } from './operation-records.js'
 import { registerMediaTypes } from './media-type.js'
 import { registerOperationCost } from './operation-cost.js'
@@ -96,13 +96,6 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
     request.operation?.traceContext()
   })
   registerOperationCost(app, graph.limits)
-}
-
-/** The operationName of a POST body or of a GET query string. */
-function operationNameOf (request: FastifyRequest): unknown {
-  const body = request.body
-  if (typeof body === 'object' && body !== null && 'operationName' in body) return body.operationName
-  return (request.query as { operationName?: unknown } | undefined)?.operationName
 }
 
 export default fp(graphqlHttp, { name: 'graphql-http', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'operations'] } })

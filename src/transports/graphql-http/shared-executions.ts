@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
 import type { Auth } from '../../auth/index.js'
+import { operationNameOf } from './document-checks.js'
 
 /*
  * Identical queries in flight share one execution. A request whose query, operation name, variables,
@@ -130,8 +131,4 @@ function partsOf (request: FastifyRequest): { query?: unknown, operationName?: u
   const body = request.body
   if (typeof body === 'object' && body !== null && 'query' in body) return body
   return (request.query as { query?: unknown } | undefined) ?? {}
-}
-
-function operationNameOf (request: FastifyRequest): unknown {
-  return partsOf(request).operationName
 }
