@@ -30,12 +30,14 @@ export function shareInvalidations (
 ): { joined: Promise<boolean>, stop: () => void } {
   const me = randomUUID()
   const channel = link.key('live:invalidations')
-  let warned = false
+  let failed = false
   const stopLocal = invalidations.subscribe(({ scope, datasetIds, taskIds, remote }) => {
     if (remote === true) return
-    link.commands.publish(channel, JSON.stringify({ from: me, scope, datasetIds, taskIds })).then(() => { warned = false }, (err: unknown) => {
-      if (!warned) log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'invalidations: Redis failed; writes invalidate this replica only until it answers')
-      warned = true
+    const message = JSON.stringify({ from: me, scope, datasetIds, taskIds })
+    link.run(async (redis) => await redis.publish(channel, message)).then(() => { failed = false }, (err: unknown) => {
+      // The link warns of the outage itself; this says what it means for writes.
+      if (!failed) log.info({ err: { message: err instanceof Error ? err.message : String(err) } }, 'invalidations: Redis unavailable; writes invalidate this replica only until it answers')
+      failed = true
     })
   })
   const onMessage = (text: string): void => {

@@ -41,10 +41,8 @@ const POLL: Round = { poll: true }
 export class LiveLeases {
   /** This replica, as lease holders are named. */
   readonly me = randomUUID()
-  private readonly commands: LeaseCommands
   private readonly holding = new Set<LeaseShare<unknown>>()
   private readonly releasing = new Set<Promise<unknown>>()
-  private warned = false
 
   constructor (
     private readonly link: RedisLink,
@@ -56,7 +54,6 @@ export class LiveLeases {
     commands.defineCommand('liveRound', { numberOfKeys: 2, lua: ROUND })
     commands.defineCommand('livePublish', { numberOfKeys: 2, lua: PUBLISH })
     commands.defineCommand('liveRelease', { numberOfKeys: 1, lua: RELEASE })
-    this.commands = commands as LeaseCommands
   }
 
   /** The PollSharing of the live registry. */
@@ -72,18 +69,13 @@ export class LiveLeases {
     await Promise.allSettled([...this.releasing])
   }
 
-  /** Both connections up: a round may ask Redis; otherwise the poller polls alone. */
+  /** Both connections up and Redis answering: a round may ask Redis; otherwise the poller polls alone. */
   get up (): boolean {
     return this.link.up && this.channels.up
   }
 
   names (key: string): { lease: string, state: string, channel: string } {
     return { lease: this.link.key(`live:lease:${key}`), state: this.link.key(`live:state:${key}`), channel: this.link.key(`live:changes:${key}`) }
-  }
-
-  /** The longest a round waits for its channel subscription before polling alone. */
-  get joinWaitMs (): number {
-    return Math.min(1000, this.intervalMs)
   }
 
   /** How long a lease lasts from a round: the poll it covers, and the renewal after it. */
@@ -96,13 +88,9 @@ export class LiveLeases {
     return Math.max(60_000, this.intervalMs * 10)
   }
 
-  run<R>(command: (commands: LeaseCommands) => Promise<R>): Promise<R> {
-    return command(this.commands).then((reply) => { this.warned = false; return reply }, (err: unknown) => {
-      // One warning per outage; each round falls back to polling alone meanwhile.
-      if (!this.warned) this.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'poll leases: Redis failed; pollers poll alone until it answers')
-      this.warned = true
-      throw err
-    })
+  /** One lease command within the link's deadline; rejects at once while Redis is unavailable (the link logged it). */
+  async run<R>(command: (commands: LeaseCommands) => Promise<R>): Promise<R> {
+    return await this.link.run(async (redis) => await command(redis as LeaseCommands))
   }
 
   hold (share: LeaseShare<unknown>, held: boolean): void {
@@ -112,7 +100,7 @@ export class LiveLeases {
 
   release (lease: string, channel: string): void {
     if (!this.link.up) return
-    const sent = this.commands.liveRelease(lease, this.me, channel).catch(() => {})
+    const sent = this.run(async (c) => await c.liveRelease(lease, this.me, channel)).catch(() => {})
     this.releasing.add(sent)
     void sent.finally(() => { this.releasing.delete(sent) })
   }
@@ -124,7 +112,6 @@ export class LiveLeases {
 
 class LeaseShare<T> implements PollShare<T> {
   private readonly names: { lease: string, state: string, channel: string }
-  private readonly subscribed: Promise<boolean>
   /** The cluster's last published value, as far as this replica knows. */
   private known: Known | null = null
   /** A newer state a round reported that no message has brought yet: delivered at the next round if still missing. */
@@ -136,17 +123,20 @@ class LeaseShare<T> implements PollShare<T> {
 
   constructor (private readonly leases: LiveLeases, key: string, private readonly listener: ShareListener<T>) {
     this.names = leases.names(key)
-    this.subscribed = leases.channels.join(this.names.channel, this.onMessage)
-    void this.subscribed.then((joined) => { this.joined = joined })
+    void leases.channels.join(this.names.channel, this.onMessage).then((joined) => { this.joined ||= joined })
   }
 
   async round (): Promise<Round> {
     if (this.left || !this.leases.up) return this.alone()
-    if (!this.joined && !await within(this.subscribed, this.leases.joinWaitMs)) return this.alone()
+    // Changes are heard only once subscribed; the wait is the link's deadline at most (a timer of its
+    // own would fire before a reply that came while the event loop was busy is read: redis.ts).
+    if (!this.joined) this.joined = await this.leases.channels.ready(this.names.channel)
+    if (!this.joined) return this.alone()
     const { lease, state } = this.names
     try {
       const { me, roundLeaseMs, stateMs } = this.leases
-      const reply = await this.leases.run((c) => c.liveRound(lease, state, me, roundLeaseMs, stateMs, this.known?.epoch ?? '', this.known?.seq ?? 0))
+      const reply = await this.leases.run(async (c) =>
+        await c.liveRound(lease, state, me, roundLeaseMs, stateMs, this.known?.epoch ?? '', this.known?.seq ?? 0))
       if (this.left) return POLL
       const [mine, ttl, exists, epoch, seq, json] = reply
       this.setHolding(mine === 1)
@@ -175,7 +165,8 @@ class LeaseShare<T> implements PollShare<T> {
     const leaseMs = Math.ceil(nextInMs + this.leases.intervalMs / 2)
     const publish = json === '' || json === this.known?.json ? '' : json
     try {
-      const reply = await this.leases.run((c) => c.livePublish(lease, state, this.leases.me, leaseMs, this.leases.stateMs, publish, randomUUID(), channel))
+      const reply = await this.leases.run(async (c) =>
+        await c.livePublish(lease, state, this.leases.me, leaseMs, this.leases.stateMs, publish, randomUUID(), channel))
       if (reply === null) {
         // Lost meanwhile (a poll longer than the lease): another replica polls now.
         this.setHolding(false)
@@ -233,16 +224,5 @@ class LeaseShare<T> implements PollShare<T> {
   private setHolding (held: boolean): void {
     this.holding = held
     this.leases.hold(this as LeaseShare<unknown>, held && !this.left)
-  }
-}
-
-/** Whether `promise` resolved true within `ms`. */
-async function within (promise: Promise<boolean>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, ms) })
-  try {
-    return await Promise.race([promise, late])
-  } finally {
-    clearTimeout(timer)
   }
 }

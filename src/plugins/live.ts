@@ -29,7 +29,7 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
   const invalidations = new Invalidations()
   const { scopes } = app.auth
   const log = app.log.child({ component: 'live' })
-  const channels = app.redis === null ? null : new Channels(app.redis.pubsub())
+  const channels = app.redis === null ? null : new Channels(app.redis)
   const leases = app.redis === null || channels === null ? null : new LiveLeases(app.redis, channels, settings.pollIntervalMs, log)
   const live = new LiveRegistry({
     vl: app.vl,
