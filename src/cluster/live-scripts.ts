@@ -1,12 +1,22 @@
 /*
- * The Lua scripts of the poll leases (live-leases.ts), each one atomic step in Redis. Replies:
+ * The Lua scripts of the poll leases (live-leases.ts), each one atomic step in Redis. Times are
+ * Redis' own (TIME), so replicas' clocks need not agree. Replies:
  * ROUND {1 if this replica holds the lease now else 0, the lease's PTTL, 1 if there is a state else 0,
- * and the state's epoch, seq and value when its version differs from the one passed}; PUBLISH nil when the lease is not this
- * replica's, {} when it only renewed, {epoch, seq} when it published; RELEASE 1 when it released.
+ * 1 if the state is fresh else 0, and the state's epoch, seq and value when its version differs from
+ * the one passed}; PUBLISH nil when the lease is not this replica's, {} when it only renewed, {epoch,
+ * seq} when it published; RELEASE 1 when it released; WRITTEN the time it marked.
  */
 
-/** KEYS lease, state; ARGV me, leaseMs, stateMs, known epoch, known seq. */
+/**
+ * KEYS lease, state, written (the dataset's last write); ARGV me, leaseMs, stateMs, known epoch,
+ * known seq, freshMs.
+ *
+ * A state is fresh when a poll that started within freshMs confirmed it, after the dataset's last
+ * write through any replica: only a fresh state is shown to a new subscriber before a poll.
+ */
 export const ROUND = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local holder = redis.call('GET', KEYS[1])
 local mine = 0
 if holder == ARGV[1] then
@@ -18,26 +28,39 @@ elseif not holder then
 end
 if mine == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 local ttl = redis.call('PTTL', KEYS[1])
-local s = redis.call('HMGET', KEYS[2], 'epoch', 'seq', 'value')
-if not s[1] then return {mine, ttl, 0} end
+local s = redis.call('HMGET', KEYS[2], 'epoch', 'seq', 'value', 'polled')
+if not s[1] then return {mine, ttl, 0, 0} end
+local fresh = 0
+local polled = tonumber(s[4] or '0')
+if polled >= now - tonumber(ARGV[6]) and polled > tonumber(redis.call('GET', KEYS[3]) or '0') then fresh = 1 end
 if s[1] ~= ARGV[4] or tonumber(s[2]) ~= tonumber(ARGV[5]) then
-  return {mine, ttl, 1, s[1], tonumber(s[2]), s[3]}
+  return {mine, ttl, 1, fresh, s[1], tonumber(s[2]), s[3]}
 end
-return {mine, ttl, 1}
+return {mine, ttl, 1, fresh}
 `
 
-/** KEYS lease, state; ARGV me, leaseMs, stateMs, value ('' renews only), a new epoch (used when there is no state), channel. */
+/**
+ * KEYS lease, state; ARGV me, leaseMs, stateMs, value ('' when it did not change or the poll failed),
+ * a new epoch (used when there is no state), channel, how many ms ago the poll began ('' when it
+ * failed: it confirms nothing). The poll's start, in Redis' time, is what freshness is judged by.
+ */
 export const PUBLISH = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return nil end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local polled = ''
+if ARGV[7] ~= '' then
+  local t = redis.call('TIME')
+  polled = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[7])
+end
 if ARGV[4] == '' then
+  if polled ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSET', KEYS[2], 'polled', polled) end
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return {}
 end
 local epoch = redis.call('HGET', KEYS[2], 'epoch')
 local seq = 1
 if epoch then seq = tonumber(redis.call('HGET', KEYS[2], 'seq')) + 1 else epoch = ARGV[5] end
-redis.call('HSET', KEYS[2], 'epoch', epoch, 'seq', seq, 'value', ARGV[4])
+redis.call('HSET', KEYS[2], 'epoch', epoch, 'seq', seq, 'value', ARGV[4], 'polled', polled)
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('PUBLISH', ARGV[6], 'change ' .. epoch .. ' ' .. seq .. ' ' .. ARGV[4])
 return {epoch, seq}
@@ -51,4 +74,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return 1
 end
 return 0
+`
+
+/** KEYS the written marks of the datasets a write touched; ARGV how long a mark is kept, channel, message. */
+export const WRITTEN = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, key in ipairs(KEYS) do redis.call('SET', key, now, 'PX', ARGV[1]) end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return now
 `
