@@ -9,15 +9,19 @@ import { PUBLISH, RELEASE, ROUND } from './live-scripts.js'
 
 /*
  * One poller per (resource, credential scope) in the whole cluster (domain/live/share.ts on Redis).
- * Per poller key, three names under REDIS_KEY_PREFIX:
+ * Per poller key, four names under REDIS_KEY_PREFIX:
  * - `live:lease:<key>`: the id of the replica that polls, with an expiry. A replica with subscribers
  *   takes it with SET NX at its round; the holder renews it at each round and after each poll, until
  *   its next poll plus half an interval; it deletes it when its last subscriber leaves (or on close).
+ * - `live:want:<key>`: the other replicas with subscribers, each until a little after its next round.
+ *   A holder that holds two leases more than one of them hands it the lease (live-scripts.ts), so
+ *   that leases spread over the replicas (`live:held:<replica>` counts each replica's leases).
  * - `live:state:<key>`: the last value published (epoch, seq, value) and when a poll last confirmed
  *   it, kept while pollers renew it. A holder publishes only a value that differs from it, so a new
  *   holder does not send again what the old one published, nor miss what changed in between.
  * - channel `live:changes:<key>`: `change <epoch> <seq> <value>` on each published change, `released`
- *   when the holder leaves (the others ask for the lease at once instead of at their next round).
+ *   when the holder leaves (the others ask for the lease at once instead of at their next round),
+ *   `handover <replica>` when a holder hands the lease on (that replica polls at once).
  * A replica that does not hold the lease asks again when it expires (at most an interval later) and
  * meanwhile hears the changes; each round also tells it the state's version, so a change it missed
  * (pub/sub loses what is sent while its connection is down) reaches it within two rounds.
@@ -33,12 +37,15 @@ interface Known extends Version { readonly json: string }
 
 type LeaseCommands = Redis & {
   liveRound: (
-    lease: string, state: string, written: string, me: string, leaseMs: number, stateMs: number, epoch: string, seq: number, freshMs: number
+    lease: string, state: string, want: string, written: string,
+    me: string, leaseMs: number, stateMs: number, epoch: string, seq: number, wantMs: number, freshMs: number,
+    heldPrefix: string, heldMs: number, channel: string, counted: string
   ) => Promise<unknown[]>
   livePublish: (
-    lease: string, state: string, me: string, leaseMs: number, stateMs: number, json: string, epoch: string, channel: string, polledMsAgo: string
+    lease: string, state: string,
+    me: string, leaseMs: number, stateMs: number, json: string, epoch: string, channel: string, polledMsAgo: string, held: string
   ) => Promise<unknown[] | null>
-  liveRelease: (lease: string, me: string, channel: string) => Promise<number>
+  liveRelease: (lease: string, want: string, me: string, channel: string, held: string) => Promise<number>
 }
 
 const POLL: Round = { poll: true }
@@ -53,6 +60,7 @@ export class LiveLeases {
   readonly me = randomUUID()
   private readonly holding = new Set<LeaseShare<unknown>>()
   private readonly releasing = new Set<Promise<unknown>>()
+  private readonly beat: NodeJS.Timeout
 
   constructor (
     private readonly link: RedisLink,
@@ -61,9 +69,16 @@ export class LiveLeases {
     private readonly log: FastifyBaseLogger
   ) {
     const commands = link.commands
-    commands.defineCommand('liveRound', { numberOfKeys: 3, lua: ROUND })
+    commands.defineCommand('liveRound', { numberOfKeys: 4, lua: ROUND })
     commands.defineCommand('livePublish', { numberOfKeys: 2, lua: PUBLISH })
-    commands.defineCommand('liveRelease', { numberOfKeys: 1, lua: RELEASE })
+    commands.defineCommand('liveRelease', { numberOfKeys: 2, lua: RELEASE })
+    // This replica's lease count, as the hand-overs compare it: rewritten every heartbeat, since a
+    // lease can also end by expiry (a lost renewal), which no script sees.
+    this.beat = setInterval(() => {
+      if (!this.link.up) return
+      this.link.run(async (redis) => await redis.set(this.heldKey(this.me), this.holding.size, 'PX', this.heldMs)).catch(() => {})
+    }, link.heartbeatMs)
+    this.beat.unref()
   }
 
   /** The PollSharing of the live registry. */
@@ -75,9 +90,11 @@ export class LiveLeases {
     return this.holding.size
   }
 
-  /** Resolves once the releases already sent are answered (shutdown, before the link closes). */
+  /** Resolves once the releases already sent are answered (shutdown, before the link closes), and drops this replica's count. */
   async drain (): Promise<void> {
+    clearInterval(this.beat)
     await Promise.allSettled([...this.releasing])
+    if (this.link.up) await this.link.run(async (redis) => await redis.del(this.heldKey(this.me))).catch(() => {})
   }
 
   /** Both connections up and Redis answering: a round may ask Redis; otherwise the poller polls alone. */
@@ -85,18 +102,33 @@ export class LiveLeases {
     return this.link.up && this.channels.up
   }
 
-  names (key: string, datasetId: string): { lease: string, state: string, channel: string, written: string } {
+  names (key: string, datasetId: string): { lease: string, state: string, want: string, channel: string, written: string } {
     return {
       lease: this.link.key(`live:lease:${key}`),
       state: this.link.key(`live:state:${key}`),
+      want: this.link.key(`live:want:${key}`),
       channel: this.link.key(`live:changes:${key}`),
       written: writtenKey(this.link, datasetId)
     }
   }
 
+  heldKey (replica: string): string {
+    return this.link.key(`live:held:${replica}`)
+  }
+
+  /** How long a replica's lease count lasts unrenewed: three heartbeats, as its connection slots. */
+  get heldMs (): number {
+    return this.link.heartbeatMs * 3
+  }
+
   /** How long a lease lasts from a round: the poll it covers, and the renewal after it. */
   get roundLeaseMs (): number {
     return Math.ceil(this.intervalMs * 1.5)
+  }
+
+  /** How long a replica's wish for a lease lasts: it asks again at least once an interval. */
+  get wantMs (): number {
+    return Math.ceil(this.intervalMs * 2.5)
   }
 
   /** How recent a poll must be for its state to be shown before a poll of one's own: an interval with its jitter and the poll's own time. */
@@ -119,9 +151,9 @@ export class LiveLeases {
     else this.holding.delete(share)
   }
 
-  release (lease: string, channel: string): void {
+  release (lease: string, want: string, channel: string): void {
     if (!this.link.up) return
-    const sent = this.run(async (c) => await c.liveRelease(lease, this.me, channel)).catch(() => {})
+    const sent = this.run(async (c) => await c.liveRelease(lease, want, this.me, channel, this.heldKey(this.me))).catch(() => {})
     this.releasing.add(sent)
     void sent.finally(() => { this.releasing.delete(sent) })
   }
@@ -132,7 +164,7 @@ export class LiveLeases {
 }
 
 class LeaseShare<T> implements PollShare<T> {
-  private readonly names: { lease: string, state: string, channel: string, written: string }
+  private readonly names: { lease: string, state: string, want: string, channel: string, written: string }
   /** The cluster's last published value, as far as this replica knows. */
   private known: Known | null = null
   /** A newer state a round reported that no message has brought yet: delivered at the next round if still missing. */
@@ -153,11 +185,14 @@ class LeaseShare<T> implements PollShare<T> {
     // own would fire before a reply that came while the event loop was busy is read: redis.ts).
     if (!this.joined) this.joined = await this.leases.channels.ready(this.names.channel)
     if (!this.joined) return this.alone()
-    const { lease, state, written } = this.names
+    const { lease, state, want, written, channel } = this.names
     try {
-      const { me, roundLeaseMs, stateMs, freshMs } = this.leases
-      const reply = await this.leases.run(async (c) =>
-        await c.liveRound(lease, state, written, me, roundLeaseMs, stateMs, this.known?.epoch ?? '', this.known?.seq ?? 0, freshMs))
+      const { me, roundLeaseMs, stateMs, wantMs, freshMs, heldMs } = this.leases
+      const reply = await this.leases.run(async (c) => await c.liveRound(
+        lease, state, want, written,
+        me, roundLeaseMs, stateMs, this.known?.epoch ?? '', this.known?.seq ?? 0, wantMs, freshMs, this.leases.heldKey(''), heldMs, channel,
+        this.holding ? '1' : '0'
+      ))
       if (this.left) return POLL
       const [mine, ttl, exists, fresh, epoch, seq, json] = reply
       this.setHolding(mine === 1)
@@ -184,7 +219,7 @@ class LeaseShare<T> implements PollShare<T> {
     try {
       const { me, stateMs } = this.leases
       const reply = await this.leases.run(async (c) =>
-        await c.livePublish(lease, state, me, leaseMs, stateMs, publish, randomUUID(), channel, polledMsAgo))
+        await c.livePublish(lease, state, me, leaseMs, stateMs, publish, randomUUID(), channel, polledMsAgo, this.leases.heldKey(me)))
       if (reply === null) {
         // Lost meanwhile (a poll longer than the lease): another replica polls now.
         this.setHolding(false)
@@ -202,7 +237,7 @@ class LeaseShare<T> implements PollShare<T> {
     this.left = true
     this.leases.channels.leave(this.names.channel, this.onMessage)
     // Sent whether or not this replica thinks it holds it: a round's answer may still be on its way.
-    this.leases.release(this.names.lease, this.names.channel)
+    this.leases.release(this.names.lease, this.names.want, this.names.channel)
     this.setHolding(false)
   }
 
@@ -231,7 +266,7 @@ class LeaseShare<T> implements PollShare<T> {
 
   private message (message: string): void {
     if (this.left) return
-    if (message === 'released') {
+    if (message === 'released' || message === `handover ${this.leases.me}`) {
       this.listener.wake()
       return
     }
