@@ -34,7 +34,7 @@ const RECOVERED_LINE = 'Redis: answering again; state is shared across the repli
 /** Settles with `promise`, or fails naming what got no answer (a hang would otherwise only show as the test's timeout). */
 async function answered<T> (what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const hung = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`no answer while Redis is stalled: ${what}`)) }, 10_000) })
+  const hung = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`no answer within 10 s: ${what}`)) }, 10_000) })
   try {
     return await Promise.race([promise, hung])
   } finally {
@@ -198,4 +198,47 @@ describe('two replicas while their Redis is stalled (SIGSTOP)', () => {
     const after = await pollsByReplica(replicas)
     expect(after.map((n, i) => n > (before[i] ?? 0)).filter(Boolean)).toHaveLength(1)
   }, 60_000)
+})
+
+describe('an idempotent write that is the first to find Redis stalled', () => {
+  let redis: ChildProcess
+  let emulator: RunningEmulator
+  let gateway: TestGateway
+  beforeAll(async () => {
+    const port = await freePort()
+    redis = await startOwnRedis(port)
+    emulator = await startEmulator({ clock: new Date('2026-03-02T12:00:00Z') })
+    // Nothing else asks Redis meanwhile (no rate limits, no subscriber, heartbeats a minute apart): the write's claim meets the stall.
+    gateway = await startGatewayOn(emulator, {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_KEY_PREFIX: `test:${randomUUID()}:`,
+      REDIS_COMMAND_TIMEOUT_MS: String(DEADLINE_MS),
+      REDIS_HEARTBEAT_MS: '60000'
+    })
+  })
+  afterAll(async () => {
+    if (redis.exitCode === null) redis.kill('SIGCONT')
+    await gateway.close()
+    await emulator.close()
+    await stopOwnRedis(redis)
+  })
+
+  it('is refused after the deadline, and its claim is withdrawn: the key is free as soon as Redis resumes', async () => {
+    const posts = (): number => emulator.calls({ method: 'POST', path: '/api/v1/dataset/*/enrich_dataset' }).length
+    redis.kill('SIGSTOP')
+    const refused = await answered('an idempotent enrichment', gateway.gql(ENRICH, { key: 'met-the-stall' }, { 'x-request-id': 'req-met' }))
+    expect(refused.body).toEqual({
+      data: null,
+      errors: [{ message: STORE_DOWN, locations: [{ line: 2, column: 3 }], path: ['enrichDataset'], extensions: { code: 'UPSTREAM_UNAVAILABLE', requestId: 'req-met' } }]
+    })
+    expect([posts(), await gauge(gateway, 'redis_timeouts_total'), await gauge(gateway, 'redis_degraded')]).toEqual([0, 1, 1])
+
+    redis.kill('SIGCONT')
+    await until(() => gateway.app.redis?.up === true)
+    // The claim sent into the stall ran when Redis resumed, and its withdrawal right behind it: the
+    // same key is a first call again (not a duplicate waiting for a write that never happened).
+    const again = await answered('the same key after the stall', gateway.gql(ENRICH, { key: 'met-the-stall' }))
+    expect((again.body.data as { enrichDataset: { enrichedDatasetId: string } } | undefined)?.enrichDataset.enrichedDatasetId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(posts()).toBe(1)
+  })
 })
