@@ -67,8 +67,13 @@ local ttl = redis.call('PTTL', KEYS[1])
 local s = redis.call('HMGET', KEYS[2], 'epoch', 'seq', 'value', 'polled')
 if not s[1] then return {mine, ttl, 0, 0} end
 local fresh = 0
-local polled = tonumber(s[4] or '0')
-if polled >= now - tonumber(ARGV[7]) and polled > tonumber(redis.call('GET', KEYS[4]) or '0') then fresh = 1 end
+if not s[4] then
+  -- Published by a gateway from before freshness was kept (a rolling upgrade): taken as it was then.
+  fresh = 1
+else
+  local polled = tonumber(s[4]) or 0
+  if polled >= now - tonumber(ARGV[7]) and polled > (tonumber(redis.call('GET', KEYS[4])) or 0) then fresh = 1 end
+end
 if s[1] ~= ARGV[4] or tonumber(s[2]) ~= tonumber(ARGV[5]) then
   return {mine, ttl, 1, fresh, s[1], tonumber(s[2]), s[3]}
 end
