@@ -14,6 +14,8 @@ import redisPlugin from './plugins/redis.js'
 import tracingPlugin from './plugins/tracing.js'
 import upstreamPlugin from './plugins/upstream.js'
 import { clientErrorHandler } from './transports/client-errors.js'
+import { serverDeadlines } from './transports/deadlines.js'
+import { InFlightRequests } from './transports/in-flight.js'
 import { GRAPHIQL_TOKEN_HEADERS, graphiqlPlugin } from './transports/graphiql/plugin.js'
 import graphqlHttp from './transports/graphql-http/plugin.js'
 import health from './transports/health.js'
@@ -39,6 +41,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   // Read before anything starts: a bad manifest stops start-up with a ConfigError, leaving nothing open.
   const trustedDocuments = config.trustedDocuments.path === null ? null : readManifest(config.trustedDocuments.path)
   const trustProxy = trustFunction(config.trustProxy)
+  const inFlight = new InFlightRequests()
   const app = Fastify({
     logger: options.logStream === undefined ? loggerOptions(config.logLevel) : { ...loggerOptions(config.logLevel), stream: options.logStream },
     ...requestOptions(),
@@ -47,9 +50,13 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     return503OnClosing: true,
     // Which proxies may say who the client is (X-Forwarded-For): TRUST_PROXY.
     trustProxy: config.trustProxy === false ? false : trustProxy,
-    // Headers too large and other requests Node refuses: answered in the gateway's error shape.
-    clientErrorHandler
+    // Deadlines on receiving each request, and on idle keep-alive sockets (HTTP_*_TIMEOUT_MS).
+    ...serverDeadlines(config.http),
+    // Headers too large, requests not received in time and others Node refuses: answered in the gateway's error shape.
+    clientErrorHandler: clientErrorHandler(config.http, inFlight)
   })
+  // Which request each socket is receiving, for the 408 of a body that comes too late (its door's shape, its request id).
+  app.addHook('onRequest', async (request, reply) => { inFlight.track(request, reply) })
 
   // Before any route: its span of each HTTP request is the parent of everything else.
   if (config.tracing.endpoint !== null) await app.register(tracingPlugin)
