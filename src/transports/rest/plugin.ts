@@ -62,6 +62,13 @@ function parse<P extends Schema, Q extends Schema> (
     void sendProblem(reply, problemOf('BAD_USER_INPUT', describeIssue('path', parsedParams.error, request.params), requestId))
     return null
   }
+  // A repeated parameter is a list: named as such, whatever the parameter's own schema would say of a list (an unknown one is unknown first).
+  const known = query instanceof z.ZodObject ? query.shape : {}
+  const repeated = Object.entries((request.query ?? {}) as Record<string, unknown>).find(([name, value]) => Array.isArray(value) && name in known)
+  if (repeated !== undefined) {
+    void sendProblem(reply, problemOf('BAD_USER_INPUT', `Query parameter ${repeated[0]} must be given once, as text.`, requestId))
+    return null
+  }
   const parsedQuery = query.safeParse(request.query ?? {})
   if (!parsedQuery.success) {
     void sendProblem(reply, problemOf('BAD_USER_INPUT', describeIssue('query', parsedQuery.error, request.query), requestId))
