@@ -95,7 +95,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(rest, {
     prefix: '/v1',
     rateLimitPerMinute: config.rateLimitPerMinute,
-    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    maxStreamsPerCaller: config.http.maxRestStreamsPerCaller
   })
   return app
 }

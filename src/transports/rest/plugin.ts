@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
-import type { Caller } from '../../auth/index.js'
+import { callerKey, type Caller } from '../../auth/index.js'
+import { RedisSlots } from '../../cluster/slots.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
 import { enrichDataset, IdempotencyKeyReused } from '../../domain/enrichment/enrich.js'
 import { IdempotencyStoreUnavailable } from '../../domain/enrichment/idempotency.js'
@@ -11,6 +12,7 @@ import { watchDataset } from '../../domain/live/watch.js'
 import { taskAction } from '../../domain/tasks.js'
 import { clearLoaders } from '../../graphql/loaders.js'
 import type { GatewayContext } from '../../graphql/context.js'
+import { ClusterSlots } from '../caller-slots.js'
 import { registerCallerRateLimits } from '../rate-limits.js'
 import { registerDocs } from './docs.js'
 import { streamDatasetEvents } from './events.js'
@@ -97,6 +99,8 @@ export interface RestOptions {
   /** Requests a minute per caller, as for /graphql (0: no limit); writes (POST) count against rateLimitMutationsPerMinute. */
   rateLimitPerMinute: number
   rateLimitMutationsPerMinute: number
+  /** Event streams one caller may hold at once (REST_MAX_STREAMS_PER_CALLER), counted as SSE streams are. */
+  maxStreamsPerCaller: number
 }
 
 const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, options) => {
@@ -362,7 +366,14 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     open.add(end)
     return () => { open.delete(end) }
   }
-  app.addHook('preClose', async () => { for (const end of [...open]) end() })
+  // Each caller's event streams, with the slots SSE streams use (across replicas with REDIS_URL), in a pool of their own.
+  const streamSlots = new ClusterSlots(
+    options.maxStreamsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'rest-events'), app.log.child({ component: 'rest-events' })
+  )
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) end()
+    await streamSlots.close()
+  })
 
   route({
     method: 'GET',
@@ -377,12 +388,33 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     problems: [404]
   }, async (request, reply, { params, query }) => {
     const ctx = contextOf(request, reply)
-    // Each event reads afresh, under a renewed call budget, as subscriptions do.
-    const events = watchDataset(ctx, params.id, query.follow ?? false, () => {
-      clearLoaders(ctx.loaders)
-      ctx.call.budget?.renew()
-    })
-    return await streamDatasetEvents({ request, reply, events, expiresAt: ctx.caller.expiresAt, track })
+    const key = callerKey(auth, ctx.caller, request.ip)
+    if (!await streamSlots.take(key)) {
+      return sendProblem(reply, problemOf(
+        'RATE_LIMITED',
+        `Too many event streams: at most ${options.maxStreamsPerCaller} per caller at once (REST_MAX_STREAMS_PER_CALLER). Close one before opening another.`,
+        String(request.id)
+      ))
+    }
+    // Freed once, whichever comes first: the stream's end, or its client leaving (also while the slot was taken).
+    let held = true
+    const release = (): void => {
+      if (!held) return
+      held = false
+      streamSlots.release(key)
+    }
+    if (reply.raw.closed) release()
+    else reply.raw.once('close', release)
+    try {
+      // Each event reads afresh, under a renewed call budget, as subscriptions do.
+      const events = watchDataset(ctx, params.id, query.follow ?? false, () => {
+        clearLoaders(ctx.loaders)
+        ctx.call.budget?.renew()
+      })
+      return await streamDatasetEvents({ request, reply, events, expiresAt: ctx.caller.expiresAt, track })
+    } finally {
+      release()
+    }
   })
 
   // Built on first ask, once every route above has declared itself (this one too); public like
@@ -405,4 +437,4 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   })
 }
 
-export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics'] } })
+export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'redis'] } })
