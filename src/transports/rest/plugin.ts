@@ -13,6 +13,7 @@ import { taskAction } from '../../domain/tasks.js'
 import { clearLoaders } from '../../graphql/loaders.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { ClusterSlots } from '../caller-slots.js'
+import { forcesPreflight } from '../cross-site.js'
 import { registerCallerRateLimits } from '../rate-limits.js'
 import { registerDocs } from './docs.js'
 import { streamDatasetEvents } from './events.js'
@@ -51,6 +52,10 @@ declare module 'fastify' {
 }
 
 interface Parsed<P, Q> { params: P, query: Q }
+
+const CROSS_SITE_REFUSAL = 'This POST could come from another website (it has no JSON content type, and no header that makes a browser ask the gateway ' +
+  'first), so it is refused to prevent cross-site request forgery; nothing was done. Send it with Content-Type: application/json (an empty body where ' +
+  'the operation takes none), or with an Authorization header.'
 
 type Schema = z.ZodType
 
@@ -107,6 +112,19 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   const { auth, graph } = app
 
   app.decorateRequest('caller', null)
+  // A write a browser could have sent from another site without asking first (see cross-site.ts) does nothing: before authentication, as on /graphql.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST' || forcesPreflight(request.headers)) return
+    return sendProblem(reply, problemOf('BAD_USER_INPUT', CROSS_SITE_REFUSAL, String(request.id)))
+  })
+  // An action that takes no body may be sent as JSON with an empty one (what a client that always sets the type sends).
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString()
+    if (text === '') done(null, undefined)
+    else json(request, text, done)
+  })
   app.addHook('onRequest', async (request, reply) => {
     // The document and its reference page are public when the graph's schema is (INTROSPECTION): a
     // browser loads them before anyone could set a token. A token, when sent, is still checked.
