@@ -16,6 +16,7 @@ import upstreamPlugin from './plugins/upstream.js'
 import { clientErrorHandler } from './transports/client-errors.js'
 import { serverDeadlines } from './transports/deadlines.js'
 import { InFlightRequests } from './transports/in-flight.js'
+import { frameworkErrors, registerUnrouted } from './transports/unrouted.js'
 import { GRAPHIQL_TOKEN_HEADERS, graphiqlPlugin } from './transports/graphiql/plugin.js'
 import graphqlHttp from './transports/graphql-http/plugin.js'
 import health from './transports/health.js'
@@ -53,8 +54,12 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     // Deadlines on receiving each request, and on idle keep-alive sockets (HTTP_*_TIMEOUT_MS).
     ...serverDeadlines(config.http),
     // Headers too large, requests not received in time and others Node refuses: answered in the gateway's error shape.
-    clientErrorHandler: clientErrorHandler(config.http, inFlight)
+    clientErrorHandler: clientErrorHandler(config.http, inFlight),
+    // URLs the router cannot read (a path parameter over 100 characters, bad percent-encoding): the gateway's shape, not Fastify's.
+    frameworkErrors
   })
+  // Paths nobody serves, and errors of doors without a handler of their own: the gateway's shape too.
+  registerUnrouted(app)
   // Which request each socket is receiving, for the 408 of a body that comes too late (its door's shape, its request id).
   app.addHook('onRequest', async (request, reply) => { inFlight.track(request, reply) })
 
