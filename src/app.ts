@@ -95,13 +95,15 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(sse, {
     path: '/graphql/stream',
     maxStreamsPerCaller: config.live.maxStreamsPerCaller,
-    maxOperationsPerStream: config.live.maxSubscriptionsPerConnection
+    maxOperationsPerStream: config.live.maxSubscriptionsPerConnection,
+    maxBufferedBytes: config.http.maxStreamBufferedBytes
   })
   await app.register(rest, {
     prefix: '/v1',
     rateLimitPerMinute: config.rateLimitPerMinute,
     rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
-    maxStreamsPerCaller: config.http.maxRestStreamsPerCaller
+    maxStreamsPerCaller: config.http.maxRestStreamsPerCaller,
+    maxBufferedBytes: config.http.maxStreamBufferedBytes
   })
   return app
 }

@@ -106,6 +106,8 @@ export interface RestOptions {
   rateLimitMutationsPerMinute: number
   /** Event streams one caller may hold at once (REST_MAX_STREAMS_PER_CALLER), counted as SSE streams are. */
   maxStreamsPerCaller: number
+  /** Bytes an event stream may hold unsent for a client that does not read (STREAM_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number
 }
 
 const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, options) => {
@@ -429,7 +431,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
         clearLoaders(ctx.loaders)
         ctx.call.budget?.renew()
       })
-      return await streamDatasetEvents({ request, reply, events, expiresAt: ctx.caller.expiresAt, track })
+      return await streamDatasetEvents({ request, reply, events, expiresAt: ctx.caller.expiresAt, track, maxBufferedBytes: options.maxBufferedBytes })
     } finally {
       release()
     }

@@ -41,6 +41,8 @@ export interface SseOptions {
   maxOperationsPerStream: number
   /** A reserved single-connection stream not opened within this time is dropped. */
   reservationTimeoutMs?: number
+  /** Bytes a stream may hold unsent for a client that does not read (STREAM_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number
 }
 
 type Context = Record<PropertyKey, unknown>
@@ -271,7 +273,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
         const requestId = String(request.id)
         return await reply.code(400).send({ data: null, errors: [{ message: repeated, extensions: { code: 'QUERY_REJECTED', requestId } }] })
       }
-      await respond(handler, request, reply, track, resolveDocument(request))
+      await respond(handler, request, reply, { track, maxBufferedBytes: options.maxBufferedBytes }, resolveDocument(request))
     }
   })
 
