@@ -128,9 +128,9 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
 
 /** Deadlines and sizes the HTTP server and its streaming doors hold each client to. */
 export interface HttpLimits {
-  /** A request's headers must arrive within this time of its first byte (Node's headersTimeout). */
+  /** A request's headers must arrive within this time of its start (Node's headersTimeout). */
   readonly headersTimeoutMs: number
-  /** A request's headers and body must arrive within this time of its first byte (Node's requestTimeout); answers may take longer. */
+  /** A request's headers and body must arrive within this time of its start (Node's requestTimeout); answers may take longer. */
   readonly requestTimeoutMs: number
   /** An idle keep-alive socket is closed after this time. */
   readonly keepAliveTimeoutMs: number

@@ -49,13 +49,14 @@ function refusalOf (code: string | undefined, limits: Pick<HttpLimits, 'headersT
   if (code === 'HPE_HEADER_OVERFLOW') {
     return [
       431,
-      `The request's headers are larger than the gateway accepts (${maxHeaderSize} bytes in all). A Visual Layer JWT is far smaller: check the Authorization header, and any cookies sent with it.`
+      `The request's URL and headers are larger than the gateway accepts (${maxHeaderSize} bytes in all). A Visual Layer JWT is far smaller: ` +
+        'check the Authorization header and any cookies sent with it, and send a long GraphQL document by POST rather than in the URL.'
     ]
   }
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     return [408, receiving
-      ? `The request was not received in time: its headers and body must arrive within ${limits.requestTimeoutMs} ms of its first byte. Send it again without pausing.`
-      : `The request's headers were not received in time: they must arrive within ${limits.headersTimeoutMs} ms of its first byte. Send them again without pausing.`]
+      ? `The request was not received in time: its headers and body must arrive within ${limits.requestTimeoutMs} ms. Send it again without pausing.`
+      : `The request's headers were not received in time: they must arrive within ${limits.headersTimeoutMs} ms. Send them again without pausing.`]
   }
   return [400, 'The request is not valid HTTP.']
 }

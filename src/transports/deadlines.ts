@@ -4,8 +4,9 @@ import type { HttpLimits } from '../config.js'
 
 /*
  * Deadlines on what a client sends, enforced by Node's HTTP server: the headers within
- * HTTP_HEADERS_TIMEOUT_MS and the whole request within HTTP_REQUEST_TIMEOUT_MS of its first byte
- * (however steadily it trickles), an idle keep-alive socket closed after HTTP_KEEP_ALIVE_TIMEOUT_MS.
+ * HTTP_HEADERS_TIMEOUT_MS and the whole request within HTTP_REQUEST_TIMEOUT_MS of its start (the
+ * connection's opening, or a later request's first byte on a kept-alive connection), however
+ * steadily it trickles; an idle keep-alive socket is closed after HTTP_KEEP_ALIVE_TIMEOUT_MS.
  * Node counts a request only until it is received: answers, SSE and REST event streams and upgraded
  * WebSockets last as long as they need. A request past its deadline reaches the clientError handler
  * (client-errors.ts), which answers 408 in its door's shape.

@@ -7,7 +7,8 @@ import { rawConnection } from '../helpers/ws.js'
 /**
  * Deadlines on what a client sends (issue 22, item 5): a request whose headers or body stall is
  * answered 408 in its door's error shape once HTTP_HEADERS_TIMEOUT_MS or HTTP_REQUEST_TIMEOUT_MS
- * has passed since its first byte, and its socket is closed; an idle keep-alive socket is closed
+ * has passed since it began (since the connection opened, for its first request), and its socket is
+ * closed; so is a connection that sends nothing; an idle keep-alive socket is closed
  * after HTTP_KEEP_ALIVE_TIMEOUT_MS. Node checks the deadlines every quarter of the shorter one, so
  * the answer comes at most that much after it. Long-lived answers (SSE, REST event streams,
  * WebSocket) are not requests still being received, and outlive every deadline.
@@ -27,8 +28,8 @@ function head (status: string, body: string, requestId: string, type = 'applicat
   }
 }
 
-const BODY_LATE = 'The request was not received in time: its headers and body must arrive within 600 ms of its first byte. Send it again without pausing.'
-const HEADERS_LATE = 'The request\'s headers were not received in time: they must arrive within 400 ms of its first byte. Send them again without pausing.'
+const BODY_LATE = 'The request was not received in time: its headers and body must arrive within 600 ms. Send it again without pausing.'
+const HEADERS_LATE = 'The request\'s headers were not received in time: they must arrive within 400 ms. Send them again without pausing.'
 
 describe('a request that stalls (HTTP_REQUEST_TIMEOUT_MS=600, HTTP_HEADERS_TIMEOUT_MS=400, HTTP_KEEP_ALIVE_TIMEOUT_MS=1000)', () => {
   let gw: TestGateway
@@ -76,7 +77,7 @@ describe('a request that stalls (HTTP_REQUEST_TIMEOUT_MS=600, HTTP_HEADERS_TIMEO
     expect(gw.emulator.calls()).toEqual([])
   })
 
-  it('cuts a body sent one byte at a time at the same deadline: the deadline counts from the first byte, not from the last', async () => {
+  it('cuts a body sent one byte at a time at the same deadline: the deadline counts from its start, not from the last byte', async () => {
     const before = await openSockets(gw.app)
     const server = nextServerSocket(gw.app)
     const exchange = await rawExchange(gw.url,
@@ -103,6 +104,14 @@ describe('a request that stalls (HTTP_REQUEST_TIMEOUT_MS=600, HTTP_HEADERS_TIMEO
 
   it('answers headers that stop halfway with 408 in the GraphQL error shape and a fresh request id', async () => {
     const { answer, before, after } = await stall('GET /health/live HTTP/1.1\r\nHost: gateway\r\nx-request-id: never-read\r\n')
+    const requestId = answer.headers['x-request-id'] ?? ''
+    expect(requestId).toMatch(UUID)
+    expect(answer).toEqual(head('HTTP/1.1 408 Request Timeout', graphqlRefusal(HEADERS_LATE, requestId), requestId))
+    expect(after).toBe(before)
+  })
+
+  it('answers a connection that sends nothing with 408 once the headers are late, and closes it', async () => {
+    const { answer, before, after } = await stall('')
     const requestId = answer.headers['x-request-id'] ?? ''
     expect(requestId).toMatch(UUID)
     expect(answer).toEqual(head('HTTP/1.1 408 Request Timeout', graphqlRefusal(HEADERS_LATE, requestId), requestId))
