@@ -42,6 +42,8 @@ export interface OperationStart {
   transport: Transport
   requestId: string
   log: FastifyBaseLogger
+  /** Whether `log` names the requestId already (a request's logger does; a socket's does not): a line names it once. */
+  logNamesRequest: boolean
   /** The trace context the operation runs in (the HTTP request's span); none: a new trace. */
   parent?: Context
 }
@@ -142,7 +144,7 @@ export class Operation {
         outcome,
         ...(this.answeredBy === null ? {} : { sharedFrom: this.answeredBy })
       },
-      requestId: this.start.requestId
+      ...(this.start.logNamesRequest ? {} : { requestId: this.start.requestId })
     }
     // A caller's mistake is info (with a short reason); warn when the gateway or Visual Layer failed
     // (formatError has already logged the detail; error is kept for what an operator must act on).
