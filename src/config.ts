@@ -93,6 +93,8 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly maxQueryDirectives: number
   /** Most Visual Layer calls an operation may cost at worst, computed before it runs (src/graphql/cost.ts). */
   readonly maxQueryCost: number
+  /** Cost checks remembered (src/graphql/cost.ts): bytes in all, and the largest kept (its key holds the variables). */
+  readonly costCache: { readonly maxBytes: number, readonly maxEntryBytes: number }
   /** Whether __schema and __type may be queried; when false, validation messages carry no field suggestions either. */
   readonly introspection: boolean
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
@@ -291,6 +293,10 @@ const VARIABLES = {
   // The README's operations and the task manager page at its largest cost at most 151 (the dashboard,
   // counting 50 datasets); 200 matches MAX_UPSTREAM_CALLS_PER_OPERATION's default.
   MAX_QUERY_COST: int(1, 1_000_000, 200),
+  // Issue 22 (tenancy): bounds of what one caller can make the gateway keep or refuse for others.
+  // A remembered cost check is about 400 bytes with a dataset id as its variables: 4 MiB holds about 10,000.
+  COST_CACHE_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 4 * 1024 * 1024),
+  COST_CACHE_MAX_ENTRY_BYTES: int(256, 1024 * 1024, 4 * 1024),
   // Its default depends on VL_BASE_URL: on with the embedded emulator, off with a real Visual Layer.
   INTROSPECTION: {
     schema: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
@@ -452,6 +458,9 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
   if (v.TRUSTED_DOCUMENTS_ONLY && v.TRUSTED_DOCUMENTS === null) {
     problems.push('TRUSTED_DOCUMENTS_ONLY: needs TRUSTED_DOCUMENTS, the manifest of the documents to accept')
   }
+  if (v.COST_CACHE_MAX_ENTRY_BYTES > v.COST_CACHE_MAX_BYTES) {
+    problems.push(`COST_CACHE_MAX_ENTRY_BYTES: must not exceed COST_CACHE_MAX_BYTES (${v.COST_CACHE_MAX_BYTES})`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   return deepFreeze({
@@ -492,6 +501,7 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     maxQueryAliases: v.MAX_QUERY_ALIASES,
     maxQueryDirectives: v.MAX_QUERY_DIRECTIVES,
     maxQueryCost: v.MAX_QUERY_COST,
+    costCache: { maxBytes: v.COST_CACHE_MAX_BYTES, maxEntryBytes: v.COST_CACHE_MAX_ENTRY_BYTES },
     introspection: v.INTROSPECTION ?? embedded,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,

@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       maxQueryAliases: 20,
       maxQueryDirectives: 20,
       maxQueryCost: 200,
+      costCache: { maxBytes: 4194304, maxEntryBytes: 4096 },
       introspection: true,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
@@ -113,6 +114,16 @@ describe('loadConfig', () => {
     expect(problemsOf({ TRUST_PROXY: 'proxy.example' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "proxy.example")`])
     expect(problemsOf({ TRUST_PROXY: '10.0.0.0/99' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "10.0.0.0/99")`])
     expect(problemsOf({ TRUST_PROXY: '101' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "101")`])
+  })
+
+  it('reads the bounds of what one caller can make the gateway keep for others (issue 22), and refuses what does not fit', () => {
+    expect(loadConfig({ COST_CACHE_MAX_BYTES: '65536', COST_CACHE_MAX_ENTRY_BYTES: '256' }).costCache).toEqual({ maxBytes: 65536, maxEntryBytes: 256 })
+    expect(problemsOf({ COST_CACHE_MAX_BYTES: '65536', COST_CACHE_MAX_ENTRY_BYTES: '100000' })).toEqual([
+      'COST_CACHE_MAX_ENTRY_BYTES: must not exceed COST_CACHE_MAX_BYTES (65536)'
+    ])
+    expect(problemsOf({ COST_CACHE_MAX_BYTES: '1000' })).toEqual([
+      'COST_CACHE_MAX_BYTES: expected an integer from 65536 to 1073741824 (default 4194304) (got "1000")'
+    ])
   })
 
   it('treats empty variables as unset', () => {
