@@ -64,7 +64,11 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(graphPlugin, { config, trustedDocuments })
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
-  await app.register(graphqlHttp, { rateLimitPerMinute: config.rateLimitPerMinute, rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute })
+  await app.register(graphqlHttp, {
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
+  })
   // In the modes that need a token, every tab's headers editor opens on where it goes.
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql', defaultHeaders: config.authMode === 'none' ? '' : GRAPHIQL_TOKEN_HEADERS })
   await app.register(websocket, {
@@ -78,7 +82,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     trustProxy,
     retryAfterSec: config.loadShedding.retryAfterSec,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
   })
   await app.register(sse, {
     path: '/graphql/stream',
@@ -88,7 +93,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(rest, {
     prefix: '/v1',
     rateLimitPerMinute: config.rateLimitPerMinute,
-    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
   })
   return app
 }

@@ -95,6 +95,11 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly maxQueryCost: number
   /** Cost checks remembered (src/graphql/cost.ts): bytes in all, and the largest kept (its key holds the variables). */
   readonly costCache: { readonly maxBytes: number, readonly maxEntryBytes: number }
+  /**
+   * Passthrough: requests per minute with tokens Visual Layer has not accepted yet, per address, or per
+   * API key once one of its tokens was accepted (callerKey in src/auth/index.ts); 0: counted as requests.
+   */
+  readonly rateLimitUnprovenPerMinute: number
   /** Whether __schema and __type may be queried; when false, validation messages carry no field suggestions either. */
   readonly introspection: boolean
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
@@ -297,6 +302,8 @@ const VARIABLES = {
   // A remembered cost check is about 400 bytes with a dataset id as its variables: 4 MiB holds about 10,000.
   COST_CACHE_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 4 * 1024 * 1024),
   COST_CACHE_MAX_ENTRY_BYTES: int(256, 1024 * 1024, 4 * 1024),
+  // Each forged token costs Visual Layer one call (then it is refused here at no cost): 60 a minute per address.
+  RATE_LIMIT_UNPROVEN_PER_MINUTE: int(0, 1_000_000, 60),
   // Its default depends on VL_BASE_URL: on with the embedded emulator, off with a real Visual Layer.
   INTROSPECTION: {
     schema: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
@@ -502,6 +509,7 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     maxQueryDirectives: v.MAX_QUERY_DIRECTIVES,
     maxQueryCost: v.MAX_QUERY_COST,
     costCache: { maxBytes: v.COST_CACHE_MAX_BYTES, maxEntryBytes: v.COST_CACHE_MAX_ENTRY_BYTES },
+    rateLimitUnprovenPerMinute: v.RATE_LIMIT_UNPROVEN_PER_MINUTE,
     introspection: v.INTROSPECTION ?? embedded,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,

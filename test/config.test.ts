@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       maxQueryDirectives: 20,
       maxQueryCost: 200,
       costCache: { maxBytes: 4194304, maxEntryBytes: 4096 },
+      rateLimitUnprovenPerMinute: 60,
       introspection: true,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
