@@ -47,6 +47,10 @@ export interface UpstreamSettings {
   /** Failures in a row after which calls fail fast for breakerCooldownMs. */
   readonly breakerThreshold: number
   readonly breakerCooldownMs: number
+  /** Most (account, route) breakers kept (src/upstream/breakers.ts). */
+  readonly breakerMaxScoped: number
+  /** Accounts the failures in a row must span before the shared breaker refuses every call. */
+  readonly breakerSpreadPrincipals: number
   /** Most requests one GraphQL operation (or one subscription event) may send to Visual Layer. */
   readonly maxCallsPerOperation: number
 }
@@ -304,6 +308,9 @@ const VARIABLES = {
   COST_CACHE_MAX_ENTRY_BYTES: int(256, 1024 * 1024, 4 * 1024),
   // Each forged token costs Visual Layer one call (then it is refused here at no cost): 60 a minute per address.
   RATE_LIMIT_UNPROVEN_PER_MINUTE: int(0, 1_000_000, 60),
+  // A breaker per (account, route) is about 200 bytes: 10,000 of them 2 MB.
+  BREAKER_MAX_SCOPED: int(10, 1_000_000, 10_000),
+  BREAKER_SPREAD_ACCOUNTS: int(1, 1_000, 2),
   // Its default depends on VL_BASE_URL: on with the embedded emulator, off with a real Visual Layer.
   INTROSPECTION: {
     schema: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
@@ -497,6 +504,8 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
       retries: v.UPSTREAM_RETRIES,
       breakerThreshold: v.BREAKER_THRESHOLD,
       breakerCooldownMs: v.BREAKER_COOLDOWN_MS,
+      breakerMaxScoped: v.BREAKER_MAX_SCOPED,
+      breakerSpreadPrincipals: v.BREAKER_SPREAD_ACCOUNTS,
       maxCallsPerOperation: v.MAX_UPSTREAM_CALLS_PER_OPERATION
     },
     readyCacheMs: v.READY_CACHE_MS,

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       authMode: 'none',
       jwt: { secret: null, publicKey: null, jwksUrl: null, issuer: null, audience: null, clockToleranceSec: 5, maxAgeSec: 86400 },
-      upstream: { kind: 'embedded', timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 16, modelCacheTtlMs: 60000, retries: 2, breakerThreshold: 5, breakerCooldownMs: 5000, maxCallsPerOperation: 200 },
+      upstream: { kind: 'embedded', timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 16, modelCacheTtlMs: 60000, retries: 2, breakerThreshold: 5, breakerCooldownMs: 5000, breakerMaxScoped: 10000, breakerSpreadPrincipals: 2, maxCallsPerOperation: 200 },
       readyCacheMs: 5000,
       shutdownTimeoutMs: 10000,
       graphiql: true,

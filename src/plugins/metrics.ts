@@ -152,6 +152,7 @@ export class GatewayMetrics {
   /** What the scrape-time gauges read; each plugin registers its own. */
   private readonly sources = {
     breaker: (): BreakerState => 'closed',
+    scopedBreakersOpen: (): number => 0,
     pollers: (): number => 0,
     leases: (): number => 0,
     websocketConnections: [] as Array<() => number>
@@ -167,6 +168,12 @@ export class GatewayMetrics {
       help: 'The circuit breaker in front of Visual Layer: 0 closed, 1 half-open (one probe allowed), 2 open (failing fast).',
       registers: [this.registry],
       collect () { this.set(BREAKER_VALUES[sources.breaker()]) }
+    })
+    new Gauge({
+      name: 'visual_layer_scoped_breakers_open',
+      help: 'Circuit breakers of one account and route that refuse that pair\'s calls now (the shared breaker refuses everyone\'s).',
+      registers: [this.registry],
+      collect () { this.set(sources.scopedBreakersOpen()) }
     })
     new Gauge({
       name: 'pollers',
@@ -206,7 +213,11 @@ export class GatewayMetrics {
 
   readonly poll = (resource: string, outcome: PollOutcome): void => { this.polls.inc({ resource, outcome }) }
 
-  watchBreaker (state: () => BreakerState): void { this.sources.breaker = state }
+  watchBreaker (state: () => BreakerState, scopedOpen: () => number = () => 0): void {
+    this.sources.breaker = state
+    this.sources.scopedBreakersOpen = scopedOpen
+  }
+
   watchPollers (count: () => number): void { this.sources.pollers = count }
   watchLeases (count: () => number): void { this.sources.leases = count }
   watchWebSocketConnections (count: () => number): void { this.sources.websocketConnections.push(count) }
