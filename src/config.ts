@@ -104,6 +104,8 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
    * API key once one of its tokens was accepted (callerKey in src/auth/index.ts); 0: counted as requests.
    */
   readonly rateLimitUnprovenPerMinute: number
+  /** Distinct operation names that get a metric label of their own (src/plugins/metrics.ts); beyond: "(other)". */
+  readonly metricsMaxOperationNames: number
   /** Whether __schema and __type may be queried; when false, validation messages carry no field suggestions either. */
   readonly introspection: boolean
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
@@ -311,6 +313,8 @@ const VARIABLES = {
   // A breaker per (account, route) is about 200 bytes: 10,000 of them 2 MB.
   BREAKER_MAX_SCOPED: int(10, 1_000_000, 10_000),
   BREAKER_SPREAD_ACCOUNTS: int(1, 1_000, 2),
+  // Each name is one more series per outcome of graphql_operations_total and per bucket of the histogram.
+  METRICS_MAX_OPERATION_NAMES: int(0, 10_000, 100),
   // Its default depends on VL_BASE_URL: on with the embedded emulator, off with a real Visual Layer.
   INTROSPECTION: {
     schema: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
@@ -519,6 +523,7 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     maxQueryCost: v.MAX_QUERY_COST,
     costCache: { maxBytes: v.COST_CACHE_MAX_BYTES, maxEntryBytes: v.COST_CACHE_MAX_ENTRY_BYTES },
     rateLimitUnprovenPerMinute: v.RATE_LIMIT_UNPROVEN_PER_MINUTE,
+    metricsMaxOperationNames: v.METRICS_MAX_OPERATION_NAMES,
     introspection: v.INTROSPECTION ?? embedded,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,

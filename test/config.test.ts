@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       maxQueryCost: 200,
       costCache: { maxBytes: 4194304, maxEntryBytes: 4096 },
       rateLimitUnprovenPerMinute: 60,
+      metricsMaxOperationNames: 100,
       introspection: true,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],

@@ -92,6 +92,8 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
   const { path, ...policy } = config.trustedDocuments
   const trusted = new TrustedDocuments(documents, policy, config.maxQueryTokens)
   if (documents !== null) app.log.info({ path, documents: documents.size, only: policy.only }, 'trusted documents loaded')
+  // The manifest's operations are the first-party clients': their names keep metric labels of their own.
+  app.metrics.operationNames.reserve(trusted.operationNames())
   countSubscriptions(schema, app.metrics)
   const events = new SharedEvents(config.live.pollIntervalMs)
   app.decorate('graph', {

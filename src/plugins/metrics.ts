@@ -34,19 +34,30 @@ const BREAKER_VALUES: Readonly<Record<BreakerState, number>> = { closed: 0, 'hal
 /** The label of every operation with no name, or a name past the bound: a caller cannot grow the label set. */
 export const OTHER_OPERATION = '(other)'
 
+const NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/
+
 /**
- * Operation names as a bounded label: the first `max` distinct names of valid documents keep their
- * own label, later ones fold into OTHER_OPERATION with the unnamed ones. A caller can still fill the
- * set with names of its own; it cannot make it grow past `max`.
+ * Operation names as a bounded label: the first `max` distinct names that earn one keep it, later
+ * ones fold into OTHER_OPERATION with the unnamed ones. What earns a label is the operations
+ * plugin's rule (an operation that ran, for a caller something vouched for): refused or trivial
+ * operations cost nothing to send, and must not use up the set. The names of the trusted documents
+ * manifest are reserved at start-up, apart from `max`: no flood can take their labels.
  */
 export class OperationNames {
   private readonly seen = new Set<string>()
+  private readonly reserved = new Set<string>()
   constructor (private readonly max = 100) {}
 
-  label (name: string | null): string {
-    if (name === null || !/^[_A-Za-z][_0-9A-Za-z]{0,99}$/.test(name)) return OTHER_OPERATION
-    if (this.seen.has(name)) return name
-    if (this.seen.size >= this.max) return OTHER_OPERATION
+  /** Names that always have a label of their own (the manifest's operations). */
+  reserve (names: Iterable<string>): void {
+    for (const name of names) if (NAME.test(name)) this.reserved.add(name)
+  }
+
+  /** The label of `name`; a name not labelled yet takes one only when it `earns` it, and while there is room. */
+  label (name: string | null, earns = true): string {
+    if (name === null || !NAME.test(name)) return OTHER_OPERATION
+    if (this.reserved.has(name) || this.seen.has(name)) return name
+    if (!earns || this.seen.size >= this.max) return OTHER_OPERATION
     this.seen.add(name)
     return name
   }
@@ -54,7 +65,7 @@ export class OperationNames {
 
 export class GatewayMetrics {
   readonly registry = new Registry()
-  readonly operationNames = new OperationNames()
+  readonly operationNames: OperationNames
 
   readonly operations = new Counter({
     name: 'graphql_operations_total',
@@ -160,7 +171,8 @@ export class GatewayMetrics {
 
   private lastBreaker: BreakerState = 'closed'
 
-  constructor () {
+  constructor (maxOperationNames = 100) {
+    this.operationNames = new OperationNames(maxOperationNames)
     const sources = this.sources
     /* eslint-disable no-new -- a collected gauge is only referenced by its registry */
     new Gauge({
@@ -277,10 +289,12 @@ export interface MetricsPluginOptions {
   /** Port of the /metrics listener; null: none. */
   port: number | null
   host: string
+  /** Distinct operation names that get a label of their own (METRICS_MAX_OPERATION_NAMES; default 100). */
+  maxOperationNames?: number
 }
 
-const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { port, host }) => {
-  const metrics = new GatewayMetrics()
+const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { port, host, maxOperationNames }) => {
+  const metrics = new GatewayMetrics(maxOperationNames)
   app.decorate('metrics', metrics)
   if (port === null) return
 
