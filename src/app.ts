@@ -56,7 +56,12 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(httpBasics, { corsOrigins: config.corsOrigins, corsAllowedHeaders: config.corsAllowedHeaders })
   await app.register(loadShedding, { settings: config.loadShedding, ...(options.pressure === undefined ? {} : { pressure: options.pressure }) })
   await app.register(authPlugin, { config })
-  await app.register(metricsPlugin, { port: config.metricsPort, host: config.host, maxOperationNames: config.metricsMaxOperationNames })
+  await app.register(metricsPlugin, {
+    port: config.metricsPort,
+    host: config.host,
+    maxOperationNames: config.metricsMaxOperationNames,
+    token: config.metricsToken
+  })
   await app.register(operationsPlugin, { tracing: config.tracing.endpoint !== null })
   await app.register(redisPlugin, { settings: config.redis })
   await app.register(upstreamPlugin, { settings: config.upstream })

@@ -106,6 +106,8 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly rateLimitUnprovenPerMinute: number
   /** Distinct operation names that get a metric label of their own (src/plugins/metrics.ts); beyond: "(other)". */
   readonly metricsMaxOperationNames: number
+  /** The bearer token a scrape of /metrics must send; null: none asked (keep the port private instead). */
+  readonly metricsToken: string | null
   /** Whether __schema and __type may be queried; when false, validation messages carry no field suggestions either. */
   readonly introspection: boolean
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
@@ -315,6 +317,11 @@ const VARIABLES = {
   BREAKER_SPREAD_ACCOUNTS: int(1, 1_000, 2),
   // Each name is one more series per outcome of graphql_operations_total and per bucket of the histogram.
   METRICS_MAX_OPERATION_NAMES: int(0, 10_000, 100),
+  METRICS_TOKEN: {
+    schema: z.string().trim().min(16).max(4096).regex(/^[\x21-\x7e]+$/).optional().transform((v) => v ?? null),
+    accepts: 'at least 16 printable characters, no spaces: the bearer token a scrape of /metrics must send (default: unset, none asked)',
+    secret: true
+  },
   // Its default depends on VL_BASE_URL: on with the embedded emulator, off with a real Visual Layer.
   INTROSPECTION: {
     schema: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
@@ -376,7 +383,7 @@ const VARIABLES = {
 type Parsed = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]['schema']> }
 
 /** Variables that may be read instead from the file `<NAME>_FILE` names, as container platforms mount secrets. */
-const FROM_FILE = ['VL_API_SECRET', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'REDIS_URL'] as const satisfies ReadonlyArray<keyof typeof VARIABLES>
+const FROM_FILE = ['VL_API_SECRET', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'REDIS_URL', 'METRICS_TOKEN'] as const satisfies ReadonlyArray<keyof typeof VARIABLES>
 
 /** Every variable the gateway reads, for the files that set them (.env.example, deploy/) and their tests. */
 export const VARIABLE_NAMES: readonly string[] = [...Object.keys(VARIABLES), ...FROM_FILE.map((name) => `${name}_FILE`)]
@@ -476,6 +483,9 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
   if (v.TRUSTED_DOCUMENTS_ONLY && v.TRUSTED_DOCUMENTS === null) {
     problems.push('TRUSTED_DOCUMENTS_ONLY: needs TRUSTED_DOCUMENTS, the manifest of the documents to accept')
   }
+  if (v.METRICS_TOKEN !== null && v.METRICS_PORT === null) {
+    problems.push('METRICS_TOKEN: set without METRICS_PORT; set METRICS_PORT to serve metrics, or unset METRICS_TOKEN')
+  }
   if (v.COST_CACHE_MAX_ENTRY_BYTES > v.COST_CACHE_MAX_BYTES) {
     problems.push(`COST_CACHE_MAX_ENTRY_BYTES: must not exceed COST_CACHE_MAX_BYTES (${v.COST_CACHE_MAX_BYTES})`)
   }
@@ -524,6 +534,7 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     costCache: { maxBytes: v.COST_CACHE_MAX_BYTES, maxEntryBytes: v.COST_CACHE_MAX_ENTRY_BYTES },
     rateLimitUnprovenPerMinute: v.RATE_LIMIT_UNPROVEN_PER_MINUTE,
     metricsMaxOperationNames: v.METRICS_MAX_OPERATION_NAMES,
+    metricsToken: v.METRICS_TOKEN,
     introspection: v.INTROSPECTION ?? embedded,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,

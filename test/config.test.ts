@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       costCache: { maxBytes: 4194304, maxEntryBytes: 4096 },
       rateLimitUnprovenPerMinute: 60,
       metricsMaxOperationNames: 100,
+      metricsToken: null,
       introspection: true,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
@@ -123,6 +124,11 @@ describe('loadConfig', () => {
     expect(problemsOf({ COST_CACHE_MAX_BYTES: '65536', COST_CACHE_MAX_ENTRY_BYTES: '100000' })).toEqual([
       'COST_CACHE_MAX_ENTRY_BYTES: must not exceed COST_CACHE_MAX_BYTES (65536)'
     ])
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: ' a-token-of-16-chars ' }).metricsToken).toBe('a-token-of-16-chars')
+    expect(problemsOf({ METRICS_PORT: '9464', METRICS_TOKEN: 'short' })).toEqual([
+      'METRICS_TOKEN: expected at least 16 printable characters, no spaces: the bearer token a scrape of /metrics must send (default: unset, none asked)'
+    ])
+    expect(problemsOf({ METRICS_TOKEN: 'a-token-of-16-chars' })).toEqual(['METRICS_TOKEN: set without METRICS_PORT; set METRICS_PORT to serve metrics, or unset METRICS_TOKEN'])
     expect(problemsOf({ COST_CACHE_MAX_BYTES: '1000' })).toEqual([
       'COST_CACHE_MAX_BYTES: expected an integer from 65536 to 1073741824 (default 4194304) (got "1000")'
     ])

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { GraphQLSchema } from 'graphql'
@@ -291,9 +292,17 @@ export interface MetricsPluginOptions {
   host: string
   /** Distinct operation names that get a label of their own (METRICS_MAX_OPERATION_NAMES; default 100). */
   maxOperationNames?: number
+  /** The bearer token a scrape must send (METRICS_TOKEN); null or absent: none asked. */
+  token?: string | null
 }
 
-const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { port, host, maxOperationNames }) => {
+/** Whether the request carries `Authorization: Bearer <token>`; compared in constant time (digests of equal length). */
+function carries (req: IncomingMessage, token: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest()
+  return timingSafeEqual(digest(req.headers.authorization ?? ''), digest(`Bearer ${token}`))
+}
+
+const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { port, host, maxOperationNames, token = null }) => {
   const metrics = new GatewayMetrics(maxOperationNames)
   app.decorate('metrics', metrics)
   if (port === null) return
@@ -303,6 +312,11 @@ const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { po
     const path = (req.url ?? '').split('?')[0]
     if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: metrics are at GET /metrics\n')
+      return
+    }
+    if (token !== null && !carries(req, token)) {
+      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="metrics"' })
+        .end('Unauthorized: this metrics listener needs Authorization: Bearer <METRICS_TOKEN>.\n')
       return
     }
     metrics.registry.metrics().then(
