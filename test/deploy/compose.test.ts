@@ -151,7 +151,7 @@ describe('deploy/', () => {
     // compose.yaml and nginx.conf here; kubernetes/ in kubernetes.test.ts; the alerts and dashboard in test/deploy-alerts.test.ts.
     expect(files).toEqual([
       'compose.yaml', 'grafana-dashboard.json', 'kubernetes/deployment.yaml', 'kubernetes/hpa.yaml', 'kubernetes/kustomization.yaml',
-      'kubernetes/pdb.yaml', 'kubernetes/secret.example.yaml', 'kubernetes/service.yaml', 'nginx.conf', 'prometheus-alerts.yml'
+      'kubernetes/networkpolicy.yaml', 'kubernetes/pdb.yaml', 'kubernetes/secret.example.yaml', 'kubernetes/service.yaml', 'nginx.conf', 'prometheus-alerts.yml'
     ])
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8')
     const env = [...dockerfile.matchAll(/^\s*(?:ENV\s+)?([A-Z_]+)=(\S+)/gm)].map(([, name]) => name)

@@ -90,6 +90,8 @@ export interface RestOptions {
   /** Requests a minute per caller, as for /graphql (0: no limit); writes (POST) count against rateLimitMutationsPerMinute. */
   rateLimitPerMinute: number
   rateLimitMutationsPerMinute: number
+  /** Requests a minute in each lane of unproven passthrough tokens, as for /graphql. */
+  rateLimitUnprovenPerMinute: number
 }
 
 const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, options) => {
