@@ -1,7 +1,8 @@
 // Compares schema.graphql with the published contract (contract/schema.graphql, a snapshot kept in the
-// repository and replaced deliberately when a release publishes the schema: `npm run schema:publish`) using @graphql-inspector/core's diff, as `.ci/run` does before the tests: a breaking
-// change (a client of the published contract could fail) fails the check with the list of what broke;
-// dangerous changes (valid, but a client may behave differently) and safe ones are printed.
+// repository and replaced deliberately when a release publishes the schema: `npm run schema:publish`),
+// using @graphql-inspector/core's diff, as `.ci/run` does before the tests: a breaking change (a client
+// of the published contract could fail) fails the check with the list of what broke; dangerous changes
+// (valid, but a client may behave differently) and safe ones are printed.
 //   node scripts/schema-check.mjs [--schema <path>] [--contract <path>]
 // Evolving the schema: README "Evolving the schema" (deprecate first, remove after the published window).
 import { readFile } from 'node:fs/promises'

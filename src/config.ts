@@ -383,7 +383,9 @@ const VARIABLES = {
 type Parsed = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]['schema']> }
 
 /** Variables that may be read instead from the file `<NAME>_FILE` names, as container platforms mount secrets. */
-const FROM_FILE = ['VL_API_KEY', 'VL_API_SECRET', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'REDIS_URL', 'METRICS_TOKEN'] as const satisfies ReadonlyArray<keyof typeof VARIABLES>
+const FROM_FILE = [
+  'VL_API_KEY', 'VL_API_SECRET', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'REDIS_URL', 'METRICS_TOKEN'
+] as const satisfies ReadonlyArray<keyof typeof VARIABLES>
 
 /** Every variable the gateway reads, for the files that set them (.env.example, deploy/) and their tests. */
 export const VARIABLE_NAMES: readonly string[] = [...Object.keys(VARIABLES), ...FROM_FILE.map((name) => `${name}_FILE`)]
