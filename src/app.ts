@@ -68,7 +68,12 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(httpBasics, { corsOrigins: config.corsOrigins, corsAllowedHeaders: config.corsAllowedHeaders })
   await app.register(loadShedding, { settings: config.loadShedding, ...(options.pressure === undefined ? {} : { pressure: options.pressure }) })
   await app.register(authPlugin, { config })
-  await app.register(metricsPlugin, { port: config.metricsPort, host: config.host })
+  await app.register(metricsPlugin, {
+    port: config.metricsPort,
+    host: config.host,
+    maxOperationNames: config.metricsMaxOperationNames,
+    token: config.metricsToken
+  })
   await app.register(operationsPlugin, { tracing: config.tracing.endpoint !== null })
   await app.register(redisPlugin, { settings: config.redis })
   await app.register(upstreamPlugin, { settings: config.upstream })
@@ -76,7 +81,11 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(graphPlugin, { config, trustedDocuments })
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
-  await app.register(graphqlHttp, { rateLimitPerMinute: config.rateLimitPerMinute, rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute })
+  await app.register(graphqlHttp, {
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
+  })
   // In the modes that need a token, every tab's headers editor opens on where it goes.
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql', defaultHeaders: config.authMode === 'none' ? '' : GRAPHIQL_TOKEN_HEADERS })
   await app.register(websocket, {
@@ -90,7 +99,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     trustProxy,
     retryAfterSec: config.loadShedding.retryAfterSec,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
   })
   await app.register(sse, {
     path: '/graphql/stream',
@@ -102,6 +112,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     prefix: '/v1',
     rateLimitPerMinute: config.rateLimitPerMinute,
     rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute,
     maxStreamsPerCaller: config.http.maxRestStreamsPerCaller,
     maxBufferedBytes: config.http.maxStreamBufferedBytes
   })

@@ -47,6 +47,10 @@ export interface UpstreamSettings {
   /** Failures in a row after which calls fail fast for breakerCooldownMs. */
   readonly breakerThreshold: number
   readonly breakerCooldownMs: number
+  /** Most (account, route) breakers kept (src/upstream/breakers.ts). */
+  readonly breakerMaxScoped: number
+  /** Accounts the failures in a row must span before the shared breaker refuses every call. */
+  readonly breakerSpreadPrincipals: number
   /** Most requests one GraphQL operation (or one subscription event) may send to Visual Layer. */
   readonly maxCallsPerOperation: number
 }
@@ -93,6 +97,17 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly maxQueryDirectives: number
   /** Most Visual Layer calls an operation may cost at worst, computed before it runs (src/graphql/cost.ts). */
   readonly maxQueryCost: number
+  /** Cost checks remembered (src/graphql/cost.ts): bytes in all, and the largest kept (its key holds the variables). */
+  readonly costCache: { readonly maxBytes: number, readonly maxEntryBytes: number }
+  /**
+   * Passthrough: requests per minute with tokens Visual Layer has not accepted yet, per address, or per
+   * API key once one of its tokens was accepted (callerKey in src/auth/index.ts); 0: counted as requests.
+   */
+  readonly rateLimitUnprovenPerMinute: number
+  /** Distinct operation names that get a metric label of their own (src/plugins/metrics.ts); beyond: "(other)". */
+  readonly metricsMaxOperationNames: number
+  /** The bearer token a scrape of /metrics must send; null: none asked (keep the port private instead). */
+  readonly metricsToken: string | null
   /** Whether __schema and __type may be queried; when false, validation messages carry no field suggestions either. */
   readonly introspection: boolean
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
@@ -307,6 +322,22 @@ const VARIABLES = {
   // The README's operations and the task manager page at its largest cost at most 151 (the dashboard,
   // counting 50 datasets); 200 matches MAX_UPSTREAM_CALLS_PER_OPERATION's default.
   MAX_QUERY_COST: int(1, 1_000_000, 200),
+  // Issue 22 (tenancy): bounds of what one caller can make the gateway keep or refuse for others.
+  // A remembered cost check is about 400 bytes with a dataset id as its variables: 4 MiB holds about 10,000.
+  COST_CACHE_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 4 * 1024 * 1024),
+  COST_CACHE_MAX_ENTRY_BYTES: int(256, 1024 * 1024, 4 * 1024),
+  // Each forged token costs Visual Layer one call (then it is refused here at no cost): 60 a minute per address.
+  RATE_LIMIT_UNPROVEN_PER_MINUTE: int(0, 1_000_000, 60),
+  // A breaker per (account, route) is about 200 bytes: 10,000 of them 2 MB.
+  BREAKER_MAX_SCOPED: int(10, 1_000_000, 10_000),
+  BREAKER_SPREAD_ACCOUNTS: int(1, 1_000, 2),
+  // Each name is one more series per outcome of graphql_operations_total and per bucket of the histogram.
+  METRICS_MAX_OPERATION_NAMES: int(0, 10_000, 100),
+  METRICS_TOKEN: {
+    schema: z.string().trim().min(16).max(4096).regex(/^[\x21-\x7e]+$/).optional().transform((v) => v ?? null),
+    accepts: 'at least 16 printable characters, no spaces: the bearer token a scrape of /metrics must send (default: unset, none asked)',
+    secret: true
+  },
   // Its default depends on VL_BASE_URL: on with the embedded emulator, off with a real Visual Layer.
   INTROSPECTION: {
     schema: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
@@ -374,7 +405,9 @@ const VARIABLES = {
 type Parsed = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]['schema']> }
 
 /** Variables that may be read instead from the file `<NAME>_FILE` names, as container platforms mount secrets. */
-const FROM_FILE = ['VL_API_SECRET', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'REDIS_URL'] as const satisfies ReadonlyArray<keyof typeof VARIABLES>
+const FROM_FILE = [
+  'VL_API_KEY', 'VL_API_SECRET', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'REDIS_URL', 'METRICS_TOKEN'
+] as const satisfies ReadonlyArray<keyof typeof VARIABLES>
 
 /** Every variable the gateway reads, for the files that set them (.env.example, deploy/) and their tests. */
 export const VARIABLE_NAMES: readonly string[] = [...Object.keys(VARIABLES), ...FROM_FILE.map((name) => `${name}_FILE`)]
@@ -477,6 +510,12 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
   if (v.TRUSTED_DOCUMENTS_ONLY && v.TRUSTED_DOCUMENTS === null) {
     problems.push('TRUSTED_DOCUMENTS_ONLY: needs TRUSTED_DOCUMENTS, the manifest of the documents to accept')
   }
+  if (v.METRICS_TOKEN !== null && v.METRICS_PORT === null) {
+    problems.push('METRICS_TOKEN: set without METRICS_PORT; set METRICS_PORT to serve metrics, or unset METRICS_TOKEN')
+  }
+  if (v.COST_CACHE_MAX_ENTRY_BYTES > v.COST_CACHE_MAX_BYTES) {
+    problems.push(`COST_CACHE_MAX_ENTRY_BYTES: must not exceed COST_CACHE_MAX_BYTES (${v.COST_CACHE_MAX_BYTES})`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   return deepFreeze({
@@ -506,6 +545,8 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
       retries: v.UPSTREAM_RETRIES,
       breakerThreshold: v.BREAKER_THRESHOLD,
       breakerCooldownMs: v.BREAKER_COOLDOWN_MS,
+      breakerMaxScoped: v.BREAKER_MAX_SCOPED,
+      breakerSpreadPrincipals: v.BREAKER_SPREAD_ACCOUNTS,
       maxCallsPerOperation: v.MAX_UPSTREAM_CALLS_PER_OPERATION
     },
     readyCacheMs: v.READY_CACHE_MS,
@@ -517,6 +558,10 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     maxQueryAliases: v.MAX_QUERY_ALIASES,
     maxQueryDirectives: v.MAX_QUERY_DIRECTIVES,
     maxQueryCost: v.MAX_QUERY_COST,
+    costCache: { maxBytes: v.COST_CACHE_MAX_BYTES, maxEntryBytes: v.COST_CACHE_MAX_ENTRY_BYTES },
+    rateLimitUnprovenPerMinute: v.RATE_LIMIT_UNPROVEN_PER_MINUTE,
+    metricsMaxOperationNames: v.METRICS_MAX_OPERATION_NAMES,
+    metricsToken: v.METRICS_TOKEN,
     introspection: v.INTROSPECTION ?? embedded,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,

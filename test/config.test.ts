@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       authMode: 'none',
       jwt: { secret: null, publicKey: null, jwksUrl: null, issuer: null, audience: null, clockToleranceSec: 5, maxAgeSec: 86400 },
-      upstream: { kind: 'embedded', timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 16, modelCacheTtlMs: 60000, retries: 2, breakerThreshold: 5, breakerCooldownMs: 5000, maxCallsPerOperation: 200 },
+      upstream: { kind: 'embedded', timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 16, modelCacheTtlMs: 60000, retries: 2, breakerThreshold: 5, breakerCooldownMs: 5000, breakerMaxScoped: 10000, breakerSpreadPrincipals: 2, maxCallsPerOperation: 200 },
       readyCacheMs: 5000,
       shutdownTimeoutMs: 10000,
       graphiql: true,
@@ -29,6 +29,10 @@ describe('loadConfig', () => {
       maxQueryAliases: 20,
       maxQueryDirectives: 20,
       maxQueryCost: 200,
+      costCache: { maxBytes: 4194304, maxEntryBytes: 4096 },
+      rateLimitUnprovenPerMinute: 60,
+      metricsMaxOperationNames: 100,
+      metricsToken: null,
       introspection: true,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
@@ -123,6 +127,21 @@ describe('loadConfig', () => {
     expect(problemsOf({ TRUST_PROXY: 'proxy.example' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "proxy.example")`])
     expect(problemsOf({ TRUST_PROXY: '10.0.0.0/99' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "10.0.0.0/99")`])
     expect(problemsOf({ TRUST_PROXY: '101' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "101")`])
+  })
+
+  it('reads the bounds of what one caller can make the gateway keep for others (issue 22), and refuses what does not fit', () => {
+    expect(loadConfig({ COST_CACHE_MAX_BYTES: '65536', COST_CACHE_MAX_ENTRY_BYTES: '256' }).costCache).toEqual({ maxBytes: 65536, maxEntryBytes: 256 })
+    expect(problemsOf({ COST_CACHE_MAX_BYTES: '65536', COST_CACHE_MAX_ENTRY_BYTES: '100000' })).toEqual([
+      'COST_CACHE_MAX_ENTRY_BYTES: must not exceed COST_CACHE_MAX_BYTES (65536)'
+    ])
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: ' a-token-of-16-chars ' }).metricsToken).toBe('a-token-of-16-chars')
+    expect(problemsOf({ METRICS_PORT: '9464', METRICS_TOKEN: 'short' })).toEqual([
+      'METRICS_TOKEN: expected at least 16 printable characters, no spaces: the bearer token a scrape of /metrics must send (default: unset, none asked)'
+    ])
+    expect(problemsOf({ METRICS_TOKEN: 'a-token-of-16-chars' })).toEqual(['METRICS_TOKEN: set without METRICS_PORT; set METRICS_PORT to serve metrics, or unset METRICS_TOKEN'])
+    expect(problemsOf({ COST_CACHE_MAX_BYTES: '1000' })).toEqual([
+      'COST_CACHE_MAX_BYTES: expected an integer from 65536 to 1073741824 (default 4194304) (got "1000")'
+    ])
   })
 
   it('treats empty variables as unset', () => {

@@ -104,6 +104,8 @@ export interface RestOptions {
   /** Requests a minute per caller, as for /graphql (0: no limit); writes (POST) count against rateLimitMutationsPerMinute. */
   rateLimitPerMinute: number
   rateLimitMutationsPerMinute: number
+  /** Requests a minute in each lane of unproven passthrough tokens, as for /graphql. */
+  rateLimitUnprovenPerMinute: number
   /** Event streams one caller may hold at once (REST_MAX_STREAMS_PER_CALLER), counted as SSE streams are. */
   maxStreamsPerCaller: number
   /** Bytes an event stream may hold unsent for a client that does not read (STREAM_MAX_BUFFERED_BYTES). */

@@ -174,7 +174,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       const stream = token === null ? undefined : streams.ownedBy(token, ownerOf(callerOf(req)))
       if (token !== null && stream === undefined) return unknownStream(requestId)
       // From here graphql-sse answers with results then completes: the operation's record ends in onComplete.
-      const operation = req.context.operation = app.operations.start({ transport: 'sse', requestId, log: request.log })
+      const operation = req.context.operation = app.operations.start({ transport: 'sse', requestId, log: request.log, logNamesRequest: true })
       if (stream !== undefined && stream.operations >= options.maxOperationsPerStream) {
         return refusedResult(
           'RATE_LIMITED',

@@ -7,7 +7,7 @@ import fp from 'fastify-plugin'
 import { getOperationAST, GraphQLError, specifiedRules, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { callerKey, type Caller } from '../../auth/index.js'
+import { callerKey, isUnprovenKey, type Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
 import { shedBody } from '../../plugins/load-shedding.js'
 import type { GatewayContext } from '../../graphql/context.js'
@@ -20,6 +20,7 @@ import { RedisWindows } from '../../cluster/windows.js'
 import { CallerWindows } from '../allowance-windows.js'
 import { CallerSlots, ClusterSlots } from '../caller-slots.js'
 import { OperationAllowance } from '../operation-allowance.js'
+import { unprovenRefusal } from '../rate-limits.js'
 import { clientAddress, type TrustFunction } from '../client-address.js'
 import { endAtExpiry, Expiry } from '../expiry.js'
 import { serveGraphQLWs } from './ws-adapter.js'
@@ -53,6 +54,8 @@ export interface WsOptions {
   /** Queries (and mutations, when `rateLimitMutationsPerMinute` is 0) per minute for each caller, as over HTTP; 0: no limit. */
   rateLimitPerMinute: number
   rateLimitMutationsPerMinute: number
+  /** Queries and mutations per minute in each lane of unproven passthrough tokens (see callerKey); 0: they count as the others. */
+  rateLimitUnprovenPerMinute: number
 }
 
 /** What this module keeps on graphql-ws' per-connection `extra`, set in onConnect. */
@@ -100,7 +103,8 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   const windows = new CallerWindows(app.redis === null ? null : new RedisWindows(app.redis), log)
   const allowances = {
     requests: new OperationAllowance(options.rateLimitPerMinute, windows, 'ws:requests:'),
-    mutations: new OperationAllowance(options.rateLimitMutationsPerMinute, windows, 'ws:mutations:')
+    mutations: new OperationAllowance(options.rateLimitMutationsPerMinute, windows, 'ws:mutations:'),
+    unproven: new OperationAllowance(options.rateLimitUnprovenPerMinute, windows, 'ws:')
   }
   app.metrics.watchWebSocketConnections(() => wss.clients.size)
   /** Each operation in flight, by `connectionId:id`, for its log line and metrics (src/plugins/operations.ts). */
@@ -169,12 +173,14 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
         ctx.extra.caller = caller
         const address = clientAddress(ctx.extra.request, options.trustProxy)
         const proven = caller.credential.kind !== 'bearer' || auth.scopes.standingOf(caller.credential) === 'proven'
-        // An unproven token could be made up at will: it counts against its address, apart from proven callers.
-        const slot: Slot = proven ? { pool: connections, key: callerKey(auth, caller, address) } : { pool: unproven, key: address }
+        // An unproven token could be made up at will: it counts in its lane (its address, or its API key once
+        // one of the key's tokens was accepted), apart from proven callers.
+        const key = callerKey(auth, caller, address)
+        const slot: Slot = { pool: proven ? connections : unproven, key }
         if (!await slot.pool.take(slot.key)) {
           socket.close(1008, proven
             ? tooManyForCaller()
-            : closeReason(`Too many WebSocket connections from your address with tokens Visual Layer has not accepted yet: at most ${options.maxUnprovenPerAddress}.`))
+            : closeReason(`Too many WebSocket connections ${key.startsWith('unproven:address:') ? 'from your address' : 'for your API key'} with tokens Visual Layer has not accepted yet: at most ${options.maxUnprovenPerAddress}.`))
           return false
         }
         // The socket may have closed while the token was checked: its 'close' has passed, release now.
@@ -239,7 +245,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       const requestId = `${ctx.extra.connectionId ?? 'ws'}:${id}`
       // The connection's logger: the operation's line names its requestId itself (a child logger per
       // subscription only repeated it, and was kept for the subscription's life).
-      const operation = app.operations.start({ transport: 'websocket', requestId, log })
+      const operation = app.operations.start({ transport: 'websocket', requestId, log, logNamesRequest: false })
       operations.set(requestId, operation)
       // The token was checked at connection_init; an operation sent after it expired is refused.
       const expiresAt = ctx.extra.caller?.expiresAt ?? null
@@ -269,13 +275,17 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       if (error !== undefined) return [error]
       const type = getOperationAST(document, payload.operationName ?? undefined)?.operation
       if (type === 'query' || type === 'mutation') {
-        const kind = type === 'mutation' && options.rateLimitMutationsPerMinute > 0 ? 'mutations' : 'requests'
-        const slot = ctx.extra.slot
-        const key = slot === undefined ? 'unknown' : `${slot.pool === unproven ? 'unproven:' : ''}${slot.key}`
+        // The slot's key is the caller's lane (an unproven token's own lane, see callerKey).
+        const key = ctx.extra.slot?.key ?? 'unknown'
+        const kind = isUnprovenKey(key) && options.rateLimitUnprovenPerMinute > 0
+          ? 'unproven'
+          : type === 'mutation' && options.rateLimitMutationsPerMinute > 0 ? 'mutations' : 'requests'
         const waitSec = await allowances[kind].take(key)
         if (waitSec !== null) {
           const max = kind === 'mutations' ? options.rateLimitMutationsPerMinute : options.rateLimitPerMinute
-          const error = new GatewayError('RATE_LIMITED', `Too many ${kind}: at most ${max} a minute for each caller. Try again in ${waitSec} s.`)
+          const error = new GatewayError('RATE_LIMITED', kind === 'unproven'
+            ? `${unprovenRefusal(options.rateLimitUnprovenPerMinute)} Try again in ${waitSec} s.`
+            : `Too many ${kind}: at most ${max} a minute for each caller. Try again in ${waitSec} s.`)
           return [new GraphQLError(error.message, { originalError: error })]
         }
       }
