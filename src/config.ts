@@ -137,6 +137,22 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly redis: RedisSettings
   /** The manifest of trusted documents (src/graphql/trusted-documents.ts), read by the graph at start-up. */
   readonly trustedDocuments: TrustedDocumentsSettings
+  /** Bounds of the HTTP doors on what a client sends and leaves unread (issue 22). */
+  readonly http: HttpLimits
+}
+
+/** Deadlines and sizes the HTTP server and its streaming doors hold each client to. */
+export interface HttpLimits {
+  /** A request's headers must arrive within this time of its start (Node's headersTimeout). */
+  readonly headersTimeoutMs: number
+  /** A request's headers and body must arrive within this time of its start (Node's requestTimeout); answers may take longer. */
+  readonly requestTimeoutMs: number
+  /** An idle keep-alive socket is closed after this time. */
+  readonly keepAliveTimeoutMs: number
+  /** REST event streams (/v1/datasets/{id}/events) one caller may hold at once. */
+  readonly maxRestStreamsPerCaller: number
+  /** Bytes an event stream (SSE, REST events) may hold unsent for a client that does not read; beyond them the stream ends. */
+  readonly maxStreamBufferedBytes: number
 }
 
 export interface TrustedDocumentsSettings {
@@ -342,6 +358,12 @@ const VARIABLES = {
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
   WS_MAX_CONNECTIONS_PER_CALLER: int(1, 10_000, 20),
   SSE_MAX_STREAMS_PER_CALLER: int(1, 10_000, 20),
+  // HTTP bounds (issue 22): deadlines on what a client sends, caps on what it holds or leaves unread.
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000, 10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000, 30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1_000, 600_000, 72_000),
+  REST_MAX_STREAMS_PER_CALLER: int(1, 10_000, 20),
+  STREAM_MAX_BUFFERED_BYTES: int(1024, 1024 * 1024 * 1024, 256 * 1024),
   JWT_SECRET: optionalText('an HS256 secret of at least 32 characters', true),
   JWT_PUBLIC_KEY: optionalText('a PEM-encoded RS256 or ES256 public key'),
   JWT_JWKS_URL: httpUrl('an http(s) URL of a JSON Web Key Set'),
@@ -482,6 +504,9 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
   if (v.METRICS_PORT !== null && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
     problems.push(`METRICS_PORT: must differ from PORT (${v.PORT}): metrics are served apart from the API`)
   }
+  if (v.HTTP_HEADERS_TIMEOUT_MS > v.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(`HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${v.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`)
+  }
   if (v.TRUSTED_DOCUMENTS_ONLY && v.TRUSTED_DOCUMENTS === null) {
     problems.push('TRUSTED_DOCUMENTS_ONLY: needs TRUSTED_DOCUMENTS, the manifest of the documents to accept')
   }
@@ -563,7 +588,14 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     metricsPort: v.METRICS_PORT,
     tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME },
     redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX, heartbeatMs: v.REDIS_HEARTBEAT_MS },
-    trustedDocuments: { path: v.TRUSTED_DOCUMENTS, only: v.TRUSTED_DOCUMENTS_ONLY, allowIntrospection: v.TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION }
+    trustedDocuments: { path: v.TRUSTED_DOCUMENTS, only: v.TRUSTED_DOCUMENTS_ONLY, allowIntrospection: v.TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION },
+    http: {
+      headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxRestStreamsPerCaller: v.REST_MAX_STREAMS_PER_CALLER,
+      maxStreamBufferedBytes: v.STREAM_MAX_BUFFERED_BYTES
+    }
   })
 }
 

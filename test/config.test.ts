@@ -49,8 +49,18 @@ describe('loadConfig', () => {
       metricsPort: null,
       tracing: { endpoint: null, serviceName: 'visual-layer-gateway' },
       redis: { url: null, keyPrefix: 'vlgw:', heartbeatMs: 5000 },
-      trustedDocuments: { path: null, only: false, allowIntrospection: false }
+      trustedDocuments: { path: null, only: false, allowIntrospection: false },
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxRestStreamsPerCaller: 20, maxStreamBufferedBytes: 262_144 }
     })
+  })
+
+  it('refuses an HTTP_HEADERS_TIMEOUT_MS longer than HTTP_REQUEST_TIMEOUT_MS, and a keep-alive timeout under one second', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(new ConfigError([
+      'HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (10000): the headers are part of the request'
+    ]))
+    expect(() => loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' })).toThrow(new ConfigError([
+      'HTTP_KEEP_ALIVE_TIMEOUT_MS: expected an integer from 1000 to 600000 (default 72000) (got "500")'
+    ]))
   })
 
   it('reads METRICS_PORT apart from PORT, and the OpenTelemetry endpoint and service name', () => {
