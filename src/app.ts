@@ -33,6 +33,8 @@ export interface BuildOptions {
   logStream?: DestinationStream
   /** Tests only: whether the gateway is under pressure, instead of measuring it (load shedding). */
   pressure?: () => boolean
+  /** Tests only: the clock (milliseconds) of the WebSocket message and operation rates; performance.now by default. */
+  clock?: () => number
 }
 
 export async function buildApp (config: Config<RemoteUpstream>, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -78,7 +80,9 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     trustProxy,
     retryAfterSec: config.loadShedding.retryAfterSec,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    limits: config.wsLimits,
+    now: options.clock ?? (() => performance.now())
   })
   await app.register(sse, {
     path: '/graphql/stream',
