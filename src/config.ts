@@ -181,6 +181,9 @@ export interface WsLimits {
   /** Messages (any kind, WebSocket pings and pongs too) a socket may send: a token bucket (1008). */
   readonly messagesPerSecond: number
   readonly messageBurst: number
+  /** Bytes of messages a socket may send after its ack: a token bucket whose burst holds a whole 1 MiB message (1008). */
+  readonly receivedBytesPerSecond: number
+  readonly receivedBytesBurst: number
   /** Operations (subscribe messages) a connection may start: a token bucket (RATE_LIMITED for that id). */
   readonly subscribesPerSecond: number
   readonly subscribeBurst: number
@@ -331,6 +334,9 @@ const VARIABLES = {
   WS_MAX_PING_PAYLOAD_BYTES: int(0, 1024 * 1024, 1024),
   WS_MESSAGES_PER_SECOND: int(1, 1_000_000, 100),
   WS_MESSAGE_BURST: int(1, 1_000_000, 250),
+  WS_RECEIVED_BYTES_PER_SECOND: int(1024, 1024 * 1024 * 1024, 256 * 1024),
+  // At least a whole message of 1 MiB, the largest ws reads (maxPayload): a full bucket always lets one through.
+  WS_RECEIVED_BYTES_BURST: int(1024 * 1024, 1024 * 1024 * 1024, 2 * 1024 * 1024),
   WS_SUBSCRIBES_PER_SECOND: int(1, 1_000_000, 20),
   WS_SUBSCRIBE_BURST: int(1, 1_000_000, 100),
   WS_MAX_OPERATION_ID_LENGTH: int(1, 1024 * 1024, 128),
@@ -542,6 +548,8 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
       maxPingPayloadBytes: v.WS_MAX_PING_PAYLOAD_BYTES,
       messagesPerSecond: v.WS_MESSAGES_PER_SECOND,
       messageBurst: v.WS_MESSAGE_BURST,
+      receivedBytesPerSecond: v.WS_RECEIVED_BYTES_PER_SECOND,
+      receivedBytesBurst: v.WS_RECEIVED_BYTES_BURST,
       subscribesPerSecond: v.WS_SUBSCRIBES_PER_SECOND,
       subscribeBurst: v.WS_SUBSCRIBE_BURST,
       maxOperationIdLength: v.WS_MAX_OPERATION_ID_LENGTH

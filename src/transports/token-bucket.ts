@@ -1,5 +1,5 @@
 /*
- * A token bucket: up to `burst` at once, then `perSecond` on average, on the clock it is given
+ * A token bucket: up to `burst` at once, then `perSecond` on average (messages, or bytes), on the clock it is given
  * (milliseconds), so tests drive time. Ours rather than `limiter`'s TokenBucket, which reads its own
  * clock: one bucket per socket wants neither timers nor promises, only two numbers.
  */
@@ -13,11 +13,11 @@ export class TokenBucket {
     this.last = now()
   }
 
-  /** Takes one token: false (and nothing taken) when none is left. */
-  take (): boolean {
+  /** Takes `count` tokens: false (and nothing taken) when fewer are left. */
+  take (count = 1): boolean {
     this.refill()
-    if (this.tokens < 1) return false
-    this.tokens -= 1
+    if (this.tokens < count) return false
+    this.tokens -= count
     return true
   }
 

@@ -13,7 +13,8 @@ import { until } from '../helpers/ws.js'
  * What one WebSocket may cost the gateway, each bound met by a real `ws` client: the bytes queued
  * for a client that does not read (WS_MAX_BUFFERED_BYTES), the bytes a socket may send before its
  * connection_init is acknowledged (WS_MAX_INIT_BYTES), ping payloads echoed (WS_MAX_PING_PAYLOAD_BYTES),
- * messages a second (WS_MESSAGES_PER_SECOND, WS_MESSAGE_BURST), operations started a second
+ * messages a second (WS_MESSAGES_PER_SECOND, WS_MESSAGE_BURST) and their bytes (WS_RECEIVED_BYTES_PER_SECOND,
+ * WS_RECEIVED_BYTES_BURST), operations started a second
  * (WS_SUBSCRIBES_PER_SECOND, WS_SUBSCRIBE_BURST) and operation ids (WS_MAX_OPERATION_ID_LENGTH).
  * Rates run on a clock the test holds (frozen unless a test moves it), so every count is exact.
  */
@@ -128,7 +129,9 @@ describe('a client that never reads (WS_MAX_BUFFERED_BYTES)', () => {
       ...modeEnv('none'),
       WS_MAX_BUFFERED_BYTES: String(BOUND),
       WS_MAX_PING_PAYLOAD_BYTES: String(32 * 1024),
-      WS_MESSAGE_BURST: '100000'
+      // The pings themselves are not what this test bounds.
+      WS_MESSAGE_BURST: '100000',
+      WS_RECEIVED_BYTES_BURST: String(1024 * 1024 * 1024)
     }, { clock: () => 0 })
     server = new ServerSockets(gw)
   })
@@ -259,6 +262,42 @@ describe('messages a second on one socket (WS_MESSAGES_PER_SECOND, WS_MESSAGE_BU
     client.send({ type: 'ping' })
     expect(await client.closed).toEqual(refused)
     expect(client.messages.filter((m) => m.type === 'pong')).toHaveLength(12)
+  })
+})
+
+describe('bytes a second on one socket (WS_RECEIVED_BYTES_PER_SECOND, WS_RECEIVED_BYTES_BURST)', () => {
+  let gw: TestGateway
+  let now = 0
+  beforeAll(async () => {
+    gw = await startTestGateway({ ...modeEnv('none'), WS_RECEIVED_BYTES_BURST: String(1024 * 1024), WS_RECEIVED_BYTES_PER_SECOND: '1024' }, { clock: () => now })
+  })
+  afterAll(async () => { await gw.close() })
+  /** A query of about `kb` KB (a comment, which costs no token), answered with one result. */
+  const padded = (id: string, kb: number): unknown => ({ id, type: 'subscribe', payload: { query: `#${'c'.repeat(kb * 1024)}\n{ __typename }` } })
+  const answered = (id: string): Message[] => [{ id, type: 'next', payload: { data: { __typename: 'Query' } } }, { id, type: 'complete' }]
+
+  it('reads messages up to the burst, then closes with 1008 before parsing the next', async () => {
+    const client = kept(await acknowledged(gw))
+    client.send(padded('1', 400))
+    await client.received('complete', 1)
+    client.send(padded('2', 400))
+    await client.received('complete', 2)
+    // connection_init and 800 KB taken of 1 MiB: 400 KB more is too much.
+    client.send(padded('3', 400))
+    expect(await client.closed).toEqual({ code: 1008, reason: 'Too much sent on this connection: at most 1024 bytes a second, after a burst of 1048576.' })
+    expect(client.messages).toEqual([{ type: 'connection_ack' }, ...answered('1'), ...answered('2')])
+  })
+
+  it('refills at the rate: 100 s later, 100 KB more pass', async () => {
+    const client = kept(await acknowledged(gw))
+    client.send(padded('1', 400))
+    client.send(padded('2', 400))
+    await client.received('complete', 2)
+    now += 100_000
+    // About 224 KB left, and 100 KB more: a 300 KB message passes.
+    client.send(padded('3', 300))
+    await client.received('complete', 3)
+    expect(client.socket.readyState).toBe(WebSocket.OPEN)
   })
 })
 

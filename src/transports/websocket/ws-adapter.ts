@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { FastifyBaseLogger } from 'fastify'
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws'
-import type { WebSocket, WebSocketServer } from 'ws'
+import type { RawData, WebSocket, WebSocketServer } from 'ws'
 import type { WsLimits } from '../../config.js'
 import { TokenBucket } from '../token-bucket.js'
 import { closeReason } from './close-reason.js'
@@ -14,10 +14,16 @@ export interface SocketExtra {
 
 export interface AdapterSettings {
   /** What one socket may cost (the bounds of config's WsLimits this adapter enforces). */
-  limits: Pick<WsLimits, 'maxBufferedBytes' | 'maxInitBytes' | 'maxPingPayloadBytes' | 'messagesPerSecond' | 'messageBurst'>
+  limits: Omit<WsLimits, 'subscribesPerSecond' | 'subscribeBurst' | 'maxOperationIdLength'>
   /** Milliseconds, for the message rate (tests drive it). */
   now: () => number
   keepAliveMs?: number
+}
+
+/** The bytes of a message as ws gives it. */
+function lengthOf (message: RawData): number {
+  if (Array.isArray(message)) return message.reduce((sum, part) => sum + part.length, 0)
+  return message instanceof ArrayBuffer ? message.byteLength : message.length
 }
 
 /** Bytes a text frame of `data` takes on the wire from the server (unmasked): header and payload. */
@@ -37,7 +43,8 @@ function frameBytes (data: string): number {
  *   socket never holds more than a connection_init with its token (1009);
  * - ping payloads, echoed only up to a size (1009): graphql-ws echoes any payload, and a client that
  *   never reads made the gateway queue each one;
- * - messages a second of any kind, WebSocket pings and pongs included (1008).
+ * - messages a second of any kind, WebSocket pings and pongs included, and their bytes (1008): each
+ *   message is parsed whole, and a socket sending 1 MB pongs nonstop kept the event loop busy.
  */
 export function serveGraphQLWs<P extends Record<string, unknown>, E extends Record<PropertyKey, unknown>> (
   options: ServerOptions<P, SocketExtra & E>,
@@ -103,6 +110,14 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
         'WebSocket closed: too many messages', { messagesPerSecond: limits.messagesPerSecond, messageBurst: limits.messageBurst })
       return false
     }
+    const bytes = new TokenBucket(limits.receivedBytesBurst, limits.receivedBytesPerSecond, now)
+    /** Counts a message's bytes, before it is parsed: false (and the socket closing) past the rate. */
+    const affordable = (message: RawData): boolean => {
+      if (bytes.take(lengthOf(message))) return true
+      refuse(1008, `Too much sent on this connection: at most ${limits.receivedBytesPerSecond} bytes a second, after a burst of ${limits.receivedBytesBurst}.`,
+        'WebSocket closed: too many bytes sent', { receivedBytesPerSecond: limits.receivedBytesPerSecond, receivedBytesBurst: limits.receivedBytesBurst })
+      return false
+    }
     // ws answers a WebSocket ping itself (and terminates a socket with 60 answers unsent); each counts.
     socket.on('ping', counted)
     socket.on('pong', counted)
@@ -159,7 +174,7 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
       },
       onMessage: (handle) => {
         socket.on('message', (message, isBinary) => {
-          if (!counted()) return
+          if (!counted() || !affordable(message)) return
           // graphql-transport-ws messages are JSON text; a binary frame is the client's mistake, said as such.
           if (isBinary) {
             log.info('WebSocket closed: a binary frame')
