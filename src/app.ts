@@ -36,6 +36,8 @@ export interface BuildOptions {
   logStream?: DestinationStream
   /** Tests only: whether the gateway is under pressure, instead of measuring it (load shedding). */
   pressure?: () => boolean
+  /** Tests only: the clock (milliseconds) of the WebSocket message and operation rates; performance.now by default. */
+  clock?: () => number
 }
 
 export async function buildApp (config: Config<RemoteUpstream>, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -100,7 +102,9 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     retryAfterSec: config.loadShedding.retryAfterSec,
     rateLimitPerMinute: config.rateLimitPerMinute,
     rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
-    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute,
+    limits: config.wsLimits,
+    now: options.clock ?? (() => performance.now())
   })
   await app.register(sse, {
     path: '/graphql/stream',

@@ -130,6 +130,8 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly wsMaxPending: number
   /** Passthrough: sockets whose token Visual Layer has not accepted yet, per client address. */
   readonly wsMaxUnprovenPerAddress: number
+  /** What one WebSocket may cost: bytes queued for it, bytes before its ack, messages and operations a second. */
+  readonly wsLimits: WsLimits
   readonly live: LiveSettings
   /** Port of the Prometheus /metrics listener (on `host`, apart from the API); null: no listener. */
   readonly metricsPort: number | null
@@ -197,6 +199,27 @@ export interface LiveSettings {
   readonly maxConnectionsPerCaller: number
   /** Concurrent SSE event streams (either graphql-sse mode) one caller may hold. */
   readonly maxStreamsPerCaller: number
+}
+
+/** Bounds on one WebSocket connection (src/transports/websocket/socket-limits.ts), whatever its caller. */
+export interface WsLimits {
+  /** Bytes the gateway queues for a client that reads too slowly; past it the socket is closed (1013). */
+  readonly maxBufferedBytes: number
+  /** Bytes a socket may send before its connection_init is acknowledged (1009). */
+  readonly maxInitBytes: number
+  /** Largest ping payload echoed in a pong, as JSON (1009). */
+  readonly maxPingPayloadBytes: number
+  /** Messages (any kind, WebSocket pings and pongs too) a socket may send: a token bucket (1008). */
+  readonly messagesPerSecond: number
+  readonly messageBurst: number
+  /** Bytes of messages a socket may send after its ack: a token bucket whose burst holds a whole 1 MiB message (1008). */
+  readonly receivedBytesPerSecond: number
+  readonly receivedBytesBurst: number
+  /** Operations (subscribe messages) a connection may start: a token bucket (RATE_LIMITED for that id). */
+  readonly subscribesPerSecond: number
+  readonly subscribeBurst: number
+  /** Longest operation id a subscribe may carry (4400). */
+  readonly maxOperationIdLength: number
 }
 
 export class ConfigError extends Error {
@@ -353,6 +376,17 @@ const VARIABLES = {
   WS_MAX_PENDING_PER_ADDRESS: int(1, 100_000, 20),
   WS_MAX_PENDING: int(1, 1_000_000, 1_000),
   WS_MAX_UNPROVEN_PER_ADDRESS: int(1, 100_000, 100),
+  WS_MAX_BUFFERED_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
+  WS_MAX_INIT_BYTES: int(256, 1024 * 1024, 16 * 1024),
+  WS_MAX_PING_PAYLOAD_BYTES: int(0, 1024 * 1024, 1024),
+  WS_MESSAGES_PER_SECOND: int(1, 1_000_000, 100),
+  WS_MESSAGE_BURST: int(1, 1_000_000, 250),
+  WS_RECEIVED_BYTES_PER_SECOND: int(1024, 1024 * 1024 * 1024, 256 * 1024),
+  // At least a whole message of 1 MiB, the largest ws reads (maxPayload): a full bucket always lets one through.
+  WS_RECEIVED_BYTES_BURST: int(1024 * 1024, 1024 * 1024 * 1024, 2 * 1024 * 1024),
+  WS_SUBSCRIBES_PER_SECOND: int(1, 1_000_000, 20),
+  WS_SUBSCRIBE_BURST: int(1, 1_000_000, 100),
+  WS_MAX_OPERATION_ID_LENGTH: int(1, 1024 * 1024, 128),
   POLL_INTERVAL_MS: int(250, 3_600_000, 2_000),
   MAX_POLLS_PER_SECOND: int(1, 10_000, 20),
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
@@ -578,6 +612,18 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     wsMaxPendingPerAddress: v.WS_MAX_PENDING_PER_ADDRESS,
     wsMaxPending: v.WS_MAX_PENDING,
     wsMaxUnprovenPerAddress: v.WS_MAX_UNPROVEN_PER_ADDRESS,
+    wsLimits: {
+      maxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
+      maxInitBytes: v.WS_MAX_INIT_BYTES,
+      maxPingPayloadBytes: v.WS_MAX_PING_PAYLOAD_BYTES,
+      messagesPerSecond: v.WS_MESSAGES_PER_SECOND,
+      messageBurst: v.WS_MESSAGE_BURST,
+      receivedBytesPerSecond: v.WS_RECEIVED_BYTES_PER_SECOND,
+      receivedBytesBurst: v.WS_RECEIVED_BYTES_BURST,
+      subscribesPerSecond: v.WS_SUBSCRIBES_PER_SECOND,
+      subscribeBurst: v.WS_SUBSCRIBE_BURST,
+      maxOperationIdLength: v.WS_MAX_OPERATION_ID_LENGTH
+    },
     live: {
       pollIntervalMs: v.POLL_INTERVAL_MS,
       maxPollsPerSecond: v.MAX_POLLS_PER_SECOND,

@@ -23,6 +23,9 @@ import { OperationAllowance } from '../operation-allowance.js'
 import { unprovenRefusal } from '../rate-limits.js'
 import { clientAddress, type TrustFunction } from '../client-address.js'
 import { endAtExpiry, Expiry } from '../expiry.js'
+import { TokenBucket } from '../token-bucket.js'
+import type { WsLimits } from '../../config.js'
+import { closeReason } from './close-reason.js'
 import { serveGraphQLWs } from './ws-adapter.js'
 
 /*
@@ -56,6 +59,10 @@ export interface WsOptions {
   rateLimitMutationsPerMinute: number
   /** Queries and mutations per minute in each lane of unproven passthrough tokens (see callerKey); 0: they count as the others. */
   rateLimitUnprovenPerMinute: number
+  /** What one socket may cost: bytes, messages and operations a second, operation ids (config's WsLimits). */
+  limits: WsLimits
+  /** Milliseconds, for the rates of `limits` (tests drive it). */
+  now: () => number
 }
 
 /** What this module keeps on graphql-ws' per-connection `extra`, set in onConnect. */
@@ -66,6 +73,10 @@ interface Extra extends Record<PropertyKey, unknown> {
   slot?: Slot
   /** Aborted when the connection closes: upstream calls made for it stop. */
   closed: AbortController
+  /** Operations (subscribe messages) the connection may start now: WS_SUBSCRIBE_BURST, then WS_SUBSCRIBES_PER_SECOND. */
+  starts?: TokenBucket
+  /** Whether a start was refused already (logged once per connection). */
+  startsRefused?: boolean
 }
 
 interface Slot { pool: CallerSlots | ClusterSlots, key: string }
@@ -78,15 +89,10 @@ function connectionState (ctx: WsContext): Extra {
   return { connectionId, caller, closed }
 }
 
-/** The longest close reason WebSocket allows is 123 bytes. */
-function closeReason (message: string): string {
-  const bytes = Buffer.from(message)
-  return bytes.length <= 123 ? message : `${bytes.subarray(0, 120).toString().replace(/\uFFFD*$/, '')}...`
-}
-
 const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   // The same schema, operation context and document limits as HTTP requests.
   const { auth, graph } = app
+  const { limits } = options
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   const log = app.log.child({ component: 'websocket' })
   const connections = new ClusterSlots(options.maxConnectionsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'ws'), log)
@@ -151,6 +157,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     onConnect: async (ctx) => {
       const params = ctx.connectionParams ?? {}
       const connectionId = ctx.extra.connectionId = randomUUID()
+      ctx.extra.starts = new TokenBucket(limits.subscribeBurst, limits.subscribesPerSecond, options.now)
       const closed = new AbortController()
       // Every upstream call of every subscription on the connection listens to it.
       setMaxListeners(0, closed.signal)
@@ -242,6 +249,29 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     },
     onComplete: (ctx, id) => { finish(ctx, id) },
     onSubscribe: async (ctx, id, payload) => {
+      // Before anything is kept or logged under the id: ids come back in every message and log line.
+      if (id.length > limits.maxOperationIdLength) {
+        log.info({ connectionId: ctx.extra.connectionId, maxOperationIdLength: limits.maxOperationIdLength }, 'WebSocket closed: an operation id too long')
+        ctx.extra.socket.close(CloseCode.BadRequest, closeReason(`Operation id too long: at most ${limits.maxOperationIdLength} characters.`))
+        // Not sent: the socket is closing.
+        return [new GraphQLError('Operation id too long')]
+      }
+      // Each start costs a document read, a cost check, an operation record and maybe a poller: a
+      // connection starting thousands a second stalled the event loop. Past the bound, that one
+      // operation is refused and the connection and its other subscriptions go on (a client library
+      // shows it as that operation's error; a close would make it resubscribe everything at once).
+      const starts = ctx.extra.starts
+      if (starts !== undefined && !starts.take()) {
+        if (ctx.extra.startsRefused !== true) {
+          ctx.extra.startsRefused = true
+          log.info({ connectionId: ctx.extra.connectionId, subscribesPerSecond: limits.subscribesPerSecond, subscribeBurst: limits.subscribeBurst },
+            'WebSocket operations refused: too many started on this connection')
+        }
+        const error = new GatewayError('RATE_LIMITED',
+          `Too many operations started on this connection: at most ${limits.subscribesPerSecond} a second, after a burst of ${limits.subscribeBurst}. ` +
+          `Try again in ${Math.max(1, Math.ceil(starts.waitMs() / 1000))} s.`)
+        return [new GraphQLError(error.message, { originalError: error })]
+      }
       const requestId = `${ctx.extra.connectionId ?? 'ws'}:${id}`
       // The connection's logger: the operation's line names its requestId itself (a child logger per
       // subscription only repeated it, and was kept for the subscription's life).
@@ -291,7 +321,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       }
       return { schema: graph.schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },
-  }, wss, log)
+  }, wss, log, { limits, now: options.now })
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (request.url ?? '').split('?')[0]
