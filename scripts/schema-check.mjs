@@ -1,7 +1,8 @@
-// Compares schema.graphql with the published contract (../shared/contract/schema.graphql, beside the
-// project in CI) using @graphql-inspector/core's diff, as `.ci/run` does before the tests: a breaking
-// change (a client of the published contract could fail) fails the check with the list of what broke;
-// dangerous changes (valid, but a client may behave differently) and safe ones are printed.
+// Compares schema.graphql with the published contract (contract/schema.graphql, a snapshot kept in the
+// repository and replaced deliberately when a release publishes the schema: `npm run schema:publish`),
+// using @graphql-inspector/core's diff, as `.ci/run` does before the tests: a breaking change (a client
+// of the published contract could fail) fails the check with the list of what broke; dangerous changes
+// (valid, but a client may behave differently) and safe ones are printed.
 //   node scripts/schema-check.mjs [--schema <path>] [--contract <path>]
 // Evolving the schema: README "Evolving the schema" (deprecate first, remove after the published window).
 import { readFile } from 'node:fs/promises'
@@ -13,7 +14,7 @@ import { buildSchema } from 'graphql'
 
 const root = fileURLToPath(new URL('../', import.meta.url))
 export const DEFAULT_SCHEMA = resolve(root, 'schema.graphql')
-export const DEFAULT_CONTRACT = resolve(root, '../shared/contract/schema.graphql')
+export const DEFAULT_CONTRACT = resolve(root, 'contract/schema.graphql')
 
 async function loadSchema (what, path) {
   let text

@@ -14,6 +14,9 @@ import redisPlugin from './plugins/redis.js'
 import tracingPlugin from './plugins/tracing.js'
 import upstreamPlugin from './plugins/upstream.js'
 import { clientErrorHandler } from './transports/client-errors.js'
+import { serverDeadlines } from './transports/deadlines.js'
+import { InFlightRequests } from './transports/in-flight.js'
+import { frameworkErrors, registerUnrouted } from './transports/unrouted.js'
 import { GRAPHIQL_TOKEN_HEADERS, graphiqlPlugin } from './transports/graphiql/plugin.js'
 import graphqlHttp from './transports/graphql-http/plugin.js'
 import health from './transports/health.js'
@@ -33,12 +36,15 @@ export interface BuildOptions {
   logStream?: DestinationStream
   /** Tests only: whether the gateway is under pressure, instead of measuring it (load shedding). */
   pressure?: () => boolean
+  /** Tests only: the clock (milliseconds) of the WebSocket message and operation rates; performance.now by default. */
+  clock?: () => number
 }
 
 export async function buildApp (config: Config<RemoteUpstream>, options: BuildOptions = {}): Promise<FastifyInstance> {
   // Read before anything starts: a bad manifest stops start-up with a ConfigError, leaving nothing open.
   const trustedDocuments = config.trustedDocuments.path === null ? null : readManifest(config.trustedDocuments.path)
   const trustProxy = trustFunction(config.trustProxy)
+  const inFlight = new InFlightRequests()
   const app = Fastify({
     logger: options.logStream === undefined ? loggerOptions(config.logLevel) : { ...loggerOptions(config.logLevel), stream: options.logStream },
     ...requestOptions(),
@@ -47,16 +53,29 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     return503OnClosing: true,
     // Which proxies may say who the client is (X-Forwarded-For): TRUST_PROXY.
     trustProxy: config.trustProxy === false ? false : trustProxy,
-    // Headers too large and other requests Node refuses: answered in the gateway's error shape.
-    clientErrorHandler
+    // Deadlines on receiving each request, and on idle keep-alive sockets (HTTP_*_TIMEOUT_MS).
+    ...serverDeadlines(config.http),
+    // Headers too large, requests not received in time and others Node refuses: answered in the gateway's error shape.
+    clientErrorHandler: clientErrorHandler(config.http, inFlight),
+    // URLs the router cannot read (a path parameter over 100 characters, bad percent-encoding): the gateway's shape, not Fastify's.
+    frameworkErrors
   })
+  // Paths nobody serves, and errors of doors without a handler of their own: the gateway's shape too.
+  registerUnrouted(app)
+  // Which request each socket is receiving, for the 408 of a body that comes too late (its door's shape, its request id).
+  app.addHook('onRequest', async (request, reply) => { inFlight.track(request, reply) })
 
   // Before any route: its span of each HTTP request is the parent of everything else.
   if (config.tracing.endpoint !== null) await app.register(tracingPlugin)
   await app.register(httpBasics, { corsOrigins: config.corsOrigins, corsAllowedHeaders: config.corsAllowedHeaders })
   await app.register(loadShedding, { settings: config.loadShedding, ...(options.pressure === undefined ? {} : { pressure: options.pressure }) })
   await app.register(authPlugin, { config })
-  await app.register(metricsPlugin, { port: config.metricsPort, host: config.host })
+  await app.register(metricsPlugin, {
+    port: config.metricsPort,
+    host: config.host,
+    maxOperationNames: config.metricsMaxOperationNames,
+    token: config.metricsToken
+  })
   await app.register(operationsPlugin, { tracing: config.tracing.endpoint !== null })
   await app.register(redisPlugin, { settings: config.redis })
   await app.register(upstreamPlugin, { settings: config.upstream })
@@ -64,7 +83,11 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(graphPlugin, { config, trustedDocuments })
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
-  await app.register(graphqlHttp, { rateLimitPerMinute: config.rateLimitPerMinute, rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute })
+  await app.register(graphqlHttp, {
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
+  })
   // In the modes that need a token, every tab's headers editor opens on where it goes.
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql', defaultHeaders: config.authMode === 'none' ? '' : GRAPHIQL_TOKEN_HEADERS })
   await app.register(websocket, {
@@ -78,17 +101,24 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     trustProxy,
     retryAfterSec: config.loadShedding.retryAfterSec,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute,
+    limits: config.wsLimits,
+    now: options.clock ?? (() => performance.now())
   })
   await app.register(sse, {
     path: '/graphql/stream',
     maxStreamsPerCaller: config.live.maxStreamsPerCaller,
-    maxOperationsPerStream: config.live.maxSubscriptionsPerConnection
+    maxOperationsPerStream: config.live.maxSubscriptionsPerConnection,
+    maxBufferedBytes: config.http.maxStreamBufferedBytes
   })
   await app.register(rest, {
     prefix: '/v1',
     rateLimitPerMinute: config.rateLimitPerMinute,
-    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute,
+    maxStreamsPerCaller: config.http.maxRestStreamsPerCaller,
+    maxBufferedBytes: config.http.maxStreamBufferedBytes
   })
   return app
 }

@@ -47,6 +47,10 @@ export interface UpstreamSettings {
   /** Failures in a row after which calls fail fast for breakerCooldownMs. */
   readonly breakerThreshold: number
   readonly breakerCooldownMs: number
+  /** Most (account, route) breakers kept (src/upstream/breakers.ts). */
+  readonly breakerMaxScoped: number
+  /** Accounts the failures in a row must span before the shared breaker refuses every call. */
+  readonly breakerSpreadPrincipals: number
   /** Most requests one GraphQL operation (or one subscription event) may send to Visual Layer. */
   readonly maxCallsPerOperation: number
 }
@@ -93,6 +97,17 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly maxQueryDirectives: number
   /** Most Visual Layer calls an operation may cost at worst, computed before it runs (src/graphql/cost.ts). */
   readonly maxQueryCost: number
+  /** Cost checks remembered (src/graphql/cost.ts): bytes in all, and the largest kept (its key holds the variables). */
+  readonly costCache: { readonly maxBytes: number, readonly maxEntryBytes: number }
+  /**
+   * Passthrough: requests per minute with tokens Visual Layer has not accepted yet, per address, or per
+   * API key once one of its tokens was accepted (callerKey in src/auth/index.ts); 0: counted as requests.
+   */
+  readonly rateLimitUnprovenPerMinute: number
+  /** Distinct operation names that get a metric label of their own (src/plugins/metrics.ts); beyond: "(other)". */
+  readonly metricsMaxOperationNames: number
+  /** The bearer token a scrape of /metrics must send; null: none asked (keep the port private instead). */
+  readonly metricsToken: string | null
   /** Whether __schema and __type may be queried; when false, validation messages carry no field suggestions either. */
   readonly introspection: boolean
   /** How long enrichDataset answers a repeated idempotencyKey with its first result. */
@@ -115,6 +130,8 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly wsMaxPending: number
   /** Passthrough: sockets whose token Visual Layer has not accepted yet, per client address. */
   readonly wsMaxUnprovenPerAddress: number
+  /** What one WebSocket may cost: bytes queued for it, bytes before its ack, messages and operations a second. */
+  readonly wsLimits: WsLimits
   readonly live: LiveSettings
   /** Port of the Prometheus /metrics listener (on `host`, apart from the API); null: no listener. */
   readonly metricsPort: number | null
@@ -122,6 +139,22 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly redis: RedisSettings
   /** The manifest of trusted documents (src/graphql/trusted-documents.ts), read by the graph at start-up. */
   readonly trustedDocuments: TrustedDocumentsSettings
+  /** Bounds of the HTTP doors on what a client sends and leaves unread (issue 22). */
+  readonly http: HttpLimits
+}
+
+/** Deadlines and sizes the HTTP server and its streaming doors hold each client to. */
+export interface HttpLimits {
+  /** A request's headers must arrive within this time of its start (Node's headersTimeout). */
+  readonly headersTimeoutMs: number
+  /** A request's headers and body must arrive within this time of its start (Node's requestTimeout); answers may take longer. */
+  readonly requestTimeoutMs: number
+  /** An idle keep-alive socket is closed after this time. */
+  readonly keepAliveTimeoutMs: number
+  /** REST event streams (/v1/datasets/{id}/events) one caller may hold at once. */
+  readonly maxRestStreamsPerCaller: number
+  /** Bytes an event stream (SSE, REST events) may hold unsent for a client that does not read; beyond them the stream ends. */
+  readonly maxStreamBufferedBytes: number
 }
 
 export interface TrustedDocumentsSettings {
@@ -168,6 +201,27 @@ export interface LiveSettings {
   readonly maxConnectionsPerCaller: number
   /** Concurrent SSE event streams (either graphql-sse mode) one caller may hold. */
   readonly maxStreamsPerCaller: number
+}
+
+/** Bounds on one WebSocket connection (src/transports/websocket/socket-limits.ts), whatever its caller. */
+export interface WsLimits {
+  /** Bytes the gateway queues for a client that reads too slowly; past it the socket is closed (1013). */
+  readonly maxBufferedBytes: number
+  /** Bytes a socket may send before its connection_init is acknowledged (1009). */
+  readonly maxInitBytes: number
+  /** Largest ping payload echoed in a pong, as JSON (1009). */
+  readonly maxPingPayloadBytes: number
+  /** Messages (any kind, WebSocket pings and pongs too) a socket may send: a token bucket (1008). */
+  readonly messagesPerSecond: number
+  readonly messageBurst: number
+  /** Bytes of messages a socket may send after its ack: a token bucket whose burst holds a whole 1 MiB message (1008). */
+  readonly receivedBytesPerSecond: number
+  readonly receivedBytesBurst: number
+  /** Operations (subscribe messages) a connection may start: a token bucket (RATE_LIMITED for that id). */
+  readonly subscribesPerSecond: number
+  readonly subscribeBurst: number
+  /** Longest operation id a subscribe may carry (4400). */
+  readonly maxOperationIdLength: number
 }
 
 export class ConfigError extends Error {
@@ -293,6 +347,22 @@ const VARIABLES = {
   // The README's operations and the task manager page at its largest cost at most 151 (the dashboard,
   // counting 50 datasets); 200 matches MAX_UPSTREAM_CALLS_PER_OPERATION's default.
   MAX_QUERY_COST: int(1, 1_000_000, 200),
+  // Issue 22 (tenancy): bounds of what one caller can make the gateway keep or refuse for others.
+  // A remembered cost check is about 400 bytes with a dataset id as its variables: 4 MiB holds about 10,000.
+  COST_CACHE_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 4 * 1024 * 1024),
+  COST_CACHE_MAX_ENTRY_BYTES: int(256, 1024 * 1024, 4 * 1024),
+  // Each forged token costs Visual Layer one call (then it is refused here at no cost): 60 a minute per address.
+  RATE_LIMIT_UNPROVEN_PER_MINUTE: int(0, 1_000_000, 60),
+  // A breaker per (account, route) is about 200 bytes: 10,000 of them 2 MB.
+  BREAKER_MAX_SCOPED: int(10, 1_000_000, 10_000),
+  BREAKER_SPREAD_ACCOUNTS: int(1, 1_000, 2),
+  // Each name is one more series per outcome of graphql_operations_total and per bucket of the histogram.
+  METRICS_MAX_OPERATION_NAMES: int(0, 10_000, 100),
+  METRICS_TOKEN: {
+    schema: z.string().trim().min(16).max(4096).regex(/^[\x21-\x7e]+$/).optional().transform((v) => v ?? null),
+    accepts: 'at least 16 printable characters, no spaces: the bearer token a scrape of /metrics must send (default: unset, none asked)',
+    secret: true
+  },
   // Its default depends on VL_BASE_URL: on with the embedded emulator, off with a real Visual Layer.
   INTROSPECTION: {
     schema: z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
@@ -308,11 +378,28 @@ const VARIABLES = {
   WS_MAX_PENDING_PER_ADDRESS: int(1, 100_000, 20),
   WS_MAX_PENDING: int(1, 1_000_000, 1_000),
   WS_MAX_UNPROVEN_PER_ADDRESS: int(1, 100_000, 100),
+  WS_MAX_BUFFERED_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
+  WS_MAX_INIT_BYTES: int(256, 1024 * 1024, 16 * 1024),
+  WS_MAX_PING_PAYLOAD_BYTES: int(0, 1024 * 1024, 1024),
+  WS_MESSAGES_PER_SECOND: int(1, 1_000_000, 100),
+  WS_MESSAGE_BURST: int(1, 1_000_000, 250),
+  WS_RECEIVED_BYTES_PER_SECOND: int(1024, 1024 * 1024 * 1024, 256 * 1024),
+  // At least a whole message of 1 MiB, the largest ws reads (maxPayload): a full bucket always lets one through.
+  WS_RECEIVED_BYTES_BURST: int(1024 * 1024, 1024 * 1024 * 1024, 2 * 1024 * 1024),
+  WS_SUBSCRIBES_PER_SECOND: int(1, 1_000_000, 20),
+  WS_SUBSCRIBE_BURST: int(1, 1_000_000, 100),
+  WS_MAX_OPERATION_ID_LENGTH: int(1, 1024 * 1024, 128),
   POLL_INTERVAL_MS: int(250, 3_600_000, 2_000),
   MAX_POLLS_PER_SECOND: int(1, 10_000, 20),
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
   WS_MAX_CONNECTIONS_PER_CALLER: int(1, 10_000, 20),
   SSE_MAX_STREAMS_PER_CALLER: int(1, 10_000, 20),
+  // HTTP bounds (issue 22): deadlines on what a client sends, caps on what it holds or leaves unread.
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000, 10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000, 30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1_000, 600_000, 72_000),
+  REST_MAX_STREAMS_PER_CALLER: int(1, 10_000, 20),
+  STREAM_MAX_BUFFERED_BYTES: int(1024, 1024 * 1024 * 1024, 256 * 1024),
   JWT_SECRET: optionalText('an HS256 secret of at least 32 characters', true),
   JWT_PUBLIC_KEY: optionalText('a PEM-encoded RS256 or ES256 public key'),
   JWT_JWKS_URL: httpUrl('an http(s) URL of a JSON Web Key Set'),
@@ -358,7 +445,9 @@ const VARIABLES = {
 type Parsed = { [K in keyof typeof VARIABLES]: z.output<(typeof VARIABLES)[K]['schema']> }
 
 /** Variables that may be read instead from the file `<NAME>_FILE` names, as container platforms mount secrets. */
-const FROM_FILE = ['VL_API_SECRET', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'REDIS_URL'] as const satisfies ReadonlyArray<keyof typeof VARIABLES>
+const FROM_FILE = [
+  'VL_API_KEY', 'VL_API_SECRET', 'JWT_SECRET', 'JWT_PUBLIC_KEY', 'REDIS_URL', 'METRICS_TOKEN'
+] as const satisfies ReadonlyArray<keyof typeof VARIABLES>
 
 /** Every variable the gateway reads, for the files that set them (.env.example, deploy/) and their tests. */
 export const VARIABLE_NAMES: readonly string[] = [...Object.keys(VARIABLES), ...FROM_FILE.map((name) => `${name}_FILE`)]
@@ -455,8 +544,17 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
   if (v.METRICS_PORT !== null && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
     problems.push(`METRICS_PORT: must differ from PORT (${v.PORT}): metrics are served apart from the API`)
   }
+  if (v.HTTP_HEADERS_TIMEOUT_MS > v.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push(`HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${v.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`)
+  }
   if (v.TRUSTED_DOCUMENTS_ONLY && v.TRUSTED_DOCUMENTS === null) {
     problems.push('TRUSTED_DOCUMENTS_ONLY: needs TRUSTED_DOCUMENTS, the manifest of the documents to accept')
+  }
+  if (v.METRICS_TOKEN !== null && v.METRICS_PORT === null) {
+    problems.push('METRICS_TOKEN: set without METRICS_PORT; set METRICS_PORT to serve metrics, or unset METRICS_TOKEN')
+  }
+  if (v.COST_CACHE_MAX_ENTRY_BYTES > v.COST_CACHE_MAX_BYTES) {
+    problems.push(`COST_CACHE_MAX_ENTRY_BYTES: must not exceed COST_CACHE_MAX_BYTES (${v.COST_CACHE_MAX_BYTES})`)
   }
   if (problems.length > 0) throw new ConfigError(problems)
 
@@ -487,6 +585,8 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
       retries: v.UPSTREAM_RETRIES,
       breakerThreshold: v.BREAKER_THRESHOLD,
       breakerCooldownMs: v.BREAKER_COOLDOWN_MS,
+      breakerMaxScoped: v.BREAKER_MAX_SCOPED,
+      breakerSpreadPrincipals: v.BREAKER_SPREAD_ACCOUNTS,
       maxCallsPerOperation: v.MAX_UPSTREAM_CALLS_PER_OPERATION
     },
     readyCacheMs: v.READY_CACHE_MS,
@@ -498,6 +598,10 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     maxQueryAliases: v.MAX_QUERY_ALIASES,
     maxQueryDirectives: v.MAX_QUERY_DIRECTIVES,
     maxQueryCost: v.MAX_QUERY_COST,
+    costCache: { maxBytes: v.COST_CACHE_MAX_BYTES, maxEntryBytes: v.COST_CACHE_MAX_ENTRY_BYTES },
+    rateLimitUnprovenPerMinute: v.RATE_LIMIT_UNPROVEN_PER_MINUTE,
+    metricsMaxOperationNames: v.METRICS_MAX_OPERATION_NAMES,
+    metricsToken: v.METRICS_TOKEN,
     introspection: v.INTROSPECTION ?? embedded,
     idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
     corsOrigins: v.CORS_ORIGINS,
@@ -514,6 +618,18 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     wsMaxPendingPerAddress: v.WS_MAX_PENDING_PER_ADDRESS,
     wsMaxPending: v.WS_MAX_PENDING,
     wsMaxUnprovenPerAddress: v.WS_MAX_UNPROVEN_PER_ADDRESS,
+    wsLimits: {
+      maxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
+      maxInitBytes: v.WS_MAX_INIT_BYTES,
+      maxPingPayloadBytes: v.WS_MAX_PING_PAYLOAD_BYTES,
+      messagesPerSecond: v.WS_MESSAGES_PER_SECOND,
+      messageBurst: v.WS_MESSAGE_BURST,
+      receivedBytesPerSecond: v.WS_RECEIVED_BYTES_PER_SECOND,
+      receivedBytesBurst: v.WS_RECEIVED_BYTES_BURST,
+      subscribesPerSecond: v.WS_SUBSCRIBES_PER_SECOND,
+      subscribeBurst: v.WS_SUBSCRIBE_BURST,
+      maxOperationIdLength: v.WS_MAX_OPERATION_ID_LENGTH
+    },
     live: {
       pollIntervalMs: v.POLL_INTERVAL_MS,
       maxPollsPerSecond: v.MAX_POLLS_PER_SECOND,
@@ -524,7 +640,14 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     metricsPort: v.METRICS_PORT,
     tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME },
     redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX, heartbeatMs: v.REDIS_HEARTBEAT_MS, commandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS },
-    trustedDocuments: { path: v.TRUSTED_DOCUMENTS, only: v.TRUSTED_DOCUMENTS_ONLY, allowIntrospection: v.TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION }
+    trustedDocuments: { path: v.TRUSTED_DOCUMENTS, only: v.TRUSTED_DOCUMENTS_ONLY, allowIntrospection: v.TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION },
+    http: {
+      headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxRestStreamsPerCaller: v.REST_MAX_STREAMS_PER_CALLER,
+      maxStreamBufferedBytes: v.STREAM_MAX_BUFFERED_BYTES
+    }
   })
 }
 

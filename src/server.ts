@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import closeWithGrace from 'close-with-grace'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadConfig, VARIABLE_NAMES } from './config.js'
+import { suspectedNames } from './config-names.js'
 import { createGateway } from './start.js'
 import { startTracing } from './tracing.js'
 
@@ -18,6 +19,9 @@ async function main (): Promise<void> {
   // Before the app is built: its spans go to the provider registered here.
   const tracing = startTracing(config.tracing)
   const { app } = await createGateway(config)
+  for (const { given, likely } of suspectedNames(process.env, VARIABLE_NAMES)) {
+    app.log.warn({ variable: given, likely }, `${given} is not a setting of this gateway and is ignored: did you mean ${likely}?`)
+  }
   if (tracing !== null) app.log.info({ endpoint: config.tracing.endpoint, service: config.tracing.serviceName }, 'exporting traces over OTLP')
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger: app.log }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an unexpected error')

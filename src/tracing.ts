@@ -1,3 +1,4 @@
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
@@ -11,7 +12,15 @@ import type { TracingSettings } from './config.js'
  * itself. Registering sets the global tracer provider, the W3C trace-context propagator and the
  * async-local-storage context manager that the gateway's spans use through @opentelemetry/api.
  * Tracer providers are process-wide, hence here and not in buildApp.
+ *
+ * Only trace context is propagated: the SDK's default also reads and forwards W3C `baggage`, which a
+ * caller writes at will and Visual Layer must not receive from the gateway (issue 22, item 14).
  */
+
+/** Registers `provider` as the process' tracer provider, propagating W3C trace context only (no baggage). */
+export function registerTracerProvider (provider: NodeTracerProvider): void {
+  provider.register({ propagator: new W3CTraceContextPropagator() })
+}
 
 export interface Tracing {
   /** Exports the spans still buffered, then stops. */
@@ -24,6 +33,6 @@ export function startTracing (settings: TracingSettings): Tracing | null {
     resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${settings.endpoint}/v1/traces` }))]
   })
-  provider.register()
+  registerTracerProvider(provider)
   return { shutdown: async () => { await provider.shutdown() } }
 }

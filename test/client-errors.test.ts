@@ -12,6 +12,8 @@ beforeAll(async () => { gw = await startTestGateway({ AUTH_MODE: 'passthrough' }
 afterAll(async () => { await gw.close() })
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const TOO_LARGE = 'The request\'s URL and headers are larger than the gateway accepts (16384 bytes in all). A Visual Layer JWT is far smaller: ' +
+  'check the Authorization header and any cookies sent with it, and send a long GraphQL document by POST rather than in the URL.'
 
 describe('requests refused before they are read', () => {
   it('answers an Authorization header over 16 KB with 431 QUERY_REJECTED saying what is too large, at no upstream cost', async () => {
@@ -29,11 +31,19 @@ describe('requests refused before they are read', () => {
       body: {
         data: null,
         errors: [{
-          message: 'The request\'s headers are larger than the gateway accepts (16384 bytes in all). A Visual Layer JWT is far smaller: check the Authorization header, and any cookies sent with it.',
+          message: TOO_LARGE,
           extensions: { code: 'QUERY_REJECTED', requestId }
         }]
       }
     })
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it('answers a URL over 16 KB (a GET\'s document in its query string) with the same 431, naming the URL too, at no upstream cost', async () => {
+    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent(`{ ${'__typename '.repeat(1_700)}}`)}`, { headers: { 'graphql-preflight': '1' } })
+    const requestId = res.headers.get('x-request-id') ?? ''
+    expect([res.status, await res.json()]).toEqual([431, { data: null, errors: [{ message: TOO_LARGE, extensions: { code: 'QUERY_REJECTED', requestId } }] }])
+    expect(requestId).toMatch(UUID)
     expect(gw.emulator.calls()).toEqual([])
   })
 

@@ -33,7 +33,7 @@ const SECRET = 'a-jwt-secret-of-at-least-32-characters!'
 const REMOTE = { VL_BASE_URL: 'https://vl.example.com', VL_API_KEY: 'key-1' }
 
 describe('<NAME>_FILE variables', () => {
-  it('read VL_API_SECRET, JWT_SECRET, JWT_PUBLIC_KEY and REDIS_URL from their files, trailing newlines trimmed', () => {
+  it('read VL_API_KEY, VL_API_SECRET, JWT_SECRET, JWT_PUBLIC_KEY and REDIS_URL from their files, trailing newlines trimmed', () => {
     const pem = '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----'
     const config = loadConfig({
       ...REMOTE,
@@ -46,6 +46,9 @@ describe('<NAME>_FILE variables', () => {
       { ...config.upstream, kind: 'remote', apiKey: 'key-1', apiSecret: 'vl-secret-value' }, pem, 'redis://:p%40ss@redis:6379/0'
     ])
     expect(loadConfig({ AUTH_MODE: 'jwt', JWT_SECRET_FILE: file('jwt-secret', `${SECRET}\n\n`) }, read).jwt.secret).toBe(SECRET)
+    // The API key too, beside its secret.
+    expect(loadConfig({ VL_BASE_URL: 'https://vl.example.com', VL_API_KEY_FILE: file('vl-key', 'key-from-file\n'), VL_API_SECRET: 's' }, read).upstream)
+      .toMatchObject({ apiKey: 'key-from-file', apiSecret: 's' })
     // Only the trailing newlines go: spaces and inner newlines are the secret's.
     expect(loadConfig({ ...REMOTE, VL_API_SECRET_FILE: file('spaced', ' s p \n') }, read).upstream).toMatchObject({ apiSecret: ' s p ' })
   })

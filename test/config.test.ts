@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       authMode: 'none',
       jwt: { secret: null, publicKey: null, jwksUrl: null, issuer: null, audience: null, clockToleranceSec: 5, maxAgeSec: 86400 },
-      upstream: { kind: 'embedded', timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 16, modelCacheTtlMs: 60000, retries: 2, breakerThreshold: 5, breakerCooldownMs: 5000, maxCallsPerOperation: 200 },
+      upstream: { kind: 'embedded', timeoutMs: 10000, connectTimeoutMs: 3000, maxResponseBytes: 10485760, connections: 64, batchConcurrency: 16, modelCacheTtlMs: 60000, retries: 2, breakerThreshold: 5, breakerCooldownMs: 5000, breakerMaxScoped: 10000, breakerSpreadPrincipals: 2, maxCallsPerOperation: 200 },
       readyCacheMs: 5000,
       shutdownTimeoutMs: 10000,
       graphiql: true,
@@ -29,6 +29,10 @@ describe('loadConfig', () => {
       maxQueryAliases: 20,
       maxQueryDirectives: 20,
       maxQueryCost: 200,
+      costCache: { maxBytes: 4194304, maxEntryBytes: 4096 },
+      rateLimitUnprovenPerMinute: 60,
+      metricsMaxOperationNames: 100,
+      metricsToken: null,
       introspection: true,
       idempotencyWindowMs: 86400000,
       corsOrigins: [],
@@ -41,12 +45,23 @@ describe('loadConfig', () => {
       wsMaxPendingPerAddress: 20,
       wsMaxPending: 1000,
       wsMaxUnprovenPerAddress: 100,
+      wsLimits: { maxBufferedBytes: 1048576, maxInitBytes: 16384, maxPingPayloadBytes: 1024, messagesPerSecond: 100, messageBurst: 250, receivedBytesPerSecond: 262144, receivedBytesBurst: 2097152, subscribesPerSecond: 20, subscribeBurst: 100, maxOperationIdLength: 128 },
       live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 },
       metricsPort: null,
       tracing: { endpoint: null, serviceName: 'visual-layer-gateway' },
       redis: { url: null, keyPrefix: 'vlgw:', heartbeatMs: 5000, commandTimeoutMs: 500 },
-      trustedDocuments: { path: null, only: false, allowIntrospection: false }
+      trustedDocuments: { path: null, only: false, allowIntrospection: false },
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxRestStreamsPerCaller: 20, maxStreamBufferedBytes: 262_144 }
     })
+  })
+
+  it('refuses an HTTP_HEADERS_TIMEOUT_MS longer than HTTP_REQUEST_TIMEOUT_MS, and a keep-alive timeout under one second', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toThrow(new ConfigError([
+      'HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (10000): the headers are part of the request'
+    ]))
+    expect(() => loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' })).toThrow(new ConfigError([
+      'HTTP_KEEP_ALIVE_TIMEOUT_MS: expected an integer from 1000 to 600000 (default 72000) (got "500")'
+    ]))
   })
 
   it('reads METRICS_PORT apart from PORT, and the OpenTelemetry endpoint and service name', () => {
@@ -113,6 +128,21 @@ describe('loadConfig', () => {
     expect(problemsOf({ TRUST_PROXY: 'proxy.example' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "proxy.example")`])
     expect(problemsOf({ TRUST_PROXY: '10.0.0.0/99' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "10.0.0.0/99")`])
     expect(problemsOf({ TRUST_PROXY: '101' })).toEqual([`TRUST_PROXY: expected ${accepts} (got "101")`])
+  })
+
+  it('reads the bounds of what one caller can make the gateway keep for others (issue 22), and refuses what does not fit', () => {
+    expect(loadConfig({ COST_CACHE_MAX_BYTES: '65536', COST_CACHE_MAX_ENTRY_BYTES: '256' }).costCache).toEqual({ maxBytes: 65536, maxEntryBytes: 256 })
+    expect(problemsOf({ COST_CACHE_MAX_BYTES: '65536', COST_CACHE_MAX_ENTRY_BYTES: '100000' })).toEqual([
+      'COST_CACHE_MAX_ENTRY_BYTES: must not exceed COST_CACHE_MAX_BYTES (65536)'
+    ])
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: ' a-token-of-16-chars ' }).metricsToken).toBe('a-token-of-16-chars')
+    expect(problemsOf({ METRICS_PORT: '9464', METRICS_TOKEN: 'short' })).toEqual([
+      'METRICS_TOKEN: expected at least 16 printable characters, no spaces: the bearer token a scrape of /metrics must send (default: unset, none asked)'
+    ])
+    expect(problemsOf({ METRICS_TOKEN: 'a-token-of-16-chars' })).toEqual(['METRICS_TOKEN: set without METRICS_PORT; set METRICS_PORT to serve metrics, or unset METRICS_TOKEN'])
+    expect(problemsOf({ COST_CACHE_MAX_BYTES: '1000' })).toEqual([
+      'COST_CACHE_MAX_BYTES: expected an integer from 65536 to 1073741824 (default 4194304) (got "1000")'
+    ])
   })
 
   it('treats empty variables as unset', () => {

@@ -94,7 +94,7 @@ describe('src/server.ts', () => {
   })
 
   it('starts on the embedded emulator, serves queries, and on SIGTERM finishes in-flight requests and exits 0', async () => {
-    const server = startServer({ PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '5000' })
+    const server = startServer({ PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '5000', RATE_LIMIT_PER_MIN: '5' })
     running.push(server.child)
     const lines = (): Array<Record<string, unknown>> => server.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
     const url = await waitFor(() => {
@@ -104,6 +104,10 @@ describe('src/server.ts', () => {
     const embedded = lines().find((l) => l.emulator !== undefined)
     expect(embedded?.msg).toBe(`No VL_BASE_URL set: running on the embedded Visual Layer emulator at ${String(embedded?.emulator)} as the demo account "Acme Vision"`)
     expect(lines().some((l) => l.level === 40 && String(l.msg).startsWith('AUTH_MODE=none'))).toBe(true)
+    // A setting misspelt is ignored, and said so with the one it most likely meant.
+    expect(lines().filter((l) => l.variable !== undefined).map((l) => [l.level, l.msg])).toEqual([
+      [40, 'RATE_LIMIT_PER_MIN is not a setting of this gateway and is ignored: did you mean RATE_LIMIT_PER_MINUTE?']
+    ])
 
     // A slow upstream answer keeps one request in flight while the signal arrives.
     const fault = await fetch(`${String(embedded?.emulator)}/_emulator/faults`, {

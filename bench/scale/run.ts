@@ -55,6 +55,10 @@ const GATEWAY_ENV: Record<string, string> = {
   POLL_INTERVAL_MS: String(INTERVAL_MS),
   MAX_POLLS_PER_SECOND: '100',
   WS_MAX_SUBSCRIPTIONS: String(Math.max(100, Math.ceil(SUBSCRIPTIONS / CONNECTIONS))),
+  // Each connection subscribes its share at once: the per-connection bursts hold it (bytes: about 200 a subscribe).
+  WS_SUBSCRIBE_BURST: String(Math.max(100, Math.ceil(SUBSCRIPTIONS / CONNECTIONS))),
+  WS_MESSAGE_BURST: String(Math.max(250, Math.ceil(SUBSCRIPTIONS / CONNECTIONS) + 10)),
+  WS_RECEIVED_BYTES_BURST: String(Math.max(2 * 1024 * 1024, Math.ceil(SUBSCRIPTIONS / CONNECTIONS) * 1024)),
   WS_MAX_CONNECTIONS_PER_CALLER: String(Math.min(10_000, CONNECTIONS)),
   // Every client is on one address and opens its connections at once; the run measures the gateway
   // at full load, so it neither caps sockets before connection_init nor sheds load.

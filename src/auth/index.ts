@@ -68,13 +68,23 @@ export async function createAuth (app: FastifyInstance, config: Config): Promise
  * Who a caller is, for per-caller limits: the verified subject in jwt mode, the API key of a token
  * Visual Layer has accepted in passthrough (never an unverified claim: a forged sub must not use up
  * someone's quota), and otherwise the network address.
+ *
+ * A passthrough token Visual Layer has not accepted yet could be made up at will. It counts in a lane
+ * of its own (`unproven:`), never against the limits of proven callers or of requests without a token:
+ * its address' lane, or, once Visual Layer accepted a token of the API key it claims, that key's
+ * lane. So forged tokens of made-up keys use up only their address' lane, and cannot lock out the
+ * next token of an account Visual Layer has vouched for (only forgeries that name that key count there).
  */
 export function callerKey (auth: Auth, caller: Caller, remoteAddress: string | undefined): string {
   if (caller.subject !== null) return `jwt:${caller.subject}`
-  if (caller.credential.kind === 'bearer') {
-    const scope = auth.scopes.scopeOf(caller.credential)
-    // A token Visual Layer has not accepted yet could be made up at will: it counts against its address.
-    if (scope.startsWith('sub:')) return scope
-  }
-  return `address:${remoteAddress ?? 'unknown'}`
+  const address = `address:${remoteAddress ?? 'unknown'}`
+  if (caller.credential.kind !== 'bearer') return address
+  const scope = auth.scopes.scopeOf(caller.credential)
+  if (scope.startsWith('sub:')) return scope
+  return auth.scopes.hasAcceptedSubject(caller.credential.subject) ? `unproven:sub:${caller.credential.subject}` : `unproven:${address}`
+}
+
+/** Whether a key of callerKey is an unproven token's lane. */
+export function isUnprovenKey (key: string): boolean {
+  return key.startsWith('unproven:')
 }

@@ -24,6 +24,12 @@ export class CredentialScopes {
   private readonly proven = new Map<string, number>()
   /** Fingerprints of tokens Visual Layer refused, with their expiry (ms). Oldest first. */
   private readonly refusals = new Map<string, number>()
+  /**
+   * Subjects (API keys) of which Visual Layer accepted a token here, least recently accepted first: a
+   * new token claiming one is charged to that key's allowance of unproven tokens, not its address'.
+   * Kept past their tokens' expiry (Visual Layer tokens are short-lived; the account is not).
+   */
+  private readonly subjects = new Set<string>()
 
   /** Told when a token is first accepted (the WebSocket door then counts its sockets against the account). */
   private readonly acceptedListeners = new Set<(fingerprint: string) => void>()
@@ -60,7 +66,15 @@ export class CredentialScopes {
     if (this.standingOf(credential) === 'refused') return
     this.proven.set(credential.fingerprint, credential.expiresAt)
     if (this.proven.size > this.maxProven) this.evict()
+    this.subjects.delete(credential.subject)
+    this.subjects.add(credential.subject)
+    if (this.subjects.size > this.maxProven) this.subjects.delete(this.subjects.values().next().value as string)
     for (const listener of this.acceptedListeners) listener(credential.fingerprint)
+  }
+
+  /** Whether Visual Layer accepted a token of this subject here (one of the last `maxProven` subjects it accepted). */
+  hasAcceptedSubject (subject: string): boolean {
+    return this.subjects.has(subject)
   }
 
   /** Visual Layer answered this token with 401: it is never sent again until it expires. */

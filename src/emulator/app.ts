@@ -27,6 +27,8 @@ export interface EmulatorParts {
   readonly faults: FaultBox
   readonly latency: Latency
   reset(): void
+  /** Whether call records keep every request header. */
+  readonly recordHeaders?: boolean
 }
 
 const ALL_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
@@ -85,7 +87,8 @@ export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object
       status: 0,
       at: formatIso(parts.clock.now()),
       // Only when sent, so that records of untraced calls keep their shape.
-      ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {})
+      ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {}),
+      ...(parts.recordHeaders === true ? { headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)])) } : {})
     })
     openCalls.set(request, record)
     if (parts.latency.ms > 0) {

@@ -9,6 +9,8 @@ export interface CallRecord {
   requestId: string | null
   /** The W3C `traceparent` header, when the caller sent one (a traced gateway does). */
   traceparent?: string
+  /** Every request header, only when the emulator was started with `recordHeaders` (what a client forwards). */
+  headers?: Record<string, string>
   /** Final HTTP status; 0 while unanswered or when the connection was dropped. */
   status: number
   /** ISO time on the emulator clock when the call arrived. */

@@ -30,6 +30,8 @@ export interface EmulatorOptions {
    * delay fault it is not consumed and leaves the fault queue free. reset() returns to this value.
    */
   latencyMs?: number
+  /** Keep every request header in the call log (`CallRecord.headers`), to check what a client forwards. Default false. */
+  recordHeaders?: boolean
 }
 
 export interface Emulator {
@@ -78,7 +80,8 @@ export function buildEmulator (options: EmulatorOptions = {}): Emulator {
       calls,
       faults,
       latency,
-      reset
+      reset,
+      recordHeaders: options.recordHeaders === true
     },
     options.logger ?? false
   )

@@ -1,7 +1,7 @@
 import { GraphQLError, Lexer, parse, Source, TokenKind, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../errors.js'
-import { checkOperationOnce, costRefusal } from './cost.js'
+import { checkOperation, costRefusal, type CostChecks } from './cost.js'
 
 /*
  * Reading a client's document under the gateway's limits, the one place that owns them: HTTP,
@@ -19,6 +19,8 @@ export interface DocumentLimits {
   readonly cache?: DocumentCache
   /** Most Visual Layer calls one operation may cost at worst (src/graphql/cost.ts); unset: not checked. */
   readonly maxCost?: number
+  /** The cost checks already made (one per app); unset: each is made again. */
+  readonly costChecks?: CostChecks
 }
 
 /**
@@ -33,7 +35,7 @@ export function checkCost (
   variables: unknown,
   operationName: unknown
 ): { cost: number | null, error?: GraphQLError } {
-  const { cost, invalid } = checkOperationOnce(schema, document, variables, operationName)
+  const { cost, invalid } = limits.costChecks?.check(schema, document, variables, operationName) ?? checkOperation(schema, document, variables, operationName)
   if (invalid !== null) return { cost, error: new GraphQLError(invalid.message, { originalError: invalid }) }
   if (cost === null || limits.maxCost === undefined || cost <= limits.maxCost) return { cost }
   return { cost, error: costRefusal(cost, limits.maxCost) }

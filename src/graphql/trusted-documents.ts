@@ -84,6 +84,21 @@ export class TrustedDocuments {
     private readonly maxTokens: number
   ) {}
 
+  /** The names of the manifest's operations (for metric labels); its documents parsed once, at start-up. */
+  operationNames (): string[] {
+    const names: string[] = []
+    for (const text of this.documents?.values() ?? []) {
+      try {
+        for (const definition of parseDocument(text, this.maxTokens).definitions) {
+          if (definition.kind === Kind.OPERATION_DEFINITION && definition.name !== undefined) names.push(definition.name.value)
+        }
+      } catch {
+        // A manifest document that does not parse is refused when it is run; it names nothing here.
+      }
+    }
+    return names
+  }
+
   /** The document a request runs: the text its id names, or its own text once it may run. */
   resolve (params: DocumentParams): Resolution {
     const text = typeof params.query === 'string' && params.query !== '' ? params.query : undefined

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql'
 import type { Config } from '../config.js'
+import { CostChecks } from '../graphql/cost.js'
 import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
 import { SharedEvents } from '../graphql/events.js'
 import { contextFactory, type ContextFactory } from '../graphql/index.js'
@@ -42,7 +43,7 @@ export interface GraphPluginOptions {
   config: Pick<
     Config,
     'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'maxQueryAliases' | 'maxQueryDirectives' | 'maxQueryCost' |
-    'introspection' | 'idempotencyWindowMs' | 'live' | 'trustedDocuments'
+    'introspection' | 'idempotencyWindowMs' | 'live' | 'trustedDocuments' | 'costCache'
   >
   /** The manifest of TRUSTED_DOCUMENTS, read by buildApp before anything starts (readManifest); null without one. */
   trustedDocuments?: ReadonlyMap<string, string> | null
@@ -84,12 +85,15 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
       ...(config.introspection ? [] : [noIntrospection])
     ],
     cache: new DocumentCache(),
-    maxCost: config.maxQueryCost
+    maxCost: config.maxQueryCost,
+    costChecks: new CostChecks(config.costCache)
   }
   const schema = buildSchema()
   const { path, ...policy } = config.trustedDocuments
   const trusted = new TrustedDocuments(documents, policy, config.maxQueryTokens)
   if (documents !== null) app.log.info({ path, documents: documents.size, only: policy.only }, 'trusted documents loaded')
+  // The manifest's operations are the first-party clients': their names keep metric labels of their own.
+  app.metrics.operationNames.reserve(trusted.operationNames())
   countSubscriptions(schema, app.metrics)
   const events = new SharedEvents(config.live.pollIntervalMs)
   app.decorate('graph', {

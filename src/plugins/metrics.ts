@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { GraphQLSchema } from 'graphql'
@@ -34,19 +35,30 @@ const BREAKER_VALUES: Readonly<Record<BreakerState, number>> = { closed: 0, 'hal
 /** The label of every operation with no name, or a name past the bound: a caller cannot grow the label set. */
 export const OTHER_OPERATION = '(other)'
 
+const NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/
+
 /**
- * Operation names as a bounded label: the first `max` distinct names of valid documents keep their
- * own label, later ones fold into OTHER_OPERATION with the unnamed ones. A caller can still fill the
- * set with names of its own; it cannot make it grow past `max`.
+ * Operation names as a bounded label: the first `max` distinct names that earn one keep it, later
+ * ones fold into OTHER_OPERATION with the unnamed ones. What earns a label is the operations
+ * plugin's rule (an operation that ran, for a caller something vouched for): refused or trivial
+ * operations cost nothing to send, and must not use up the set. The names of the trusted documents
+ * manifest are reserved at start-up, apart from `max`: no flood can take their labels.
  */
 export class OperationNames {
   private readonly seen = new Set<string>()
+  private readonly reserved = new Set<string>()
   constructor (private readonly max = 100) {}
 
-  label (name: string | null): string {
-    if (name === null || !/^[_A-Za-z][_0-9A-Za-z]{0,99}$/.test(name)) return OTHER_OPERATION
-    if (this.seen.has(name)) return name
-    if (this.seen.size >= this.max) return OTHER_OPERATION
+  /** Names that always have a label of their own (the manifest's operations). */
+  reserve (names: Iterable<string>): void {
+    for (const name of names) if (NAME.test(name)) this.reserved.add(name)
+  }
+
+  /** The label of `name`; a name not labelled yet takes one only when it `earns` it, and while there is room. */
+  label (name: string | null, earns = true): string {
+    if (name === null || !NAME.test(name)) return OTHER_OPERATION
+    if (this.reserved.has(name) || this.seen.has(name)) return name
+    if (!earns || this.seen.size >= this.max) return OTHER_OPERATION
     this.seen.add(name)
     return name
   }
@@ -54,7 +66,7 @@ export class OperationNames {
 
 export class GatewayMetrics {
   readonly registry = new Registry()
-  readonly operationNames = new OperationNames()
+  readonly operationNames: OperationNames
 
   readonly operations = new Counter({
     name: 'graphql_operations_total',
@@ -158,6 +170,7 @@ export class GatewayMetrics {
   /** What the scrape-time gauges read; each plugin registers its own. */
   private readonly sources = {
     breaker: (): BreakerState => 'closed',
+    scopedBreakersOpen: (): number => 0,
     pollers: (): number => 0,
     leases: (): number => 0,
     redisDegraded: (): boolean => false,
@@ -166,7 +179,8 @@ export class GatewayMetrics {
 
   private lastBreaker: BreakerState = 'closed'
 
-  constructor () {
+  constructor (maxOperationNames = 100) {
+    this.operationNames = new OperationNames(maxOperationNames)
     const sources = this.sources
     /* eslint-disable no-new -- a collected gauge is only referenced by its registry */
     new Gauge({
@@ -174,6 +188,12 @@ export class GatewayMetrics {
       help: 'The circuit breaker in front of Visual Layer: 0 closed, 1 half-open (one probe allowed), 2 open (failing fast).',
       registers: [this.registry],
       collect () { this.set(BREAKER_VALUES[sources.breaker()]) }
+    })
+    new Gauge({
+      name: 'visual_layer_scoped_breakers_open',
+      help: 'Circuit breakers of one account and route that refuse that pair\'s calls now (the shared breaker refuses everyone\'s).',
+      registers: [this.registry],
+      collect () { this.set(sources.scopedBreakersOpen()) }
     })
     new Gauge({
       name: 'pollers',
@@ -219,7 +239,11 @@ export class GatewayMetrics {
 
   readonly poll = (resource: string, outcome: PollOutcome): void => { this.polls.inc({ resource, outcome }) }
 
-  watchBreaker (state: () => BreakerState): void { this.sources.breaker = state }
+  watchBreaker (state: () => BreakerState, scopedOpen: () => number = () => 0): void {
+    this.sources.breaker = state
+    this.sources.scopedBreakersOpen = scopedOpen
+  }
+
   watchPollers (count: () => number): void { this.sources.pollers = count }
   watchLeases (count: () => number): void { this.sources.leases = count }
   watchRedis (degraded: () => boolean): void { this.sources.redisDegraded = degraded }
@@ -280,10 +304,20 @@ export interface MetricsPluginOptions {
   /** Port of the /metrics listener; null: none. */
   port: number | null
   host: string
+  /** Distinct operation names that get a label of their own (METRICS_MAX_OPERATION_NAMES; default 100). */
+  maxOperationNames?: number
+  /** The bearer token a scrape must send (METRICS_TOKEN); null or absent: none asked. */
+  token?: string | null
 }
 
-const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { port, host }) => {
-  const metrics = new GatewayMetrics()
+/** Whether the request carries `Authorization: Bearer <token>`; compared in constant time (digests of equal length). */
+function carries (req: IncomingMessage, token: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest()
+  return timingSafeEqual(digest(req.headers.authorization ?? ''), digest(`Bearer ${token}`))
+}
+
+const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { port, host, maxOperationNames, token = null }) => {
+  const metrics = new GatewayMetrics(maxOperationNames)
   app.decorate('metrics', metrics)
   if (port === null) return
 
@@ -292,6 +326,11 @@ const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { po
     const path = (req.url ?? '').split('?')[0]
     if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found: metrics are at GET /metrics\n')
+      return
+    }
+    if (token !== null && !carries(req, token)) {
+      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="metrics"' })
+        .end('Unauthorized: this metrics listener needs Authorization: Bearer <METRICS_TOKEN>.\n')
       return
     }
     metrics.registry.metrics().then(

@@ -1,7 +1,8 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { getOperationAST, type DocumentNode } from 'graphql'
+import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql'
+import type { Caller } from '../auth/index.js'
 import type { ErrorCode } from '../errors.js'
 import type { GatewayContext } from '../graphql/context.js'
 import type { CallBudget } from '../upstream/call-budget.js'
@@ -38,10 +39,32 @@ export function rejectionReason (message: string): string {
   return 'validation'
 }
 
+/** Outcomes of an operation that ran: what earns its name a metric label (see Operation.finish). */
+const RAN: ReadonlySet<string> = new Set([
+  'ok', 'NOT_FOUND', 'CONFLICT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_ERROR', 'UPSTREAM_CONTRACT', 'INTERNAL_SERVER_ERROR'
+])
+
+const INTROSPECTION_FIELDS: ReadonlySet<string> = new Set(['__typename', '__schema', '__type'])
+
+/** Whether a selection asks the schema for a field besides introspection, its fragments followed (each once). */
+function asksSchema (selections: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen = new Set<string>()): boolean {
+  return selections.selections.some((selection) => {
+    if (selection.kind === Kind.FIELD) return !INTROSPECTION_FIELDS.has(selection.name.value)
+    if (selection.kind === Kind.INLINE_FRAGMENT) return asksSchema(selection.selectionSet, fragments, seen)
+    const name = selection.name.value
+    const fragment = fragments.get(name)
+    if (fragment === undefined || seen.has(name)) return false
+    seen.add(name)
+    return asksSchema(fragment.selectionSet, fragments, seen)
+  })
+}
+
 export interface OperationStart {
   transport: Transport
   requestId: string
   log: FastifyBaseLogger
+  /** Whether `log` names the requestId already (a request's logger does; a socket's does not): a line names it once. */
+  logNamesRequest: boolean
   /** The trace context the operation runs in (the HTTP request's span); none: a new trace. */
   parent?: Context
 }
@@ -51,6 +74,9 @@ export class Operation {
   name: string | null = null
   /** The operation's upstream call allowance: its count of requests sent goes to the log line. */
   budget: CallBudget | null = null
+  /** Whether the operation asks for more than introspection (`{ __typename }` probes earn no label). */
+  private asks = false
+  private caller: Caller | null = null
   private first: { code: string, message: string } | null = null
   private readonly started = performance.now()
   private span: Span | null = null
@@ -59,7 +85,12 @@ export class Operation {
   /** The request whose execution answered this one (identical queries in flight share one). */
   private answeredBy: string | null = null
 
-  constructor (private readonly start: OperationStart, private readonly metrics: GatewayMetrics, private readonly tracing: boolean) {}
+  constructor (
+    private readonly start: OperationStart,
+    private readonly metrics: GatewayMetrics,
+    private readonly tracing: boolean,
+    private readonly vouched: (caller: Caller) => boolean
+  ) {}
 
   /** The operation the document names (`operationName`, or its only one). */
   identify (document: DocumentNode, operationName: unknown): void {
@@ -67,6 +98,9 @@ export class Operation {
     if (operation === null || operation === undefined) return
     this.type = operation.operation
     this.name = operation.name?.value ?? null
+    const fragments = new Map<string, FragmentDefinitionNode>()
+    for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
+    this.asks = asksSchema(operation.selectionSet, fragments)
   }
 
   /**
@@ -75,6 +109,7 @@ export class Operation {
    */
   attach (context: GatewayContext, traced = true): void {
     this.budget = context.call.budget ?? null
+    this.caller = context.caller
     if (this.tracing && traced) context.traceContext = () => this.traceContext()
   }
 
@@ -118,7 +153,11 @@ export class Operation {
     const seconds = (performance.now() - this.started) / 1000
     const outcome = this.first?.code ?? 'ok'
     const { metrics } = this
-    const label = { operation_type: this.type, operation_name: metrics.operationNames.label(this.name) }
+    // A name earns a label of its own only for an operation that ran (not refused: its document, its
+    // caller, its rate), asked the schema for more than introspection, for a caller something vouched
+    // for: each of those costs the sender a real request, so junk names cannot use up the bounded set.
+    const earns = this.asks && RAN.has(outcome) && this.caller !== null && this.vouched(this.caller)
+    const label = { operation_type: this.type, operation_name: metrics.operationNames.label(this.name, earns) }
     metrics.operations.inc({ ...label, outcome })
     if (this.type !== 'subscription') metrics.operationDuration.observe(label, seconds)
     if (outcome === 'RATE_LIMITED') metrics.rateLimited.inc()
@@ -142,7 +181,7 @@ export class Operation {
         outcome,
         ...(this.answeredBy === null ? {} : { sharedFrom: this.answeredBy })
       },
-      requestId: this.start.requestId
+      ...(this.start.logNamesRequest ? {} : { requestId: this.start.requestId })
     }
     // A caller's mistake is info (with a short reason); warn when the gateway or Visual Layer failed
     // (formatError has already logged the detail; error is kept for what an operator must act on).
@@ -156,10 +195,11 @@ export class Operation {
 }
 
 export class Operations {
-  constructor (private readonly metrics: GatewayMetrics, readonly tracing: boolean) {}
+  /** `vouched`: whether a caller's credential is one the gateway or Visual Layer has checked (not a token Visual Layer has yet to accept). */
+  constructor (private readonly metrics: GatewayMetrics, readonly tracing: boolean, private readonly vouched: (caller: Caller) => boolean = () => true) {}
 
   start (start: OperationStart): Operation {
-    return new Operation(start, this.metrics, this.tracing)
+    return new Operation(start, this.metrics, this.tracing, this.vouched)
   }
 }
 
@@ -169,7 +209,8 @@ export interface OperationsPluginOptions {
 }
 
 const operationsPlugin: FastifyPluginAsync<OperationsPluginOptions> = async (app, { tracing }) => {
-  app.decorate('operations', new Operations(app.metrics, tracing))
+  const { scopes } = app.auth
+  app.decorate('operations', new Operations(app.metrics, tracing, (caller) => scopes.standingOf(caller.credential) === 'proven'))
 }
 
-export default fp(operationsPlugin, { name: 'operations', decorators: { fastify: ['metrics'] } })
+export default fp(operationsPlugin, { name: 'operations', decorators: { fastify: ['metrics', 'auth'] } })

@@ -31,7 +31,7 @@ const upstreamPlugin: FastifyPluginAsync<UpstreamPluginOptions> = async (app, { 
     standingOf: (credential) => scopes.standingOf(credential),
     observer: app.metrics.upstream
   })
-  app.metrics.watchBreaker(() => vl.breakerState)
+  app.metrics.watchBreaker(() => vl.breakerState, () => vl.scopedBreakersOpen)
   app.decorate('vl', vl)
   app.addHook('onClose', async () => { await vl.close() })
 }

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { z } from 'zod'
 import type { UpstreamSettings } from '../config.js'
-import { CircuitBreaker, type BreakerState } from './breaker.js'
+import type { BreakerState } from './breaker.js'
+import { Breakers } from './breakers.js'
 import type { Checked } from './checked.js'
 import { upstreamContractError, upstreamStatusError, type FailedCall } from './errors.js'
 import { stack, type Answer, type CallOptions, type Credential, type Dispatch, type Send, type UpstreamRequest } from './exchange.js'
@@ -77,7 +78,7 @@ export class VisualLayerClient {
   private readonly reads: SharedReads | null
   private readonly dispatch: Dispatch
   private readonly models: ModelCache | null
-  private readonly circuit: CircuitBreaker
+  private readonly circuit: Breakers
   /**
    * Each answer's payload checked once: the requests that share one upstream answer (shared reads) share
    * its parse too, instead of each running the schema over the same body (50 tasks a page, per request).
@@ -91,7 +92,12 @@ export class VisualLayerClient {
     this.scopeOf = options.scopeOf ?? null
     const observer = options.observer ?? NO_UPSTREAM_OBSERVER
     this.sender = createSender({ settings, serviceTokens, logger, observer })
-    const circuit = this.circuit = new CircuitBreaker(settings.breakerThreshold, settings.breakerCooldownMs)
+    const circuit = this.circuit = new Breakers({
+      threshold: settings.breakerThreshold,
+      cooldownMs: settings.breakerCooldownMs,
+      maxScoped: settings.breakerMaxScoped,
+      spreadPrincipals: settings.breakerSpreadPrincipals
+    })
     // Each try of a call, then the call itself: outermost first, in the order a call meets them.
     const tries = stack<Send>(serviceTokenRenewal(serviceTokens), callBudget(), breaker(circuit, observer.breaker))(this.sender.send)
     const calls = retry({ retries: settings.retries, timeoutMs: settings.timeoutMs, budget: new RetryBudget(), log: logger, observer })(tries)
@@ -246,9 +252,14 @@ export class VisualLayerClient {
     }, { credential: null, ...options })
   }
 
-  /** The circuit breaker's state now (a metric reads it at each scrape). */
+  /** The shared circuit breaker's state now (a metric reads it at each scrape). */
   get breakerState (): BreakerState {
     return this.circuit.state
+  }
+
+  /** How many (account, route) breakers refuse calls now (a metric reads it at each scrape). */
+  get scopedBreakersOpen (): number {
+    return this.circuit.scopedOpen
   }
 
   async close (): Promise<void> {

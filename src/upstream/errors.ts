@@ -129,12 +129,15 @@ export function budgetExceededError (call: FailedCall, max: number): BudgetExcee
   )
 }
 
-export function breakerOpenError (call: FailedCall, retryInMs: number): NotSentError {
+/** A breaker refused the call: the shared one (Visual Layer is down for everyone), or the call's own (`scoped`: this account's requests of this kind). */
+export function breakerOpenError (call: FailedCall, retryInMs: number, scoped = false): NotSentError {
   const seconds = Math.max(1, Math.ceil(retryInMs / 1000))
   return new NotSentError(
     'UPSTREAM_UNAVAILABLE',
-    `Visual Layer has been failing, so the gateway is not calling it for about ${seconds} s; nothing was sent for ${call.what}. Try again shortly.`,
-    { logDetail: { breaker: 'open' } }
+    scoped
+      ? `Visual Layer has been failing for your requests of this kind, so the gateway is not sending them for about ${seconds} s; nothing was sent for ${call.what}. Try again shortly.`
+      : `Visual Layer has been failing, so the gateway is not calling it for about ${seconds} s; nothing was sent for ${call.what}. Try again shortly.`,
+    { logDetail: { breaker: scoped ? 'scoped' : 'open' } }
   )
 }
 

@@ -67,7 +67,9 @@ export function createSender (options: SendOptions): Sender {
     }
     const path = basePath + request.path + queryString(request.method === 'GET' ? request.query : undefined)
     const span = startSpan(request, path)
-    if (span !== null) propagation.inject(trace.setSpan(context.active(), span), headers)
+    // The trace context of the gateway's own span; never baggage, whatever propagator is registered:
+    // what a caller put in it is theirs, not something to hand Visual Layer.
+    if (span !== null) propagation.inject(propagation.deleteBaggage(trace.setSpan(context.active(), span)), headers)
     const started = performance.now()
     const settle = (status: string, error?: string): void => {
       observer.request(request.endpoint, request.method, status, (performance.now() - started) / 1000)

@@ -59,6 +59,20 @@ describe('credential scopes', () => {
     expect(tokens.map((t) => scopes.scopeOf(t))).toEqual(['token:1', 'token:2', 'sub:k', 'sub:k', 'sub:k'])
   })
 
+  it('remembers the API keys it accepted a token of past the tokens\' expiry, never a refused one\'s, the last `maxProven` of them', () => {
+    let now = 1_000
+    const scopes = new CredentialScopes(2, () => now)
+    scopes.refused(bearer('f', 'forged-key', 10_000))
+    scopes.accepted(bearer('a', 'a-key', 2_000))
+    now = 5_000
+    expect(['a-key', 'forged-key'].map((key) => scopes.hasAcceptedSubject(key))).toEqual([true, false])
+    scopes.accepted(bearer('b', 'b-key', 10_000))
+    scopes.accepted(bearer('a2', 'a-key', 10_000))
+    scopes.accepted(bearer('c', 'c-key', 10_000))
+    // The least recently accepted key goes first: b-key, since a-key had a token accepted again.
+    expect(['a-key', 'b-key', 'c-key'].map((key) => scopes.hasAcceptedSubject(key))).toEqual([true, false, true])
+  })
+
   it('remembers a refused token as refused until it expires, and a late acceptance does not undo it', () => {
     let now = 1_000
     const scopes = new CredentialScopes(10, () => now)

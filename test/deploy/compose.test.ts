@@ -151,12 +151,23 @@ describe('deploy/', () => {
     // compose.yaml and nginx.conf here; kubernetes/ in kubernetes.test.ts; the alerts and dashboard in test/deploy-alerts.test.ts.
     expect(files).toEqual([
       'compose.yaml', 'grafana-dashboard.json', 'kubernetes/deployment.yaml', 'kubernetes/hpa.yaml', 'kubernetes/kustomization.yaml',
-      'kubernetes/pdb.yaml', 'kubernetes/secret.example.yaml', 'kubernetes/service.yaml', 'nginx.conf', 'prometheus-alerts.yml'
+      'kubernetes/networkpolicy.yaml', 'kubernetes/pdb.yaml', 'kubernetes/secret.example.yaml', 'kubernetes/service.yaml', 'nginx.conf', 'prometheus-alerts.yml'
     ])
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8')
     const env = [...dockerfile.matchAll(/^\s*(?:ENV\s+)?([A-Z_]+)=(\S+)/gm)].map(([, name]) => name)
     expect(env.sort()).toEqual(['HOST', 'NODE_ENV', 'PORT'])
     expect(dockerfile).toContain("fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/health/live')")
+    // Debian's current stable, and OCI labels that say what the image is.
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map(([, image]) => image)).toEqual(['node:24-trixie-slim', 'node:24-trixie-slim'])
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string, version: string, license: string }
+    const labels = Object.fromEntries([...dockerfile.matchAll(/org\.opencontainers\.image\.(\w+)="([^"]*)"/g)].map(([, key, value]) => [key, value]))
+    expect(labels).toEqual({
+      title: pkg.name,
+      description: 'A GraphQL backend-for-frontend gateway in front of the Visual Layer Cloud REST API',
+      version: pkg.version,
+      licenses: pkg.license,
+      source: '$' + '{SOURCE_URL}'
+    })
     expect(await statusOf('/health/live')).toBe(200)
   })
 })

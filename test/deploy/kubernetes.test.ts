@@ -49,8 +49,8 @@ describe('deploy/kubernetes', () => {
   const config = loadConfig(gatewayEnv)
 
   it('applies every manifest but the example Secret', () => {
-    expect(files).toEqual(['deployment.yaml', 'hpa.yaml', 'kustomization.yaml', 'pdb.yaml', 'secret.example.yaml', 'service.yaml'])
-    expect(only('Kustomization').resources).toEqual(['deployment.yaml', 'service.yaml', 'pdb.yaml', 'hpa.yaml'])
+    expect(files).toEqual(['deployment.yaml', 'hpa.yaml', 'kustomization.yaml', 'networkpolicy.yaml', 'pdb.yaml', 'secret.example.yaml', 'service.yaml'])
+    expect(only('Kustomization').resources).toEqual(['deployment.yaml', 'service.yaml', 'networkpolicy.yaml', 'pdb.yaml', 'hpa.yaml'])
   })
 
   it('sets only variables of the configuration, which load as one, with REDIS_URL from a Secret', () => {
@@ -76,6 +76,25 @@ describe('deploy/kubernetes', () => {
     const port = (gw.app.metricsServer?.address() as AddressInfo).port
     const res = await fetch(`http://127.0.0.1:${port}${String(annotations['prometheus.io/path'])}`)
     expect([res.status, (await res.text()).includes('graphql_operations_total')]).toEqual([200, true])
+  })
+
+  it('keeps the metrics port off the Service, and lets only the monitoring namespace reach it (issue 22, item 16)', () => {
+    // The Service publishes the API alone: the metrics listener has no authentication of its own (unless METRICS_TOKEN).
+    expect(only('Service').spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http' }])
+    const policy = only('NetworkPolicy')
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: pod.metadata.labels },
+      policyTypes: ['Ingress'],
+      ingress: [
+        // The API from anywhere the Service and the ingress controller send it.
+        { ports: [{ port: 'http', protocol: 'TCP' }] },
+        // Metrics only from Prometheus' namespace (kubernetes.io/metadata.name is set on every namespace).
+        { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 'metrics', protocol: 'TCP' }] }
+      ]
+    })
+    // Scraped by pod (annotations), so no Service needs the port; without a token, as the policy is the guard.
+    expect(pod.metadata.annotations['prometheus.io/scrape']).toBe('true')
+    expect(env.METRICS_TOKEN).toBeUndefined()
   })
 
   it('drains within the grace period: preStop delay, then SHUTDOWN_TIMEOUT_MS, with room to spare', () => {

@@ -233,7 +233,8 @@ let gw: TestGateway
 let client: Client
 beforeAll(async () => {
   // Pollers fetch once and then wait an hour: every upstream call of a run is made before its first event.
-  gw = await startTestGateway({ POLL_INTERVAL_MS: '3600000' })
+  // Draws run back to back on one socket, hundreds in seconds: more than WS_SUBSCRIBE_BURST lets a client start.
+  gw = await startTestGateway({ POLL_INTERVAL_MS: '3600000', WS_SUBSCRIBE_BURST: '100000' })
   // Each subscription's id is the draw's, so that its upstream calls (request id `<connection>:<id>`) are told apart.
   client = createClient({ url: `${gw.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, onNonLazyError: () => {}, generateID: () => nextId })
 })

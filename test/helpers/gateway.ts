@@ -51,6 +51,7 @@ export async function startGatewayOn (emulator: RunningEmulator, env: Record<str
     // As on the embedded default; with VL_BASE_URL set it would be off (test/graphql/introspection.test.ts).
     INTROSPECTION: 'true',
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
+    RATE_LIMIT_UNPROVEN_PER_MINUTE: '0',
     LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env
   })

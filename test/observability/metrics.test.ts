@@ -177,6 +177,9 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     ])
     expect(summary.slice(1, 3).map((line) => line.upstreamCalls as number).sort()).toEqual([0, 1])
     expect(lines[4]?.reason).toBe('Cannot query field "nope" on type "Dataset".')
+    // Each line names its request once: a request's logger names it already, a socket's does not.
+    const raw = gw.logs.text().split('\n').filter((line) => line.includes('"operation":{'))
+    expect(raw.map((line) => line.split('"requestId":').length - 1)).toEqual([1, 1, 1, 1, 1, 1, 1, 1])
     // Client mistakes and Visual Layer outages are not errors of the gateway.
     expect(gw.logs.entries().filter((entry) => (entry.level as number) >= 50)).toEqual([])
   })

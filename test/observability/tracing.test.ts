@@ -1,8 +1,9 @@
 import { context, propagation, trace, SpanKind } from '@opentelemetry/api'
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SEED } from '../../src/emulator/index.js'
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
+import { registerTracerProvider } from '../../src/tracing.js'
+import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
 import { until } from '../helpers/ws.js'
 
 /**
@@ -29,14 +30,19 @@ describe('OpenTelemetry traces', () => {
   const exporter = new InMemorySpanExporter()
   const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
   let gw: TestGateway
+  let emulator: RunningEmulator
 
   beforeAll(async () => {
-    provider.register()
+    // As src/tracing.ts registers the OTLP one.
+    registerTracerProvider(provider)
+    // It keeps every request header: what the gateway forwards to Visual Layer is checked exactly.
+    emulator = await startEmulator({ clock: TEST_START, recordHeaders: true })
     // Never contacted: the provider registered above is the one spans go to.
-    gw = await startTestGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })
+    gw = await startGatewayOn(emulator, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' })
   })
   afterAll(async () => {
     await gw.close()
+    await emulator.close()
     await provider.shutdown()
     trace.disable()
     context.disable()
@@ -91,5 +97,21 @@ describe('OpenTelemetry traces', () => {
     // Each Visual Layer call carried the trace, with its own client span as parent.
     const clientSpans = spans.filter((span) => span.kind === SpanKind.CLIENT).map((span) => `00-${FRONTEND_TRACE}-${span.spanContext().spanId}-01`)
     expect(gw.emulator.calls().map((record) => record.traceparent)).toEqual(clientSpans)
+  })
+
+  it('sends Visual Layer its own traceparent and the caller\'s tracestate, never the caller\'s baggage (issue 22, item 14)', async () => {
+    emulator.clearCalls()
+    const res = await gw.gql(`query One { dataset(id: "${READY}") { id } }`, undefined, {
+      traceparent: `00-${FRONTEND_TRACE}-${FRONTEND_SPAN}-01`,
+      tracestate: 'frontend=abc',
+      baggage: 'user.id=alice,tenant=globex',
+      'x-request-id': 'req-baggage'
+    })
+    expect(res.body).toEqual({ data: { dataset: { id: READY } } })
+    const [call] = emulator.calls()
+    const { authorization, traceparent, host, ...rest } = call?.headers ?? {}
+    expect([authorization?.startsWith('Bearer '), traceparent?.startsWith(`00-${FRONTEND_TRACE}-`), host, rest]).toEqual([
+      true, true, new URL(emulator.url).host, { accept: 'application/json', connection: 'keep-alive', 'x-request-id': 'req-baggage', tracestate: 'frontend=abc' }
+    ])
   })
 })

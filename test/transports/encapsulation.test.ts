@@ -52,8 +52,9 @@ describe('a route beside /graphql', () => {
     expect(emulator.calls()).toEqual([])
   })
 
-  it("answers its errors with Fastify's error handler, not in /graphql's GraphQL shape", async () => {
-    const res = await app.inject({ method: 'GET', url: '/probe-error' })
-    expect([res.statusCode, res.json()]).toEqual([418, { statusCode: 418, error: "I'm a Teapot", message: 'probe failed' }])
+  it("answers its errors with the gateway's root error handler (src/transports/unrouted.ts), not with /graphql's", async () => {
+    const res = await app.inject({ method: 'GET', url: '/probe-error', headers: { 'x-request-id': 'req-probe-error' } })
+    // The gateway's shape, with the error's own status and words (no formatter of /graphql's rewrote them).
+    expect([res.statusCode, res.json()]).toEqual([418, { data: null, errors: [{ message: 'probe failed', extensions: { code: 'BAD_USER_INPUT', requestId: 'req-probe-error' } }] }])
   })
 })

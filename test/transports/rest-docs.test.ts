@@ -62,3 +62,38 @@ describeWithBrowser('/v1/docs in Chromium', () => {
     expect((await response.json() as { id: string }).id).toBe(SEED.datasets.ready)
   })
 })
+
+describeWithBrowser('/v1/docs in Chromium, AUTH_MODE=none', () => {
+  let gw: TestGateway
+  let browser: Browser
+  let context: BrowserContext
+  let page: Page
+
+  beforeAll(async () => {
+    gw = await startModeGateway('none')
+    browser = await launchBrowser()
+    context = await browser.newContext()
+    page = await context.newPage()
+    await page.goto(`${gw.url}/v1/docs`)
+    await page.locator('.opblock').first().waitFor()
+  })
+
+  afterAll(async () => {
+    await context?.close()
+    await browser?.close()
+    await gw?.close()
+  })
+
+  it('tries a write that takes no body as JSON, which the CSRF prevention of REST writes lets through', async () => {
+    const operation = page.locator('.opblock', { has: page.locator('.opblock-summary-path', { hasText: /^\/v1\/tasks\/\{id\}\/retry$/ }) }).first()
+    await operation.locator('.opblock-summary').click()
+    await operation.locator('.try-out__btn').click()
+    await operation.locator('input[placeholder="id"], tr[data-param-name="id"] input').first().fill(SEED.tasks.errorCreation)
+    const answered = page.waitForResponse((response) => response.url().startsWith(`${gw.url}/v1/tasks/${SEED.tasks.errorCreation}/retry`))
+    await operation.locator('.execute').click()
+    const response = await answered
+    expect(response.request().headers()['content-type']).toBe('application/json')
+    expect(response.status()).toBe(200)
+    expect(gw.emulator.calls({ method: 'POST' }).map((call) => call.path)).toEqual([`/api/v1/tasks/${SEED.tasks.errorCreation}/retry`])
+  })
+})

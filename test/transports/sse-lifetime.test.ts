@@ -30,7 +30,7 @@ async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number
   await app.register(upstreamPlugin, { settings: config.upstream })
   await app.register(livePlugin, { settings: config.live })
   await app.register(graphPlugin, { config })
-  await app.register(sse, { path: '/graphql/stream', maxStreamsPerCaller, maxOperationsPerStream, reservationTimeoutMs: 200 })
+  await app.register(sse, { path: '/graphql/stream', maxStreamsPerCaller, maxOperationsPerStream, reservationTimeoutMs: 200, maxBufferedBytes: config.http.maxStreamBufferedBytes })
   return { app, url: `${await app.listen({ host: '127.0.0.1', port: 0 })}/graphql/stream` }
 }
 

@@ -5,6 +5,7 @@ import { readDocument, type DocumentLimits } from '../../graphql/document.js'
 import { formatError, type FormatOptions } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
 import type { DocumentParams, TrustedDocuments } from '../../graphql/trusted-documents.js'
+import { repeatedParameter } from './get-parameters.js'
 
 /*
  * HTTP documents pass the gateway's limits (src/graphql/document.ts) before Mercurius sees them:
@@ -76,6 +77,10 @@ export function registerDocumentChecks (
   // Before the route's schema coerces it: a number or a list would become a string and run.
   app.addHook('preValidation', async (request, reply) => {
     if (Array.isArray(request.body)) return refuse(request, reply, [rejected(BATCH_REFUSED)])
+    if (request.method === 'GET') {
+      const repeated = repeatedParameter(request.query)
+      if (repeated !== null) return refuse(request, reply, [rejected(repeated)])
+    }
     // GraphQL over HTTP lets a client send "extensions": null, as it may send variables or operationName null.
     const body = request.body as { extensions?: unknown, variables?: unknown } | undefined
     if (typeof body === 'object' && body !== null) {

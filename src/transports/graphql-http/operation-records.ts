@@ -25,7 +25,7 @@ export function registerOperationRecords (app: FastifyInstance, operations: Oper
   app.decorateRequest('operation', null)
   app.addHook('onRequest', async (request) => {
     const parent = operations.tracing ? (request as Traced).opentelemetry?.().context ?? undefined : undefined
-    request.operation = operations.start({ transport: 'http', requestId: String(request.id), log: request.log, parent })
+    request.operation = operations.start({ transport: 'http', requestId: String(request.id), log: request.log, logNamesRequest: true, parent })
   })
   app.addHook('preSerialization', async (request, _reply, payload) => {
     if (typeof payload === 'object' && payload !== null && 'errors' in payload && Array.isArray(payload.errors)) request.operation?.errors(payload.errors)

@@ -26,6 +26,8 @@ export interface GraphQLHttpOptions {
   rateLimitPerMinute: number
   /** Mutation requests per minute for each caller, counted apart; 0: they count as queries do. */
   rateLimitMutationsPerMinute: number
+  /** Requests per minute in each lane of unproven passthrough tokens (see callerKey); 0: they count as queries do. */
+  rateLimitUnprovenPerMinute: number
 }
 
 /**

@@ -36,8 +36,11 @@ export function registerDocs (app: FastifyInstance, documentUrl: string, config:
   const assets: Record<string, Asset> = {
     'swagger-ui.css': asset(readFileSync(join(dist, 'swagger-ui.css')), 'text/css; charset=utf-8'),
     'swagger-ui-bundle.js': asset(readFileSync(join(dist, 'swagger-ui-bundle.js')), 'text/javascript; charset=utf-8'),
+    // A write tried from the page is sent as JSON even without a body: the gateway refuses others as possibly cross-site (CSRF).
     'start.js': asset(
-      `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(documentUrl)}, dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: false })\n`,
+      `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(documentUrl)}, dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: false, ` +
+      'requestInterceptor: (request) => { if (request.method === \'POST\' && request.headers[\'Content-Type\'] === undefined) ' +
+      'request.headers[\'Content-Type\'] = \'application/json\'; return request } })\n',
       'text/javascript; charset=utf-8'
     )
   }

@@ -11,7 +11,8 @@ import { problemFromError, sendProblem, type Problem } from './problem.js'
  * problem. Each event is `event: status` with the dataset as JSON and, as its id, the ETag of that
  * JSON: a client reconnecting with Last-Event-ID is not sent the state it already has again. The
  * stream ends with `event: complete` after READY or ERROR (unless ?follow=true), with
- * `event: problem` on a failure or when the caller's token expires, and on shutdown.
+ * `event: problem` on a failure or when the caller's token expires, and on shutdown. A client that
+ * does not read has its stream ended once more than `maxBufferedBytes` wait unsent.
  */
 
 const KEEP_ALIVE_MS = 15_000
@@ -24,13 +25,15 @@ export interface EventStreamOptions {
   expiresAt: number | null
   /** The stream registers its end here, for shutdown; the returned function unregisters it. */
   track: (end: () => void) => () => void
+  /** Bytes the stream may hold unsent (STREAM_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number
 }
 
 function frame (event: string, data: string, id?: string): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`
 }
 
-export async function streamDatasetEvents ({ request, reply, events, expiresAt, track }: EventStreamOptions): Promise<FastifyReply> {
+export async function streamDatasetEvents ({ request, reply, events, expiresAt, track, maxBufferedBytes }: EventStreamOptions): Promise<FastifyReply> {
   let first: IteratorResult<DatasetParent>
   try {
     first = await events.next()
@@ -55,11 +58,19 @@ export async function streamDatasetEvents ({ request, reply, events, expiresAt, 
     clearTimeout(expiry)
     untrack()
     if (last !== undefined && !raw.destroyed) raw.write(last)
-    raw.end()
+    if (!raw.destroyed) raw.end()
     events.return?.().catch(() => {})
   }
   const problemFrame = (problem: Problem): string => frame('problem', JSON.stringify(problem))
-  const keepAlive = setInterval(() => { raw.write(': keep-alive\n\n') }, KEEP_ALIVE_MS)
+  const write = (text: string): void => {
+    raw.write(text)
+    // writableLength counts what the socket has not taken yet: the kernel's buffers are full, the client does not read.
+    if (raw.writableLength <= maxBufferedBytes) return
+    request.log.info({ buffered: raw.writableLength, maxBufferedBytes }, 'Event stream ended: its client does not read what it is sent')
+    raw.destroy()
+    end()
+  }
+  const keepAlive = setInterval(() => { write(': keep-alive\n\n') }, KEEP_ALIVE_MS)
   const expiry = expiresAt === null
     ? undefined
     : setTimeout(() => {
@@ -73,7 +84,7 @@ export async function streamDatasetEvents ({ request, reply, events, expiresAt, 
     const id = etagOf(data).slice(1, -1)
     // Reconnected: the state the client saw last is not sent again.
     if (id === lastEventId) return
-    raw.write(frame('status', data, id))
+    write(frame('status', data, id))
   }
   try {
     let next = first

@@ -2,7 +2,8 @@ import { setMaxListeners } from 'node:events'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
-import type { Caller } from '../../auth/index.js'
+import { callerKey, type Caller } from '../../auth/index.js'
+import { RedisSlots } from '../../cluster/slots.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
 import { enrichDataset, IdempotencyKeyReused } from '../../domain/enrichment/enrich.js'
 import { IdempotencyStoreUnavailable } from '../../domain/enrichment/idempotency.js'
@@ -11,6 +12,8 @@ import { watchDataset } from '../../domain/live/watch.js'
 import { taskAction } from '../../domain/tasks.js'
 import { clearLoaders } from '../../graphql/loaders.js'
 import type { GatewayContext } from '../../graphql/context.js'
+import { ClusterSlots } from '../caller-slots.js'
+import { forcesPreflight } from '../cross-site.js'
 import { registerCallerRateLimits } from '../rate-limits.js'
 import { registerDocs } from './docs.js'
 import { streamDatasetEvents } from './events.js'
@@ -50,6 +53,10 @@ declare module 'fastify' {
 
 interface Parsed<P, Q> { params: P, query: Q }
 
+const CROSS_SITE_REFUSAL = 'This POST could come from another website (it has no JSON content type, and no header that makes a browser ask the gateway ' +
+  'first), so it is refused to prevent cross-site request forgery; nothing was done. Send it with Content-Type: application/json (an empty body where ' +
+  'the operation takes none), or with an Authorization header.'
+
 type Schema = z.ZodType
 
 /** Parses a request's path and query parameters, or answers 400 naming the first bad one. */
@@ -60,6 +67,13 @@ function parse<P extends Schema, Q extends Schema> (
   const parsedParams = params === null ? { success: true as const, data: {} } : params.safeParse(request.params)
   if (!parsedParams.success) {
     void sendProblem(reply, problemOf('BAD_USER_INPUT', describeIssue('path', parsedParams.error, request.params), requestId))
+    return null
+  }
+  // A repeated parameter is a list: named as such, whatever the parameter's own schema would say of a list (an unknown one is unknown first).
+  const known = query instanceof z.ZodObject ? query.shape : {}
+  const repeated = Object.entries((request.query ?? {}) as Record<string, unknown>).find(([name, value]) => Array.isArray(value) && name in known)
+  if (repeated !== undefined) {
+    void sendProblem(reply, problemOf('BAD_USER_INPUT', `Query parameter ${repeated[0]} must be given once, as text.`, requestId))
     return null
   }
   const parsedQuery = query.safeParse(request.query ?? {})
@@ -90,12 +104,31 @@ export interface RestOptions {
   /** Requests a minute per caller, as for /graphql (0: no limit); writes (POST) count against rateLimitMutationsPerMinute. */
   rateLimitPerMinute: number
   rateLimitMutationsPerMinute: number
+  /** Requests a minute in each lane of unproven passthrough tokens, as for /graphql. */
+  rateLimitUnprovenPerMinute: number
+  /** Event streams one caller may hold at once (REST_MAX_STREAMS_PER_CALLER), counted as SSE streams are. */
+  maxStreamsPerCaller: number
+  /** Bytes an event stream may hold unsent for a client that does not read (STREAM_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number
 }
 
 const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, options) => {
   const { auth, graph } = app
 
   app.decorateRequest('caller', null)
+  // A write a browser could have sent from another site without asking first (see cross-site.ts) does nothing: before authentication, as on /graphql.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST' || forcesPreflight(request.headers)) return
+    return sendProblem(reply, problemOf('BAD_USER_INPUT', CROSS_SITE_REFUSAL, String(request.id)))
+  })
+  // An action that takes no body may be sent as JSON with an empty one (what a client that always sets the type sends).
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString()
+    if (text === '') done(null, undefined)
+    else json(request, text, done)
+  })
   app.addHook('onRequest', async (request, reply) => {
     // The document and its reference page are public when the graph's schema is (INTROSPECTION): a
     // browser loads them before anyone could set a token. A token, when sent, is still checked.
@@ -355,7 +388,14 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     open.add(end)
     return () => { open.delete(end) }
   }
-  app.addHook('preClose', async () => { for (const end of [...open]) end() })
+  // Each caller's event streams, with the slots SSE streams use (across replicas with REDIS_URL), in a pool of their own.
+  const streamSlots = new ClusterSlots(
+    options.maxStreamsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'rest-events'), app.log.child({ component: 'rest-events' })
+  )
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) end()
+    await streamSlots.close()
+  })
 
   route({
     method: 'GET',
@@ -370,12 +410,33 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     problems: [404]
   }, async (request, reply, { params, query }) => {
     const ctx = contextOf(request, reply)
-    // Each event reads afresh, under a renewed call budget, as subscriptions do.
-    const events = watchDataset(ctx, params.id, query.follow ?? false, () => {
-      clearLoaders(ctx.loaders)
-      ctx.call.budget?.renew()
-    })
-    return await streamDatasetEvents({ request, reply, events, expiresAt: ctx.caller.expiresAt, track })
+    const key = callerKey(auth, ctx.caller, request.ip)
+    if (!await streamSlots.take(key)) {
+      return sendProblem(reply, problemOf(
+        'RATE_LIMITED',
+        `Too many event streams: at most ${options.maxStreamsPerCaller} per caller at once (REST_MAX_STREAMS_PER_CALLER). Close one before opening another.`,
+        String(request.id)
+      ))
+    }
+    // Freed once, whichever comes first: the stream's end, or its client leaving (also while the slot was taken).
+    let held = true
+    const release = (): void => {
+      if (!held) return
+      held = false
+      streamSlots.release(key)
+    }
+    if (reply.raw.closed) release()
+    else reply.raw.once('close', release)
+    try {
+      // Each event reads afresh, under a renewed call budget, as subscriptions do.
+      const events = watchDataset(ctx, params.id, query.follow ?? false, () => {
+        clearLoaders(ctx.loaders)
+        ctx.call.budget?.renew()
+      })
+      return await streamDatasetEvents({ request, reply, events, expiresAt: ctx.caller.expiresAt, track, maxBufferedBytes: options.maxBufferedBytes })
+    } finally {
+      release()
+    }
   })
 
   // Built on first ask, once every route above has declared itself (this one too); public like
@@ -398,4 +459,4 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   })
 }
 
-export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics'] } })
+export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'redis'] } })

@@ -15,6 +15,7 @@ import { ClusterSlots } from '../caller-slots.js'
 import type { DocumentParams } from '../../graphql/trusted-documents.js'
 import { authenticateRequest } from '../graphql-http/authentication.js'
 import { paramsOf } from '../graphql-http/document-checks.js'
+import { GRAPHQL_GET_PARAMETERS, repeatedParameter } from '../graphql-http/get-parameters.js'
 import { respond, type RequestContext } from './respond.js'
 import { subscriptionResults } from './results.js'
 import { ownerOf, SseStreams, type OwnedStream } from './streams.js'
@@ -40,6 +41,8 @@ export interface SseOptions {
   maxOperationsPerStream: number
   /** A reserved single-connection stream not opened within this time is dropped. */
   reservationTimeoutMs?: number
+  /** Bytes a stream may hold unsent for a client that does not read (STREAM_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number
 }
 
 type Context = Record<PropertyKey, unknown>
@@ -171,7 +174,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       const stream = token === null ? undefined : streams.ownedBy(token, ownerOf(callerOf(req)))
       if (token !== null && stream === undefined) return unknownStream(requestId)
       // From here graphql-sse answers with results then completes: the operation's record ends in onComplete.
-      const operation = req.context.operation = app.operations.start({ transport: 'sse', requestId, log: request.log })
+      const operation = req.context.operation = app.operations.start({ transport: 'sse', requestId, log: request.log, logNamesRequest: true })
       if (stream !== undefined && stream.operations >= options.maxOperationsPerStream) {
         return refusedResult(
           'RATE_LIMITED',
@@ -229,7 +232,11 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     }
   })
 
-  /** The URL graphql-sse reads (a GET's document is in it), once a trusted document's id is replaced by its text. */
+  /**
+   * The URL graphql-sse reads (a GET's document is in it), once a trusted document's id is replaced by
+   * its text. A GET's URL is written anew from the parameters Fastify read and the checks saw, so that
+   * graphql-sse (which reads the URL itself) can read nothing else.
+   */
   const resolveDocument = (request: FastifyRequest): string => {
     if (request.method !== 'GET' && request.method !== 'POST') return request.url
     const params: DocumentParams = request.method === 'GET' ? paramsOf(request) : typeof request.body === 'object' && request.body !== null ? request.body : {}
@@ -237,15 +244,19 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     // Refused: graphql-sse still needs a "query" to reach onSubscribe, which answers the refusal.
     if (resolution.refused !== undefined) request.documentRefusal = resolution.refused
     const text = resolution.refused === undefined ? resolution.query : ''
-    if (typeof text !== 'string' || text === params.query) return request.url
     if (request.method === 'POST') {
-      (request.body as { query?: unknown }).query = text
+      if (typeof text === 'string' && text !== params.query) (request.body as { query?: unknown }).query = text
       return request.url
     }
-    const [path = '', search = ''] = request.url.split('?')
-    const query = new URLSearchParams(search)
-    query.set('query', text)
-    return `${path}?${query.toString()}`
+    const given = request.query as Partial<Record<string, string>>
+    const search = new URLSearchParams()
+    if (typeof text === 'string') search.set('query', text)
+    for (const name of ['operationName', 'variables', 'extensions', TOKEN_QUERY_KEY]) {
+      const value = given[name]
+      if (value !== undefined) search.set(name, value)
+    }
+    const path = request.url.split('?')[0] ?? ''
+    return search.size === 0 ? path : `${path}?${search.toString()}`
   }
 
   const track = (end: () => Promise<unknown>): (() => void) => {
@@ -255,7 +266,15 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   app.route({
     method: ['GET', 'POST', 'PUT', 'DELETE'],
     url: options.path,
-    handler: async (request, reply) => { await respond(handler, request, reply, track, resolveDocument(request)) }
+    handler: async (request, reply) => {
+      // Each parameter once, before anything reads the query string (see get-parameters.ts).
+      const repeated = request.method === 'GET' ? repeatedParameter(request.query, [...GRAPHQL_GET_PARAMETERS, TOKEN_QUERY_KEY]) : null
+      if (repeated !== null) {
+        const requestId = String(request.id)
+        return await reply.code(400).send({ data: null, errors: [{ message: repeated, extensions: { code: 'QUERY_REJECTED', requestId } }] })
+      }
+      await respond(handler, request, reply, { track, maxBufferedBytes: options.maxBufferedBytes }, resolveDocument(request))
+    }
   })
 
   app.addHook('preClose', async () => {

@@ -7,6 +7,9 @@ import type { Handler } from 'graphql-sse'
  * handler), an absent header is absent (that adapter reads it as the text "undefined"), the
  * library's own refusals get an error code and request id, an internal failure is logged and
  * answered in the gateway's shape, and `track` learns of every open stream, so shutdown can end it.
+ * Events are written as graphql-sse makes them (waiting on each write left them in graphql-sse's queue,
+ * which has no bound): a client that does not read has its stream ended once more than
+ * `maxBufferedBytes` wait unsent.
  */
 
 export interface RequestContext {
@@ -16,11 +19,18 @@ export interface RequestContext {
 /** Codes for graphql-sse's own JSON refusals, which say only a message. */
 const CODE_BY_STATUS: Record<number, string> = { 400: 'BAD_USER_INPUT', 404: 'NOT_FOUND', 409: 'CONFLICT', 429: 'RATE_LIMITED' }
 
+export interface StreamOptions {
+  /** Registers a stream's end for shutdown; the returned function unregisters it. */
+  track: (end: () => Promise<unknown>) => () => void
+  /** Bytes a stream may hold unsent (STREAM_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number
+}
+
 export async function respond (
   handler: Handler<FastifyRequest, RequestContext>,
   request: FastifyRequest,
   reply: FastifyReply,
-  track: (end: () => Promise<unknown>) => () => void,
+  { track, maxBufferedBytes }: StreamOptions,
   url = request.url
 ): Promise<void> {
   reply.hijack()
@@ -54,16 +64,23 @@ export async function respond (
   res.once('close', leave)
   const untrack = track(async () => await body.return(undefined))
   try {
+    // Leaving the loop returns the body: its operations complete and leave their pollers.
     for await (const chunk of body) {
       if (!res.writable) break
-      await new Promise<void>((resolve) => { res.write(chunk, () => { resolve() }) })
+      res.write(chunk)
+      // writableLength counts what the socket has not taken yet: the kernel's buffers are full, the client does not read.
+      if (res.writableLength > maxBufferedBytes) {
+        request.log.info({ buffered: res.writableLength, maxBufferedBytes }, 'SSE stream ended: its client does not read what it is sent')
+        res.destroy()
+        break
+      }
     }
   } catch (err) {
     request.log.error({ err }, 'unexpected error in an SSE stream')
   } finally {
     untrack()
     res.off('close', leave)
-    res.end()
+    if (!res.destroyed) res.end()
   }
 }
 

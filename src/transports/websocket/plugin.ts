@@ -7,7 +7,7 @@ import fp from 'fastify-plugin'
 import { getOperationAST, GraphQLError, specifiedRules, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { CloseCode, type Context } from 'graphql-ws'
 import { WebSocketServer, type WebSocket } from 'ws'
-import { callerKey, type Caller } from '../../auth/index.js'
+import { callerKey, isUnprovenKey, type Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
 import { shedBody } from '../../plugins/load-shedding.js'
 import type { GatewayContext } from '../../graphql/context.js'
@@ -20,8 +20,12 @@ import { RedisWindows } from '../../cluster/windows.js'
 import { CallerWindows } from '../allowance-windows.js'
 import { CallerSlots, ClusterSlots } from '../caller-slots.js'
 import { OperationAllowance } from '../operation-allowance.js'
+import { unprovenRefusal } from '../rate-limits.js'
 import { clientAddress, type TrustFunction } from '../client-address.js'
 import { endAtExpiry, Expiry } from '../expiry.js'
+import { TokenBucket } from '../token-bucket.js'
+import type { WsLimits } from '../../config.js'
+import { closeReason } from './close-reason.js'
 import { serveGraphQLWs } from './ws-adapter.js'
 
 /*
@@ -53,6 +57,12 @@ export interface WsOptions {
   /** Queries (and mutations, when `rateLimitMutationsPerMinute` is 0) per minute for each caller, as over HTTP; 0: no limit. */
   rateLimitPerMinute: number
   rateLimitMutationsPerMinute: number
+  /** Queries and mutations per minute in each lane of unproven passthrough tokens (see callerKey); 0: they count as the others. */
+  rateLimitUnprovenPerMinute: number
+  /** What one socket may cost: bytes, messages and operations a second, operation ids (config's WsLimits). */
+  limits: WsLimits
+  /** Milliseconds, for the rates of `limits` (tests drive it). */
+  now: () => number
 }
 
 /** What this module keeps on graphql-ws' per-connection `extra`, set in onConnect. */
@@ -63,6 +73,10 @@ interface Extra extends Record<PropertyKey, unknown> {
   slot?: Slot
   /** Aborted when the connection closes: upstream calls made for it stop. */
   closed: AbortController
+  /** Operations (subscribe messages) the connection may start now: WS_SUBSCRIBE_BURST, then WS_SUBSCRIBES_PER_SECOND. */
+  starts?: TokenBucket
+  /** Whether a start was refused already (logged once per connection). */
+  startsRefused?: boolean
 }
 
 interface Slot { pool: CallerSlots | ClusterSlots, key: string }
@@ -75,15 +89,10 @@ function connectionState (ctx: WsContext): Extra {
   return { connectionId, caller, closed }
 }
 
-/** The longest close reason WebSocket allows is 123 bytes. */
-function closeReason (message: string): string {
-  const bytes = Buffer.from(message)
-  return bytes.length <= 123 ? message : `${bytes.subarray(0, 120).toString().replace(/\uFFFD*$/, '')}...`
-}
-
 const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   // The same schema, operation context and document limits as HTTP requests.
   const { auth, graph } = app
+  const { limits } = options
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   const log = app.log.child({ component: 'websocket' })
   const connections = new ClusterSlots(options.maxConnectionsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'ws'), log)
@@ -100,7 +109,8 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   const windows = new CallerWindows(app.redis === null ? null : new RedisWindows(app.redis), log)
   const allowances = {
     requests: new OperationAllowance(options.rateLimitPerMinute, windows, 'ws:requests:'),
-    mutations: new OperationAllowance(options.rateLimitMutationsPerMinute, windows, 'ws:mutations:')
+    mutations: new OperationAllowance(options.rateLimitMutationsPerMinute, windows, 'ws:mutations:'),
+    unproven: new OperationAllowance(options.rateLimitUnprovenPerMinute, windows, 'ws:')
   }
   app.metrics.watchWebSocketConnections(() => wss.clients.size)
   /** Each operation in flight, by `connectionId:id`, for its log line and metrics (src/plugins/operations.ts). */
@@ -147,6 +157,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     onConnect: async (ctx) => {
       const params = ctx.connectionParams ?? {}
       const connectionId = ctx.extra.connectionId = randomUUID()
+      ctx.extra.starts = new TokenBucket(limits.subscribeBurst, limits.subscribesPerSecond, options.now)
       const closed = new AbortController()
       // Every upstream call of every subscription on the connection listens to it.
       setMaxListeners(0, closed.signal)
@@ -169,12 +180,14 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
         ctx.extra.caller = caller
         const address = clientAddress(ctx.extra.request, options.trustProxy)
         const proven = caller.credential.kind !== 'bearer' || auth.scopes.standingOf(caller.credential) === 'proven'
-        // An unproven token could be made up at will: it counts against its address, apart from proven callers.
-        const slot: Slot = proven ? { pool: connections, key: callerKey(auth, caller, address) } : { pool: unproven, key: address }
+        // An unproven token could be made up at will: it counts in its lane (its address, or its API key once
+        // one of the key's tokens was accepted), apart from proven callers.
+        const key = callerKey(auth, caller, address)
+        const slot: Slot = { pool: proven ? connections : unproven, key }
         if (!await slot.pool.take(slot.key)) {
           socket.close(1008, proven
             ? tooManyForCaller()
-            : closeReason(`Too many WebSocket connections from your address with tokens Visual Layer has not accepted yet: at most ${options.maxUnprovenPerAddress}.`))
+            : closeReason(`Too many WebSocket connections ${key.startsWith('unproven:address:') ? 'from your address' : 'for your API key'} with tokens Visual Layer has not accepted yet: at most ${options.maxUnprovenPerAddress}.`))
           return false
         }
         // The socket may have closed while the token was checked: its 'close' has passed, release now.
@@ -236,10 +249,33 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     },
     onComplete: (ctx, id) => { finish(ctx, id) },
     onSubscribe: async (ctx, id, payload) => {
+      // Before anything is kept or logged under the id: ids come back in every message and log line.
+      if (id.length > limits.maxOperationIdLength) {
+        log.info({ connectionId: ctx.extra.connectionId, maxOperationIdLength: limits.maxOperationIdLength }, 'WebSocket closed: an operation id too long')
+        ctx.extra.socket.close(CloseCode.BadRequest, closeReason(`Operation id too long: at most ${limits.maxOperationIdLength} characters.`))
+        // Not sent: the socket is closing.
+        return [new GraphQLError('Operation id too long')]
+      }
+      // Each start costs a document read, a cost check, an operation record and maybe a poller: a
+      // connection starting thousands a second stalled the event loop. Past the bound, that one
+      // operation is refused and the connection and its other subscriptions go on (a client library
+      // shows it as that operation's error; a close would make it resubscribe everything at once).
+      const starts = ctx.extra.starts
+      if (starts !== undefined && !starts.take()) {
+        if (ctx.extra.startsRefused !== true) {
+          ctx.extra.startsRefused = true
+          log.info({ connectionId: ctx.extra.connectionId, subscribesPerSecond: limits.subscribesPerSecond, subscribeBurst: limits.subscribeBurst },
+            'WebSocket operations refused: too many started on this connection')
+        }
+        const error = new GatewayError('RATE_LIMITED',
+          `Too many operations started on this connection: at most ${limits.subscribesPerSecond} a second, after a burst of ${limits.subscribeBurst}. ` +
+          `Try again in ${Math.max(1, Math.ceil(starts.waitMs() / 1000))} s.`)
+        return [new GraphQLError(error.message, { originalError: error })]
+      }
       const requestId = `${ctx.extra.connectionId ?? 'ws'}:${id}`
       // The connection's logger: the operation's line names its requestId itself (a child logger per
       // subscription only repeated it, and was kept for the subscription's life).
-      const operation = app.operations.start({ transport: 'websocket', requestId, log })
+      const operation = app.operations.start({ transport: 'websocket', requestId, log, logNamesRequest: false })
       operations.set(requestId, operation)
       // The token was checked at connection_init; an operation sent after it expired is refused.
       const expiresAt = ctx.extra.caller?.expiresAt ?? null
@@ -269,19 +305,23 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       if (error !== undefined) return [error]
       const type = getOperationAST(document, payload.operationName ?? undefined)?.operation
       if (type === 'query' || type === 'mutation') {
-        const kind = type === 'mutation' && options.rateLimitMutationsPerMinute > 0 ? 'mutations' : 'requests'
-        const slot = ctx.extra.slot
-        const key = slot === undefined ? 'unknown' : `${slot.pool === unproven ? 'unproven:' : ''}${slot.key}`
+        // The slot's key is the caller's lane (an unproven token's own lane, see callerKey).
+        const key = ctx.extra.slot?.key ?? 'unknown'
+        const kind = isUnprovenKey(key) && options.rateLimitUnprovenPerMinute > 0
+          ? 'unproven'
+          : type === 'mutation' && options.rateLimitMutationsPerMinute > 0 ? 'mutations' : 'requests'
         const waitSec = await allowances[kind].take(key)
         if (waitSec !== null) {
           const max = kind === 'mutations' ? options.rateLimitMutationsPerMinute : options.rateLimitPerMinute
-          const error = new GatewayError('RATE_LIMITED', `Too many ${kind}: at most ${max} a minute for each caller. Try again in ${waitSec} s.`)
+          const error = new GatewayError('RATE_LIMITED', kind === 'unproven'
+            ? `${unprovenRefusal(options.rateLimitUnprovenPerMinute)} Try again in ${waitSec} s.`
+            : `Too many ${kind}: at most ${max} a minute for each caller. Try again in ${waitSec} s.`)
           return [new GraphQLError(error.message, { originalError: error })]
         }
       }
       return { schema: graph.schema, document, variableValues: payload.variables, operationName: payload.operationName }
     },
-  }, wss, log)
+  }, wss, log, { limits, now: options.now })
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const path = (request.url ?? '').split('?')[0]
