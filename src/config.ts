@@ -174,6 +174,8 @@ export interface RedisSettings {
   readonly keyPrefix: string
   /** How often a replica renews what it holds in Redis (connection slots, claimed idempotency keys); a dead replica's expires after three beats. */
   readonly heartbeatMs: number
+  /** The longest any wait for Redis lasts (a command, a subscription, a ping) before the feature falls back. */
+  readonly commandTimeoutMs: number
 }
 
 /** OpenTelemetry traces, exported over OTLP (http/protobuf) when an endpoint is set. */
@@ -427,6 +429,10 @@ const VARIABLES = {
     ...int(100, 60_000, 5_000),
     accepts: 'an integer from 100 to 60000: how often a replica renews what it holds in Redis (connection slots, idempotency keys it is writing); a stopped replica\'s are freed after three (default 5000)'
   },
+  REDIS_COMMAND_TIMEOUT_MS: {
+    ...int(10, 60_000, 500),
+    accepts: 'an integer from 10 to 60000: the longest a request, a poller or a probe waits for Redis before it falls back as if Redis were down (default 500)'
+  },
   TRUSTED_DOCUMENTS: optionalText('the path of a persisted documents manifest, {"sha256:<hex>": "<document>"} as GraphQL Code Generator\'s client preset writes it (default: unset, none)'),
   TRUSTED_DOCUMENTS_ONLY: bool(false),
   TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION: bool(false),
@@ -633,7 +639,7 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     },
     metricsPort: v.METRICS_PORT,
     tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME },
-    redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX, heartbeatMs: v.REDIS_HEARTBEAT_MS },
+    redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX, heartbeatMs: v.REDIS_HEARTBEAT_MS, commandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS },
     trustedDocuments: { path: v.TRUSTED_DOCUMENTS, only: v.TRUSTED_DOCUMENTS_ONLY, allowIntrospection: v.TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION },
     http: {
       headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS,

@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 },
       metricsPort: null,
       tracing: { endpoint: null, serviceName: 'visual-layer-gateway' },
-      redis: { url: null, keyPrefix: 'vlgw:', heartbeatMs: 5000 },
+      redis: { url: null, keyPrefix: 'vlgw:', heartbeatMs: 5000, commandTimeoutMs: 500 },
       trustedDocuments: { path: null, only: false, allowIntrospection: false },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxRestStreamsPerCaller: 20, maxStreamBufferedBytes: 262_144 }
     })

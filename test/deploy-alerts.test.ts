@@ -12,21 +12,22 @@ interface Rule { alert?: unknown, expr?: unknown, for?: unknown, labels?: Record
 const EXPORTED = [
   'graphql_operations_total', 'graphql_operation_duration_seconds_bucket', 'queries_rejected_total', 'rate_limited_total',
   'visual_layer_requests_total', 'visual_layer_request_duration_seconds_bucket', 'visual_layer_retries_total', 'visual_layer_shared_reads_total',
-  'visual_layer_breaker_state', 'visual_layer_breaker_transitions_total', 'websocket_connections', 'subscriptions', 'pollers', 'polls_total'
+  'visual_layer_breaker_state', 'visual_layer_breaker_transitions_total', 'websocket_connections', 'subscriptions', 'pollers', 'polls_total',
+  'redis_degraded', 'redis_timeouts_total'
 ]
 
 describe('deploy/prometheus-alerts.yml', () => {
   const file = parse(readFileSync(new URL('../deploy/prometheus-alerts.yml', import.meta.url), 'utf8')) as { groups: Array<{ name: string, rules: Rule[] }> }
 
-  it('holds the breaker, upstream error ratio and p99 latency alerts, each with expr, for, severity and a summary', () => {
+  it('holds the breaker, upstream error ratio, p99 latency and Redis degraded alerts, each with expr, for, severity and a summary', () => {
     const rules = file.groups.flatMap((group) => group.rules)
-    expect(rules.map((rule) => rule.alert)).toEqual(['VisualLayerBreakerOpen', 'VisualLayerErrorRatioHigh', 'GraphQLLatencyP99High'])
+    expect(rules.map((rule) => rule.alert)).toEqual(['VisualLayerBreakerOpen', 'VisualLayerErrorRatioHigh', 'GraphQLLatencyP99High', 'RedisDegraded'])
     for (const rule of rules) {
       expect(typeof rule.expr).toBe('string')
       expect(rule.for).toMatch(/^\d+[smh]$/)
       expect(['warning', 'critical']).toContain(rule.labels?.severity)
       expect(typeof rule.annotations?.summary).toBe('string')
-      const metrics = [...String(rule.expr).matchAll(/\b(visual_layer_\w+|graphql_\w+)\b/g)].map(([name]) => name)
+      const metrics = [...String(rule.expr).matchAll(/\b(visual_layer_\w+|graphql_\w+|redis_\w+)\b/g)].map(([name]) => name)
       expect(metrics.length).toBeGreaterThan(0)
       for (const metric of metrics) expect(EXPORTED).toContain(metric)
     }

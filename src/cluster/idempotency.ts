@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
+import type { Redis } from 'ioredis'
 import { ERROR_CODES, GatewayError, type ErrorCode } from '../errors.js'
 import { digest, IdempotencyStoreUnavailable, type Claim, type IdempotencyRecords } from '../domain/enrichment/idempotency.js'
 import type { RedisLink } from './redis.js'
@@ -16,7 +17,9 @@ import type { RedisLink } from './redis.js'
  * `idem-failed:<owner>` for a minute, so that duplicates waiting on other replicas answer with it.
  * Waiters poll the record (25 ms, doubling to 200 ms): duplicates are rare and short-lived. A pending
  * record whose owner died expires unrenewed; its waiters then learn that the outcome is unknown.
- * Redis unreachable at claim time: IdempotencyStoreUnavailable, before anything is sent upstream.
+ * Redis unreachable or silent past the link's deadline (REDIS_COMMAND_TIMEOUT_MS) at claim time:
+ * IdempotencyStoreUnavailable, before anything is sent upstream; a claim that reached a stalled Redis
+ * is withdrawn right behind it on the same connection, so the key is free when Redis resumes.
  */
 
 const CLAIM = `
@@ -32,6 +35,10 @@ return 0`
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 1`
+/** Takes back a claim that may have been written after its caller stopped waiting (the request was refused). */
+const WITHDRAW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`
 
 const FAILURE_KEPT_MS = 60_000
@@ -70,9 +77,15 @@ export class RedisIdempotencyStore<T> implements IdempotencyRecords<T> {
     const owner = randomUUID()
     const pending = JSON.stringify({ request, owner, state: 'pending' } satisfies StoredRecord<T>)
     let found: string | null
+    let sent = false
     try {
-      found = await this.link.commands.eval(CLAIM, 1, recordKey, pending, this.pendingMs) as string | null
+      found = await this.link.run(async (redis) => {
+        sent = true
+        return await redis.eval(CLAIM, 1, recordKey, pending, this.pendingMs)
+      }) as string | null
     } catch (err) {
+      // Not awaited: it runs after the claim whenever Redis resumes (or fails with the connection).
+      if (sent) this.link.commands.eval(WITHDRAW, 1, recordKey, pending).catch(() => {})
       throw new IdempotencyStoreUnavailable({ logDetail: { redis: errorText(err) } })
     }
     if (found !== null) {
@@ -85,7 +98,7 @@ export class RedisIdempotencyStore<T> implements IdempotencyRecords<T> {
     }
     // Renewed while the write runs, so that a long write is not taken for a dead owner's.
     const renewal = setInterval(() => {
-      this.link.commands.eval(RENEW, 1, recordKey, pending, this.pendingMs).catch(() => {})
+      this.link.run(async (redis) => await redis.eval(RENEW, 1, recordKey, pending, this.pendingMs)).catch(() => {})
     }, this.link.heartbeatMs)
     renewal.unref()
     return {
@@ -95,9 +108,11 @@ export class RedisIdempotencyStore<T> implements IdempotencyRecords<T> {
         const done = JSON.stringify({ request, owner, state: 'done', value } satisfies StoredRecord<T>)
         const keys = new Set([recordKey, ...alsoScopes.map((where) => this.recordKey(where, key))])
         try {
-          const multi = this.link.commands.multi()
-          for (const name of keys) multi.set(name, done, 'PX', this.options.windowMs)
-          await multi.exec()
+          await this.link.run(async (redis) => {
+            const multi = redis.multi()
+            for (const name of keys) multi.set(name, done, 'PX', this.options.windowMs)
+            return await multi.exec()
+          })
         } catch (err) {
           // The write happened; only its record is lost: a retry with the key will write again.
           this.log.error({ err: { message: errorText(err) } }, 'Idempotency: the result of a write could not be recorded in Redis; a retry with its key will not be recognised')
@@ -106,7 +121,9 @@ export class RedisIdempotencyStore<T> implements IdempotencyRecords<T> {
       fail: (err) => {
         clearInterval(renewal)
         const failure = JSON.stringify(failureOf(err))
-        this.link.commands.eval(RELEASE, 2, recordKey, this.failureKey(owner), pending, failure, FAILURE_KEPT_MS).catch((cause: unknown) => {
+        const release = async (redis: Redis): Promise<unknown> =>
+          await redis.eval(RELEASE, 2, recordKey, this.failureKey(owner), pending, failure, FAILURE_KEPT_MS)
+        this.link.run(release).catch((cause: unknown) => {
           this.log.warn({ err: { message: errorText(cause) } }, 'Idempotency: a failed write could not release its key in Redis; the key frees itself when its pending record expires')
         })
       }
@@ -123,14 +140,14 @@ export class RedisIdempotencyStore<T> implements IdempotencyRecords<T> {
       delay = Math.min(delay * 2, 200)
       let raw: string | null
       try {
-        raw = await this.link.commands.get(recordKey)
+        raw = await this.link.run(async (redis) => await redis.get(recordKey))
       } catch (err) {
         throw new IdempotencyStoreUnavailable({ logDetail: { redis: errorText(err) } })
       }
       const record = raw === null ? null : parseRecord<T>(raw)
       if (record !== null && record.request === request && record.state === 'done') return record.value as T
       if (record?.owner !== owner) {
-        const failure = await this.link.commands.get(this.failureKey(owner)).catch(() => null)
+        const failure = await this.link.run(async (redis) => await redis.get(this.failureKey(owner))).catch(() => null)
         if (failure !== null) throw failureError(failure)
         if (record === null) throw vanished()
         if (record.request !== request) throw new GatewayError('CONFLICT', 'The idempotency key was taken for another request while this one waited for the first; use a new key.')

@@ -9,42 +9,58 @@ import { PUBLISH, RELEASE, ROUND } from './live-scripts.js'
 
 /*
  * One poller per (resource, credential scope) in the whole cluster (domain/live/share.ts on Redis).
- * Per poller key, three names under REDIS_KEY_PREFIX:
+ * Per poller key, four names under REDIS_KEY_PREFIX:
  * - `live:lease:<key>`: the id of the replica that polls, with an expiry. A replica with subscribers
  *   takes it with SET NX at its round; the holder renews it at each round and after each poll, until
  *   its next poll plus half an interval; it deletes it when its last subscriber leaves (or on close).
- * - `live:state:<key>`: the last value published (epoch, seq, value), kept while pollers renew it. A
- *   holder publishes only a value that differs from it, so a new holder does not send again what the
- *   old one published, nor miss what changed in between.
+ * - `live:want:<key>`: the other replicas with subscribers, each until a little after its next round.
+ *   A holder that holds two leases more than one of them hands it the lease (live-scripts.ts), so
+ *   that leases spread over the replicas (`live:held:<replica>` counts each replica's leases).
+ * - `live:state:<key>`: the last value published (epoch, seq, value) and when a poll last confirmed
+ *   it, kept while pollers renew it. A holder publishes only a value that differs from it, so a new
+ *   holder does not send again what the old one published, nor miss what changed in between.
  * - channel `live:changes:<key>`: `change <epoch> <seq> <value>` on each published change, `released`
- *   when the holder leaves (the others ask for the lease at once instead of at their next round).
+ *   when the holder leaves (the others ask for the lease at once instead of at their next round),
+ *   `handover <replica>` when a holder hands the lease on (that replica polls at once).
  * A replica that does not hold the lease asks again when it expires (at most an interval later) and
  * meanwhile hears the changes; each round also tells it the state's version, so a change it missed
- * (pub/sub loses what is sent while its connection is down) reaches it within two rounds. The value
- * is the upstream record as parsed; the credential that fetched it never leaves the replica.
- * While Redis cannot be reached, every replica polls for itself.
+ * (pub/sub loses what is sent while its connection is down) reaches it within two rounds.
+ * A new subscriber's first event is the state now: a replica shows the stored state before a poll of
+ * its own only when it is fresh (a poll confirmed it within 1.5 intervals, after the dataset's last
+ * write, `live:written:<datasetId>`); otherwise it polls first (holding the lease) or waits for the
+ * holder's next poll. The value is the upstream record as parsed; the credential that fetched it
+ * never leaves the replica. While Redis cannot be reached, every replica polls for itself.
  */
 
 interface Version { readonly epoch: string, readonly seq: number }
 interface Known extends Version { readonly json: string }
 
 type LeaseCommands = Redis & {
-  liveRound: (lease: string, state: string, me: string, leaseMs: number, stateMs: number, epoch: string, seq: number) => Promise<unknown[]>
+  liveRound: (
+    lease: string, state: string, want: string, written: string,
+    me: string, leaseMs: number, stateMs: number, epoch: string, seq: number, wantMs: number, freshMs: number,
+    heldPrefix: string, heldMs: number, channel: string, counted: string
+  ) => Promise<unknown[]>
   livePublish: (
-    lease: string, state: string, me: string, leaseMs: number, stateMs: number, json: string, epoch: string, channel: string
+    lease: string, state: string,
+    me: string, leaseMs: number, stateMs: number, json: string, epoch: string, channel: string, polledMsAgo: string, held: string
   ) => Promise<unknown[] | null>
-  liveRelease: (lease: string, me: string, channel: string) => Promise<number>
+  liveRelease: (lease: string, want: string, me: string, channel: string, held: string) => Promise<number>
 }
 
 const POLL: Round = { poll: true }
 
+/** The mark of a dataset's last write (invalidations.ts sets it): a state polled before it is not fresh. */
+export function writtenKey (link: RedisLink, datasetId: string): string {
+  return link.key(`live:written:${datasetId}`)
+}
+
 export class LiveLeases {
   /** This replica, as lease holders are named. */
   readonly me = randomUUID()
-  private readonly commands: LeaseCommands
   private readonly holding = new Set<LeaseShare<unknown>>()
   private readonly releasing = new Set<Promise<unknown>>()
-  private warned = false
+  private readonly beat: NodeJS.Timeout
 
   constructor (
     private readonly link: RedisLink,
@@ -53,41 +69,70 @@ export class LiveLeases {
     private readonly log: FastifyBaseLogger
   ) {
     const commands = link.commands
-    commands.defineCommand('liveRound', { numberOfKeys: 2, lua: ROUND })
+    commands.defineCommand('liveRound', { numberOfKeys: 4, lua: ROUND })
     commands.defineCommand('livePublish', { numberOfKeys: 2, lua: PUBLISH })
-    commands.defineCommand('liveRelease', { numberOfKeys: 1, lua: RELEASE })
-    this.commands = commands as LeaseCommands
+    commands.defineCommand('liveRelease', { numberOfKeys: 2, lua: RELEASE })
+    // This replica's lease count, as the hand-overs compare it: rewritten every heartbeat, since a
+    // lease can also end by expiry (a lost renewal), which no script sees.
+    this.beat = setInterval(() => {
+      if (!this.link.up) return
+      this.link.run(async (redis) => await redis.set(this.heldKey(this.me), this.holding.size, 'PX', this.heldMs)).catch(() => {})
+    }, link.heartbeatMs)
+    this.beat.unref()
   }
 
   /** The PollSharing of the live registry. */
-  readonly share = <T>(key: string, listener: ShareListener<T>): PollShare<T> => new LeaseShare<T>(this, key.replaceAll(' ', ':'), listener)
+  readonly share = <T>(key: string, listener: ShareListener<T>, datasetId: string): PollShare<T> =>
+    new LeaseShare<T>(this, key.replaceAll(' ', ':'), datasetId, listener)
 
   /** Leases this replica holds now (a metric). */
   get held (): number {
     return this.holding.size
   }
 
-  /** Resolves once the releases already sent are answered (shutdown, before the link closes). */
+  /** Resolves once the releases already sent are answered (shutdown, before the link closes), and drops this replica's count. */
   async drain (): Promise<void> {
+    clearInterval(this.beat)
     await Promise.allSettled([...this.releasing])
+    if (this.link.up) await this.link.run(async (redis) => await redis.del(this.heldKey(this.me))).catch(() => {})
   }
 
-  /** Both connections up: a round may ask Redis; otherwise the poller polls alone. */
+  /** Both connections up and Redis answering: a round may ask Redis; otherwise the poller polls alone. */
   get up (): boolean {
     return this.link.up && this.channels.up
   }
 
-  names (key: string): { lease: string, state: string, channel: string } {
-    return { lease: this.link.key(`live:lease:${key}`), state: this.link.key(`live:state:${key}`), channel: this.link.key(`live:changes:${key}`) }
+  names (key: string, datasetId: string): { lease: string, state: string, want: string, channel: string, written: string } {
+    return {
+      lease: this.link.key(`live:lease:${key}`),
+      state: this.link.key(`live:state:${key}`),
+      want: this.link.key(`live:want:${key}`),
+      channel: this.link.key(`live:changes:${key}`),
+      written: writtenKey(this.link, datasetId)
+    }
   }
 
-  /** The longest a round waits for its channel subscription before polling alone. */
-  get joinWaitMs (): number {
-    return Math.min(1000, this.intervalMs)
+  heldKey (replica: string): string {
+    return this.link.key(`live:held:${replica}`)
+  }
+
+  /** How long a replica's lease count lasts unrenewed: three heartbeats, as its connection slots. */
+  get heldMs (): number {
+    return this.link.heartbeatMs * 3
   }
 
   /** How long a lease lasts from a round: the poll it covers, and the renewal after it. */
   get roundLeaseMs (): number {
+    return Math.ceil(this.intervalMs * 1.5)
+  }
+
+  /** How long a replica's wish for a lease lasts: it asks again at least once an interval. */
+  get wantMs (): number {
+    return Math.ceil(this.intervalMs * 2.5)
+  }
+
+  /** How recent a poll must be for its state to be shown before a poll of one's own: an interval with its jitter and the poll's own time. */
+  get freshMs (): number {
     return Math.ceil(this.intervalMs * 1.5)
   }
 
@@ -96,13 +141,9 @@ export class LiveLeases {
     return Math.max(60_000, this.intervalMs * 10)
   }
 
-  run<R>(command: (commands: LeaseCommands) => Promise<R>): Promise<R> {
-    return command(this.commands).then((reply) => { this.warned = false; return reply }, (err: unknown) => {
-      // One warning per outage; each round falls back to polling alone meanwhile.
-      if (!this.warned) this.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'poll leases: Redis failed; pollers poll alone until it answers')
-      this.warned = true
-      throw err
-    })
+  /** One lease command within the link's deadline; rejects at once while Redis is unavailable (the link logged it). */
+  async run<R>(command: (commands: LeaseCommands) => Promise<R>): Promise<R> {
+    return await this.link.run(async (redis) => await command(redis as LeaseCommands))
   }
 
   hold (share: LeaseShare<unknown>, held: boolean): void {
@@ -110,9 +151,9 @@ export class LiveLeases {
     else this.holding.delete(share)
   }
 
-  release (lease: string, channel: string): void {
+  release (lease: string, want: string, channel: string): void {
     if (!this.link.up) return
-    const sent = this.commands.liveRelease(lease, this.me, channel).catch(() => {})
+    const sent = this.run(async (c) => await c.liveRelease(lease, want, this.me, channel, this.heldKey(this.me))).catch(() => {})
     this.releasing.add(sent)
     void sent.finally(() => { this.releasing.delete(sent) })
   }
@@ -123,8 +164,7 @@ export class LiveLeases {
 }
 
 class LeaseShare<T> implements PollShare<T> {
-  private readonly names: { lease: string, state: string, channel: string }
-  private readonly subscribed: Promise<boolean>
+  private readonly names: { lease: string, state: string, want: string, channel: string, written: string }
   /** The cluster's last published value, as far as this replica knows. */
   private known: Known | null = null
   /** A newer state a round reported that no message has brought yet: delivered at the next round if still missing. */
@@ -134,31 +174,31 @@ class LeaseShare<T> implements PollShare<T> {
   private left = false
   private readonly onMessage = (message: string): void => { this.message(message) }
 
-  constructor (private readonly leases: LiveLeases, key: string, private readonly listener: ShareListener<T>) {
-    this.names = leases.names(key)
-    this.subscribed = leases.channels.join(this.names.channel, this.onMessage)
-    void this.subscribed.then((joined) => { this.joined = joined })
+  constructor (private readonly leases: LiveLeases, key: string, datasetId: string, private readonly listener: ShareListener<T>) {
+    this.names = leases.names(key, datasetId)
+    void leases.channels.join(this.names.channel, this.onMessage).then((joined) => { this.joined ||= joined })
   }
 
   async round (): Promise<Round> {
     if (this.left || !this.leases.up) return this.alone()
-    if (!this.joined && !await within(this.subscribed, this.leases.joinWaitMs)) return this.alone()
-    const { lease, state } = this.names
+    // Changes are heard only once subscribed; the wait is the link's deadline at most (a timer of its
+    // own would fire before a reply that came while the event loop was busy is read: redis.ts).
+    if (!this.joined) this.joined = await this.leases.channels.ready(this.names.channel)
+    if (!this.joined) return this.alone()
+    const { lease, state, want, written, channel } = this.names
     try {
-      const { me, roundLeaseMs, stateMs } = this.leases
-      const reply = await this.leases.run((c) => c.liveRound(lease, state, me, roundLeaseMs, stateMs, this.known?.epoch ?? '', this.known?.seq ?? 0))
+      const { me, roundLeaseMs, stateMs, wantMs, freshMs, heldMs } = this.leases
+      const reply = await this.leases.run(async (c) => await c.liveRound(
+        lease, state, want, written,
+        me, roundLeaseMs, stateMs, this.known?.epoch ?? '', this.known?.seq ?? 0, wantMs, freshMs, this.leases.heldKey(''), heldMs, channel,
+        this.holding ? '1' : '0'
+      ))
       if (this.left) return POLL
-      const [mine, ttl, exists, epoch, seq, json] = reply
+      const [mine, ttl, exists, fresh, epoch, seq, json] = reply
       this.setHolding(mine === 1)
       // No state (Redis lost it, or nothing was published yet): the holder publishes its next poll whatever it is.
       if (exists === 0) this.known = null
-      if (typeof epoch === 'string' && typeof json === 'string') {
-        // A holder compares its poll with the cluster's last value, and a newcomer shows it at once;
-        // a follower waits a round for the message that may still be on its way.
-        const version = `${epoch} ${String(seq)}`
-        if (this.holding || this.known === null || this.behind === version) this.accept({ epoch, seq: Number(seq), json })
-        else this.behind = version
-      }
+      if (typeof epoch === 'string' && typeof json === 'string') this.stored({ epoch, seq: Number(seq), json }, fresh === 1)
       if (this.holding) return POLL
       // Asked again just after the lease expires, and at least once an interval (the version check above).
       const expiresIn = Number(ttl) > 0 ? Number(ttl) + 10 : this.leases.intervalMs
@@ -168,14 +208,18 @@ class LeaseShare<T> implements PollShare<T> {
     }
   }
 
-  async polled (value: T | null, nextInMs: number): Promise<void> {
+  async polled (value: T | null, nextInMs: number, startedAt: number): Promise<void> {
     if (this.left || !this.holding) return
     const json = value === null ? '' : encodeValue(value)
     const { lease, state, channel } = this.names
     const leaseMs = Math.ceil(nextInMs + this.leases.intervalMs / 2)
     const publish = json === '' || json === this.known?.json ? '' : json
+    // A failed poll renews the lease but confirms nothing.
+    const polledMsAgo = value === null ? '' : String(Math.max(0, Math.round(performance.now() - startedAt)))
     try {
-      const reply = await this.leases.run((c) => c.livePublish(lease, state, this.leases.me, leaseMs, this.leases.stateMs, publish, randomUUID(), channel))
+      const { me, stateMs } = this.leases
+      const reply = await this.leases.run(async (c) =>
+        await c.livePublish(lease, state, me, leaseMs, stateMs, publish, randomUUID(), channel, polledMsAgo, this.leases.heldKey(me)))
       if (reply === null) {
         // Lost meanwhile (a poll longer than the lease): another replica polls now.
         this.setHolding(false)
@@ -193,13 +237,36 @@ class LeaseShare<T> implements PollShare<T> {
     this.left = true
     this.leases.channels.leave(this.names.channel, this.onMessage)
     // Sent whether or not this replica thinks it holds it: a round's answer may still be on its way.
-    this.leases.release(this.names.lease, this.names.channel)
+    this.leases.release(this.names.lease, this.names.want, this.names.channel)
     this.setHolding(false)
+  }
+
+  /**
+   * The cluster's last value, as a round read it. Shown when fresh to a newcomer, to a holder, or to a
+   * follower whose message did not come within a round; a holder otherwise only compares its poll
+   * with it (it may predate a write, and the poll follows at once); a newcomer otherwise waits for
+   * the holder's next poll; a follower waits a round for the message that may still be on its way.
+   */
+  private stored (state: Known, fresh: boolean): void {
+    const version = `${state.epoch} ${String(state.seq)}`
+    if (this.holding) {
+      if (fresh) this.accept(state)
+      else {
+        this.known = state
+        this.behind = null
+      }
+    } else if (this.known === null) {
+      if (fresh) this.accept(state)
+    } else if (this.behind === version) {
+      this.accept(state)
+    } else {
+      this.behind = version
+    }
   }
 
   private message (message: string): void {
     if (this.left) return
-    if (message === 'released') {
+    if (message === 'released' || message === `handover ${this.leases.me}`) {
       this.listener.wake()
       return
     }
@@ -233,16 +300,5 @@ class LeaseShare<T> implements PollShare<T> {
   private setHolding (held: boolean): void {
     this.holding = held
     this.leases.hold(this as LeaseShare<unknown>, held && !this.left)
-  }
-}
-
-/** Whether `promise` resolved true within `ms`. */
-async function within (promise: Promise<boolean>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, ms) })
-  try {
-    return await Promise.race([promise, late])
-  } finally {
-    clearTimeout(timer)
   }
 }

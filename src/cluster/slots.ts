@@ -10,6 +10,7 @@ import type { RedisLink } from './redis.js'
  * beats ahead; a replica that stops beating (killed, cut off from Redis) drops out of the sum after
  * three beats and its hash expires, so its slots are freed without it. The scripts read Redis' clock
  * (TIME), so replicas' clocks need not agree. Not for Redis Cluster: a take reads other replicas' keys.
+ * Every call waits for Redis at most the link's deadline, then throws (caller-slots.ts counts alone).
  */
 
 const TAKE = `
@@ -50,29 +51,32 @@ export class RedisSlots {
 
   /** Takes a slot for `caller` when the cluster holds fewer than `max` for it; throws while Redis is away. */
   async take (caller: string, max: number): Promise<boolean> {
-    const taken = await this.link.commands.eval(TAKE, 2, this.replicasKey(), this.ownKey(), caller, max, this.ttlMs, this.replica, this.hashPrefix())
+    const taken = await this.link.run(async (redis) =>
+      await redis.eval(TAKE, 2, this.replicasKey(), this.ownKey(), caller, max, this.ttlMs, this.replica, this.hashPrefix()))
     return taken === 1
   }
 
   async release (caller: string): Promise<void> {
-    await this.link.commands.eval(RELEASE, 1, this.ownKey(), caller)
+    await this.link.run(async (redis) => await redis.eval(RELEASE, 1, this.ownKey(), caller))
   }
 
   /** Renews this replica's liveness; false when its hash is gone (expired while Redis was away). */
   async beat (): Promise<boolean> {
-    return await this.link.commands.eval(BEAT, 2, this.replicasKey(), this.ownKey(), this.ttlMs, this.replica) === 1
+    return await this.link.run(async (redis) => await redis.eval(BEAT, 2, this.replicasKey(), this.ownKey(), this.ttlMs, this.replica)) === 1
   }
 
   /** Rewrites this replica's hash to the counts it holds (after Redis was away, takes and releases were counted only here). */
   async rewrite (counts: ReadonlyMap<string, number>): Promise<void> {
-    const multi = this.link.commands.multi().del(this.ownKey())
-    if (counts.size > 0) multi.hset(this.ownKey(), Object.fromEntries(counts)).pexpire(this.ownKey(), this.ttlMs)
-    await multi.exec()
+    await this.link.run(async (redis) => {
+      const multi = redis.multi().del(this.ownKey())
+      if (counts.size > 0) multi.hset(this.ownKey(), Object.fromEntries(counts)).pexpire(this.ownKey(), this.ttlMs)
+      return await multi.exec()
+    })
   }
 
   /** Leaves the cluster's sum at once (a replica closing cleanly). */
   async leave (): Promise<void> {
-    await this.link.commands.multi().zrem(this.replicasKey(), this.replica).del(this.ownKey()).exec()
+    await this.link.run(async (redis) => await redis.multi().zrem(this.replicasKey(), this.replica).del(this.ownKey()).exec())
   }
 
   get beatMs (): number {

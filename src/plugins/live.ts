@@ -29,7 +29,7 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
   const invalidations = new Invalidations()
   const { scopes } = app.auth
   const log = app.log.child({ component: 'live' })
-  const channels = app.redis === null ? null : new Channels(app.redis.pubsub())
+  const channels = app.redis === null ? null : new Channels(app.redis)
   const leases = app.redis === null || channels === null ? null : new LiveLeases(app.redis, channels, settings.pollIntervalMs, log)
   const live = new LiveRegistry({
     vl: app.vl,
@@ -41,7 +41,9 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
     onPoll: app.metrics.poll,
     ...(leases === null ? {} : { sharing: leases.share })
   })
-  const sharing = app.redis === null || channels === null ? null : shareInvalidations(app.redis, channels, invalidations, app.vl, log)
+  const sharing = app.redis === null || channels === null || leases === null
+    ? null
+    : shareInvalidations(app.redis, channels, invalidations, app.vl, log, leases.stateMs)
   // With Redis answering, start-up waits (a little) for the invalidations channel, so that a write
   // through another replica right after start-up is heard; with Redis away it does not wait at all.
   if (sharing !== null && app.redis?.up === true) {

@@ -161,12 +161,19 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
+  readonly redisTimeouts = new Counter({
+    name: 'redis_timeouts_total',
+    help: 'Waits for Redis that passed REDIS_COMMAND_TIMEOUT_MS (the feature fell back, and an outage started if none was under way).',
+    registers: [this.registry]
+  })
+
   /** What the scrape-time gauges read; each plugin registers its own. */
   private readonly sources = {
     breaker: (): BreakerState => 'closed',
     scopedBreakersOpen: (): number => 0,
     pollers: (): number => 0,
     leases: (): number => 0,
+    redisDegraded: (): boolean => false,
     websocketConnections: [] as Array<() => number>
   }
 
@@ -201,6 +208,12 @@ export class GatewayMetrics {
       collect () { this.set(sources.leases()) }
     })
     new Gauge({
+      name: 'redis_degraded',
+      help: 'With REDIS_URL: 1 while Redis does not answer (stalled or unreachable) and each replica falls back on its own, else 0.',
+      registers: [this.registry],
+      collect () { this.set(sources.redisDegraded() ? 1 : 0) }
+    })
+    new Gauge({
       name: 'websocket_connections',
       help: 'WebSocket connections open now, acknowledged or not.',
       registers: [this.registry],
@@ -233,6 +246,7 @@ export class GatewayMetrics {
 
   watchPollers (count: () => number): void { this.sources.pollers = count }
   watchLeases (count: () => number): void { this.sources.leases = count }
+  watchRedis (degraded: () => boolean): void { this.sources.redisDegraded = degraded }
   watchWebSocketConnections (count: () => number): void { this.sources.websocketConnections.push(count) }
 }
 

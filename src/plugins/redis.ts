@@ -24,11 +24,13 @@ const redisPlugin: FastifyPluginAsync<RedisPluginOptions> = async (app, { settin
     app.decorate('redis', null)
     return
   }
-  const link = new RedisLink({ ...settings, url }, app.log.child({ component: 'redis' }))
+  const link = new RedisLink({ ...settings, url }, app.log.child({ component: 'redis' }), { timeout: () => { app.metrics.redisTimeouts.inc() } })
   app.decorate('redis', link)
-  // Start-up waits a little for Redis but never fails on it: each feature falls back as documented.
-  if (!await link.connected(2_000)) app.log.warn('Redis: not reachable at start-up; features that need it fall back until it answers')
+  app.metrics.watchRedis(() => link.outage !== null)
+  // Start-up waits a little for Redis but never fails on it: each feature falls back as documented
+  // (the link logs the outage).
+  await link.connected(2_000)
   app.addHook('onClose', async () => { await link.close() })
 }
 
-export default fp(redisPlugin, { name: 'redis' })
+export default fp(redisPlugin, { name: 'redis', decorators: { fastify: ['metrics'] } })

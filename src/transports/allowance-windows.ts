@@ -7,7 +7,8 @@ import type { RedisWindows, WindowCount } from '../cluster/windows.js'
  * in a map; with REDIS_URL they live in Redis (src/cluster/windows.ts), so that a caller's allowance
  * is one for the whole cluster. While Redis is away each replica counts on its own, as a single gateway
  * does (a caller may then get up to one allowance per replica): limits never vanish, and no request
- * waits for Redis. The switch is logged once each way.
+ * waits for Redis longer than the link's deadline (REDIS_COMMAND_TIMEOUT_MS; not at all once an outage
+ * is known, src/cluster/redis.ts). The switch is logged once each way.
  */
 
 class LocalWindows {
@@ -53,7 +54,8 @@ export class CallerWindows {
     } catch (err) {
       if (!this.sharedDown) {
         this.sharedDown = true
-        this.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'Rate limits: Redis is unavailable; each replica counts its own requests until it returns')
+        // Info: the link to Redis warns of the outage once for every feature.
+        this.log.info({ err: { message: err instanceof Error ? err.message : String(err) } }, 'Rate limits: Redis is unavailable; each replica counts its own requests until it returns')
       }
       return this.local.incr(key, windowMs)
     }

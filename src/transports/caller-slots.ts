@@ -97,7 +97,8 @@ export class ClusterSlots {
   private goAlone (err: unknown): void {
     if (this.alone) return
     this.alone = true
-    this.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } },
+    // Info: the link to Redis warns of the outage once for every feature.
+    this.log.info({ err: { message: err instanceof Error ? err.message : String(err) } },
       'Connection counts: Redis is unavailable; each replica counts its own connections per caller until it returns')
   }
 }

@@ -7,7 +7,8 @@ import { isGatewayError } from '../errors.js'
  * Liveness: the process answers. Readiness: Visual Layer answers its health check. The readiness
  * result is reused for `cacheMs`, and concurrent probes share one check, so probes never load
  * the upstream however often they come. While the gateway sheds load (src/plugins/load-shedding.ts),
- * readiness says so with 503 and liveness still answers. With REDIS_URL, readiness also reports Redis.
+ * readiness says so with 503 and liveness still answers. With REDIS_URL, readiness also reports Redis,
+ * and says "degraded" (still 200) while Redis does not answer.
  * An encapsulated plugin asking `app.vl`.
  */
 
@@ -58,16 +59,20 @@ const health: FastifyPluginAsync<HealthOptions> = async (app, options) => {
       cached = entry
     }
     const result = await cached.result
-    // Redis down is reported but does not make the replica unready: reads go on without it, and each
-    // feature that needs it says so itself (README "Several replicas").
-    const redis = app.redis === null ? {} : { redis: await redisStatus(app.redis) }
-    return reply.code(result.ready ? 200 : 503).send({ ...result.body, ...redis })
+    if (app.redis === null) return reply.code(result.ready ? 200 : 503).send(result.body)
+    // Redis down or stalled leaves the replica ready but degraded (200): it serves everything but
+    // writes with an idempotency key, and every other replica shares the same Redis, so taking it out
+    // of rotation would only move its load onto replicas that are just as degraded.
+    const redis = await redisStatus(app.redis)
+    const body = result.ready && redis.status === 'down' ? { ...result.body, status: 'degraded' } : result.body
+    return reply.code(result.ready ? 200 : 503).send({ ...body, redis })
   })
 }
 
+/** What the link knows now (a ping within its deadline when it thinks Redis up): never a longer wait. */
 async function redisStatus (link: RedisLink): Promise<Record<string, string>> {
-  const answer = await link.ping(1_000)
-  return answer.ok ? { status: 'up' } : { status: 'down', reason: answer.reason }
+  const answer = await link.check()
+  return answer.up ? { status: 'up' } : { status: 'down', reason: answer.outage.reason, since: answer.outage.since.toISOString() }
 }
 
 export default fp(health, { name: 'health', encapsulate: true, decorators: { fastify: ['vl', 'isUnderPressure', 'redis'] } })

@@ -105,7 +105,10 @@ describe('two replicas while their Redis is down', () => {
     }])
     expect((await r0().gql(read, {}, from('10.2.0.1'))).status).toBe(200)
     const switched = r1().logs.entries().filter((entry) => String(entry.msg).startsWith('Rate limits: Redis is unavailable'))
-    expect(switched.map((entry) => [entry.level, entry.door, entry.msg])).toEqual([[40, 'graphql', 'Rate limits: Redis is unavailable; each replica counts its own requests until it returns']])
+    expect(switched.map((entry) => [entry.level, entry.door, entry.msg])).toEqual([[30, 'graphql', 'Rate limits: Redis is unavailable; each replica counts its own requests until it returns']])
+    // The warning is the link's, once for the outage (however many connections and features saw it).
+    expect(r1().logs.entries().filter((entry) => Number(entry.level) >= 40).map((entry) => [entry.component, entry.msg])).toEqual([['redis',
+      'Redis: connection lost; until it answers, rate limits and connection counts are per replica, writes with an idempotency key are refused and every replica polls for its own subscribers']])
 
     // Connections per caller: each replica counts its own against the ceiling of 1.
     expect([await socket(r0(), '10.2.0.6'), await socket(r1(), '10.2.0.6'), await socket(r0(), '10.2.0.6')]).toEqual(['open', 'open', 1008])
@@ -150,5 +153,6 @@ describe('two replicas while their Redis is down', () => {
     await until(async () => await wsHashes() === 2)
     expect([await socket(r0(), '10.2.0.6'), await socket(r1(), '10.2.0.6')]).toEqual([1008, 1008])
     expect(r1().logs.entries().filter((entry) => entry.msg === 'Rate limits: counted in Redis again, for the whole cluster').length).toBe(1)
+    expect(r1().logs.entries().filter((entry) => entry.msg === 'Redis: answering again; state is shared across the replicas again').length).toBe(1)
   })
 })

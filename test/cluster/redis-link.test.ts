@@ -29,14 +29,22 @@ describe('the link to Redis', () => {
     expect(ready.json().redis).toEqual({ status: 'up' })
   })
 
-  it('reports Redis down without making the replica unready', async () => {
+  it('reports Redis down without making the replica unready: degraded, 200', async () => {
     // Nothing listens on port 1: the link never comes up.
     gateway = await startTestGateway({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_KEY_PREFIX: `test:${randomUUID()}:` })
     const ready = await gateway.app.inject({ method: 'GET', url: '/health/ready' })
     expect(ready.statusCode).toBe(200)
-    expect(ready.json().status).toBe('ready')
-    expect(ready.json().redis.status).toBe('down')
-    expect(ready.json().redis.reason).toMatch(/^not connected \((connecting|reconnecting|close|end|wait)\)$/)
+    expect(ready.json()).toEqual({
+      status: 'degraded',
+      upstream: { status: 'Green', version: '2.42.190' },
+      redis: { status: 'down', reason: 'connection lost', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }
+    })
+    // One warning for the outage, whatever the connections and their retries said.
+    const lines = gateway.logs.entries().filter((entry) => entry.component === 'redis')
+    expect(lines.map((entry) => [entry.level, entry.msg])).toEqual([[40,
+      'Redis: connection lost; until it answers, rate limits and connection counts are per replica, writes with an idempotency key are refused and every replica polls for its own subscribers']])
+    expect((lines[0]?.err as { message: string }).message).toMatch(/^(commands|pubsub): .*ECONNREFUSED/)
+    expect((await gateway.app.metrics.registry.getSingleMetric('redis_degraded')?.get())?.values[0]?.value).toBe(1)
   })
 })
 

@@ -40,6 +40,8 @@ export interface PollerOptions<T> {
   readonly onPoll?: (outcome: PollOutcome) => void
   /** Shares the polling with other replicas, under `key` (see moveShare). */
   readonly sharing?: PollSharing
+  /** The dataset the watched resource belongs to (the share's states go stale on a write to it). */
+  readonly datasetId: string
 }
 
 interface Watcher<T> {
@@ -73,7 +75,7 @@ export class Poller<T> {
   /** Shares the polling under `key` from now on (a passthrough poller moves to its subject's key once proven). */
   moveShare (key: string): void {
     this.share?.leave()
-    this.share = this.options.sharing?.(key, { hear: (value: T) => { this.receive(value) }, wake: () => { this.wake() } }) ?? null
+    this.share = this.options.sharing?.(key, { hear: (value: T) => { this.receive(value) }, wake: () => { this.wake() } }, this.options.datasetId) ?? null
   }
 
   get stopped (): boolean {
@@ -165,8 +167,10 @@ export class Poller<T> {
           continue
         }
         let polled: T | null = null
+        let startedAt = performance.now()
         try {
           await this.options.scheduler.turn(this.stopping.signal, this.options.scope())
+          startedAt = performance.now()
           const value = await this.options.fetch(credential, this.stopping.signal)
           failures = 0
           polled = value
@@ -188,7 +192,7 @@ export class Poller<T> {
         }
         if (this.watchers.size === 0) break
         const delay = this.delay(failures)
-        await share?.polled(polled, delay)
+        await share?.polled(polled, delay, startedAt)
         await this.sleep(delay)
       }
     } finally {

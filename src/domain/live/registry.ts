@@ -49,12 +49,12 @@ export class LiveRegistry {
   }
 
   dataset (scope: string, datasetId: string): Poller<Checked<UpstreamDataset>> {
-    return this.poller('dataset', scope, datasetId, async (credential, signal) =>
+    return this.poller('dataset', scope, datasetId, datasetId, async (credential, signal) =>
       await this.options.vl.getDataset(datasetId, call(credential, signal, datasetId)))
   }
 
   tasks (scope: string, datasetId: string): Poller<Array<Checked<UpstreamTask>>> {
-    return this.poller('tasks', scope, datasetId, async (credential, signal) => {
+    return this.poller('tasks', scope, datasetId, datasetId, async (credential, signal) => {
       const page = await this.options.vl.listTasks(
         { dataset_id: datasetId, sort_by: 'start_time', sort_order: 'desc', page: 1, page_size: WATCHED_TASK_PAGE },
         call(credential, signal, datasetId)
@@ -66,7 +66,7 @@ export class LiveRegistry {
   /** One task of a dataset, found beyond its newest page (see TaskLookup): its own poller, one GET a poll. */
   task (scope: string, datasetId: string, taskId: string): Poller<Array<Checked<UpstreamTask>>> {
     const lookup = new TaskLookup(this.options.vl, datasetId, taskId)
-    return this.poller('task', scope, `${datasetId} ${taskId}`, async (credential, signal) =>
+    return this.poller('task', scope, `${datasetId} ${taskId}`, datasetId, async (credential, signal) =>
       await lookup.fetch(call(credential, signal, datasetId)))
   }
 
@@ -96,7 +96,7 @@ export class LiveRegistry {
   }
 
   /** `id` is the dataset's id, then for a task a space and the task's. */
-  private poller<T> (kind: Kind, scope: string, id: string, fetch: (credential: Credential, signal: AbortSignal) => Promise<T>): Poller<T> {
+  private poller<T> (kind: Kind, scope: string, id: string, datasetId: string, fetch: (credential: Credential, signal: AbortSignal) => Promise<T>): Poller<T> {
     let current = scope
     let name = key(kind, current, id)
     const existing = this.pollers.get(name) as Poller<T> | undefined
@@ -113,6 +113,7 @@ export class LiveRegistry {
       onStop: () => { if (this.pollers.get(name) === poller) this.pollers.delete(name) },
       onPoll: (outcome) => { this.options.onPoll?.(kind, outcome) },
       ...(this.options.sharing === undefined ? {} : { sharing: this.options.sharing }),
+      datasetId,
       // A passthrough token's poller is keyed by the token until Visual Layer accepts it, then by its
       // subject (scope.ts): it moves there, or hands its subscribers to the subject's poller.
       onPolled: (credential) => {

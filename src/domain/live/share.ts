@@ -17,19 +17,23 @@ export interface PollShare<T> {
   /**
    * After each poll of a round that said poll (`value` null when it failed), before sleeping `nextInMs`:
    * a value that differs from the cluster's last is published, and the lease is kept until the next poll.
+   * `startedAt` (performance.now()) is when the poll's request began: what it shows is the state from then.
    */
-  polled: (value: T | null, nextInMs: number) => Promise<void>
+  polled: (value: T | null, nextInMs: number, startedAt: number) => Promise<void>
   /** The poller stopped: the lease is released (another replica takes over at once) and nothing more is heard. */
   leave: () => void
 }
 
 /** What a share tells its poller. */
 export interface ShareListener<T> {
-  /** A value another replica polled (or the cluster's last, on joining): delivered only if it differs from the poller's last. */
+  /** A value another replica polled (or the cluster's last when known fresh, on joining): delivered only if it differs from the poller's last. */
   hear: (value: T) => void
   /** The lease was released: ask for it now rather than at the next round. */
   wake: () => void
 }
 
-/** Makes the share of one poller; `key` names its resource and credential scope, alike on every replica. */
-export type PollSharing = <T>(key: string, listener: ShareListener<T>) => PollShare<T>
+/**
+ * Makes the share of one poller; `key` names its resource and credential scope, alike on every
+ * replica; `datasetId` is the dataset the resource belongs to (writes to it make shared states stale).
+ */
+export type PollSharing = <T>(key: string, listener: ShareListener<T>, datasetId: string) => PollShare<T>
