@@ -218,7 +218,7 @@ describe('input that is not a document', () => {
     const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ __typename }')}&query=x`, { headers: { 'x-request-id': 'req-get', 'graphql-preflight': '1' } })
     expect([res.status, await res.json()]).toEqual([400, {
       data: null,
-      errors: [{ message: 'The query must be a string holding a GraphQL document.', extensions: { code: 'QUERY_REJECTED', requestId: 'req-get' } }]
+      errors: [{ message: 'The "query" parameter is given 2 times: send it once.', extensions: { code: 'QUERY_REJECTED', requestId: 'req-get' } }]
     }])
   })
 
