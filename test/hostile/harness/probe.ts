@@ -1,0 +1,58 @@
+import { once } from 'node:events'
+import { Worker } from 'node:worker_threads'
+
+/*
+ * The probe: a well-behaved caller asking `{ __typename }` over HTTP at a steady rate for as long as an
+ * attack lasts, from an address and with a token of its own (so no per-address or per-caller limit the
+ * attacker trips is the probe's). Each probe is sent on time whether or not the previous one answered,
+ * and timed from then to the end of its body: a gateway that stalls shows as latency, not as fewer
+ * probes. It runs in a worker thread (probe-worker.mjs), so the attacker's own work in this process
+ * does not delay its timers and answers.
+ */
+
+export const PROBE_BODY = '{"data":{"__typename":"Query"}}'
+
+/** A probe unanswered this long counts as failed with this latency: a stalled gateway cannot stall the suite. */
+const PROBE_DEADLINE_MS = 5_000
+
+export interface ProbeSample {
+  ms: number
+  status: number
+  body: string
+}
+
+export interface ProbeReport {
+  samples: ProbeSample[]
+  /** Probes whose answer was not 200 with PROBE_BODY, at most the first five. */
+  wrong: ProbeSample[]
+  p50: number
+  p99: number
+  max: number
+}
+
+export interface Probe {
+  stop: () => Promise<ProbeReport>
+}
+
+export function startProbe (url: string, { address, token, intervalMs = 40 }: { address: string, token: string, intervalMs?: number }): Probe {
+  const worker = new Worker(new URL('./probe-worker.mjs', import.meta.url), {
+    workerData: { url, address, token, intervalMs, deadlineMs: PROBE_DEADLINE_MS }
+  })
+  const answered = once(worker, 'message') as Promise<[ProbeSample[]]>
+  return {
+    async stop () {
+      worker.postMessage('stop')
+      const [samples] = await answered
+      await worker.terminate()
+      const sorted = samples.map((sample) => sample.ms).sort((a, b) => a - b)
+      const at = (q: number): number => Math.round((sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0) * 10) / 10
+      return {
+        samples,
+        wrong: samples.filter((sample) => sample.status !== 200 || sample.body !== PROBE_BODY).slice(0, 5),
+        p50: at(0.5),
+        p99: at(0.99),
+        max: at(1)
+      }
+    }
+  }
+}
