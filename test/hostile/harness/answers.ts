@@ -18,7 +18,7 @@ export function normalised (text: string): string {
   return text
     .replace(/"requestId":"[^"]*"/g, '"requestId":"<id>"')
     .replace(/x-request-id: [^\r\n]+/gi, 'x-request-id: <id>')
-    .replace(/Try again in \d+ (s|seconds?|minutes?)/g, 'Try again in <n> $1')
+    .replace(/Try again in \d+ (s|seconds?|minutes?)\b/g, 'Try again in <n> <unit>')
 }
 
 /** `status text` of an answer, normalised. */

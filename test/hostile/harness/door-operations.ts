@@ -1,7 +1,7 @@
 import { DEMO_ACCOUNTS, SEED } from '../../../src/emulator/index.js'
 import type { AttackContext } from './case.js'
 import { bearer } from './tokens.js'
-import { initSocket, operationText } from './ws.js'
+import { openSocket, operationText } from './ws.js'
 import type { Door } from './matrix.js'
 
 /*
@@ -46,10 +46,12 @@ async function operateOnce (door: Door, ctx: AttackContext<unknown>, token: stri
       return done(`${answer.status} ${answer.text}`)
     }
     case 'websocket': {
-      const socket = await initSocket(url, ctx.other(n + 1), token)
+      const socket = await openSocket(url, ctx.other(n + 1))
       const giveUp = (): void => { socket.socket.terminate() }
       signal.addEventListener('abort', giveUp)
       try {
+        socket.send({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } })
+        await socket.received(1)
         return done(operationText(await socket.operation('1', { query: readyStatus.replace(SEED.datasets.ready, datasetId) })))
       } finally {
         signal.removeEventListener('abort', giveUp)

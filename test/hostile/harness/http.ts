@@ -86,8 +86,9 @@ export async function rawSocket (url: string, address: string, { read = true }: 
   const chunks: Buffer[] = []
   socket.on('error', () => {})
   const closed = once(socket, 'close').then(() => {})
-  if (read) socket.on('data', (chunk: Buffer) => { chunks.push(chunk) })
-  else socket.pause()
+  socket.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+  // A client that does not read: nothing is taken from the kernel until it resumes.
+  if (!read) socket.pause()
   await once(socket, 'connect')
   return { socket, received: () => Buffer.concat(chunks).toString('latin1'), closed }
 }

@@ -53,6 +53,22 @@ function productionEnv (upstreamUrl: string): Record<string, string> {
   }
 }
 
+/** Resolves once the gateway says it is ready (a balancer's readiness probe: start-up's work can make it shed at first), at most `ms`. */
+async function ready (url: string, ms: number): Promise<void> {
+  const client = httpFrom('127.0.0.1', 1)
+  const end = performance.now() + ms
+  try {
+    for (;;) {
+      const answer = await client.send(`${url}/health/ready`)
+      if (answer.status === 200) return
+      if (performance.now() > end) throw new Error(`the gateway was not ready within ${ms} ms: ${answer.status} ${answer.text}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  } finally {
+    await client.close()
+  }
+}
+
 /** Has Visual Layer accept `token` (one upstream call), as a replica in service has seen its callers' accounts. */
 async function prove (url: string, token: string): Promise<void> {
   const client = httpFrom('127.0.0.1', 1)
@@ -89,6 +105,7 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
     emulator = await startEmulator({ clock: TEST_START })
     shared = await suite.setup?.()
     gateway = await GatewayProcess.start({ env: { ...productionEnv(emulator.url), ...suite.env, ...shared?.env }, maxOldSpaceMb: MAX_OLD_SPACE_MB })
+    await ready(gateway.url, 30_000)
     await prove(gateway.url, account)
     await prove(gateway.url, probeToken)
   }, 60_000)
@@ -140,17 +157,34 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
         const during = await gateway.measure()
         const probed = await probe.stop()
 
+        // The answers are read while the attacker still holds what it holds (a client that reads late
+        // must still have its socket), or, when the gateway must end it, once it has.
+        let wrongAnswer: unknown = null
+        const checkAnswers = async (): Promise<void> => {
+          if (failure !== null) return
+          try {
+            await spec.answers(result, ctx)
+          } catch (err) {
+            wrongAnswer = err
+          }
+        }
         const release = async (): Promise<void> => {
           for (const end of holds.splice(0).reverse()) await end()
         }
-        if (spec.gatewayEnds === undefined) await release()
+        if (spec.gatewayEnds === undefined) {
+          await checkAnswers()
+          await release()
+        }
         await http.close()
         const settled = await gateway.settle(
           { connections: before.connections, pollers: before.pollers },
           spec.gatewayEnds?.withinMs ?? spec.settleMs ?? DEFAULT_SETTLE_MS
         )
-        await release()
-        if (spec.gatewayEnds !== undefined) await gateway.settle({ connections: before.connections, pollers: before.pollers }, spec.settleMs ?? DEFAULT_SETTLE_MS)
+        if (spec.gatewayEnds !== undefined) {
+          await checkAnswers()
+          await release()
+          await gateway.settle({ connections: before.connections, pollers: before.pollers }, spec.settleMs ?? DEFAULT_SETTLE_MS)
+        }
         const after = await gateway.measure()
         const calls = emulator.calls()
 
@@ -185,7 +219,7 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
         ).toBe('back')
         expect.soft(attackMs, 'the attack ended before its time bound (its count was sized for about a second)').toBeLessThan(spec.maxMs ?? DEFAULT_ATTACK_MS)
         checkUpstream(spec.upstream, calls, result)
-        await spec.answers(result, ctx)
+        if (wrongAnswer !== null) throw wrongAnswer
       }, 60_000)
     })
   })

@@ -111,6 +111,23 @@ export async function initSocket (url: string, address: string, token: string | 
   return client
 }
 
+/**
+ * `count` sockets past connection_init, each with `token(i)`, opened 10 at a time (WS_MAX_PENDING_PER_ADDRESS
+ * counts the ones not acknowledged yet); on a refusal, those already open are closed before it rejects.
+ */
+export async function initSockets (url: string, address: string, count: number, token: (i: number) => string | null, options: { read?: boolean } = {}): Promise<AttackSocket[]> {
+  const sockets: AttackSocket[] = []
+  try {
+    for (let start = 0; start < count; start += 10) {
+      sockets.push(...await Promise.all(Array.from({ length: Math.min(10, count - start) }, async (_, k) => await initSocket(url, address, token(start + k), options))))
+    }
+    return sockets
+  } catch (err) {
+    for (const socket of sockets) socket.socket.terminate()
+    throw err
+  }
+}
+
 /** A WebSocket upgraded by hand on a raw TCP socket, for frames a library would not send (partial, oversized). */
 export async function rawUpgrade (url: string, address: string, { read = true }: { read?: boolean } = {}): Promise<RawSocket> {
   const raw = await rawSocket(url, address, { read: true })

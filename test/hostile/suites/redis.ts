@@ -38,7 +38,8 @@ async function duringOutage (ctx: AttackContext<OwnRedis>, door: Door, out: () =
   const outageEnds = performance.now() + OUTAGE_MS
   let answered: Answered[] = []
   try {
-    const operations = inWaves(OPERATIONS[door], 2, ctx.signal, async (n) => await operate(door, ctx, ctx.account, n))
+    // A caller gives up a second after the outage: an operation Redis holds is answered "no answer".
+    const operations = inWaves(OPERATIONS[door], 2, ctx.signal, async (n) => await operate(door, ctx, ctx.account, n, undefined, AbortSignal.timeout(OUTAGE_MS + 1_000)))
     // The outage lasts its time whatever the operations do: the probe measures all of it.
     const [results] = await Promise.all([operations, sleep(OUTAGE_MS)])
     answered = results

@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { expect } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../../src/emulator/index.js'
 import { HEADERS_TOO_LARGE, normalised, statusAndBody, tally } from '../harness/answers.js'
-import { hostileCase } from '../harness/case.js'
+import { HOLD_UNREAD_MS, hostileCase } from '../harness/case.js'
 import { firstResponse, inWaves, rawSocket, requestHead, wholeResponse, within, type RawSocket } from '../harness/http.js'
 import { defineSuite } from '../harness/suite.js'
 import { bearer, forgedToken, genuineToken } from '../harness/tokens.js'
@@ -60,6 +61,7 @@ export const suite = defineSuite({
           return raw
         })
         hold(() => { for (const raw of sockets) raw.socket.destroy() })
+        await sleep(HOLD_UNREAD_MS)
         return sockets.map((raw) => firstResponse(raw.received()).status)
       },
       answers: (statuses) => {

@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { expect } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../../src/emulator/index.js'
 import { HEADERS_TOO_LARGE, normalised, statusAndBody, tally } from '../harness/answers.js'
-import { hostileCase } from '../harness/case.js'
+import { HOLD_UNREAD_MS, hostileCase } from '../harness/case.js'
 import { firstResponse, inWaves, rawSocket, requestHead, within, type RawSocket } from '../harness/http.js'
 import { defineSuite } from '../harness/suite.js'
 import { bearer, forgedToken, genuineToken } from '../harness/tokens.js'
@@ -73,7 +74,7 @@ export const suite = defineSuite({
         // Writes: the first 60 a minute are checked (the model id is too long), the rest refused before any work.
         expect(tally(answers)).toEqual({
           [problem(400, 'bad-user-input', 'Bad request', 'Body field models[0].modelId must be at most 200 characters long.', 'BAD_USER_INPUT')]: 60,
-          [problem(429, 'rate-limited', 'Too many requests', 'Too many writes: at most 60 a minute for each caller. Try again in <n> seconds.', 'RATE_LIMITED')]: 40
+          [problem(429, 'rate-limited', 'Too many requests', 'Too many writes: at most 60 a minute for each caller. Try again in <n> <unit>.', 'RATE_LIMITED')]: 40
         })
       },
       upstream: 0
@@ -167,6 +168,7 @@ export const suite = defineSuite({
           sockets.push(raw)
         }
         hold(() => { for (const raw of sockets) raw.socket.destroy() })
+        await sleep(HOLD_UNREAD_MS)
         return sockets
       },
       answers: async (sockets: RawSocket[]) => {
@@ -222,7 +224,7 @@ export const suite = defineSuite({
       answers: ({ forged, genuine }) => {
         expect(tally(forged)).toEqual({
           [problem(401, 'unauthenticated', 'Not authenticated', 'Visual Layer refused your token: Invalid token: unknown API key in kid. Sign a fresh Visual Layer JWT and try again.', 'UNAUTHENTICATED')]: 60,
-          [problem(429, 'rate-limited', 'Too many requests', 'Too many requests with tokens Visual Layer has not accepted yet: at most 60 a minute from one address, or for one API key once a token of it was accepted. Try again in <n> seconds.', 'RATE_LIMITED')]: 10
+          [problem(429, 'rate-limited', 'Too many requests', 'Too many requests with tokens Visual Layer has not accepted yet: at most 60 a minute from one address, or for one API key once a token of it was accepted. Try again in <n> <unit>.', 'RATE_LIMITED')]: 10
         })
         expect(genuine.status).toBe(200)
         expect((JSON.parse(genuine.text) as { nodes: Array<{ id: string }> }).nodes.map((dataset) => dataset.id)).toContain(SEED.datasets.ready)

@@ -33,7 +33,7 @@ function stalled (door: Door): HostileCase {
       // Subscriptions wait for their first event (their poller backs off and keeps them): the
       // attacker gives up after the deadline has passed for each, as a client would.
       const held = await Promise.all(HELD.map(async (id, n) => (await operate(door, ctx, ctx.account, n, id, AbortSignal.timeout(1_500))).text))
-      const other = (await operate(door, ctx, genuineToken(OTHER_TENANT.account), 0, OTHER_TENANT.datasetId)).text
+      const other = (await operate(door, ctx, genuineToken(OTHER_TENANT.account), 0, OTHER_TENANT.datasetId, AbortSignal.timeout(3_000))).text
       return { held, other }
     },
     answers: ({ held, other }) => {

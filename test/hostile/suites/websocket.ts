@@ -2,11 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { expect } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../../src/emulator/index.js'
 import { BAD_ID, BAD_ID_ERRORS, BAD_ID_SUBSCRIPTION, HEADERS_TOO_LARGE, normalised, tally } from '../harness/answers.js'
-import { hostileCase } from '../harness/case.js'
+import { HOLD_UNREAD_MS, hostileCase } from '../harness/case.js'
 import { inWaves, rawSocket, requestHead, within } from '../harness/http.js'
 import { defineSuite } from '../harness/suite.js'
 import { forgedToken, genuineToken } from '../harness/tokens.js'
-import { closeFrameOf, frameHead, initSocket, openSocket, operationText, rawUpgrade, type AttackSocket } from '../harness/ws.js'
+import { closeFrameOf, frameHead, initSocket, initSockets, openSocket, operationText, rawUpgrade, type AttackSocket } from '../harness/ws.js'
 
 /*
  * GraphQL over WebSocket (graphql-transport-ws on /graphql). Subscriptions are not rate limited per
@@ -56,7 +56,7 @@ export const suite = defineSuite({
       memoryGrowthMb: 16,
       run: async ({ url, address, signal }) => {
         const pad = 'v'.repeat(1000 * 1024)
-        const sockets = await Promise.all([0, 1].map(async () => await initSocket(url, address, forgedToken())))
+        const sockets = await initSockets(url, address, 2, () => forgedToken())
         const answers = await Promise.all(sockets.map(async (socket, s) => await operations(socket, 30, 2, signal, (i) => ({
           query: BAD_ID_SUBSCRIPTION,
           variables: { id: BAD_ID, pad: `${s}:${i}:${pad}` }
@@ -72,7 +72,7 @@ export const suite = defineSuite({
       attack: 'many-unique-variables',
       name: '4 sockets × 100 subscribe messages, each with variables never sent before',
       run: async ({ url, address, signal }) => {
-        const sockets = await Promise.all([0, 1, 2, 3].map(async () => await initSocket(url, address, forgedToken())))
+        const sockets = await initSockets(url, address, 4, () => forgedToken())
         const answers = await Promise.all(sockets.map(async (socket, s) => await operations(socket, 100, 10, signal, (i) => ({
           query: BAD_ID_SUBSCRIPTION,
           variables: { id: BAD_ID, n: `${s}:${i}`, note: 'u'.repeat(200) }
@@ -89,7 +89,7 @@ export const suite = defineSuite({
       name: '2 sockets × 30 subscribe messages with documents never sent before, 900 KB each (a comment)',
       run: async ({ url, address, signal }) => {
         const pad = 'c'.repeat(900 * 1024)
-        const sockets = await Promise.all([0, 1].map(async () => await initSocket(url, address, forgedToken())))
+        const sockets = await initSockets(url, address, 2, () => forgedToken())
         const answers = await Promise.all(sockets.map(async (socket, s) => await operations(socket, 30, 2, signal, (i) => ({
           query: `${BAD_ID_SUBSCRIPTION} # ${s}:${i} ${pad}`,
           variables: { id: BAD_ID }
@@ -105,7 +105,7 @@ export const suite = defineSuite({
       attack: 'many-unique-documents',
       name: '4 sockets × 100 subscribe messages, each a document never sent before (subscription S<n>)',
       run: async ({ url, address, signal }) => {
-        const sockets = await Promise.all([0, 1, 2, 3].map(async () => await initSocket(url, address, forgedToken())))
+        const sockets = await initSockets(url, address, 4, () => forgedToken())
         const answers = await Promise.all(sockets.map(async (socket, s) => await operations(socket, 100, 10, signal, (i) => ({
           query: BAD_ID_SUBSCRIPTION.replace('subscription S(', `subscription S${s}x${i}(`),
           variables: { id: BAD_ID }
@@ -149,11 +149,13 @@ export const suite = defineSuite({
       door: 'websocket',
       attack: 'large-frames',
       name: '10 sockets that each send one 2 MB message after connection_init',
-      run: async ({ url, address }) => await Promise.all(Array.from({ length: 10 }, async () => {
-        const socket = await initSocket(url, address, forgedToken())
-        socket.send(`{"type":"ping","payload":"${'f'.repeat(2 * 1024 * 1024)}"}`)
-        return await within(socket.closed, 5_000, 'the close of a socket that sent 2 MB')
-      })),
+      run: async ({ url, address }) => {
+        const sockets = await initSockets(url, address, 10, () => forgedToken())
+        return await Promise.all(sockets.map(async (socket) => {
+          socket.send(`{"type":"ping","payload":{"p":"${'f'.repeat(2 * 1024 * 1024)}"}}`)
+          return await within(socket.closed, 5_000, 'the close of a socket that sent 2 MB')
+        }))
+      },
       answers: (closes) => { expect(tally(closes.map((close) => `${close.code} ${close.reason}`))).toEqual({ '1009 ': 10 }) },
       upstream: 0
     }),
@@ -166,7 +168,8 @@ export const suite = defineSuite({
         const socket = await initSocket(url, address, forgedToken(), { read: false })
         hold(() => { socket.socket.terminate() })
         const payload = 'p'.repeat(1000 * 1024)
-        const sent = await flood(socket, 100, (i) => `{"type":"ping","payload":"${i}:${payload}"}`, signal)
+        const sent = await flood(socket, 100, (i) => `{"type":"ping","payload":{"p":"${i}:${payload}"}}`, signal)
+        await sleep(HOLD_UNREAD_MS)
         return { socket, sent }
       },
       answers: async ({ socket }) => {
@@ -184,9 +187,11 @@ export const suite = defineSuite({
       waitsOn: ['item 2'],
       run: async ({ url, address, signal, hold }) => {
         const sockets = await Promise.all(Array.from({ length: 15 }, async () => await openSocket(url, address, { read: false })))
+        // (15: within WS_MAX_PENDING_PER_ADDRESS, so that each is a socket the gateway keeps.)
         hold(() => { for (const socket of sockets) socket.socket.terminate() })
         const payload = 'p'.repeat(1000 * 1024)
-        await Promise.all(sockets.map(async (socket) => await flood(socket, 5, (i) => `{"type":"ping","payload":"${i}:${payload}"}`, signal)))
+        await Promise.all(sockets.map(async (socket) => await flood(socket, 5, (i) => `{"type":"ping","payload":{"p":"${i}:${payload}"}}`, signal)))
+        await sleep(HOLD_UNREAD_MS)
         return sockets
       },
       answers: async (sockets) => {
@@ -230,9 +235,10 @@ export const suite = defineSuite({
     hostileCase({
       door: 'websocket',
       attack: 'slow-bodies',
-      name: '30 sockets that, after connection_ack, start a 1 MB message and send 1,000 KB of it',
+      name: '40 sockets that, after connection_ack, start a 1 MB message and send 1,000 KB of it',
+      waitsOn: ['a deadline on a WebSocket message once started (found by this suite)'],
       run: async ({ url, address, signal, hold }) => {
-        const sockets = await Promise.all(Array.from({ length: 30 }, async () => {
+        const sockets = await inWaves(40, 10, signal, async () => {
           const raw = await rawUpgrade(url, address)
           const init = Buffer.from(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${forgedToken()}` } }))
           const { head, mask } = frameHead(init.length)
@@ -243,7 +249,7 @@ export const suite = defineSuite({
             check()
           }), 5_000, 'connection_ack')
           return raw
-        }))
+        })
         hold(() => { for (const raw of sockets) raw.socket.destroy() })
         const body = Buffer.alloc(1000 * 1024, 'a')
         for (const raw of sockets) {
@@ -254,7 +260,7 @@ export const suite = defineSuite({
         }
         return sockets.map((raw) => raw.socket.destroyed)
       },
-      answers: (destroyed) => { expect(tally(destroyed.map(String))).toEqual({ false: 30 }) },
+      answers: (destroyed) => { expect(tally(destroyed.map(String))).toEqual({ false: 40 }) },
       upstream: 0
     }),
     hostileCase({
@@ -264,7 +270,7 @@ export const suite = defineSuite({
       waitsOn: ['item 2'],
       memoryGrowthMb: 8,
       run: async ({ url, address, signal, hold }) => {
-        const sockets = await Promise.all([0, 1, 2].map(async () => await initSocket(url, address, forgedToken(), { read: false })))
+        const sockets = await initSockets(url, address, 3, () => forgedToken(), { read: false })
         hold(() => { for (const socket of sockets) socket.socket.terminate() })
         const alias = 'a'.repeat(100 * 1024)
         await Promise.all(sockets.map(async (socket, s) => await flood(socket, 40, (i) => JSON.stringify({
@@ -272,6 +278,7 @@ export const suite = defineSuite({
           type: 'subscribe',
           payload: { query: BAD_ID_SUBSCRIPTION.replace('datasetStatusChanged(', `${alias}${i}: datasetStatusChanged(`), variables: { id: BAD_ID } }
         }), signal)))
+        await sleep(HOLD_UNREAD_MS)
         return sockets
       },
       answers: async (sockets) => {
@@ -292,7 +299,8 @@ export const suite = defineSuite({
           socket.socket.close(1000)
           return socket.messages[0]?.type ?? 'none'
         })
-        const together = await Promise.all(Array.from({ length: 100 }, async () => await initSocket(url, address, forgedToken())))
+        // Held open together (WS_MAX_UNPROVEN_PER_ADDRESS of them).
+        const together = await initSockets(url, address, 100, () => forgedToken())
         for (const socket of together) socket.socket.close(1000)
         return { churned, together: together.map((socket) => socket.messages[0]?.type ?? 'none') }
       },
@@ -334,7 +342,7 @@ export const suite = defineSuite({
       name: '50 sockets from one address, each with a forged token never seen before, subscribe to a dataset; then a new genuine token from that address',
       run: async ({ url, address, hold }) => {
         const query = `subscription { datasetStatusChanged(datasetId: "${SEED.datasets.ready}") { id status } }`
-        const sockets = await Promise.all(Array.from({ length: 50 }, async () => await initSocket(url, address, forgedToken())))
+        const sockets = await initSockets(url, address, 50, () => forgedToken())
         hold(() => { for (const socket of sockets) socket.socket.terminate() })
         const forged = await Promise.all(sockets.map(async (socket) => operationText(await socket.operation('1', { query }))))
         const genuine = await initSocket(url, address, genuineToken(DEMO_ACCOUNTS.primary))
