@@ -21,9 +21,21 @@ export function normalised (text: string): string {
     .replace(/Try again in \d+ (s|seconds?|minutes?)\b/g, 'Try again in <n> <unit>')
 }
 
-/** `status text` of an answer, normalised. */
+/** JSON text with every object's keys in order: the order of keys is no part of an answer. */
+export function canonical (value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+    ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+    : inner)
+}
+
+/** `status body` of an answer, normalised: a JSON body in canonical form, any other text as it is. */
 export function statusAndBody (answer: { status: number, text: string }): string {
-  return `${answer.status} ${normalised(answer.text)}`
+  const text = normalised(answer.text)
+  try {
+    return `${answer.status} ${canonical(JSON.parse(text))}`
+  } catch {
+    return `${answer.status} ${text}`
+  }
 }
 
 /** A list of equal answers as `{ answer: count }`, so that hundreds compare in one line of a failure. */
@@ -33,12 +45,27 @@ export function tally (answers: readonly string[]): Record<string, number> {
   return counts
 }
 
-/** The gateway's GraphQL error body with one error, as JSON text (request id replaced). */
+/** The first response a raw socket received, as `status content-type body` (a JSON body canonical, request ids replaced); '' for none. */
+export function rawAnswer (received: string): string {
+  const end = received.indexOf('\r\n\r\n')
+  if (end === -1) return received
+  const head = received.slice(0, end)
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? '?'
+  const type = /\r\ncontent-type: *([^\r]+)/i.exec(head)?.[1] ?? ''
+  return statusAndBody({ status: Number(status), text: received.slice(end + 4) }).replace(/^(\d+) /, `$1 ${type} `)
+}
+
+/** The gateway's GraphQL error body with one error, as canonical JSON text (request id replaced). */
 export function errorBody (message: string, code: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ data: null, errors: [{ message, extensions: { code, requestId: '<id>', ...extra } }] })
+  return canonical({ data: null, errors: [{ message, extensions: { code, requestId: '<id>', ...extra } }] })
+}
+
+/** A REST problem (RFC 9457) as `status body`, canonical (request id replaced). */
+export function problem (status: number, type: string, title: string, detail: string, code: string): string {
+  return `${status} ${canonical({ type: `urn:vl-gateway:problem:${type}`, title, status, detail, code, requestId: '<id>' })}`
 }
 
 /** 431 of Node's header limit, in the gateway's shape, as the raw head and body a socket receives. */
 export const HEADERS_TOO_LARGE = 'HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 305\r\n' +
   'x-request-id: <id>\r\nConnection: close\r\n\r\n' +
-  errorBody('The request\'s headers are larger than the gateway accepts (16384 bytes in all). A Visual Layer JWT is far smaller: check the Authorization header, and any cookies sent with it.', 'QUERY_REJECTED')
+  JSON.stringify({ data: null, errors: [{ message: 'The request\'s headers are larger than the gateway accepts (16384 bytes in all). A Visual Layer JWT is far smaller: check the Authorization header, and any cookies sent with it.', extensions: { code: 'QUERY_REJECTED', requestId: '<id>' } }] })

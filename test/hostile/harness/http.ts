@@ -85,7 +85,8 @@ export async function rawSocket (url: string, address: string, { read = true }: 
   const socket = connect({ host: hostname, port: Number(port), localAddress: address })
   const chunks: Buffer[] = []
   socket.on('error', () => {})
-  const closed = once(socket, 'close').then(() => {})
+  // Not events.once: it would reject on the socket's 'error' (EPIPE when the gateway closes first), which is not ours to fail on.
+  const closed = new Promise<void>((resolve) => { socket.once('close', () => { resolve() }) })
   socket.on('data', (chunk: Buffer) => { chunks.push(chunk) })
   // A client that does not read: nothing is taken from the kernel until it resumes.
   if (!read) socket.pause()
@@ -101,6 +102,19 @@ export function firstResponse (text: string): { status: number, head: string, bo
   const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? -1)
   const rest = end === -1 ? '' : text.slice(end + 4)
   return { status, head, body: length >= 0 ? rest.slice(0, length) : rest }
+}
+
+/**
+ * Sends `head` and a `body` over the door's limit on a raw socket, and resolves with what it received
+ * once the gateway closed it: the gateway answers and closes before the body is all sent, which
+ * a client library reports as a write error instead of the answer.
+ */
+export async function oversized (url: string, address: string, head: string, body: string): Promise<string> {
+  const raw = await rawSocket(url, address)
+  raw.socket.write(head)
+  raw.socket.write(body)
+  await raw.closed
+  return raw.received()
 }
 
 /** Whether `text` holds a whole first response with a Content-Length (a refusal, not a stream). */

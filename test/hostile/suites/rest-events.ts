@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { expect } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../../src/emulator/index.js'
-import { HEADERS_TOO_LARGE, normalised, statusAndBody, tally } from '../harness/answers.js'
+import { HEADERS_TOO_LARGE, normalised, problem, statusAndBody, tally } from '../harness/answers.js'
 import { HOLD_UNREAD_MS, hostileCase } from '../harness/case.js'
 import { firstResponse, inWaves, rawSocket, requestHead, wholeResponse, within, type RawSocket } from '../harness/http.js'
 import { defineSuite } from '../harness/suite.js'
@@ -14,8 +14,6 @@ import { bearer, forgedToken, genuineToken } from '../harness/tokens.js'
  */
 
 const eventsPath = `/v1/datasets/${SEED.datasets.ready}/events?follow=true`
-const problem = (status: number, type: string, title: string, detail: string, code: string): string =>
-  `${status} ${JSON.stringify({ type: `urn:vl-gateway:problem:${type}`, title, status, detail, code, requestId: '<id>' })}`
 
 /** Opens a stream on a raw socket and resolves with it once its head (and first event) or a whole refusal arrived. */
 async function openRaw (url: string, address: string, token: string): Promise<RawSocket> {

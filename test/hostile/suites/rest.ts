@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { expect } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../../src/emulator/index.js'
-import { HEADERS_TOO_LARGE, normalised, statusAndBody, tally } from '../harness/answers.js'
+import { HEADERS_TOO_LARGE, normalised, problem, rawAnswer, statusAndBody, tally } from '../harness/answers.js'
 import { HOLD_UNREAD_MS, hostileCase } from '../harness/case.js'
-import { firstResponse, inWaves, rawSocket, requestHead, within, type RawSocket } from '../harness/http.js'
+import { firstResponse, inWaves, oversized, rawSocket, requestHead, within, type RawSocket } from '../harness/http.js'
 import { defineSuite } from '../harness/suite.js'
 import { bearer, forgedToken, genuineToken } from '../harness/tokens.js'
 
@@ -15,8 +15,6 @@ import { bearer, forgedToken, genuineToken } from '../harness/tokens.js'
 
 const json = { 'content-type': 'application/json' }
 const enrichments = (url: string): string => `${url}/v1/datasets/${SEED.datasets.ready}/enrichments`
-const problem = (status: number, type: string, title: string, detail: string, code: string): string =>
-  `${status} ${JSON.stringify({ type: `urn:vl-gateway:problem:${type}`, title, status, detail, code, requestId: '<id>' })}`
 
 export const suite = defineSuite({
   name: 'rest',
@@ -119,14 +117,16 @@ export const suite = defineSuite({
       door: 'rest',
       attack: 'large-frames',
       name: '20 enrichments with a 2 MB body (over the 1 MB body limit), with a forged token',
-      run: async ({ url, http, signal }) => {
+      run: async ({ url, address, signal }) => {
         const token = forgedToken()
         const body = JSON.stringify({ models: 'b'.repeat(2 * 1024 * 1024) })
-        const answers = await inWaves(20, 2, signal, async () => await http.send(enrichments(url), { method: 'POST', headers: { ...json, ...bearer(token) }, body }))
-        return answers.map(statusAndBody)
+        const head = requestHead('POST', `/v1/datasets/${SEED.datasets.ready}/enrichments`, { ...json, ...bearer(token), 'content-length': String(body.length) })
+        return await inWaves(20, 2, signal, async () => rawAnswer(await oversized(url, address, head, body)))
       },
       answers: (answers) => {
-        expect(tally(answers)).toEqual({ [problem(413, 'bad-user-input', 'Bad request', 'Request body is too large', 'BAD_USER_INPUT')]: 20 })
+        expect(tally(answers)).toEqual({
+          [problem(413, 'bad-user-input', 'Bad request', 'Request body is too large', 'BAD_USER_INPUT').replace(/^413 /, '413 application/problem+json; charset=utf-8 ')]: 20
+        })
       },
       upstream: 0
     }),
@@ -148,9 +148,9 @@ export const suite = defineSuite({
         return sockets
       },
       answers: (sockets: RawSocket[]) => {
-        expect(tally(sockets.map((raw) => normalised(raw.received()).replace(/Content-Length: \d+/, 'Content-Length: <n>')))).toEqual({
-          ['HTTP/1.1 408 Request Timeout\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: <n>\r\nx-request-id: <id>\r\nConnection: close\r\n\r\n' +
-            problem(408, 'request-timeout', 'Request timeout', 'The request was not received in time: its headers and body must arrive within 1500 ms of its first byte. Send it again without pausing.', 'BAD_USER_INPUT').slice(4)]: 50
+        expect(tally(sockets.map((raw) => rawAnswer(raw.received())))).toEqual({
+          [problem(408, 'request-timeout', 'Request timeout', 'The request was not received in time: its headers and body must arrive within 1500 ms of its first byte. Send it again without pausing.', 'BAD_USER_INPUT')
+            .replace(/^408 /, '408 application/problem+json; charset=utf-8 ')]: 50
         })
       },
       upstream: 0
@@ -192,8 +192,7 @@ export const suite = defineSuite({
           const raw = await rawSocket(url, address)
           raw.socket.write(request)
           await raw.closed
-          const answer = firstResponse(raw.received())
-          return `${answer.status} ${normalised(answer.body)}`
+          return rawAnswer(raw.received())
         })
         const bare = await inWaves(100, 10, signal, async () => {
           const raw = await rawSocket(url, address)
@@ -205,7 +204,8 @@ export const suite = defineSuite({
       },
       answers: ({ answered, bare }) => {
         expect(tally(answered)).toEqual({
-          [problem(400, 'bad-user-input', 'Bad request', 'Path parameter id must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22).', 'BAD_USER_INPUT')]: 300
+          [problem(400, 'bad-user-input', 'Bad request', 'Path parameter id must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22).', 'BAD_USER_INPUT')
+            .replace(/^400 /, '400 application/problem+json; charset=utf-8 ')]: 300
         })
         expect(tally(bare)).toEqual({ '': 100 })
       },
