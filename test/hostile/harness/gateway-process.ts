@@ -1,8 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
 import type { ChildMessage, ChildRequest, Holdings, Measurement } from './child.js'
 
 /*
@@ -13,6 +15,8 @@ import type { ChildMessage, ChildRequest, Holdings, Measurement } from './child.
  */
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
+/** Where bundles are written: inside the project (its node_modules resolve from there), and gitignored. */
+const BUNDLES = fileURLToPath(new URL('../../../test-results/hostile/', import.meta.url))
 const START_DEADLINE_MS = 30_000
 const ANSWER_DEADLINE_MS = 15_000
 
@@ -21,6 +25,44 @@ export interface GatewayProcessOptions {
   env: Record<string, string>
   /** --max-old-space-size, in MB. */
   maxOldSpaceMb: number
+  /** The gateway's code, from bundleGateway. */
+  bundle: string
+}
+
+/**
+ * child.ts and the sources it imports (src/), bundled into one JavaScript file, its packages left to
+ * node_modules as production loads them: the process then starts in about two seconds, not the five of a
+ * TypeScript loader resolving every import. Each module keeps its own import.meta.url (schema.graphql is
+ * read relative to it). Returns the file's path; remove it with removeBundle.
+ */
+export async function bundleGateway (): Promise<string> {
+  mkdirSync(BUNDLES, { recursive: true })
+  const outfile = join(BUNDLES, `gateway-${process.pid}.mjs`)
+  await build({
+    entryPoints: [CHILD],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+    plugins: [{
+      name: 'own-import-meta-url',
+      setup (builder) {
+        builder.onLoad({ filter: /\.ts$/ }, async (args) => ({
+          contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+          loader: 'ts'
+        }))
+      }
+    }]
+  })
+  return outfile
+}
+
+export function removeBundle (path: string): void {
+  rmSync(path, { force: true })
 }
 
 export class GatewayProcess {
@@ -43,11 +85,11 @@ export class GatewayProcess {
     })
   }
 
-  static async start ({ env, maxOldSpaceMb }: GatewayProcessOptions): Promise<GatewayProcess> {
+  static async start ({ env, maxOldSpaceMb, bundle }: GatewayProcessOptions): Promise<GatewayProcess> {
     const logPath = join(mkdtempSync(join(tmpdir(), 'hostile-')), 'gateway.log')
     const log = openSync(logPath, 'w')
-    const child = fork(CHILD, [], {
-      execArgv: ['--expose-gc', `--max-old-space-size=${maxOldSpaceMb}`, '--import', 'tsx'],
+    const child = fork(bundle, [], {
+      execArgv: ['--expose-gc', `--max-old-space-size=${maxOldSpaceMb}`, '--enable-source-maps'],
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', log, log, 'ipc']
     })

@@ -105,14 +105,15 @@ export function firstResponse (text: string): { status: number, head: string, bo
 }
 
 /**
- * Sends `head` and a `body` over the door's limit on a raw socket, and resolves with what it received
- * once the gateway closed it: the gateway answers and closes before the body is all sent, which
- * a client library reports as a write error instead of the answer.
+ * Sends the head of a request announcing `length` bytes of body (over the door's limit) and the first
+ * 64 KB of it, and resolves with what it received once the gateway closed the socket. It sends no more
+ * than that: the gateway answers as soon as it reads the length, and a socket closed with data it has
+ * not read is reset, which loses the answer.
  */
-export async function oversized (url: string, address: string, head: string, body: string): Promise<string> {
+export async function oversized (url: string, address: string, head: (length: number) => string, length: number): Promise<string> {
   const raw = await rawSocket(url, address)
-  raw.socket.write(head)
-  raw.socket.write(body)
+  raw.socket.write(head(length))
+  raw.socket.write(Buffer.alloc(Math.min(length, 64 * 1024), 'b'))
   await raw.closed
   return raw.received()
 }

@@ -7,9 +7,9 @@ import {
   type AttackContext, type HostileCase, type UpstreamBound
 } from './case.js'
 import type { Measurement } from './child.js'
-import { GatewayProcess } from './gateway-process.js'
+import { bundleGateway, GatewayProcess, removeBundle } from './gateway-process.js'
 import { httpFrom } from './http.js'
-import { startProbe } from './probe.js'
+import { Prober } from './probe.js'
 import { genuineToken } from './tokens.js'
 
 /*
@@ -96,22 +96,31 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
   let emulator: RunningEmulator
   let gateway: GatewayProcess
   let shared: { value: S, env?: Record<string, string>, close: () => Promise<void> } | undefined
+  let bundle: string | undefined
+  let prober: Prober | undefined
+  /** The last case's measurement once it let go: the next case's baseline (nothing runs in between). */
+  let settledState: Measurement | null = null
   const report: Array<Record<string, unknown>> = []
   // One token of each account for the whole file: the attacker's account, and the probe's.
   const account = genuineToken(DEMO_ACCOUNTS.primary)
   const probeToken = genuineToken(DEMO_ACCOUNTS.secondary)
 
   beforeAll(async () => {
+    const bundled = bundleGateway()
     emulator = await startEmulator({ clock: TEST_START })
     shared = await suite.setup?.()
-    gateway = await GatewayProcess.start({ env: { ...productionEnv(emulator.url), ...suite.env, ...shared?.env }, maxOldSpaceMb: MAX_OLD_SPACE_MB })
+    bundle = await bundled
+    gateway = await GatewayProcess.start({ env: { ...productionEnv(emulator.url), ...suite.env, ...shared?.env }, maxOldSpaceMb: MAX_OLD_SPACE_MB, bundle })
     await ready(gateway.url, 30_000)
     await prove(gateway.url, account)
     await prove(gateway.url, probeToken)
+    prober = new Prober(gateway.url)
   }, 60_000)
 
   afterAll(async () => {
+    await prober?.close()
     await gateway?.close()
+    if (bundle !== undefined) removeBundle(bundle)
     await shared?.close()
     await emulator?.close()
     mkdirSync('test-results/hostile', { recursive: true })
@@ -127,9 +136,11 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
         emulator.clearCalls()
         emulator.clearFaults()
         emulator.setLatency(0)
-        const before = await gateway.measure()
+        if (prober === undefined) throw new Error('no probe')
+        const before = settledState ?? await gateway.measure()
+        settledState = null
         await gateway.resetLoop()
-        const probe = startProbe(gateway.url, { address: probeAddress(index), token: probeToken })
+        await prober.start(probeAddress(index), probeToken)
 
         const holds: Array<() => unknown> = []
         const http = httpFrom(attackerAddress(index))
@@ -155,7 +166,7 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
         }
         const attackMs = Math.round(performance.now() - started)
         const during = await gateway.measure()
-        const probed = await probe.stop()
+        const probed = await prober.stop()
 
         // The answers are read while the attacker still holds what it holds (a client that reads late
         // must still have its socket), or, when the gateway must end it, once it has.
@@ -186,6 +197,7 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
           await gateway.settle({ connections: before.connections, pollers: before.pollers }, spec.settleMs ?? DEFAULT_SETTLE_MS)
         }
         const after = await gateway.measure()
+        settledState = after
         const calls = emulator.calls()
 
         const bound = spec.memoryGrowthMb ?? DEFAULT_MEMORY_GROWTH_MB
