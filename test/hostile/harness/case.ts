@@ -18,7 +18,7 @@ export const LOOP_P99_MS = 100
 /** Time bound of an attack: it stops by itself before (its count is sized for about a second). */
 export const DEFAULT_ATTACK_MS = 4_000
 /** How long an attacker that does not read keeps not reading, the probe running, before it is measured. */
-export const HOLD_UNREAD_MS = 1_000
+export const HOLD_UNREAD_MS = 500
 /** Deadline for sockets and pollers to go back to their baseline once the attacker let go. */
 export const DEFAULT_SETTLE_MS = 5_000
 

@@ -219,9 +219,10 @@ export const suite = defineSuite({
       attack: 'many-unique-documents',
       name: '10 sockets that each pipeline 10 documents never sent before, each refused with 100 errors (unknown fields)',
       waitsOn: ['pipelined requests all start at once, and refused ones are not rate limited (found by this suite)'],
-      run: async ({ url, address, account }) => {
+      run: async ({ url, address, account, hold }) => {
         const sockets = await Promise.all(Array.from({ length: 10 }, async (_, s) => {
           const raw = await rawSocket(url, address)
+          hold(() => { raw.socket.destroy() })
           raw.socket.write(Array.from({ length: 10 }, (_, i) => {
             const body = JSON.stringify({ query: `query Q${s}x${i} { ${Array.from({ length: 100 }, (_, f) => `unknownField${f}`).join(' ')} }` })
             return `${requestHead('POST', '/graphql', { ...json, ...bearer(account), 'content-length': String(Buffer.byteLength(body)) })}${body}`
@@ -233,7 +234,6 @@ export const suite = defineSuite({
           raw.socket.on('data', check)
           check()
         }))), 10_000, 'the 100 answers')
-        for (const raw of sockets) raw.socket.destroy()
         return sockets.map((raw) => firstResponse(raw.received()).status)
       },
       answers: (statuses) => { expect(tally(statuses.map(String))).toEqual({ 400: 10 }) },

@@ -22,7 +22,7 @@ interface OwnRedis {
 }
 
 /** How long the attack holds Redis stalled or down: its operations start at once and must be answered within it. */
-const OUTAGE_MS = 1_500
+const OUTAGE_MS = 1_000
 /** Operations per door during the outage (each its own document, so that none shares another's execution). */
 const OPERATIONS: Record<Door, number> = { 'graphql-http': 10, websocket: 3, sse: 3, rest: 10, 'rest-events': 3 }
 

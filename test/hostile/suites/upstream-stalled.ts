@@ -31,8 +31,8 @@ function stalled (door: Door): HostileCase {
     run: async (ctx) => {
       for (const id of HELD) ctx.emulator.injectFault({ method: 'GET', path: `/api/v1/dataset/${id}`, delayMs: HOLD_MS, times: 1_000 })
       // Subscriptions wait for their first event (their poller backs off and keeps them): the
-      // attacker gives up after the deadline has passed for each, as a client would.
-      const held = await Promise.all(HELD.map(async (id, n) => (await operate(door, ctx, ctx.account, n, id, AbortSignal.timeout(1_500))).text))
+      // attacker gives up a second later, once the deadline has passed for each, as a client would.
+      const held = await Promise.all(HELD.map(async (id, n) => (await operate(door, ctx, ctx.account, n, id, AbortSignal.timeout(1_000))).text))
       const other = (await operate(door, ctx, genuineToken(OTHER_TENANT.account), 0, OTHER_TENANT.datasetId, AbortSignal.timeout(3_000))).text
       return { held, other }
     },
