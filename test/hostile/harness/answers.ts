@@ -9,9 +9,22 @@ export const TYPENAME = '{"data":{"__typename":"Query"}}'
 export const BAD_ID_SUBSCRIPTION = 'subscription S($id: ID!) { datasetStatusChanged(datasetId: $id) { id status } }'
 export const BAD_ID = 'nope'
 
-/** The one error of BAD_ID_SUBSCRIPTION with BAD_ID, as JSON text (request id replaced). */
-export const BAD_ID_ERRORS = '{"errors":[{"message":"Argument datasetId must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22); got \\"nope\\".",' +
-  '"locations":[{"line":1,"column":28}],"path":["datasetStatusChanged"],"extensions":{"code":"BAD_USER_INPUT","requestId":"<id>"}}]}'
+/** JSON text with every object's keys in order: the order of keys is no part of an answer. */
+export function canonical (value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+    ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+    : inner)
+}
+
+/** The one error of BAD_ID_SUBSCRIPTION with BAD_ID, as canonical JSON text (request id replaced). */
+export const BAD_ID_ERRORS = canonical({
+  errors: [{
+    message: 'Argument datasetId must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22); got "nope".',
+    locations: [{ line: 1, column: 28 }],
+    path: ['datasetStatusChanged'],
+    extensions: { code: 'BAD_USER_INPUT', requestId: '<id>' }
+  }]
+})
 
 /** Request ids and retry delays replaced by markers, so that answers compare whole. */
 export function normalised (text: string): string {
@@ -21,20 +34,15 @@ export function normalised (text: string): string {
     .replace(/Try again in \d+ (s|seconds?|minutes?)\b/g, 'Try again in <n> <unit>')
 }
 
-/** JSON text with every object's keys in order: the order of keys is no part of an answer. */
-export function canonical (value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) => inner !== null && typeof inner === 'object' && !Array.isArray(inner)
-    ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
-    : inner)
-}
-
-/** `status body` of an answer, normalised: a JSON body in canonical form, any other text as it is. */
+/** `status body` of an answer, normalised: a JSON body in canonical form, and so each `data:` line of an event stream. */
 export function statusAndBody (answer: { status: number, text: string }): string {
   const text = normalised(answer.text)
   try {
     return `${answer.status} ${canonical(JSON.parse(text))}`
   } catch {
-    return `${answer.status} ${text}`
+    return `${answer.status} ${text.replace(/^data: (\{.*\})$/gm, (line, json: string) => {
+      try { return `data: ${canonical(JSON.parse(json))}` } catch { return line }
+    })}`
   }
 }
 
@@ -65,7 +73,9 @@ export function problem (status: number, type: string, title: string, detail: st
   return `${status} ${canonical({ type: `urn:vl-gateway:problem:${type}`, title, status, detail, code, requestId: '<id>' })}`
 }
 
-/** 431 of Node's header limit, in the gateway's shape, as the raw head and body a socket receives. */
-export const HEADERS_TOO_LARGE = 'HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 305\r\n' +
-  'x-request-id: <id>\r\nConnection: close\r\n\r\n' +
-  JSON.stringify({ data: null, errors: [{ message: 'The request\'s headers are larger than the gateway accepts (16384 bytes in all). A Visual Layer JWT is far smaller: check the Authorization header, and any cookies sent with it.', extensions: { code: 'QUERY_REJECTED', requestId: '<id>' } }] })
+/** 431 of Node's header limit, in the gateway's shape, as rawAnswer gives it. */
+export const HEADERS_TOO_LARGE = '431 application/json; charset=utf-8 ' + errorBody(
+  'The request\'s URL and headers are larger than the gateway accepts (16384 bytes in all). A Visual Layer JWT is far smaller: ' +
+  'check the Authorization header and any cookies sent with it, and send a long GraphQL document by POST rather than in the URL.',
+  'QUERY_REJECTED'
+)

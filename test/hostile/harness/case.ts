@@ -55,8 +55,8 @@ export interface HostileCase<R = unknown, S = unknown> {
   readonly attack: Attack
   /** What the attacker does, with its numbers: "200 subscribe messages with 1 MB of variables on one socket". */
   readonly name: string
-  /** Items of issue 22 whose fix this case needs (it fails until they are merged). */
-  readonly waitsOn?: readonly string[]
+  /** The defects this case keeps fixed (issue 22's items, or what this suite found): named in its title. */
+  readonly guards?: readonly string[]
   readonly maxMs?: number
   readonly memoryGrowthMb?: number
   readonly settleMs?: number
@@ -70,6 +70,14 @@ export interface HostileCase<R = unknown, S = unknown> {
   /** Asserts the exact answers the attacker got (status, body, close code...). */
   answers: (result: R, ctx: AttackContext<S>) => void | Promise<void>
   readonly upstream: UpstreamBound<R>
+}
+
+/**
+ * Upstream calls live status may make in `seconds` under MAX_POLLS_PER_SECOND (20, the production
+ * default): its token bucket holds a second's worth, then refills at that rate (src/domain/live/scheduler.ts).
+ */
+export function pollCeiling (seconds: number, perSecond = 20): number {
+  return perSecond + Math.ceil(perSecond * seconds)
 }
 
 /** A case, its result type inferred from `run`. */

@@ -1,4 +1,5 @@
 import { DEMO_ACCOUNTS, SEED } from '../../../src/emulator/index.js'
+import { canonical, statusAndBody } from './answers.js'
 import type { AttackContext } from './case.js'
 import { bearer } from './tokens.js'
 import { openSocket, operationText } from './ws.js'
@@ -38,12 +39,12 @@ export async function operate (door: Door, ctx: AttackContext<unknown>, token: s
 }
 
 async function operateOnce (door: Door, ctx: AttackContext<unknown>, token: string, n: number, datasetId: string, signal: AbortSignal): Promise<Answered> {
-  const done = (text: string): Answered => ({ text: text.replace(/"requestId":"[^"]*"/g, '"requestId":"<id>"'), at: performance.now() })
+  const done = (text: string): Answered => ({ text, at: performance.now() })
   const { url, http } = ctx
   switch (door) {
     case 'graphql-http': {
       const answer = await http.send(`${url}/graphql`, { method: 'POST', headers: { ...json, ...bearer(token) }, body: JSON.stringify({ query: `{ d${n}: dataset(id: "${datasetId}") { id status } }` }), signal })
-      return done(`${answer.status} ${answer.text}`)
+      return done(statusAndBody(answer))
     }
     case 'websocket': {
       const socket = await openSocket(url, ctx.other(n + 1))
@@ -60,26 +61,27 @@ async function operateOnce (door: Door, ctx: AttackContext<unknown>, token: stri
     }
     case 'sse': {
       const answer = await http.send(`${url}/graphql/stream`, { method: 'POST', headers: { ...stream, ...bearer(token) }, body: JSON.stringify({ query: readyStatus.replace(SEED.datasets.ready, datasetId) }), signal })
-      return done(`${answer.status} ${answer.text}`)
+      return done(statusAndBody(answer))
     }
     case 'rest': {
       const answer = await http.send(`${url}/v1/datasets/${datasetId}`, { headers: bearer(token), signal })
-      return done(`${answer.status} ${answer.status === 200 ? (JSON.parse(answer.text) as { id: string, status: string }).status : answer.text}`)
+      return done(answer.status === 200 ? `200 ${(JSON.parse(answer.text) as { id: string, status: string }).status}` : statusAndBody(answer))
     }
     case 'rest-events': {
       const answer = await http.send(`${url}/v1/datasets/${datasetId}/events`, { headers: bearer(token), signal })
-      return done(`${answer.status} ${answer.text.split('\n').filter((line) => line.startsWith('event: ')).join(' ') || answer.text}`)
+      const events = answer.text.split('\n').filter((line) => line.startsWith('event: ')).join(' ')
+      return done(events === '' ? statusAndBody(answer) : `${answer.status} ${events}`)
     }
   }
 }
 
 /** What `operate` answers a caller who may see the READY dataset (or `datasetId`, READY too). */
 export function readyAnswer (door: Door, datasetId: string = SEED.datasets.ready, n = 0): string {
-  const data = `{"datasetStatusChanged":{"id":"${datasetId}","status":"READY"}}`
+  const dataset = { id: datasetId, status: 'READY' }
   switch (door) {
-    case 'graphql-http': return `200 {"data":{"d${n}":{"id":"${datasetId}","status":"READY"}}}`
-    case 'websocket': return `next {"data":${data}} | complete`
-    case 'sse': return `200 ${oneResult(`{"data":${data}}`)}`
+    case 'graphql-http': return `200 ${canonical({ data: { [`d${n}`]: dataset } })}`
+    case 'websocket': return `next ${canonical({ data: { datasetStatusChanged: dataset } })} | complete`
+    case 'sse': return `200 ${oneResult(canonical({ data: { datasetStatusChanged: dataset } }))}`
     case 'rest': return '200 READY'
     case 'rest-events': return '200 event: status event: complete'
   }

@@ -130,7 +130,7 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
   describe(suite.name, () => {
     suite.cases.forEach((spec, i) => {
       const index = i + 1
-      const title = `${spec.door} × ${spec.attack}: ${spec.name}${spec.waitsOn === undefined ? '' : ` (needs ${spec.waitsOn.join(', ')})`}`
+      const title = `${spec.door} × ${spec.attack}: ${spec.name}${spec.guards === undefined ? '' : ` [${spec.guards.join('; ')}]`}`
       it(title, async ({ annotate }) => {
         if (!gateway.alive) throw new Error(`${gateway.exited ?? 'the gateway is gone'}\n${gateway.logTail()}`)
         emulator.clearCalls()

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import WebSocket from 'ws'
+import { canonical } from './answers.js'
 import { rawSocket, requestHead, type RawSocket } from './http.js'
 
 /*
@@ -82,7 +83,7 @@ export async function openSocket (url: string, address: string, { read = true, h
 
 /** The messages of an operation as text, request ids replaced: what compares whole. */
 export function operationText (messages: readonly WsMessage[]): string {
-  return messages.map((message) => `${message.type}${message.payload === undefined ? '' : ` ${JSON.stringify(message.payload)}`}`).join(' | ').replace(/"requestId":"[^"]*"/g, '"requestId":"<id>"')
+  return messages.map((message) => `${message.type}${message.payload === undefined ? '' : ` ${canonical(message.payload)}`}`).join(' | ').replace(/"requestId":"[^"]*"/g, '"requestId":"<id>"')
 }
 
 /** The close frame a raw socket received from the server (unmasked), or null. */

@@ -58,7 +58,7 @@ function stalled (door: Door): HostileCase<unknown, OwnRedis> {
     door,
     attack: 'redis-stalled',
     name: `${OPERATIONS[door]} operations while Redis is stopped (SIGSTOP) for ${OUTAGE_MS} ms`,
-    waitsOn: ['item 3'],
+    guards: ['issue 22 item 3'],
     run: async (ctx) => await duringOutage(ctx, door, () => { ctx.suite.process.kill('SIGSTOP') }, async () => { ctx.suite.process.kill('SIGCONT') }),
     answers: ({ answers, late }) => {
       expect(answers).toEqual(expected(door))

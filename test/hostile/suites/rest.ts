@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { expect } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../../src/emulator/index.js'
-import { HEADERS_TOO_LARGE, normalised, problem, rawAnswer, statusAndBody, tally } from '../harness/answers.js'
+import { HEADERS_TOO_LARGE, problem, rawAnswer, statusAndBody, tally } from '../harness/answers.js'
 import { HOLD_UNREAD_MS, hostileCase } from '../harness/case.js'
 import { firstResponse, inWaves, oversized, rawSocket, requestHead, within, type RawSocket } from '../harness/http.js'
 import { defineSuite } from '../harness/suite.js'
@@ -87,7 +87,7 @@ export const suite = defineSuite({
           const raw = await rawSocket(url, address)
           raw.socket.write(requestHead('GET', '/v1/datasets', { ...bearer(token), 'x-padding': 'p'.repeat(20 * 1024) }))
           await raw.closed
-          return normalised(raw.received())
+          return rawAnswer(raw.received())
         })
       },
       answers: (answers) => { expect(tally(answers)).toEqual({ [HEADERS_TOO_LARGE]: 100 }) },
@@ -97,7 +97,7 @@ export const suite = defineSuite({
       door: 'rest',
       attack: 'large-headers',
       name: '100 requests with a 150-character path parameter (over Fastify\'s 100)',
-      waitsOn: ['item 15'],
+      guards: ['issue 22 item 15'],
       run: async ({ url, http, signal, account }) => {
         const answers = await inWaves(100, 8, signal, async (i) => await http.send(`${url}/v1/datasets/${String(i).padStart(150, 'a')}`, { headers: bearer(account) }))
         return answers.map((answer) => ({ status: answer.status, type: answer.headers['content-type'], text: answer.text }))
@@ -133,7 +133,7 @@ export const suite = defineSuite({
       door: 'rest',
       attack: 'slow-bodies',
       name: '50 sockets that announce a 1 MB enrichment body, send 1 KB of it and then nothing',
-      waitsOn: ['item 5'],
+      guards: ['issue 22 item 5'],
       gatewayEnds: { withinMs: 4_000 },
       run: async ({ url, address, signal, hold }) => {
         const token = forgedToken()
@@ -148,7 +148,7 @@ export const suite = defineSuite({
       },
       answers: (sockets: RawSocket[]) => {
         expect(tally(sockets.map((raw) => rawAnswer(raw.received())))).toEqual({
-          [problem(408, 'request-timeout', 'Request timeout', 'The request was not received in time: its headers and body must arrive within 1500 ms of its first byte. Send it again without pausing.', 'BAD_USER_INPUT')
+          [problem(408, 'request-timeout', 'Request timeout', 'The request was not received in time: its headers and body must arrive within 1500 ms. Send it again without pausing.', 'BAD_USER_INPUT')
             .replace(/^408 /, '408 application/problem+json; charset=utf-8 ')]: 50
         })
       },
@@ -214,7 +214,7 @@ export const suite = defineSuite({
       door: 'rest',
       attack: 'forged-tokens',
       name: '70 dataset lists from one address, each with a forged token never seen before, then a new genuine token from that address',
-      waitsOn: ['item 8'],
+      guards: ['issue 22 item 8'],
       run: async ({ url, http, signal }) => {
         const forged = await inWaves(70, 1, signal, async () => await http.send(`${url}/v1/datasets`, { headers: bearer(forgedToken()) }))
         const genuine = await http.send(`${url}/v1/datasets`, { headers: bearer(genuineToken(DEMO_ACCOUNTS.primary)) })

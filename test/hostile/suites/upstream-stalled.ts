@@ -27,7 +27,7 @@ function stalled (door: Door): HostileCase {
     door,
     attack: 'upstream-stalled',
     name: `the account asks for 6 datasets whose reads Visual Layer holds ${HOLD_MS} ms; then another tenant asks for its own`,
-    waitsOn: ['item 9'],
+    guards: ['issue 22 item 9'],
     run: async (ctx) => {
       for (const id of HELD) ctx.emulator.injectFault({ method: 'GET', path: `/api/v1/dataset/${id}`, delayMs: HOLD_MS, times: 1_000 })
       // Subscriptions wait for their first event (their poller backs off and keeps them): the

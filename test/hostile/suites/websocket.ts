@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { expect } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../../src/emulator/index.js'
-import { BAD_ID, BAD_ID_ERRORS, BAD_ID_SUBSCRIPTION, HEADERS_TOO_LARGE, normalised, tally } from '../harness/answers.js'
+import { BAD_ID, BAD_ID_ERRORS, BAD_ID_SUBSCRIPTION, canonical, HEADERS_TOO_LARGE, rawAnswer, tally } from '../harness/answers.js'
 import { HOLD_UNREAD_MS, hostileCase } from '../harness/case.js'
 import { inWaves, rawSocket, requestHead, within } from '../harness/http.js'
 import { defineSuite } from '../harness/suite.js'
@@ -51,17 +51,17 @@ export const suite = defineSuite({
     hostileCase({
       door: 'websocket',
       attack: 'large-variables',
-      name: '2 sockets × 30 subscribe messages with 1,000 KB of variables never sent before',
-      waitsOn: ['item 1'],
+      name: '30 sockets × 2 subscribe messages with 1,000 KB of variables never sent before (each socket within WS_RECEIVED_BYTES_BURST)',
+      guards: ['issue 22 item 1'],
       memoryGrowthMb: 16,
-      run: async ({ url, address, signal }) => {
+      run: async ({ url, address, signal, hold }) => {
         const pad = 'v'.repeat(1000 * 1024)
-        const sockets = await initSockets(url, address, 2, () => forgedToken())
-        const answers = await Promise.all(sockets.map(async (socket, s) => await operations(socket, 30, 2, signal, (i) => ({
-          query: BAD_ID_SUBSCRIPTION,
-          variables: { id: BAD_ID, pad: `${s}:${i}:${pad}` }
-        }))))
-        for (const socket of sockets) socket.socket.close()
+        const sockets = await initSockets(url, address, 30, () => forgedToken())
+        hold(() => { for (const socket of sockets) socket.socket.terminate() })
+        const answers = await inWaves(30, 2, signal, async (s) => {
+          const socket = sockets[s] as AttackSocket
+          return await operations(socket, 2, 1, signal, (i) => ({ query: BAD_ID_SUBSCRIPTION, variables: { id: BAD_ID, pad: `${s}:${i}:${pad}` } }))
+        })
         return answers.flat()
       },
       answers: (answers) => { expect(tally(answers)).toEqual({ [badIdAnswer()]: 60 }) },
@@ -86,15 +86,15 @@ export const suite = defineSuite({
     hostileCase({
       door: 'websocket',
       attack: 'large-documents',
-      name: '2 sockets × 30 subscribe messages with documents never sent before, 900 KB each (a comment)',
-      run: async ({ url, address, signal }) => {
+      name: '30 sockets × 2 subscribe messages with documents never sent before, 900 KB each (a comment)',
+      run: async ({ url, address, signal, hold }) => {
         const pad = 'c'.repeat(900 * 1024)
-        const sockets = await initSockets(url, address, 2, () => forgedToken())
-        const answers = await Promise.all(sockets.map(async (socket, s) => await operations(socket, 30, 2, signal, (i) => ({
-          query: `${BAD_ID_SUBSCRIPTION} # ${s}:${i} ${pad}`,
-          variables: { id: BAD_ID }
-        }))))
-        for (const socket of sockets) socket.socket.close()
+        const sockets = await initSockets(url, address, 30, () => forgedToken())
+        hold(() => { for (const socket of sockets) socket.socket.terminate() })
+        const answers = await inWaves(30, 2, signal, async (s) => {
+          const socket = sockets[s] as AttackSocket
+          return await operations(socket, 2, 1, signal, (i) => ({ query: `${BAD_ID_SUBSCRIPTION} # ${s}:${i} ${pad}`, variables: { id: BAD_ID } }))
+        })
         return answers.flat()
       },
       answers: (answers) => { expect(tally(answers)).toEqual({ [badIdAnswer()]: 60 }) },
@@ -140,7 +140,7 @@ export const suite = defineSuite({
           'x-padding': 'p'.repeat(20 * 1024)
         }))
         await raw.closed
-        return normalised(raw.received())
+        return rawAnswer(raw.received())
       }),
       answers: (answers) => { expect(tally(answers)).toEqual({ [HEADERS_TOO_LARGE]: 100 }) },
       upstream: 0
@@ -163,7 +163,7 @@ export const suite = defineSuite({
       door: 'websocket',
       attack: 'pings',
       name: 'one socket that never reads sends 100 pings with 1 MB payloads after connection_init',
-      waitsOn: ['item 2'],
+      guards: ['issue 22 item 2'],
       run: async ({ url, address, signal, hold }) => {
         const socket = await initSocket(url, address, forgedToken(), { read: false })
         hold(() => { socket.socket.terminate() })
@@ -184,7 +184,7 @@ export const suite = defineSuite({
       door: 'websocket',
       attack: 'pings',
       name: '15 sockets that never read send 5 pings with 1 MB payloads each, before connection_init, with no token',
-      waitsOn: ['item 2'],
+      guards: ['issue 22 item 2'],
       run: async ({ url, address, signal, hold }) => {
         const sockets = await Promise.all(Array.from({ length: 15 }, async () => await openSocket(url, address, { read: false })))
         // (15: within WS_MAX_PENDING_PER_ADDRESS, so that each is a socket the gateway keeps.)
@@ -206,7 +206,7 @@ export const suite = defineSuite({
       door: 'websocket',
       attack: 'slow-bodies',
       name: '20 sockets that start a 1 MB message before connection_init and send 20 KB of it, slowly',
-      waitsOn: ['item 2'],
+      guards: ['issue 22 item 2'],
       run: async ({ url, address, signal, hold }) => {
         const sockets = await Promise.all(Array.from({ length: 20 }, async () => await rawUpgrade(url, address)))
         hold(() => { for (const raw of sockets) raw.socket.destroy() })
@@ -236,7 +236,7 @@ export const suite = defineSuite({
       door: 'websocket',
       attack: 'slow-bodies',
       name: '40 sockets that, after connection_ack, start a 1 MB message and send 1,000 KB of it',
-      waitsOn: ['a deadline on a WebSocket message once started (found by this suite)'],
+      guards: ['a WebSocket message started and never finished (found by this suite, not fixed)'],
       run: async ({ url, address, signal, hold }) => {
         const sockets = await inWaves(40, 10, signal, async () => {
           const raw = await rawUpgrade(url, address)
@@ -266,14 +266,14 @@ export const suite = defineSuite({
     hostileCase({
       door: 'websocket',
       attack: 'slow-readers',
-      name: '3 sockets that never read each start 40 operations whose refusal echoes a 100 KB alias (4 MB of answers a socket)',
-      waitsOn: ['item 2'],
+      name: '3 sockets that never read each start 15 operations whose refusal echoes a 100 KB alias (1.5 MB of answers each, as much as WS_RECEIVED_BYTES_BURST lets it ask)',
+      // What the kernel does not hold (about 4 MB a loopback socket) waits in the gateway, at most WS_MAX_BUFFERED_BYTES a socket.
       memoryGrowthMb: 8,
       run: async ({ url, address, signal, hold }) => {
         const sockets = await initSockets(url, address, 3, () => forgedToken(), { read: false })
         hold(() => { for (const socket of sockets) socket.socket.terminate() })
         const alias = 'a'.repeat(100 * 1024)
-        await Promise.all(sockets.map(async (socket, s) => await flood(socket, 40, (i) => JSON.stringify({
+        await Promise.all(sockets.map(async (socket, s) => await flood(socket, 15, (i) => JSON.stringify({
           id: `${s}:${i}`,
           type: 'subscribe',
           payload: { query: BAD_ID_SUBSCRIPTION.replace('datasetStatusChanged(', `${alias}${i}: datasetStatusChanged(`), variables: { id: BAD_ID } }
@@ -282,10 +282,13 @@ export const suite = defineSuite({
         return sockets
       },
       answers: async (sockets) => {
-        const found = await Promise.all(sockets.map(async (socket) => JSON.stringify((await readLate(socket, 3_000)).close)))
-        expect(tally(found)).toEqual({
-          [JSON.stringify({ code: 1013, reason: 'The client reads too slowly: over 1048576 bytes were waiting to be sent to it. Reconnect.' })]: 3
-        })
+        // Reading at last, each finds every answer, on a socket still open: within the bounds, nothing was dropped.
+        const found = await Promise.all(sockets.map(async (socket) => {
+          socket.socket.resume()
+          await within(socket.received(31), 5_000, 'the 15 answers')
+          return `${socket.messages.filter((message) => message.type === 'next').length} next, ${socket.socket.readyState === socket.socket.OPEN ? 'open' : 'closed'}`
+        }))
+        expect(tally(found)).toEqual({ '15 next, open': 3 })
       },
       upstream: 0
     }),
@@ -315,7 +318,7 @@ export const suite = defineSuite({
       door: 'websocket',
       attack: 'subscribe-complete-churn',
       name: 'one socket sends subscribe and complete pairs for a live dataset as fast as it can (at most 20,000 pairs)',
-      waitsOn: ['item 7'],
+      guards: ['issue 22 item 7'],
       run: async ({ url, address, signal, account }) => {
         const socket = await initSocket(url, address, account)
         const query = `subscription { datasetStatusChanged(datasetId: "${SEED.datasets.ready}", follow: true) { id status } }`
@@ -352,9 +355,9 @@ export const suite = defineSuite({
       },
       answers: ({ forged, answer }) => {
         expect(tally(forged)).toEqual({
-          'error [{"message":"Visual Layer refused your token: Invalid token: unknown API key in kid. Sign a fresh Visual Layer JWT and try again.","extensions":{"code":"UNAUTHENTICATED","requestId":"<id>","upstream":{"status":401}}}]': 50
+          [`error ${canonical([{ message: 'Visual Layer refused your token: Invalid token: unknown API key in kid. Sign a fresh Visual Layer JWT and try again.', extensions: { code: 'UNAUTHENTICATED', requestId: '<id>', upstream: { status: 401 } } }])}`]: 50
         })
-        expect(answer).toBe(`next {"data":{"datasetStatusChanged":{"id":"${SEED.datasets.ready}","status":"READY"}}} | complete`)
+        expect(answer).toBe(`next ${canonical({ data: { datasetStatusChanged: { id: SEED.datasets.ready, status: 'READY' } } })} | complete`)
       },
       upstream: (calls) => {
         expect(tally(calls.map((call) => `${call.method} ${call.path} ${call.status}`))).toEqual({
