@@ -25,7 +25,7 @@ export default defineConfig({
         test: { name: 'gateway', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/hostile/**'] }
       },
       {
-        // The hostile-input suite (test/hostile/README.md) asserts latencies: it runs after every other
+        // The hostile-input suite (test/hostile/, docs/security.md) asserts latencies: it runs after every other
         // test file (groupOrder), one file at a time, so that they are not measured on a machine busy
         // with the rest of the suite.
         extends: true,
