@@ -98,9 +98,17 @@ async function settle (target: Holdings, withinMs: number): Promise<Holdings & {
   }
 }
 
-/** Resolves when the command link to Redis is up (at once if it is), or false at the deadline. */
+/** Resolves when the gateway counts on Redis again (connected, and its outage over), or false at the deadline. */
 async function redisUp (withinMs: number): Promise<boolean> {
-  return await app.redis?.connected(withinMs) ?? false
+  const link = app.redis
+  if (link === null) return false
+  const end = performance.now() + withinMs
+  if (!await link.connected(withinMs)) return false
+  while (!link.up) {
+    if (performance.now() > end) return false
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return true
 }
 
 process.on('message', (message: ChildRequest) => {
