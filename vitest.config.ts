@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 const require = createRequire(import.meta.url)
 
@@ -10,15 +10,34 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }]
   },
   test: {
-    include: ['test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Integration tests bind real loopback ports; files run in parallel workers.
     pool: 'forks',
-    // .ci/run reads vitest's own counts from this JSON report.
+    // .ci/run reads vitest's own counts from this JSON report (both projects).
     reporters: process.env.VITEST_JSON_REPORT === undefined ? ['default'] : ['default', 'json'],
     ...(process.env.VITEST_JSON_REPORT === undefined ? {} : { outputFile: { json: process.env.VITEST_JSON_REPORT } }),
-    restoreMocks: true
+    restoreMocks: true,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'gateway', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/hostile/**'] }
+      },
+      {
+        // The hostile-input suite (test/hostile/, docs/security.md) asserts latencies: it runs after every other
+        // test file (groupOrder), one file at a time, so that they are not measured on a machine busy
+        // with the rest of the suite.
+        extends: true,
+        test: {
+          name: 'hostile',
+          include: ['test/hostile/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 60_000,
+          hookTimeout: 60_000
+        }
+      }
+    ]
   }
 })

@@ -186,6 +186,9 @@ export function handleRequestErrorWith (options: FormatOptions): (error: Error, 
   }
 }
 
+/** A GraphQL request's body over Fastify's 1 MB limit, on every GraphQL door (/graphql, /graphql/stream). */
+export const BODY_TOO_LARGE = 'The request body is over 1 MB, the most this gateway reads: send a smaller document or fewer variables.'
+
 /**
  * Fastify's words for a malformed request ("body must be object", "Unsupported Media Type"), as
  * sentences that say what to send instead. Anything else keeps its message.
@@ -196,7 +199,7 @@ function readableRequestError (error: Error): string {
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return 'Unsupported Content-Type: send the request as application/json ({"query": "...", "variables": {...}}), or the document alone as application/graphql.'
   }
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'The request body is over 1 MB, the most this gateway reads: send a smaller document or fewer variables.'
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return BODY_TOO_LARGE
   if (code === 'FST_ERR_VALIDATION' && validationContext === 'body') {
     const where = validation?.[0]?.instancePath ?? ''
     if (where === '') return 'The request body must be a JSON object: {"query": "...", "variables": {...}, "operationName": "..."}.'

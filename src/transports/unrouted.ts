@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ErrorCode } from '../errors.js'
+import { BODY_TOO_LARGE } from '../graphql/error-formatter.js'
 import { problemOf, sendProblem, type Problem } from './rest/problem.js'
 
 /*
@@ -48,6 +49,11 @@ export function registerUnrouted (app: FastifyInstance): void {
   app.setNotFoundHandler(async (request, reply) => await answer(request, reply, 404, 'NOT_FOUND', NOT_FOUND))
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const status = error.statusCode
+    // A GraphQL door without a handler of its own (SSE) refuses a body too large as /graphql does.
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && !isRest(request)) {
+      request.log.info({ code: error.code, status }, 'request refused')
+      return await answer(request, reply, 413, 'QUERY_REJECTED', BODY_TOO_LARGE)
+    }
     // Fastify's refusals of a request it could not read (a body that is not JSON, too large) keep their status and words.
     if (status !== undefined && status >= 400 && status < 500) {
       request.log.info({ code: error.code, status }, 'request refused')

@@ -34,16 +34,23 @@ function frame (event: string, data: string, id?: string): string {
 }
 
 export async function streamDatasetEvents ({ request, reply, events, expiresAt, track, maxBufferedBytes }: EventStreamOptions): Promise<FastifyReply> {
+  // A client that leaves while the first event is awaited (Visual Layer slow) ends its watch now, not
+  // once Visual Layer answers (with follow=true: never); the watch's return() takes effect at once.
+  const leftEarly = (): void => { events.return?.().catch(() => {}) }
+  reply.raw.once('close', leftEarly)
   let first: IteratorResult<DatasetParent>
   try {
     first = await events.next()
   } catch (err) {
     await events.return?.()
     return sendProblem(reply, problemFromError(err, request))
+  } finally {
+    reply.raw.off('close', leftEarly)
   }
   const lastEventId = request.headers['last-event-id']
   reply.hijack()
   const raw = reply.raw
+  if (raw.destroyed) return reply
   raw.writeHead(200, {
     ...(reply.getHeaders() as OutgoingHttpHeaders),
     'content-type': 'text/event-stream; charset=utf-8',

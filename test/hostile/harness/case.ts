@@ -1,0 +1,86 @@
+import type { CallRecord, RunningEmulator } from '../../../src/emulator/index.js'
+import type { GatewayProcess } from './gateway-process.js'
+import type { HttpFrom } from './http.js'
+import type { Attack, Door } from './matrix.js'
+
+/*
+ * A hostile case: one bounded attack on one door, of one class, and what must hold while and after it
+ * runs. The bounds every case asserts (suite.ts) are the suite's; a case states only what is its own:
+ * the exact answers the attacker gets, the upstream calls it may cost, and a memory bound when it
+ * differs from the default.
+ */
+
+/** Growth of the gateway's memory (V8 heap + Buffers) after GC over the case's own baseline, in MB. */
+export const DEFAULT_MEMORY_GROWTH_MB = 32
+/** The issue's target for a concurrent `{ __typename }`, and the bound of the gateway's event-loop delay. */
+export const PROBE_P99_MS = 100
+export const LOOP_P99_MS = 100
+/** Time bound of an attack: it stops by itself before (its count is sized for about a second). */
+export const DEFAULT_ATTACK_MS = 4_000
+/** How long an attacker that does not read keeps not reading, the probe running, before it is measured. */
+export const HOLD_UNREAD_MS = 500
+/** Deadline for sockets and pollers to go back to their baseline once the attacker let go. */
+export const DEFAULT_SETTLE_MS = 5_000
+
+export interface AttackContext<S = unknown> {
+  /** The gateway under attack. */
+  readonly url: string
+  readonly emulator: RunningEmulator
+  /** The attacker's loopback address: its own in this file, so no other case's limits are its. */
+  readonly address: string
+  /** Another address of this case (n from 1), for a second caller behind another address. */
+  other: (n: number) => string
+  /** Aborted at the case's time bound. */
+  readonly signal: AbortSignal
+  /**
+   * A genuine token of the emulator's primary account, accepted by Visual Layer before the case: the
+   * caller with an account (per-caller limits count it by its API key, for the whole file).
+   */
+  readonly account: string
+  /** The gateway process, for what a case must wait for there (its link to Redis). */
+  readonly gateway: Pick<GatewayProcess, 'redisUp'>
+  /** An HTTP client from `address`, closed once the case is measured. */
+  readonly http: HttpFrom
+  /** What the attack still holds when it returns (open sockets...): released after the measurement. */
+  hold: (release: () => unknown) => void
+  /** What the suite set up for its cases (its own Redis...). */
+  readonly suite: S
+}
+
+/** Upstream calls the attack may cost: exactly n, at most n, or a check of its own on the call log. */
+export type UpstreamBound<R> = number | { atMost: number } | ((calls: CallRecord[], result: R) => void)
+
+export interface HostileCase<R = unknown, S = unknown> {
+  readonly door: Door
+  readonly attack: Attack
+  /** What the attacker does, with its numbers: "200 subscribe messages with 1 MB of variables on one socket". */
+  readonly name: string
+  /** The defects this case keeps fixed (issue 22's items, or what this suite found): named in its title. */
+  readonly guards?: readonly string[]
+  readonly maxMs?: number
+  readonly memoryGrowthMb?: number
+  readonly settleMs?: number
+  /**
+   * The gateway, not the attacker, must end what the attack holds, within `withinMs` of the attack's end:
+   * the attacker keeps its side open (a slow or silent client) and is released only afterwards.
+   */
+  readonly gatewayEnds?: { withinMs: number }
+  /** The bounded attack; returns what the attacker saw. */
+  run: (ctx: AttackContext<S>) => Promise<R>
+  /** Asserts the exact answers the attacker got (status, body, close code...). */
+  answers: (result: R, ctx: AttackContext<S>) => void | Promise<void>
+  readonly upstream: UpstreamBound<R>
+}
+
+/**
+ * Upstream calls live status may make in `seconds` under MAX_POLLS_PER_SECOND (20, the production
+ * default): its token bucket holds a second's worth, then refills at that rate (src/domain/live/scheduler.ts).
+ */
+export function pollCeiling (seconds: number, perSecond = 20): number {
+  return perSecond + Math.ceil(perSecond * seconds)
+}
+
+/** A case, its result type inferred from `run`. */
+export function hostileCase<R, S = unknown> (spec: HostileCase<R, S>): HostileCase<unknown, S> {
+  return spec as unknown as HostileCase<unknown, S>
+}

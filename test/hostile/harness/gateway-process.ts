@@ -1,0 +1,177 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+import type { ChildMessage, ChildRequest, Holdings, Measurement } from './child.js'
+
+/*
+ * The parent's side of the gateway under attack (child.ts): starts it with the environment a suite
+ * gives, waits for it to listen, and asks it for measurements over IPC. Its log lines go to a file,
+ * not through this process (reading them here would cost the probe's event loop), and the file's tail
+ * is shown when a case fails.
+ */
+
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
+/** Where bundles are written: inside the project (its node_modules resolve from there), and gitignored. */
+const BUNDLES = fileURLToPath(new URL('../../../test-results/hostile/', import.meta.url))
+const START_DEADLINE_MS = 30_000
+const ANSWER_DEADLINE_MS = 15_000
+
+export interface GatewayProcessOptions {
+  /** The gateway's environment: nothing else from this process reaches it. */
+  env: Record<string, string>
+  /** --max-old-space-size, in MB. */
+  maxOldSpaceMb: number
+  /** The gateway's code, from bundleGateway. */
+  bundle: string
+}
+
+/**
+ * child.ts and the sources it imports (src/), bundled into one JavaScript file, its packages left to
+ * node_modules as production loads them: the process then starts in about two seconds, not the five of a
+ * TypeScript loader resolving every import. Each module keeps its own import.meta.url (schema.graphql is
+ * read relative to it). Returns the file's path; remove it with removeBundle.
+ */
+export async function bundleGateway (): Promise<string> {
+  mkdirSync(BUNDLES, { recursive: true })
+  const outfile = join(BUNDLES, `gateway-${process.pid}.mjs`)
+  await build({
+    entryPoints: [CHILD],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+    plugins: [{
+      name: 'own-import-meta-url',
+      setup (builder) {
+        builder.onLoad({ filter: /\.ts$/ }, async (args) => ({
+          contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+          loader: 'ts'
+        }))
+      }
+    }]
+  })
+  return outfile
+}
+
+export function removeBundle (path: string): void {
+  rmSync(path, { force: true })
+}
+
+export class GatewayProcess {
+  private nextId = 1
+  private readonly waiting = new Map<number, { resolve: (message: ChildMessage) => void, reject: (err: Error) => void }>()
+  /** Set once the process exited: how, for the failure message of whatever asked it next. */
+  exited: string | null = null
+
+  private constructor (private readonly child: ChildProcess, readonly url: string, readonly logPath: string) {
+    child.on('message', (message: ChildMessage) => {
+      if (!('id' in message)) return
+      const waiter = this.waiting.get(message.id)
+      this.waiting.delete(message.id)
+      waiter?.resolve(message)
+    })
+    child.on('exit', (code, signal) => {
+      this.exited = `the gateway process exited (${signal ?? `code ${String(code)}`}); its log: ${logPath}`
+      for (const waiter of this.waiting.values()) waiter.reject(new Error(this.exited))
+      this.waiting.clear()
+    })
+  }
+
+  static async start ({ env, maxOldSpaceMb, bundle }: GatewayProcessOptions): Promise<GatewayProcess> {
+    const logPath = join(mkdtempSync(join(tmpdir(), 'hostile-')), 'gateway.log')
+    const log = openSync(logPath, 'w')
+    const child = fork(bundle, [], {
+      execArgv: ['--expose-gc', `--max-old-space-size=${maxOldSpaceMb}`, '--enable-source-maps'],
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', log, log, 'ipc']
+    })
+    closeSync(log)
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the gateway did not start within ${START_DEADLINE_MS} ms; its log: ${logPath}`)) }, START_DEADLINE_MS)
+      child.on('message', (message: ChildMessage) => {
+        if ('type' in message && message.type === 'ready') { clearTimeout(timer); resolve(message.url) }
+      })
+      child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the gateway exited with code ${String(code)} at start-up: ${tail(logPath)}`)) })
+    })
+    return new GatewayProcess(child, url, logPath)
+  }
+
+  get alive (): boolean {
+    return this.exited === null
+  }
+
+  /** Heap and memory after GC, open sockets, event-loop delay since the last resetLoop. */
+  async measure (): Promise<Measurement> {
+    const answer = await this.ask({ type: 'measure' })
+    if (!('id' in answer) || answer.measurement === undefined) throw new Error('no measurement in the answer')
+    return answer.measurement
+  }
+
+  async resetLoop (): Promise<void> {
+    await this.ask({ type: 'reset-loop' })
+  }
+
+  /** Waits until the gateway holds no more than `target` (sockets, pollers), at most `withinMs`; what it holds then. */
+  async settle (target: Holdings, withinMs: number): Promise<Holdings & { ms: number }> {
+    const answer = await this.ask({ type: 'settle', ...target, withinMs }, withinMs + ANSWER_DEADLINE_MS)
+    if (!('id' in answer) || answer.holdings === undefined) throw new Error('no holdings in the answer')
+    return answer.holdings
+  }
+
+  /** Waits until the gateway's link to Redis is up again, at most `withinMs`; whether it is. */
+  async redisUp (withinMs: number): Promise<boolean> {
+    const answer = await this.ask({ type: 'redis-up', withinMs }, withinMs + ANSWER_DEADLINE_MS)
+    return 'id' in answer && answer.redisUp === true
+  }
+
+  /** The last lines of the gateway's log, for a failure message. */
+  logTail (lines = 20): string {
+    return tail(this.logPath, lines)
+  }
+
+  async close (): Promise<void> {
+    if (!this.alive) return
+    const exited = new Promise<void>((resolve) => { this.child.once('exit', () => { resolve() }) })
+    try {
+      await this.ask({ type: 'close' })
+    } catch {}
+    this.child.disconnect()
+    const timer = setTimeout(() => { this.child.kill('SIGKILL') }, 5_000)
+    await exited
+    clearTimeout(timer)
+  }
+
+  private async ask (request: DistributiveOmit<ChildRequest, 'id'>, deadlineMs = ANSWER_DEADLINE_MS): Promise<ChildMessage> {
+    if (this.exited !== null) throw new Error(this.exited)
+    const id = this.nextId++
+    return await new Promise<ChildMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id)
+        reject(new Error(`the gateway did not answer "${request.type}" within ${deadlineMs} ms (its event loop is blocked?)`))
+      }, deadlineMs)
+      this.waiting.set(id, {
+        resolve: (message) => { clearTimeout(timer); resolve(message) },
+        reject: (err) => { clearTimeout(timer); reject(err) }
+      })
+      this.child.send({ ...request, id } as ChildRequest)
+    })
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+function tail (path: string, lines = 20): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+  } catch {
+    return '(no log)'
+  }
+}

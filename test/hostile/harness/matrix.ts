@@ -1,0 +1,62 @@
+/*
+ * The hostile suite's matrix: every door of the gateway × every class of attack. Each cell has a case
+ * (test/hostile/suites/*.ts) or an entry below saying why it cannot apply; test/hostile/coverage.test.ts
+ * fails, listing the cells, when a door has neither. A new door (live queries, webhooks...) is one more
+ * line in DOORS, and then its cases or its reasons.
+ */
+
+export const DOORS = {
+  'graphql-http': 'GraphQL over HTTP: POST and GET /graphql (Mercurius)',
+  websocket: 'GraphQL over WebSocket: /graphql upgrade, graphql-transport-ws',
+  sse: 'GraphQL over SSE: /graphql/stream (graphql-sse, both modes)',
+  rest: 'REST under /v1 (JSON resources, writes)',
+  'rest-events': 'REST event streams: GET /v1/datasets/{id}/events?follow=true'
+} as const
+
+export const ATTACKS = {
+  'large-variables': 'variables as large as the door accepts',
+  'many-unique-variables': 'many requests, each with variables never sent before',
+  'large-documents': 'documents (or bodies) as large as the door accepts',
+  'many-unique-documents': 'many documents (or bodies) never sent before',
+  'large-headers': 'one header over the limit, or many headers under it',
+  'large-frames': 'a message over the door\'s size limit (a WebSocket frame over 1 MB, an HTTP body over 1 MB)',
+  pings: 'graphql-transport-ws ping messages with large payloads',
+  'slow-bodies': 'a message started and never finished (slowloris)',
+  'slow-readers': 'a client that asks and never reads the answers',
+  'open-close-churn': 'connections (or streams) opened and closed as fast as possible',
+  'subscribe-complete-churn': 'subscriptions started and completed as fast as possible',
+  'forged-tokens': 'well-formed, unexpired tokens Visual Layer refuses (passthrough)',
+  'redis-stalled': 'the Redis the replicas share stops answering (SIGSTOP)',
+  'redis-down': 'the Redis the replicas share is gone (killed)',
+  'upstream-stalled': 'Visual Layer holds one tenant\'s requests past the gateway\'s deadline'
+} as const
+
+export type Door = keyof typeof DOORS
+export type Attack = keyof typeof ATTACKS
+
+/** Cells that cannot apply, with the reason; a cell listed here must not also have a case. */
+export const NOT_APPLICABLE: { readonly [D in Door]: { readonly [A in Attack]?: string } } = {
+  'graphql-http': {
+    pings: 'HTTP has no ping messages; a connection kept open and idle is open-close-churn and slow-readers',
+    'subscribe-complete-churn': 'subscriptions are refused over POST and GET /graphql (QUERY_REJECTED): they run over WebSocket and SSE'
+  },
+  websocket: {},
+  sse: {
+    pings: 'SSE sends nothing from client to server but HTTP requests: each is a request of another class here'
+  },
+  rest: {
+    'large-variables': 'REST has no GraphQL variables: its inputs are path and query parameters (large-headers, many-unique-variables) and JSON bodies (large-documents)',
+    pings: 'HTTP has no ping messages',
+    'subscribe-complete-churn': 'REST has one subscription per connection, its event stream: that is rest-events\' open-close-churn'
+  },
+  'rest-events': {
+    'large-variables': 'the stream takes no variables: its only inputs are the dataset id and follow, checked by the rest door\'s schemas (rest\'s many-unique-variables)',
+    'many-unique-variables': 'the same two inputs, refused with 400 before anything is kept, as rest\'s many-unique-variables case holds',
+    'large-documents': 'a GET with no document and no body',
+    'many-unique-documents': 'a GET with no document and no body',
+    'large-frames': 'a GET with no body; its request head is large-headers',
+    pings: 'SSE sends nothing from client to server once the stream is open',
+    'slow-bodies': 'a GET with no body; a slow request head is read by the same Node parser as every door (graphql-http\'s and rest\'s slow-bodies cases)',
+    'subscribe-complete-churn': 'one subscription per connection: subscribing and completing is opening and closing the stream (open-close-churn)'
+  }
+}

@@ -1,0 +1,69 @@
+import { once } from 'node:events'
+import { Worker } from 'node:worker_threads'
+
+/*
+ * The probe: a well-behaved caller asking `{ __typename }` over HTTP at a steady rate for as long as an
+ * attack lasts, from an address and with a token of its own (so no per-address or per-caller limit the
+ * attacker trips is the probe's). Each probe is sent on time whether or not the previous one answered,
+ * and timed from then to the end of its body: a gateway that stalls shows as latency, not as fewer
+ * probes. It runs in a worker thread (probe-worker.mjs), so the attacker's own work in this process
+ * does not delay its timers and answers; one worker serves every case of a file.
+ */
+
+export const PROBE_BODY = '{"data":{"__typename":"Query"}}'
+
+/** A probe unanswered this long counts as failed with this latency: a stalled gateway cannot stall the suite. */
+const PROBE_DEADLINE_MS = 5_000
+const PROBE_INTERVAL_MS = 40
+
+export interface ProbeSample {
+  ms: number
+  status: number
+  body: string
+}
+
+export interface ProbeReport {
+  samples: ProbeSample[]
+  /** Probes whose answer was not 200 with PROBE_BODY, at most the first five. */
+  wrong: ProbeSample[]
+  p50: number
+  p99: number
+  max: number
+}
+
+export class Prober {
+  private readonly worker: Worker
+
+  constructor (url: string) {
+    this.worker = new Worker(new URL('./probe-worker.mjs', import.meta.url), {
+      workerData: { url, intervalMs: PROBE_INTERVAL_MS, deadlineMs: PROBE_DEADLINE_MS }
+    })
+  }
+
+  /** Starts probing from `address` with `token`; resolves once the first probe is on its way. */
+  async start (address: string, token: string): Promise<void> {
+    const started = once(this.worker, 'message')
+    this.worker.postMessage({ type: 'start', address, token })
+    await started
+  }
+
+  /** Stops, once every probe sent has its answer (or its deadline), and reports. */
+  async stop (): Promise<ProbeReport> {
+    const answered = once(this.worker, 'message') as Promise<[{ samples: ProbeSample[] }]>
+    this.worker.postMessage({ type: 'stop' })
+    const [{ samples }] = await answered
+    const sorted = samples.map((sample) => sample.ms).sort((a, b) => a - b)
+    const at = (q: number): number => Math.round((sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0) * 10) / 10
+    return {
+      samples,
+      wrong: samples.filter((sample) => sample.status !== 200 || sample.body !== PROBE_BODY).slice(0, 5),
+      p50: at(0.5),
+      p99: at(0.99),
+      max: at(1)
+    }
+  }
+
+  async close (): Promise<void> {
+    await this.worker.terminate()
+  }
+}

@@ -1,0 +1,245 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEMO_ACCOUNTS, startEmulator, type RunningEmulator } from '../../../src/emulator/index.js'
+import { TEST_START } from '../../helpers/gateway.js'
+import {
+  DEFAULT_ATTACK_MS, DEFAULT_MEMORY_GROWTH_MB, DEFAULT_SETTLE_MS, LOOP_P99_MS, PROBE_P99_MS,
+  type AttackContext, type HostileCase, type UpstreamBound
+} from './case.js'
+import type { Measurement } from './child.js'
+import { bundleGateway, GatewayProcess, removeBundle } from './gateway-process.js'
+import { httpFrom } from './http.js'
+import { Prober } from './probe.js'
+import { genuineToken } from './tokens.js'
+
+/*
+ * A suite: the cases of one file against one gateway process, each measured against its own baseline.
+ * The emulator runs here, in the test's process: its call log is read directly (exact upstream counts),
+ * its faults and latency are set directly, and its work is not the gateway's (it is not in the child's
+ * heap or event loop). The gateway runs in production's configuration (below) plus the suite's `env`.
+ */
+
+export interface HostileSuite<S = unknown> {
+  /** Names the file's report, test-results/hostile/<name>.json. */
+  readonly name: string
+  /** Settings beyond production's, each with the reason in a comment where it is set. */
+  readonly env?: Record<string, string>
+  /** Starts what the cases share besides the gateway (a Redis of the suite's own); given to each case. */
+  setup?: () => Promise<{ value: S, env?: Record<string, string>, close: () => Promise<void> }>
+  readonly cases: ReadonlyArray<HostileCase<unknown, S>>
+}
+
+export function defineSuite<S> (suite: HostileSuite<S>): HostileSuite<S> {
+  return suite
+}
+
+/** The gateway's heap: the Kubernetes manifest's order of magnitude, and room for a defect to show as growth rather than a crash. */
+const MAX_OLD_SPACE_MB = 512
+
+/**
+ * Production's configuration, as an operator runs it against Visual Layer: passthrough (VL_BASE_URL set),
+ * rate limits and load shedding at their defaults, introspection off, and LOAD_SHED_MAX_HEAP_USED_BYTES
+ * at about 80 % of the heap as the README advises.
+ */
+function productionEnv (upstreamUrl: string): Record<string, string> {
+  return {
+    VL_BASE_URL: upstreamUrl,
+    AUTH_MODE: 'passthrough',
+    LOG_LEVEL: 'info',
+    // As deploy/kubernetes/deployment.yaml runs it: no GraphiQL, metrics on a port of their own.
+    GRAPHIQL: 'false',
+    METRICS_PORT: '0',
+    LOAD_SHED_MAX_HEAP_USED_BYTES: String(Math.floor(MAX_OLD_SPACE_MB * 0.8) * 1024 * 1024)
+  }
+}
+
+/** Resolves once the gateway says it is ready (a balancer's readiness probe: start-up's work can make it shed at first), at most `ms`. */
+async function ready (url: string, ms: number): Promise<void> {
+  const client = httpFrom('127.0.0.1', 1)
+  const end = performance.now() + ms
+  try {
+    for (;;) {
+      const answer = await client.send(`${url}/health/ready`)
+      if (answer.status === 200) return
+      if (performance.now() > end) throw new Error(`the gateway was not ready within ${ms} ms: ${answer.status} ${answer.text}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  } finally {
+    await client.close()
+  }
+}
+
+/** Has Visual Layer accept `token` (one upstream call), as a replica in service has seen its callers' accounts. */
+async function prove (url: string, token: string): Promise<void> {
+  const client = httpFrom('127.0.0.1', 1)
+  try {
+    const answer = await client.send(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ datasets { id } }' })
+    })
+    if (answer.status !== 200 || !answer.text.startsWith('{"data":{"datasets":[')) throw new Error(`a genuine token was not accepted: ${answer.status} ${answer.text}`)
+  } finally {
+    await client.close()
+  }
+}
+
+const MB = 1024 * 1024
+const memoryOf = (m: Measurement): number => m.heapUsed + m.external
+const mb = (bytes: number): number => Math.round(bytes / MB * 10) / 10
+
+/** Loopback addresses of case `index` (1-based): the probe's, the attacker's, and n more. */
+const probeAddress = (index: number): string => `127.0.1.${index}`
+const attackerAddress = (index: number, n = 0): string => `127.0.${2 + n}.${index}`
+
+export function runSuite<S> (suite: HostileSuite<S>): void {
+  let emulator: RunningEmulator
+  let gateway: GatewayProcess
+  let shared: { value: S, env?: Record<string, string>, close: () => Promise<void> } | undefined
+  let bundle: string | undefined
+  let prober: Prober | undefined
+  /** The last case's measurement once it let go: the next case's baseline (nothing runs in between). */
+  let settledState: Measurement | null = null
+  const report: Array<Record<string, unknown>> = []
+  // One token of each account for the whole file: the attacker's account, and the probe's.
+  const account = genuineToken(DEMO_ACCOUNTS.primary)
+  const probeToken = genuineToken(DEMO_ACCOUNTS.secondary)
+
+  beforeAll(async () => {
+    const bundled = bundleGateway()
+    emulator = await startEmulator({ clock: TEST_START })
+    shared = await suite.setup?.()
+    bundle = await bundled
+    gateway = await GatewayProcess.start({ env: { ...productionEnv(emulator.url), ...suite.env, ...shared?.env }, maxOldSpaceMb: MAX_OLD_SPACE_MB, bundle })
+    await ready(gateway.url, 30_000)
+    await prove(gateway.url, account)
+    await prove(gateway.url, probeToken)
+    prober = new Prober(gateway.url)
+  }, 60_000)
+
+  afterAll(async () => {
+    await prober?.close()
+    await gateway?.close()
+    if (bundle !== undefined) removeBundle(bundle)
+    await shared?.close()
+    await emulator?.close()
+    mkdirSync('test-results/hostile', { recursive: true })
+    writeFileSync(`test-results/hostile/${suite.name}.json`, `${JSON.stringify(report, null, 2)}\n`)
+  }, 30_000)
+
+  describe(suite.name, () => {
+    suite.cases.forEach((spec, i) => {
+      const index = i + 1
+      const title = `${spec.door} × ${spec.attack}: ${spec.name}${spec.guards === undefined ? '' : ` [${spec.guards.join('; ')}]`}`
+      it(title, async ({ annotate }) => {
+        if (!gateway.alive) throw new Error(`${gateway.exited ?? 'the gateway is gone'}\n${gateway.logTail()}`)
+        emulator.clearCalls()
+        emulator.clearFaults()
+        emulator.setLatency(0)
+        if (prober === undefined) throw new Error('no probe')
+        const before = settledState ?? await gateway.measure()
+        settledState = null
+        await gateway.resetLoop()
+        await prober.start(probeAddress(index), probeToken)
+
+        const holds: Array<() => unknown> = []
+        const http = httpFrom(attackerAddress(index))
+        const ctx: AttackContext<S> = {
+          url: gateway.url,
+          emulator,
+          address: attackerAddress(index),
+          other: (n) => attackerAddress(index, n),
+          signal: AbortSignal.timeout(spec.maxMs ?? DEFAULT_ATTACK_MS),
+          http,
+          account,
+          gateway,
+          hold: (release) => { holds.push(release) },
+          suite: shared?.value as S
+        }
+        const started = performance.now()
+        let result: unknown
+        let failure: unknown = null
+        try {
+          result = await spec.run(ctx)
+        } catch (err) {
+          failure = err
+        }
+        const attackMs = Math.round(performance.now() - started)
+        const during = await gateway.measure()
+        const probed = await prober.stop()
+
+        // The answers are read while the attacker still holds what it holds (a client that reads late
+        // must still have its socket), or, when the gateway must end it, once it has.
+        let wrongAnswer: unknown = null
+        const checkAnswers = async (): Promise<void> => {
+          if (failure !== null) return
+          try {
+            await spec.answers(result, ctx)
+          } catch (err) {
+            wrongAnswer = err
+          }
+        }
+        const release = async (): Promise<void> => {
+          for (const end of holds.splice(0).reverse()) await end()
+        }
+        if (spec.gatewayEnds === undefined) {
+          await checkAnswers()
+          await release()
+        }
+        await http.close()
+        const settled = await gateway.settle(
+          { connections: before.connections, pollers: before.pollers },
+          spec.gatewayEnds?.withinMs ?? spec.settleMs ?? DEFAULT_SETTLE_MS
+        )
+        if (spec.gatewayEnds !== undefined) {
+          await checkAnswers()
+          await release()
+          await gateway.settle({ connections: before.connections, pollers: before.pollers }, spec.settleMs ?? DEFAULT_SETTLE_MS)
+        }
+        const after = await gateway.measure()
+        settledState = after
+        const calls = emulator.calls()
+
+        const bound = spec.memoryGrowthMb ?? DEFAULT_MEMORY_GROWTH_MB
+        const measured = {
+          case: title,
+          attackMs,
+          memoryGrowthMb: { held: mb(memoryOf(during) - memoryOf(before)), after: mb(memoryOf(after) - memoryOf(before)), bound },
+          heapUsedMb: { before: mb(before.heapUsed), held: mb(during.heapUsed), after: mb(after.heapUsed) },
+          externalMb: { before: mb(before.external), held: mb(during.external), after: mb(after.external) },
+          rssMb: { before: mb(before.rss), held: mb(during.rss) },
+          probe: { count: probed.samples.length, p50: probed.p50, p99: probed.p99, max: probed.max, wrong: probed.wrong.length },
+          loop: during.loop,
+          upstreamCalls: calls.length,
+          sockets: { before: before.connections, held: during.connections, settled: settled.connections, settleMs: settled.ms },
+          pollers: { before: before.pollers, held: during.pollers, settled: settled.pollers }
+        }
+        report.push(measured)
+        await annotate(JSON.stringify(measured))
+        if (!gateway.alive) throw new Error(`${gateway.exited ?? 'the gateway is gone'} during the attack\n${gateway.logTail()}`)
+        if (failure !== null) throw failure
+
+        expect.soft(mb(memoryOf(during) - memoryOf(before)), `memory (heap + buffers) after GC while the attack holds what it holds, over the baseline, MB (bound ${bound})`).toBeLessThan(bound)
+        expect.soft(mb(memoryOf(after) - memoryOf(before)), `memory after GC once the attacker let go, over the baseline, MB (bound ${bound})`).toBeLessThan(bound)
+        expect.soft(probed.wrong, 'probes answered other than 200 {"data":{"__typename":"Query"}}').toEqual([])
+        expect.soft(probed.p99, `probe p99 latency, ms (${probed.samples.length} probes, max ${probed.max})`).toBeLessThan(PROBE_P99_MS)
+        expect.soft(during.loop.p99, `the gateway's event-loop delay p99, ms (max ${during.loop.max})`).toBeLessThan(LOOP_P99_MS)
+        const back = settled.connections <= before.connections && settled.pollers <= before.pollers
+        expect.soft(back ? 'back' : `${settled.connections} sockets and ${settled.pollers} pollers left`, spec.gatewayEnds === undefined
+          ? `sockets and pollers back to their baseline (${before.connections}, ${before.pollers}) once the attacker let go`
+          : `sockets and pollers back to their baseline (${before.connections}, ${before.pollers}) within ${spec.gatewayEnds.withinMs} ms, the attacker keeping its side open`
+        ).toBe('back')
+        expect.soft(attackMs, 'the attack ended before its time bound (its count was sized for about a second)').toBeLessThan(spec.maxMs ?? DEFAULT_ATTACK_MS)
+        checkUpstream(spec.upstream, calls, result)
+        if (wrongAnswer !== null) throw wrongAnswer
+      }, 60_000)
+    })
+  })
+}
+
+function checkUpstream<R> (bound: UpstreamBound<R>, calls: Parameters<Exclude<UpstreamBound<R>, number | { atMost: number }>>[0], result: R): void {
+  const list = calls.map((call) => `${call.method} ${call.path} ${call.status}`)
+  if (typeof bound === 'number') expect.soft(list, `upstream calls: exactly ${bound}`).toHaveLength(bound)
+  else if (typeof bound === 'object') expect.soft(list.length, `upstream calls: at most ${bound.atMost} (${list.slice(0, 5).join(', ')}...)`).toBeLessThanOrEqual(bound.atMost)
+  else bound(calls, result)
+}
