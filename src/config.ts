@@ -176,6 +176,8 @@ export interface RedisSettings {
   readonly heartbeatMs: number
   /** The longest any wait for Redis lasts (a command, a subscription, a ping) before the feature falls back. */
   readonly commandTimeoutMs: number
+  /** The longest a request's own count (rate-limit window, connection slot) waits for Redis before counting in this replica; at most commandTimeoutMs. */
+  readonly requestTimeoutMs: number
 }
 
 /** OpenTelemetry traces, exported over OTLP (http/protobuf) when an endpoint is set. */
@@ -433,6 +435,11 @@ const VARIABLES = {
     ...int(10, 60_000, 500),
     accepts: 'an integer from 10 to 60000: the longest a request, a poller or a probe waits for Redis before it falls back as if Redis were down (default 500)'
   },
+  REDIS_REQUEST_TIMEOUT_MS: {
+    // Unset: 50 ms, or REDIS_COMMAND_TIMEOUT_MS when that is shorter (resolved below).
+    schema: z.string().trim().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(60_000)).optional().transform((v) => v ?? null),
+    accepts: 'an integer from 1 to 60000, at most REDIS_COMMAND_TIMEOUT_MS: the longest a request\'s rate-limit count or connection slot waits for Redis before it is counted in this replica alone (default 50, or REDIS_COMMAND_TIMEOUT_MS if shorter)'
+  },
   TRUSTED_DOCUMENTS: optionalText('the path of a persisted documents manifest, {"sha256:<hex>": "<document>"} as GraphQL Code Generator\'s client preset writes it (default: unset, none)'),
   TRUSTED_DOCUMENTS_ONLY: bool(false),
   TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION: bool(false),
@@ -544,6 +551,9 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
   if (v.METRICS_PORT !== null && v.METRICS_PORT !== 0 && v.METRICS_PORT === v.PORT) {
     problems.push(`METRICS_PORT: must differ from PORT (${v.PORT}): metrics are served apart from the API`)
   }
+  if (v.REDIS_REQUEST_TIMEOUT_MS !== null && v.REDIS_REQUEST_TIMEOUT_MS > v.REDIS_COMMAND_TIMEOUT_MS) {
+    problems.push(`REDIS_REQUEST_TIMEOUT_MS: must not exceed REDIS_COMMAND_TIMEOUT_MS (${v.REDIS_COMMAND_TIMEOUT_MS}): a request never waits longer than any wait for Redis`)
+  }
   if (v.HTTP_HEADERS_TIMEOUT_MS > v.HTTP_REQUEST_TIMEOUT_MS) {
     problems.push(`HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (${v.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`)
   }
@@ -639,7 +649,13 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     },
     metricsPort: v.METRICS_PORT,
     tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME },
-    redis: { url: v.REDIS_URL, keyPrefix: v.REDIS_KEY_PREFIX, heartbeatMs: v.REDIS_HEARTBEAT_MS, commandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS },
+    redis: {
+      url: v.REDIS_URL,
+      keyPrefix: v.REDIS_KEY_PREFIX,
+      heartbeatMs: v.REDIS_HEARTBEAT_MS,
+      commandTimeoutMs: v.REDIS_COMMAND_TIMEOUT_MS,
+      requestTimeoutMs: v.REDIS_REQUEST_TIMEOUT_MS ?? Math.min(50, v.REDIS_COMMAND_TIMEOUT_MS)
+    },
     trustedDocuments: { path: v.TRUSTED_DOCUMENTS, only: v.TRUSTED_DOCUMENTS_ONLY, allowIntrospection: v.TRUSTED_DOCUMENTS_ALLOW_INTROSPECTION },
     http: {
       headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS,

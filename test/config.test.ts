@@ -49,10 +49,17 @@ describe('loadConfig', () => {
       live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 },
       metricsPort: null,
       tracing: { endpoint: null, serviceName: 'visual-layer-gateway' },
-      redis: { url: null, keyPrefix: 'vlgw:', heartbeatMs: 5000, commandTimeoutMs: 500 },
+      redis: { url: null, keyPrefix: 'vlgw:', heartbeatMs: 5000, commandTimeoutMs: 500, requestTimeoutMs: 50 },
       trustedDocuments: { path: null, only: false, allowIntrospection: false },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxRestStreamsPerCaller: 20, maxStreamBufferedBytes: 262_144 }
     })
+  })
+
+  it('refuses a REDIS_REQUEST_TIMEOUT_MS longer than REDIS_COMMAND_TIMEOUT_MS, and unset takes the shorter of 50 and it', () => {
+    expect(() => loadConfig({ REDIS_REQUEST_TIMEOUT_MS: '600', REDIS_COMMAND_TIMEOUT_MS: '500' })).toThrow(new ConfigError([
+      'REDIS_REQUEST_TIMEOUT_MS: must not exceed REDIS_COMMAND_TIMEOUT_MS (500): a request never waits longer than any wait for Redis'
+    ]))
+    expect([loadConfig({ REDIS_COMMAND_TIMEOUT_MS: '20' }).redis.requestTimeoutMs, loadConfig({ REDIS_REQUEST_TIMEOUT_MS: '80' }).redis.requestTimeoutMs]).toEqual([20, 80])
   })
 
   it('refuses an HTTP_HEADERS_TIMEOUT_MS longer than HTTP_REQUEST_TIMEOUT_MS, and a keep-alive timeout under one second', () => {

@@ -8,7 +8,9 @@ import type { RedisSettings } from '../config.js'
  * goes through `key()`, so REDIS_KEY_PREFIX keeps gateways (and tests) that share a Redis apart.
  *
  * No request waits for Redis longer than REDIS_COMMAND_TIMEOUT_MS: every wait goes through `run` or
- * `bounded`. A wait that passes it, or a lost connection, starts an outage: one warning, the
+ * `bounded`; what every request does (a rate-limit count, a connection slot) goes through `runForRequest`,
+ * which stops waiting after REDIS_REQUEST_TIMEOUT_MS and lets the command finish (or time out) without it.
+ * A wait that passes the command deadline, or a lost connection, starts an outage: one warning, the
  * redis_degraded gauge at 1, and every later `run` fails at once (each feature then falls back as
  * README "Several replicas" says) until a probe answers again, which ends it with one line. A
  * stalled Redis (paused, swapping) keeps its socket open, so only a deadline tells it from a slow one.
@@ -94,6 +96,39 @@ export class RedisLink {
       throw new RedisUnavailable(reason)
     }
     return await this.bounded(command(this.commands))
+  }
+
+  /**
+   * `run`, but the caller stops waiting after REDIS_REQUEST_TIMEOUT_MS (RedisUnavailable, and it falls
+   * back for this one request) while the command goes on under the command deadline: a stall is still
+   * declared only by that deadline, so one slow answer does not start an outage, yet no request waits for it.
+   */
+  async runForRequest<R>(command: (redis: Redis) => Promise<R>): Promise<R> {
+    const running = this.run(command)
+    const ms = this.settings.requestTimeoutMs
+    if (ms >= this.settings.commandTimeoutMs) return await running
+    return await new Promise<R>((resolve, reject) => {
+      let settled = false
+      const timer = setTimeout(() => {
+        // As in `bounded`: a reply already received but not yet read is not late.
+        setImmediate(() => {
+          if (settled) return
+          settled = true
+          reject(new RedisUnavailable(`no answer within ${ms} ms for this request`))
+        })
+      }, ms)
+      running.then((value) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        resolve(value)
+      }, (err: unknown) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        reject(err)
+      })
+    })
   }
 
   /**
@@ -210,9 +245,11 @@ export class RedisLink {
   private connect (role: string): Redis {
     const link = new Redis(this.settings.url, {
       lazyConnect: false,
-      // A command sent while Redis is away fails at once rather than waiting in a queue.
+      // A command sent while Redis is away fails at once rather than waiting in a queue; one on its way
+      // when the connection drops fails then, rather than after a reconnect (and is not sent again).
       enableOfflineQueue: role === 'pubsub',
-      maxRetriesPerRequest: 1,
+      maxRetriesPerRequest: role === 'pubsub' ? 1 : 0,
+      autoResendUnfulfilledCommands: role === 'pubsub',
       connectTimeout: 2_000,
       retryStrategy: (times) => Math.min(times * 200, 2_000)
     })

@@ -10,7 +10,8 @@ import type { RedisLink } from './redis.js'
  * beats ahead; a replica that stops beating (killed, cut off from Redis) drops out of the sum after
  * three beats and its hash expires, so its slots are freed without it. The scripts read Redis' clock
  * (TIME), so replicas' clocks need not agree. Not for Redis Cluster: a take reads other replicas' keys.
- * Every call waits for Redis at most the link's deadline, then throws (caller-slots.ts counts alone).
+ * Every call waits for Redis at most the link's deadline, a take (on a request's path) at most
+ * REDIS_REQUEST_TIMEOUT_MS, then throws (caller-slots.ts counts alone).
  */
 
 const TAKE = `
@@ -51,7 +52,7 @@ export class RedisSlots {
 
   /** Takes a slot for `caller` when the cluster holds fewer than `max` for it; throws while Redis is away. */
   async take (caller: string, max: number): Promise<boolean> {
-    const taken = await this.link.run(async (redis) =>
+    const taken = await this.link.runForRequest(async (redis) =>
       await redis.eval(TAKE, 2, this.replicasKey(), this.ownKey(), caller, max, this.ttlMs, this.replica, this.hashPrefix()))
     return taken === 1
   }

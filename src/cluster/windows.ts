@@ -4,7 +4,7 @@ import type { RedisLink } from './redis.js'
  * Fixed-window counters on Redis, shared by the replicas: the HTTP doors' rate limits and the
  * WebSocket door's operation allowances. One INCR per request in a script that also starts the
  * window (PEXPIRE on the first count), as @fastify/rate-limit's own Redis store counts. A command
- * that fails or passes the link's deadline throws: the caller (src/transports/allowance-windows.ts)
+ * that fails, or passes the request-path deadline (REDIS_REQUEST_TIMEOUT_MS), throws: the caller (src/transports/allowance-windows.ts)
  * counts locally meanwhile.
  */
 
@@ -28,7 +28,8 @@ export class RedisWindows {
   constructor (private readonly link: RedisLink) {}
 
   async incr (key: string, windowMs: number): Promise<WindowCount> {
-    const [current, ttlMs] = await this.link.run(async (redis) => await redis.eval(INCREMENT, 1, this.link.key(`rate:${key}`), windowMs)) as [number, number]
+    const [current, ttlMs] = await this.link.runForRequest(async (redis) =>
+      await redis.eval(INCREMENT, 1, this.link.key(`rate:${key}`), windowMs)) as [number, number]
     return { current, ttlMs }
   }
 }

@@ -7,7 +7,7 @@ import type { RedisWindows, WindowCount } from '../cluster/windows.js'
  * in a map; with REDIS_URL they live in Redis (src/cluster/windows.ts), so that a caller's allowance
  * is one for the whole cluster. While Redis is away each replica counts on its own, as a single gateway
  * does (a caller may then get up to one allowance per replica): limits never vanish, and no request
- * waits for Redis longer than the link's deadline (REDIS_COMMAND_TIMEOUT_MS; not at all once an outage
+ * waits for Redis longer than the request-path deadline (REDIS_REQUEST_TIMEOUT_MS; not at all once an outage
  * is known, src/cluster/redis.ts). The switch is logged once each way.
  */
 

@@ -242,3 +242,86 @@ describe('an idempotent write that is the first to find Redis stalled', () => {
     expect(posts()).toBe(1)
   })
 })
+
+describe('a request that meets a stalled Redis, before the command deadline has passed', () => {
+  const COMMAND_DEADLINE_MS = 5000
+  let redis: ChildProcess
+  let emulator: RunningEmulator
+  let gateway: TestGateway
+  beforeAll(async () => {
+    const port = await freePort()
+    redis = await startOwnRedis(port)
+    emulator = await startEmulator({ clock: new Date('2026-03-02T12:00:00Z') })
+    // A long command deadline and a short request-path one: every request counts a rate limit in Redis;
+    // nothing else asks Redis meanwhile (heartbeats a minute apart).
+    gateway = await startGatewayOn(emulator, {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_KEY_PREFIX: `test:${randomUUID()}:`,
+      REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_DEADLINE_MS),
+      REDIS_REQUEST_TIMEOUT_MS: '50',
+      REDIS_HEARTBEAT_MS: '60000',
+      RATE_LIMIT_PER_MINUTE: '1000'
+    })
+  })
+  afterAll(async () => {
+    if (redis.exitCode === null) redis.kill('SIGCONT')
+    await gateway.close()
+    await emulator.close()
+    await stopOwnRedis(redis)
+  })
+
+  it('is answered while its Redis command is still pending, counted in this replica; the command finishes on SIGCONT and no outage is declared', async () => {
+    const link = gateway.app.redis
+    expect(link?.up).toBe(true)
+    redis.kill('SIGSTOP')
+
+    // Answered while the link still waits for the command (no outage yet: the 5 s deadline has not passed).
+    expect((await answered('{ __typename }', gateway.gql('{ __typename }'))).body).toEqual({ data: { __typename: 'Query' } })
+    expect([link?.outage, await gauge(gateway, 'redis_timeouts_total'), await gauge(gateway, 'redis_degraded')]).toEqual([null, 0, 0])
+    // So is a WebSocket's connection_init, whose connection slot is taken in Redis.
+    const socket = await answered('WebSocket connection_init', rawConnection(gateway.url))
+    socket.socket.terminate()
+    expect([link?.outage, await gauge(gateway, 'redis_timeouts_total'), await gauge(gateway, 'redis_degraded')]).toEqual([null, 0, 0])
+
+    // Resumed: the commands the requests stopped waiting for are answered; no wait passed the command deadline.
+    redis.kill('SIGCONT')
+    expect(await answered('a PING after SIGCONT', link!.run(async (r) => await r.ping()))).toBe('PONG')
+    expect([link?.outage, await gauge(gateway, 'redis_timeouts_total'), await gauge(gateway, 'redis_degraded')]).toEqual([null, 0, 0])
+    expect(gateway.logs.entries().filter((entry) => Number(entry.level) >= 40)).toEqual([])
+  })
+})
+
+describe('a command on its way when Redis is killed', () => {
+  let redis: ChildProcess
+  let emulator: RunningEmulator
+  let gateway: TestGateway
+  beforeAll(async () => {
+    const port = await freePort()
+    redis = await startOwnRedis(port)
+    emulator = await startEmulator({ clock: new Date('2026-03-02T12:00:00Z') })
+    gateway = await startGatewayOn(emulator, {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_KEY_PREFIX: `test:${randomUUID()}:`,
+      REDIS_COMMAND_TIMEOUT_MS: '5000',
+      REDIS_HEARTBEAT_MS: '60000'
+    })
+  })
+  afterAll(async () => {
+    await gateway.close()
+    await emulator.close()
+    await stopOwnRedis(redis)
+  })
+
+  it('fails when the connection drops, before any reconnect attempt (nothing waits for one)', async () => {
+    const link = gateway.app.redis!
+    redis.kill('SIGSTOP')
+    // Sent into the stall, so that it is surely on its way (unanswered) when Redis dies.
+    let reconnects = 0
+    link.commands.on('reconnecting', () => { reconnects++ })
+    const pending = link.run(async (r) => await r.ping())
+    const failed = pending.then(() => 'answered', () => ({ reconnectsScheduled: reconnects, status: link.commands.status }))
+    await stopOwnRedis(redis)
+    // The drop scheduled the first reconnect; the command failed then, not after that attempt failed too.
+    expect(await answered('a command when Redis is killed', failed)).toEqual({ reconnectsScheduled: 1, status: 'reconnecting' })
+  })
+})
