@@ -133,8 +133,10 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
   describe(suite.name, () => {
     suite.cases.forEach((spec, i) => {
       const index = i + 1
-      const title = `${spec.door} × ${spec.attack}: ${spec.name}${spec.guards === undefined ? '' : ` [${spec.guards.join('; ')}]`}`
-      it(title, async ({ annotate }) => {
+      const title = `${spec.door} × ${spec.attack}: ${spec.name}${spec.guards === undefined ? '' : ` [${spec.guards.join('; ')}]`}` +
+        (spec.open === undefined ? '' : ` [open, skipped: ${spec.open}]`)
+      const test = spec.open === undefined ? it : it.skip
+      test(title, async ({ annotate }) => {
         if (!gateway.alive) throw new Error(`${gateway.exited ?? 'the gateway is gone'}\n${gateway.logTail()}`)
         emulator.clearCalls()
         emulator.clearFaults()
