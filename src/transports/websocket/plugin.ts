@@ -93,7 +93,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   // The same schema, operation context and document limits as HTTP requests.
   const { auth, graph } = app
   const { limits } = options
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes })
   const log = app.log.child({ component: 'websocket' })
   const connections = new ClusterSlots(options.maxConnectionsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'ws'), log)
   const unproven = new CallerSlots(options.maxUnprovenPerAddress)
