@@ -228,7 +228,7 @@ describe('one message (WS_MAX_MESSAGE_BYTES, default 128 KiB)', () => {
   beforeAll(async () => { gw = await startModeGateway('none') })
   afterAll(async () => { await gw.close() })
   const padded = (id: string, kb: number): unknown => ({ id, type: 'subscribe', payload: { query: `#${'c'.repeat(kb * 1024)}\n{ __typename }` } })
-  const tooBig = { code: 1009, reason: '' }
+  const tooBig = { code: 1009, reason: 'Message too large: at most 131072 bytes. Send a smaller document, or fewer variables.' }
 
   it('reads a message under the bound, and closes with 1009 on one over it, unread', async () => {
     const client = kept(await acknowledged(gw))
