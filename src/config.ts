@@ -215,6 +215,8 @@ export interface WsLimits {
   readonly maxInitBytes: number
   /** Largest WebSocket message read, refused (1009) as soon as its frame header announces more. */
   readonly maxMessageBytes: number
+  /** How long a socket the gateway closed waits for the client's close frame before it is dropped. */
+  readonly closeTimeoutMs: number
   /** Largest ping payload echoed in a pong, as JSON (1009). */
   readonly maxPingPayloadBytes: number
   /** Messages (any kind, WebSocket pings and pongs too) a socket may send: a token bucket (1008). */
@@ -388,6 +390,7 @@ const VARIABLES = {
   WS_MAX_BUFFERED_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
   WS_MAX_INIT_BYTES: int(256, 1024 * 1024, 16 * 1024),
   WS_MAX_MESSAGE_BYTES: int(16 * 1024, 64 * 1024 * 1024, 128 * 1024),
+  WS_CLOSE_TIMEOUT_MS: int(100, 60_000, 2_000),
   WS_MAX_PING_PAYLOAD_BYTES: int(0, 1024 * 1024, 1024),
   WS_MESSAGES_PER_SECOND: int(1, 1_000_000, 100),
   WS_MESSAGE_BURST: int(1, 1_000_000, 250),
@@ -639,6 +642,7 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
       maxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
       maxInitBytes: v.WS_MAX_INIT_BYTES,
       maxMessageBytes: v.WS_MAX_MESSAGE_BYTES,
+      closeTimeoutMs: v.WS_CLOSE_TIMEOUT_MS,
       maxPingPayloadBytes: v.WS_MAX_PING_PAYLOAD_BYTES,
       messagesPerSecond: v.WS_MESSAGES_PER_SECOND,
       messageBurst: v.WS_MESSAGE_BURST,

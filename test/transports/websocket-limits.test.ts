@@ -248,6 +248,27 @@ describe('one message (WS_MAX_MESSAGE_BYTES, default 128 KiB)', () => {
   })
 })
 
+describe('a refused socket whose client never answers the close (WS_CLOSE_TIMEOUT_MS)', () => {
+  let gw: TestGateway
+  let upgraded: Socket[] = []
+  beforeAll(async () => {
+    gw = await startModeGateway('none', { WS_CLOSE_TIMEOUT_MS: '200' })
+    gw.app.server.prependListener('upgrade', (_request: IncomingMessage, socket: Socket) => { upgraded.push(socket) })
+  })
+  afterAll(async () => { await gw.close() })
+
+  it('is dropped once the close handshake has waited WS_CLOSE_TIMEOUT_MS, not ws\' 30 s', async () => {
+    upgraded = []
+    const client = kept(await acknowledged(gw))
+    const server = upgraded[0] as Socket
+    // The client stops reading: it never sees the close frame, so never answers it.
+    stopReading(client)
+    client.send({ type: 'ping', payload: { pad: 'x'.repeat(2000) } })
+    await once(server, 'close')
+    expect(server.destroyed).toBe(true)
+  })
+})
+
 describe('messages a second on one socket (WS_MESSAGES_PER_SECOND, WS_MESSAGE_BURST)', () => {
   let gw: TestGateway
   let now = 0
