@@ -97,6 +97,8 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly maxQueryDirectives: number
   /** Most Visual Layer calls an operation may cost at worst, computed before it runs (src/graphql/cost.ts). */
   readonly maxQueryCost: number
+  /** Validation errors a refusal reports before validation stops (each costs CPU: graphql looks for close names). */
+  readonly maxValidationErrors: number
   /** Cost checks remembered (src/graphql/cost.ts): bytes in all, and the largest kept (its key holds the variables). */
   readonly costCache: { readonly maxBytes: number, readonly maxEntryBytes: number }
   /**
@@ -211,6 +213,10 @@ export interface WsLimits {
   readonly maxBufferedBytes: number
   /** Bytes a socket may send before its connection_init is acknowledged (1009). */
   readonly maxInitBytes: number
+  /** Largest WebSocket message read, refused (1009) as soon as its frame header announces more. */
+  readonly maxMessageBytes: number
+  /** How long a socket the gateway closed waits for the client's close frame before it is dropped. */
+  readonly closeTimeoutMs: number
   /** Largest ping payload echoed in a pong, as JSON (1009). */
   readonly maxPingPayloadBytes: number
   /** Messages (any kind, WebSocket pings and pongs too) a socket may send: a token bucket (1008). */
@@ -346,6 +352,7 @@ const VARIABLES = {
   MAX_QUERY_TOKENS: int(500, 1_000_000, 3_000),
   MAX_QUERY_ALIASES: int(0, 10_000, 20),
   MAX_QUERY_DIRECTIVES: int(0, 10_000, 20),
+  MAX_VALIDATION_ERRORS: int(1, 100, 10),
   // The README's operations and the task manager page at its largest cost at most 151 (the dashboard,
   // counting 50 datasets); 200 matches MAX_UPSTREAM_CALLS_PER_OPERATION's default.
   MAX_QUERY_COST: int(1, 1_000_000, 200),
@@ -382,6 +389,8 @@ const VARIABLES = {
   WS_MAX_UNPROVEN_PER_ADDRESS: int(1, 100_000, 100),
   WS_MAX_BUFFERED_BYTES: int(1024, 1024 * 1024 * 1024, 1024 * 1024),
   WS_MAX_INIT_BYTES: int(256, 1024 * 1024, 16 * 1024),
+  WS_MAX_MESSAGE_BYTES: int(16 * 1024, 64 * 1024 * 1024, 128 * 1024),
+  WS_CLOSE_TIMEOUT_MS: int(100, 60_000, 2_000),
   WS_MAX_PING_PAYLOAD_BYTES: int(0, 1024 * 1024, 1024),
   WS_MESSAGES_PER_SECOND: int(1, 1_000_000, 100),
   WS_MESSAGE_BURST: int(1, 1_000_000, 250),
@@ -608,6 +617,7 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     maxQueryAliases: v.MAX_QUERY_ALIASES,
     maxQueryDirectives: v.MAX_QUERY_DIRECTIVES,
     maxQueryCost: v.MAX_QUERY_COST,
+    maxValidationErrors: v.MAX_VALIDATION_ERRORS,
     costCache: { maxBytes: v.COST_CACHE_MAX_BYTES, maxEntryBytes: v.COST_CACHE_MAX_ENTRY_BYTES },
     rateLimitUnprovenPerMinute: v.RATE_LIMIT_UNPROVEN_PER_MINUTE,
     metricsMaxOperationNames: v.METRICS_MAX_OPERATION_NAMES,
@@ -631,6 +641,8 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     wsLimits: {
       maxBufferedBytes: v.WS_MAX_BUFFERED_BYTES,
       maxInitBytes: v.WS_MAX_INIT_BYTES,
+      maxMessageBytes: v.WS_MAX_MESSAGE_BYTES,
+      closeTimeoutMs: v.WS_CLOSE_TIMEOUT_MS,
       maxPingPayloadBytes: v.WS_MAX_PING_PAYLOAD_BYTES,
       messagesPerSecond: v.WS_MESSAGES_PER_SECOND,
       messageBurst: v.WS_MESSAGE_BURST,

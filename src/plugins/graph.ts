@@ -42,7 +42,7 @@ declare module 'fastify' {
 export interface GraphPluginOptions {
   config: Pick<
     Config,
-    'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'maxQueryAliases' | 'maxQueryDirectives' | 'maxQueryCost' |
+    'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'maxQueryAliases' | 'maxQueryDirectives' | 'maxQueryCost' | 'maxValidationErrors' |
     'introspection' | 'idempotencyWindowMs' | 'live' | 'trustedDocuments' | 'costCache'
   >
   /** The manifest of TRUSTED_DOCUMENTS, read by buildApp before anything starts (readManifest); null without one. */
@@ -86,6 +86,7 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     ],
     cache: new DocumentCache(),
     maxCost: config.maxQueryCost,
+    maxErrors: config.maxValidationErrors,
     costChecks: new CostChecks(config.costCache)
   }
   const schema = buildSchema()

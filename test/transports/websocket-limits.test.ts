@@ -197,7 +197,7 @@ describe('before connection_init is acknowledged (WS_MAX_INIT_BYTES)', () => {
     expect(await client.closed).toEqual(refused)
   })
 
-  it('a connection_init with a token under the bound is acknowledged; after it, messages up to 1 MB are read', async () => {
+  it('a connection_init with a token under the bound is acknowledged; after it, messages up to WS_MAX_MESSAGE_BYTES are read', async () => {
     const client = kept(await acknowledged(gw, { ...connectionParams('passthrough'), client: 'x'.repeat(2000) }))
     // A 64 KB comment in a document: over WS_MAX_INIT_BYTES, read as any document is.
     client.send({ id: '1', type: 'subscribe', payload: { query: `#${'c'.repeat(64 * 1024)}\n{ __typename }` } })
@@ -220,6 +220,52 @@ describe('ping payloads (WS_MAX_PING_PAYLOAD_BYTES)', () => {
     client.send({ type: 'ping', payload: { pad: 'x'.repeat(1100) } })
     expect(await client.closed).toEqual({ code: 1009, reason: 'Ping payload too large: at most 1024 bytes (as JSON). Send a smaller one, or none.' })
     expect(client.messages).toEqual([{ type: 'connection_ack' }, { type: 'pong', payload: small }, { type: 'pong' }])
+  })
+})
+
+describe('one message (WS_MAX_MESSAGE_BYTES, default 128 KiB)', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startModeGateway('none') })
+  afterAll(async () => { await gw.close() })
+  const padded = (id: string, kb: number): unknown => ({ id, type: 'subscribe', payload: { query: `#${'c'.repeat(kb * 1024)}\n{ __typename }` } })
+  const tooBig = { code: 1009, reason: 'Message too large: at most 131072 bytes. Send a smaller document, or fewer variables.' }
+
+  it('reads a message under the bound, and closes with 1009 on one over it, unread', async () => {
+    const client = kept(await acknowledged(gw))
+    client.send(padded('1', 120))
+    await client.received('complete', 1)
+    client.send(padded('2', 200))
+    // Before the bound, the 200 KB message was answered as the first was.
+    expect(await Promise.race([client.closed, client.received('complete', 2).then(() => 'answered')])).toEqual(tooBig)
+    expect(client.messages).toEqual([{ type: 'connection_ack' }, { id: '1', type: 'next', payload: { data: { __typename: 'Query' } } }, { id: '1', type: 'complete' }])
+  })
+
+  it('closes a message sent in fragments once they add up to more than the bound, before it ends', async () => {
+    const client = kept(await acknowledged(gw))
+    client.socket.send('x'.repeat(100 * 1024), { fin: false })
+    client.socket.send('x'.repeat(100 * 1024), { fin: false })
+    expect(await client.closed).toEqual(tooBig)
+  })
+})
+
+describe('a refused socket whose client never answers the close (WS_CLOSE_TIMEOUT_MS)', () => {
+  let gw: TestGateway
+  let upgraded: Socket[] = []
+  beforeAll(async () => {
+    gw = await startModeGateway('none', { WS_CLOSE_TIMEOUT_MS: '200' })
+    gw.app.server.prependListener('upgrade', (_request: IncomingMessage, socket: Socket) => { upgraded.push(socket) })
+  })
+  afterAll(async () => { await gw.close() })
+
+  it('is dropped once the close handshake has waited WS_CLOSE_TIMEOUT_MS, not ws\' 30 s', async () => {
+    upgraded = []
+    const client = kept(await acknowledged(gw))
+    const server = upgraded[0] as Socket
+    // The client stops reading: it never sees the close frame, so never answers it.
+    stopReading(client)
+    client.send({ type: 'ping', payload: { pad: 'x'.repeat(2000) } })
+    await once(server, 'close')
+    expect(server.destroyed).toBe(true)
   })
 })
 
@@ -269,7 +315,8 @@ describe('bytes a second on one socket (WS_RECEIVED_BYTES_PER_SECOND, WS_RECEIVE
   let gw: TestGateway
   let now = 0
   beforeAll(async () => {
-    gw = await startTestGateway({ ...modeEnv('none'), WS_RECEIVED_BYTES_BURST: String(1024 * 1024), WS_RECEIVED_BYTES_PER_SECOND: '1024' }, { clock: () => now })
+    // Messages of 400 KB, over WS_MAX_MESSAGE_BYTES' default, to reach the burst in few.
+    gw = await startTestGateway({ ...modeEnv('none'), WS_RECEIVED_BYTES_BURST: String(1024 * 1024), WS_RECEIVED_BYTES_PER_SECOND: '1024', WS_MAX_MESSAGE_BYTES: String(1024 * 1024) }, { clock: () => now })
   })
   afterAll(async () => { await gw.close() })
   /** A query of about `kb` KB (a comment, which costs no token), answered with one result. */

@@ -93,7 +93,14 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   // The same schema, operation context and document limits as HTTP requests.
   const { auth, graph } = app
   const { limits } = options
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
+  const serverOptions = {
+    noServer: true,
+    maxPayload: limits.maxMessageBytes,
+    // A socket the gateway closed (a bound passed) is read until the client answers; ws waits 30 s.
+    // ws (8.23) reads closeTimeout; @types/ws does not list it yet, hence the variable.
+    closeTimeout: limits.closeTimeoutMs
+  }
+  const wss = new WebSocketServer(serverOptions)
   const log = app.log.child({ component: 'websocket' })
   const connections = new ClusterSlots(options.maxConnectionsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'ws'), log)
   const unproven = new CallerSlots(options.maxUnprovenPerAddress)

@@ -99,7 +99,22 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
         'WebSocket closed: too much sent before connection_ack', { maxInitBytes: limits.maxInitBytes })
     }
     tcp.on('data', countBeforeAck)
-    acknowledged.set(socket, () => { tcp.off('data', countBeforeAck) })
+    let acked = false
+    acknowledged.set(socket, () => {
+      acked = true
+      tcp.off('data', countBeforeAck)
+    })
+    // ws refuses a frame over WS_MAX_MESSAGE_BYTES from its header, before reading its payload, with a
+    // bare 1009: the close says why (ws uses 1009 for nothing else).
+    const close = socket.close.bind(socket)
+    socket.close = (code?: number, reason?: string | Buffer): void => {
+      if (code !== 1009 || reason !== undefined) return close(code, reason)
+      const why = acked
+        ? `Message too large: at most ${limits.maxMessageBytes} bytes. Send a smaller document, or fewer variables.`
+        : `Too much sent before connection_ack: at most ${limits.maxInitBytes} bytes. Send connection_init first, and wait for its ack.`
+      log.info({ maxMessageBytes: limits.maxMessageBytes, acknowledged: acked }, 'WebSocket closed: a message over the largest read')
+      close(1009, closeReason(why))
+    }
 
     const messages = new TokenBucket(limits.messageBurst, limits.messagesPerSecond, now)
     /** Counts one message against the socket's rate: false (and the socket closing) past it. */
