@@ -106,6 +106,7 @@ export const suite = defineSuite({
       door: 'websocket',
       attack: 'many-unique-documents',
       name: '4 sockets × 100 subscribe messages, each a document never sent before (subscription S<n>)',
+      open: 'unique documents are read and validated at up to WS_SUBSCRIBE_BURST (100) per socket at once, and no per-caller budget spans sockets: probe p99 ~290-410 ms',
       run: async ({ url, address, signal }) => {
         const sockets = await initSockets(url, address, 4, () => forgedToken())
         const answers = await Promise.all(sockets.map(async (socket, s) => await operations(socket, 100, 10, signal, (i) => ({
