@@ -1,7 +1,9 @@
+import { context, propagation, trace } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { resourceFromAttributes } from '@opentelemetry/resources'
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
 import type { TracingSettings } from './config.js'
 
 /*
@@ -17,9 +19,14 @@ import type { TracingSettings } from './config.js'
  * caller writes at will and Visual Layer must not receive from the gateway (issue 22, item 14).
  */
 
-/** Registers `provider` as the process' tracer provider, propagating W3C trace context only (no baggage). */
-export function registerTracerProvider (provider: NodeTracerProvider): void {
-  provider.register({ propagator: new W3CTraceContextPropagator() })
+/**
+ * Registers `provider` as the process' tracer provider, propagating W3C trace context only (no baggage).
+ * SDK 3 has no `NodeTracerProvider.register()`: the three globals it set are set here, as it did.
+ */
+export function registerTracerProvider (provider: TracerProvider): void {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+  trace.setGlobalTracerProvider(provider)
 }
 
 export interface Tracing {
@@ -29,9 +36,9 @@ export interface Tracing {
 
 export function startTracing (settings: TracingSettings): Tracing | null {
   if (settings.endpoint === null) return null
-  const provider = new NodeTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
-    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${settings.endpoint}/v1/traces` }))]
+    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${settings.endpoint}/v1/traces` }) })]
   })
   registerTracerProvider(provider)
   return { shutdown: async () => { await provider.shutdown() } }

@@ -48,6 +48,9 @@ export function createSender (options: SendOptions): Sender {
   const basePath = url.pathname.replace(/\/+$/, '')
   const pool = new Pool(url.origin, {
     connections: settings.connections,
+    // undici 8 speaks HTTP/2 when a TLS server offers it: one connection would then carry up to 100
+    // calls at once, and UPSTREAM_CONNECTIONS would no longer bound the calls in flight. HTTP/1.1, as before.
+    allowH2: false,
     connect: { timeout: settings.connectTimeoutMs },
     headersTimeout: settings.timeoutMs,
     bodyTimeout: settings.timeoutMs

@@ -1,5 +1,5 @@
 import { context, propagation, trace, SpanKind } from '@opentelemetry/api'
-import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node'
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { registerTracerProvider } from '../../src/tracing.js'
@@ -28,7 +28,7 @@ function tree (spans: readonly ReadableSpan[], parentId: string): Node[] {
 
 describe('OpenTelemetry traces', () => {
   const exporter = new InMemorySpanExporter()
-  const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] })
   let gw: TestGateway
   let emulator: RunningEmulator
 
