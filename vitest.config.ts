@@ -25,9 +25,9 @@ export default defineConfig({
         test: { name: 'gateway', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/hostile/**'] }
       },
       {
-        // The hostile-input suite (test/hostile/, docs/security.md) asserts latencies: it runs after every other
-        // test file (groupOrder), one file at a time, so that they are not measured on a machine busy
-        // with the rest of the suite.
+        // The hostile-input suite (test/hostile/, docs/security.md) asserts latencies: it runs in a group of
+        // its own (groupOrder), never beside another test file, one file at a time, so that they are not
+        // measured on a machine busy with the rest of the suite.
         extends: true,
         test: {
           name: 'hostile',

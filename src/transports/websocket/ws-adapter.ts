@@ -112,7 +112,7 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
       const why = acked
         ? `Message too large: at most ${limits.maxMessageBytes} bytes. Send a smaller document, or fewer variables.`
         : `Too much sent before connection_ack: at most ${limits.maxInitBytes} bytes. Send connection_init first, and wait for its ack.`
-      log.info({ maxMessageBytes: limits.maxMessageBytes, acknowledged: acked }, 'WebSocket closed: a message over the largest read')
+      // ws reports it as an 'error' too (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH): that is its one log line.
       close(1009, closeReason(why))
     }
 
