@@ -26,7 +26,9 @@ export default [
     ['src/domain', ['graphql', 'transports', 'plugins', 'auth', 'cluster']],
     ['src/auth', ['graphql', 'domain', 'transports', 'plugins', 'cluster']],
     ['src/graphql', ['transports', 'plugins', 'cluster']],
-    ['src/cluster', ['graphql', 'transports', 'plugins', 'auth']]
+    ['src/cluster', ['graphql', 'transports', 'plugins', 'auth']],
+    // Doors take shared state from app.sharedState (src/plugins/redis.ts), chosen once at the top.
+    ['src/transports', ['cluster']]
   ].map(([folder, above]) => ({
     files: [`${folder}/**/*.ts`],
     rules: {

@@ -107,28 +107,7 @@ export class RedisLink {
     const running = this.run(command)
     const ms = this.settings.requestTimeoutMs
     if (ms >= this.settings.commandTimeoutMs) return await running
-    return await new Promise<R>((resolve, reject) => {
-      let settled = false
-      const timer = setTimeout(() => {
-        // As in `bounded`: a reply already received but not yet read is not late.
-        setImmediate(() => {
-          if (settled) return
-          settled = true
-          reject(new RedisUnavailable(`no answer within ${ms} ms for this request`))
-        })
-      }, ms)
-      running.then((value) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        resolve(value)
-      }, (err: unknown) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        reject(err)
-      })
-    })
+    return await this.withDeadline(running, ms, () => new RedisUnavailable(`no answer within ${ms} ms for this request`))
   }
 
   /**
@@ -137,18 +116,26 @@ export class RedisLink {
    */
   async bounded<R>(pending: Promise<R>): Promise<R> {
     const ms = this.settings.commandTimeoutMs
+    return await this.withDeadline(pending, ms, () => {
+      this.observer.timeout()
+      const reason = `no answer within ${ms} ms`
+      this.unavailable(reason)
+      return new RedisUnavailable(reason)
+    })
+  }
+
+  /**
+   * `pending` if it settles within `ms`; otherwise the error `late` makes. Looked at again once the I/O
+   * already received is read: a reply that arrived while the event loop was busy elsewhere is not late.
+   */
+  private async withDeadline<R>(pending: Promise<R>, ms: number, late: () => Error): Promise<R> {
     return await new Promise<R>((resolve, reject) => {
       let settled = false
       const timer = setTimeout(() => {
-        // Looked at again once the I/O already received is read: a reply that arrived while the
-        // event loop was busy elsewhere is not a stall.
         setImmediate(() => {
           if (settled) return
           settled = true
-          this.observer.timeout()
-          const reason = `no answer within ${ms} ms`
-          this.unavailable(reason)
-          reject(new RedisUnavailable(reason))
+          reject(late())
         })
       }, ms)
       pending.then((value) => {

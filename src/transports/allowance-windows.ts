@@ -1,6 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
-import type { RedisWindows, WindowCount } from '../cluster/windows.js'
 
 /*
  * The fixed-window counters behind every per-caller allowance of a minute. In one process they live
@@ -10,6 +9,18 @@ import type { RedisWindows, WindowCount } from '../cluster/windows.js'
  * waits for Redis longer than the request-path deadline (REDIS_REQUEST_TIMEOUT_MS; not at all once an outage
  * is known, src/cluster/redis.ts). The switch is logged once each way.
  */
+
+export interface WindowCount {
+  /** Counted in this window, this one included. */
+  current: number
+  /** Until the window ends. */
+  ttlMs: number
+}
+
+/** Windows counted over every replica (src/cluster/windows.ts on Redis), chosen by `app.sharedState`. */
+export interface SharedWindows {
+  incr: (key: string, windowMs: number) => Promise<WindowCount>
+}
 
 class LocalWindows {
   private readonly windows = new Map<string, { count: number, endsAt: number }>()
@@ -38,7 +49,7 @@ export class CallerWindows {
   private readonly local: LocalWindows
   private sharedDown = false
 
-  constructor (private readonly shared: RedisWindows | null, private readonly log: FastifyBaseLogger, now: () => number = Date.now) {
+  constructor (private readonly shared: SharedWindows | null, private readonly log: FastifyBaseLogger, now: () => number = Date.now) {
     this.local = new LocalWindows(now)
   }
 

@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { RedisSlots } from '../cluster/slots.js'
 
 /*
  * Slots per caller: how many WebSocket connections or SSE streams each caller holds, against a
@@ -8,6 +7,17 @@ import type { RedisSlots } from '../cluster/slots.js'
  * business: sockets per address before they authenticate); ClusterSlots counts a caller's slots over
  * every replica when REDIS_URL is set (src/cluster/slots.ts).
  */
+
+/** A caller's slots counted over every replica (src/cluster/slots.ts on Redis), chosen by `app.sharedState`. */
+export interface SharedSlots {
+  take: (caller: string, max: number) => Promise<boolean>
+  release: (caller: string) => Promise<void>
+  /** Renews this replica's counts; false when they were lost (Redis came back empty). */
+  beat: () => Promise<boolean>
+  rewrite: (counts: ReadonlyMap<string, number>) => Promise<void>
+  leave: () => Promise<void>
+  readonly beatMs: number
+}
 
 export class CallerSlots {
   private readonly counts = new Map<string, number>()
@@ -45,7 +55,7 @@ export class ClusterSlots {
   private alone = false
   private readonly timer: NodeJS.Timeout | undefined
 
-  constructor (private readonly maxPerCaller: number, private readonly shared: RedisSlots | null, private readonly log: FastifyBaseLogger) {
+  constructor (private readonly maxPerCaller: number, private readonly shared: SharedSlots | null, private readonly log: FastifyBaseLogger) {
     this.local = new CallerSlots(maxPerCaller)
     if (shared !== null) {
       this.timer = setInterval(() => { void this.beat() }, shared.beatMs)

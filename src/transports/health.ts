@@ -1,6 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import type { RedisLink } from '../cluster/redis.js'
 import { isGatewayError } from '../errors.js'
 
 /*
@@ -70,7 +69,7 @@ const health: FastifyPluginAsync<HealthOptions> = async (app, options) => {
 }
 
 /** What the link knows now (a ping within its deadline when it thinks Redis up): never a longer wait. */
-async function redisStatus (link: RedisLink): Promise<Record<string, string>> {
+async function redisStatus (link: NonNullable<FastifyInstance['redis']>): Promise<Record<string, string>> {
   const answer = await link.check()
   return answer.up ? { status: 'up' } : { status: 'down', reason: answer.outage.reason, since: answer.outage.since.toISOString() }
 }

@@ -1,7 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { callerKey, isUnprovenKey, type Auth } from '../auth/index.js'
-import { RedisWindows } from '../cluster/windows.js'
 import { CallerWindows, rateLimitStore } from './allowance-windows.js'
 
 /*
@@ -46,7 +45,7 @@ export async function registerCallerRateLimits (app: FastifyInstance, auth: Auth
     return kind === UNPROVEN ? rateLimitUnprovenPerMinute : kind === door.writes ? rateLimitMutationsPerMinute : rateLimitPerMinute
   }
   const log = app.log.child({ component: 'rate-limit', door: door.prefix === '' ? 'graphql' : door.prefix })
-  const shared = app.redis === null ? {} : { store: rateLimitStore(new CallerWindows(new RedisWindows(app.redis), log)), skipOnError: true }
+  const shared = app.sharedState.windows === null ? {} : { store: rateLimitStore(new CallerWindows(app.sharedState.windows, log)), skipOnError: true }
   await app.register(rateLimit, {
     ...shared,
     hook: 'preHandler',

@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import fp from 'fastify-plugin'
 import { z } from 'zod'
 import { callerKey, type Caller } from '../../auth/index.js'
-import { RedisSlots } from '../../cluster/slots.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
 import { enrichDataset, IdempotencyKeyReused } from '../../domain/enrichment/enrich.js'
 import { IdempotencyStoreUnavailable } from '../../domain/enrichment/idempotency.js'
@@ -390,7 +389,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   }
   // Each caller's event streams, with the slots SSE streams use (across replicas with REDIS_URL), in a pool of their own.
   const streamSlots = new ClusterSlots(
-    options.maxStreamsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'rest-events'), app.log.child({ component: 'rest-events' })
+    options.maxStreamsPerCaller, app.sharedState.slots('rest-events'), app.log.child({ component: 'rest-events' })
   )
   app.addHook('preClose', async () => {
     for (const end of [...open]) end()
@@ -459,4 +458,4 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   })
 }
 
-export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'redis'] } })
+export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'sharedState'] } })

@@ -10,7 +10,6 @@ import type { GatewayContext } from '../../graphql/context.js'
 import { checkCost, readDocument } from '../../graphql/document.js'
 import { formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { Operation } from '../../plugins/operations.js'
-import { RedisSlots } from '../../cluster/slots.js'
 import { ClusterSlots } from '../caller-slots.js'
 import type { DocumentParams } from '../../graphql/trusted-documents.js'
 import { authenticateRequest } from '../graphql-http/authentication.js'
@@ -62,7 +61,7 @@ function refusedResult (code: ErrorCode, message: string): ExecutionResult {
 const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   const { auth, graph } = app
   const log = app.log.child({ component: 'sse' })
-  const slots = new ClusterSlots(options.maxStreamsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'sse'), log)
+  const slots = new ClusterSlots(options.maxStreamsPerCaller, app.sharedState.slots('sse'), log)
   const streams = new SseStreams(slots)
   const reservationTimeoutMs = options.reservationTimeoutMs ?? 30_000
   /** Ends each open event stream: shutdown calls them all. */
@@ -284,4 +283,4 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   })
 }
 
-export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'operations', 'redis'] } })
+export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'operations', 'sharedState'] } })

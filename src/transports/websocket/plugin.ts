@@ -15,8 +15,6 @@ import { checkCost, readDocument } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { DocumentParams } from '../../graphql/trusted-documents.js'
 import type { Operation } from '../../plugins/operations.js'
-import { RedisSlots } from '../../cluster/slots.js'
-import { RedisWindows } from '../../cluster/windows.js'
 import { CallerWindows } from '../allowance-windows.js'
 import { CallerSlots, ClusterSlots } from '../caller-slots.js'
 import { OperationAllowance } from '../operation-allowance.js'
@@ -102,7 +100,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   }
   const wss = new WebSocketServer(serverOptions)
   const log = app.log.child({ component: 'websocket' })
-  const connections = new ClusterSlots(options.maxConnectionsPerCaller, app.redis === null ? null : new RedisSlots(app.redis, 'ws'), log)
+  const connections = new ClusterSlots(options.maxConnectionsPerCaller, app.sharedState.slots('ws'), log)
   const unproven = new CallerSlots(options.maxUnprovenPerAddress)
   const pending = new CallerSlots(options.maxPendingPerAddress)
   let pendingTotal = 0
@@ -113,7 +111,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
   const expiries = new WeakMap<Caller, Expiry>()
   // The HTTP door's rate limits hold for queries and mutations sent over a socket too; subscriptions
   // have their own ceilings (per connection, per caller, and the poll ceiling).
-  const windows = new CallerWindows(app.redis === null ? null : new RedisWindows(app.redis), log)
+  const windows = new CallerWindows(app.sharedState.windows, log)
   const allowances = {
     requests: new OperationAllowance(options.rateLimitPerMinute, windows, 'ws:requests:'),
     mutations: new OperationAllowance(options.rateLimitMutationsPerMinute, windows, 'ws:mutations:'),
@@ -382,7 +380,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
 export default fp(websocket, {
   name: 'websocket',
   encapsulate: true,
-  decorators: { fastify: ['auth', 'graph', 'metrics', 'operations', 'isUnderPressure', 'redis'] }
+  decorators: { fastify: ['auth', 'graph', 'metrics', 'operations', 'isUnderPressure', 'sharedState'] }
 })
 
 function isAsyncIterable (value: unknown): value is AsyncIterable<ExecutionResult> {
