@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import mercurius from 'mercurius'
@@ -6,6 +5,7 @@ import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { errorFormatterWith, handleRequestErrorWith } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
+import { abortOnLeave } from '../authenticate.js'
 import { registerCallerRateLimits } from '../rate-limits.js'
 import { registerHttpAuth } from './authentication.js'
 import { registerCsrfPrevention } from './csrf.js'
@@ -81,12 +81,7 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
     graphql: { parseOptions: { maxTokens: graph.limits.maxTokens } },
     context: (request: FastifyRequest, reply: FastifyReply): GatewayContext => {
       if (request.caller === null) throw new GatewayError('UNAUTHENTICATED', 'The request was not authenticated.')
-      const controller = new AbortController()
-      // Every upstream call of the operation listens to it; a large page makes many at once.
-      setMaxListeners(0, controller.signal)
-      // The caller went away before the answer: stop the upstream calls made for it.
-      reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
-      const context = graph.context(request.caller, String(request.id), controller.signal)
+      const context = graph.context(request.caller, String(request.id), abortOnLeave(reply.raw))
       request.operation?.attach(context)
       return context
     }

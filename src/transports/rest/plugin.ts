@@ -1,16 +1,16 @@
-import { setMaxListeners } from 'node:events'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
-import { callerKey, type Caller } from '../../auth/index.js'
+import { callerKey } from '../../auth/index.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
 import { enrichDataset, IdempotencyKeyReused } from '../../domain/enrichment/enrich.js'
 import { IdempotencyStoreUnavailable } from '../../domain/enrichment/idempotency.js'
 import { taskFilterOptions, taskPage } from '../../domain/task-list.js'
 import { watchDataset } from '../../domain/live/watch.js'
-import { taskAction } from '../../domain/tasks.js'
 import { clearLoaders } from '../../graphql/loaders.js'
 import type { GatewayContext } from '../../graphql/context.js'
+import { taskAction } from '../../domain/tasks.js'
+import { abortOnLeave, authenticateRequest, type RefuseCaller } from '../authenticate.js'
 import { ClusterSlots } from '../caller-slots.js'
 import { forcesPreflight } from '../cross-site.js'
 import { registerCallerRateLimits } from '../rate-limits.js'
@@ -39,9 +39,6 @@ import {
  */
 
 declare module 'fastify' {
-  interface FastifyRequest {
-    caller: Caller | null
-  }
   interface FastifyContextConfig {
     /** REST: served without a token when none is sent (the OpenAPI document and its page). */
     public?: boolean
@@ -57,6 +54,9 @@ const CROSS_SITE_REFUSAL = 'This POST could come from another website (it has no
   'the operation takes none), or with an Authorization header.'
 
 type Schema = z.ZodType
+
+/** A refused caller's answer, as problem+json. */
+const refuseProblem: RefuseCaller = (request, reply, err) => sendProblem(reply, problemOf(err.code, err.message, String(request.id)))
 
 /** Parses a request's path and query parameters, or answers 400 naming the first bad one. */
 function parse<P extends Schema, Q extends Schema> (
@@ -132,13 +132,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     // The document and its reference page are public when the graph's schema is (INTROSPECTION): a
     // browser loads them before anyone could set a token. A token, when sent, is still checked.
     if (request.routeOptions.config.public === true && request.headers.authorization === undefined) return
-    try {
-      request.caller = await auth.authenticate(request.headers.authorization)
-    } catch (err) {
-      if (!(err instanceof GatewayError)) throw err
-      request.log.info({ reason: err.logDetail }, 'caller refused')
-      return sendProblem(reply, problemOf(err.code, err.message, String(request.id)))
-    }
+    return await authenticateRequest(auth, request, reply, refuseProblem)
   })
   // The allowances of /graphql, per caller, counted apart from its counters; POSTs are writes.
   await registerCallerRateLimits(app, auth, options, { prefix: 'rest:', isWrite: (request) => request.method === 'POST', writes: 'writes' })
@@ -161,10 +155,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   /** The graph's operation context for this request; the client leaving aborts its upstream reads. */
   const contextOf = (request: FastifyRequest, reply: FastifyReply): GatewayContext => {
     if (request.caller === null) throw new Error('unreachable: onRequest authenticates every request')
-    const closed = new AbortController()
-    setMaxListeners(0, closed.signal)
-    reply.raw.once('close', () => { closed.abort() })
-    return graph.context(request.caller, String(request.id), closed.signal)
+    return graph.context(request.caller, String(request.id), abortOnLeave(reply.raw))
   }
 
   const notFound = (id: string): GatewayError => new GatewayError('NOT_FOUND', `Dataset ${id} does not exist, or you may not see it.`)

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { setMaxListeners } from 'node:events'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { getOperationAST, GraphQLError, specifiedRules, type ExecutionResult } from 'graphql'
@@ -12,7 +11,7 @@ import { formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { Operation } from '../../plugins/operations.js'
 import { ClusterSlots } from '../caller-slots.js'
 import type { DocumentParams } from '../../graphql/trusted-documents.js'
-import { authenticateRequest } from '../graphql-http/authentication.js'
+import { abortOnLeave, authenticateRequest, refuseGraphQLCaller } from '../authenticate.js'
 import { paramsOf } from '../graphql-http/document-checks.js'
 import { GRAPHQL_GET_PARAMETERS, repeatedParameter } from '../graphql-http/get-parameters.js'
 import { respond, type RequestContext } from './respond.js'
@@ -69,7 +68,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
 
   app.decorateRequest('caller', null)
   app.decorateRequest('documentRefusal', null)
-  app.addHook('onRequest', async (request, reply) => await authenticateRequest(auth, request, reply))
+  app.addHook('onRequest', async (request, reply) => await authenticateRequest(auth, request, reply, refuseGraphQLCaller))
 
   const requestOf = (req: SseRequest): FastifyRequest => {
     if (req.raw === null) throw new Error('unreachable: a request of the gateway itself reached an operation hook')
@@ -198,11 +197,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
         req.context.counted = stream
         signal = stream.closed.signal
       } else {
-        // Every upstream call of the operation listens to it; the client leaving aborts them.
-        const closed = new AbortController()
-        setMaxListeners(0, closed.signal)
-        req.context.reply.raw.once('close', () => { closed.abort() })
-        signal = closed.signal
+        signal = abortOnLeave(req.context.reply.raw)
       }
       const context = graph.context(callerOf(req), requestId, signal)
       operation.attach(context, false)

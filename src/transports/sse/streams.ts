@@ -1,5 +1,5 @@
-import { setMaxListeners } from 'node:events'
 import type { Caller } from '../../auth/index.js'
+import { operationAbort } from '../authenticate.js'
 import type { ClusterSlots } from '../caller-slots.js'
 
 /**
@@ -48,9 +48,8 @@ export class SseStreams {
 
   /** Records a reserved single-connection stream (its slot already taken). */
   reserve (token: string, owner: string, countedAs: string): OwnedStream {
-    const closed = new AbortController()
-    // Every upstream call of every operation on the stream listens to it.
-    setMaxListeners(0, closed.signal)
+    // Aborted by end(): every upstream call of every operation on the stream listens to it.
+    const closed = operationAbort()
     const stream: OwnedStream = { token, owner, countedAs, closed, opened: false, operations: 0, expiry: undefined }
     this.owned.set(token, stream)
     return stream

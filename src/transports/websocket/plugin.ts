@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -16,6 +15,7 @@ import { formatError, formatStreamedResult } from '../../graphql/error-formatter
 import type { DocumentParams } from '../../graphql/trusted-documents.js'
 import type { Operation } from '../../plugins/operations.js'
 import { CallerWindows } from '../allowance-windows.js'
+import { abortOnLeave, authenticate } from '../authenticate.js'
 import { CallerSlots, ClusterSlots } from '../caller-slots.js'
 import { OperationAllowance } from '../operation-allowance.js'
 import { unprovenRefusal } from '../rate-limits.js'
@@ -70,7 +70,7 @@ interface Extra extends Record<PropertyKey, unknown> {
   /** Set once the connection counts against a limit: which one, under which key (it moves when its token is proven). */
   slot?: Slot
   /** Aborted when the connection closes: upstream calls made for it stop. */
-  closed: AbortController
+  closed: AbortSignal
   /** Operations (subscribe messages) the connection may start now: WS_SUBSCRIBE_BURST, then WS_SUBSCRIBES_PER_SECOND. */
   starts?: TokenBucket
   /** Whether a start was refused already (logged once per connection). */
@@ -163,14 +163,11 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       const params = ctx.connectionParams ?? {}
       const connectionId = ctx.extra.connectionId = randomUUID()
       ctx.extra.starts = new TokenBucket(limits.subscribeBurst, limits.subscribesPerSecond, options.now)
-      const closed = new AbortController()
-      // Every upstream call of every subscription on the connection listens to it.
-      setMaxListeners(0, closed.signal)
-      ctx.extra.closed = closed
-      // At once when the socket closes: graphql-ws calls onClose only after every subscription returned.
+      // Every upstream call of every operation on the connection listens to it, aborted at once when the
+      // socket closes: graphql-ws calls onClose only after every subscription returned.
       const socket = ctx.extra.socket
+      ctx.extra.closed = abortOnLeave(socket)
       socket.once('close', () => {
-        closed.abort()
         // graphql-ws completes a connection's operations after an abrupt close; one refused while the
         // client was already gone is not: its record ends here.
         for (const [key, operation] of operations) {
@@ -180,50 +177,48 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
         }
       })
       pendingEnds.get(socket)?.()
-      try {
-        const caller = await auth.authenticate(params.Authorization ?? params.authorization)
-        ctx.extra.caller = caller
-        const address = clientAddress(ctx.extra.request, options.trustProxy)
-        const proven = caller.credential.kind !== 'bearer' || auth.scopes.standingOf(caller.credential) === 'proven'
-        // An unproven token could be made up at will: it counts in its lane (its address, or its API key once
-        // one of the key's tokens was accepted), apart from proven callers.
-        const key = callerKey(auth, caller, address)
-        const slot: Slot = { pool: proven ? connections : unproven, key }
-        if (!await slot.pool.take(slot.key)) {
-          socket.close(1008, proven
-            ? tooManyForCaller()
-            : closeReason(`Too many WebSocket connections ${key.startsWith('unproven:address:') ? 'from your address' : 'for your API key'} with tokens Visual Layer has not accepted yet: at most ${options.maxUnprovenPerAddress}.`))
-          return false
-        }
-        // The socket may have closed while the token was checked: its 'close' has passed, release now.
-        if (socket.readyState !== socket.OPEN) {
-          slot.pool.release(slot.key)
-          return false
-        }
-        ctx.extra.slot = slot
-        if (caller.credential.kind === 'bearer' && !proven) {
-          const fingerprint = caller.credential.fingerprint
-          const entry = { socket, caller, address, slot }
-          const sockets = waitingForProof.get(fingerprint) ?? new Set()
-          waitingForProof.set(fingerprint, sockets.add(entry))
-          socket.once('close', () => {
-            sockets.delete(entry)
-            if (sockets.size === 0 && waitingForProof.get(fingerprint) === sockets) waitingForProof.delete(fingerprint)
-          })
-        }
-        // The slot it holds when it closes: it may have moved to the account since.
-        socket.once('close', () => { slot.pool.release(slot.key) })
-        return true
-      } catch (err) {
-        if (!(err instanceof GatewayError)) throw err
-        log.info({ connectionId: ctx.extra.connectionId, reason: err.logDetail }, 'WebSocket caller refused')
-        ctx.extra.socket.close(CloseCode.Forbidden, closeReason(err.message))
+      const { caller, refusal } = await authenticate(auth, params.Authorization ?? params.authorization)
+      if (refusal !== undefined) {
+        log.info({ connectionId: ctx.extra.connectionId, reason: refusal.logDetail }, 'WebSocket caller refused')
+        ctx.extra.socket.close(CloseCode.Forbidden, closeReason(refusal.message))
         return false
       }
+      ctx.extra.caller = caller
+      const address = clientAddress(ctx.extra.request, options.trustProxy)
+      const proven = caller.credential.kind !== 'bearer' || auth.scopes.standingOf(caller.credential) === 'proven'
+      // An unproven token could be made up at will: it counts in its lane (its address, or its API key once
+      // one of the key's tokens was accepted), apart from proven callers.
+      const key = callerKey(auth, caller, address)
+      const slot: Slot = { pool: proven ? connections : unproven, key }
+      if (!await slot.pool.take(slot.key)) {
+        socket.close(1008, proven
+          ? tooManyForCaller()
+          : closeReason(`Too many WebSocket connections ${key.startsWith('unproven:address:') ? 'from your address' : 'for your API key'} with tokens Visual Layer has not accepted yet: at most ${options.maxUnprovenPerAddress}.`))
+        return false
+      }
+      // The socket may have closed while the token was checked: its 'close' has passed, release now.
+      if (socket.readyState !== socket.OPEN) {
+        slot.pool.release(slot.key)
+        return false
+      }
+      ctx.extra.slot = slot
+      if (caller.credential.kind === 'bearer' && !proven) {
+        const fingerprint = caller.credential.fingerprint
+        const entry = { socket, caller, address, slot }
+        const sockets = waitingForProof.get(fingerprint) ?? new Set()
+        waitingForProof.set(fingerprint, sockets.add(entry))
+        socket.once('close', () => {
+          sockets.delete(entry)
+          if (sockets.size === 0 && waitingForProof.get(fingerprint) === sockets) waitingForProof.delete(fingerprint)
+        })
+      }
+      // The slot it holds when it closes: it may have moved to the account since.
+      socket.once('close', () => { slot.pool.release(slot.key) })
+      return true
     },
     context: (ctx, id) => {
       const state = connectionState(ctx)
-      const context = graph.context(state.caller, `${state.connectionId}:${id}`, state.closed.signal)
+      const context = graph.context(state.caller, `${state.connectionId}:${id}`, state.closed)
       const operation = operationOf(ctx, id)
       // A subscription's events are not traced: its span would last as long as its client.
       operation?.attach(context, operation.type !== 'subscription')
