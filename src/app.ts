@@ -4,6 +4,7 @@ import type { Config, RemoteUpstream } from './config.js'
 import { readManifest } from './graphql/trusted-documents.js'
 import { loggerOptions, requestOptions } from './logger.js'
 import authPlugin from './plugins/auth.js'
+import domainPlugin from './plugins/domain.js'
 import graphPlugin from './plugins/graph.js'
 import httpBasics from './plugins/http-basics.js'
 import livePlugin from './plugins/live.js'
@@ -80,6 +81,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(redisPlugin, { settings: config.redis })
   await app.register(upstreamPlugin, { settings: config.upstream })
   await app.register(livePlugin, { settings: config.live })
+  await app.register(domainPlugin, { config })
   await app.register(graphPlugin, { config, trustedDocuments })
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })

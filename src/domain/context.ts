@@ -6,7 +6,7 @@ import type { IdempotencyRecords } from './enrichment/idempotency.js'
 import type { UnknownValueReporter } from './mapping/values.js'
 
 /**
- * What a domain operation needs from the door that calls it (GraphQL today, REST later): the
+ * What a domain operation needs from the door that calls it (GraphQL, REST): the
  * upstream client and this operation's call options, readers of upstream records, the shared
  * idempotency records and the invalidation of what the gateway keeps after a write. The GraphQL
  * context satisfies it as it is; the domain never sees GraphQL, Fastify or DataLoader.
@@ -42,6 +42,11 @@ export interface Readers {
    * load needs it: each subscriber of a live dataset is handed every record, and most never load one.
    */
   rememberDataset: (id: string, record: Checked<UpstreamDataset>) => void
+  /**
+   * Forget everything read so far and renew the operation's call budget: each event of a live
+   * stream is read afresh, as an operation of its own.
+   */
+  refresh: () => void
 }
 
 export interface DomainContext {

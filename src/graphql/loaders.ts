@@ -94,6 +94,11 @@ class OperationLoaders implements Loaders {
     this.halt.error = null
   }
 
+  refresh (): void {
+    this.clearAll()
+    this.call.budget?.renew()
+  }
+
   private run (): Runner {
     if (this.runner !== undefined) return this.runner
     // One limit for the whole operation: a page of 50 tasks never opens 50 upstream calls at once.
@@ -130,9 +135,4 @@ async function nullIfNotFound<V> (pending: Promise<V>): Promise<V | null> {
 
 function toError (err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err))
-}
-
-/** Forgets everything the loaders hold (a subscription resolves each event afresh). */
-export function clearLoaders (loaders: Loaders): void {
-  loaders.clearAll()
 }

@@ -5,25 +5,18 @@ import type { Config } from '../config.js'
 import { CostChecks } from '../graphql/cost.js'
 import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
 import { SharedEvents } from '../graphql/events.js'
-import { contextFactory, type ContextFactory } from '../graphql/index.js'
 import { aliasLimit, depthLimit, directiveLimit, fieldLimit, noIntrospection } from '../graphql/limits.js'
-import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
-import { IdempotencyStore } from '../domain/enrichment/idempotency.js'
-import { RedisIdempotencyStore } from '../cluster/idempotency.js'
 import { buildSchema } from '../graphql/schema.js'
 import { TrustedDocuments } from '../graphql/trusted-documents.js'
 import { countSubscriptions } from './metrics.js'
 
 /*
- * The graph every door serves (`app.graph`): one executable schema, the context of one operation,
- * and the limits a document passes before it runs. HTTP and WebSocket share all three, and with
- * them one idempotency store, so an enrichment is the same whichever door it came through (and,
- * with REDIS_URL, whichever replica).
+ * The graph every door serves (`app.graph`): one executable schema and the limits a document passes
+ * before it runs. The context each operation runs with is the domain's (`app.domain`, domain.ts).
  */
 
 export interface Graph {
   readonly schema: GraphQLSchema
-  readonly context: ContextFactory
   readonly limits: DocumentLimits
   /** graphql's `subscribe`, each event resolved once per scope and selection (see events.ts): every door's subscriptions. */
   readonly subscribe: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>
@@ -42,39 +35,14 @@ declare module 'fastify' {
 export interface GraphPluginOptions {
   config: Pick<
     Config,
-    'upstream' | 'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'maxQueryAliases' | 'maxQueryDirectives' | 'maxQueryCost' | 'maxValidationErrors' |
-    'introspection' | 'idempotencyWindowMs' | 'live' | 'trustedDocuments' | 'costCache'
+    'maxQueryDepth' | 'maxQueryFields' | 'maxQueryTokens' | 'maxQueryAliases' | 'maxQueryDirectives' | 'maxQueryCost' | 'maxValidationErrors' |
+    'introspection' | 'live' | 'trustedDocuments' | 'costCache'
   >
   /** The manifest of TRUSTED_DOCUMENTS, read by buildApp before anything starts (readManifest); null without one. */
   trustedDocuments?: ReadonlyMap<string, string> | null
 }
 
 const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config, trustedDocuments: documents = null }) => {
-  const reported = new Set<string>()
-  const onUnknown = (kind: string, value: string): void => {
-    const key = `${kind}\u0000${value}`
-    if (reported.has(key)) return
-    reported.add(key)
-    app.log.warn({ kind, value: value.slice(0, 100) }, `Visual Layer sent a ${kind} this gateway does not know; it is shown as UNKNOWN`)
-  }
-  const { scopes } = app.auth
-  const context = contextFactory({
-    vl: app.vl,
-    onUnknown,
-    batchConcurrency: config.upstream.batchConcurrency,
-    maxCallsPerOperation: config.upstream.maxCallsPerOperation,
-    scopeOf: (credential) => scopes.scopeOf(credential),
-    invalidations: app.invalidations,
-    live: app.live,
-    // Shared by the replicas when REDIS_URL is set. A duplicate waits for the first call at most as long as
-    // that call's reads and its write may take.
-    idempotency: app.redis === null
-      ? new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs })
-      : new RedisIdempotencyStore<EnrichOutcome>(app.redis, {
-        windowMs: config.idempotencyWindowMs,
-        maxWaitMs: 4 * config.upstream.timeoutMs + 5_000
-      }, app.log.child({ component: 'idempotency' }))
-  })
   const limits: DocumentLimits = {
     maxTokens: config.maxQueryTokens,
     rules: [
@@ -99,7 +67,6 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
   const events = new SharedEvents(config.live.pollIntervalMs)
   app.decorate('graph', {
     schema,
-    context,
     limits,
     introspection: config.introspection,
     trusted,
@@ -107,4 +74,4 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
   })
 }
 
-export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations', 'metrics', 'redis'] } })
+export default fp(graphPlugin, { name: 'graph', decorators: { fastify: ['metrics'] } })

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasRemoteUpstream, loadConfig } from '../../src/config.js'
 import { DEMO_ACCOUNTS, SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import authPlugin from '../../src/plugins/auth.js'
+import domainPlugin from '../../src/plugins/domain.js'
 import graphPlugin from '../../src/plugins/graph.js'
 import livePlugin from '../../src/plugins/live.js'
 import metricsPlugin from '../../src/plugins/metrics.js'
@@ -29,6 +30,7 @@ async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number
   await app.register(redisPlugin, { settings: config.redis })
   await app.register(upstreamPlugin, { settings: config.upstream })
   await app.register(livePlugin, { settings: config.live })
+  await app.register(domainPlugin, { config })
   await app.register(graphPlugin, { config })
   await app.register(sse, { path: '/graphql/stream', maxStreamsPerCaller, maxOperationsPerStream, reservationTimeoutMs: 200, maxBufferedBytes: config.http.maxStreamBufferedBytes })
   return { app, url: `${await app.listen({ host: '127.0.0.1', port: 0 })}/graphql/stream` }

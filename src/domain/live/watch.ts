@@ -22,9 +22,6 @@ export interface LiveContext extends DomainContext {
   readonly live: LiveRegistry
 }
 
-/** Called before each event is built: the door forgets what it read for the previous one. */
-export type BeforeEvent = () => void
-
 /**
  * Every subscriber of a poller is handed the same record objects; each record is mapped once, so
  * that they all get the same event object. The GraphQL door resolves the fields of one event object
@@ -48,11 +45,12 @@ function taskEvent (record: Checked<UpstreamTask>, ctx: LiveContext): TaskParent
 const SETTLED = new Set(['READY', 'ERROR'])
 const FINISHED = new Set(['COMPLETED', 'FAILED', 'ABORTED'])
 
-export function watchDataset (ctx: LiveContext, rawId: string, follow: boolean, beforeEvent: BeforeEvent): AsyncIterableIterator<DatasetParent> {
+export function watchDataset (ctx: LiveContext, rawId: string, follow: boolean): AsyncIterableIterator<DatasetParent> {
   const id = checkId('datasetId', rawId)
   const source = ctx.live.dataset(ctx.scope(), id).watch(ctx.caller.credential, ctx.caller.expiresAt)
   return eventsFrom(source, (record): { events: DatasetParent[], done: boolean } => {
-    beforeEvent()
+    // Each event is read afresh, under a call budget of its own (a long stream would otherwise spend it).
+    ctx.loaders.refresh()
     ctx.loaders.rememberDataset(id, record)
     const dataset = datasetEvent(record, ctx)
     return { events: [dataset], done: !follow && SETTLED.has(dataset.status) }
@@ -62,8 +60,7 @@ export function watchDataset (ctx: LiveContext, rawId: string, follow: boolean, 
 export async function watchTasks (
   ctx: LiveContext,
   rawDatasetId: string,
-  rawTaskId: string | null,
-  beforeEvent: BeforeEvent
+  rawTaskId: string | null
 ): Promise<AsyncIterableIterator<TaskParent>> {
   const id = checkId('datasetId', rawDatasetId)
   const only = rawTaskId === null ? null : checkId('taskId', rawTaskId)
@@ -76,7 +73,8 @@ export async function watchTasks (
   // subscription reports changes from then on.
   let seen: Map<string, Checked<UpstreamTask>> | null = null
   return eventsFrom(source, (tasks): { events: TaskParent[], done: boolean } => {
-    beforeEvent()
+    // Each event is read afresh, under a call budget of its own (a long stream would otherwise spend it).
+    ctx.loaders.refresh()
     const first = seen === null
     const previous = seen ?? new Map()
     seen = new Map(tasks.map((task) => [task.value.task_id, task]))

@@ -81,7 +81,7 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
     graphql: { parseOptions: { maxTokens: graph.limits.maxTokens } },
     context: (request: FastifyRequest, reply: FastifyReply): GatewayContext => {
       if (request.caller === null) throw new GatewayError('UNAUTHENTICATED', 'The request was not authenticated.')
-      const context = graph.context(request.caller, String(request.id), abortOnLeave(reply.raw))
+      const context = app.domain.context(request.caller, String(request.id), abortOnLeave(reply.raw))
       request.operation?.attach(context)
       return context
     }
@@ -95,4 +95,4 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
   registerOperationCost(app, graph.limits)
 }
 
-export default fp(graphqlHttp, { name: 'graphql-http', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'operations'] } })
+export default fp(graphqlHttp, { name: 'graphql-http', encapsulate: true, decorators: { fastify: ['auth', 'domain', 'graph', 'operations'] } })

@@ -1,14 +1,12 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { z } from 'zod'
-import { callerKey } from '../../auth/index.js'
+import { callerKey, type Caller } from '../../auth/index.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
 import { enrichDataset, IdempotencyKeyReused } from '../../domain/enrichment/enrich.js'
 import { IdempotencyStoreUnavailable } from '../../domain/enrichment/idempotency.js'
 import { taskFilterOptions, taskPage } from '../../domain/task-list.js'
-import { watchDataset } from '../../domain/live/watch.js'
-import { clearLoaders } from '../../graphql/loaders.js'
-import type { GatewayContext } from '../../graphql/context.js'
+import { watchDataset, type LiveContext } from '../../domain/live/watch.js'
 import { taskAction } from '../../domain/tasks.js'
 import { abortOnLeave, authenticateRequest, type RefuseCaller } from '../authenticate.js'
 import { ClusterSlots } from '../caller-slots.js'
@@ -30,8 +28,8 @@ import {
 
 /*
  * REST for partner services, under /v1 (registered with that prefix): resources over the same
- * domain functions as the graph, each request with the graph's own operation context
- * (`app.graph.context`: per-request readers, the caller's credential scope, shared upstream reads).
+ * domain functions as the graph, each request with the same operation context
+ * (`app.domain.context`: per-request readers, the caller's credential scope, shared upstream reads).
  * Authentication is the gateway's (app.auth, every AUTH_MODE, a Bearer token); parameters are
  * checked by the zod schemas of schemas.ts before any upstream call; every answer is JSON in the
  * GraphQL contract's names, every error application/problem+json (problem.ts), every GET has an
@@ -152,10 +150,10 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     String(request.id)
   )))
 
-  /** The graph's operation context for this request; the client leaving aborts its upstream reads. */
-  const contextOf = (request: FastifyRequest, reply: FastifyReply): GatewayContext => {
+  /** The domain's operation context for this request; the client leaving aborts its upstream reads. */
+  const contextOf = (request: FastifyRequest, reply: FastifyReply): LiveContext & { readonly caller: Caller } => {
     if (request.caller === null) throw new Error('unreachable: onRequest authenticates every request')
-    return graph.context(request.caller, String(request.id), abortOnLeave(reply.raw))
+    return app.domain.context(request.caller, String(request.id), abortOnLeave(reply.raw))
   }
 
   const notFound = (id: string): GatewayError => new GatewayError('NOT_FOUND', `Dataset ${id} does not exist, or you may not see it.`)
@@ -419,10 +417,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     else reply.raw.once('close', release)
     try {
       // Each event reads afresh, under a renewed call budget, as subscriptions do.
-      const events = watchDataset(ctx, params.id, query.follow ?? false, () => {
-        clearLoaders(ctx.loaders)
-        ctx.call.budget?.renew()
-      })
+      const events = watchDataset(ctx, params.id, query.follow ?? false)
       return await streamDatasetEvents({ request, reply, events, expiresAt: ctx.caller.expiresAt, track, maxBufferedBytes: options.maxBufferedBytes })
     } finally {
       release()
@@ -449,4 +444,4 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   })
 }
 
-export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'metrics', 'sharedState'] } })
+export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'domain', 'graph', 'metrics', 'sharedState'] } })

@@ -199,7 +199,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       } else {
         signal = abortOnLeave(req.context.reply.raw)
       }
-      const context = graph.context(callerOf(req), requestId, signal)
+      const context = app.domain.context(callerOf(req), requestId, signal)
       operation.attach(context, false)
       const contextValue = context as unknown as Context
       return { schema: graph.schema, document, variableValues: params.variables, operationName: params.operationName, contextValue }
@@ -278,4 +278,4 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   })
 }
 
-export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'operations', 'sharedState'] } })
+export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'domain', 'graph', 'operations', 'sharedState'] } })

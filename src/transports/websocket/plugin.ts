@@ -218,7 +218,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     },
     context: (ctx, id) => {
       const state = connectionState(ctx)
-      const context = graph.context(state.caller, `${state.connectionId}:${id}`, state.closed)
+      const context = app.domain.context(state.caller, `${state.connectionId}:${id}`, state.closed)
       const operation = operationOf(ctx, id)
       // A subscription's events are not traced: its span would last as long as its client.
       operation?.attach(context, operation.type !== 'subscription')
@@ -375,7 +375,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
 export default fp(websocket, {
   name: 'websocket',
   encapsulate: true,
-  decorators: { fastify: ['auth', 'graph', 'metrics', 'operations', 'isUnderPressure', 'sharedState'] }
+  decorators: { fastify: ['auth', 'domain', 'graph', 'metrics', 'operations', 'isUnderPressure', 'sharedState'] }
 })
 
 function isAsyncIterable (value: unknown): value is AsyncIterable<ExecutionResult> {
