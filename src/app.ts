@@ -11,6 +11,7 @@ import livePlugin from './plugins/live.js'
 import loadShedding from './plugins/load-shedding.js'
 import metricsPlugin from './plugins/metrics.js'
 import operationsPlugin from './plugins/operations.js'
+import pipelinePlugin from './plugins/pipeline.js'
 import redisPlugin from './plugins/redis.js'
 import tracingPlugin from './plugins/tracing.js'
 import upstreamPlugin from './plugins/upstream.js'
@@ -83,6 +84,11 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(livePlugin, { settings: config.live })
   await app.register(domainPlugin, { config })
   await app.register(graphPlugin, { config, trustedDocuments })
+  await app.register(pipelinePlugin, {
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
+  })
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
   await app.register(graphqlHttp, {

@@ -17,7 +17,8 @@ import type { GatewayMetrics } from './metrics.js'
  */
 
 export type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown'
-export type Transport = 'http' | 'websocket' | 'sse'
+/** The door an operation came through: http, websocket, sse, or a door of its own. */
+export type Transport = string
 
 declare module 'fastify' {
   interface FastifyInstance {

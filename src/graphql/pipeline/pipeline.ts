@@ -1,0 +1,157 @@
+import { execute, specifiedRules, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema, type OperationTypeNode } from 'graphql'
+import type { Caller } from '../../auth/index.js'
+import type { DocumentLimits } from '../document.js'
+import { formatError, formatStreamedResult, type FormatOptions } from '../error-formatter.js'
+import type { DocumentParams, TrustedDocuments } from '../trusted-documents.js'
+import type { CallerAllowance, ContextFactory, OperationRecord, OperationRecords, RecordStart } from './ports.js'
+import { costOf, operationProblem, operationType, readOperation, refusal, rejected, resolveText } from './stages.js'
+
+/*
+ * One operation, whichever door it came through: trusted-document lookup, the document's limits and
+ * validation, the operation it names, its cost, the caller's allowance, its context, then execution,
+ * and its record (log line, metrics, span) from start to finish. A door translates its protocol to
+ * a `start` and a `prepare` (or one `run`), and the answers back; it adds only what is its own
+ * (a socket's ceilings, a stream's token). The graphql-ws and graphql-sse servers execute what
+ * `prepare` returns themselves; a door with no such library calls `run`.
+ */
+
+/** What a request names to run, as its door read it. */
+export interface OperationParams extends DocumentParams {
+  readonly variables?: unknown
+  readonly operationName?: unknown
+}
+
+/** Which operation types a door runs, and the refusal of the others. */
+export interface OnlyTypes {
+  readonly types: ReadonlySet<OperationTypeNode>
+  readonly refusal: string
+  /** Whether a document that names no operation to run gets this refusal too (its message says how to name one). */
+  readonly namesUnidentified?: boolean
+}
+
+export interface Prepare {
+  readonly caller: Caller
+  readonly params: OperationParams
+  /** Aborted when the client leaves: the operation's upstream calls stop. */
+  readonly signal: AbortSignal
+  /** The caller's lane for the allowance (see callerKey); null: the door counts its operations itself. */
+  readonly lane: string | null
+  readonly only?: OnlyTypes
+}
+
+export type Prepared = { args: ExecutionArgs & { contextValue: unknown }, type: OperationTypeNode, errors?: undefined } |
+{ args?: undefined, type?: undefined, errors: readonly GraphQLError[] }
+
+export interface PipelineSettings {
+  readonly schema: GraphQLSchema
+  readonly limits: DocumentLimits
+  readonly trusted: TrustedDocuments
+  readonly formatting: FormatOptions
+  readonly context: ContextFactory
+  readonly records: OperationRecords
+  readonly allowance: CallerAllowance
+  /** graphql's `subscribe`, each event resolved once per scope and selection (src/graphql/events.ts). */
+  readonly subscribe: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>
+}
+
+/** One operation on its way through the pipeline: its record, and the answers formatted in the gateway's shape. */
+export class OperationRun {
+  constructor (readonly record: OperationRecord, private readonly start: RecordStart, private readonly pipeline: OperationPipeline) {}
+
+  get requestId (): string {
+    return this.start.requestId
+  }
+
+  /** The stages up to the context: the arguments to execute, or the errors that refuse the operation. */
+  async prepare (request: Prepare): Promise<Prepared> {
+    const { schema, limits, trusted, allowance, context } = this.pipeline.settings
+    const { params, only } = request
+    const text = resolveText(trusted, params)
+    if (text.errors !== undefined) return text
+    const { document, errors } = await readOperation(schema, text.value, limits, specifiedRules)
+    if (errors !== undefined) return { errors }
+    this.record.identify(document, params.operationName)
+    const type = operationType(document, params.operationName)
+    if (type === null) return { errors: [rejected(only?.namesUnidentified === true ? only.refusal : operationProblem(document, params.operationName) ?? '')] }
+    if (only !== undefined && !only.types.has(type)) return { errors: [rejected(only.refusal)] }
+    const cost = costOf(schema, document, limits, params.variables, params.operationName)
+    if (cost.errors !== undefined) return cost
+    if (type !== 'subscription' && request.lane !== null) {
+      const refused = await allowance.take(this.start.transport, request.lane, type)
+      if (refused !== null) return { errors: refusal(refused.code, refused.message) }
+    }
+    const contextValue = context(request.caller, this.start.requestId, request.signal)
+    // A subscription's events are not traced: their spans would last as long as its client.
+    this.record.attach(contextValue, type !== 'subscription')
+    // The operation's span starts here, named, before any resolver opens its own under it.
+    this.record.traceContext()
+    const variableValues = params.variables as ExecutionArgs['variableValues']
+    const operationName = typeof params.operationName === 'string' ? params.operationName : undefined
+    return { type, args: { schema, document, variableValues, operationName, contextValue } }
+  }
+
+  /** A query or mutation prepared, executed. */
+  async execute (args: ExecutionArgs): Promise<ExecutionResult> {
+    return await execute(args)
+  }
+
+  /** A subscription prepared, subscribed: its events' results, or the result that ends it at once. */
+  async subscribe (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+    return await this.pipeline.settings.subscribe(args)
+  }
+
+  /** A result in the gateway's shape, its errors recorded; undefined when it has none to change. */
+  format (result: ExecutionResult): ExecutionResult | undefined {
+    if (result.errors === undefined) return undefined
+    const formatted = formatStreamedResult(result, this.start.requestId, this.start.log, this.pipeline.settings.formatting)
+    this.record.errors(formatted?.errors)
+    return formatted
+  }
+
+  /** Errors in the gateway's shape, recorded. */
+  formatErrors (errors: readonly GraphQLError[]): ReturnType<typeof formatError>[] {
+    const formatted = errors.map((error) => formatError(error, this.start.requestId, this.start.log, this.pipeline.settings.formatting))
+    this.record.errors(formatted)
+    return formatted
+  }
+
+  finish (): void {
+    this.record.finish()
+  }
+}
+
+export class OperationPipeline {
+  constructor (readonly settings: PipelineSettings) {}
+
+  /** An operation arrives: its record starts (its time, its line). */
+  start (start: RecordStart): OperationRun {
+    return new OperationRun(this.settings.records.start(start), start, this)
+  }
+
+  /**
+   * A query or mutation from start to finish, for a door that answers once: the result in the
+   * gateway's shape (`data: null` and the refusal when refused). Subscriptions are refused: a door
+   * that streams uses `start` and `prepare`.
+   */
+  async run (start: RecordStart, request: Omit<Prepare, 'only'>): Promise<{ data?: unknown, errors?: readonly unknown[] }> {
+    const run = this.start(start)
+    try {
+      const prepared = await run.prepare({ ...request, only: ONE_SHOT })
+      if (prepared.errors !== undefined) return { data: null, errors: run.formatErrors(prepared.errors) }
+      const result = await run.execute(prepared.args)
+      return run.format(result) ?? result
+    } finally {
+      run.finish()
+    }
+  }
+
+  /** A refusal of the gateway's own as the errors of an operation (a door's ceiling, an expired token). */
+  refusal (code: Parameters<typeof refusal>[0], message: string): readonly GraphQLError[] {
+    return refusal(code, message)
+  }
+}
+
+const ONE_SHOT: OnlyTypes = {
+  types: new Set<OperationTypeNode>(['query', 'mutation'] as OperationTypeNode[]),
+  refusal: 'This door answers queries and mutations only: subscribe over WebSocket (/graphql) or Server-Sent Events (/graphql/stream).'
+}

@@ -1,0 +1,51 @@
+import type { Context as TraceContext } from '@opentelemetry/api'
+import type { FastifyBaseLogger } from 'fastify'
+import type { DocumentNode } from 'graphql'
+import type { Caller } from '../../auth/index.js'
+import type { GatewayError } from '../../errors.js'
+import type { GatewayContext } from '../context.js'
+
+/*
+ * What the pipeline is given rather than imports: the graph layer sees no plugin and no door, so the
+ * operation record (log line, metrics, span: src/plugins/operations.ts), the caller's allowance
+ * (src/transports/operation-allowance.ts) and the context factory (src/plugins/domain.ts) come in
+ * as these interfaces, composed by src/plugins/pipeline.ts.
+ */
+
+export type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown'
+
+/** Where an operation's record starts: which door, under which id, and where its line goes. */
+export interface RecordStart {
+  /** The door's name, as the log line's `transport`: http, websocket, sse, or a door of its own. */
+  transport: string
+  requestId: string
+  log: FastifyBaseLogger
+  /** Whether `log` names the requestId already (a request's logger does; a socket's does not): a line names it once. */
+  logNamesRequest: boolean
+  /** The trace context the operation runs in (the HTTP request's span); none: a new trace. */
+  parent?: TraceContext
+}
+
+/** One operation as operators see it: told what the pipeline learns, finished once (a second finish counts nothing). */
+export interface OperationRecord {
+  readonly type: OperationType
+  identify: (document: DocumentNode, operationName: unknown) => void
+  /** The operation's context: its call budget, its caller, and (when `traced`) its resolvers' spans under the operation's. */
+  attach: (context: GatewayContext, traced?: boolean) => void
+  /** The errors of an answer, formatted: the first one's code is the operation's outcome. */
+  errors: (errors: ReadonlyArray<{ message?: unknown, extensions?: { code?: unknown } }> | undefined) => void
+  traceContext: () => TraceContext | undefined
+  finish: () => void
+}
+
+export interface OperationRecords {
+  start: (start: RecordStart) => OperationRecord
+}
+
+/** The operations a minute a caller may run through a door; a subscription has ceilings of its own and is not counted here. */
+export interface CallerAllowance {
+  /** Counts one operation of `type` in the caller's lane (see callerKey): null when allowed, else the refusal (RATE_LIMITED). */
+  take: (door: string, lane: string, type: 'query' | 'mutation') => Promise<GatewayError | null>
+}
+
+export type ContextFactory = (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
