@@ -108,9 +108,6 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     maxUnprovenPerAddress: config.wsMaxUnprovenPerAddress,
     trustProxy,
     retryAfterSec: config.loadShedding.retryAfterSec,
-    rateLimitPerMinute: config.rateLimitPerMinute,
-    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
-    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute,
     limits: config.wsLimits,
     now: options.clock ?? (() => performance.now())
   })

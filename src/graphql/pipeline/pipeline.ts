@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify'
 import { execute, specifiedRules, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema, type OperationTypeNode } from 'graphql'
 import type { Caller } from '../../auth/index.js'
 import type { DocumentLimits } from '../document.js'
@@ -41,6 +42,8 @@ export interface Prepare {
 
 export type Prepared = { args: ExecutionArgs & { contextValue: unknown }, type: OperationTypeNode, errors?: undefined } |
 { args?: undefined, type?: undefined, errors: readonly GraphQLError[] }
+
+export type FormattedError = ReturnType<typeof formatError>
 
 export interface PipelineSettings {
   readonly schema: GraphQLSchema
@@ -90,27 +93,16 @@ export class OperationRun {
     return { type, args: { schema, document, variableValues, operationName, contextValue } }
   }
 
-  /** A query or mutation prepared, executed. */
-  async execute (args: ExecutionArgs): Promise<ExecutionResult> {
-    return await execute(args)
-  }
-
-  /** A subscription prepared, subscribed: its events' results, or the result that ends it at once. */
-  async subscribe (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
-    return await this.pipeline.settings.subscribe(args)
-  }
-
   /** A result in the gateway's shape, its errors recorded; undefined when it has none to change. */
   format (result: ExecutionResult): ExecutionResult | undefined {
-    if (result.errors === undefined) return undefined
-    const formatted = formatStreamedResult(result, this.start.requestId, this.start.log, this.pipeline.settings.formatting)
+    const formatted = this.pipeline.format(result, this.start.requestId, this.start.log)
     this.record.errors(formatted?.errors)
     return formatted
   }
 
   /** Errors in the gateway's shape, recorded. */
-  formatErrors (errors: readonly GraphQLError[]): ReturnType<typeof formatError>[] {
-    const formatted = errors.map((error) => formatError(error, this.start.requestId, this.start.log, this.pipeline.settings.formatting))
+  formatErrors (errors: readonly GraphQLError[]): FormattedError[] {
+    const formatted = this.pipeline.formatErrors(errors, this.start.requestId, this.start.log)
     this.record.errors(formatted)
     return formatted
   }
@@ -138,11 +130,28 @@ export class OperationPipeline {
     try {
       const prepared = await run.prepare({ ...request, only: ONE_SHOT })
       if (prepared.errors !== undefined) return { data: null, errors: run.formatErrors(prepared.errors) }
-      const result = await run.execute(prepared.args)
+      const result = await this.execute(prepared.args)
       return run.format(result) ?? result
     } finally {
       run.finish()
     }
+  }
+
+  /** A query or mutation prepared, executed. */
+  readonly execute = async (args: ExecutionArgs): Promise<ExecutionResult> => await execute(args)
+
+  /** A subscription prepared, subscribed: its events' results, or the result that ends it at once. */
+  readonly subscribe = async (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => await this.settings.subscribe(args)
+
+  /** A result in the gateway's shape; undefined when it has no errors to change. */
+  format (result: ExecutionResult, requestId: string, log: FastifyBaseLogger): ExecutionResult | undefined {
+    if (result.errors === undefined) return undefined
+    return formatStreamedResult(result, requestId, log, this.settings.formatting)
+  }
+
+  /** Errors in the gateway's shape (those of an operation with no record yet: a door's own refusals before it starts). */
+  formatErrors (errors: readonly GraphQLError[], requestId: string, log: FastifyBaseLogger): FormattedError[] {
+    return errors.map((error) => formatError(error, requestId, log, this.settings.formatting))
   }
 
   /** A refusal of the gateway's own as the errors of an operation (a door's ceiling, an expired token). */
