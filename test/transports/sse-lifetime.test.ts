@@ -8,6 +8,7 @@ import graphPlugin from '../../src/plugins/graph.js'
 import livePlugin from '../../src/plugins/live.js'
 import metricsPlugin from '../../src/plugins/metrics.js'
 import operationsPlugin from '../../src/plugins/operations.js'
+import pipelinePlugin from '../../src/plugins/pipeline.js'
 import redisPlugin from '../../src/plugins/redis.js'
 import upstreamPlugin from '../../src/plugins/upstream.js'
 import sse from '../../src/transports/sse/plugin.js'
@@ -32,6 +33,7 @@ async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number
   await app.register(livePlugin, { settings: config.live })
   await app.register(domainPlugin, { config })
   await app.register(graphPlugin, { config })
+  await app.register(pipelinePlugin, { rateLimitPerMinute: 0, rateLimitMutationsPerMinute: 0, rateLimitUnprovenPerMinute: 0 })
   await app.register(sse, { path: '/graphql/stream', maxStreamsPerCaller, maxOperationsPerStream, reservationTimeoutMs: 200, maxBufferedBytes: config.http.maxStreamBufferedBytes })
   return { app, url: `${await app.listen({ host: '127.0.0.1', port: 0 })}/graphql/stream` }
 }

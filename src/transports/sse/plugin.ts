@@ -1,22 +1,13 @@
-import { randomUUID } from 'node:crypto'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { getOperationAST, GraphQLError, specifiedRules, type ExecutionResult } from 'graphql'
-import { createHandler, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Request, type Response } from 'graphql-sse'
-import { callerKey, type Caller } from '../../auth/index.js'
-import { GatewayError, type ErrorCode } from '../../errors.js'
-import type { GatewayContext } from '../../graphql/context.js'
-import { checkCost, readDocument } from '../../graphql/document.js'
-import { formatStreamedResult } from '../../graphql/error-formatter.js'
-import type { Operation } from '../../plugins/operations.js'
+import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY } from 'graphql-sse'
+import { authenticateRequest, refuseGraphQLCaller } from '../authenticate.js'
 import { ClusterSlots } from '../caller-slots.js'
-import type { DocumentParams } from '../../graphql/trusted-documents.js'
-import { abortOnLeave, authenticateRequest, refuseGraphQLCaller } from '../authenticate.js'
-import { paramsOf } from '../graphql-http/document-checks.js'
 import { GRAPHQL_GET_PARAMETERS, repeatedParameter } from '../graphql-http/get-parameters.js'
-import { respond, type RequestContext } from './respond.js'
-import { subscriptionResults } from './results.js'
-import { ownerOf, SseStreams, type OwnedStream } from './streams.js'
+import { resolveDocument } from './documents.js'
+import { sseHandler, type SseContext } from './handler.js'
+import { respond } from './respond.js'
+import { SseStreams, type OwnedStream } from './streams.js'
 
 /*
  * GraphQL subscriptions over Server-Sent Events at `path` (/graphql/stream: Mercurius owns the
@@ -24,12 +15,13 @@ import { ownerOf, SseStreams, type OwnedStream } from './streams.js'
  * POST or GET with `Accept: text/event-stream` per subscription) and single connection (PUT
  * reserves a stream, GET/POST with `Accept: text/event-stream` and the
  * `x-graphql-event-stream-token` header opens it, POSTs with that header add operations, DELETE
- * ends one). Every request is authenticated by its Authorization header, like GraphQL over HTTP;
+ * ends one). An adapter of that protocol to the operation pipeline (app.pipeline, through
+ * handler.ts): every request is authenticated by its Authorization header, like GraphQL over HTTP;
  * documents pass the gateway's limits; subscriptions ride the same shared pollers as WebSocket ones
  * and end with UNAUTHENTICATED when their token expires. Queries and mutations are refused: they
  * belong to POST /graphql, under its rate limit. A trusted document's id is replaced by its text
- * before graphql-sse reads the request (it requires a "query"); a refused id is answered as the
- * operation's result, as a refused document is.
+ * before graphql-sse reads the request (documents.ts); a refused id is answered as the operation's
+ * result, as a refused document is.
  */
 
 export interface SseOptions {
@@ -43,58 +35,17 @@ export interface SseOptions {
   maxBufferedBytes: number
 }
 
-type Context = Record<PropertyKey, unknown>
-type SseRequest = Request<FastifyRequest | null, RequestContext & { purging?: true, counted?: OwnedStream, operation?: Operation }>
-
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
-
-function refusal (status: number, code: ErrorCode, message: string, requestId: string): Response {
-  return [JSON.stringify({ data: null, errors: [{ message, extensions: { code, requestId } }] }), { status, statusText: '', headers: JSON_HEADERS }]
-}
-
-/** A refusal given as the operation's one result (then complete), as graphql-sse gives validation errors. */
-function refusedResult (code: ErrorCode, message: string): ExecutionResult {
-  return { data: null, errors: [new GraphQLError(message, { originalError: new GatewayError(code, message) })] }
-}
-
 const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   const { auth, graph } = app
   const log = app.log.child({ component: 'sse' })
   const slots = new ClusterSlots(options.maxStreamsPerCaller, app.sharedState.slots('sse'), log)
   const streams = new SseStreams(slots)
-  const reservationTimeoutMs = options.reservationTimeoutMs ?? 30_000
   /** Ends each open event stream: shutdown calls them all. */
   const open = new Set<() => Promise<unknown>>()
 
   app.decorateRequest('caller', null)
   app.decorateRequest('documentRefusal', null)
   app.addHook('onRequest', async (request, reply) => await authenticateRequest(auth, request, reply, refuseGraphQLCaller))
-
-  const requestOf = (req: SseRequest): FastifyRequest => {
-    if (req.raw === null) throw new Error('unreachable: a request of the gateway itself reached an operation hook')
-    return req.raw
-  }
-  const callerOf = (req: SseRequest): Caller => {
-    const caller = requestOf(req).caller
-    if (caller === null) throw new Error('unreachable: onRequest authenticates every request')
-    return caller
-  }
-  const tokenOf = (req: SseRequest): string | null => {
-    const token = req.headers.get(TOKEN_HEADER_KEY) ?? new URL(req.url, 'http://localhost/').searchParams.get(TOKEN_QUERY_KEY)
-    return token === null || token === '' ? null : token
-  }
-  const tooManyStreams = (requestId: string): Response => refusal(
-    429,
-    'RATE_LIMITED',
-    `Too many SSE streams: at most ${options.maxStreamsPerCaller} per caller. Close one, or run many subscriptions on one stream (single-connection mode).`,
-    requestId
-  )
-  const unknownStream = (requestId: string): Response => refusal(
-    404,
-    'NOT_FOUND',
-    'No such event stream, or it has closed: reserve one with PUT and use the token it answers.',
-    requestId
-  )
 
   /** Drops a reserved stream: graphql-sse forgets a stream only when it closes, so it is opened and closed here. */
   const purge = async (stream: OwnedStream): Promise<void> => {
@@ -106,152 +57,14 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       headers: { get: (key) => headers[key] ?? null },
       body: null,
       raw: null,
-      context: { purging: true } as SseRequest['context']
+      context: { purging: true } as SseContext
     })
     if (body !== null && typeof body !== 'string') await body.return(undefined)
   }
-
-  const handler = createHandler<FastifyRequest | null, SseRequest['context'], Context>({
-    // The stream token of single-connection mode: made here on PUT (never chosen by the client) and
-    // bound to its owner; null without one, which is distinct-connections mode.
-    authenticate: async (req) => {
-      if (req.context.purging === true) return tokenOf(req)
-      const request = requestOf(req)
-      const caller = callerOf(req)
-      if (req.method === 'PUT') {
-        const countedAs = callerKey(auth, caller, request.ip)
-        if (!await streams.take(countedAs)) return tooManyStreams(String(request.id))
-        const stream = streams.reserve(randomUUID(), ownerOf(caller), countedAs)
-        stream.expiry = setTimeout(() => {
-          purge(stream).catch((err: unknown) => { log.error({ err }, 'unexpected error dropping an unopened SSE stream') })
-        }, reservationTimeoutMs)
-        return stream.token
-      }
-      const token = tokenOf(req)
-      if (token === null) return null
-      const stream = streams.ownedBy(token, ownerOf(caller))
-      if (stream === undefined) return unknownStream(String(request.id))
-      // The gateway runs an operation only for a client that listens (refused here, before graphql-sse reserves its id).
-      if (!stream.opened && req.headers.get('accept') !== 'text/event-stream') {
-        return refusal(
-          409,
-          'CONFLICT',
-          'Open the event stream first (GET or POST with Accept: text/event-stream and its token), then send operations to it.',
-          String(request.id)
-        )
-      }
-      return token
-    },
-    // An event stream about to open: it counts against its caller until it closes.
-    onConnect: async (req) => {
-      if (req.context.purging === true) return
-      const request = requestOf(req)
-      const caller = callerOf(req)
-      const closing = req.context.reply.raw
-      const token = tokenOf(req)
-      if (token !== null) {
-        const stream = streams.ownedBy(token, ownerOf(caller))
-        if (stream === undefined) return unknownStream(String(request.id))
-        if (stream.opened) return refusal(409, 'CONFLICT', 'This event stream is already open: one stream per token.', String(request.id))
-        stream.opened = true
-        clearTimeout(stream.expiry)
-        closing.once('close', () => { streams.end(stream) })
-        return
-      }
-      const key = callerKey(auth, caller, request.ip)
-      if (!await streams.take(key)) return tooManyStreams(String(request.id))
-      // The client may have gone while the slot was taken: its 'close' has passed, release now.
-      if (closing.closed) streams.release(key)
-      else closing.once('close', () => { streams.release(key) })
-    },
-    // Parsed and validated here, under the same limits as HTTP and WebSocket documents.
-    onSubscribe: (req, params) => {
-      const request = requestOf(req)
-      const requestId = String(request.id)
-      const token = tokenOf(req)
-      const stream = token === null ? undefined : streams.ownedBy(token, ownerOf(callerOf(req)))
-      if (token !== null && stream === undefined) return unknownStream(requestId)
-      // From here graphql-sse answers with results then completes: the operation's record ends in onComplete.
-      const operation = req.context.operation = app.operations.start({ transport: 'sse', requestId, log: request.log, logNamesRequest: true })
-      if (stream !== undefined && stream.operations >= options.maxOperationsPerStream) {
-        return refusedResult(
-          'RATE_LIMITED',
-          `Too many subscriptions on this event stream: at most ${options.maxOperationsPerStream}. Complete one first, or open another stream.`
-        )
-      }
-      if (request.documentRefusal !== null) return refusedResult('QUERY_REJECTED', request.documentRefusal)
-      const { document, errors } = readDocument(graph.schema, params.query, graph.limits, specifiedRules)
-      if (errors !== undefined) return { data: null, errors: [...errors] }
-      operation.identify(document, params.operationName)
-      if (getOperationAST(document, params.operationName)?.operation !== 'subscription') {
-        return refusedResult(
-          'QUERY_REJECTED',
-          `${options.path} serves subscriptions only (name the one to run with operationName when the document holds several). Send queries and mutations to POST /graphql.`
-        )
-      }
-      const { error } = checkCost(graph.schema, document, graph.limits, params.variables, params.operationName)
-      if (error !== undefined) return { data: null, errors: [error] }
-      let signal: AbortSignal
-      if (stream !== undefined) {
-        stream.operations++
-        req.context.counted = stream
-        signal = stream.closed.signal
-      } else {
-        signal = abortOnLeave(req.context.reply.raw)
-      }
-      const context = app.domain.context(callerOf(req), requestId, signal)
-      operation.attach(context, false)
-      const contextValue = context as unknown as Context
-      return { schema: graph.schema, document, variableValues: params.variables, operationName: params.operationName, contextValue }
-    },
-    // onSubscribe validated the document already, with graphql's rules after the gateway's limits.
-    validate: () => [],
-    subscribe: async (args) => {
-      const result = await graph.subscribe(args)
-      if (!(Symbol.asyncIterator in result)) return result
-      const caller = (args.contextValue as unknown as GatewayContext).caller
-      return subscriptionResults(result[Symbol.asyncIterator](), caller.expiresAt)
-    },
-    onNext: (_ctx, req, result) => {
-      const formatted = formatStreamedResult(result as ExecutionResult, String(req.raw?.id ?? 'sse'), log, { hideSuggestions: !graph.introspection })
-      req.context.operation?.errors(formatted?.errors)
-      return formatted
-    },
-    onComplete: (_ctx, req) => {
-      req.context.operation?.finish()
-      const stream = req.context.counted
-      if (stream === undefined) return
-      req.context.counted = undefined
-      stream.operations--
-    }
+  const settings = { ...options, reservationTimeoutMs: options.reservationTimeoutMs ?? 30_000 }
+  const handler = sseHandler(auth, app.pipeline, streams, settings, log, (stream) => {
+    purge(stream).catch((err: unknown) => { log.error({ err }, 'unexpected error dropping an unopened SSE stream') })
   })
-
-  /**
-   * The URL graphql-sse reads (a GET's document is in it), once a trusted document's id is replaced by
-   * its text. A GET's URL is written anew from the parameters Fastify read and the checks saw, so that
-   * graphql-sse (which reads the URL itself) can read nothing else.
-   */
-  const resolveDocument = (request: FastifyRequest): string => {
-    if (request.method !== 'GET' && request.method !== 'POST') return request.url
-    const params: DocumentParams = request.method === 'GET' ? paramsOf(request) : typeof request.body === 'object' && request.body !== null ? request.body : {}
-    const resolution = graph.trusted.resolve(params)
-    // Refused: graphql-sse still needs a "query" to reach onSubscribe, which answers the refusal.
-    if (resolution.refused !== undefined) request.documentRefusal = resolution.refused
-    const text = resolution.refused === undefined ? resolution.query : ''
-    if (request.method === 'POST') {
-      if (typeof text === 'string' && text !== params.query) (request.body as { query?: unknown }).query = text
-      return request.url
-    }
-    const given = request.query as Partial<Record<string, string>>
-    const search = new URLSearchParams()
-    if (typeof text === 'string') search.set('query', text)
-    for (const name of ['operationName', 'variables', 'extensions', TOKEN_QUERY_KEY]) {
-      const value = given[name]
-      if (value !== undefined) search.set(name, value)
-    }
-    const path = request.url.split('?')[0] ?? ''
-    return search.size === 0 ? path : `${path}?${search.toString()}`
-  }
 
   const track = (end: () => Promise<unknown>): (() => void) => {
     open.add(end)
@@ -267,7 +80,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
         const requestId = String(request.id)
         return await reply.code(400).send({ data: null, errors: [{ message: repeated, extensions: { code: 'QUERY_REJECTED', requestId } }] })
       }
-      await respond(handler, request, reply, { track, maxBufferedBytes: options.maxBufferedBytes }, resolveDocument(request))
+      await respond(handler, request, reply, { track, maxBufferedBytes: options.maxBufferedBytes }, resolveDocument(graph.trusted, request))
     }
   })
 
@@ -278,4 +91,4 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   })
 }
 
-export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'domain', 'graph', 'operations', 'sharedState'] } })
+export default fp(sse, { name: 'sse', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'pipeline', 'sharedState'] } })
