@@ -78,7 +78,7 @@ export class OperationRun {
     if (type === null) return { errors: [rejected(only?.namesUnidentified === true ? only.refusal : operationProblem(document, params.operationName) ?? '')] }
     if (only !== undefined && !only.types.has(type)) return { errors: [rejected(only.refusal)] }
     const cost = costOf(schema, document, limits, params.variables, params.operationName)
-    if (cost.errors !== undefined) return cost
+    if (cost.errors !== undefined) return { errors: cost.errors }
     if (type !== 'subscription' && request.lane !== null) {
       const refused = await allowance.take(this.start.transport, request.lane, type)
       if (refused !== null) return { errors: refusal(refused.code, refused.message) }

@@ -52,10 +52,10 @@ export function operationType (document: DocumentNode, operationName: unknown): 
   return getOperationAST(document, name)?.operation ?? null
 }
 
-/** The worst-case cost of the operation with its variables (src/graphql/cost.ts), refused over MAX_QUERY_COST. */
+/** The worst-case cost of the operation with its variables (src/graphql/cost.ts; null when it cannot be told), and its refusal over MAX_QUERY_COST. */
 export function costOf (
   schema: GraphQLSchema, document: DocumentNode, limits: DocumentLimits, variables: unknown, operationName: unknown
-): Stage<number | null> {
+): { cost: number | null, errors?: readonly GraphQLError[] } {
   const { cost, error } = checkCost(schema, document, limits, variables, operationName)
-  return error === undefined ? { value: cost } : { errors: [error] }
+  return error === undefined ? { cost } : { cost, errors: [error] }
 }

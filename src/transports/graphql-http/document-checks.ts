@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { getOperationAST, GraphQLError, specifiedRules, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql'
-import { GatewayError } from '../../errors.js'
-import { readDocument, type DocumentLimits } from '../../graphql/document.js'
+import { specifiedRules, type DocumentNode, type GraphQLError, type GraphQLSchema, type OperationTypeNode } from 'graphql'
+import type { DocumentLimits } from '../../graphql/document.js'
 import { formatError, type FormatOptions } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
+import { operationProblem, operationType, readOperation, rejected } from '../../graphql/pipeline/stages.js'
 import type { DocumentParams, TrustedDocuments } from '../../graphql/trusted-documents.js'
 import { repeatedParameter } from './get-parameters.js'
 
@@ -42,21 +42,6 @@ const BATCH_REFUSED = 'Batched requests (a JSON array of operations) are not acc
 const NO_DOCUMENT = 'The request has no GraphQL document: send it as the "query" parameter (a JSON body {"query": "..."}, ' +
   'or ?query=... on a GET).'
 const VARIABLES_NOT_OBJECT = 'The "variables" parameter must be a JSON object mapping each variable name to its value, e.g. {"id": "..."}.'
-
-function rejected (message: string): GraphQLError {
-  return new GraphQLError(message, { originalError: new GatewayError('QUERY_REJECTED', message) })
-}
-
-/** Why no operation of `document` can run under `operationName`, or null when one can. */
-function operationProblem (document: ReturnType<typeof readDocument>['document'], operationName: unknown): string | null {
-  if (document === undefined) return null
-  const name = typeof operationName === 'string' && operationName !== '' ? operationName : undefined
-  if (getOperationAST(document, name) !== null) return null
-  const names = document.definitions.flatMap((definition) => definition.kind === 'OperationDefinition' ? [definition.name?.value ?? '(anonymous)'] : [])
-  if (names.length === 0) return 'The document holds no operation (only fragments): add a query or a mutation.'
-  if (name === undefined) return `The document holds ${names.length} operations (${names.join(', ')}): name the one to run in "operationName".`
-  return `The document has no operation named ${JSON.stringify(name.slice(0, 80))}; it holds ${names.join(', ')}.`
-}
 
 export function registerDocumentChecks (
   app: FastifyInstance,
@@ -98,7 +83,7 @@ export function registerDocumentChecks (
     if (typeof resolution.query === 'string' && resolution.query !== queryOf(request)) setQuery(request, resolution.query)
     const source = queryOf(request)
     if (source === undefined || source === null || typeof source === 'string') return
-    return refuse(request, reply, readDocument(schema, source, limits).errors ?? [])
+    return refuse(request, reply, (await readOperation(schema, source, limits, [])).errors ?? [])
   })
 
   // After authentication: a caller without a token learns only that it needs one.
@@ -107,13 +92,14 @@ export function registerDocumentChecks (
     const source = queryOf(request)
     if (source === undefined || source === null || source === '') return refuse(request, reply, [rejected(NO_DOCUMENT)])
     if (!variablesAreAnObject(request)) return refuse(request, reply, [rejected(VARIABLES_NOT_OBJECT)])
-    const { document, errors } = readDocument(schema, source, limits, HTTP_RULES)
+    // The pipeline's stages (src/graphql/pipeline/stages.ts), run here from Mercurius' hooks: Mercurius executes.
+    const { document, errors } = await readOperation(schema, source, limits, HTTP_RULES)
     if (errors !== undefined) return refuse(request, reply, errors)
     const operationName = operationNameOf(request)
     const problem = operationProblem(document, operationName)
     if (problem !== null) return refuse(request, reply, [rejected(problem)])
     request.operationDocument = document
-    request.operationType = getOperationAST(document, typeof operationName === 'string' && operationName !== '' ? operationName : undefined)?.operation ?? null
+    request.operationType = operationType(document, operationName)
   })
 }
 

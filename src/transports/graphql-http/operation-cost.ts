@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { GraphQLContext } from '../../graphql/context.js'
-import { checkCost, type DocumentLimits } from '../../graphql/document.js'
+import type { DocumentLimits } from '../../graphql/document.js'
+import { costOf } from '../../graphql/pipeline/stages.js'
 import { operationNameOf } from './document-checks.js'
 
 /*
@@ -29,10 +30,11 @@ export function registerOperationCost (app: FastifyInstance, limits: DocumentLim
 
   app.graphql.addHook<GraphQLContext>('preExecution', (schema, document, context, variables) => {
     const request = context.reply.request
-    const { cost, error } = checkCost(schema, document, limits, variables, operationNameOf(request))
+    // The pipeline's cost stage (src/graphql/pipeline/stages.ts).
+    const { cost, errors } = costOf(schema, document, limits, variables, operationNameOf(request))
     request.operationCost = { estimated: cost, upstreamCalls: 0 }
     // Logged once, as the operation's line (src/plugins/operations.ts), at info with the reason.
-    if (error !== undefined) throw error
+    if (errors !== undefined) throw errors[0]
   })
 
   app.graphql.addHook<Record<string, unknown>, GraphQLContext>('onResolution', (execution, context) => {
