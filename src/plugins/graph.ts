@@ -4,6 +4,7 @@ import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql'
 import type { Config } from '../config.js'
 import { CostChecks } from '../graphql/cost.js'
 import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
+import { ReadTurns } from '../graphql/read-turns.js'
 import { SharedEvents } from '../graphql/events.js'
 import { contextFactory, type ContextFactory } from '../graphql/index.js'
 import { aliasLimit, depthLimit, directiveLimit, fieldLimit, noIntrospection } from '../graphql/limits.js'
@@ -87,7 +88,9 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     cache: new DocumentCache(),
     maxCost: config.maxQueryCost,
     maxErrors: config.maxValidationErrors,
-    costChecks: new CostChecks(config.costCache)
+    costChecks: new CostChecks(config.costCache),
+    // New documents are read one per turn of the event loop, callers in turn (src/graphql/read-turns.ts).
+    turns: new ReadTurns()
   }
   const schema = buildSchema()
   const { path, ...policy } = config.trustedDocuments

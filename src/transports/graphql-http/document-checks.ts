@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { getOperationAST, GraphQLError, specifiedRules, type DocumentNode, type GraphQLSchema, type OperationTypeNode } from 'graphql'
 import { GatewayError } from '../../errors.js'
-import { readDocument, type DocumentLimits } from '../../graphql/document.js'
+import { readDocument, readDocumentInTurn, type DocumentLimits } from '../../graphql/document.js'
 import { formatError, type FormatOptions } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
 import type { DocumentParams, TrustedDocuments } from '../../graphql/trusted-documents.js'
@@ -63,7 +63,8 @@ export function registerDocumentChecks (
   schema: GraphQLSchema,
   limits: DocumentLimits,
   trusted: TrustedDocuments,
-  formatting: FormatOptions
+  formatting: FormatOptions,
+  callerOf: (request: FastifyRequest) => string
 ): void {
   app.decorateRequest('operationType', null)
   app.decorateRequest('operationDocument', null)
@@ -71,7 +72,9 @@ export function registerDocumentChecks (
   const refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]): FastifyReply => {
     // Logged once, as the operation's line (src/plugins/operations.ts), at info with the reason.
     const requestId = String(request.id)
-    return reply.code(400).send({ data: null, errors: errors.map((error) => formatError(error, requestId, request.log, formatting)) })
+    // Too many new documents waiting to be read for this caller (src/graphql/read-turns.ts): a rate limit.
+    const limited = errors.some((error) => error.originalError instanceof GatewayError && error.originalError.code === 'RATE_LIMITED')
+    return reply.code(limited ? 429 : 400).send({ data: null, errors: errors.map((error) => formatError(error, requestId, request.log, formatting)) })
   }
 
   // Before the route's schema coerces it: a number or a list would become a string and run.
@@ -107,7 +110,8 @@ export function registerDocumentChecks (
     const source = queryOf(request)
     if (source === undefined || source === null || source === '') return refuse(request, reply, [rejected(NO_DOCUMENT)])
     if (!variablesAreAnObject(request)) return refuse(request, reply, [rejected(VARIABLES_NOT_OBJECT)])
-    const { document, errors } = readDocument(schema, source, limits, HTTP_RULES)
+    // A document not read before waits for its caller's turn (src/graphql/read-turns.ts).
+    const { document, errors } = await readDocumentInTurn(callerOf(request), schema, source, limits, HTTP_RULES)
     if (errors !== undefined) return refuse(request, reply, errors)
     const operationName = operationNameOf(request)
     const problem = operationProblem(document, operationName)

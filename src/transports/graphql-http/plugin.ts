@@ -6,7 +6,7 @@ import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { errorFormatterWith, handleRequestErrorWith } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
-import { registerCallerRateLimits } from '../rate-limits.js'
+import { callerOfRequest, registerCallerRateLimits } from '../rate-limits.js'
 import { registerHttpAuth } from './authentication.js'
 import { registerCsrfPrevention } from './csrf.js'
 import { operationNameOf, registerDocumentChecks } from './document-checks.js'
@@ -55,7 +55,7 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
   registerMediaTypes(app)
   registerCsrfPrevention(app)
   registerHttpAuth(app, auth, graph.limits.maxTokens, graph.introspection)
-  registerDocumentChecks(app, graph.schema, graph.limits, graph.trusted, formatting)
+  registerDocumentChecks(app, graph.schema, graph.limits, graph.trusted, formatting, callerOfRequest(auth))
   // Two counters per caller: mutations against their own, stricter allowance (see rate-limits.ts).
   await registerCallerRateLimits(app, auth, options, { prefix: '', isWrite: (request) => request.operationType === 'mutation', writes: 'mutations' })
   // After the rate limit (the route's last preHandler): identical queries in flight share one execution.

@@ -7,7 +7,7 @@ import { createHandler, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Request, type Re
 import { callerKey, type Caller } from '../../auth/index.js'
 import { GatewayError, type ErrorCode } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
-import { checkCost, readDocument } from '../../graphql/document.js'
+import { checkCost, readDocumentInTurn } from '../../graphql/document.js'
 import { formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { Operation } from '../../plugins/operations.js'
 import { ClusterSlots } from '../caller-slots.js'
@@ -166,7 +166,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       else closing.once('close', () => { streams.release(key) })
     },
     // Parsed and validated here, under the same limits as HTTP and WebSocket documents.
-    onSubscribe: (req, params) => {
+    onSubscribe: async (req, params) => {
       const request = requestOf(req)
       const requestId = String(request.id)
       const token = tokenOf(req)
@@ -181,7 +181,9 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
         )
       }
       if (request.documentRefusal !== null) return refusedResult('QUERY_REJECTED', request.documentRefusal)
-      const { document, errors } = readDocument(graph.schema, params.query, graph.limits, specifiedRules)
+      // A document not read before waits for the caller's turn (src/graphql/read-turns.ts).
+      const reader = callerKey(auth, callerOf(req), request.ip)
+      const { document, errors } = await readDocumentInTurn(reader, graph.schema, params.query, graph.limits, specifiedRules)
       if (errors !== undefined) return { data: null, errors: [...errors] }
       operation.identify(document, params.operationName)
       if (getOperationAST(document, params.operationName)?.operation !== 'subscription') {

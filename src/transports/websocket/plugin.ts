@@ -11,7 +11,7 @@ import { callerKey, isUnprovenKey, type Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
 import { shedBody } from '../../plugins/load-shedding.js'
 import type { GatewayContext } from '../../graphql/context.js'
-import { checkCost, readDocument } from '../../graphql/document.js'
+import { checkCost, readDocumentInTurn } from '../../graphql/document.js'
 import { formatError, formatStreamedResult } from '../../graphql/error-formatter.js'
 import type { DocumentParams } from '../../graphql/trusted-documents.js'
 import type { Operation } from '../../plugins/operations.js'
@@ -302,8 +302,9 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
         const error = new GatewayError('QUERY_REJECTED', resolution.refused)
         return [new GraphQLError(error.message, { originalError: error })]
       }
-      // Parsed and validated here, under the same limits as HTTP documents; graphql-ws then runs these.
-      const { document, errors } = readDocument(graph.schema, resolution.query, graph.limits, specifiedRules)
+      // Parsed and validated here, under the same limits as HTTP documents; graphql-ws then runs these. A
+      // document not read before waits for the caller's turn, counted across its sockets (src/graphql/read-turns.ts).
+      const { document, errors } = await readDocumentInTurn(ctx.extra.slot?.key ?? 'unknown', graph.schema, resolution.query, graph.limits, specifiedRules)
       if (errors !== undefined) return [...errors]
       operation.identify(document, payload.operationName)
       const { error } = checkCost(graph.schema, document, graph.limits, payload.variables, payload.operationName)
