@@ -2,11 +2,12 @@ import cors from '@fastify/cors'
 import type { Socket } from 'node:net'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { incomingTrace, withIncomingTrace } from '../upstream/trace-context.js'
 
 /*
  * What every HTTP request and answer of the gateway gets, whichever door it comes from: its request id in
- * a header, pipelined requests run one at a time, `connection: close` while the gateway shuts down, and
- * CORS for the configured origins.
+ * a header, pipelined requests run one at a time, the caller's trace context passed on to Visual Layer,
+ * `connection: close` while the gateway shuts down, and CORS for the configured origins.
  */
 
 export interface HttpBasicsOptions {
@@ -46,6 +47,15 @@ const httpBasics: FastifyPluginAsync<HttpBasicsOptions> = async (app, options) =
     await previous
     // The client went away while its request waited: nobody is left to answer.
     if (request.raw.destroyed || !connection.writable) reply.hijack()
+  })
+
+  // A caller's W3C trace context reaches Visual Layer even when the gateway does not trace
+  // (src/upstream/trace-context.ts). After the body is read: its stream's events run in the socket's
+  // context, not the request's.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const trace = incomingTrace(request.headers)
+    if (trace === null) done()
+    else withIncomingTrace(trace, done)
   })
 
   // While closing, answers to in-flight requests end their keep-alive connections; otherwise the
