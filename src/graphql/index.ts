@@ -10,7 +10,8 @@ import { createLoaders } from './loaders.js'
 import type { UnknownValueReporter } from '../domain/mapping/values.js'
 
 /*
- * The context of one operation, the same for every door (HTTP and WebSocket). The executable schema
+ * The context of one operation, the same for every door (GraphQL over HTTP, WebSocket and SSE, REST
+ * and its event stream). The executable schema
  * is built in schema.ts; the doors themselves are in src/transports.
  */
 
@@ -23,7 +24,7 @@ export interface GraphQLOptions {
   onUnknown: UnknownValueReporter
   /** Most upstream GETs one operation runs at once. */
   batchConcurrency: number
-  /** Most upstream requests one operation sends (HTTP and WebSocket alike). */
+  /** Most upstream requests one operation sends, whichever door it came through. */
   maxCallsPerOperation: number
 }
 

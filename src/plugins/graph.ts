@@ -17,9 +17,9 @@ import { countSubscriptions } from './metrics.js'
 
 /*
  * The graph every door serves (`app.graph`): one executable schema, the context of one operation,
- * and the limits a document passes before it runs. HTTP and WebSocket share all three, and with
- * them one idempotency store, so an enrichment is the same whichever door it came through (and,
- * with REDIS_URL, whichever replica).
+ * and the limits a document passes before it runs. The GraphQL doors (HTTP, WebSocket, SSE) share
+ * all three, REST the context, and with them one idempotency store, so an enrichment is the same
+ * whichever door it came through (and, with REDIS_URL, whichever replica).
  */
 
 export interface Graph {

@@ -50,7 +50,7 @@ export function createSender (options: SendOptions): Sender {
   const pool = new Pool(url.origin, {
     connections: settings.connections,
     // undici 8 speaks HTTP/2 when a TLS server offers it: one connection would then carry up to 100
-    // calls at once, and UPSTREAM_CONNECTIONS would no longer bound the calls in flight. HTTP/1.1, as before.
+    // calls at once, and UPSTREAM_CONNECTIONS would no longer bound the calls in flight. HTTP/1.1 only.
     allowH2: false,
     connect: { timeout: settings.connectTimeoutMs },
     headersTimeout: settings.timeoutMs,

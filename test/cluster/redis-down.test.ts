@@ -10,7 +10,7 @@ import { rawConnection, until, type RawConnection } from '../helpers/ws.js'
 /**
  * Two replicas on a Redis of this test's own (its own redis-server on a free port, stopped and
  * started again mid-run, so that no other test's Redis is disturbed). While Redis is down, as the
- * README's "Several replicas" table says: reads answer; rate limits are counted by each replica alone
+ * table of docs/deployment.md, "Several replicas", says: reads answer; rate limits are counted by each replica alone
  * (a caller whose shared allowance is spent is served again, up to one allowance per replica), and so
  * are WebSocket connections per caller; an enrichment with an idempotency key is refused with
  * UPSTREAM_UNAVAILABLE and no POST; one without a key goes through. Once Redis is back, the idempotent

@@ -14,7 +14,7 @@ import { rawConnection, record, until, wsClient } from '../helpers/ws.js'
 /**
  * A stalled Redis (SIGSTOP: its socket stays open, nothing answers) must not hang a replica: every
  * Redis wait has a deadline (REDIS_COMMAND_TIMEOUT_MS, short here so that the test is quick), then each
- * feature falls back as README "Several replicas" says, and the replica says it is degraded (readiness,
+ * feature falls back as docs/deployment.md, "Several replicas", says, and the replica says it is degraded (readiness,
  * the redis_degraded gauge, one warning line). Two replicas on a redis-server of the test's own; rate
  * limits on, since their count is what every request used to wait for. SIGCONT: back to normal, with
  * one line saying so. Every wait is for an answer or an event; none is a sleep.

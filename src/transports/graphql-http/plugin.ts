@@ -67,12 +67,12 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
     graphiql: false,
     errorFormatter: errorFormatterWith(formatting),
     // Mercurius' own handler first builds an operation context, which refuses a request whose
-    // caller is not known yet (a body refused before authentication): that became a 500.
+    // caller is not known yet (a body refused before authentication) and would answer it with a 500.
     errorHandler: false,
     // Already checked by the document checks; Mercurius runs graphql's own rules once more per new text.
     validationRules: [...graph.limits.rules, noSubscriptionOverHttp],
     // Parsed and validated documents by their text, so that a repeated document is neither parsed nor
-    // validated again (validation was a fifth of the CPU of a small query), and compiled (graphql-jit)
+    // validated again (validation costs about a fifth of the CPU of a small query), and compiled (graphql-jit)
     // from its second use. Only valid documents reach Mercurius (document-checks.ts validated them),
     // each at most MAX_QUERY_TOKENS tokens long, so its cache of refusals stays empty and its cache of
     // documents holds at most twice MERCURIUS_CACHE_ENTRIES (QuickLRU keeps two generations).

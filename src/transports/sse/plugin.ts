@@ -165,7 +165,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       if (closing.closed) streams.release(key)
       else closing.once('close', () => { streams.release(key) })
     },
-    // Parsed and validated here, under the same limits as HTTP and WebSocket documents.
+    // Parsed and validated here, under the same limits as documents on the other GraphQL doors.
     onSubscribe: async (req, params) => {
       const request = requestOf(req)
       const requestId = String(request.id)

@@ -279,7 +279,7 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       }
       const requestId = `${ctx.extra.connectionId ?? 'ws'}:${id}`
       // The connection's logger: the operation's line names its requestId itself (a child logger per
-      // subscription only repeated it, and was kept for the subscription's life).
+      // subscription would only repeat it, and live as long as the subscription).
       const operation = app.operations.start({ transport: 'websocket', requestId, log, logNamesRequest: false })
       operations.set(requestId, operation)
       // The token was checked at connection_init; an operation sent after it expired is refused.

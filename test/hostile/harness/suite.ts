@@ -39,7 +39,7 @@ const MAX_OLD_SPACE_MB = 512
 /**
  * Production's configuration, as an operator runs it against Visual Layer: passthrough (VL_BASE_URL set),
  * rate limits and load shedding at their defaults, introspection off, and LOAD_SHED_MAX_HEAP_USED_BYTES
- * at about 80 % of the heap as the README advises.
+ * at about 80 % of the heap as docs/configuration.md advises.
  */
 function productionEnv (upstreamUrl: string): Record<string, string> {
   return {
