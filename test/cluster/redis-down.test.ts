@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
-import { freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
+import { describeWithRedis, freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
 import { rawConnection, until, type RawConnection } from '../helpers/ws.js'
 
@@ -24,7 +24,7 @@ const captioner = { type: 'CAPTION_IMAGES', modelId: SEED.models.imageCaptioner 
 const STORE_DOWN = 'The idempotency key could not be checked: the store of idempotency keys the gateway\'s replicas share is unavailable, ' +
   'so this request was refused rather than risk a second enrichment. Nothing was written and nothing was sent to Visual Layer; try again shortly with the same key.'
 
-describe('two replicas while their Redis is down', () => {
+describeWithRedis('two replicas while their Redis is down', () => {
   let port: number
   let redis: ChildProcess
   let emulator: RunningEmulator
