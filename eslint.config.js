@@ -16,7 +16,7 @@ export default [
   {
     rules: {
       'no-console': 'error',
-      // A deliberately unawaited promise is written `void promise`, as typescript-eslint's no-floating-promises asks.
+      // A promise left unawaited on purpose is written `void promise`, so that a reader sees the choice.
       'no-void': ['error', { allowAsStatement: true }]
     }
   },

@@ -22,7 +22,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'gateway', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/hostile/**'] }
+        test: {
+          name: 'gateway',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/hostile/**'],
+          // The run's own redis-server, for the tests of several replicas (or a hint where there is none).
+          globalSetup: ['test/setup/redis.ts']
+        }
       },
       {
         // The hostile-input suite (test/hostile/, docs/security.md) asserts latencies: it runs in a group of

@@ -4,7 +4,7 @@
 // of the published contract could fail) fails the check with the list of what broke; dangerous changes
 // (valid, but a client may behave differently) and safe ones are printed.
 //   node scripts/schema-check.mjs [--schema <path>] [--contract <path>]
-// Evolving the schema: README "Evolving the schema" (deprecate first, remove after the published window).
+// Evolving the schema: docs/development.md, "Evolving the schema" (deprecate first, remove after the published window).
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -61,7 +61,7 @@ export async function checkSchema ({ schema = DEFAULT_SCHEMA, contract = DEFAULT
     for (const change of list) describe(change).forEach((line) => log(line))
   }
   if (breaking.length > 0) {
-    log('schema check failed: clients of the published contract would break. Deprecate first (@deprecated), remove after the published window (README, "Evolving the schema").')
+    log('schema check failed: clients of the published contract would break. Deprecate first (@deprecated), remove after the published window (docs/development.md, "Evolving the schema").')
     return 1
   }
   return 0

@@ -85,7 +85,7 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   /** Longest time a graceful shutdown may take before the process exits anyway. */
   readonly shutdownTimeoutMs: number
   readonly graphiql: boolean
-  /** Deepest selection a document may have (HTTP and WebSocket alike). */
+  /** Deepest selection a document may have (GraphQL over HTTP, WebSocket and SSE alike). */
   readonly maxQueryDepth: number
   /** Most fields a document may select, fragments counted where spread. */
   readonly maxQueryFields: number
@@ -141,7 +141,7 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly redis: RedisSettings
   /** The manifest of trusted documents (src/graphql/trusted-documents.ts), read by the graph at start-up. */
   readonly trustedDocuments: TrustedDocumentsSettings
-  /** Bounds of the HTTP doors on what a client sends and leaves unread (issue 22). */
+  /** Bounds of the HTTP doors on what a client sends and leaves unread (docs/security.md lists every bound). */
   readonly http: HttpLimits
 }
 
@@ -353,10 +353,10 @@ const VARIABLES = {
   MAX_QUERY_ALIASES: int(0, 10_000, 20),
   MAX_QUERY_DIRECTIVES: int(0, 10_000, 20),
   MAX_VALIDATION_ERRORS: int(1, 100, 10),
-  // The README's operations and the task manager page at its largest cost at most 151 (the dashboard,
+  // The example operations of docs/graphql.md and the task manager page at its largest cost at most 151 (the dashboard,
   // counting 50 datasets); 200 matches MAX_UPSTREAM_CALLS_PER_OPERATION's default.
   MAX_QUERY_COST: int(1, 1_000_000, 200),
-  // Issue 22 (tenancy): bounds of what one caller can make the gateway keep or refuse for others.
+  // Bounds of what one caller can make the gateway keep or refuse for others.
   // A remembered cost check is about 400 bytes with a dataset id as its variables: 4 MiB holds about 10,000.
   COST_CACHE_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 4 * 1024 * 1024),
   COST_CACHE_MAX_ENTRY_BYTES: int(256, 1024 * 1024, 4 * 1024),
@@ -405,7 +405,7 @@ const VARIABLES = {
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
   WS_MAX_CONNECTIONS_PER_CALLER: int(1, 10_000, 20),
   SSE_MAX_STREAMS_PER_CALLER: int(1, 10_000, 20),
-  // HTTP bounds (issue 22): deadlines on what a client sends, caps on what it holds or leaves unread.
+  // HTTP bounds: deadlines on what a client sends, caps on what it holds or leaves unread.
   HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000, 10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000, 30_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1_000, 600_000, 72_000),

@@ -23,7 +23,10 @@ async function main (): Promise<void> {
     app.log.warn({ variable: given, likely }, `${given} is not a setting of this gateway and is ignored: did you mean ${likely}?`)
   }
   if (tracing !== null) app.log.info({ endpoint: config.tracing.endpoint, service: config.tracing.serviceName }, 'exporting traces over OTLP')
-  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: app.log }, async ({ signal, err }) => {
+  // SIGHUP reloads the trusted documents manifest (a bad one is logged, the one in use kept), as daemons
+  // reload their configuration; it does not stop the gateway.
+  process.on('SIGHUP', () => { app.reloadTrustedDocuments() })
+  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: app.log, skip: ['SIGHUP'] }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an unexpected error')
     else app.log.info({ signal }, 'shutting down: finishing in-flight requests')
     await app.close()

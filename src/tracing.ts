@@ -16,12 +16,12 @@ import type { TracingSettings } from './config.js'
  * Tracer providers are process-wide, hence here and not in buildApp.
  *
  * Only trace context is propagated: the SDK's default also reads and forwards W3C `baggage`, which a
- * caller writes at will and Visual Layer must not receive from the gateway (issue 22, item 14).
+ * caller writes at will and Visual Layer must not receive from the gateway.
  */
 
 /**
  * Registers `provider` as the process' tracer provider, propagating W3C trace context only (no baggage).
- * SDK 3 has no `NodeTracerProvider.register()`: the three globals it set are set here, as it did.
+ * SDK 3 has no `NodeTracerProvider.register()`: the three globals it would set are set here.
  */
 export function registerTracerProvider (provider: TracerProvider): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())

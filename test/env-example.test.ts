@@ -5,7 +5,7 @@ import { loadConfig, VARIABLE_NAMES } from '../src/config.js'
 /*
  * .env.example cannot drift from src/config.ts: it names exactly the variables the gateway reads,
  * once each, and every default it shows is the default (uncommented, it changes nothing). The
- * README's configuration table names them all too.
+ * configuration page (docs/configuration.md) names them all too.
  */
 
 const lines = readFileSync(new URL('../.env.example', import.meta.url), 'utf8').split('\n')
@@ -32,11 +32,10 @@ describe('.env.example', () => {
   })
 })
 
-describe('README configuration table', () => {
+describe('docs/configuration.md', () => {
   it('names every variable of the configuration, and only those besides the emulator\'s own', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
-    const section = readme.slice(readme.indexOf('\n## Configuration\n'), readme.indexOf('\n## Authentication\n'))
-    const named = section.split('\n').filter((line) => line.startsWith('| `'))
+    const page = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8')
+    const named = page.split('\n').filter((line) => line.startsWith('| `'))
       .flatMap((line) => [...(line.split(' | ')[0] ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map(([, name]) => name as string))
     expect([...named].sort()).toEqual([...VARIABLE_NAMES, 'EMULATOR_PORT', 'EMULATOR_HOST'].sort())
   })

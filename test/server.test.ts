@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { once } from 'node:events'
+import { connect, type Socket } from 'node:net'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,6 +31,52 @@ async function waitFor<T> (probe: () => T | undefined, timeoutMs = 15_000): Prom
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   throw new Error('timed out waiting')
+}
+
+/** Resolves with the first JSON log line, from now on, that `match` accepts. */
+async function nextLogLine (child: ChildProcess, match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  return await new Promise((resolve) => {
+    let pending = ''
+    const onData = (chunk: Buffer): void => {
+      pending += chunk.toString()
+      const lines = pending.split('\n')
+      pending = lines.pop() ?? ''
+      for (const text of lines) {
+        if (!text.startsWith('{')) continue
+        const line = JSON.parse(text) as Record<string, unknown>
+        if (!match(line)) continue
+        child.stdout?.off('data', onData)
+        resolve(line)
+        return
+      }
+    }
+    child.stdout?.on('data', onData)
+  })
+}
+
+/** One keep-alive connection: each POST of `body` to /graphql waits for its whole answer on the same socket. */
+async function keepAlive (url: string): Promise<{ socket: Socket, post: (body: unknown) => Promise<{ status: number, body: unknown }> }> {
+  const { port } = new URL(url)
+  const socket = connect(Number(port), '127.0.0.1')
+  await once(socket, 'connect')
+  let received = ''
+  let waiting: (() => void) | null = null
+  socket.on('data', (chunk: Buffer) => { received += chunk.toString(); waiting?.() })
+  const post = async (body: unknown): Promise<{ status: number, body: unknown }> => {
+    const text = JSON.stringify(body)
+    socket.write(`POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`)
+    for (;;) {
+      const head = received.indexOf('\r\n\r\n')
+      const length = head === -1 ? undefined : /content-length: (\d+)/i.exec(received.slice(0, head))?.[1]
+      if (length !== undefined && Buffer.byteLength(received.slice(head + 4)) >= Number(length)) {
+        const answer = { status: Number(received.slice(9, 12)), body: JSON.parse(received.slice(head + 4, head + 4 + Number(length))) as unknown }
+        received = received.slice(head + 4 + Number(length))
+        return answer
+      }
+      await new Promise<void>((resolve) => { waiting = resolve })
+    }
+  }
+  return { socket, post }
 }
 
 const running: ChildProcess[] = []
@@ -91,6 +139,56 @@ describe('src/server.ts', () => {
       '  - TRUSTED_DOCUMENTS: cannot read "/nonexistent/persisted-documents.json" (ENOENT): expected the path of a persisted documents manifest',
       ''
     ].join('\n'))
+  })
+
+  it('reloads the trusted documents manifest on SIGHUP, keeping its connections; a bad manifest is logged and the one in use kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlgw-manifest-'))
+    const manifest = join(dir, 'persisted-documents.json')
+    const id = (text: string): string => `sha256:${createHash('sha256').update(text).digest('hex')}`
+    const first = 'query First { __typename }'
+    const second = 'query Second { datasets { id } }'
+    try {
+      writeFileSync(manifest, JSON.stringify({ [id(first)]: first }))
+      const server = startServer({ PORT: '0', LOG_LEVEL: 'info', TRUSTED_DOCUMENTS: manifest, TRUSTED_DOCUMENTS_ONLY: 'true' })
+      running.push(server.child)
+      const listening = await nextLogLine(server.child, (line) => String(line.msg).startsWith('Server listening at '))
+      const connection = await keepAlive(String(listening.msg).slice('Server listening at '.length))
+      expect(await connection.post({ documentId: id(first) })).toEqual({ status: 200, body: { data: { __typename: 'Query' } } })
+      expect((await connection.post({ documentId: id(second) })).status).toBe(400)
+
+      // A new manifest: the second document in, the first out.
+      writeFileSync(manifest, JSON.stringify({ [id(second)]: second }))
+      const reloaded = nextLogLine(server.child, (line) => line.component === 'trusted-documents')
+      server.child.kill('SIGHUP')
+      expect(await reloaded).toMatchObject({ level: 30, msg: 'trusted documents reloaded', path: manifest, documents: 1, before: 1, only: true })
+      const answer = await connection.post({ documentId: id(second) }) as { status: number, body: { data: { datasets: unknown[] } } }
+      expect([answer.status, answer.body.data.datasets.length]).toEqual([200, 10])
+      expect(await connection.post({ documentId: id(first) })).toEqual({
+        status: 400,
+        body: {
+          data: null,
+          errors: [{
+            message: `No trusted document has the id "${id(first)}": use the ids of the manifest this gateway loads (TRUSTED_DOCUMENTS).`,
+            extensions: expect.objectContaining({ code: 'QUERY_REJECTED' }) as unknown
+          }]
+        }
+      })
+
+      // A manifest that is not JSON: logged, and the one in use kept.
+      writeFileSync(manifest, '{"sha256:')
+      const refused = nextLogLine(server.child, (line) => line.component === 'trusted-documents')
+      server.child.kill('SIGHUP')
+      const line = await refused
+      expect([line.level, line.msg, line.documents, String(line.reason).startsWith(`TRUSTED_DOCUMENTS: ${JSON.stringify(manifest)} is not JSON (`)])
+        .toEqual([50, 'trusted documents not reloaded: the manifest in use is kept', 1, true])
+      expect((await connection.post({ documentId: id(second) })).status).toBe(200)
+      connection.socket.destroy()
+      server.child.kill('SIGTERM')
+      expect(await server.exited).toBe(0)
+      expect(server.stderr()).toBe('')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('starts on the embedded emulator, serves queries, and on SIGTERM finishes in-flight requests and exits 0', async () => {

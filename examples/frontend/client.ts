@@ -13,7 +13,7 @@ import type {
  * for the subscription, every document typed by GraphQL Code Generator's client preset
  * (documents.ts, gql/). Each generated document carries its sha256 id, and the client sends that
  * `documentId` instead of the text: the gateway runs the text of its trusted documents manifest
- * (gql/persisted-documents.json, loaded with TRUSTED_DOCUMENTS). It runs the README's operations:
+ * (gql/persisted-documents.json, loaded with TRUSTED_DOCUMENTS). It runs the example operations of docs/graphql.md:
  * the dashboard, one dataset with its models, the task manager, an enrichment, and the enriched
  * copy's live status followed until it is READY.
  */

@@ -1,7 +1,7 @@
 import { graphql } from './gql/index.js'
 
 /*
- * The README's example operations, written once with the client preset's `graphql()`: each is
+ * The example operations of docs/graphql.md, written once with the client preset's `graphql()`: each is
  * typed (its result and variables) from schema.graphql by GraphQL Code Generator, and has a
  * sha256 document id in gql/persisted-documents.json, the manifest the gateway's
  * TRUSTED_DOCUMENTS loads. Regenerate with `npx tsx examples/frontend/codegen.ts` after an edit.

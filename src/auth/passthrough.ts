@@ -70,7 +70,7 @@ export interface CheckedToken {
 
 /**
  * Tokens already read, by their text: a client sends the same token with every request, and decoding
- * it and hashing it each time was a twentieth of the CPU of a small query. Only well-shaped tokens are
+ * it and hashing it each time would take a twentieth of the CPU of a small query. Only well-shaped tokens are
  * kept (at most `max`, and not past their expiry); the time checks run on every use.
  */
 export class PassthroughTokens {

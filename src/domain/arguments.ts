@@ -22,7 +22,7 @@ export function checkId (argument: string, value: string): string {
 /**
  * The longest text each string argument may have. Visual Layer refuses over-long query strings with
  * 431 and none of its names come near these; a longer value is refused here, before any call.
- * The README's "Errors" section lists them.
+ * docs/errors.md lists them.
  */
 export const TEXT_LIMITS = {
   datasetName: 256,

@@ -6,7 +6,7 @@ import type { IdempotencyRecords } from './enrichment/idempotency.js'
 import type { UnknownValueReporter } from './mapping/values.js'
 
 /**
- * What a domain operation needs from the door that calls it (GraphQL, REST): the
+ * What a domain operation needs from the door that calls it (GraphQL's doors, REST): the
  * upstream client and this operation's call options, readers of upstream records, the shared
  * idempotency records and the invalidation of what the gateway keeps after a write. The GraphQL
  * context satisfies it as it is; the domain never sees GraphQL, Fastify or DataLoader.

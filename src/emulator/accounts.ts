@@ -1,5 +1,5 @@
 /**
- * The emulator's fixed demo accounts. They are public on purpose (printed in the README):
+ * The emulator's fixed demo accounts. They are public on purpose (printed in docs/emulator.md):
  * the emulator is a local stand-in and guards nothing real.
  * `primary` is the service account the gateway uses when it embeds the emulator.
  */

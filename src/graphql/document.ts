@@ -2,6 +2,7 @@ import { GraphQLError, Lexer, parse, Source, TokenKind, validate, type DocumentN
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../errors.js'
 import { checkOperation, costRefusal, type CostChecks } from './cost.js'
+import type { ReadTurns } from './read-turns.js'
 
 /*
  * Reading a client's document under the gateway's limits, the one place that owns them: HTTP,
@@ -23,6 +24,8 @@ export interface DocumentLimits {
   readonly costChecks?: CostChecks
   /** Validation errors reported before validation stops (graphql's default is 100); unset: graphql's default. */
   readonly maxErrors?: number
+  /** Turns for reading documents not read before (one per app, see read-turns.ts); unset: read at once. */
+  readonly turns?: ReadTurns
 }
 
 /**
@@ -179,4 +182,28 @@ export function readDocument (schema: GraphQLSchema, source: unknown, limits: Do
   if (errors.length > 0) return { errors }
   limits.cache?.remember(source as string, document, rules)
   return { document }
+}
+
+const noTurn = (turns: ReadTurns): string =>
+  `Too many documents never sent before are waiting to be read for you (at most ${turns.maxWaiting}). ` +
+  'Wait for their answers, then send more; documents already sent are not counted.'
+
+/**
+ * readDocument, once it is `caller`'s turn when the document was not read before (read-turns.ts): a
+ * document in the cache is read at once. A caller with too many reads waiting is refused (RATE_LIMITED).
+ */
+export async function readDocumentInTurn (
+  caller: string,
+  schema: GraphQLSchema,
+  source: unknown,
+  limits: DocumentLimits,
+  rules: readonly ValidationRule[] = []
+): Promise<ReadDocument> {
+  const turns = limits.turns
+  const cached = typeof source === 'string' ? limits.cache?.get(source, rules) : undefined
+  if (turns !== undefined && cached?.passedRules !== true && !await turns.take(caller)) {
+    const message = noTurn(turns)
+    return { errors: [new GraphQLError(message, { originalError: new GatewayError('RATE_LIMITED', message) })] }
+  }
+  return readDocument(schema, source, limits, rules)
 }

@@ -123,7 +123,7 @@ const directivesOf = (node: { readonly directives?: readonly unknown[] }): numbe
 
 /**
  * A ceiling on aliases. Each alias of a field that reads Visual Layer is one more call (240 aliases
- * of `tasks` were 240 calls); the cost limit weighs them too, this stops the cheap floods early.
+ * of `tasks` are 240 calls); the cost limit weighs them too, this stops the cheap floods early.
  * Written beside fieldLimit on its fragment-memoised walk rather than as a dependency (GraphQL
  * Armor's max-aliases): the same 20 lines, and fragments measured once.
  */

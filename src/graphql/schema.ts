@@ -15,7 +15,7 @@ import { traced } from './traced.js'
  * scalar, built once and complete before any transport sees it. Mercurius and the WebSocket transport
  * are given this same object, so neither edits what the other runs.
  *
- * Resolvers are attached as Mercurius attached them until now (a field's `resolve`, a subscription
+ * Resolvers are attached as Mercurius attaches them (a field's `resolve`, a subscription
  * field's `subscribe` and `resolve`, a scalar's own properties), rather than by @graphql-tools'
  * makeExecutableSchema, which rebuilds every type: the same schema, no new dependency.
  */

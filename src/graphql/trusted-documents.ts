@@ -11,9 +11,10 @@ import { parseDocument } from './document.js'
  * its id instead of sending its text, as `documentId` (GraphQL over HTTP, Appendix A) or as
  * `extensions.persistedQuery.sha256Hash` (version 1, Apollo's form); every door resolves the id here
  * into the text, which then passes the same checks as any text. With TRUSTED_DOCUMENTS_ONLY, a
- * text whose sha256 is not in the manifest is refused. The manifest is read once, at start-up: a
+ * text whose sha256 is not in the manifest is refused. The manifest is read at start-up, where a
  * file that cannot be read, is not such a JSON object, or holds a key that is not the sha256 of its
- * document stops the gateway with a ConfigError.
+ * document stops the gateway with a ConfigError, and again on SIGHUP, where such a file is logged and
+ * the manifest in use is kept (src/plugins/graph.ts).
  */
 
 /** What a request names to run, as its door read it: the text, an id, or both. */
@@ -79,10 +80,23 @@ export function introspectsOnly (source: unknown, maxTokens: number): boolean {
 
 export class TrustedDocuments {
   constructor (
-    private readonly documents: ReadonlyMap<string, string> | null,
+    private documents: ReadonlyMap<string, string> | null,
     private readonly settings: Pick<TrustedDocumentsSettings, 'only' | 'allowIntrospection'>,
     private readonly maxTokens: number
   ) {}
+
+  /** Documents in the manifest now (0 without one). */
+  get size (): number {
+    return this.documents?.size ?? 0
+  }
+
+  /**
+   * Takes a new manifest's documents (read by readManifest, which refused a bad one): requests resolved
+   * from now on see them; a request already resolved runs the text it was given.
+   */
+  replace (documents: ReadonlyMap<string, string>): void {
+    this.documents = documents
+  }
 
   /** The names of the manifest's operations (for metric labels); its documents parsed once, at start-up. */
   operationNames (): string[] {

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql'
-import type { Config } from '../config.js'
+import { ConfigError, type Config } from '../config.js'
 import { CostChecks } from '../graphql/cost.js'
 import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
+import { ReadTurns } from '../graphql/read-turns.js'
 import { SharedEvents } from '../graphql/events.js'
 import { aliasLimit, depthLimit, directiveLimit, fieldLimit, noIntrospection } from '../graphql/limits.js'
 import { buildSchema } from '../graphql/schema.js'
-import { TrustedDocuments } from '../graphql/trusted-documents.js'
+import { readManifest, TrustedDocuments } from '../graphql/trusted-documents.js'
 import { countSubscriptions } from './metrics.js'
 
 /*
@@ -29,6 +30,12 @@ export interface Graph {
 declare module 'fastify' {
   interface FastifyInstance {
     graph: Graph
+    /**
+     * Reads the TRUSTED_DOCUMENTS manifest again (the entry point calls it on SIGHUP): a good one replaces
+     * the documents in use, a bad one is logged and the manifest in use is kept. Connections stay open.
+     * Whether the documents were replaced.
+     */
+    reloadTrustedDocuments: () => boolean
   }
 }
 
@@ -55,7 +62,9 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
     cache: new DocumentCache(),
     maxCost: config.maxQueryCost,
     maxErrors: config.maxValidationErrors,
-    costChecks: new CostChecks(config.costCache)
+    costChecks: new CostChecks(config.costCache),
+    // New documents are read one per turn of the event loop, callers in turn (src/graphql/read-turns.ts).
+    turns: new ReadTurns()
   }
   const schema = buildSchema()
   const { path, ...policy } = config.trustedDocuments
@@ -63,6 +72,26 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
   if (documents !== null) app.log.info({ path, documents: documents.size, only: policy.only }, 'trusted documents loaded')
   // The manifest's operations are the first-party clients': their names keep metric labels of their own.
   app.metrics.operationNames.reserve(trusted.operationNames())
+  app.decorate('reloadTrustedDocuments', (): boolean => {
+    const log = app.log.child({ component: 'trusted-documents' })
+    if (path === null) {
+      log.warn('TRUSTED_DOCUMENTS is not set: there is no manifest to reload')
+      return false
+    }
+    let next: ReadonlyMap<string, string>
+    try {
+      next = readManifest(path)
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err
+      log.error({ path, reason: err.problems.join('; '), documents: trusted.size }, 'trusted documents not reloaded: the manifest in use is kept')
+      return false
+    }
+    const before = trusted.size
+    trusted.replace(next)
+    app.metrics.operationNames.reserve(trusted.operationNames())
+    log.info({ path, documents: next.size, before, only: policy.only }, 'trusted documents reloaded')
+    return true
+  })
   countSubscriptions(schema, app.metrics)
   const events = new SharedEvents(config.live.pollIntervalMs)
   app.decorate('graph', {

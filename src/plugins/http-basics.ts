@@ -1,10 +1,13 @@
 import cors from '@fastify/cors'
+import type { Socket } from 'node:net'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { incomingTrace, withIncomingTrace } from '../upstream/trace-context.js'
 
 /*
- * What every HTTP answer of the gateway gets, whichever door it comes from: its request id in a
- * header, `connection: close` while the gateway shuts down, and CORS for the configured origins.
+ * What every HTTP request and answer of the gateway gets, whichever door it comes from: its request id in
+ * a header, pipelined requests run one at a time, the caller's trace context passed on to Visual Layer,
+ * `connection: close` while the gateway shuts down, and CORS for the configured origins.
  */
 
 export interface HttpBasicsOptions {
@@ -25,9 +28,34 @@ const ALLOWED_HEADERS = [
   'traceparent', 'tracestate', 'apollographql-client-name', 'apollographql-client-version'
 ]
 
+/** The answer of the last request a connection sent: the next one waits for it (see below). */
+const kLastAnswer = Symbol('the last answer of this connection')
+type Connection = Socket & { [kLastAnswer]?: Promise<void> }
+
 const httpBasics: FastifyPluginAsync<HttpBasicsOptions> = async (app, options) => {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    // Requests pipelined on one connection run one at a time, in order. Node's HTTP server starts every
+    // request of a segment at once, though their answers leave in order anyway: ten pipelined documents
+    // would be read back to back while every other connection waits. Waiting costs a client nothing it
+    // could have had (HTTP/1.1 answers in order), and a client that never reads holds one request, not ten.
+    const connection = request.raw.socket as Connection
+    const previous = connection[kLastAnswer]
+    const answered = new Promise<void>((resolve) => { reply.raw.once('close', resolve) })
+    connection[kLastAnswer] = answered
+    if (previous === undefined) return
+    await previous
+    // The client went away while its request waited: nobody is left to answer.
+    if (request.raw.destroyed || !connection.writable) reply.hijack()
+  })
+
+  // A caller's W3C trace context reaches Visual Layer even when the gateway does not trace
+  // (src/upstream/trace-context.ts). After the body is read: its stream's events run in the socket's
+  // context, not the request's.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const trace = incomingTrace(request.headers)
+    if (trace === null) done()
+    else withIncomingTrace(trace, done)
   })
 
   // While closing, answers to in-flight requests end their keep-alive connections; otherwise the

@@ -1,9 +1,9 @@
 /*
  * Who the client is on the network, when proxies stand in front of the gateway (TRUST_PROXY). One
  * trust function serves Fastify (`request.ip`, used by HTTP and SSE limits) and the WebSocket upgrade
- * (a raw request Fastify never sees), so both doors count the same client the same way. Fastify 5
+ * (a raw request Fastify never sees), so every door counts the same client the same way. Fastify 5
  * refuses a bare hop count (it trusts no hop then); a hop count is kept here on purpose, for
- * deployments where the gateway is reachable only through those proxies, and the README says so.
+ * deployments where the gateway is reachable only through those proxies, and docs/configuration.md says so.
  */
 import type { IncomingMessage } from 'node:http'
 import proxyAddr from '@fastify/proxy-addr'

@@ -14,7 +14,7 @@ const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, 
  */
 /**
  * One timer for every subscription made with one token (a WebSocket connection holds one): at 10,000
- * subscriptions a timer each was 10,000 timers. It is armed while somebody waits, and fires them all.
+ * subscriptions a timer each would be 10,000 timers. It is armed while somebody waits, and fires them all.
  */
 export class Expiry {
   private readonly waiting = new Set<() => void>()
@@ -61,7 +61,7 @@ export function endAtExpiry (
 /**
  * A class, with one pending promise while a read waits, rather than an async function racing the
  * source against an interrupt: at 10,000 quiet subscriptions the race's promises, reactions and
- * suspended frames were a kilobyte each.
+ * suspended frames would take a kilobyte each.
  */
 class ExpiringResults implements AsyncIterableIterator<ExecutionResult> {
   private state: 'open' | 'expired' | 'done' = 'open'

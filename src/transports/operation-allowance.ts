@@ -8,8 +8,8 @@ import { unprovenRefusal, type Allowances } from './rate-limits.js'
  * Per-caller allowances of operations a minute, for the doors @fastify/rate-limit does not see: a
  * query or a mutation sent over a WebSocket is one message on a long-lived socket, not an HTTP request.
  * Fixed one-minute windows per key, as @fastify/rate-limit counts, in this process or, with REDIS_URL,
- * for the whole cluster (allowance-windows.ts). (Counted apart from the HTTP door's counters: a caller
- * using both doors gets each door's allowance.)
+ * for the whole cluster (allowance-windows.ts). (Counted apart from the counters of the HTTP doors,
+ * GraphQL over HTTP and REST: a caller using several doors gets each door's allowance.)
  */
 
 export class OperationAllowance {

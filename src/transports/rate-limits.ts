@@ -32,10 +32,15 @@ export interface DoorCounting {
 
 const UNPROVEN = 'unproven'
 
+/** Whom an HTTP request counts against: its caller's lane (see callerKey), or its address before it is authenticated. */
+export function callerOfRequest (auth: Auth): (request: FastifyRequest) => string {
+  return (request) => request.caller === null ? `address:${request.ip}` : callerKey(auth, request.caller, request.ip)
+}
+
 export async function registerCallerRateLimits (app: FastifyInstance, auth: Auth, allowances: Allowances, door: DoorCounting): Promise<void> {
   const { rateLimitPerMinute, rateLimitMutationsPerMinute, rateLimitUnprovenPerMinute } = allowances
   if (rateLimitPerMinute <= 0 && rateLimitMutationsPerMinute <= 0 && rateLimitUnprovenPerMinute <= 0) return
-  const callerOf = (request: FastifyRequest): string => request.caller === null ? `address:${request.ip}` : callerKey(auth, request.caller, request.ip)
+  const callerOf = callerOfRequest(auth)
   const kindOf = (request: FastifyRequest): string => {
     if (rateLimitUnprovenPerMinute > 0 && isUnprovenKey(callerOf(request))) return UNPROVEN
     return door.isWrite(request) && rateLimitMutationsPerMinute > 0 ? door.writes : 'requests'

@@ -7,6 +7,7 @@ import { upstreamNetworkError, upstreamTooLargeError, type FailedCall } from './
 import { queryString, type Attempt, type Credential, type Exchange, type Send, type UpstreamRequest } from './exchange.js'
 import { NO_UPSTREAM_OBSERVER, type UpstreamObserver } from './observer.js'
 import type { ServiceTokens } from './token.js'
+import { currentIncomingTrace } from './trace-context.js'
 
 /*
  * One HTTP exchange with Visual Layer on the undici pool: connect, headers and body timeouts inside
@@ -49,7 +50,7 @@ export function createSender (options: SendOptions): Sender {
   const pool = new Pool(url.origin, {
     connections: settings.connections,
     // undici 8 speaks HTTP/2 when a TLS server offers it: one connection would then carry up to 100
-    // calls at once, and UPSTREAM_CONNECTIONS would no longer bound the calls in flight. HTTP/1.1, as before.
+    // calls at once, and UPSTREAM_CONNECTIONS would no longer bound the calls in flight. HTTP/1.1 only.
     allowH2: false,
     connect: { timeout: settings.connectTimeoutMs },
     headersTimeout: settings.timeoutMs,
@@ -72,7 +73,16 @@ export function createSender (options: SendOptions): Sender {
     const span = startSpan(request, path)
     // The trace context of the gateway's own span; never baggage, whatever propagator is registered:
     // what a caller put in it is theirs, not something to hand Visual Layer.
-    if (span !== null) propagation.inject(propagation.deleteBaggage(trace.setSpan(context.active(), span)), headers)
+    if (span !== null) {
+      propagation.inject(propagation.deleteBaggage(trace.setSpan(context.active(), span)), headers)
+    } else {
+      // No span of the gateway's own: the caller's trace context passes through unchanged (trace-context.ts).
+      const incoming = currentIncomingTrace()
+      if (incoming !== undefined) {
+        headers.traceparent = incoming.traceparent
+        if (incoming.tracestate !== undefined) headers.tracestate = incoming.tracestate
+      }
+    }
     const started = performance.now()
     const settle = (status: string, error?: string): void => {
       observer.request(request.endpoint, request.method, status, (performance.now() - started) / 1000)

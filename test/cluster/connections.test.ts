@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import type WebSocket from 'ws'
 import { SEED } from '../../src/emulator/index.js'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { rawConnection, until, type RawConnection } from '../helpers/ws.js'
 
@@ -27,7 +27,7 @@ async function initialised (gw: TestGateway, address: string): Promise<RawConnec
 }
 const isOpen = (value: RawConnection | Closed): value is RawConnection => 'socket' in value
 
-describe('connections per caller across three replicas', () => {
+describeWithRedis('connections per caller across three replicas', () => {
   let cluster: TestCluster
   let replicas: TestGateway[]
   const open: WebSocket[] = []

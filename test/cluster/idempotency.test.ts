@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { until } from '../helpers/ws.js'
 
@@ -19,7 +19,7 @@ const captioner = { type: 'CAPTION_IMAGES', modelId: SEED.models.imageCaptioner 
 const detector = { type: 'OBJECT_DETECTION', modelId: SEED.models.objectDetector }
 const ENRICH_PATH = '/api/v1/dataset/*/enrich_dataset'
 
-describe('idempotency keys across three replicas', () => {
+describeWithRedis('idempotency keys across three replicas', () => {
   let cluster: TestCluster
   let replicas: TestGateway[]
   beforeAll(async () => {
@@ -125,7 +125,7 @@ describe('idempotency keys across three replicas', () => {
   })
 })
 
-describe('an idempotency key whose first call\'s replica dies mid-write', () => {
+describeWithRedis('an idempotency key whose first call\'s replica dies mid-write', () => {
   let cluster: TestCluster
   // Claims live three beats unrenewed: 3 s here, ample for the duplicate below to find the claim still there.
   beforeAll(async () => { cluster = await startCluster({ replicas: 2, env: { REDIS_HEARTBEAT_MS: '1000' } }) })

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import type { Client as SseClient } from 'graphql-sse'
 import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
 import { pollLog, pollsByReplica, type StatusEvent } from '../helpers/cluster-polls.js'
 import { AUTH_MODES, freshToken, modeEnv } from '../helpers/modes.js'
 import { bearer, recordSse, sseClient } from '../helpers/sse.js'
@@ -30,7 +30,7 @@ afterEach(async () => {
   cluster = undefined
 })
 
-describe.each(AUTH_MODES)('one poller for the cluster (AUTH_MODE=%s)', (mode) => {
+describeWithRedis.each(AUTH_MODES)('one poller for the cluster (AUTH_MODE=%s)', (mode) => {
   it('300 subscribers over three replicas, WebSocket and SSE, while an enrichment runs: one upstream poll per interval, the same ordered states to READY for all, each once', async () => {
     cluster = await startCluster({
       replicas: 3,

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
 import { datasetPollsBy, leasesHeld, type StatusEvent } from '../helpers/cluster-polls.js'
 import { AUTH_MODES, connectionParams, modeEnv } from '../helpers/modes.js'
 import { record, until, wsClient } from '../helpers/ws.js'
@@ -24,7 +24,7 @@ afterEach(async () => {
   cluster = undefined
 })
 
-describe.each(AUTH_MODES)('invalidations across replicas (AUTH_MODE=%s)', (mode) => {
+describeWithRedis.each(AUTH_MODES)('invalidations across replicas (AUTH_MODE=%s)', (mode) => {
   it('an enrichment through replica A makes the lease holder on replica B poll at once', async () => {
     cluster = await startCluster({ replicas: 2, env: { ...modeEnv(mode), POLL_INTERVAL_MS: String(INTERVAL) } })
     const [a, b] = cluster.replicas

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
-import { freePort, startCluster, startOwnRedis, stopOwnRedis, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, freePort, startCluster, startOwnRedis, stopOwnRedis, type TestCluster } from '../helpers/cluster.js'
 import { leasesHeld, pollLog, pollsByReplica, type PollLog, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, modeEnv } from '../helpers/modes.js'
@@ -47,7 +47,7 @@ async function pollersOver (replicas: readonly TestGateway[], polls: PollLog, co
   return (await pollsByReplica(replicas)).map((n, i) => n > (before[i] ?? 0))
 }
 
-describe.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
+describeWithRedis.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
   it('each replica polls for itself and every subscriber still hears its states to READY; one replica polls again once Redis is back', async () => {
     const port = await freePort()
     server = await startOwnRedis(port)
@@ -101,7 +101,7 @@ describe.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
   }, 90_000)
 })
 
-describe('late subscribers (AUTH_MODE=none)', () => {
+describeWithRedis('late subscribers (AUTH_MODE=none)', () => {
   it('get the current state from Redis with no poll of their own, also after Redis came back empty', async () => {
     const port = await freePort()
     server = await startOwnRedis(port)

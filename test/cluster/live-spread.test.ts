@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import type { Client } from 'graphql-ws'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
 import { leasesHeld, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
 import { enrichAtEmulator, readyCopies } from '../helpers/datasets.js'
 import type { TestGateway } from '../helpers/gateway.js'
@@ -27,7 +27,7 @@ afterEach(async () => {
   cluster = undefined
 })
 
-describe('poll leases over three replicas', () => {
+describeWithRedis('poll leases over three replicas', () => {
   it(`spread from 12/0/0 to between ${LOW} and ${HIGH} each, with no state missed or heard twice by any subscriber`, async () => {
     cluster = await startCluster({ replicas: 3, env: { POLL_INTERVAL_MS: String(INTERVAL), MAX_POLLS_PER_SECOND: '100' } })
     const { emulator, replicas } = cluster

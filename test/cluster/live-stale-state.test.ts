@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import type { Client as SseClient } from 'graphql-sse'
 import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
 import { leasesHeld, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
 import { recordSse, sseClient } from '../helpers/sse.js'
 import { record, until, wsClient } from '../helpers/ws.js'
@@ -25,7 +25,7 @@ afterEach(async () => {
   cluster = undefined
 })
 
-describe('a new subscriber after a write through another replica', () => {
+describeWithRedis('a new subscriber after a write through another replica', () => {
   it('gets the state after the write first (READ_ONLY), not the settled state kept in Redis (READY)', async () => {
     cluster = await startCluster({ replicas: 3, env: { POLL_INTERVAL_MS: '1000' } })
     const [a, b, c] = cluster.replicas

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
 import { leasesHeld, pollLog, pollsByReplica, type PollLog, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, modeEnv } from '../helpers/modes.js'
@@ -91,7 +91,7 @@ async function lastPollTime (cluster: TestCluster, id: string, polls: PollLog): 
 
 const statesOf = (sub: Recorded<StatusEvent>): unknown[] => sub.events.map((event) => event.data?.datasetStatusChanged)
 
-describe.each(AUTH_MODES)('poll lease hand-over (AUTH_MODE=%s)', (mode) => {
+describeWithRedis.each(AUTH_MODES)('poll lease hand-over (AUTH_MODE=%s)', (mode) => {
   it('the holder dies mid-stream: another replica polls within two intervals, and every subscriber left hears each state once, READY last', async () => {
     const { emulator, replicas } = await start(mode)
     const id = SEED.datasets.indexing

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { record, wsClient } from '../helpers/ws.js'
 
@@ -14,7 +14,7 @@ import { record, wsClient } from '../helpers/ws.js'
 const query = '{ __typename }'
 const mutation = 'mutation { abortTask(taskId: "not-an-id") { id } }'
 
-describe('rate limits across three replicas', () => {
+describeWithRedis('rate limits across three replicas', () => {
   let cluster: TestCluster
   let replicas: TestGateway[]
   beforeAll(async () => {

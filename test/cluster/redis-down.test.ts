@@ -1,16 +1,16 @@
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
-import { freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
+import { describeWithRedis, freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
 import { rawConnection, until, type RawConnection } from '../helpers/ws.js'
 
 /**
  * Two replicas on a Redis of this test's own (its own redis-server on a free port, stopped and
  * started again mid-run, so that no other test's Redis is disturbed). While Redis is down, as the
- * README's "Several replicas" table says: reads answer; rate limits are counted by each replica alone
+ * table of docs/deployment.md, "Several replicas", says: reads answer; rate limits are counted by each replica alone
  * (a caller whose shared allowance is spent is served again, up to one allowance per replica), and so
  * are WebSocket connections per caller; an enrichment with an idempotency key is refused with
  * UPSTREAM_UNAVAILABLE and no POST; one without a key goes through. Once Redis is back, the idempotent
@@ -24,7 +24,7 @@ const captioner = { type: 'CAPTION_IMAGES', modelId: SEED.models.imageCaptioner 
 const STORE_DOWN = 'The idempotency key could not be checked: the store of idempotency keys the gateway\'s replicas share is unavailable, ' +
   'so this request was refused rather than risk a second enrichment. Nothing was written and nothing was sent to Visual Layer; try again shortly with the same key.'
 
-describe('two replicas while their Redis is down', () => {
+describeWithRedis('two replicas while their Redis is down', () => {
   let port: number
   let redis: ChildProcess
   let emulator: RunningEmulator

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
-import { startCluster, TEST_REDIS_URL } from '../helpers/cluster.js'
+import { describeWithRedis, startCluster, TEST_REDIS_URL } from '../helpers/cluster.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 
 const REDIS_URL = TEST_REDIS_URL
 
-describe('the link to Redis', () => {
+describeWithRedis('the link to Redis', () => {
   let gateway: TestGateway | undefined
   afterEach(async () => { await gateway?.close(); gateway = undefined })
 
@@ -48,7 +48,7 @@ describe('the link to Redis', () => {
   })
 })
 
-describe('a test cluster', () => {
+describeWithRedis('a test cluster', () => {
   it('runs three replicas on one emulator and one Redis, and leaves no key behind', async () => {
     const cluster = await startCluster()
     const { prefix, redis } = cluster

@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { Client as SseClient } from 'graphql-sse'
 import type { Client } from 'graphql-ws'
 import type WebSocket from 'ws'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
-import { freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
+import { describeWithRedis, freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
 import { leasesHeld, pollsByReplica, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
 import { startGatewayOn, type TestGateway } from '../helpers/gateway.js'
 import { recordSse, sseClient } from '../helpers/sse.js'
@@ -14,7 +14,7 @@ import { rawConnection, record, until, wsClient } from '../helpers/ws.js'
 /**
  * A stalled Redis (SIGSTOP: its socket stays open, nothing answers) must not hang a replica: every
  * Redis wait has a deadline (REDIS_COMMAND_TIMEOUT_MS, short here so that the test is quick), then each
- * feature falls back as README "Several replicas" says, and the replica says it is degraded (readiness,
+ * feature falls back as docs/deployment.md, "Several replicas", says, and the replica says it is degraded (readiness,
  * the redis_degraded gauge, one warning line). Two replicas on a redis-server of the test's own; rate
  * limits on, since their count is what every request used to wait for. SIGCONT: back to normal, with
  * one line saying so. Every wait is for an answer or an event; none is a sleep.
@@ -47,7 +47,7 @@ async function gauge (replica: TestGateway, name: string): Promise<number | unde
   return metric === undefined ? undefined : (await metric.get()).values[0]?.value
 }
 
-describe('two replicas while their Redis is stalled (SIGSTOP)', () => {
+describeWithRedis('two replicas while their Redis is stalled (SIGSTOP)', () => {
   let redis: ChildProcess
   let emulator: RunningEmulator
   let replicas: TestGateway[] = []
@@ -200,7 +200,7 @@ describe('two replicas while their Redis is stalled (SIGSTOP)', () => {
   }, 60_000)
 })
 
-describe('an idempotent write that is the first to find Redis stalled', () => {
+describeWithRedis('an idempotent write that is the first to find Redis stalled', () => {
   let redis: ChildProcess
   let emulator: RunningEmulator
   let gateway: TestGateway
@@ -243,7 +243,7 @@ describe('an idempotent write that is the first to find Redis stalled', () => {
   })
 })
 
-describe('a request that meets a stalled Redis, before the command deadline has passed', () => {
+describeWithRedis('a request that meets a stalled Redis, before the command deadline has passed', () => {
   const COMMAND_DEADLINE_MS = 5000
   let redis: ChildProcess
   let emulator: RunningEmulator
@@ -291,7 +291,7 @@ describe('a request that meets a stalled Redis, before the command deadline has 
   })
 })
 
-describe('a command on its way when Redis is killed', () => {
+describeWithRedis('a command on its way when Redis is killed', () => {
   let redis: ChildProcess
   let emulator: RunningEmulator
   let gateway: TestGateway

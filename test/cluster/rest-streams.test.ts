@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
-import { startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
 
 /**
  * REST event streams per caller counted across the replicas (issue 22, item 10), as SSE streams are:
@@ -8,7 +8,7 @@ import { startCluster, type TestCluster } from '../helpers/cluster.js'
  * other, in a pool of its own (its SSE streams do not count against it).
  */
 
-describe('REST event streams per caller across two replicas (REST_MAX_STREAMS_PER_CALLER=1)', () => {
+describeWithRedis('REST event streams per caller across two replicas (REST_MAX_STREAMS_PER_CALLER=1)', () => {
   let cluster: TestCluster
   beforeAll(async () => {
     cluster = await startCluster({ replicas: 2, env: { TRUST_PROXY: 'loopback', REST_MAX_STREAMS_PER_CALLER: '1', SSE_MAX_STREAMS_PER_CALLER: '1', POLL_INTERVAL_MS: '60000' } })

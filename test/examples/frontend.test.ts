@@ -11,7 +11,7 @@ import { freshToken, startModeGateway } from '../helpers/modes.js'
  * The example frontend (examples/frontend) against the gateway on the emulator, in jwt and
  * passthrough modes with real tokens, and with TRUSTED_DOCUMENTS_ONLY on the manifest its codegen
  * wrote: its generated files are what the client preset generates today from schema.graphql, and
- * its run of the README's operations (sent by document id, over HTTP and WebSocket) gets the
+ * its run of the example operations (docs/graphql.md) (sent by document id, over HTTP and WebSocket) gets the
  * seeded data and follows the enriched copy to READY.
  */
 

@@ -3,7 +3,7 @@ import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 
 /**
- * Every string argument has a cap (README, "Errors"): a longer value is BAD_USER_INPUT naming the
+ * Every string argument has a cap (docs/errors.md): a longer value is BAD_USER_INPUT naming the
  * argument, the cap and the length, is never quoted back at length, and costs Visual Layer nothing.
  */
 

@@ -45,7 +45,7 @@ describe('the cost table', () => {
     expect(Object.keys(NESTED_ARGUMENT_CHECKS).sort()).toEqual(nested.sort())
   })
 
-  // The README's example operations and the task manager page, at the default limit of 200.
+  // The example operations of docs/graphql.md and the task manager page, at the default limit of 200.
   it.each([
     ['the dashboard (50 datasets counted, each with its source and its enrichments with their models)', `{
       datasets {
@@ -57,7 +57,7 @@ describe('the cost table', () => {
     ['one dataset with what can be applied to it', `query ($id: ID!) {
       dataset(id: $id) { displayName status isReady errorMessage creationStatus { status progress } models(onlyActive: true) { id name type dependencies } }
     }`, { id: SEED.datasets.ready }, 3],
-    ['the task manager of the README (20 tasks)', `{
+    ['the task manager of docs/graphql.md (20 tasks)', `{
       tasks(filter: { status: FAILED }, orderBy: { field: START_TIME, direction: DESC }, pageSize: 20) {
         total hasNextPage
         nodes { id type status errorMessage startTime canRetry dataset { displayName status } }

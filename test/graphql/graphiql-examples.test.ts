@@ -31,18 +31,18 @@ describe("GraphiQL's example tabs", () => {
     }
   })
 
-  it('are the README\'s operations, word for word', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  it('are the example operations of docs/graphql.md, word for word', () => {
+    const page = readFileSync(new URL('../../docs/graphql.md', import.meta.url), 'utf8')
     expect(EXAMPLE_TABS).toHaveLength(5)
     for (const tab of EXAMPLE_TABS) {
-      // The tab's text without its comment line, as the README shows it.
+      // The tab's text without its comment line, as the page shows it.
       const body = tab.query.split('\n').filter((line) => !line.startsWith('#')).join('\n').trim()
-      expect(readme, body).toContain(body)
+      expect(page, body).toContain(body)
     }
   })
 })
 
-describeWithBrowser('GraphiQL opens on the README\'s examples', () => {
+describeWithBrowser('GraphiQL opens on the example operations', () => {
   let browser: Browser
   let gateway: TestGateway
   beforeAll(async () => {

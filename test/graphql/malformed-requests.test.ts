@@ -3,7 +3,7 @@ import WebSocket from 'ws'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 
 /*
- * Malformed HTTP requests and WebSocket frames each get their documented answer (README, "Errors":
+ * Malformed HTTP requests and WebSocket frames each get their documented answer (docs/errors.md:
  * status, QUERY_REJECTED, a message saying what to send), cost Visual Layer nothing, and are never
  * logged as errors (level 50 or more). Documents that are not strings, bodies that are not JSON and
  * oversized anonymous bodies are in hostile-documents.test.ts; WebSocket protocol errors in

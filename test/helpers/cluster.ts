@@ -1,19 +1,33 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
-import { connect, createServer } from 'node:net'
 import { Redis } from 'ioredis'
+import { describe, inject } from 'vitest'
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { startGatewayOn, TEST_START, type TestGateway } from './gateway.js'
-import { until } from './ws.js'
+import { REDIS_INSTALL_HINT } from './redis-server.js'
 
 /*
  * Several gateway replicas on one emulator and one Redis, as a cluster runs them: each replica its
  * own Fastify app on its own port, all with the same REDIS_URL and a key prefix of this cluster's own,
- * whose keys are deleted on close. Redis: TEST_REDIS_URL, or 127.0.0.1:6379 (.ci/run starts it).
+ * whose keys are deleted on close. Redis: the run's own (test/setup/redis.ts).
  */
 
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const redisUrl = inject('redisUrl')
+const requireRedis = process.env.REQUIRE_REDIS === '1'
+if (redisUrl === null && requireRedis) throw new Error(`REQUIRE_REDIS=1 and no Redis: redis-server is not on PATH (${REDIS_INSTALL_HINT}), and TEST_REDIS_URL is not set`)
+/** Why tests that need Redis are skipped here, or null when they run. */
+const redisSkipReason = redisUrl === null
+  ? `redis-server not found: ${REDIS_INSTALL_HINT}, or set TEST_REDIS_URL (with REQUIRE_REDIS=1 this is a failure)`
+  : null
+
+/** The run's Redis: every test takes a key prefix of its own. */
+export const TEST_REDIS_URL = redisUrl ?? 'redis://redis-unavailable.invalid:6379'
+
+/**
+ * `describe` for tests that need Redis (or the redis-server binary): skipped, with the reason printed once,
+ * where there is neither.
+ */
+export const describeWithRedis = describe.skipIf(redisSkipReason !== null)
+if (redisSkipReason !== null) process.stderr.write(`skipping the tests that need Redis: ${redisSkipReason}\n`)
 
 export interface TestCluster {
   readonly emulator: RunningEmulator
@@ -63,35 +77,4 @@ export async function startCluster ({ replicas = 3, env = {} }: { replicas?: num
   }
 }
 
-/** A free TCP port on the loopback interface (for a server the test starts itself). */
-export async function freePort (): Promise<number> {
-  const probe = createServer()
-  probe.listen(0, '127.0.0.1')
-  await once(probe, 'listening')
-  const address = probe.address()
-  probe.close()
-  await once(probe, 'close')
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
-
-/**
- * A redis-server of the test's own on `port`, once it accepts connections: a test that stops Redis
- * mid-run stops this one, never the 6379 other tests share.
- */
-export async function startOwnRedis (port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
-  await until(async () => await new Promise<boolean>((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
-    socket.on('error', () => { resolve(false) })
-  }), 10_000, 20)
-  return child
-}
-
-/** Kills a redis-server startOwnRedis started (at once, as a crash would), and waits for it to exit. */
-export async function stopOwnRedis (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = once(child, 'exit')
-  child.kill('SIGKILL')
-  await exited
-}
+export { freePort, startOwnRedis, stopOwnRedis } from './redis-server.js'

@@ -11,11 +11,11 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 
 /**
  * The audits the gateway does not pass, each with its reason. A new one fails the test; so does one
- * of these that starts passing (remove it here and from the README).
+ * of these that starts passing (remove it here and from docs/graphql.md).
  */
 const ACCEPTED: Record<string, string> = {
   // Under application/json the spec prefers 200 for a request that could not run. The gateway answers
-  // 400, as the README has always promised and as Apollo Server and Router do; a client that wants
+  // 400, as docs/graphql.md says and as Apollo Server and Router do; a client that wants
   // the spec's own codes asks for application/graphql-response+json, where 400 is what it calls for.
   '572B': 'SHOULD use 200 status code on document parsing failure when accepting application/json',
   FDE2: 'SHOULD use 200 status code on document validation failure when accepting application/json',
@@ -43,7 +43,7 @@ const rejected = (message: string, requestId: string): unknown => ({ data: null,
 
 describe("graphql-http's server audits", () => {
   it('has no required failure, and no other warning or notice than the accepted ones', async () => {
-    // A GET carries the preflight header, as the README asks of any GET client (CSRF prevention).
+    // A GET carries the preflight header, as docs/graphql.md asks of any GET client (CSRF prevention).
     const fetchFn = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> =>
       await fetch(input, (init.method ?? 'GET') === 'GET' ? { ...init, headers: { ...init.headers as Record<string, string>, 'graphql-preflight': '1' } } : init)
     const results = await Promise.all(serverAudits({ url: `${gw.url}/graphql`, fetchFn }).map(async (audit) => await audit.fn()))

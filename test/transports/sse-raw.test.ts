@@ -7,7 +7,7 @@ import { bearer, recordSse, sseClient } from '../helpers/sse.js'
 import { record, until, wsClient } from '../helpers/ws.js'
 
 /**
- * /graphql/stream byte for byte, as the README's `curl -N` example shows it, and what the client
+ * /graphql/stream byte for byte, as docs/graphql.md's `curl -N` example shows it, and what the client
  * library does not show: refusals' bodies, the per-caller stream limit, who may use a
  * single-connection stream, and one poller for a dataset watched over WebSocket and SSE at once.
  */
@@ -49,7 +49,7 @@ describe.each(AUTH_MODES)('/graphql/stream over raw HTTP (AUTH_MODE=%s)', (mode)
   beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL), SSE_MAX_STREAMS_PER_CALLER: '50' }) })
   afterAll(async () => { await gw.close() })
 
-  it('answers the README\'s curl example with exactly these bytes: a comment, next, then complete', async () => {
+  it('answers the curl example of docs/graphql.md with exactly these bytes: a comment, next, then complete', async () => {
     const response = await curl(gw, { query: statusQuery(SEED.datasets.error) }, bearer(freshToken(mode)))
     expect([response.status, response.headers.get('content-type')]).toEqual([200, 'text/event-stream; charset=utf-8'])
     expect(await response.text()).toBe(

@@ -1,5 +1,5 @@
 /*
- * How the pollers of several replicas share one resource (README "Several replicas"). A poller with
+ * How the pollers of several replicas share one resource (docs/deployment.md, "One poller for the cluster"). A poller with
  * a share asks it before each poll whether this replica polls: it does when it holds the cluster's
  * lease on its resource and credential scope (and then hands the share every value it polled, which
  * publishes the changes), or when the cluster cannot be reached (each replica then polls for itself).

@@ -35,8 +35,10 @@ export interface Prepare {
   readonly params: OperationParams
   /** Aborted when the client leaves: the operation's upstream calls stop. */
   readonly signal: AbortSignal
-  /** The caller's lane for the allowance (see callerKey); null: the door counts its operations itself. */
-  readonly lane: string | null
+  /** The caller's lane (see callerKey): whom its reads of new documents wait in turn with, and whose allowance its queries and mutations count against. */
+  readonly lane: string
+  /** Whether the door counts the caller's queries and mutations itself (false: the pipeline's allowance counts them). */
+  readonly countsItself?: boolean
   readonly only?: OnlyTypes
 }
 
@@ -71,7 +73,7 @@ export class OperationRun {
     const { params, only } = request
     const text = resolveText(trusted, params)
     if (text.errors !== undefined) return text
-    const { document, errors } = await readOperation(schema, text.value, limits, specifiedRules)
+    const { document, errors } = await readOperation(request.lane, schema, text.value, limits, specifiedRules)
     if (errors !== undefined) return { errors }
     this.record.identify(document, params.operationName)
     const type = operationType(document, params.operationName)
@@ -79,7 +81,7 @@ export class OperationRun {
     if (only !== undefined && !only.types.has(type)) return { errors: [rejected(only.refusal)] }
     const cost = costOf(schema, document, limits, params.variables, params.operationName)
     if (cost.errors !== undefined) return { errors: cost.errors }
-    if (type !== 'subscription' && request.lane !== null) {
+    if (type !== 'subscription' && request.countsItself !== true) {
       const refused = await allowance.take(this.start.transport, request.lane, type)
       if (refused !== null) return { errors: refusal(refused.code, refused.message) }
     }

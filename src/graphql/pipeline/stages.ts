@@ -1,6 +1,6 @@
 import { getOperationAST, GraphQLError, Kind, type DocumentNode, type GraphQLSchema, type OperationTypeNode, type ValidationRule } from 'graphql'
 import { GatewayError } from '../../errors.js'
-import { checkCost, readDocument, type DocumentLimits, type ReadDocument } from '../document.js'
+import { checkCost, readDocument, readDocumentInTurn, type DocumentLimits, type ReadDocument } from '../document.js'
 import type { DocumentParams, TrustedDocuments } from '../trusted-documents.js'
 
 /*
@@ -29,11 +29,14 @@ export function resolveText (trusted: TrustedDocuments, params: DocumentParams):
 
 /**
  * The document of `text` under the gateway's limits (tokens, nesting, depth, fields, aliases,
- * directives), then validated with `rules`. Asynchronous so that reading a document not read before
- * may wait its turn (it is the dearest stage, and a flood of new texts must not starve other callers).
+ * directives), then validated with `rules`. A document not read before waits for its reader's turn
+ * (the caller's lane; src/graphql/read-turns.ts): it is the dearest stage, and a burst of new texts
+ * must not hold up every other caller. `reader` null: read at once.
  */
-export async function readOperation (schema: GraphQLSchema, text: unknown, limits: DocumentLimits, rules: readonly ValidationRule[]): Promise<ReadDocument> {
-  return readDocument(schema, text, limits, rules)
+export async function readOperation (
+  reader: string | null, schema: GraphQLSchema, text: unknown, limits: DocumentLimits, rules: readonly ValidationRule[]
+): Promise<ReadDocument> {
+  return reader === null ? readDocument(schema, text, limits, rules) : await readDocumentInTurn(reader, schema, text, limits, rules)
 }
 
 /** Why no operation of `document` can run under `operationName`, or null when one can. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { specifiedRules, type DocumentNode, type GraphQLError, type GraphQLSchema, type OperationTypeNode } from 'graphql'
+import { GatewayError } from '../../errors.js'
 import type { DocumentLimits } from '../../graphql/document.js'
 import { formatError, type FormatOptions } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
@@ -48,7 +49,8 @@ export function registerDocumentChecks (
   schema: GraphQLSchema,
   limits: DocumentLimits,
   trusted: TrustedDocuments,
-  formatting: FormatOptions
+  formatting: FormatOptions,
+  callerOf: (request: FastifyRequest) => string
 ): void {
   app.decorateRequest('operationType', null)
   app.decorateRequest('operationDocument', null)
@@ -56,7 +58,9 @@ export function registerDocumentChecks (
   const refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]): FastifyReply => {
     // Logged once, as the operation's line (src/plugins/operations.ts), at info with the reason.
     const requestId = String(request.id)
-    return reply.code(400).send({ data: null, errors: errors.map((error) => formatError(error, requestId, request.log, formatting)) })
+    // Too many new documents waiting to be read for this caller (src/graphql/read-turns.ts): a rate limit.
+    const limited = errors.some((error) => error.originalError instanceof GatewayError && error.originalError.code === 'RATE_LIMITED')
+    return reply.code(limited ? 429 : 400).send({ data: null, errors: errors.map((error) => formatError(error, requestId, request.log, formatting)) })
   }
 
   // Before the route's schema coerces it: a number or a list would become a string and run.
@@ -83,7 +87,7 @@ export function registerDocumentChecks (
     if (typeof resolution.query === 'string' && resolution.query !== queryOf(request)) setQuery(request, resolution.query)
     const source = queryOf(request)
     if (source === undefined || source === null || typeof source === 'string') return
-    return refuse(request, reply, (await readOperation(schema, source, limits, [])).errors ?? [])
+    return refuse(request, reply, (await readOperation(null, schema, source, limits, [])).errors ?? [])
   })
 
   // After authentication: a caller without a token learns only that it needs one.
@@ -93,7 +97,8 @@ export function registerDocumentChecks (
     if (source === undefined || source === null || source === '') return refuse(request, reply, [rejected(NO_DOCUMENT)])
     if (!variablesAreAnObject(request)) return refuse(request, reply, [rejected(VARIABLES_NOT_OBJECT)])
     // The pipeline's stages (src/graphql/pipeline/stages.ts), run here from Mercurius' hooks: Mercurius executes.
-    const { document, errors } = await readOperation(schema, source, limits, HTTP_RULES)
+    // A document not read before waits for its caller's turn (src/graphql/read-turns.ts).
+    const { document, errors } = await readOperation(callerOf(request), schema, source, limits, HTTP_RULES)
     if (errors !== undefined) return refuse(request, reply, errors)
     const operationName = operationNameOf(request)
     const problem = operationProblem(document, operationName)

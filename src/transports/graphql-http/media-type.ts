@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
  * header prefers it: then a request that could not run (a 4xx) carries no `data` entry, as that media
  * type asks. `application/json` otherwise, with the gateway's documented shape (`data: null` beside
  * the errors), which existing clients read. The status codes are the same under both: 400 for a
- * document that could not run, 200 once it ran (see README "Errors"). Registered inside the
+ * document that could not run, 200 once it ran (see docs/graphql.md, "GraphQL over HTTP"). Registered inside the
  * graphql-http plugin: its routes only.
  */
 

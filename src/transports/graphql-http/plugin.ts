@@ -6,7 +6,7 @@ import type { GatewayContext } from '../../graphql/context.js'
 import { errorFormatterWith, handleRequestErrorWith } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
 import { abortOnLeave } from '../authenticate.js'
-import { registerCallerRateLimits } from '../rate-limits.js'
+import { callerOfRequest, registerCallerRateLimits } from '../rate-limits.js'
 import { registerHttpAuth } from './authentication.js'
 import { registerCsrfPrevention } from './csrf.js'
 import { operationNameOf, registerDocumentChecks } from './document-checks.js'
@@ -55,7 +55,7 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
   registerMediaTypes(app)
   registerCsrfPrevention(app)
   registerHttpAuth(app, auth, graph.limits.maxTokens, graph.introspection)
-  registerDocumentChecks(app, graph.schema, graph.limits, graph.trusted, formatting)
+  registerDocumentChecks(app, graph.schema, graph.limits, graph.trusted, formatting, callerOfRequest(auth))
   // Two counters per caller: mutations against their own, stricter allowance (see rate-limits.ts).
   await registerCallerRateLimits(app, auth, options, { prefix: '', isWrite: (request) => request.operationType === 'mutation', writes: 'mutations' })
   // After the rate limit (the route's last preHandler): identical queries in flight share one execution.
@@ -67,12 +67,12 @@ const graphqlHttp: FastifyPluginAsync<GraphQLHttpOptions> = async (app, options)
     graphiql: false,
     errorFormatter: errorFormatterWith(formatting),
     // Mercurius' own handler first builds an operation context, which refuses a request whose
-    // caller is not known yet (a body refused before authentication): that became a 500.
+    // caller is not known yet (a body refused before authentication) and would answer it with a 500.
     errorHandler: false,
     // Already checked by the document checks; Mercurius runs graphql's own rules once more per new text.
     validationRules: [...graph.limits.rules, noSubscriptionOverHttp],
     // Parsed and validated documents by their text, so that a repeated document is neither parsed nor
-    // validated again (validation was a fifth of the CPU of a small query), and compiled (graphql-jit)
+    // validated again (validation costs about a fifth of the CPU of a small query), and compiled (graphql-jit)
     // from its second use. Only valid documents reach Mercurius (document-checks.ts validated them),
     // each at most MAX_QUERY_TOKENS tokens long, so its cache of refusals stays empty and its cache of
     // documents holds at most twice MERCURIUS_CACHE_ENTRIES (QuickLRU keeps two generations).

@@ -145,7 +145,9 @@ export function sseHandler (
       if (request.documentRefusal !== null) return refusedResult('QUERY_REJECTED', request.documentRefusal)
       // A stream's operations stop with the stream; a distinct connection's when its client leaves.
       const signal = stream?.closed.signal ?? abortOnLeave(req.context.reply.raw)
-      const prepared = await run.prepare({ caller: callerOf(req), params, signal, lane: null, only: subscriptionsOnly })
+      // The caller's lane: a document not read before waits for its turn (src/graphql/read-turns.ts).
+      const caller = callerOf(req)
+      const prepared = await run.prepare({ caller, params, signal, lane: callerKey(auth, caller, request.ip), only: subscriptionsOnly })
       if (prepared.errors !== undefined) return { data: null, errors: [...prepared.errors] }
       return { ...prepared.args, contextValue: prepared.args.contextValue as Context }
     },

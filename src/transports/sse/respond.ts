@@ -7,8 +7,8 @@ import type { Handler } from 'graphql-sse'
  * handler), an absent header is absent (that adapter reads it as the text "undefined"), the
  * library's own refusals get an error code and request id, an internal failure is logged and
  * answered in the gateway's shape, and `track` learns of every open stream, so shutdown can end it.
- * Events are written as graphql-sse makes them (waiting on each write left them in graphql-sse's queue,
- * which has no bound): a client that does not read has its stream ended once more than
+ * Events are written as graphql-sse makes them (waiting on each write would leave them in graphql-sse's
+ * queue, which has no bound): a client that does not read has its stream ended once more than
  * `maxBufferedBytes` wait unsent.
  */
 

@@ -116,7 +116,7 @@ export class SocketOperations {
     }
     const requestId = this.requestIdOf(ctx, id)
     // The connection's logger: the operation's line names its requestId itself (a child logger per
-    // subscription only repeated it, and was kept for the subscription's life).
+    // subscription would only repeat it, and live as long as the subscription).
     const run = this.pipeline.start({ transport: 'websocket', requestId, log: this.log, logNamesRequest: false })
     this.runs.set(requestId, run)
     const { caller, closed, slot } = extra
@@ -130,7 +130,9 @@ export class SocketOperations {
         `Too many subscriptions on this connection: at most ${maxSubscriptionsPerConnection}. Complete one first, or open another connection.`)
     }
     // A trusted document's id (`documentId`, or extensions.persistedQuery, beside a "query" of "" as
-    // graphql-ws requires a string) names its text. The slot's key is the caller's lane for the allowance.
+    // graphql-ws requires a string) names its text. The slot's key is the caller's lane, across its
+    // sockets: a document not read before waits for its turn (src/graphql/read-turns.ts), and its
+    // queries and mutations count against its allowance.
     const prepared = await run.prepare({ caller, params: payload, signal: closed, lane: slot?.key ?? 'unknown' })
     return prepared.errors ?? prepared.args
   }

@@ -1,7 +1,7 @@
 /*
- * The tabs GraphiQL opens with: the README's example operations ("Example queries", "Mutations",
- * "Live status"), word for word (test/graphql/graphiql-examples.test.ts checks that README.md holds
- * each of them), with the emulator's seeded ids. Plain data: bundled into the page by
+ * The tabs GraphiQL opens with: the example operations of docs/graphql.md, word for word
+ * (test/graphql/graphiql-examples.test.ts checks that the page holds each of them), with the
+ * emulator's seeded ids. Plain data: bundled into the page by
  * scripts/build-graphiql.mjs and read by the tests.
  */
 

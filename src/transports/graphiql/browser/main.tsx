@@ -1,7 +1,7 @@
 /*
  * The GraphiQL page's script, bundled by scripts/build-graphiql.mjs into dist/graphiql/ and served
  * by ../plugin.ts. Reads the endpoint and the default headers text from `#graphiql`'s data
- * attributes, opens on the README's example operations (one tab each), with the docs, the explorer and the
+ * attributes, opens on the example operations of docs/graphql.md (one tab each), with the docs, the explorer and the
  * history in the sidebar, and in token modes the headers editor open on where the token goes.
  */
 import './csp-nonce.js'
