@@ -5,8 +5,8 @@ import type { DocumentLimits } from '../../graphql/document.js'
 import { formatError, type FormatOptions } from '../../graphql/error-formatter.js'
 import { noSubscriptionOverHttp } from '../../graphql/limits.js'
 import { operationProblem, operationType, readOperation, rejected } from '../../graphql/pipeline/stages.js'
-import type { DocumentParams, TrustedDocuments } from '../../graphql/trusted-documents.js'
-import { repeatedParameter } from './get-parameters.js'
+import type { TrustedDocuments } from '../../graphql/trusted-documents.js'
+import { paramsOf, repeatedParameter } from '../graphql-parameters.js'
 
 /*
  * HTTP documents pass the gateway's limits (src/graphql/document.ts) before Mercurius sees them:
@@ -33,8 +33,6 @@ declare module 'fastify' {
     operationType: OperationTypeNode | null
     /** The document the request runs, once it passed the checks. */
     operationDocument: DocumentNode | null
-    /** Why the request's document id (or, with TRUSTED_DOCUMENTS_ONLY, its text) is refused; answered after authentication. */
-    documentRefusal: string | null
   }
 }
 
@@ -113,20 +111,6 @@ function queryOf (request: FastifyRequest): unknown {
   const body = request.body
   if (typeof body === 'object' && body !== null && 'query' in body) return body.query
   return (request.query as { query?: unknown } | undefined)?.query
-}
-
-/** The document, id and extensions of a POST body or of a GET query string (where extensions are a JSON text); SSE reads them too. */
-export function paramsOf (request: FastifyRequest): DocumentParams {
-  const body = request.body
-  if (typeof body === 'object' && body !== null) return body as DocumentParams
-  const query = (request.query ?? {}) as { query?: unknown, documentId?: unknown, extensions?: unknown }
-  let extensions: unknown
-  try {
-    extensions = typeof query.extensions === 'string' ? JSON.parse(query.extensions) : undefined
-  } catch {
-    // Mercurius (graphql-sse) answers a GET's malformed extensions itself.
-  }
-  return { query: query.query, documentId: query.documentId, extensions }
 }
 
 /** Puts the text a document id named where Mercurius reads the document. */

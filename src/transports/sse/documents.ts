@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { TOKEN_QUERY_KEY } from 'graphql-sse'
 import type { DocumentParams, TrustedDocuments } from '../../graphql/trusted-documents.js'
-import { paramsOf } from '../graphql-http/document-checks.js'
+import { paramsOf } from '../graphql-parameters.js'
 
 /**
  * The URL graphql-sse reads (a GET's document is in it), once a trusted document's id is replaced by

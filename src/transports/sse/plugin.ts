@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY } from 'graphql-sse'
 import { authenticateRequest, refuseGraphQLCaller } from '../authenticate.js'
 import { ClusterSlots } from '../caller-slots.js'
-import { GRAPHQL_GET_PARAMETERS, repeatedParameter } from '../graphql-http/get-parameters.js'
+import { GRAPHQL_GET_PARAMETERS, repeatedParameter } from '../graphql-parameters.js'
 import { resolveDocument } from './documents.js'
 import { sseHandler, type SseContext } from './handler.js'
 import { respond } from './respond.js'
@@ -74,7 +74,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     method: ['GET', 'POST', 'PUT', 'DELETE'],
     url: options.path,
     handler: async (request, reply) => {
-      // Each parameter once, before anything reads the query string (see get-parameters.ts).
+      // Each parameter once, before anything reads the query string (see graphql-parameters.ts).
       const repeated = request.method === 'GET' ? repeatedParameter(request.query, [...GRAPHQL_GET_PARAMETERS, TOKEN_QUERY_KEY]) : null
       if (repeated !== null) {
         const requestId = String(request.id)
