@@ -90,10 +90,11 @@ describe.skipIf(skip).each(variants)(`deploy/kubernetes: $name${skip ? SKIPPED :
     return
   }
   const objects = render(variant.dir())
-  const generated = (name: string): string => name.replace(/-[a-z0-9]{10}$/, '')
+  // The name without the hash kustomize gives what it generates (the ConfigMap and the Secret).
+  const nameOf = (o: any): string => ['ConfigMap', 'Secret'].includes(o.kind) ? String(o.metadata.name).replace(/-[a-z0-9]{10}$/, '') : String(o.metadata.name)
   const all = (kind: string): any[] => objects.filter((o) => o.kind === kind)
   const only = (kind: string, name = 'visual-layer-gateway'): any => {
-    const found = objects.filter((o) => o.kind === kind && generated(o.metadata.name) === name)
+    const found = objects.filter((o) => o.kind === kind && nameOf(o) === name)
     if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`)
     return found[0]
   }
@@ -120,7 +121,7 @@ describe.skipIf(skip).each(variants)(`deploy/kubernetes: $name${skip ? SKIPPED :
   const config: Config = loadConfig(gatewayEnv, readMounted({ ...secretData, ...STAND_INS }))
 
   it('renders the kinds and names expected, each valid as the API requires', () => {
-    const names = objects.map((o) => `${String(o.kind)}/${generated(String(o.metadata.name))}`).sort()
+    const names = objects.map((o) => `${String(o.kind)}/${nameOf(o)}`).sort()
     expect(names).toEqual([
       'ConfigMap/visual-layer-gateway-settings',
       'Deployment/visual-layer-gateway',
@@ -136,6 +137,11 @@ describe.skipIf(skip).each(variants)(`deploy/kubernetes: $name${skip ? SKIPPED :
       'ServiceMonitor/visual-layer-gateway'
     ])
     expect(objects.flatMap(problemsOf)).toEqual([])
+    // Named for their content, so that a changed setting or credential rolls the pods, which read both once.
+    expect([settings.metadata.name, secret.metadata.name]).toEqual([
+      expect.stringMatching(/^visual-layer-gateway-settings-[a-z0-9]{10}$/),
+      expect.stringMatching(/^visual-layer-gateway-credentials-[a-z0-9]{10}$/)
+    ])
   })
 
   it('sets only variables of the configuration, credentials only through their files', () => {
