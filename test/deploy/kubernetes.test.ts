@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
 import { ALERTS, prometheusRule, RULE } from '../../scripts/prometheus-rule.mjs'
 import { ConfigError, loadConfig, VARIABLE_NAMES, type Config } from '../../src/config.js'
+import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { problemsOf } from './k8s-objects.js'
 
@@ -228,6 +229,25 @@ describe.skipIf(skip).each(variants)(`deploy/kubernetes: $name${skip ? SKIPPED :
       { path: '/graphql', pathType: 'Exact', backend },
       { path: '/graphql/stream', pathType: 'Exact', backend },
       { path: '/v1/datasets', pathType: 'Prefix', backend }
+    ])
+    // Which Ingress serves a request, as the controller matches them: an exact path first, then the longest prefix
+    // (by whole path elements).
+    const ingressFor = (uri: string): string => {
+      const candidates = [api, live].flatMap((ingress) => ingress.spec.rules[0].http.paths.map((p: any) => ({ ingress: ingress.metadata.name, ...p })))
+      const exact = candidates.find((p) => p.pathType === 'Exact' && p.path === uri)
+      const prefixes = candidates.filter((p) => p.pathType === 'Prefix' && (p.path === '/' || uri === p.path || uri.startsWith(`${String(p.path)}/`)))
+      return exact?.ingress ?? prefixes.sort((a, b) => b.path.length - a.path.length)[0]?.ingress
+    }
+    const served = ['/graphql', '/graphql/stream', `/v1/datasets/${SEED.datasets.ready}/events`, '/v1/datasets', '/v1/tasks', '/v1/datasetsX', '/graphiql', '/health/live']
+    expect(served.map((uri) => [uri, ingressFor(uri)])).toEqual([
+      ['/graphql', live.metadata.name],
+      ['/graphql/stream', live.metadata.name],
+      [`/v1/datasets/${SEED.datasets.ready}/events`, live.metadata.name],
+      ['/v1/datasets', live.metadata.name],
+      ['/v1/tasks', api.metadata.name],
+      ['/v1/datasetsX', api.metadata.name],
+      ['/graphiql', api.metadata.name],
+      ['/health/live', api.metadata.name]
     ])
     expect(live.metadata.annotations).toEqual({
       'nginx.ingress.kubernetes.io/proxy-body-size': '2m',
