@@ -314,23 +314,27 @@ describe.skipIf(skip).each(variants)(`deploy/kubernetes: $name${skip ? SKIPPED :
   })
 
   // Each overlay has the one of these two that applies to it (none is counted as skipped).
-  if (variant.replicated) it('lets the autoscaler own the count, and a drain take one pod of at least three', () => {
-    const autoscaler = only('HorizontalPodAutoscaler')
-    const budget = only('PodDisruptionBudget')
-    expect(budget.spec.selector.matchLabels).toEqual(pod.metadata.labels)
-    expect(autoscaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name })
-    // A count in the Deployment would reset the autoscaler's at every apply.
-    expect(deployment.spec.replicas).toBeUndefined()
-    // A drain may take one pod when the autoscaler holds its fewest: at least two stay.
-    expect(autoscaler.spec.minReplicas - budget.spec.maxUnavailable).toBeGreaterThanOrEqual(2)
-    expect(autoscaler.spec.maxReplicas).toBeGreaterThan(autoscaler.spec.minReplicas)
-    expect(autoscaler.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 35 } } }])
-  })
+  if (variant.replicated) {
+    it('lets the autoscaler own the count, and a drain take one pod of at least three', () => {
+      const autoscaler = only('HorizontalPodAutoscaler')
+      const budget = only('PodDisruptionBudget')
+      expect(budget.spec.selector.matchLabels).toEqual(pod.metadata.labels)
+      expect(autoscaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name })
+      // A count in the Deployment would reset the autoscaler's at every apply.
+      expect(deployment.spec.replicas).toBeUndefined()
+      // A drain may take one pod when the autoscaler holds its fewest: at least two stay.
+      expect(autoscaler.spec.minReplicas - budget.spec.maxUnavailable).toBeGreaterThanOrEqual(2)
+      expect(autoscaler.spec.maxReplicas).toBeGreaterThan(autoscaler.spec.minReplicas)
+      expect(autoscaler.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 35 } } }])
+    })
+  }
 
-  if (!variant.replicated) it('runs exactly one replica, without Redis and so without an autoscaler', () => {
-    expect(deployment.spec.replicas).toBe(1)
-    expect(config.redis.url).toBeNull()
-  })
+  if (!variant.replicated) {
+    it('runs exactly one replica, without Redis and so without an autoscaler', () => {
+      expect(deployment.spec.replicas).toBe(1)
+      expect(config.redis.url).toBeNull()
+    })
+  }
 
   it('selects the pods from the Deployment and both Services', () => {
     expect(deployment.spec.selector.matchLabels).toEqual(pod.metadata.labels)
