@@ -1,12 +1,38 @@
+import { ConfigMap, Secret, Service } from 'kubernetes-models/v1'
+import { Deployment } from 'kubernetes-models/apps/v1'
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
+import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1'
+import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
+
 /*
  * What the Kubernetes API server would refuse in the objects test/deploy/kubernetes.test.ts renders, for the
- * kinds deploy/kubernetes uses: the API version of each kind, the fields the OpenAPI schemas mark required,
- * and the formats of names, labels, ports and keys the API validates. No cluster and no schema package here,
- * so it is these rules, written down from the API reference, rather than the schemas themselves: a field
- * of the wrong name (a typo) is not found.
+ * kinds deploy/kubernetes uses. Two checks, with no cluster: each object against its kind's schema, from the
+ * Kubernetes OpenAPI document (kubernetes-models, and @kubernetes-models/prometheus-operator for the
+ * Operator's kinds: types, enums, required fields, formats; a field of an unknown name is not refused
+ * there), and rules written down from the API reference that the schemas do not hold: the API version of
+ * each kind, names, labels, ports, keys and quantities in the formats the API validates.
  */
 
 type Obj = Record<string, any>
+
+/** Each kind's model: its `validate()` throws naming the first field its schema refuses. */
+const MODELS: Readonly<Record<string, new (object: any) => { validate: () => void }>> = {
+  ConfigMap, Secret, Service, Deployment, Ingress, NetworkPolicy, HorizontalPodAutoscaler, PodDisruptionBudget, ServiceMonitor, PrometheusRule
+}
+
+/** What the kind's schema refuses in `object` ("<kind>/<name> schema: <what>"), or none. */
+export function schemaProblemsOf (object: Obj): string[] {
+  const Model = MODELS[String(object.kind)]
+  const where = `${String(object.kind)}/${String(object.metadata?.name)}`
+  if (Model === undefined) return [`${where} schema: no schema for this kind here`]
+  try {
+    new Model(object).validate()
+    return []
+  } catch (err) {
+    return [`${where} schema: ${err instanceof Error ? err.message : String(err)}`]
+  }
+}
 
 /** The API version of each kind, as served by Kubernetes 1.25 and later (and by the Prometheus Operator). */
 export const API_VERSIONS: Readonly<Record<string, string>> = {

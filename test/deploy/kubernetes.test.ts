@@ -10,7 +10,7 @@ import { ALERTS, prometheusRule, RULE } from '../../scripts/prometheus-rule.mjs'
 import { ConfigError, loadConfig, VARIABLE_NAMES, type Config } from '../../src/config.js'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { problemsOf } from './k8s-objects.js'
+import { problemsOf, schemaProblemsOf } from './k8s-objects.js'
 
 /*
  * deploy/kubernetes/ cannot drift from the code: no cluster runs here, so this renders every overlay with
@@ -138,6 +138,7 @@ describe.skipIf(skip).each(variants)(`deploy/kubernetes: $name${skip ? SKIPPED :
       'ServiceMonitor/visual-layer-gateway'
     ])
     expect(objects.flatMap(problemsOf)).toEqual([])
+    expect(objects.flatMap(schemaProblemsOf)).toEqual([])
     // Named for their content, so that a changed setting or credential rolls the pods, which read both once.
     expect([settings.metadata.name, secret.metadata.name]).toEqual([
       expect.stringMatching(/^visual-layer-gateway-settings-[a-z0-9]{10}$/),
@@ -391,5 +392,20 @@ describe('deploy/kubernetes, the files and the gateway they run', () => {
     const refused = await fetch(url)
     await refused.body?.cancel()
     expect(refused.status).toBe(401)
+  })
+})
+
+describe('the schema check of rendered objects (kubernetes-models)', () => {
+  it('refuses a field of the wrong type, an object without a required field, and a kind it has no schema for', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'gw' },
+      spec: { selector: { matchLabels: { app: 'gw' } }, template: { spec: { containers: [{ name: 'gw', image: 'gw:1', ports: [{ containerPort: 'http' }] }] } } }
+    }
+    expect(schemaProblemsOf(deployment)).toEqual(['Deployment/gw schema: data/spec/template/spec/containers/0/ports/0/containerPort must be integer'])
+    expect(schemaProblemsOf({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'gw' }, spec: { ports: [{ targetPort: 4000 }] } }))
+      .toEqual(['Service/gw schema: data/spec/ports/0 must have required property port'])
+    expect(schemaProblemsOf({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gw' } })).toEqual(['Pod/gw schema: no schema for this kind here'])
   })
 })
