@@ -25,23 +25,27 @@ function isRest (request: FastifyRequest): boolean {
 }
 
 /** A refusal in the door's shape: a problem under /v1 (`problem` may change its type, title and status), GraphQL's error shape elsewhere. */
-async function answer (
+function answer (
   request: FastifyRequest, reply: FastifyReply, status: number, code: ErrorCode, message: string, problem: Partial<Problem> = {}
-): Promise<FastifyReply> {
+): FastifyReply {
   const requestId = String(request.id)
   void reply.header('x-request-id', requestId)
   if (isRest(request)) return sendProblem(reply, { ...problemOf(code, message, requestId), status, ...problem })
-  return await reply.code(status).type('application/json; charset=utf-8').send({ data: null, errors: [{ message, extensions: { code, requestId } }] })
+  return reply.code(status).type('application/json; charset=utf-8').send({ data: null, errors: [{ message, extensions: { code, requestId } }] })
 }
 
-/** Fastify's `frameworkErrors`: a URL its router could not read. */
-export async function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+/** Fastify's `frameworkErrors`: a URL its router could not read. Fastify ignores what it returns, so it sends and returns nothing. */
+export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    return await answer(request, reply, 414, 'BAD_USER_INPUT', PARAMETER_TOO_LONG, { type: 'urn:vl-gateway:problem:uri-too-long', title: 'URI too long' })
+    void answer(request, reply, 414, 'BAD_USER_INPUT', PARAMETER_TOO_LONG, { type: 'urn:vl-gateway:problem:uri-too-long', title: 'URI too long' })
+    return
   }
-  if (error.code === 'FST_ERR_BAD_URL') return await answer(request, reply, 400, 'BAD_USER_INPUT', BAD_ENCODING)
+  if (error.code === 'FST_ERR_BAD_URL') {
+    void answer(request, reply, 400, 'BAD_USER_INPUT', BAD_ENCODING)
+    return
+  }
   request.log.error({ err: error }, 'unexpected error routing a request')
-  return await answer(request, reply, 500, 'INTERNAL_SERVER_ERROR', `Internal error. Quote request id ${String(request.id)} to the operators.`)
+  void answer(request, reply, 500, 'INTERNAL_SERVER_ERROR', `Internal error. Quote request id ${String(request.id)} to the operators.`)
 }
 
 /** The root's not-found and error handlers: every door without its own gets them. */
