@@ -1,7 +1,7 @@
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { MercuriusContext } from 'mercurius'
-import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
+import { codeOfRefusal, ERROR_CODES, ERRORS, isGatewayError, refusalStatus, type ErrorCode } from '../errors.js'
 import { TokenRefusedError } from '../upstream/errors.js'
 import type { GatewayContext } from './context.js'
 
@@ -61,11 +61,11 @@ export function formatError (
     const code = typeof given === 'string' && KNOWN.has(given) ? given : (isInputError(source) ? 'BAD_USER_INPUT' : 'QUERY_REJECTED')
     return { ...base, extensions: { code, requestId } }
   }
-  const clientCode = clientErrorCode(original)
-  if (clientCode !== null) {
+  const status = refusalStatus(original)
+  if (status !== null) {
     // Fastify's and its plugins' refusals of a malformed request (bad JSON, too large, rate limit):
-    // their messages describe the request, not our internals.
-    return { ...base, message: readableRequestError(original), extensions: { code: clientCode, requestId } }
+    // their messages describe the request, not our internals. A status that names no code is a document that cannot run.
+    return { ...base, message: readableRequestError(original), extensions: { code: codeOfRefusal(status, 'QUERY_REJECTED'), requestId } }
   }
   log.error({ err: original, path: error.path }, 'unexpected error in a resolver')
   return { ...base, message: `Internal error. Quote request id ${requestId} to the operators.`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }
@@ -77,21 +77,6 @@ class GraphQLErrorWithStatus extends GraphQLError {
     const status = (wrapper as { statusCode?: unknown } | null)?.statusCode
     super(message, { originalError: Object.assign(new Error(message), { statusCode: typeof status === 'number' ? status : 400 }) })
   }
-}
-
-/** The HTTP status an error carries, when it is a client error (4xx). */
-function clientStatus (error: unknown): number | null {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : null
-}
-
-function clientErrorCode (error: unknown): ErrorCode | null {
-  const status = clientStatus(error)
-  if (status === null) return null
-  if (status === 401) return 'UNAUTHENTICATED'
-  if (status === 403) return 'FORBIDDEN'
-  if (status === 429) return 'RATE_LIMITED'
-  return 'QUERY_REJECTED'
 }
 
 /** By name, not instanceof: a second copy of graphql (ESM beside CJS) must not turn into a 500. */
@@ -158,7 +143,7 @@ function errorFormatter (execution: Execution, context: MercuriusContext, option
     // with one error, not one per field the operation could not read.
     const { message, extensions } = formatError(refusal, requestId, reply.log)
     reply.header('www-authenticate', 'Bearer')
-    return { statusCode: 401, response: { data: null, errors: [{ message, extensions }] as unknown as ExecutionResult['errors'] } }
+    return { statusCode: ERRORS.UNAUTHENTICATED.status, response: { data: null, errors: [{ message, extensions }] as unknown as ExecutionResult['errors'] } }
   }
   // A caller who went away stopped the operation's upstream calls: every field then fails with an
   // AbortError. That is one ordinary event, logged once; the answer goes nowhere.
@@ -168,7 +153,7 @@ function errorFormatter (execution: Execution, context: MercuriusContext, option
   const formatted = errors.map((error) => formatError(error, requestId, log, options))
   // GraphQL over HTTP: a document that could not run at all is a 400 (or the status of the request's
   // refusal, e.g. 413 or 429); errors beside data are a 200.
-  const refused = errors.length === 1 ? clientStatus(errors[0]?.originalError) : null
+  const refused = errors.length === 1 ? refusalStatus(errors[0]?.originalError) : null
   const statusCode = execution.data === undefined ? (refused ?? 400) : 200
   return { statusCode, response: { data: execution.data ?? null, errors: formatted as unknown as ExecutionResult['errors'] } }
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { ErrorCode } from '../errors.js'
+import { codeOfRefusal, type ErrorCode } from '../errors.js'
 import { BODY_TOO_LARGE } from '../graphql/error-formatter.js'
 import { problemOf, sendProblem, type Problem } from './rest/problem.js'
 
@@ -17,8 +17,6 @@ const NOT_FOUND = 'Nothing is served here with this method. The gateway serves /
 const PARAMETER_TOO_LONG = 'A path segment is longer than the 100 characters the gateway reads: ids are UUIDs of 36 characters, such as ' +
   'ad48d250-1232-11f1-bfca-fa39f6ed1f22.'
 const BAD_ENCODING = 'A path segment is not valid percent-encoding (a % starts two hex digits, and the bytes they spell are UTF-8): encode it again.'
-
-const CODE_BY_STATUS: Record<number, ErrorCode> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 429: 'RATE_LIMITED' }
 
 function isRest (request: FastifyRequest): boolean {
   return /^\/v1(?:[/?]|$)/.test(request.url)
@@ -61,7 +59,7 @@ export function registerUnrouted (app: FastifyInstance): void {
     // Fastify's refusals of a request it could not read (a body that is not JSON, too large) keep their status and words.
     if (status !== undefined && status >= 400 && status < 500) {
       request.log.info({ code: error.code, status }, 'request refused')
-      return await answer(request, reply, status, CODE_BY_STATUS[status] ?? 'BAD_USER_INPUT', error.message)
+      return await answer(request, reply, status, codeOfRefusal(status, 'BAD_USER_INPUT'), error.message)
     }
     request.log.error({ err: error }, 'unexpected error serving a request')
     return await answer(request, reply, 500, 'INTERNAL_SERVER_ERROR', `Internal error. Quote request id ${String(request.id)} to the operators.`)
