@@ -16,7 +16,7 @@ const TARGETS = {
 const ABOVE_ALL = Object.keys(TARGETS)
 const DOWN_ONLY = 'layers point down only (ARCHITECTURE.md).'
 const LEAF = 'a leaf imports no layer (ARCHITECTURE.md).'
-// [place, what it may not import, why]; a place is a folder of src/ (every file below it) or one file.
+// [place, what it may not import, why, packages it may not import]; a place is a folder of src/ (every file below it) or one file.
 const PLACES = [
   ['src/app.ts', ['entry', 'cluster', 'emulator'], DOWN_ONLY],
   ['src/transports', ['entry', 'app', 'cluster', 'emulator'], DOWN_ONLY],
@@ -27,7 +27,11 @@ const PLACES = [
   ...['redis', 'graph', 'live'].map((name) => [`src/plugins/${name}.ts`, ['entry', 'app', 'emulator'], DOWN_ONLY]),
   ['src/cluster', ['entry', 'app', 'transports', 'plugins', 'auth', 'graphql', 'emulator'], DOWN_ONLY],
   ['src/auth', ['entry', 'app', 'transports', 'plugins', 'cluster', 'graphql', 'domain', 'emulator'], DOWN_ONLY],
-  ['src/graphql', ['entry', 'app', 'transports', 'plugins', 'cluster', 'emulator'], DOWN_ONLY],
+  ['src/graphql', ['entry', 'app', 'transports', 'plugins', 'cluster', 'emulator'], DOWN_ONLY, [{
+    // The graph speaks GraphQL to every door alike; what an answer is over HTTP is the door's.
+    regex: '^(?:fastify|fastify-plugin|@fastify/[^/]+|mercurius)(?:/.*)?$',
+    message: 'src/graphql may not import Fastify or Mercurius: HTTP is the doors\' (src/transports/), the graph speaks GraphQL alone (ARCHITECTURE.md).'
+  }]],
   ['src/domain', ['entry', 'app', 'transports', 'plugins', 'cluster', 'auth', 'graphql', 'emulator'], DOWN_ONLY],
   ['src/upstream', ['entry', 'app', 'transports', 'plugins', 'cluster', 'auth', 'graphql', 'domain', 'emulator'], DOWN_ONLY],
   ...['src/errors.ts', 'src/config.ts', 'src/logger.ts', 'src/contract'].map((place) => [place, ABOVE_ALL, LEAF]),
@@ -45,15 +49,15 @@ function layerRules () {
   const climb = (levels) => levels === 0 ? '\\./' : `(?:\\.\\./){${levels}}`
   const rule = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } })
   const blocks = []
-  for (const [place, above, why] of PLACES) {
+  for (const [place, above, why, packages = []] of PLACES) {
     // src/app.ts is 0 levels below src/; a file of src/graphql/resolvers/ is 2.
     const levels = place.endsWith('.ts') ? [place.split('/').length - 2] : Array.from({ length: DEPTHS }, (_, index) => index + 1)
     for (const level of levels) {
       const files = place.endsWith('.ts') ? [place] : [`${place}/${'*/'.repeat(level - 1)}*.ts`]
-      blocks.push(rule(files, above.map((target) => ({
+      blocks.push(rule(files, [...above.map((target) => ({
         regex: `^${climb(level)}(?:${TARGETS[target].match.join('|')})`,
         message: `${place} may not import ${TARGETS[target].name}: ${why}`
-      }))))
+      })), ...packages]))
     }
   }
   for (const [folder, why] of CLOSED) {

@@ -10,7 +10,7 @@ import { upstreamStatusError } from '../src/upstream/errors.js'
  * codes of statuses answered beneath the gateway's own code, as every door reads them.
  */
 
-const silent = { warn: () => {}, error: () => {} } as unknown as Parameters<typeof formatError>[2]
+const silent = { warn: () => {}, error: () => {} }
 const request = { id: 'req-1', log: silent } as unknown as Parameters<typeof problemFromError>[1]
 const refusal = (status: number, message = 'refused'): Error => Object.assign(new Error(message), { statusCode: status })
 
@@ -78,12 +78,16 @@ describe('the doors read it', () => {
     ])
   })
 
-  it('GraphQL: a refusal beneath the door gets the code of the table, any other status QUERY_REJECTED', () => {
-    const formatted = [404, 413, 429].map((status) => formatError(new GraphQLError('refused', { originalError: refusal(status) }), 'req-1', silent))
+  it('GraphQL: a refusal beneath the door gets the code of the table, any other status QUERY_REJECTED, in the door\'s words', () => {
+    const formatted = [404, 413, 429].map((status) => formatError(
+      new GraphQLError('refused', { originalError: refusal(status) }), 'req-1', silent, { refusalMessage: (error) => `${error.message}: say it better` }
+    ))
     expect(formatted).toEqual([
-      { message: 'refused', extensions: { code: 'NOT_FOUND', requestId: 'req-1' } },
-      { message: 'refused', extensions: { code: 'QUERY_REJECTED', requestId: 'req-1' } },
-      { message: 'refused', extensions: { code: 'RATE_LIMITED', requestId: 'req-1' } }
+      { message: 'refused: say it better', extensions: { code: 'NOT_FOUND', requestId: 'req-1' } },
+      { message: 'refused: say it better', extensions: { code: 'QUERY_REJECTED', requestId: 'req-1' } },
+      { message: 'refused: say it better', extensions: { code: 'RATE_LIMITED', requestId: 'req-1' } }
     ])
+    expect(formatError(new GraphQLError('refused', { originalError: refusal(413) }), 'req-1', silent))
+      .toEqual({ message: 'refused', extensions: { code: 'QUERY_REJECTED', requestId: 'req-1' } })
   })
 })

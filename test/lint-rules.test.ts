@@ -31,6 +31,7 @@ function refused (spec: string, message: string): Array<{ ruleId: string, messag
 
 const DOWN_ONLY = 'layers point down only (ARCHITECTURE.md).'
 const LEAF = 'a leaf imports no layer (ARCHITECTURE.md).'
+const GRAPH_HTTP = 'src/graphql may not import Fastify or Mercurius: HTTP is the doors\' (src/transports/), the graph speaks GraphQL alone (ARCHITECTURE.md).'
 const EMULATOR = 'src/emulator may not import outside src/emulator: it stands for Visual Layer and knows nothing of the gateway (ARCHITECTURE.md).'
 const BROWSER = 'src/transports/graphiql/browser may not import outside src/transports/graphiql/browser: ' +
   'it is browser code, bundled on its own, and imports no layer (ARCHITECTURE.md).'
@@ -51,6 +52,9 @@ const UPWARD: Array<[string, string, string]> = [
   ['src/auth/jwt.ts', '../plugins/auth.js', `src/auth may not import src/plugins: ${DOWN_ONLY}`],
   ['src/graphql/cost.ts', '../transports/health.js', `src/graphql may not import src/transports: ${DOWN_ONLY}`],
   ['src/graphql/resolvers/query.ts', '../../plugins/graph.js', `src/graphql may not import src/plugins: ${DOWN_ONLY}`],
+  ['src/graphql/error-formatter.ts', 'fastify', GRAPH_HTTP],
+  ['src/graphql/resolvers/query.ts', 'mercurius', GRAPH_HTTP],
+  ['src/graphql/context.ts', '@fastify/rate-limit', GRAPH_HTTP],
   ['src/domain/tasks.ts', '../graphql/index.js', `src/domain may not import src/graphql: ${DOWN_ONLY}`],
   ['src/domain/live/poller.ts', '../../auth/index.js', `src/domain may not import src/auth: ${DOWN_ONLY}`],
   ['src/upstream/client.ts', '../domain/tasks.js', `src/upstream may not import src/domain: ${DOWN_ONLY}`],
@@ -75,6 +79,7 @@ const ALLOWED: Array<[string, string]> = [
   ['src/cluster/idempotency.ts', '../domain/enrichment/idempotency.js'],
   ['src/graphql/resolvers/query.ts', '../../domain/tasks.js'],
   ['src/graphql/cost.ts', '../auth/index.js'],
+  ['src/graphql/error-formatter.ts', 'graphql'],
   ['src/domain/tasks.ts', '../contract/types.js'],
   ['src/upstream/layers/retry.ts', '../../errors.js'],
   ['src/logger.ts', './config.js'],

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { codeOfRefusal, type ErrorCode } from '../errors.js'
-import { BODY_TOO_LARGE } from '../graphql/error-formatter.js'
+import { BODY_TOO_LARGE } from './graphql-http/error-answers.js'
 import { problemOf, sendProblem, type Problem } from './rest/problem.js'
 
 /*
