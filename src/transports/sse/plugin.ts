@@ -5,7 +5,7 @@ import fp from 'fastify-plugin'
 import { getOperationAST, GraphQLError, specifiedRules, type ExecutionResult } from 'graphql'
 import { createHandler, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Request, type Response } from 'graphql-sse'
 import { callerKey, type Caller } from '../../auth/index.js'
-import { GatewayError, type ErrorCode } from '../../errors.js'
+import { ERRORS, GatewayError, type ErrorCode } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import { checkCost, readDocumentInTurn } from '../../graphql/document.js'
 import { formatStreamedResult } from '../../graphql/error-formatter.js'
@@ -49,8 +49,10 @@ type SseRequest = Request<FastifyRequest | null, RequestContext & { purging?: tr
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
 
-function refusal (status: number, code: ErrorCode, message: string, requestId: string): Response {
-  return [JSON.stringify({ data: null, errors: [{ message, extensions: { code, requestId } }] }), { status, statusText: '', headers: JSON_HEADERS }]
+/** A refusal of the request with its code's status (src/errors.ts). */
+function refusal (code: ErrorCode, message: string, requestId: string): Response {
+  const body = JSON.stringify({ data: null, errors: [{ message, extensions: { code, requestId } }] })
+  return [body, { status: ERRORS[code].status, statusText: '', headers: JSON_HEADERS }]
 }
 
 /** A refusal given as the operation's one result (then complete), as graphql-sse gives validation errors. */
@@ -85,13 +87,11 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     return token === null || token === '' ? null : token
   }
   const tooManyStreams = (requestId: string): Response => refusal(
-    429,
     'RATE_LIMITED',
     `Too many SSE streams: at most ${options.maxStreamsPerCaller} per caller. Close one, or run many subscriptions on one stream (single-connection mode).`,
     requestId
   )
   const unknownStream = (requestId: string): Response => refusal(
-    404,
     'NOT_FOUND',
     'No such event stream, or it has closed: reserve one with PUT and use the token it answers.',
     requestId
@@ -135,7 +135,6 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       // The gateway runs an operation only for a client that listens (refused here, before graphql-sse reserves its id).
       if (!stream.opened && req.headers.get('accept') !== 'text/event-stream') {
         return refusal(
-          409,
           'CONFLICT',
           'Open the event stream first (GET or POST with Accept: text/event-stream and its token), then send operations to it.',
           String(request.id)
@@ -153,7 +152,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       if (token !== null) {
         const stream = streams.ownedBy(token, ownerOf(caller))
         if (stream === undefined) return unknownStream(String(request.id))
-        if (stream.opened) return refusal(409, 'CONFLICT', 'This event stream is already open: one stream per token.', String(request.id))
+        if (stream.opened) return refusal('CONFLICT', 'This event stream is already open: one stream per token.', String(request.id))
         stream.opened = true
         clearTimeout(stream.expiry)
         closing.once('close', () => { streams.end(stream) })
