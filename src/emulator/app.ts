@@ -62,7 +62,7 @@ export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object
     exposeHeadRoutes: false,
     // close() must not wait for a call held by a delay fault or a keep-alive client.
     forceCloseConnections: true,
-    frameworkErrors: (error, _request, reply) => detailReply(reply, error.statusCode ?? 400, STATUS_CODES[error.statusCode ?? 400] ?? 'Bad Request')
+    frameworkErrors: (error, _request, reply) => { void detailReply(reply, error.statusCode ?? 400, STATUS_CODES[error.statusCode ?? 400] ?? 'Bad Request') }
   })
 
   // Bodies stay raw text: handlers parse JSON themselves to answer FastAPI's `json_invalid`.

@@ -1,5 +1,4 @@
 import type { Context as TraceContext } from '@opentelemetry/api'
-import type { MercuriusContext } from 'mercurius'
 import type { Caller } from '../auth/index.js'
 import type { DomainContext } from '../domain/context.js'
 import type { LiveRegistry } from '../domain/live/registry.js'
@@ -22,4 +21,5 @@ export interface GatewayContext extends DomainContext {
   traceContext?: () => TraceContext | undefined
 }
 
-export type GraphQLContext = MercuriusContext & GatewayContext
+/** What resolvers are typed with (codegen's contextType). A door may pass more (Mercurius adds its reply); no resolver reads it. */
+export type GraphQLContext = GatewayContext

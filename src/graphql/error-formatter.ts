@@ -1,15 +1,17 @@
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql'
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { MercuriusContext } from 'mercurius'
-import { ERROR_CODES, isGatewayError, type ErrorCode } from '../errors.js'
+import type { ExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql'
+import type { BaseLogger } from 'pino'
+import { codeOfRefusal, ERROR_CODES, isGatewayError, refusalStatus, type ErrorCode } from '../errors.js'
 import { TokenRefusedError } from '../upstream/errors.js'
-import type { GatewayContext } from './context.js'
 
 /*
  * Turns every GraphQL error into the gateway's shape: a code from the closed list in errors.ts,
  * the request id, and for upstream failures the upstream status. Anything unexpected is masked
- * as INTERNAL_SERVER_ERROR; its detail goes to the log, never to the client.
+ * as INTERNAL_SERVER_ERROR; its detail goes to the log, never to the client. What an answer is over
+ * HTTP (its status, its headers) is the door's: src/transports/graphql-http/error-answers.ts.
  */
+
+/** Where a formatted error's detail is logged. */
+export type ErrorLog = Pick<BaseLogger, 'warn' | 'error'>
 
 const KNOWN: ReadonlySet<string> = new Set(ERROR_CODES)
 const SERVER_SIDE: ReadonlySet<ErrorCode> = new Set([
@@ -29,6 +31,8 @@ function shortened (message: string): string {
 export interface FormatOptions {
   /** Drop graphql-js' "Did you mean ...?" hints, which name the schema's fields, types and values (INTROSPECTION off). */
   readonly hideSuggestions?: boolean
+  /** The words of a refusal of the request beneath the door (a 4xx error of its server): its own message unless the door says better. */
+  readonly refusalMessage?: (error: Error) => string
 }
 
 /** graphql-js' hints: `Did you mean "a", "b", or "c"?`, `Did you mean the enum value "X"?`, `Did you mean to use an inline fragment on "T"?`. */
@@ -37,7 +41,7 @@ const SUGGESTION = /\s*Did you mean [^?]*\?/g
 export function formatError (
   error: GraphQLError,
   requestId: string,
-  log: MercuriusContext['reply']['log'],
+  log: ErrorLog,
   options: FormatOptions = {}
 ): GraphQLFormattedError {
   const message = options.hideSuggestions === true ? error.message.replace(SUGGESTION, '') : error.message
@@ -61,41 +65,19 @@ export function formatError (
     const code = typeof given === 'string' && KNOWN.has(given) ? given : (isInputError(source) ? 'BAD_USER_INPUT' : 'QUERY_REJECTED')
     return { ...base, extensions: { code, requestId } }
   }
-  const clientCode = clientErrorCode(original)
-  if (clientCode !== null) {
-    // Fastify's and its plugins' refusals of a malformed request (bad JSON, too large, rate limit):
-    // their messages describe the request, not our internals.
-    return { ...base, message: readableRequestError(original), extensions: { code: clientCode, requestId } }
+  const status = refusalStatus(original)
+  if (status !== null) {
+    // The door's server refusing a malformed request (bad JSON, too large, rate limit): its message
+    // describes the request, not our internals. A status that names no code is a document that cannot run.
+    const message = options.refusalMessage?.(original) ?? original.message
+    return { ...base, message, extensions: { code: codeOfRefusal(status, 'QUERY_REJECTED'), requestId } }
   }
   log.error({ err: original, path: error.path }, 'unexpected error in a resolver')
   return { ...base, message: `Internal error. Quote request id ${requestId} to the operators.`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }
 }
 
-/** A plain error Mercurius wrapped, as a GraphQL error whose original keeps the HTTP status. */
-class GraphQLErrorWithStatus extends GraphQLError {
-  constructor (message: string, wrapper: unknown) {
-    const status = (wrapper as { statusCode?: unknown } | null)?.statusCode
-    super(message, { originalError: Object.assign(new Error(message), { statusCode: typeof status === 'number' ? status : 400 }) })
-  }
-}
-
-/** The HTTP status an error carries, when it is a client error (4xx). */
-function clientStatus (error: unknown): number | null {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : null
-}
-
-function clientErrorCode (error: unknown): ErrorCode | null {
-  const status = clientStatus(error)
-  if (status === null) return null
-  if (status === 401) return 'UNAUTHENTICATED'
-  if (status === 403) return 'FORBIDDEN'
-  if (status === 429) return 'RATE_LIMITED'
-  return 'QUERY_REJECTED'
-}
-
 /** By name, not instanceof: a second copy of graphql (ESM beside CJS) must not turn into a 500. */
-function isGraphQLError (error: unknown): error is GraphQLError {
+export function isGraphQLError (error: unknown): error is GraphQLError {
   return error instanceof Error && error.name === 'GraphQLError'
 }
 
@@ -106,7 +88,7 @@ function isInputError (error: GraphQLError): boolean {
 }
 
 /** The error saying Visual Layer refused the caller's token, preferring the one with Visual Layer's own answer. */
-function tokenRefusal (errors: readonly GraphQLError[]): GraphQLError | null {
+export function tokenRefusal (errors: readonly GraphQLError[]): GraphQLError | null {
   const refusals = errors.filter((error) => error.originalError instanceof TokenRefusedError)
   return refusals.find((error) => (error.originalError as TokenRefusedError).upstreamStatus !== undefined) ?? refusals[0] ?? null
 }
@@ -118,7 +100,7 @@ function tokenRefusal (errors: readonly GraphQLError[]): GraphQLError | null {
 export function formatStreamedResult (
   result: ExecutionResult,
   requestId: string,
-  log: MercuriusContext['reply']['log'],
+  log: ErrorLog,
   options: FormatOptions = {}
 ): ExecutionResult | undefined {
   if (result.errors === undefined) return undefined
@@ -128,84 +110,4 @@ export function formatStreamedResult (
     return { data: null, errors: [{ message, extensions }] as unknown as ExecutionResult['errors'] }
   }
   return { ...result, errors: result.errors.map((error) => formatError(error, requestId, log, options)) as never }
-}
-
-type Execution = ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>
-
-/** Mercurius' errorFormatter: the gateway's error shape and the HTTP status of the answer. */
-type Formatted = { statusCode: number, response: ExecutionResult }
-
-export function errorFormatterWith (options: FormatOptions): (execution: Execution, context: MercuriusContext) => Formatted {
-  return (execution, context) => errorFormatter(execution, context, options)
-}
-
-function errorFormatter (execution: Execution, context: MercuriusContext, options: FormatOptions): Formatted {
-  const reply = context.reply
-  const requestId = String(reply.request.id)
-  const errors = execution.errors.flatMap((error) => {
-    // Mercurius wraps validation failures: one error holding the list.
-    const inner = (error.originalError as { errors?: unknown } | undefined)?.errors
-    if (!Array.isArray(inner)) return [error]
-    const graphql = inner.filter(isGraphQLError)
-    if (graphql.length > 0) return graphql
-    // Mercurius also wraps plain errors (e.g. a mutation sent by GET): keep its status, say its reason.
-    const reason = inner.find((e): e is Error => e instanceof Error)
-    return [reason === undefined ? error : new GraphQLErrorWithStatus(readableRequestError(reason), error.originalError)]
-  })
-  const refusal = tokenRefusal(errors)
-  if (refusal !== null) {
-    // Visual Layer refused the caller's token: answered as the gateway's own refusals are (auth/index.ts),
-    // with one error, not one per field the operation could not read.
-    const { message, extensions } = formatError(refusal, requestId, reply.log)
-    reply.header('www-authenticate', 'Bearer')
-    return { statusCode: 401, response: { data: null, errors: [{ message, extensions }] as unknown as ExecutionResult['errors'] } }
-  }
-  // A caller who went away stopped the operation's upstream calls: every field then fails with an
-  // AbortError. That is one ordinary event, logged once; the answer goes nowhere.
-  const gone = (context as Partial<GatewayContext>).call?.signal?.aborted === true
-  if (gone) reply.log.info({ errors: errors.length }, 'the caller went away before the answer; its upstream calls were stopped')
-  const log = gone ? reply.log.child({}, { level: 'silent' }) : reply.log
-  const formatted = errors.map((error) => formatError(error, requestId, log, options))
-  // GraphQL over HTTP: a document that could not run at all is a 400 (or the status of the request's
-  // refusal, e.g. 413 or 429); errors beside data are a 200.
-  const refused = errors.length === 1 ? clientStatus(errors[0]?.originalError) : null
-  const statusCode = execution.data === undefined ? (refused ?? 400) : 200
-  return { statusCode, response: { data: execution.data ?? null, errors: formatted as unknown as ExecutionResult['errors'] } }
-}
-
-/**
- * Fastify's error handler for the GraphQL routes: the same answer as the formatter gives, with no
- * operation context, so that a request refused before authentication (a body too large or not JSON)
- * is answered as such.
- */
-export function handleRequestErrorWith (options: FormatOptions): (error: Error, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
-  return async (error, _request, reply) => {
-    const graphqlError = isGraphQLError(error) ? error : new GraphQLError(error.message, { originalError: error })
-    const { statusCode, response } = errorFormatter({ errors: [graphqlError] }, { reply } as unknown as MercuriusContext, options)
-    return await reply.code(statusCode).send(response)
-  }
-}
-
-/** A GraphQL request's body over Fastify's 1 MB limit, on every GraphQL door (/graphql, /graphql/stream). */
-export const BODY_TOO_LARGE = 'The request body is over 1 MB, the most this gateway reads: send a smaller document or fewer variables.'
-
-/**
- * Fastify's words for a malformed request ("body must be object", "Unsupported Media Type"), as
- * sentences that say what to send instead. Anything else keeps its message.
- */
-function readableRequestError (error: Error): string {
-  type FastifyRequestError = Error & { code?: unknown, validation?: Array<{ instancePath?: string }>, validationContext?: unknown }
-  const { code, validation, validationContext } = error as FastifyRequestError
-  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return 'Unsupported Content-Type: send the request as application/json ({"query": "...", "variables": {...}}), or the document alone as application/graphql.'
-  }
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return BODY_TOO_LARGE
-  if (code === 'FST_ERR_VALIDATION' && validationContext === 'body') {
-    const where = validation?.[0]?.instancePath ?? ''
-    if (where === '') return 'The request body must be a JSON object: {"query": "...", "variables": {...}, "operationName": "..."}.'
-    if (where === '/variables') return '"variables" must be a JSON object (or null), e.g. {"id": "..."}; not a string or a list.'
-    if (where === '/operationName') return '"operationName" must be a string (or null): the name of one operation in the document.'
-    if (where === '/extensions') return '"extensions" must be a JSON object (or null).'
-  }
-  return error.message
 }

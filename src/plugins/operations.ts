@@ -1,10 +1,11 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
-import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql'
 import type { Caller } from '../auth/index.js'
 import type { ErrorCode } from '../errors.js'
 import type { GatewayContext } from '../graphql/context.js'
+import type { OperationLog } from '../graphql/pipeline/ports.js'
 import type { CallBudget } from '../upstream/call-budget.js'
 import type { GatewayMetrics } from './metrics.js'
 
@@ -63,7 +64,7 @@ function asksSchema (selections: SelectionSetNode, fragments: ReadonlyMap<string
 export interface OperationStart {
   transport: Transport
   requestId: string
-  log: FastifyBaseLogger
+  log: OperationLog
   /** Whether `log` names the requestId already (a request's logger does; a socket's does not): a line names it once. */
   logNamesRequest: boolean
   /** The trace context the operation runs in (the HTTP request's span); none: a new trace. */

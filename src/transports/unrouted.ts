@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { ErrorCode } from '../errors.js'
-import { BODY_TOO_LARGE } from '../graphql/error-formatter.js'
+import { codeOfRefusal, type ErrorCode } from '../errors.js'
+import { BODY_TOO_LARGE } from './graphql-http/error-answers.js'
 import { problemOf, sendProblem, type Problem } from './rest/problem.js'
 
 /*
@@ -18,30 +18,32 @@ const PARAMETER_TOO_LONG = 'A path segment is longer than the 100 characters the
   'ad48d250-1232-11f1-bfca-fa39f6ed1f22.'
 const BAD_ENCODING = 'A path segment is not valid percent-encoding (a % starts two hex digits, and the bytes they spell are UTF-8): encode it again.'
 
-const CODE_BY_STATUS: Record<number, ErrorCode> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 429: 'RATE_LIMITED' }
-
 function isRest (request: FastifyRequest): boolean {
   return /^\/v1(?:[/?]|$)/.test(request.url)
 }
 
 /** A refusal in the door's shape: a problem under /v1 (`problem` may change its type, title and status), GraphQL's error shape elsewhere. */
-async function answer (
+function answer (
   request: FastifyRequest, reply: FastifyReply, status: number, code: ErrorCode, message: string, problem: Partial<Problem> = {}
-): Promise<FastifyReply> {
+): FastifyReply {
   const requestId = String(request.id)
   void reply.header('x-request-id', requestId)
   if (isRest(request)) return sendProblem(reply, { ...problemOf(code, message, requestId), status, ...problem })
-  return await reply.code(status).type('application/json; charset=utf-8').send({ data: null, errors: [{ message, extensions: { code, requestId } }] })
+  return reply.code(status).type('application/json; charset=utf-8').send({ data: null, errors: [{ message, extensions: { code, requestId } }] })
 }
 
-/** Fastify's `frameworkErrors`: a URL its router could not read. */
-export async function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+/** Fastify's `frameworkErrors`: a URL its router could not read. Fastify ignores what it returns, so it sends and returns nothing. */
+export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-    return await answer(request, reply, 414, 'BAD_USER_INPUT', PARAMETER_TOO_LONG, { type: 'urn:vl-gateway:problem:uri-too-long', title: 'URI too long' })
+    void answer(request, reply, 414, 'BAD_USER_INPUT', PARAMETER_TOO_LONG, { type: 'urn:vl-gateway:problem:uri-too-long', title: 'URI too long' })
+    return
   }
-  if (error.code === 'FST_ERR_BAD_URL') return await answer(request, reply, 400, 'BAD_USER_INPUT', BAD_ENCODING)
+  if (error.code === 'FST_ERR_BAD_URL') {
+    void answer(request, reply, 400, 'BAD_USER_INPUT', BAD_ENCODING)
+    return
+  }
   request.log.error({ err: error }, 'unexpected error routing a request')
-  return await answer(request, reply, 500, 'INTERNAL_SERVER_ERROR', `Internal error. Quote request id ${String(request.id)} to the operators.`)
+  void answer(request, reply, 500, 'INTERNAL_SERVER_ERROR', `Internal error. Quote request id ${String(request.id)} to the operators.`)
 }
 
 /** The root's not-found and error handlers: every door without its own gets them. */
@@ -57,7 +59,7 @@ export function registerUnrouted (app: FastifyInstance): void {
     // Fastify's refusals of a request it could not read (a body that is not JSON, too large) keep their status and words.
     if (status !== undefined && status >= 400 && status < 500) {
       request.log.info({ code: error.code, status }, 'request refused')
-      return await answer(request, reply, status, CODE_BY_STATUS[status] ?? 'BAD_USER_INPUT', error.message)
+      return await answer(request, reply, status, codeOfRefusal(status, 'BAD_USER_INPUT'), error.message)
     }
     request.log.error({ err: error }, 'unexpected error serving a request')
     return await answer(request, reply, 500, 'INTERNAL_SERVER_ERROR', `Internal error. Quote request id ${String(request.id)} to the operators.`)

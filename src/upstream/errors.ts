@@ -1,4 +1,4 @@
-import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors.js'
+import { codeOfUpstreamStatus, GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors.js'
 import { errorBodySchema } from './schemas.js'
 
 /*
@@ -33,26 +33,27 @@ export function upstreamStatusError (status: number, body: unknown, call: Failed
   const said = detail === null ? '' : `: ${detail}`
   const opts = { upstreamStatus: status, logDetail: { status, body } }
   const make = (code: ErrorCode, message: string): GatewayError => new GatewayError(code, message, opts)
-  if (status === 401) {
-    return call.credential === 'service'
-      ? make(
+  switch (codeOfUpstreamStatus(status)) {
+    case 'UNAUTHENTICATED':
+      return call.credential === 'service'
+        ? make(
+          'UPSTREAM_ERROR',
+          'Visual Layer refused the gateway\'s service account (HTTP 401); the caller is not at fault. Check VL_API_KEY and VL_API_SECRET.'
+        )
+        : new TokenRefusedError('UNAUTHENTICATED', `Visual Layer refused your token${said}. Sign a fresh Visual Layer JWT and try again.`, opts)
+    case 'FORBIDDEN': return make('FORBIDDEN', `Visual Layer does not allow this on ${call.what}${said}.`)
+    case 'NOT_FOUND': return make('NOT_FOUND', `Visual Layer has no ${call.what}, or you may not see it.`)
+    case 'CONFLICT': return make('CONFLICT', `Visual Layer refused this on ${call.what} in its current state${said}.`)
+    case 'BAD_USER_INPUT': return make('BAD_USER_INPUT', `Visual Layer rejected the request for ${call.what}${said}.`)
+    case 'RATE_LIMITED': return make('RATE_LIMITED', 'Visual Layer is rate-limiting requests; try again in a moment.')
+    case 'UPSTREAM_UNAVAILABLE':
+      return make('UPSTREAM_UNAVAILABLE', `Visual Layer is unavailable (HTTP ${status}) while reading ${call.what}; try again shortly.${outcomeUnknown(call)}`)
+    default:
+      return make(
         'UPSTREAM_ERROR',
-        'Visual Layer refused the gateway\'s service account (HTTP 401); the caller is not at fault. Check VL_API_KEY and VL_API_SECRET.'
+        `Visual Layer failed (HTTP ${status}) while handling ${call.what}; try again, and contact Visual Layer support if it persists.${outcomeUnknown(call)}`
       )
-      : new TokenRefusedError('UNAUTHENTICATED', `Visual Layer refused your token${said}. Sign a fresh Visual Layer JWT and try again.`, opts)
   }
-  if (status === 403) return make('FORBIDDEN', `Visual Layer does not allow this on ${call.what}${said}.`)
-  if (status === 404) return make('NOT_FOUND', `Visual Layer has no ${call.what}, or you may not see it.`)
-  if (status === 409) return make('CONFLICT', `Visual Layer refused this on ${call.what} in its current state${said}.`)
-  if (status === 400 || status === 422) return make('BAD_USER_INPUT', `Visual Layer rejected the request for ${call.what}${said}.`)
-  if (status === 429) return make('RATE_LIMITED', 'Visual Layer is rate-limiting requests; try again in a moment.')
-  if (status === 502 || status === 503 || status === 504) {
-    return make('UPSTREAM_UNAVAILABLE', `Visual Layer is unavailable (HTTP ${status}) while reading ${call.what}; try again shortly.${outcomeUnknown(call)}`)
-  }
-  return make(
-    'UPSTREAM_ERROR',
-    `Visual Layer failed (HTTP ${status}) while handling ${call.what}; try again, and contact Visual Layer support if it persists.${outcomeUnknown(call)}`
-  )
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UPSTREAM_DEADLINE'])

@@ -150,8 +150,16 @@ describe('deploy/', () => {
       .filter((entry) => entry.isFile()).map((entry) => `${entry.parentPath.replace(/.*\/deploy\/?/, '')}/${entry.name}`.replace(/^\//, '')).sort()
     // compose.yaml and nginx.conf here; kubernetes/ in kubernetes.test.ts; the alerts and dashboard in test/deploy-alerts.test.ts.
     expect(files).toEqual([
-      'compose.yaml', 'grafana-dashboard.json', 'kubernetes/deployment.yaml', 'kubernetes/hpa.yaml', 'kubernetes/kustomization.yaml',
-      'kubernetes/networkpolicy.yaml', 'kubernetes/pdb.yaml', 'kubernetes/secret.example.yaml', 'kubernetes/service.yaml', 'nginx.conf', 'prometheus-alerts.yml'
+      'compose.yaml', 'grafana-dashboard.json',
+      'kubernetes/base/deployment.yaml', 'kubernetes/base/ingress.yaml', 'kubernetes/base/kustomization.yaml', 'kubernetes/base/networkpolicy.yaml',
+      'kubernetes/base/service.yaml', 'kubernetes/base/settings.env',
+      'kubernetes/components/jwt-auth/kustomization.yaml', 'kubernetes/components/jwt-auth/settings.env',
+      'kubernetes/components/prometheus-operator/kustomization.yaml', 'kubernetes/components/prometheus-operator/name-references.yaml',
+      'kubernetes/components/prometheus-operator/prometheusrule.yaml', 'kubernetes/components/prometheus-operator/service-metrics.yaml',
+      'kubernetes/components/prometheus-operator/servicemonitor.yaml',
+      'kubernetes/overlays/replicated/hpa.yaml', 'kubernetes/overlays/replicated/kustomization.yaml', 'kubernetes/overlays/replicated/networkpolicy-redis.yaml',
+      'kubernetes/overlays/replicated/pdb.yaml', 'kubernetes/overlays/replicated/settings.env', 'kubernetes/overlays/single/kustomization.yaml',
+      'nginx.conf', 'prometheus-alerts.yml'
     ])
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8')
     const env = [...dockerfile.matchAll(/^\s*(?:ENV\s+)?([A-Z_]+)=(\S+)/gm)].map(([, name]) => name)

@@ -27,12 +27,33 @@ describe('requests no door serves', () => {
   it.each([
     ['GET', '/nope'],
     ['GET', '/health/nope'],
+    ['GET', '/graphiql/assets/nope.js'],
     ['DELETE', '/graphql'],
     ['GET', `/${LONG}`]
   ])('answers %s %s with 404 NOT_FOUND in the GraphQL error shape, without the path', async (method, path) => {
     expect(await send(method, path)).toEqual({
       status: 404, type: 'application/json; charset=utf-8', requestId: 'unrouted', body: graphqlError(NOT_FOUND, 'NOT_FOUND')
     })
+  })
+
+  it.each([
+    ['GET', '/v1/nope'],
+    ['DELETE', '/v1/datasets']
+  ])('answers %s %s with a 404 NOT_FOUND problem, the REST door\'s shape', async (method, path) => {
+    expect(await send(method, path)).toEqual({
+      status: 404,
+      type: 'application/problem+json; charset=utf-8',
+      requestId: 'unrouted',
+      body: JSON.stringify({
+        type: 'urn:vl-gateway:problem:not-found',
+        title: 'Not found',
+        status: 404,
+        detail: `No resource at ${method} ${path}: see GET /v1/openapi.json for the routes.`,
+        code: 'NOT_FOUND',
+        requestId: 'unrouted'
+      })
+    })
+    expect(gw.emulator.calls()).toEqual([])
   })
 
   it.each([

@@ -1,10 +1,9 @@
-import type { FastifyBaseLogger } from 'fastify'
 import { execute, specifiedRules, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema, type OperationTypeNode } from 'graphql'
 import type { Caller } from '../../auth/index.js'
 import type { DocumentLimits } from '../document.js'
 import { formatError, formatStreamedResult, type FormatOptions } from '../error-formatter.js'
 import type { DocumentParams, TrustedDocuments } from '../trusted-documents.js'
-import type { CallerAllowance, ContextFactory, OperationRecord, OperationRecords, RecordStart } from './ports.js'
+import type { CallerAllowance, ContextFactory, OperationLog, OperationRecord, OperationRecords, RecordStart } from './ports.js'
 import { costOf, operationProblem, operationType, readOperation, refusal, rejected, resolveText } from './stages.js'
 
 /*
@@ -146,13 +145,13 @@ export class OperationPipeline {
   readonly subscribe = async (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => await this.settings.subscribe(args)
 
   /** A result in the gateway's shape; undefined when it has no errors to change. */
-  format (result: ExecutionResult, requestId: string, log: FastifyBaseLogger): ExecutionResult | undefined {
+  format (result: ExecutionResult, requestId: string, log: OperationLog): ExecutionResult | undefined {
     if (result.errors === undefined) return undefined
     return formatStreamedResult(result, requestId, log, this.settings.formatting)
   }
 
   /** Errors in the gateway's shape (those of an operation with no record yet: a door's own refusals before it starts). */
-  formatErrors (errors: readonly GraphQLError[], requestId: string, log: FastifyBaseLogger): FormattedError[] {
+  formatErrors (errors: readonly GraphQLError[], requestId: string, log: OperationLog): FormattedError[] {
     return errors.map((error) => formatError(error, requestId, log, this.settings.formatting))
   }
 

@@ -1,6 +1,6 @@
 import type { Context as TraceContext } from '@opentelemetry/api'
-import type { FastifyBaseLogger } from 'fastify'
 import type { DocumentNode } from 'graphql'
+import type { BaseLogger } from 'pino'
 import type { Caller } from '../../auth/index.js'
 import type { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../context.js'
@@ -14,12 +14,15 @@ import type { GatewayContext } from '../context.js'
 
 export type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown'
 
+/** Where an operation's line and its errors' details are logged. */
+export type OperationLog = Pick<BaseLogger, 'info' | 'warn' | 'error'>
+
 /** Where an operation's record starts: which door, under which id, and where its line goes. */
 export interface RecordStart {
   /** The door's name, as the log line's `transport`: http, websocket, sse, or a door of its own. */
   transport: string
   requestId: string
-  log: FastifyBaseLogger
+  log: OperationLog
   /** Whether `log` names the requestId already (a request's logger does; a socket's does not): a line names it once. */
   logNamesRequest: boolean
   /** The trace context the operation runs in (the HTTP request's span); none: a new trace. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
-import type { GraphQLContext } from '../../graphql/context.js'
+import type { MercuriusContext } from 'mercurius'
+import type { GatewayContext } from '../../graphql/context.js'
 import type { DocumentLimits } from '../../graphql/document.js'
 import { costOf } from '../../graphql/pipeline/stages.js'
 import { operationNameOf } from './document-checks.js'
@@ -10,6 +11,9 @@ import { operationNameOf } from './document-checks.js'
  * then the Visual Layer calls it actually sent, kept on the request for the "request completed" log
  * line (src/logger.ts) and returned in `extensions.cost` to a caller that sends `x-gateway-cost: true`.
  */
+
+/** An operation's context over HTTP: the gateway's, with Mercurius' reply. */
+type HttpContext = MercuriusContext & GatewayContext
 
 export interface OperationCost {
   /** The worst case computed before the operation ran; null when it could not be told (execution refused the operation). */
@@ -28,7 +32,7 @@ declare module 'fastify' {
 export function registerOperationCost (app: FastifyInstance, limits: DocumentLimits): void {
   app.decorateRequest('operationCost', null)
 
-  app.graphql.addHook<GraphQLContext>('preExecution', (schema, document, context, variables) => {
+  app.graphql.addHook<HttpContext>('preExecution', (schema, document, context, variables) => {
     const request = context.reply.request
     // The pipeline's cost stage (src/graphql/pipeline/stages.ts).
     const { cost, errors } = costOf(schema, document, limits, variables, operationNameOf(request))
@@ -37,7 +41,7 @@ export function registerOperationCost (app: FastifyInstance, limits: DocumentLim
     if (errors !== undefined) throw errors[0]
   })
 
-  app.graphql.addHook<Record<string, unknown>, GraphQLContext>('onResolution', (execution, context) => {
+  app.graphql.addHook<Record<string, unknown>, HttpContext>('onResolution', (execution, context) => {
     const request = context.reply.request
     const cost: OperationCost = { estimated: request.operationCost?.estimated ?? null, upstreamCalls: context.call.budget?.used ?? 0 }
     request.operationCost = cost

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { Auth } from '../../auth/index.js'
 import { operationNameOf } from './document-checks.js'
 
@@ -47,7 +47,7 @@ export function registerSharedExecutions (app: FastifyInstance, auth: Auth): voi
     entry.settle(shared)
   }
 
-  const join: preHandlerHookHandler = async function (request, reply) {
+  const join: preHandlerAsyncHookHandler = async function (request, reply) {
     if (request.operationType !== 'query' || request.caller === null) return
     const key = keyOf(request, auth)
     if (key === null) return

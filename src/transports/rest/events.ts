@@ -2,7 +2,7 @@ import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { DatasetParent } from '../../domain/parents.js'
 import { etagOf, plain } from './representation.js'
-import { problemFromError, sendProblem, type Problem } from './problem.js'
+import { problemFromError, problemOf, sendProblem, type Problem } from './problem.js'
 
 /*
  * GET /v1/datasets/{id}/events: a dataset's status as text/event-stream, from the iterator of
@@ -109,12 +109,5 @@ export async function streamDatasetEvents ({ request, reply, events, expiresAt, 
 }
 
 function expired (requestId: string): Problem {
-  return {
-    type: 'urn:vl-gateway:problem:unauthenticated',
-    title: 'Not authenticated',
-    status: 401,
-    detail: 'The token expired: reconnect with a fresh one (send Last-Event-ID to skip the state already seen).',
-    code: 'UNAUTHENTICATED',
-    requestId
-  }
+  return problemOf('UNAUTHENTICATED', 'The token expired: reconnect with a fresh one (send Last-Event-ID to skip the state already seen).', requestId)
 }

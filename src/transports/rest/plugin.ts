@@ -66,7 +66,8 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body.toString()
     if (text === '') done(null, undefined)
-    else json(request, text, done)
+    // Fastify's default parser answers through done; its type also allows a parser that returns a promise instead.
+    else void json(request, text, done)
   })
   app.addHook('onRequest', async (request, reply) => {
     // The document and its reference page are public when the graph's schema is (INTROSPECTION): a

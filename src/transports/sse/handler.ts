@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { ExecutionResult, OperationTypeNode } from 'graphql'
 import { createHandler, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Handler, type Request, type Response } from 'graphql-sse'
 import { callerKey, type Auth, type Caller } from '../../auth/index.js'
-import type { ErrorCode } from '../../errors.js'
+import { ERRORS, type ErrorCode } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import type { OnlyTypes, OperationPipeline, OperationRun } from '../../graphql/pipeline/pipeline.js'
 import { abortOnLeave } from '../authenticate.js'
@@ -32,8 +32,10 @@ export interface HandlerSettings {
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
 
-function refusal (status: number, code: ErrorCode, message: string, requestId: string): Response {
-  return [JSON.stringify({ data: null, errors: [{ message, extensions: { code, requestId } }] }), { status, statusText: '', headers: JSON_HEADERS }]
+/** A refusal of the request with its code's status (src/errors.ts). */
+function refusal (code: ErrorCode, message: string, requestId: string): Response {
+  const body = JSON.stringify({ data: null, errors: [{ message, extensions: { code, requestId } }] })
+  return [body, { status: ERRORS[code].status, statusText: '', headers: JSON_HEADERS }]
 }
 
 export function sseHandler (
@@ -58,13 +60,11 @@ export function sseHandler (
     return token === null || token === '' ? null : token
   }
   const tooManyStreams = (requestId: string): Response => refusal(
-    429,
     'RATE_LIMITED',
     `Too many SSE streams: at most ${settings.maxStreamsPerCaller} per caller. Close one, or run many subscriptions on one stream (single-connection mode).`,
     requestId
   )
   const unknownStream = (requestId: string): Response => refusal(
-    404,
     'NOT_FOUND',
     'No such event stream, or it has closed: reserve one with PUT and use the token it answers.',
     requestId
@@ -93,7 +93,6 @@ export function sseHandler (
       // The gateway runs an operation only for a client that listens (refused here, before graphql-sse reserves its id).
       if (!stream.opened && req.headers.get('accept') !== 'text/event-stream') {
         return refusal(
-          409,
           'CONFLICT',
           'Open the event stream first (GET or POST with Accept: text/event-stream and its token), then send operations to it.',
           String(request.id)
@@ -111,7 +110,7 @@ export function sseHandler (
       if (token !== null) {
         const stream = streams.ownedBy(token, ownerOf(caller))
         if (stream === undefined) return unknownStream(String(request.id))
-        if (stream.opened) return refusal(409, 'CONFLICT', 'This event stream is already open: one stream per token.', String(request.id))
+        if (stream.opened) return refusal('CONFLICT', 'This event stream is already open: one stream per token.', String(request.id))
         stream.opened = true
         clearTimeout(stream.expiry)
         closing.once('close', () => { streams.end(stream) })

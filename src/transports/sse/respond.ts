@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Handler } from 'graphql-sse'
+import { codeOfRefusal } from '../../errors.js'
 
 /*
  * graphql-sse's server-agnostic handler on a Fastify request, as its own `use/fastify` adapter
@@ -15,9 +16,6 @@ import type { Handler } from 'graphql-sse'
 export interface RequestContext {
   readonly reply: FastifyReply
 }
-
-/** Codes for graphql-sse's own JSON refusals, which say only a message. */
-const CODE_BY_STATUS: Record<number, string> = { 400: 'BAD_USER_INPUT', 404: 'NOT_FOUND', 409: 'CONFLICT', 429: 'RATE_LIMITED' }
 
 export interface StreamOptions {
   /** Registers a stream's end for shutdown; the returned function unregisters it. */
@@ -98,10 +96,13 @@ function headersOf (reply: FastifyReply): Record<string, string> {
   return headers
 }
 
-/** A JSON body of errors with each error's code and the request id added, as every gateway error has. */
+/**
+ * graphql-sse's own JSON refusals, which say only a message: each error with its code (by the status,
+ * from the table in src/errors.ts) and the request id added, as every gateway error has.
+ */
 function withCodes (body: string, status: number, requestId: string): string {
-  const code = CODE_BY_STATUS[status]
-  if (code === undefined) return body
+  if (status < 400 || status >= 500) return body
+  const code = codeOfRefusal(status, 'BAD_USER_INPUT')
   try {
     const parsed = JSON.parse(body) as { errors?: Array<{ message: string, extensions?: Record<string, unknown> }> }
     if (!Array.isArray(parsed.errors)) return body
