@@ -17,7 +17,7 @@ import { href, navigate } from '../route.js'
 export function EnrichPage ({ id }: { id: string }) {
   const [{ data, fetching, error }] = useQuery({ query: EnrichmentModelsQuery, variables: { id } })
   const [chosen, setChosen] = useState<Record<string, string>>({})
-  const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID())
+  const [idempotencyKey, setIdempotencyKey] = useState(newKey)
   const [sent, enrich] = useMutation(EnrichDatasetMutation)
   const [problems, setProblems] = useState<GatewayProblem[]>([])
 
@@ -29,7 +29,7 @@ export function EnrichPage ({ id }: { id: string }) {
       else delete after[type]
       return after
     })
-    setIdempotencyKey(crypto.randomUUID())
+    setIdempotencyKey(newKey())
     setProblems([])
   }
   const models = Object.entries(chosen).map(([type, modelId]) => ({ type, modelId }))
@@ -92,4 +92,9 @@ export function EnrichPage ({ id }: { id: string }) {
           )}
     </section>
   )
+}
+
+/** A fresh idempotency key: 128 random bits (crypto.getRandomValues works on plain http too, where randomUUID does not). */
+function newKey (): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((byte) => byte.toString(16).padStart(2, '0')).join('')
 }
