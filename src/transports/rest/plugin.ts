@@ -19,7 +19,7 @@ import { streamDatasetEvents } from './events.js'
 import type { DatasetParent } from '../../domain/parents.js'
 import type { DomainContext } from '../../domain/context.js'
 import { GatewayError } from '../../errors.js'
-import { problemFromError, problemOf, sendProblem } from './problem.js'
+import { problemCodeOf, problemFromError, problemOf, sendProblem } from './problem.js'
 import { plain, sendJsonText, sendRepresentation } from './representation.js'
 import { openApiDocument, type Operation } from './openapi.js'
 import {
@@ -149,8 +149,10 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     if (reply.statusCode === 429) metrics.rateLimited.inc()
     const operation = request.routeOptions.config.operationId
     if (operation === undefined) return
-    metrics.restRequests.inc({ operation, status: String(reply.statusCode) })
-    metrics.restDuration.observe({ operation }, reply.elapsedTime / 1000)
+    // Reads are queries, actions mutations, as their GraphQL twins; a 304 is a success.
+    const outcome = reply.statusCode < 400 ? 'ok' : (problemCodeOf(reply) ?? (reply.statusCode >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT'))
+    const type = request.method === 'POST' ? 'mutation' : 'query'
+    metrics.operation({ transport: 'rest', type, name: operation, outcome, seconds: reply.elapsedTime / 1000 })
   })
   app.setErrorHandler(async (err, request, reply) => await sendProblem(reply, problemFromError(err, request)))
   app.setNotFoundHandler(async (request, reply) => await sendProblem(reply, problemOf(
@@ -388,6 +390,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     open.add(end)
     return () => { open.delete(end) }
   }
+  app.metrics.watchSseStreams('rest', () => open.size)
   // Each caller's event streams, with the slots SSE streams use (across replicas with REDIS_URL), in a pool of their own.
   const streamSlots = new ClusterSlots(
     options.maxStreamsPerCaller, app.sharedState.slots('rest-events'), app.log.child({ component: 'rest-events' })
