@@ -105,7 +105,9 @@ export function registryProducer (registry: Registry, startTime: HrTime = hrTime
           resource: resourceFromAttributes({}),
           scopeMetrics: [{
             scope: { name: 'visual-layer-gateway' },
-            metrics: metrics.map((metric) => metricData(metric, startTime, endTime)).filter((data) => data !== null)
+            // A metric with no series yet (a labelled counter never incremented) is left out, as the SDK leaves out its own.
+            metrics: metrics.map((metric) => metricData(metric, startTime, endTime))
+              .filter((data): data is MetricData => data !== null && data.dataPoints.length > 0)
           }]
         },
         errors: []

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { AggregationTemporality, DataPointType, InMemoryMetricExporter, type MetricData } from '@opentelemetry/sdk-metrics'
 import { describe, expect, it } from 'vitest'
 import { exportMetrics, startMetricsExport } from '../../src/otlp-metrics.js'
@@ -49,13 +51,39 @@ describe('OTLP metrics export', () => {
       ])
       const shedding = exported.get('vlgw_load_shedding')
       expect([shedding?.dataPointType, shedding?.dataPoints.map(({ value }) => value)]).toEqual([DataPointType.GAUGE, [1]])
-      // Every metric of the registry, once.
-      expect([...exported.keys()].sort()).toEqual((await metrics.registry.getMetricsAsJSON()).map(({ name }) => ({
+      // Every metric of the registry that has a series, once.
+      expect([...exported.keys()].sort()).toEqual((await metrics.registry.getMetricsAsJSON()).filter(({ values }) => values.length > 0).map(({ name }) => ({
         http_server_request_duration_seconds: 'http.server.request.duration',
         http_client_request_duration_seconds: 'http.client.request.duration'
       })[name] ?? name.replace(/_total$/, '')).sort())
     } finally {
       await running.shutdown()
+    }
+  })
+
+  it('posts them to <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/metrics as OTLP http/protobuf', async () => {
+    const received: Array<{ method?: string, url?: string, type?: string, body: Buffer }> = []
+    const collector = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+      req.on('end', () => {
+        received.push({ method: req.method, url: req.url, type: req.headers['content-type'], body: Buffer.concat(chunks) })
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
+      })
+    })
+    await new Promise<void>((resolve) => { collector.listen(0, '127.0.0.1', resolve) })
+    const metrics = new GatewayMetrics()
+    metrics.operation({ transport: 'websocket', type: 'query', name: 'DatasetPage', outcome: 'ok', seconds: 0.01 })
+    const running = startMetricsExport({ endpoint: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`, serviceName: 'gateway-under-test' }, metrics.registry)
+    try {
+      await running?.flush()
+      expect(received.map(({ method, url, type }) => ({ method, url, type }))).toEqual([{ method: 'POST', url: '/v1/metrics', type: 'application/x-protobuf' }])
+      // Protobuf keeps strings as they are: the service, the metrics' names and the attributes' values are in the body.
+      const body = received[0]?.body.toString('latin1') ?? ''
+      for (const text of ['gateway-under-test', 'vlgw_operations', 'vlgw_operation_duration_seconds', 'DatasetPage', 'websocket']) expect(body).toContain(text)
+    } finally {
+      await running?.shutdown()
+      await new Promise((resolve) => { collector.close(resolve) })
     }
   })
 
