@@ -18,7 +18,7 @@ import { registerDocs } from './docs.js'
 import { streamDatasetEvents } from './events.js'
 import type { DatasetParent } from '../../domain/parents.js'
 import type { DomainContext } from '../../domain/context.js'
-import { GatewayError } from '../../errors.js'
+import { codeOfRefusal, GatewayError } from '../../errors.js'
 import { problemCodeOf, problemFromError, problemOf, sendProblem } from './problem.js'
 import { plain, sendJsonText, sendRepresentation } from './representation.js'
 import { openApiDocument, type Operation } from './openapi.js'
@@ -150,7 +150,8 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     const operation = request.routeOptions.config.operationId
     if (operation === undefined) return
     // Reads are queries, actions mutations, as their GraphQL twins; a 304 is a success.
-    const outcome = reply.statusCode < 400 ? 'ok' : (problemCodeOf(reply) ?? (reply.statusCode >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT'))
+    const status = reply.statusCode
+    const outcome = status < 400 ? 'ok' : (problemCodeOf(reply) ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : codeOfRefusal(status, 'BAD_USER_INPUT')))
     const type = request.method === 'POST' ? 'mutation' : 'query'
     metrics.operation({ transport: 'rest', type, name: operation, outcome, seconds: reply.elapsedTime / 1000 })
   })
