@@ -69,15 +69,16 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
 
   // Before any route: its span of each HTTP request is the parent of everything else.
   if (config.tracing.endpoint !== null) await app.register(tracingPlugin)
-  await app.register(httpBasics, { corsOrigins: config.corsOrigins, corsAllowedHeaders: config.corsAllowedHeaders })
-  await app.register(loadShedding, { settings: config.loadShedding, ...(options.pressure === undefined ? {} : { pressure: options.pressure }) })
-  await app.register(authPlugin, { config })
+  // Before load shedding: a shed request is timed and counted as any other.
   await app.register(metricsPlugin, {
     port: config.metricsPort,
     host: config.host,
     maxOperationNames: config.metricsMaxOperationNames,
     token: config.metricsToken
   })
+  await app.register(httpBasics, { corsOrigins: config.corsOrigins, corsAllowedHeaders: config.corsAllowedHeaders })
+  await app.register(loadShedding, { settings: config.loadShedding, ...(options.pressure === undefined ? {} : { pressure: options.pressure }) })
+  await app.register(authPlugin, { config })
   await app.register(operationsPlugin, { tracing: config.tracing.endpoint !== null })
   await app.register(redisPlugin, { settings: config.redis })
   await app.register(upstreamPlugin, { settings: config.upstream })

@@ -184,7 +184,7 @@ export interface RedisSettings {
 
 /** OpenTelemetry traces, exported over OTLP (http/protobuf) when an endpoint is set. */
 export interface TracingSettings {
-  /** The collector's OTLP base URL (spans go to `<endpoint>/v1/traces`); null: tracing off. */
+  /** The collector's OTLP base URL (spans go to `<endpoint>/v1/traces`, metrics to `<endpoint>/v1/metrics`); null: both off. */
   readonly endpoint: string | null
   readonly serviceName: string
 }
@@ -365,7 +365,7 @@ const VARIABLES = {
   // A breaker per (account, route) is about 200 bytes: 10,000 of them 2 MB.
   BREAKER_MAX_SCOPED: int(10, 1_000_000, 10_000),
   BREAKER_SPREAD_ACCOUNTS: int(1, 1_000, 2),
-  // Each name is one more series per outcome of graphql_operations_total and per bucket of the histogram.
+  // Each name is one more series per outcome of vlgw_operations_total and per bucket of the histogram.
   METRICS_MAX_OPERATION_NAMES: int(0, 10_000, 100),
   METRICS_TOKEN: {
     schema: z.string().trim().min(16).max(4096).regex(/^[\x21-\x7e]+$/).optional().transform((v) => v ?? null),

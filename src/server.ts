@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, VARIABLE_NAMES } from './config.js'
 import { suspectedNames } from './config-names.js'
 import { createGateway } from './start.js'
+import { startMetricsExport } from './otlp-metrics.js'
 import { startTracing } from './tracing.js'
 
 /** The only module that touches `process`: reads the environment (and the secret files it names), listens, handles signals. */
@@ -22,7 +23,9 @@ async function main (): Promise<void> {
   for (const { given, likely } of suspectedNames(process.env, VARIABLE_NAMES)) {
     app.log.warn({ variable: given, likely }, `${given} is not a setting of this gateway and is ignored: did you mean ${likely}?`)
   }
-  if (tracing !== null) app.log.info({ endpoint: config.tracing.endpoint, service: config.tracing.serviceName }, 'exporting traces over OTLP')
+  // The metrics of the app just built, read from its registry (GET /metrics serves the same).
+  const metricsExport = startMetricsExport(config.tracing, app.metrics.registry)
+  if (tracing !== null) app.log.info({ endpoint: config.tracing.endpoint, service: config.tracing.serviceName }, 'exporting traces and metrics over OTLP')
   // SIGHUP reloads the trusted documents manifest (a bad one is logged, the one in use kept), as daemons
   // reload their configuration; it does not stop the gateway.
   process.on('SIGHUP', () => { app.reloadTrustedDocuments() })
@@ -30,7 +33,7 @@ async function main (): Promise<void> {
     if (err !== undefined) app.log.error({ err }, 'shutting down after an unexpected error')
     else app.log.info({ signal }, 'shutting down: finishing in-flight requests')
     await app.close()
-    await tracing?.shutdown()
+    await Promise.all([tracing?.shutdown(), metricsExport?.shutdown()])
   })
   await app.listen({ port: config.port, host: config.host })
 }

@@ -11,7 +11,7 @@ import type { RedisSettings } from '../config.js'
  * `bounded`; what every request does (a rate-limit count, a connection slot) goes through `runForRequest`,
  * which stops waiting after REDIS_REQUEST_TIMEOUT_MS and lets the command finish (or time out) without it.
  * A wait that passes the command deadline, or a lost connection, starts an outage: one warning, the
- * redis_degraded gauge at 1, and every later `run` fails at once (each feature then falls back as
+ * vlgw_redis_up gauge at 0, and every later `run` fails at once (each feature then falls back as
  * docs/deployment.md, "Several replicas", says) until a probe answers again, which ends it with one line. A
  * stalled Redis (paused, swapping) keeps its socket open, so only a deadline tells it from a slow one.
  * ioredis reconnects on its own.

@@ -51,6 +51,7 @@ const loadShedding: FastifyPluginAsync<LoadSheddingOptions> = async (app, { sett
       return shedBody(String(request.id), settings.retryAfterSec) as never
     }
   })
+  app.metrics.watchShedding(() => app.isUnderPressure())
 }
 
-export default fp(loadShedding, { name: 'load-shedding' })
+export default fp(loadShedding, { name: 'load-shedding', decorators: { fastify: ['metrics'] } })

@@ -12,11 +12,21 @@ import type { UpstreamObserver } from '../upstream/observer.js'
  * Prometheus metrics (`app.metrics`), with prom-client. One Registry per app, never prom-client's
  * global one: tests start many gateways in one process, and each counts only its own traffic. The
  * upstream client and the pollers report through observer interfaces they are given (no import of
- * this layer from below); gauges of things that exist (sockets, pollers, the breaker) are read at
- * scrape time from sources the plugins register. With METRICS_PORT set, GET /metrics is served on
- * that port by a plain node:http server, apart from the API, with the process' default metrics;
- * unset, nothing listens and the counters only cost their increments.
+ * this layer from below); gauges of things that exist (sockets, streams, pollers, the breaker) are
+ * read at scrape time from sources the plugins register. With METRICS_PORT set, GET /metrics is
+ * served on that port by a plain node:http server, apart from the API, with the process' default
+ * metrics; unset, nothing listens and the counters only cost their increments. With
+ * OTEL_EXPORTER_OTLP_ENDPOINT set, the same registry is also exported over OTLP (src/otlp-metrics.ts).
+ *
+ * Names: where OpenTelemetry's semantic conventions define the metric (HTTP server and client
+ * durations), its name and attributes as Prometheus spells them (`http.server.request.duration` in
+ * seconds: `http_server_request_duration_seconds`, `http.route`: `http_route`); every other metric is
+ * the gateway's own, under one prefix, PREFIX, so that none collides with another service's
+ * `subscriptions` or `polls_total` in a shared Prometheus.
  */
+
+/** The prefix of the gateway's own metrics: Visual Layer GateWay, short, and taken by no exporter we know of. */
+export const PREFIX = 'vlgw_'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -31,6 +41,18 @@ const UPSTREAM_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 
 /** The breaker's state as a number: a gauge can only hold numbers. */
 const BREAKER_VALUES: Readonly<Record<BreakerState, number>> = { closed: 0, 'half-open': 1, open: 2 }
+
+/**
+ * The door an operation comes through: GraphQL over HTTP, WebSocket, SSE, REST /v1, or another door
+ * on the operation pipeline. Each door names itself in code, never from a request: a bounded label.
+ */
+export type OperationTransport = 'http' | 'websocket' | 'sse' | 'rest' | (string & {})
+
+/** The HTTP methods the conventions name; any other is `_OTHER`, so that a caller cannot grow the label set. */
+const METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'])
+export function methodLabel (method: string): string {
+  return METHODS.has(method) ? method : '_OTHER'
+}
 
 /** The label of every operation with no name, or a name past the bound: a caller cannot grow the label set. */
 export const OTHER_OPERATION = '(other)'
@@ -64,105 +86,103 @@ export class OperationNames {
   }
 }
 
+/** One finished operation, as the metrics count it. */
+export interface OperationRecord {
+  transport: OperationTransport
+  /** query, mutation, subscription, or unknown (a document refused before its operation was known). */
+  type: string
+  /** The label already bounded (OperationNames for GraphQL, the OpenAPI operationId for REST). */
+  name: string
+  /** ok, or the first error code. */
+  outcome: string
+  seconds: number
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry()
   readonly operationNames: OperationNames
 
   readonly operations = new Counter({
-    name: 'graphql_operations_total',
-    help: 'GraphQL operations finished, by type, name (bounded) and outcome (ok, or the first error code).',
-    labelNames: ['operation_type', 'operation_name', 'outcome'] as const,
+    name: `${PREFIX}operations_total`,
+    help: 'Operations finished, by transport (http, websocket, sse, rest), type, name (bounded; REST: the OpenAPI operationId) and outcome (ok, or the first error code).',
+    labelNames: ['transport', 'operation_type', 'operation_name', 'outcome'] as const,
     registers: [this.registry]
   })
 
   readonly operationDuration = new Histogram({
-    name: 'graphql_operation_duration_seconds',
-    help: 'Time from a query or mutation arriving to its answer (subscriptions are not timed: they last as long as their client).',
-    labelNames: ['operation_type', 'operation_name'] as const,
+    name: `${PREFIX}operation_duration_seconds`,
+    help: 'Time from a query or mutation arriving to its answer, by transport (subscriptions are not timed: they last as long as their client).',
+    labelNames: ['transport', 'operation_type', 'operation_name'] as const,
     buckets: OPERATION_BUCKETS,
     registers: [this.registry]
   })
 
-  readonly restRequests = new Counter({
-    name: 'rest_requests_total',
-    help: 'REST /v1 requests answered, by operation (the OpenAPI operationId) and HTTP status.',
-    labelNames: ['operation', 'status'] as const,
-    registers: [this.registry]
-  })
-
-  readonly restDuration = new Histogram({
-    name: 'rest_request_duration_seconds',
-    help: 'Time from a REST /v1 request arriving to its answer, by operation.',
-    labelNames: ['operation'] as const,
+  readonly httpServerDuration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'Duration of HTTP requests to the gateway\'s API port, every door (OpenTelemetry http.server.request.duration): method, route template, status code.',
+    labelNames: ['http_request_method', 'http_route', 'http_response_status_code'] as const,
     buckets: OPERATION_BUCKETS,
     registers: [this.registry]
   })
 
   readonly queriesRejected = new Counter({
-    name: 'queries_rejected_total',
+    name: `${PREFIX}queries_rejected_total`,
     help: 'Documents refused before or while running, by reason: syntax, validation, depth, fields, tokens, cost, calls.',
     labelNames: ['reason'] as const,
     registers: [this.registry]
   })
 
   readonly rateLimited = new Counter({
-    name: 'rate_limited_total',
+    name: `${PREFIX}rate_limited_total`,
     help: 'Requests and operations refused by a rate or concurrency limit (answered RATE_LIMITED).',
     registers: [this.registry]
   })
 
-  readonly upstreamRequests = new Counter({
-    name: 'visual_layer_requests_total',
-    help: 'HTTP requests sent to Visual Layer, by path template, method and status (or timeout, network_error, cancelled, too_large).',
-    labelNames: ['endpoint', 'method', 'status'] as const,
-    registers: [this.registry]
-  })
-
-  readonly upstreamDuration = new Histogram({
-    name: 'visual_layer_request_duration_seconds',
-    help: 'Duration of one HTTP request to Visual Layer, by path template and method.',
-    labelNames: ['endpoint', 'method'] as const,
+  readonly httpClientDuration = new Histogram({
+    name: 'http_client_request_duration_seconds',
+    help: 'Duration of HTTP requests to Visual Layer (OpenTelemetry http.client.request.duration): method, path template, host, status code when one came, error type when it failed (the status code, timeout, cancelled, response_too_large, or the network error\'s code).',
+    labelNames: ['http_request_method', 'url_template', 'server_address', 'http_response_status_code', 'error_type'] as const,
     buckets: UPSTREAM_BUCKETS,
     registers: [this.registry]
   })
 
   readonly upstreamRetries = new Counter({
-    name: 'visual_layer_retries_total',
+    name: `${PREFIX}upstream_retries_total`,
     help: 'Requests to Visual Layer sent again after a network failure, 429, 502, 503 or 504.',
-    labelNames: ['endpoint', 'method'] as const,
+    labelNames: ['http_request_method', 'url_template'] as const,
     registers: [this.registry]
   })
 
   readonly sharedReads = new Counter({
-    name: 'visual_layer_shared_reads_total',
-    help: 'Reads answered by an identical call already in flight, instead of a request of their own.',
-    labelNames: ['endpoint'] as const,
+    name: `${PREFIX}upstream_shared_reads_total`,
+    help: 'Reads of Visual Layer answered by an identical call already in flight, instead of a request of their own.',
+    labelNames: ['url_template'] as const,
     registers: [this.registry]
   })
 
   readonly breakerTransitions = new Counter({
-    name: 'visual_layer_breaker_transitions_total',
+    name: `${PREFIX}upstream_breaker_transitions_total`,
     help: 'Changes of the circuit breaker in front of Visual Layer, by the state reached.',
     labelNames: ['to'] as const,
     registers: [this.registry]
   })
 
   readonly polls = new Counter({
-    name: 'polls_total',
-    help: 'Polls of Visual Layer behind subscriptions, by resource (dataset, tasks, task) and outcome (changed, unchanged, error).',
+    name: `${PREFIX}live_polls_total`,
+    help: 'Polls of Visual Layer behind subscriptions and event streams, by resource (dataset, tasks, task) and outcome (changed, unchanged, error).',
     labelNames: ['resource', 'outcome'] as const,
     registers: [this.registry]
   })
 
   readonly subscriptions = new Gauge({
-    name: 'subscriptions',
-    help: 'Subscriptions running now (WebSocket and SSE), by subscription field.',
+    name: `${PREFIX}subscriptions`,
+    help: 'GraphQL subscriptions running now (WebSocket and SSE), by subscription field.',
     labelNames: ['operation'] as const,
     registers: [this.registry]
   })
 
   readonly redisTimeouts = new Counter({
-    name: 'redis_timeouts_total',
+    name: `${PREFIX}redis_timeouts_total`,
     help: 'Waits for Redis that passed REDIS_COMMAND_TIMEOUT_MS (the feature fell back, and an outage started if none was under way).',
     registers: [this.registry]
   })
@@ -173,8 +193,9 @@ export class GatewayMetrics {
     scopedBreakersOpen: (): number => 0,
     pollers: (): number => 0,
     leases: (): number => 0,
-    redisDegraded: (): boolean => false,
-    websocketConnections: [] as Array<() => number>
+    shedding: (): boolean => false,
+    websocketConnections: [] as Array<() => number>,
+    sseStreams: new Map<string, Array<() => number>>([['graphql', []], ['rest', []]])
   }
 
   private lastBreaker: BreakerState = 'closed'
@@ -184,56 +205,80 @@ export class GatewayMetrics {
     const sources = this.sources
     /* eslint-disable no-new -- a collected gauge is only referenced by its registry */
     new Gauge({
-      name: 'visual_layer_breaker_state',
+      name: `${PREFIX}upstream_breaker_state`,
       help: 'The circuit breaker in front of Visual Layer: 0 closed, 1 half-open (one probe allowed), 2 open (failing fast).',
       registers: [this.registry],
       collect () { this.set(BREAKER_VALUES[sources.breaker()]) }
     })
     new Gauge({
-      name: 'visual_layer_scoped_breakers_open',
+      name: `${PREFIX}upstream_scoped_breakers_open`,
       help: 'Circuit breakers of one account and route that refuse that pair\'s calls now (the shared breaker refuses everyone\'s).',
       registers: [this.registry],
       collect () { this.set(sources.scopedBreakersOpen()) }
     })
     new Gauge({
-      name: 'pollers',
+      name: `${PREFIX}live_pollers`,
       help: 'Pollers running now: one per watched resource and credential scope, however many subscribers it has.',
       registers: [this.registry],
       collect () { this.set(sources.pollers()) }
     })
     new Gauge({
-      name: 'live_leases_held',
+      name: `${PREFIX}live_leases_held`,
       help: 'Poll leases this replica holds on Redis (it polls those resources for the cluster); 0 without REDIS_URL.',
       registers: [this.registry],
       collect () { this.set(sources.leases()) }
     })
     new Gauge({
-      name: 'redis_degraded',
-      help: 'With REDIS_URL: 1 while Redis does not answer (stalled or unreachable) and each replica falls back on its own, else 0.',
+      name: `${PREFIX}load_shedding`,
+      help: '1 while the gateway sheds load (event loop delay or heap past LOAD_SHED_*: new requests get 503), else 0.',
       registers: [this.registry],
-      collect () { this.set(sources.redisDegraded() ? 1 : 0) }
+      collect () { this.set(sources.shedding() ? 1 : 0) }
     })
     new Gauge({
-      name: 'websocket_connections',
+      name: `${PREFIX}websocket_connections`,
       help: 'WebSocket connections open now, acknowledged or not.',
       registers: [this.registry],
       collect () { this.set(sources.websocketConnections.reduce((sum, count) => sum + count(), 0)) }
     })
+    new Gauge({
+      name: `${PREFIX}sse_streams`,
+      help: 'Server-sent event streams open now, by API: graphql (/graphql/stream) or rest (/v1 event streams).',
+      labelNames: ['api'] as const,
+      registers: [this.registry],
+      collect () {
+        for (const [api, counts] of sources.sseStreams) this.set({ api }, counts.reduce((sum, count) => sum + count(), 0))
+      }
+    })
     /* eslint-enable no-new */
   }
 
-  /** What the upstream client reports, turned into metrics. */
-  readonly upstream: UpstreamObserver = {
-    request: (endpoint, method, status, seconds) => {
-      this.upstreamRequests.inc({ endpoint, method, status })
-      this.upstreamDuration.observe({ endpoint, method }, seconds)
-    },
-    retry: (endpoint, method) => { this.upstreamRetries.inc({ endpoint, method }) },
-    sharedRead: (endpoint) => { this.sharedReads.inc({ endpoint }) },
-    breaker: (state) => {
-      if (state === this.lastBreaker) return
-      this.lastBreaker = state
-      this.breakerTransitions.inc({ to: state.replace('-', '_') })
+  /** One finished operation: its count by outcome, and its duration (not a subscription's). */
+  operation ({ transport, type, name, outcome, seconds }: OperationRecord): void {
+    const labels = { transport, operation_type: type, operation_name: name }
+    this.operations.inc({ ...labels, outcome })
+    if (type !== 'subscription') this.operationDuration.observe(labels, seconds)
+  }
+
+  /** What the upstream client reports, turned into metrics; `serverAddress` is Visual Layer's host. */
+  upstreamObserver (serverAddress: string): UpstreamObserver {
+    return {
+      request: (endpoint, method, { status, error }, seconds) => {
+        this.httpClientDuration.observe({
+          http_request_method: methodLabel(method),
+          url_template: endpoint,
+          server_address: serverAddress,
+          // An empty label is no label to Prometheus: a request with no answer has no status code, a success no error.
+          http_response_status_code: status === null ? '' : String(status),
+          error_type: error ?? ''
+        }, seconds)
+      },
+      retry: (endpoint, method) => { this.upstreamRetries.inc({ http_request_method: methodLabel(method), url_template: endpoint }) },
+      sharedRead: (endpoint) => { this.sharedReads.inc({ url_template: endpoint }) },
+      breaker: (state) => {
+        if (state === this.lastBreaker) return
+        this.lastBreaker = state
+        this.breakerTransitions.inc({ to: state.replace('-', '_') })
+      }
     }
   }
 
@@ -246,8 +291,20 @@ export class GatewayMetrics {
 
   watchPollers (count: () => number): void { this.sources.pollers = count }
   watchLeases (count: () => number): void { this.sources.leases = count }
-  watchRedis (degraded: () => boolean): void { this.sources.redisDegraded = degraded }
+  watchShedding (shedding: () => boolean): void { this.sources.shedding = shedding }
   watchWebSocketConnections (count: () => number): void { this.sources.websocketConnections.push(count) }
+  watchSseStreams (api: 'graphql' | 'rest', count: () => number): void { this.sources.sseStreams.get(api)?.push(count) }
+
+  /** With REDIS_URL only: the reachability gauge exists where there is a Redis to reach. */
+  watchRedis (degraded: () => boolean): void {
+    // eslint-disable-next-line no-new -- a collected gauge is only referenced by its registry
+    new Gauge({
+      name: `${PREFIX}redis_up`,
+      help: 'With REDIS_URL: 1 while Redis answers, 0 while it does not (stalled or unreachable: each replica falls back on its own).',
+      registers: [this.registry],
+      collect () { this.set(degraded() ? 0 : 1) }
+    })
+  }
 }
 
 /**
@@ -319,6 +376,20 @@ function carries (req: IncomingMessage, token: string): boolean {
 const metricsPlugin: FastifyPluginAsync<MetricsPluginOptions> = async (app, { port, host, maxOperationNames, token = null }) => {
   const metrics = new GatewayMetrics(maxOperationNames)
   app.decorate('metrics', metrics)
+  // Every request of every door, timed until its response ends or its client leaves: the socket's
+  // close, not Fastify's onResponse, which a hijacked reply (an SSE stream) never reaches. Registered
+  // before load shedding, so that a shed request (refused in an earlier onRequest hook) is counted too.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => {
+      metrics.httpServerDuration.observe({
+        http_request_method: methodLabel(request.method),
+        // The route's template (`/v1/datasets/:id`), never the path: a path not routed has none.
+        http_route: request.routeOptions.url ?? '',
+        // A client that left before the headers went has no status code.
+        http_response_status_code: reply.raw.headersSent ? String(reply.raw.statusCode) : ''
+      }, reply.elapsedTime / 1000)
+    })
+  })
   if (port === null) return
 
   collectDefaultMetrics({ register: metrics.registry })

@@ -159,9 +159,7 @@ export class Operation {
     // caller, its rate), asked the schema for more than introspection, for a caller something vouched
     // for: each of those costs the sender a real request, so junk names cannot use up the bounded set.
     const earns = this.asks && RAN.has(outcome) && this.caller !== null && this.vouched(this.caller)
-    const label = { operation_type: this.type, operation_name: metrics.operationNames.label(this.name, earns) }
-    metrics.operations.inc({ ...label, outcome })
-    if (this.type !== 'subscription') metrics.operationDuration.observe(label, seconds)
+    metrics.operation({ transport: this.start.transport, type: this.type, name: metrics.operationNames.label(this.name, earns), outcome, seconds })
     if (outcome === 'RATE_LIMITED') metrics.rateLimited.inc()
     if (outcome === 'QUERY_REJECTED') metrics.queriesRejected.inc({ reason: rejectionReason(this.first?.message ?? '') })
 

@@ -29,7 +29,7 @@ const upstreamPlugin: FastifyPluginAsync<UpstreamPluginOptions> = async (app, { 
     onVerdict: (credential, accepted) => { if (accepted) scopes.accepted(credential); else scopes.refused(credential) },
     scopeOf: (credential) => scopes.scopeOf(credential),
     standingOf: (credential) => scopes.standingOf(credential),
-    observer: app.metrics.upstream
+    observer: app.metrics.upstreamObserver(new URL(settings.baseUrl).hostname)
   })
   app.metrics.watchBreaker(() => vl.breakerState, () => vl.scopedBreakersOpen)
   app.decorate('vl', vl)

@@ -8,9 +8,16 @@ import type { BreakerState } from './breaker.js'
  * bounded: `endpoint` is the path template (`/api/v1/dataset/{dataset_id}`), never a raw id.
  */
 
+/** How one request ended: its status code when an answer came, and what went wrong when something did. */
+export interface UpstreamResult {
+  status: number | null
+  /** The status code of a 4xx or 5xx, `timeout`, `cancelled`, `response_too_large`, or the network error's code; null: success. */
+  error: string | null
+}
+
 export interface UpstreamObserver {
-  /** One HTTP request sent and settled: its status, or `timeout`, `network_error`, `cancelled`. */
-  request: (endpoint: string, method: string, status: string, seconds: number) => void
+  /** One HTTP request sent and settled. */
+  request: (endpoint: string, method: string, result: UpstreamResult, seconds: number) => void
   /** A try about to be sent again (retry layer). */
   retry: (endpoint: string, method: string) => void
   /** A GET answered by an identical one already in flight (shared-reads layer). */

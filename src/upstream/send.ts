@@ -84,10 +84,11 @@ export function createSender (options: SendOptions): Sender {
       }
     }
     const started = performance.now()
-    const settle = (status: string, error?: string): void => {
-      observer.request(request.endpoint, request.method, status, (performance.now() - started) / 1000)
+    let status: number | null = null
+    const settle = (error: string | null): void => {
+      observer.request(request.endpoint, request.method, { status, error }, (performance.now() - started) / 1000)
       if (span === null) return
-      if (error !== undefined) {
+      if (error !== null) {
         span.setAttribute('error.type', error)
         span.setStatus({ code: SpanStatusCode.ERROR })
       }
@@ -95,6 +96,7 @@ export function createSender (options: SendOptions): Sender {
     }
     try {
       const res = await pool.request({ method: request.method, path, headers, body, signal })
+      status = res.statusCode
       span?.setAttribute('http.response.status_code', res.statusCode)
       const text = await readCapped(res.body, settings.maxResponseBytes, failed)
       log.debug({
@@ -102,19 +104,19 @@ export function createSender (options: SendOptions): Sender {
         upstream: { method: request.method, path: request.path, status: res.statusCode, ms: Math.round(performance.now() - started) }
       }, 'upstream call')
       // HTTP client semantic conventions: a 4xx or 5xx answer is an error of the client span.
-      settle(String(res.statusCode), res.statusCode >= 400 ? String(res.statusCode) : undefined)
+      settle(res.statusCode >= 400 ? String(res.statusCode) : null)
       return { status: res.statusCode, body: parseJson(text), token, retryAfter: res.headers['retry-after'] }
     } catch (err) {
       if (err instanceof GatewayError) {
-        settle('too_large', 'response_too_large')
+        settle('response_too_large')
         throw err
       }
       if (call.signal?.aborted === true) {
-        settle('cancelled', 'cancelled')
+        settle('cancelled')
         throw err
       }
       const timedOut = deadline.aborted
-      settle(timedOut ? 'timeout' : 'network_error', timedOut ? 'timeout' : ((err as { code?: string }).code ?? 'network_error'))
+      settle(timedOut ? 'timeout' : ((err as { code?: string }).code ?? 'network_error'))
       // Past the overall deadline there is no time left to try again.
       const failure = upstreamNetworkError(timedOut ? Object.assign(new Error('deadline exceeded'), { code: 'UPSTREAM_DEADLINE' }) : err, failed, !timedOut)
       log.warn({

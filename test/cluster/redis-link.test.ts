@@ -44,7 +44,7 @@ describeWithRedis('the link to Redis', () => {
     expect(lines.map((entry) => [entry.level, entry.msg])).toEqual([[40,
       'Redis: connection lost; until it answers, rate limits and connection counts are per replica, writes with an idempotency key are refused and every replica polls for its own subscribers']])
     expect((lines[0]?.err as { message: string }).message).toMatch(/^(commands|pubsub): .*ECONNREFUSED/)
-    expect((await gateway.app.metrics.registry.getSingleMetric('redis_degraded')?.get())?.values[0]?.value).toBe(1)
+    expect((await gateway.app.metrics.registry.getSingleMetric('vlgw_redis_up')?.get())?.values[0]?.value).toBe(0)
   })
 })
 

@@ -15,7 +15,7 @@ import { rawConnection, record, until, wsClient } from '../helpers/ws.js'
  * A stalled Redis (SIGSTOP: its socket stays open, nothing answers) must not hang a replica: every
  * Redis wait has a deadline (REDIS_COMMAND_TIMEOUT_MS, short here so that the test is quick), then each
  * feature falls back as docs/deployment.md, "Several replicas", says, and the replica says it is degraded (readiness,
- * the redis_degraded gauge, one warning line). Two replicas on a redis-server of the test's own; rate
+ * the vlgw_redis_up gauge at 0, one warning line). Two replicas on a redis-server of the test's own; rate
  * limits on, since their count is what every request used to wait for. SIGCONT: back to normal, with
  * one line saying so. Every wait is for an answer or an event; none is a sleep.
  */
@@ -99,7 +99,7 @@ describeWithRedis('two replicas while their Redis is stalled (SIGSTOP)', () => {
     await until(() => following.every((sub) => sub.events.length === 1))
     await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
     for (const replica of replicas) {
-      expect([await gauge(replica, 'redis_degraded'), await gauge(replica, 'redis_timeouts_total')]).toEqual([0, 0])
+      expect([await gauge(replica, 'vlgw_redis_up'), await gauge(replica, 'vlgw_redis_timeouts_total')]).toEqual([1, 0])
       expect(warnings(replica)).toEqual([])
     }
 
@@ -166,9 +166,9 @@ describeWithRedis('two replicas while their Redis is stalled (SIGSTOP)', () => {
           redis: { status: 'down', reason: `no answer within ${DEADLINE_MS} ms`, since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) }
         }
       })
-      expect(await gauge(replica, 'redis_degraded')).toBe(1)
+      expect(await gauge(replica, 'vlgw_redis_up')).toBe(0)
       // At least the wait that found the stall passed the deadline (how many more did depends on what was in flight then).
-      expect(await gauge(replica, 'redis_timeouts_total')).toBeGreaterThanOrEqual(1)
+      expect(await gauge(replica, 'vlgw_redis_timeouts_total')).toBeGreaterThanOrEqual(1)
       // Besides the refused writes' own lines (a request's error is logged with its id), one warning for the outage.
       expect(warnings(replica).filter((entry) => entry.requestId === undefined).map((entry) => [entry.level, entry.component, entry.msg])).toEqual([[40, 'redis', DEGRADED_LINE]])
       expect(new Set(warnings(replica).filter((entry) => entry.requestId !== undefined).map((entry) => entry.requestId))).toEqual(new Set([requestId]))
@@ -181,7 +181,7 @@ describeWithRedis('two replicas while their Redis is stalled (SIGSTOP)', () => {
     for (const replica of replicas) {
       await until(async () => (await ready(replica)).body.status === 'ready')
       expect(await ready(replica)).toEqual({ status: 200, body: { status: 'ready', upstream: { status: 'Green', version: '2.42.190' }, redis: { status: 'up' } } })
-      expect(await gauge(replica, 'redis_degraded')).toBe(0)
+      expect(await gauge(replica, 'vlgw_redis_up')).toBe(1)
       expect(replica.logs.entries().filter((entry) => entry.msg === RECOVERED_LINE).map((entry) => [entry.level, entry.component])).toEqual([[30, 'redis']])
       expect(warnings(replica).filter((entry) => entry.requestId === undefined)).toHaveLength(1)
     }
@@ -231,7 +231,7 @@ describeWithRedis('an idempotent write that is the first to find Redis stalled',
       data: null,
       errors: [{ message: STORE_DOWN, locations: [{ line: 2, column: 3 }], path: ['enrichDataset'], extensions: { code: 'UPSTREAM_UNAVAILABLE', requestId: 'req-met' } }]
     })
-    expect([posts(), await gauge(gateway, 'redis_timeouts_total'), await gauge(gateway, 'redis_degraded')]).toEqual([0, 1, 1])
+    expect([posts(), await gauge(gateway, 'vlgw_redis_timeouts_total'), await gauge(gateway, 'vlgw_redis_up')]).toEqual([0, 1, 0])
 
     redis.kill('SIGCONT')
     await until(() => gateway.app.redis?.up === true)
@@ -277,16 +277,16 @@ describeWithRedis('a request that meets a stalled Redis, before the command dead
 
     // Answered while the link still waits for the command (no outage yet: the 5 s deadline has not passed).
     expect((await answered('{ __typename }', gateway.gql('{ __typename }'))).body).toEqual({ data: { __typename: 'Query' } })
-    expect([link?.outage, await gauge(gateway, 'redis_timeouts_total'), await gauge(gateway, 'redis_degraded')]).toEqual([null, 0, 0])
+    expect([link?.outage, await gauge(gateway, 'vlgw_redis_timeouts_total'), await gauge(gateway, 'vlgw_redis_up')]).toEqual([null, 0, 1])
     // So is a WebSocket's connection_init, whose connection slot is taken in Redis.
     const socket = await answered('WebSocket connection_init', rawConnection(gateway.url))
     socket.socket.terminate()
-    expect([link?.outage, await gauge(gateway, 'redis_timeouts_total'), await gauge(gateway, 'redis_degraded')]).toEqual([null, 0, 0])
+    expect([link?.outage, await gauge(gateway, 'vlgw_redis_timeouts_total'), await gauge(gateway, 'vlgw_redis_up')]).toEqual([null, 0, 1])
 
     // Resumed: the commands the requests stopped waiting for are answered; no wait passed the command deadline.
     redis.kill('SIGCONT')
     expect(await answered('a PING after SIGCONT', link!.run(async (r) => await r.ping()))).toBe('PONG')
-    expect([link?.outage, await gauge(gateway, 'redis_timeouts_total'), await gauge(gateway, 'redis_degraded')]).toEqual([null, 0, 0])
+    expect([link?.outage, await gauge(gateway, 'vlgw_redis_timeouts_total'), await gauge(gateway, 'vlgw_redis_up')]).toEqual([null, 0, 1])
     expect(gateway.logs.entries().filter((entry) => Number(entry.level) >= 40)).toEqual([])
   })
 })

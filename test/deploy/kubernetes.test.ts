@@ -207,6 +207,9 @@ describe.skipIf(skip).each(variants)(`deploy/kubernetes: $name${skip ? SKIPPED :
       interval: '30s',
       authorization: { type: 'Bearer', credentials: { name: secret.metadata.name, key: 'metrics-token' } }
     }])
+    // The job is the one deploy/prometheus-alerts.yml's GatewayTargetMissing looks for.
+    expect(metricsService.metadata.labels[monitor.spec.jobLabel]).toBe('visual-layer-gateway')
+    expect(parse(readFileSync(ALERTS, 'utf8')).groups[0].rules[0].expr).toBe('absent(up{job="visual-layer-gateway"} == 1)')
     // Scraped through the ServiceMonitor (with the token), not by annotation (which would send none).
     expect(pod.metadata.annotations).toBeUndefined()
   })
@@ -388,7 +391,7 @@ describe('deploy/kubernetes, the files and the gateway they run', () => {
   it('is scraped at the ServiceMonitor\'s path with its bearer token, and refuses a scrape without it', async () => {
     const url = `http://127.0.0.1:${(gw.app.metricsServer?.address() as AddressInfo).port}/metrics`
     const scraped = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
-    expect([scraped.status, (await scraped.text()).includes('graphql_operations_total')]).toEqual([200, true])
+    expect([scraped.status, (await scraped.text()).includes('vlgw_operations_total')]).toEqual([200, true])
     const refused = await fetch(url)
     await refused.body?.cancel()
     expect(refused.status).toBe(401)

@@ -4,7 +4,7 @@ import type { TestGateway } from './gateway.js'
 /*
  * What the pollers of a test cluster did: when each upstream GET of a dataset arrived (wall clock,
  * which the emulator's frozen clock does not give), how many dataset polls each replica made (its own
- * polls_total), and how many poll leases it holds (live_leases_held).
+ * vlgw_live_polls_total), and how many poll leases it holds (vlgw_live_leases_held).
  */
 
 export interface PollLog {
@@ -33,8 +33,8 @@ export async function datasetPollsBy (replica: TestGateway): Promise<number> {
 
 /** Poll leases this replica holds now. */
 export async function leasesHeld (replica: TestGateway): Promise<number> {
-  const gauge = replica.app.metrics.registry.getSingleMetric('live_leases_held')
-  if (gauge === undefined) throw new Error('no live_leases_held gauge')
+  const gauge = replica.app.metrics.registry.getSingleMetric('vlgw_live_leases_held')
+  if (gauge === undefined) throw new Error('no vlgw_live_leases_held gauge')
   return (await gauge.get()).values[0]?.value ?? 0
 }
 

@@ -33,6 +33,6 @@ describe('METRICS_TOKEN', () => {
 
   it('serves the metrics to a scrape with the token', async () => {
     const [status, challenge, text] = await scrape({ authorization: `Bearer ${TOKEN}` })
-    expect([status, challenge, text.split('\n').includes('# TYPE graphql_operations_total counter')]).toEqual([200, null, true])
+    expect([status, challenge, text.split('\n').includes('# TYPE vlgw_operations_total counter')]).toEqual([200, null, true])
   })
 })

@@ -96,16 +96,16 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     const watch = record(client, `subscription Watch { datasetStatusChanged(datasetId: "${INDEXING}") { id status } }`)
     await until(() => watch.events.length === 1)
     const live = await scrape()
-    expect(only(live.samples, 'subscriptions', 'pollers', 'websocket_connections', 'polls_total')).toEqual({
-      [key('pollers')]: 1,
-      [key('polls_total', { resource: 'dataset', outcome: 'changed' })]: 1,
-      [key('subscriptions', { operation: 'datasetStatusChanged' })]: 1,
-      [key('websocket_connections')]: 1
+    expect(only(live.samples, 'vlgw_subscriptions', 'vlgw_live_pollers', 'vlgw_websocket_connections', 'vlgw_live_polls_total')).toEqual({
+      [key('vlgw_live_pollers')]: 1,
+      [key('vlgw_live_polls_total', { resource: 'dataset', outcome: 'changed' })]: 1,
+      [key('vlgw_subscriptions', { operation: 'datasetStatusChanged' })]: 1,
+      [key('vlgw_websocket_connections')]: 1
     })
     watch.stop()
-    await until(async () => (await scrape()).samples.get(key('pollers')) === 0)
+    await until(async () => (await scrape()).samples.get(key('vlgw_live_pollers')) === 0)
     await client.dispose()
-    await until(async () => (await scrape()).samples.get(key('websocket_connections')) === 0)
+    await until(async () => (await scrape()).samples.get(key('vlgw_websocket_connections')) === 0)
 
     // Visual Layer failing: two 503s in a row open the breaker (BREAKER_THRESHOLD=2), the third try is refused.
     gw.emulator.injectFault({ path: '/api/v1/tasks/filters', status: 503, times: 2 })
@@ -115,38 +115,53 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     const { status, type, samples } = await scrape()
     expect(status).toBe(200)
     expect(type).toBe('text/plain; version=0.0.4; charset=utf-8')
-    expect(only(samples, 'graphql_operations_total')).toEqual({
-      [key('graphql_operations_total', { operation_type: 'query', operation_name: 'One', outcome: 'ok' })]: 3,
-      [key('graphql_operations_total', { operation_type: 'query', operation_name: 'List', outcome: 'ok' })]: 1,
-      [key('graphql_operations_total', { operation_type: 'query', operation_name: 'Filters', outcome: 'UPSTREAM_UNAVAILABLE' })]: 1,
-      [key('graphql_operations_total', { operation_type: 'unknown', operation_name: '(other)', outcome: 'QUERY_REJECTED' })]: 2,
-      [key('graphql_operations_total', { operation_type: 'subscription', operation_name: 'Watch', outcome: 'ok' })]: 1
+    const http = { transport: 'http', operation_type: 'query' }
+    expect(only(samples, 'vlgw_operations_total')).toEqual({
+      [key('vlgw_operations_total', { ...http, operation_name: 'One', outcome: 'ok' })]: 3,
+      [key('vlgw_operations_total', { ...http, operation_name: 'List', outcome: 'ok' })]: 1,
+      [key('vlgw_operations_total', { ...http, operation_name: 'Filters', outcome: 'UPSTREAM_UNAVAILABLE' })]: 1,
+      [key('vlgw_operations_total', { transport: 'http', operation_type: 'unknown', operation_name: '(other)', outcome: 'QUERY_REJECTED' })]: 2,
+      [key('vlgw_operations_total', { transport: 'websocket', operation_type: 'subscription', operation_name: 'Watch', outcome: 'ok' })]: 1
     })
-    expect(samples.get(key('graphql_operation_duration_seconds_count', { operation_type: 'query', operation_name: 'One' }))).toBe(3)
-    expect(samples.has(key('graphql_operation_duration_seconds_count', { operation_type: 'subscription', operation_name: 'Watch' }))).toBe(false)
-    expect(only(samples, 'queries_rejected_total', 'rate_limited_total')).toEqual({
-      [key('queries_rejected_total', { reason: 'syntax' })]: 1,
-      [key('queries_rejected_total', { reason: 'validation' })]: 1,
-      [key('rate_limited_total')]: 0
+    expect(samples.get(key('vlgw_operation_duration_seconds_count', { ...http, operation_name: 'One' }))).toBe(3)
+    expect(samples.has(key('vlgw_operation_duration_seconds_count', { transport: 'websocket', operation_type: 'subscription', operation_name: 'Watch' }))).toBe(false)
+    expect(only(samples, 'vlgw_queries_rejected_total', 'vlgw_rate_limited_total')).toEqual({
+      [key('vlgw_queries_rejected_total', { reason: 'syntax' })]: 1,
+      [key('vlgw_queries_rejected_total', { reason: 'validation' })]: 1,
+      [key('vlgw_rate_limited_total')]: 0
     })
-    expect(only(samples, 'visual_layer_requests_total', 'visual_layer_retries_total', 'visual_layer_shared_reads_total')).toEqual({
-      [key('visual_layer_requests_total', { endpoint: DATASET, method: 'GET', status: '200' })]: 3,
-      [key('visual_layer_requests_total', { endpoint: '/api/v1/datasets', method: 'GET', status: '503' })]: 1,
-      [key('visual_layer_requests_total', { endpoint: '/api/v1/datasets', method: 'GET', status: '200' })]: 1,
-      [key('visual_layer_requests_total', { endpoint: '/api/v1/tasks/filters', method: 'GET', status: '503' })]: 2,
-      [key('visual_layer_retries_total', { endpoint: '/api/v1/datasets', method: 'GET' })]: 1,
-      [key('visual_layer_retries_total', { endpoint: '/api/v1/tasks/filters', method: 'GET' })]: 2,
-      [key('visual_layer_shared_reads_total', { endpoint: DATASET })]: 1
+    // Every request to the API port, by route template and status: the seven POSTs to /graphql, and the 404 of /metrics (no route)
+    // in the test above. The WebSocket's upgrade never reaches Fastify's router: vlgw_websocket_connections counts its sockets.
+    expect(only(samples, 'http_server_request_duration_seconds_count')).toEqual({
+      [key('http_server_request_duration_seconds_count', { http_request_method: 'POST', http_route: '/graphql', http_response_status_code: '200' })]: 5,
+      [key('http_server_request_duration_seconds_count', { http_request_method: 'POST', http_route: '/graphql', http_response_status_code: '400' })]: 2,
+      [key('http_server_request_duration_seconds_count', { http_request_method: 'GET', http_route: '', http_response_status_code: '404' })]: 1
     })
-    expect(samples.get(key('visual_layer_request_duration_seconds_count', { endpoint: '/api/v1/datasets', method: 'GET' }))).toBe(2)
-    expect(only(samples, 'visual_layer_breaker_state', 'visual_layer_breaker_transitions_total')).toEqual({
-      [key('visual_layer_breaker_state')]: 2,
-      [key('visual_layer_breaker_transitions_total', { to: 'open' })]: 1
+    // Visual Layer's requests by path template and status code; a failed one says why (here its status code).
+    const upstream = (template: string, status: number): string => key('http_client_request_duration_seconds_count', {
+      http_request_method: 'GET', url_template: template, server_address: '127.0.0.1', http_response_status_code: String(status), error_type: status >= 400 ? String(status) : ''
     })
-    expect(only(samples, 'subscriptions', 'pollers', 'websocket_connections')).toEqual({
-      [key('pollers')]: 0,
-      [key('subscriptions', { operation: 'datasetStatusChanged' })]: 0,
-      [key('websocket_connections')]: 0
+    expect(only(samples, 'http_client_request_duration_seconds_count', 'vlgw_upstream_retries_total', 'vlgw_upstream_shared_reads_total')).toEqual({
+      [upstream(DATASET, 200)]: 3,
+      [upstream('/api/v1/datasets', 503)]: 1,
+      [upstream('/api/v1/datasets', 200)]: 1,
+      [upstream('/api/v1/tasks/filters', 503)]: 2,
+      [key('vlgw_upstream_retries_total', { url_template: '/api/v1/datasets', http_request_method: 'GET' })]: 1,
+      [key('vlgw_upstream_retries_total', { url_template: '/api/v1/tasks/filters', http_request_method: 'GET' })]: 2,
+      [key('vlgw_upstream_shared_reads_total', { url_template: DATASET })]: 1
+    })
+    expect(only(samples, 'vlgw_upstream_breaker_state', 'vlgw_upstream_breaker_transitions_total')).toEqual({
+      [key('vlgw_upstream_breaker_state')]: 2,
+      [key('vlgw_upstream_breaker_transitions_total', { to: 'open' })]: 1
+    })
+    expect(only(samples, 'vlgw_subscriptions', 'vlgw_live_pollers', 'vlgw_websocket_connections', 'vlgw_sse_streams', 'vlgw_load_shedding', 'vlgw_redis_up')).toEqual({
+      [key('vlgw_live_pollers')]: 0,
+      [key('vlgw_subscriptions', { operation: 'datasetStatusChanged' })]: 0,
+      [key('vlgw_websocket_connections')]: 0,
+      [key('vlgw_sse_streams', { api: 'graphql' })]: 0,
+      [key('vlgw_sse_streams', { api: 'rest' })]: 0,
+      // Without REDIS_URL there is no Redis to reach: no vlgw_redis_up.
+      [key('vlgw_load_shedding')]: 0
     })
     // The process' default metrics come along.
     expect(samples.has(key('process_cpu_user_seconds_total'))).toBe(true)

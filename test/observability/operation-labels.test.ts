@@ -23,9 +23,9 @@ const forged = (): Record<string, string> => bearer(createSigner({ key: 'a-guess
   { sub: DEMO_ACCOUNTS.primary.apiKey, iss: 'sdk', exp: Math.floor(Date.now() / 1000) + 600, jti: `forged-${++serial}` }
 ))
 
-/** The graphql_operations_total lines of the exposition, as Prometheus prints them. */
+/** The vlgw_operations_total lines of the exposition, as Prometheus prints them. */
 async function operationLines (gw: TestGateway): Promise<string[]> {
-  return (await gw.app.metrics.registry.metrics()).split('\n').filter((line) => line.startsWith('graphql_operations_total{'))
+  return (await gw.app.metrics.registry.metrics()).split('\n').filter((line) => line.startsWith('vlgw_operations_total{'))
 }
 
 async function post (gw: TestGateway, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<number> {
@@ -43,8 +43,8 @@ describe('operation-name labels (passthrough, the default bound of 100)', () => 
     for (let i = 0; i < 100; i++) expect(await post(gw, { query: `query Junk${i} { __typename }` })).toBe(200)
     expect(await post(gw, { query: 'query TaskManagerPage { tasks { total } }' }, genuine())).toBe(200)
     expect(await operationLines(gw)).toEqual([
-      'graphql_operations_total{operation_type="query",operation_name="(other)",outcome="ok"} 100',
-      'graphql_operations_total{operation_type="query",operation_name="TaskManagerPage",outcome="ok"} 1'
+      'vlgw_operations_total{transport="http",operation_type="query",operation_name="(other)",outcome="ok"} 100',
+      'vlgw_operations_total{transport="http",operation_type="query",operation_name="TaskManagerPage",outcome="ok"} 1'
     ])
   })
 })
@@ -64,13 +64,13 @@ describe('operation-name labels (METRICS_MAX_OPERATION_NAMES=2, a trusted docume
     // The manifest's TaskManager, by id: its label was kept for it.
     expect(await post(gw, { documentId: TASK_MANAGER_ID }, genuine())).toBe(200)
     expect(await operationLines(gw)).toEqual([
-      'graphql_operations_total{operation_type="query",operation_name="(other)",outcome="UNAUTHENTICATED"} 3',
-      'graphql_operations_total{operation_type="unknown",operation_name="(other)",outcome="QUERY_REJECTED"} 1',
-      'graphql_operations_total{operation_type="query",operation_name="(other)",outcome="QUERY_REJECTED"} 1',
-      'graphql_operations_total{operation_type="query",operation_name="Ran0",outcome="ok"} 1',
-      'graphql_operations_total{operation_type="query",operation_name="Ran1",outcome="ok"} 1',
-      'graphql_operations_total{operation_type="query",operation_name="(other)",outcome="ok"} 1',
-      'graphql_operations_total{operation_type="query",operation_name="TaskManager",outcome="ok"} 1'
+      'vlgw_operations_total{transport="http",operation_type="query",operation_name="(other)",outcome="UNAUTHENTICATED"} 3',
+      'vlgw_operations_total{transport="http",operation_type="unknown",operation_name="(other)",outcome="QUERY_REJECTED"} 1',
+      'vlgw_operations_total{transport="http",operation_type="query",operation_name="(other)",outcome="QUERY_REJECTED"} 1',
+      'vlgw_operations_total{transport="http",operation_type="query",operation_name="Ran0",outcome="ok"} 1',
+      'vlgw_operations_total{transport="http",operation_type="query",operation_name="Ran1",outcome="ok"} 1',
+      'vlgw_operations_total{transport="http",operation_type="query",operation_name="(other)",outcome="ok"} 1',
+      'vlgw_operations_total{transport="http",operation_type="query",operation_name="TaskManager",outcome="ok"} 1'
     ])
   })
 })

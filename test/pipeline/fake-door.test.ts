@@ -85,7 +85,7 @@ describe('a fake door on the pipeline', () => {
       operation: { name: null, type: 'unknown', transport: 'fake', upstreamCalls: 0, outcome: 'QUERY_REJECTED' },
       reason: DEPTH
     })
-    expect(await samples('queries_rejected_total')).toEqual([{ labels: { reason: 'depth' }, value: 1 }])
+    expect(await samples('vlgw_queries_rejected_total')).toEqual([{ labels: { reason: 'depth' }, value: 1 }])
   })
 
   it('refuses an operation over MAX_QUERY_COST with QUERY_REJECTED, naming its cost', async () => {
@@ -93,7 +93,7 @@ describe('a fake door on the pipeline', () => {
     expect(body).toEqual({ data: null, errors: [{ message: COST, extensions: { code: 'QUERY_REJECTED', requestId } }] })
     expect(emulator.calls()).toEqual([])
     expect(lineOf(requestId)?.operation).toMatchObject({ type: 'query', transport: 'fake', outcome: 'QUERY_REJECTED' })
-    expect(await samples('queries_rejected_total')).toEqual([{ labels: { reason: 'depth' }, value: 1 }, { labels: { reason: 'cost' }, value: 1 }])
+    expect(await samples('vlgw_queries_rejected_total')).toEqual([{ labels: { reason: 'depth' }, value: 1 }, { labels: { reason: 'cost' }, value: 1 }])
   })
 
   it('runs a query, logs its line and counts it under its name', async () => {
@@ -103,7 +103,7 @@ describe('a fake door on the pipeline', () => {
     const line = lineOf(requestId)
     expect(line).toMatchObject({ level: 30, msg: 'graphql operation' })
     expect(line?.operation).toEqual({ name: 'One', type: 'query', transport: 'fake', ms: expect.any(Number), upstreamCalls: 1, outcome: 'ok' })
-    expect(await samples('graphql_operations_total')).toContainEqual({ labels: { operation_type: 'query', operation_name: 'One', outcome: 'ok' }, value: 1 })
+    expect(await samples('vlgw_operations_total')).toContainEqual({ labels: { transport: 'fake', operation_type: 'query', operation_name: 'One', outcome: 'ok' }, value: 1 })
   })
 
   it('counts the caller\'s queries against its allowance and refuses the one over it with RATE_LIMITED', async () => {
@@ -115,8 +115,8 @@ describe('a fake door on the pipeline', () => {
     expect(body.errors?.[0]?.message).toMatch(/^Too many requests: at most 3 a minute for each caller\. Try again in \d+ s\.$/)
     expect(emulator.calls().length).toBe(2)
     expect(lineOf(requestId)?.operation).toMatchObject({ name: 'One', type: 'query', transport: 'fake', upstreamCalls: 0, outcome: 'RATE_LIMITED' })
-    expect(await samples('rate_limited_total')).toEqual([{ labels: {}, value: 1 }])
-    expect(await samples('graphql_operations_total')).toContainEqual({ labels: { operation_type: 'query', operation_name: 'One', outcome: 'RATE_LIMITED' }, value: 1 })
+    expect(await samples('vlgw_rate_limited_total')).toEqual([{ labels: {}, value: 1 }])
+    expect(await samples('vlgw_operations_total')).toContainEqual({ labels: { transport: 'fake', operation_type: 'query', operation_name: 'One', outcome: 'RATE_LIMITED' }, value: 1 })
   })
 
   it('refuses a subscription: a door that answers once runs queries and mutations only', async () => {

@@ -21,9 +21,17 @@ const ready = async (): Promise<{ status: number, retryAfter: string | null, bod
   const res = await fetch(`${gw.url}/health/ready`)
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() }
 }
+/** The vlgw_load_shedding gauge, and the count of POST /graphql answered 503, as a scrape reads them. */
+const metrics = async (): Promise<[number | undefined, number | undefined]> => {
+  const shedding = (await gw.app.metrics.registry.getSingleMetric('vlgw_load_shedding')?.get())?.values[0]?.value
+  const requests = (await gw.app.metrics.httpServerDuration.get()).values.find(({ metricName, labels }) =>
+    metricName === 'http_server_request_duration_seconds_count' && labels.http_route === '/graphql' && labels.http_response_status_code === '503')
+  return [shedding, requests?.value]
+}
 
 it('sheds new requests with 503, Retry-After and the gateway\'s error shape, lets admitted ones finish, and recovers', async () => {
   expect((await ready()).status).toBe(200)
+  expect(await metrics()).toEqual([0, undefined])
   // One request admitted before the pressure, held upstream until after it began.
   gw.emulator.reset()
   gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, delayMs: 500 })
@@ -54,6 +62,8 @@ it('sheds new requests with 503, Retry-After and the gateway\'s error shape, let
     socket.on('error', () => {})
   })
   expect(upgrade).toBe(503)
+  // The gauge says the gateway sheds; the shed request is timed with its 503 (the upgrade never reaches Fastify's router).
+  expect(await metrics()).toEqual([1, 1])
   const live = await fetch(`${gw.url}/health/live`)
   expect([live.status, await live.json()]).toEqual([200, { status: 'live' }])
 
@@ -64,6 +74,7 @@ it('sheds new requests with 503, Retry-After and the gateway\'s error shape, let
 
   underPressure = false
   await until(async () => (await ready()).status === 200)
+  expect(await metrics()).toEqual([0, 1])
   expect((await gw.gql(query)).body).toEqual({ data: { dataset: { displayName: 'Product Images Q1' } } })
 })
 

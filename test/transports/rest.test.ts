@@ -397,12 +397,18 @@ describe('REST /v1', () => {
     expect(paths()).toEqual([`GET /api/v1/dataset/${SEED.datasets.secondaryReady}`])
   })
 
-  it('counts its requests by operation and status in the metrics', async () => {
+  it('counts its requests by route and status, and its operations by operationId and outcome, in the metrics', async () => {
     await get(`/v1/datasets/${SEED.datasets.ready}/models?active=maybe`)
-    const counter = await gw.app.metrics.restRequests.get()
-    const count = (operation: string, status: string): number | undefined =>
-      counter.values.find((value) => value.labels.operation === operation && value.labels.status === status)?.value
-    expect([count('listDatasets', '200'), count('listDatasetModels', '400'), count('getDataset', '304'), count('getDataset', '404')]).toEqual([1, 2, 1, 1])
+    const requests = await gw.app.metrics.httpServerDuration.get()
+    const count = (route: string, status: string): number | undefined => requests.values.find((value) =>
+      value.metricName === 'http_server_request_duration_seconds_count' && value.labels.http_route === route && value.labels.http_response_status_code === status
+    )?.value
+    expect([count('/v1/datasets', '200'), count('/v1/datasets/:id/models', '400'), count('/v1/datasets/:id', '304'), count('/v1/datasets/:id', '404')]).toEqual([1, 2, 1, 1])
+    const operations = await gw.app.metrics.operations.get()
+    const outcome = (name: string, outcome: string): number | undefined => operations.values.find((value) =>
+      value.labels.transport === 'rest' && value.labels.operation_type === 'query' && value.labels.operation_name === name && value.labels.outcome === outcome
+    )?.value
+    expect([outcome('listDatasets', 'ok'), outcome('listDatasetModels', 'BAD_USER_INPUT'), outcome('getDataset', 'NOT_FOUND')]).toEqual([1, 2, 1])
   })
 
   it('logged nothing at error level for any of the client mistakes above', () => {

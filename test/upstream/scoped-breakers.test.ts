@@ -61,9 +61,9 @@ describe('circuit breakers per account and route (issue 22, item 9)', () => {
     const ready = await fetch(`${gw.url}/health/ready`)
     expect(ready.status).toBe(200)
     const metrics = (await gw.app.metrics.registry.metrics()).split('\n')
-    expect(metrics.filter((line) => /^visual_layer_(scoped_breakers_open|breaker_state) /.test(line))).toEqual([
-      'visual_layer_breaker_state 0',
-      'visual_layer_scoped_breakers_open 1'
+    expect(metrics.filter((line) => /^vlgw_upstream_(scoped_breakers_open|breaker_state) /.test(line))).toEqual([
+      'vlgw_upstream_breaker_state 0',
+      'vlgw_upstream_scoped_breakers_open 1'
     ])
   })
 

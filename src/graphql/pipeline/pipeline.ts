@@ -36,8 +36,6 @@ export interface Prepare {
   readonly signal: AbortSignal
   /** The caller's lane (see callerKey): whom its reads of new documents wait in turn with, and whose allowance its queries and mutations count against. */
   readonly lane: string
-  /** Whether the door counts the caller's queries and mutations itself (false: the pipeline's allowance counts them). */
-  readonly countsItself?: boolean
   readonly only?: OnlyTypes
 }
 
@@ -62,10 +60,6 @@ export interface PipelineSettings {
 export class OperationRun {
   constructor (readonly record: OperationRecord, private readonly start: RecordStart, private readonly pipeline: OperationPipeline) {}
 
-  get requestId (): string {
-    return this.start.requestId
-  }
-
   /** The stages up to the context: the arguments to execute, or the errors that refuse the operation. */
   async prepare (request: Prepare): Promise<Prepared> {
     const { schema, limits, trusted, allowance, context } = this.pipeline.settings
@@ -80,7 +74,7 @@ export class OperationRun {
     if (only !== undefined && !only.types.has(type)) return { errors: [rejected(only.refusal)] }
     const cost = costOf(schema, document, limits, params.variables, params.operationName)
     if (cost.errors !== undefined) return { errors: cost.errors }
-    if (type !== 'subscription' && request.countsItself !== true) {
+    if (type !== 'subscription') {
       const refused = await allowance.take(this.start.transport, request.lane, type)
       if (refused !== null) return { errors: refusal(refused.code, refused.message) }
     }

@@ -28,6 +28,7 @@ export function registerDatasetEvents (app: FastifyInstance, { route, contextOf 
     open.add(end)
     return () => { open.delete(end) }
   }
+  app.metrics.watchSseStreams('rest', () => open.size)
   // Each caller's event streams, with the slots SSE streams use (across replicas with REDIS_URL), in a pool of their own.
   const streamSlots = new ClusterSlots(
     options.maxStreamsPerCaller, app.sharedState.slots('rest-events'), app.log.child({ component: 'rest-events' })

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { codeOfRefusal } from '../../errors.js'
 import { authenticateRequest, type RefuseCaller } from '../authenticate.js'
 import { forcesPreflight } from '../cross-site.js'
 import { registerCallerRateLimits } from '../rate-limits.js'
@@ -7,7 +8,7 @@ import { registerDatasetEvents } from './dataset-events.js'
 import { registerActions } from './actions.js'
 import { registerDocs } from './docs.js'
 import { openApiDocument } from './openapi.js'
-import { problemFromError, problemOf, sendProblem } from './problem.js'
+import { problemCodeOf, problemFromError, problemOf, sendProblem } from './problem.js'
 import { registerReads } from './reads.js'
 import { sendJsonText } from './representation.js'
 import { restRoutes } from './routes.js'
@@ -83,8 +84,11 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     if (reply.statusCode === 429) metrics.rateLimited.inc()
     const operation = request.routeOptions.config.operationId
     if (operation === undefined) return
-    metrics.restRequests.inc({ operation, status: String(reply.statusCode) })
-    metrics.restDuration.observe({ operation }, reply.elapsedTime / 1000)
+    // Reads are queries, actions mutations, as their GraphQL twins; a 304 is a success.
+    const status = reply.statusCode
+    const outcome = status < 400 ? 'ok' : (problemCodeOf(reply) ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : codeOfRefusal(status, 'BAD_USER_INPUT')))
+    const type = request.method === 'POST' ? 'mutation' : 'query'
+    metrics.operation({ transport: 'rest', type, name: operation, outcome, seconds: reply.elapsedTime / 1000 })
   })
   app.setErrorHandler(async (err, request, reply) => await sendProblem(reply, problemFromError(err, request)))
   app.setNotFoundHandler(async (request, reply) => await sendProblem(reply, problemOf(

@@ -27,7 +27,14 @@ export function problemOf (code: ErrorCode, detail: string, requestId: string): 
   return { type: problemType(code), title, status, detail, code, requestId }
 }
 
+/** The code of each problem sent, by reply: the metrics' outcome of the request. */
+const codes = new WeakMap<FastifyReply, ErrorCode>()
+export function problemCodeOf (reply: FastifyReply): ErrorCode | undefined {
+  return codes.get(reply)
+}
+
 export function sendProblem (reply: FastifyReply, problem: Problem): FastifyReply {
+  codes.set(reply, problem.code)
   if (problem.status === 401) void reply.header('www-authenticate', 'Bearer')
   return reply.code(problem.status).type(PROBLEM_TYPE).header('cache-control', 'no-store').send(problem)
 }

@@ -70,6 +70,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     open.add(end)
     return () => { open.delete(end) }
   }
+  app.metrics.watchSseStreams('graphql', () => open.size)
   app.route({
     method: ['GET', 'POST', 'PUT', 'DELETE'],
     url: options.path,
