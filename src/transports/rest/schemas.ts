@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { TaskOrderField, TaskStatus, TaskType } from '../../contract/types.js'
 import { MAX_MODELS, TEXT_LIMITS } from '../../domain/arguments.js'
 import { ERROR_CODES } from '../../errors.js'
-import { DateTime } from '../../graphql/scalars.js'
+import { parseDateTime } from '../../domain/date-time.js'
 
 /*
  * The REST door's request schemas (zod): path and query parameters are checked here, before any
@@ -17,13 +17,13 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 export const Id = z.string().regex(UUID, { error: 'must be a Visual Layer id (a UUID such as ad48d250-1232-11f1-bfca-fa39f6ed1f22)' })
   .transform((id) => id.toLowerCase())
 
-/** The DateTime scalar's own parsing: the same inputs as GraphQL, normalised to UTC with Z. */
+/** A point in time read as the DateTime scalar reads it (src/domain/date-time.ts): the same inputs as GraphQL, normalised to UTC with Z. */
 const DateTimeParam = z.string().meta({
   description: 'ISO-8601 date or date-time; without a zone it is UTC.',
   examples: ['2026-03-01T14:30:00Z']
 }).transform((value, ctx) => {
   try {
-    return DateTime.parseValue(value)
+    return parseDateTime(value)
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: `is invalid: ${(err as Error).message.replace(/\.$/, '')}` })
     return z.NEVER
