@@ -21,10 +21,9 @@ const PLACES = [
   ['src/app.ts', ['entry', 'cluster', 'emulator'], DOWN_ONLY],
   ['src/transports', ['entry', 'app', 'cluster', 'emulator'], DOWN_ONLY],
   ['src/plugins', ['entry', 'app', 'cluster', 'emulator'], DOWN_ONLY],
-  // The plugins that pick, at start-up, the in-process or the Redis implementation of a shared store:
-  // the doors' slots and windows (redis.ts), the idempotency records (domain.ts), the pollers' leases and
-  // invalidations (live.ts). No other plugin knows src/cluster.
-  ...['redis', 'domain', 'live'].map((name) => [`src/plugins/${name}.ts`, ['entry', 'app', 'emulator'], DOWN_ONLY]),
+  // The plugin that picks, at start-up, the in-process or the Redis implementation of every shared store
+  // (slots, windows, idempotency records, the pollers' leases and invalidations): no other plugin knows src/cluster.
+  ['src/plugins/redis.ts', ['entry', 'app', 'emulator'], DOWN_ONLY],
   ['src/cluster', ['entry', 'app', 'transports', 'plugins', 'auth', 'graphql', 'emulator'], DOWN_ONLY],
   ['src/auth', ['entry', 'app', 'transports', 'plugins', 'cluster', 'graphql', 'domain', 'emulator'], DOWN_ONLY],
   ['src/graphql', ['entry', 'app', 'transports', 'plugins', 'cluster', 'emulator'], DOWN_ONLY, [{

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Caller } from '../auth/index.js'
-import { RedisIdempotencyStore } from '../cluster/idempotency.js'
 import type { Config } from '../config.js'
 import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
-import { IdempotencyStore, type IdempotencyRecords } from '../domain/enrichment/idempotency.js'
+import type { IdempotencyRecords } from '../domain/enrichment/idempotency.js'
 import type { GatewayContext } from '../graphql/context.js'
 import { createLoaders } from '../graphql/loaders.js'
 import { CallBudget } from '../upstream/call-budget.js'
@@ -42,14 +41,12 @@ const domainPlugin: FastifyPluginAsync<DomainPluginOptions> = async (app, { conf
     reported.add(key)
     app.log.warn({ kind, value: value.slice(0, 100) }, `Visual Layer sent a ${kind} this gateway does not know; it is shown as UNKNOWN`)
   }
-  // Shared by the replicas when REDIS_URL is set. A duplicate waits for the first call at most as long as
-  // that call's reads and its write may take.
-  const idempotency: IdempotencyRecords<EnrichOutcome> = app.redis === null
-    ? new IdempotencyStore<EnrichOutcome>({ windowMs: config.idempotencyWindowMs })
-    : new RedisIdempotencyStore<EnrichOutcome>(app.redis, {
-      windowMs: config.idempotencyWindowMs,
-      maxWaitMs: 4 * config.upstream.timeoutMs + 5_000
-    }, app.log.child({ component: 'idempotency' }))
+  // Shared by the replicas when REDIS_URL is set (app.sharedState). A duplicate waits for the first call at
+  // most as long as that call's reads and its write may take.
+  const idempotency: IdempotencyRecords<EnrichOutcome> = app.sharedState.idempotency<EnrichOutcome>({
+    windowMs: config.idempotencyWindowMs,
+    maxWaitMs: 4 * config.upstream.timeoutMs + 5_000
+  })
 
   const context: ContextFactory = (caller, requestId, signal) => {
     const call = { credential: caller.credential, requestId, signal, budget: new CallBudget(config.upstream.maxCallsPerOperation) }
@@ -73,4 +70,4 @@ const domainPlugin: FastifyPluginAsync<DomainPluginOptions> = async (app, { conf
   app.decorate('domain', { context })
 }
 
-export default fp(domainPlugin, { name: 'domain', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations', 'redis'] } })
+export default fp(domainPlugin, { name: 'domain', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations', 'sharedState'] } })

@@ -1,17 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { LiveSettings } from '../config.js'
-import { Channels } from '../cluster/channels.js'
-import { shareInvalidations } from '../cluster/invalidations.js'
-import { LiveLeases } from '../cluster/live-leases.js'
 import { Invalidations } from '../domain/live/invalidation.js'
 import { LiveRegistry } from '../domain/live/registry.js'
 
 /*
  * The pollers behind subscriptions (`app.live`) and the invalidations writes publish to them
  * (`app.invalidations`). Pollers stop before the upstream pool closes, ending their subscriptions.
- * With Redis (`app.redis`), one replica of the cluster polls each resource and scope (leases), and
- * invalidations reach every replica (src/cluster/).
+ * With Redis (`app.sharedState.live`), one replica of the cluster polls each resource and scope
+ * (leases), and invalidations reach every replica.
  */
 
 declare module 'fastify' {
@@ -29,8 +26,8 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
   const invalidations = new Invalidations()
   const { scopes } = app.auth
   const log = app.log.child({ component: 'live' })
-  const channels = app.redis === null ? null : new Channels(app.redis)
-  const leases = app.redis === null || channels === null ? null : new LiveLeases(app.redis, channels, settings.pollIntervalMs, log)
+  const cluster = app.sharedState.live?.(settings.pollIntervalMs) ?? null
+  const leases = cluster?.leases ?? null
   const live = new LiveRegistry({
     vl: app.vl,
     invalidations,
@@ -41,9 +38,7 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
     onPoll: app.metrics.poll,
     ...(leases === null ? {} : { sharing: leases.share })
   })
-  const sharing = app.redis === null || channels === null || leases === null
-    ? null
-    : shareInvalidations(app.redis, channels, invalidations, app.vl, log, leases.stateMs)
+  const sharing = cluster === null ? null : cluster.bridge(invalidations, app.vl, cluster.leases.stateMs)
   // With Redis answering, start-up waits (a little) for the invalidations channel, so that a write
   // through another replica right after start-up is heard; with Redis away it does not wait at all.
   if (sharing !== null && app.redis?.up === true) {
@@ -64,4 +59,4 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
   })
 }
 
-export default fp(livePlugin, { name: 'live', decorators: { fastify: ['auth', 'vl', 'metrics', 'redis'] } })
+export default fp(livePlugin, { name: 'live', decorators: { fastify: ['auth', 'vl', 'metrics', 'redis', 'sharedState'] } })

@@ -1,24 +1,42 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { RedisSettings } from '../config.js'
+import { Channels } from '../cluster/channels.js'
+import { RedisIdempotencyStore } from '../cluster/idempotency.js'
+import { shareInvalidations } from '../cluster/invalidations.js'
+import { LiveLeases } from '../cluster/live-leases.js'
 import { RedisLink } from '../cluster/redis.js'
 import { RedisSlots } from '../cluster/slots.js'
 import { RedisWindows } from '../cluster/windows.js'
+import { IdempotencyStore, type IdempotencyRecords } from '../domain/enrichment/idempotency.js'
+import type { LiveSharing } from '../domain/live/cluster-sharing.js'
 import type { SharedSlots } from '../transports/caller-slots.js'
 import type { SharedWindows } from '../transports/allowance-windows.js'
 
 /*
  * `app.redis`: the link to Redis shared by the replicas of a cluster, or null when REDIS_URL is
  * unset (everything stays in this process). Closed after everything that uses it.
- * `app.sharedState`: the stores the doors share with the other replicas, chosen here once: on Redis,
- * or none (each door then counts in this process alone). No door imports src/cluster.
+ * `app.sharedState`: every store the replicas share, chosen here once: on Redis, or in this process
+ * alone. The plugins and doors that use them take them from here; no other place imports src/cluster.
+ * The stores that hold resources (the idempotency records, the pollers' leases) are made by their
+ * user's plugin when it starts, so that each is closed with it.
  */
+
+export interface IdempotencyWindow {
+  windowMs: number
+  /** How long a duplicate waits for the first call before giving up (on Redis; in this process it waits for the call itself). */
+  maxWaitMs: number
+}
 
 export interface SharedState {
   /** A caller's slots in `pool` (one pool per door) over every replica, or null: counted by this replica alone. */
   slots: (pool: string) => SharedSlots | null
   /** Rate-limit windows over every replica, or null: counted by this replica alone. */
   readonly windows: SharedWindows | null
+  /** The records that make an enrichment happen once per key, over every replica or in this process. */
+  idempotency: <T>(window: IdempotencyWindow) => IdempotencyRecords<T>
+  /** The pollers' leases and the invalidations' bridge over every replica (polling every `intervalMs`), or null: this replica polls alone. */
+  live: ((intervalMs: number) => LiveSharing) | null
 }
 
 declare module 'fastify' {
@@ -36,12 +54,27 @@ const redisPlugin: FastifyPluginAsync<RedisPluginOptions> = async (app, { settin
   const { url } = settings
   if (url === null) {
     app.decorate('redis', null)
-    app.decorate('sharedState', { slots: () => null, windows: null })
+    app.decorate('sharedState', {
+      slots: () => null,
+      windows: null,
+      idempotency: <T>({ windowMs }: IdempotencyWindow) => new IdempotencyStore<T>({ windowMs }),
+      live: null
+    } satisfies SharedState)
     return
   }
   const link = new RedisLink({ ...settings, url }, app.log.child({ component: 'redis' }), { timeout: () => { app.metrics.redisTimeouts.inc() } })
   app.decorate('redis', link)
-  app.decorate('sharedState', { slots: (pool: string) => new RedisSlots(link, pool), windows: new RedisWindows(link) })
+  app.decorate('sharedState', {
+    slots: (pool: string) => new RedisSlots(link, pool),
+    windows: new RedisWindows(link),
+    idempotency: <T>(window: IdempotencyWindow) => new RedisIdempotencyStore<T>(link, window, app.log.child({ component: 'idempotency' })),
+    live: (intervalMs: number) => {
+      const log = app.log.child({ component: 'live' })
+      const channels = new Channels(link)
+      const leases = new LiveLeases(link, channels, intervalMs, log)
+      return { leases, bridge: (invalidations, vl, writtenMs) => shareInvalidations(link, channels, invalidations, vl, log, writtenMs) }
+    }
+  } satisfies SharedState)
   app.metrics.watchRedis(() => link.outage !== null)
   // Start-up waits a little for Redis but never fails on it: each feature falls back as documented
   // (the link logs the outage).

@@ -1,0 +1,33 @@
+import type { VisualLayerClient } from '../../upstream/client.js'
+import type { Invalidations } from './invalidation.js'
+import type { PollSharing } from './share.js'
+
+/*
+ * What the live code takes from the cluster (src/cluster/ on Redis, chosen by src/plugins/redis.ts):
+ * the pollers' leases, so that one replica polls each resource and scope, and the bridge that carries
+ * each replica's invalidations to the others. Without a cluster there is neither: this replica polls
+ * and invalidates alone.
+ */
+
+export interface PollLeases {
+  /** The registry's PollSharing. */
+  readonly share: PollSharing
+  /** Leases this replica holds now (a metric). */
+  readonly held: number
+  /** How long the last published value is kept once nobody renews it. */
+  readonly stateMs: number
+  /** Resolves once the releases already sent are answered (shutdown, before the link closes). */
+  drain: () => Promise<void>
+}
+
+export interface InvalidationBridge {
+  /** Settles once the channel is subscribed (true) or cannot be (false). */
+  readonly joined: Promise<boolean>
+  stop: () => void
+}
+
+export interface LiveSharing {
+  readonly leases: PollLeases
+  /** Starts the bridge of `invalidations`; a dataset's write mark lasts `writtenMs`. */
+  bridge: (invalidations: Invalidations, vl: VisualLayerClient, writtenMs: number) => InvalidationBridge
+}
