@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint'
  * src/domain and `../domain/` is not. Every file of src/ is covered (test/lint-rules.test.ts holds it).
  */
 const TARGETS = {
-  entry: { match: ['server\\.js$', 'start\\.js$', 'tracing\\.js$', 'otlp-metrics\\.js$', 'config-names\\.js$'], name: 'the entry points (src/server.ts, src/start.ts) or their helpers' },
+  entry: { match: ['server\\.js$', 'start\\.js$', 'otlp-traces\\.js$', 'otlp-metrics\\.js$', 'config-names\\.js$'], name: 'the entry points (src/server.ts, src/start.ts) or their helpers' },
   app: { match: ['app\\.js$'], name: 'src/app.ts' },
   ...Object.fromEntries(['transports', 'plugins', 'cluster', 'auth', 'graphql', 'domain', 'upstream', 'emulator']
     .map((folder) => [folder, { match: [`${folder}/`], name: `src/${folder}` }]))
@@ -35,7 +35,7 @@ const PLACES = [
   ['src/upstream', ['entry', 'app', 'transports', 'plugins', 'cluster', 'auth', 'graphql', 'domain', 'emulator'], DOWN_ONLY],
   ...['src/errors.ts', 'src/config.ts', 'src/logger.ts', 'src/contract'].map((place) => [place, ABOVE_ALL, LEAF]),
   // Read by src/server.ts alone, before the app exists: they too import no layer.
-  ...['src/tracing.ts', 'src/otlp-metrics.ts', 'src/config-names.ts'].map((place) => [place, ABOVE_ALL, 'it imports no layer (ARCHITECTURE.md).'])
+  ...['src/otlp-traces.ts', 'src/otlp-metrics.ts', 'src/config-names.ts'].map((place) => [place, ABOVE_ALL, 'it imports no layer (ARCHITECTURE.md).'])
 ]
 // Places that import nothing outside their own folder (any depth that climbs out of it).
 const CLOSED = [

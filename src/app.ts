@@ -13,7 +13,7 @@ import metricsPlugin from './plugins/metrics.js'
 import operationsPlugin from './plugins/operations.js'
 import pipelinePlugin from './plugins/pipeline.js'
 import redisPlugin from './plugins/redis.js'
-import tracingPlugin from './plugins/tracing.js'
+import httpSpansPlugin from './plugins/http-spans.js'
 import upstreamPlugin from './plugins/upstream.js'
 import { clientErrorHandler } from './transports/client-errors.js'
 import { serverDeadlines } from './transports/deadlines.js'
@@ -68,7 +68,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   app.addHook('onRequest', async (request, reply) => { inFlight.track(request, reply) })
 
   // Before any route: its span of each HTTP request is the parent of everything else.
-  if (config.tracing.endpoint !== null) await app.register(tracingPlugin)
+  if (config.tracing.endpoint !== null) await app.register(httpSpansPlugin)
   // Before load shedding: a shed request is timed and counted as any other.
   await app.register(metricsPlugin, {
     port: config.metricsPort,

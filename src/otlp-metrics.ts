@@ -11,7 +11,7 @@ import type { TracingSettings } from './config.js'
 
 /*
  * The gateway's metrics over OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT is set (next to the spans of
- * tracing.ts): every export interval (60 s), the app's prom-client registry is read and handed to the
+ * otlp-traces.ts): every export interval (60 s), the app's prom-client registry is read and handed to the
  * OpenTelemetry SDK as a metric producer, which exports it (http/protobuf, `<endpoint>/v1/metrics`).
  * One set of instruments, counted once, is what both GET /metrics and OTLP show; recording each
  * increment through the OpenTelemetry API as well would write every metric twice and let the two

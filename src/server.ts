@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, VARIABLE_NAMES } from './config.js'
 import { suspectedNames } from './config-names.js'
 import { createGateway } from './start.js'
 import { startMetricsExport } from './otlp-metrics.js'
-import { startTracing } from './tracing.js'
+import { startTracing } from './otlp-traces.js'
 
 /** The only module that touches `process`: reads the environment (and the secret files it names), listens, handles signals. */
 async function main (): Promise<void> {

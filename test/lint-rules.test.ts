@@ -65,7 +65,7 @@ const UPWARD: Array<[string, string, string]> = [
   ['src/errors.ts', './upstream/errors.js', `src/errors.ts may not import src/upstream: ${LEAF}`],
   ['src/config.ts', './graphql/index.js', `src/config.ts may not import src/graphql: ${LEAF}`],
   ['src/logger.ts', './app.js', `src/logger.ts may not import src/app.ts: ${LEAF}`],
-  ['src/tracing.ts', './plugins/tracing.js', 'src/tracing.ts may not import src/plugins: it imports no layer (ARCHITECTURE.md).'],
+  ['src/otlp-traces.ts', './plugins/http-spans.js', 'src/otlp-traces.ts may not import src/plugins: it imports no layer (ARCHITECTURE.md).'],
   ['src/otlp-metrics.ts', './plugins/metrics.js', 'src/otlp-metrics.ts may not import src/plugins: it imports no layer (ARCHITECTURE.md).'],
   ['src/emulator/app.ts', '../errors.js', EMULATOR],
   ['src/emulator/app.ts', '../contract/types.js', EMULATOR],

@@ -5,7 +5,7 @@ import { ConfigError, type Config } from '../config.js'
 import { CostChecks } from '../graphql/cost.js'
 import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
 import { ReadTurns } from '../graphql/read-turns.js'
-import { SharedEvents } from '../graphql/events.js'
+import { SharedEvents } from '../graphql/shared-events.js'
 import { aliasLimit, depthLimit, directiveLimit, fieldLimit, noIntrospection } from '../graphql/limits.js'
 import { buildSchema } from '../graphql/schema.js'
 import { readManifest, TrustedDocuments } from '../graphql/trusted-documents.js'
@@ -19,7 +19,7 @@ import { countSubscriptions } from './metrics.js'
 export interface Graph {
   readonly schema: GraphQLSchema
   readonly limits: DocumentLimits
-  /** graphql's `subscribe`, each event resolved once per scope and selection (see events.ts): every door's subscriptions. */
+  /** graphql's `subscribe`, each event resolved once per scope and selection (see shared-events.ts): every door's subscriptions. */
   readonly subscribe: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>
   /** Whether __schema and __type may be asked; when not, error messages suggest no names either. */
   readonly introspection: boolean

@@ -15,7 +15,7 @@ import { serviceTokenRenewal } from './layers/service-token.js'
 import { SharedReads } from './layers/shared-reads.js'
 import { ModelCache } from './model-cache.js'
 import { NO_UPSTREAM_OBSERVER, type UpstreamObserver } from './observer.js'
-import { RetryBudget } from './retry.js'
+import { RetryBudget } from './retry-policy.js'
 import {
   checkedDatasetSchema, checkedTaskSchema, creationStatusSchema, datasetListSchema, enrichmentContextSchema, enrichResponseSchema,
   healthcheckSchema, modelListSchema, taskFiltersSchema, taskPageSchema,

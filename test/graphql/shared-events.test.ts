@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { GraphQLObjectType } from 'graphql'
 import { buildSchema, parse, type ExecutionResult } from 'graphql'
 import { GatewayError } from '../../src/errors.js'
-import { SharedEvents } from '../../src/graphql/events.js'
+import { SharedEvents } from '../../src/graphql/shared-events.js'
 import { Channel } from '../../src/domain/live/channel.js'
 
 /*

@@ -2,13 +2,13 @@ import { context, propagation, trace, SpanKind } from '@opentelemetry/api'
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
-import { registerTracerProvider } from '../../src/tracing.js'
+import { registerTracerProvider } from '../../src/otlp-traces.js'
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
 import { until } from '../helpers/ws.js'
 
 /**
  * Traces with OTEL_EXPORTER_OTLP_ENDPOINT set, collected by the SDK's in-memory exporter (registered
- * here as src/tracing.ts registers the OTLP one): the span tree of one query that makes two Visual
+ * here as src/otlp-traces.ts registers the OTLP one): the span tree of one query that makes two Visual
  * Layer calls, under the caller's own trace, and the `traceparent` each call carried to Visual Layer.
  */
 
@@ -33,7 +33,7 @@ describe('OpenTelemetry traces', () => {
   let emulator: RunningEmulator
 
   beforeAll(async () => {
-    // As src/tracing.ts registers the OTLP one.
+    // As src/otlp-traces.ts registers the OTLP one.
     registerTracerProvider(provider)
     // It keeps every request header: what the gateway forwards to Visual Layer is checked exactly.
     emulator = await startEmulator({ clock: TEST_START, recordHeaders: true })

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Handler } from 'graphql-sse'
 import { describe, expect, it } from 'vitest'
 import type { DatasetParent } from '../../src/domain/parents.js'
-import { streamDatasetEvents } from '../../src/transports/rest/events.js'
+import { streamDatasetEvents } from '../../src/transports/rest/event-stream.js'
 import { respond } from '../../src/transports/sse/respond.js'
 
 /**

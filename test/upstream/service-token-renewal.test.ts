@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { Answer, Send } from '../../src/upstream/exchange.js'
 import { retry } from '../../src/upstream/layers/retry.js'
 import { serviceTokenRenewal } from '../../src/upstream/layers/service-token.js'
-import { RetryBudget } from '../../src/upstream/retry.js'
+import { RetryBudget } from '../../src/upstream/retry-policy.js'
 import { ServiceTokens } from '../../src/upstream/token.js'
 
 describe('renewal of a refused service token', () => {

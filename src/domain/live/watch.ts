@@ -25,7 +25,7 @@ export interface LiveContext extends DomainContext {
 /**
  * Every subscriber of a poller is handed the same record objects; each record is mapped once, so
  * that they all get the same event object. The GraphQL door resolves the fields of one event object
- * once per credential scope and selection, and shares the result (src/graphql/events.ts).
+ * once per credential scope and selection, and shares the result (src/graphql/shared-events.ts).
  */
 const datasetEvents = new WeakMap<Checked<UpstreamDataset>, DatasetParent>()
 const taskEvents = new WeakMap<Checked<UpstreamTask>, TaskParent>()

@@ -52,7 +52,7 @@ export interface PipelineSettings {
   readonly context: ContextFactory
   readonly records: OperationRecords
   readonly allowance: CallerAllowance
-  /** graphql's `subscribe`, each event resolved once per scope and selection (src/graphql/events.ts). */
+  /** graphql's `subscribe`, each event resolved once per scope and selection (src/graphql/shared-events.ts). */
   readonly subscribe: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>
 }
 

@@ -16,7 +16,7 @@ declare module 'fastify' {
   }
 }
 
-/** What @fastify/otel decorates requests with, when tracing is on (src/plugins/tracing.ts). */
+/** What @fastify/otel decorates requests with, when tracing is on (src/plugins/http-spans.ts). */
 interface Traced {
   opentelemetry?: () => { context?: TraceContext | null }
 }

@@ -3,13 +3,13 @@ import { z } from 'zod'
 import { callerKey } from '../../auth/index.js'
 import { watchDataset } from '../../domain/live/watch.js'
 import { ClusterSlots } from '../caller-slots.js'
-import { streamDatasetEvents } from './events.js'
+import { streamDatasetEvents } from './event-stream.js'
 import { problemOf, sendProblem } from './problem.js'
 import type { Routes } from './routes.js'
 import { DatasetParams, EventsQuery, EventStream } from './schemas.js'
 
 /*
- * GET /v1/datasets/{id}/events: the route of a dataset's event stream (events.ts writes it), each
+ * GET /v1/datasets/{id}/events: the route of a dataset's event stream (event-stream.ts writes it), each
  * caller's streams counted against REST_MAX_STREAMS_PER_CALLER, every stream ended on shutdown.
  */
 

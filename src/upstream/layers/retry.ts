@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { UpstreamNetworkError } from '../errors.js'
 import type { Attempt, Dispatch, Send } from '../exchange.js'
 import type { UpstreamObserver } from '../observer.js'
-import { backoffMs, RETRYABLE_STATUSES, retryAfterMs, type RetryBudget } from '../retry.js'
+import { backoffMs, RETRYABLE_STATUSES, retryAfterMs, type RetryBudget } from '../retry-policy.js'
 import { startDeadline } from '../send.js'
 
 /*

@@ -7,11 +7,11 @@ import fp from 'fastify-plugin'
  * module is not even loaded otherwise. One span per request: its spans per hook and per handler are
  * turned off (a dozen spans of no interest to an operator for every request); GraphQL operations,
  * resolvers and Visual Layer calls have spans of their own (operations.ts, graphql/traced.ts,
- * upstream/send.ts). Spans go to whatever tracer provider is registered (src/tracing.ts in the server,
+ * upstream/send.ts). Spans go to whatever tracer provider is registered (src/otlp-traces.ts in the server,
  * an in-memory one in tests).
  */
 
-const tracingPlugin: FastifyPluginAsync = async (app) => {
+const httpSpansPlugin: FastifyPluginAsync = async (app) => {
   const { FastifyOtelInstrumentation } = await import('@fastify/otel')
   const instrumentation = new FastifyOtelInstrumentation({
     instrumentHooks: false,
@@ -24,4 +24,4 @@ const tracingPlugin: FastifyPluginAsync = async (app) => {
   await app.register(instrumentation.plugin())
 }
 
-export default fp(tracingPlugin, { name: 'tracing' })
+export default fp(httpSpansPlugin, { name: 'http-spans' })
