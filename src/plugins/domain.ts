@@ -32,7 +32,7 @@ export interface DomainPluginOptions {
 }
 
 const domainPlugin: FastifyPluginAsync<DomainPluginOptions> = async (app, { config }) => {
-  const { vl, live, invalidations } = app
+  const { visualLayer: vl, live, invalidations } = app
   const { scopes } = app.auth
   const reported = new Set<string>()
   const onUnknown = (kind: string, value: string): void => {
@@ -70,4 +70,4 @@ const domainPlugin: FastifyPluginAsync<DomainPluginOptions> = async (app, { conf
   app.decorate('domain', { context })
 }
 
-export default fp(domainPlugin, { name: 'domain', decorators: { fastify: ['auth', 'vl', 'live', 'invalidations', 'sharedState'] } })
+export default fp(domainPlugin, { name: 'domain', decorators: { fastify: ['auth', 'visualLayer', 'live', 'invalidations', 'sharedState'] } })

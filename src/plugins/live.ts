@@ -29,7 +29,7 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
   const cluster = app.sharedState.live?.(settings.pollIntervalMs) ?? null
   const leases = cluster?.leases ?? null
   const live = new LiveRegistry({
-    vl: app.vl,
+    vl: app.visualLayer,
     invalidations,
     intervalMs: settings.pollIntervalMs,
     maxPollsPerSecond: settings.maxPollsPerSecond,
@@ -38,7 +38,7 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
     onPoll: app.metrics.poll,
     ...(leases === null ? {} : { sharing: leases.share })
   })
-  const sharing = cluster === null ? null : cluster.bridge(invalidations, app.vl, cluster.leases.stateMs)
+  const sharing = cluster === null ? null : cluster.bridge(invalidations, app.visualLayer, cluster.leases.stateMs)
   // With Redis answering, start-up waits (a little) for the invalidations channel, so that a write
   // through another replica right after start-up is heard; with Redis away it does not wait at all.
   if (sharing !== null && app.redis?.up === true) {
@@ -59,4 +59,4 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
   })
 }
 
-export default fp(livePlugin, { name: 'live', decorators: { fastify: ['auth', 'vl', 'metrics', 'redis', 'sharedState'] } })
+export default fp(livePlugin, { name: 'live', decorators: { fastify: ['auth', 'visualLayer', 'metrics', 'redis', 'sharedState'] } })

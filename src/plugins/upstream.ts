@@ -5,13 +5,13 @@ import { VisualLayerClient } from '../upstream/client.js'
 import { ServiceTokens } from '../upstream/token.js'
 
 /*
- * The Visual Layer client, one per gateway: `app.vl`, closed with the app. It tells the credential
+ * The Visual Layer client, one per gateway: `app.visualLayer`, closed with the app. It tells the credential
  * scopes (`app.auth`) which tokens Visual Layer accepted or refused.
  */
 
 declare module 'fastify' {
   interface FastifyInstance {
-    vl: VisualLayerClient
+    visualLayer: VisualLayerClient
   }
 }
 
@@ -22,7 +22,7 @@ export interface UpstreamPluginOptions {
 const upstreamPlugin: FastifyPluginAsync<UpstreamPluginOptions> = async (app, { settings }) => {
   const { scopes } = app.auth
   const { apiKey, apiSecret } = settings
-  const vl = new VisualLayerClient({
+  const visualLayer = new VisualLayerClient({
     settings,
     serviceTokens: apiKey !== null && apiSecret !== null ? new ServiceTokens({ apiKey, apiSecret }) : null,
     logger: app.log.child({ component: 'upstream' }),
@@ -31,9 +31,9 @@ const upstreamPlugin: FastifyPluginAsync<UpstreamPluginOptions> = async (app, { 
     standingOf: (credential) => scopes.standingOf(credential),
     observer: app.metrics.upstreamObserver(new URL(settings.baseUrl).hostname)
   })
-  app.metrics.watchBreaker(() => vl.breakerState, () => vl.scopedBreakersOpen)
-  app.decorate('vl', vl)
-  app.addHook('onClose', async () => { await vl.close() })
+  app.metrics.watchBreaker(() => visualLayer.breakerState, () => visualLayer.scopedBreakersOpen)
+  app.decorate('visualLayer', visualLayer)
+  app.addHook('onClose', async () => { await visualLayer.close() })
 }
 
 export default fp(upstreamPlugin, { name: 'upstream', decorators: { fastify: ['auth', 'metrics'] } })

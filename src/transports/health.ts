@@ -8,7 +8,7 @@ import { isGatewayError } from '../errors.js'
  * the upstream however often they come. While the gateway sheds load (src/plugins/load-shedding.ts),
  * readiness says so with 503 and liveness still answers. With REDIS_URL, readiness also reports Redis,
  * and says "degraded" (still 200) while Redis does not answer.
- * An encapsulated plugin asking `app.vl`.
+ * An encapsulated plugin asking `app.visualLayer`.
  */
 
 export interface HealthOptions {
@@ -24,14 +24,14 @@ interface Readiness {
 }
 
 const health: FastifyPluginAsync<HealthOptions> = async (app, options) => {
-  const { vl } = app
+  const { visualLayer } = app
   const now = options.now ?? (() => performance.now())
   // `at` is when the check settled; while a check is pending every probe waits for it.
   let cached: { at: number | null, result: Promise<Readiness> } | null = null
 
   const check = async (requestId: string): Promise<Readiness> => {
     try {
-      const health = await vl.healthcheck({ requestId })
+      const health = await visualLayer.healthcheck({ requestId })
       return { ready: true, body: { status: 'ready', upstream: { status: health.status, version: health.version ?? null } } }
     } catch (err) {
       const code = isGatewayError(err) ? err.code : 'INTERNAL_SERVER_ERROR'
@@ -74,4 +74,4 @@ async function redisStatus (link: NonNullable<FastifyInstance['redis']>): Promis
   return answer.up ? { status: 'up' } : { status: 'down', reason: answer.outage.reason, since: answer.outage.since.toISOString() }
 }
 
-export default fp(health, { name: 'health', encapsulate: true, decorators: { fastify: ['vl', 'isUnderPressure', 'redis'] } })
+export default fp(health, { name: 'health', encapsulate: true, decorators: { fastify: ['visualLayer', 'isUnderPressure', 'redis'] } })

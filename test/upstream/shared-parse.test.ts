@@ -15,10 +15,10 @@ describe('one parse per upstream answer', () => {
   it('gives identical reads in flight together the same parsed record, and a later read its own', async () => {
     gw.emulator.clearCalls()
     const call = { credential: { kind: 'service' as const } }
-    const [first, second] = await Promise.all([gw.app.vl.getDataset(SEED.datasets.ready, call), gw.app.vl.getDataset(SEED.datasets.ready, call)])
+    const [first, second] = await Promise.all([gw.app.visualLayer.getDataset(SEED.datasets.ready, call), gw.app.visualLayer.getDataset(SEED.datasets.ready, call)])
     expect(gw.emulator.calls({ path: '/api/v1/dataset/*' })).toHaveLength(1)
     expect(second).toBe(first)
-    const later = await gw.app.vl.getDataset(SEED.datasets.ready, call)
+    const later = await gw.app.visualLayer.getDataset(SEED.datasets.ready, call)
     expect(gw.emulator.calls({ path: '/api/v1/dataset/*' })).toHaveLength(2)
     expect(later).not.toBe(first)
     expect(later).toEqual(first)
