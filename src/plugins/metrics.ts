@@ -87,7 +87,7 @@ export class OperationNames {
 }
 
 /** One finished operation, as the metrics count it. */
-export interface OperationRecord {
+export interface FinishedOperation {
   transport: OperationTransport
   /** query, mutation, subscription, or unknown (a document refused before its operation was known). */
   type: string
@@ -253,7 +253,7 @@ export class GatewayMetrics {
   }
 
   /** One finished operation: its count by outcome, and its duration (not a subscription's). */
-  operation ({ transport, type, name, outcome, seconds }: OperationRecord): void {
+  operation ({ transport, type, name, outcome, seconds }: FinishedOperation): void {
     const labels = { transport, operation_type: type, operation_name: name }
     this.operations.inc({ ...labels, outcome })
     if (type !== 'subscription') this.operationDuration.observe(labels, seconds)

@@ -5,7 +5,7 @@ import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, 
 import type { Caller } from '../auth/index.js'
 import type { ErrorCode } from '../errors.js'
 import type { GatewayContext } from '../graphql/context.js'
-import type { OperationLog } from '../graphql/pipeline/ports.js'
+import type { OperationLog, OperationRecord } from '../graphql/pipeline/ports.js'
 import type { CallBudget } from '../upstream/call-budget.js'
 import type { GatewayMetrics } from './metrics.js'
 
@@ -41,7 +41,7 @@ export function rejectionReason (message: string): string {
   return 'validation'
 }
 
-/** Outcomes of an operation that ran: what earns its name a metric label (see Operation.finish). */
+/** Outcomes of an operation that ran: what earns its name a metric label (see GraphQLOperationRecord.finish). */
 const RAN: ReadonlySet<string> = new Set([
   'ok', 'NOT_FOUND', 'CONFLICT', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_ERROR', 'UPSTREAM_CONTRACT', 'INTERNAL_SERVER_ERROR'
 ])
@@ -71,7 +71,7 @@ export interface OperationStart {
   parent?: Context
 }
 
-export class Operation {
+export class GraphQLOperationRecord implements OperationRecord {
   type: OperationType = 'unknown'
   name: string | null = null
   /** The operation's upstream call allowance: its count of requests sent goes to the log line. */
@@ -198,8 +198,8 @@ export class Operations {
   /** `vouched`: whether a caller's credential is one the gateway or Visual Layer has checked (not a token Visual Layer has yet to accept). */
   constructor (private readonly metrics: GatewayMetrics, readonly tracing: boolean, private readonly vouched: (caller: Caller) => boolean = () => true) {}
 
-  start (start: OperationStart): Operation {
-    return new Operation(start, this.metrics, this.tracing, this.vouched)
+  start (start: OperationStart): GraphQLOperationRecord {
+    return new GraphQLOperationRecord(start, this.metrics, this.tracing, this.vouched)
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Context as TraceContext } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
-import type { Operation, Operations } from '../../plugins/operations.js'
+import type { GraphQLOperationRecord, Operations } from '../../plugins/operations.js'
 
 /*
  * Each request to /graphql is one operation record (src/plugins/operations.ts): started when the
@@ -12,7 +12,7 @@ import type { Operation, Operations } from '../../plugins/operations.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    operation: Operation | null
+    operation: GraphQLOperationRecord | null
   }
 }
 

@@ -5,12 +5,12 @@ import { components, Problem } from './schemas.js'
  * The OpenAPI 3.1 document of /v1, generated from the zod schemas that check the requests
  * (parameters) and describe the answers (components), with zod's own JSON Schema conversion
  * (draft 2020-12, which OpenAPI 3.1 uses as it is). Each route of plugin.ts declares itself as an
- * `Operation`; nothing here is written beside the schemas by hand.
+ * `RestOperation`; nothing here is written beside the schemas by hand.
  */
 
 type Schema = z.ZodType
 
-export interface Operation {
+export interface RestOperation {
   method: 'GET' | 'POST'
   /** Fastify's form, under /v1: `/datasets/:id`. */
   url: string
@@ -79,7 +79,7 @@ const ref = (schema: Schema): { $ref: string } => {
 
 const problem = (description: string): unknown => ({ description, content: { 'application/problem+json': { schema: ref(Problem) } } })
 
-export function openApiDocument (operations: readonly Operation[]): Record<string, unknown> {
+export function openApiDocument (operations: readonly RestOperation[]): Record<string, unknown> {
   const uri = (id: string): string => `#/components/schemas/${id}`
   const converted = z.toJSONSchema(components, { target: 'draft-2020-12', uri }) as { schemas: Record<string, Record<string, unknown>> }
   const schemas = Object.fromEntries(Object.entries(converted.schemas).map(([id, { $schema: _, $id: __, ...schema }]) => [id, schema]))

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Caller } from '../../auth/index.js'
 import type { LiveContext } from '../../domain/live/watch.js'
 import { abortOnLeave } from '../authenticate.js'
-import type { Operation } from './openapi.js'
+import type { RestOperation } from './openapi.js'
 import { problemOf, sendProblem } from './problem.js'
 import { describeIssue } from './schemas.js'
 
@@ -49,17 +49,17 @@ export type RouteHandler<P, Q, B> = (request: FastifyRequest, reply: FastifyRepl
 export interface Routes {
   /** A route and its entry in the OpenAPI document, from one declaration. */
   route: <P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodObject = z.ZodObject>(
-    operation: Operation & { params?: P, query: Q, body?: B, config?: { public: boolean } },
+    operation: RestOperation & { params?: P, query: Q, body?: B, config?: { public: boolean } },
     handler: RouteHandler<z.output<P>, z.output<Q>, z.output<B>>
   ) => void
   /** The request's operation context; the client leaving aborts its upstream reads. */
   contextOf: (request: FastifyRequest, reply: FastifyReply) => RestContext
   /** Every route declared so far, for the OpenAPI document. */
-  readonly operations: readonly Operation[]
+  readonly operations: readonly RestOperation[]
 }
 
 export function restRoutes (app: FastifyInstance): Routes {
-  const operations: Operation[] = []
+  const operations: RestOperation[] = []
   return {
     operations,
     contextOf: (request, reply) => {
