@@ -5,7 +5,7 @@ import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, 
 import type { Caller } from '../auth/index.js'
 import type { ErrorCode } from '../errors.js'
 import type { GatewayContext } from '../graphql/context.js'
-import type { OperationLog, OperationRecord } from '../graphql/pipeline/ports.js'
+import type { OperationLog, OperationRecord, OperationType } from '../graphql/pipeline/ports.js'
 import type { CallBudget } from '../upstream/call-budget.js'
 import type { GatewayMetrics } from './metrics.js'
 
@@ -17,7 +17,6 @@ import type { GatewayMetrics } from './metrics.js'
  * and finishes it once; a record finished twice counts once.
  */
 
-export type OperationType = 'query' | 'mutation' | 'subscription' | 'unknown'
 /** The door an operation came through: http, websocket, sse, or a door of its own. */
 export type Transport = string
 
