@@ -11,6 +11,7 @@ import { abortOnLeave, authenticate } from '../authenticate.js'
 import type { TrustFunction } from '../client-address.js'
 import { SocketAdmission } from './admission.js'
 import { closeReason } from './close-reason.js'
+import { GatewaySocket } from './gateway-socket.js'
 import { SocketOperations, type Extra } from './operations.js'
 import { serveGraphQLWs } from './ws-adapter.js'
 
@@ -50,9 +51,10 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
     maxPayload: limits.maxMessageBytes,
     // A socket the gateway closed (a bound passed) is read until the client answers; ws waits 30 s.
     // ws (8.23) reads closeTimeout; @types/ws does not list it yet, hence the variable.
-    closeTimeout: limits.closeTimeoutMs
+    closeTimeout: limits.closeTimeoutMs,
+    WebSocket: GatewaySocket
   }
-  const wss = new WebSocketServer(serverOptions)
+  const wss = new WebSocketServer<typeof GatewaySocket>(serverOptions)
   const log = app.log.child({ component: 'websocket' })
   const admission = new SocketAdmission(auth, options, app.sharedState.slots('ws'), log)
   const operations = new SocketOperations(app.pipeline, options, log)

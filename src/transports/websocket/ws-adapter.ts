@@ -1,14 +1,17 @@
 import type { IncomingMessage } from 'node:http'
 import type { FastifyBaseLogger } from 'fastify'
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws'
-import type { RawData, WebSocket, WebSocketServer } from 'ws'
+import type { RawData, Server, WebSocket } from 'ws'
 import type { WsLimits } from '../../config.js'
 import { TokenBucket } from '../token-bucket.js'
 import { closeReason } from './close-reason.js'
+import { frameBytes, lengthOf } from './frame-bytes.js'
+import type { GatewaySocket } from './gateway-socket.js'
+import { keepAlive } from './keep-alive.js'
 
 /** What every connection's `extra` holds from the adapter. */
 export interface SocketExtra {
-  readonly socket: WebSocket
+  readonly socket: GatewaySocket
   readonly request: IncomingMessage
 }
 
@@ -20,24 +23,13 @@ export interface AdapterSettings {
   keepAliveMs?: number
 }
 
-/** The bytes of a message as ws gives it. */
-function lengthOf (message: RawData): number {
-  if (Array.isArray(message)) return message.reduce((sum, part) => sum + part.length, 0)
-  return message instanceof ArrayBuffer ? message.byteLength : message.length
-}
-
-/** Bytes a text frame of `data` takes on the wire from the server (unmasked): header and payload. */
-function frameBytes (data: string): number {
-  const length = Buffer.byteLength(data)
-  return length + (length < 126 ? 2 : length < 65_536 ? 4 : 10)
-}
-
 /**
  * graphql-ws' transport-agnostic core (makeServer) on `ws` sockets, as graphql-ws/use/ws does it,
  * with differences that make us keep our own: everything goes to the app's JSON log (that adapter
  * writes plain text to stderr); a send to a socket that is already gone is dropped (logged once per
  * connection) instead of failing every subscription on it as an internal error; and what one socket
  * may cost is bounded, whoever its client is (each bound closes the socket with a code and a reason):
+ * - a message over WS_MAX_MESSAGE_BYTES, refused by ws from its header (1009, with the reason of gateway-socket.ts);
  * - bytes queued for a client that reads too slowly, or not at all (1013: it may reconnect);
  * - bytes received before connection_init is acknowledged, counted as they arrive, so a pending
  *   socket never holds more than a connection_init with its token (1009);
@@ -48,7 +40,7 @@ function frameBytes (data: string): number {
  */
 export function serveGraphQLWs<P extends Record<string, unknown>, E extends Record<PropertyKey, unknown>> (
   options: ServerOptions<P, SocketExtra & E>,
-  wss: WebSocketServer,
+  wss: Server<typeof GatewaySocket>,
   log: FastifyBaseLogger,
   { limits, now, keepAliveMs = 12_000 }: AdapterSettings
 ): { dispose: () => Promise<void> } {
@@ -65,7 +57,7 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
   wss.options.handleProtocols = handleProtocols
   wss.on('error', (err) => { log.error({ err }, 'WebSocket server error') })
 
-  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+  wss.on('connection', (socket: GatewaySocket, request: IncomingMessage) => {
     let gone = false
     /** The socket is unusable (a write failed): drop what is left to send, and let it close. */
     const lost = (err: Error): void => {
@@ -104,17 +96,10 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
       acked = true
       tcp.off('data', countBeforeAck)
     })
-    // ws refuses a frame over WS_MAX_MESSAGE_BYTES from its header, before reading its payload, with a
-    // bare 1009: the close says why (ws uses 1009 for nothing else).
-    const close = socket.close.bind(socket)
-    socket.close = (code?: number, reason?: string | Buffer): void => {
-      if (code !== 1009 || reason !== undefined) return close(code, reason)
-      const why = acked
-        ? `Message too large: at most ${limits.maxMessageBytes} bytes. Send a smaller document, or fewer variables.`
-        : `Too much sent before connection_ack: at most ${limits.maxInitBytes} bytes. Send connection_init first, and wait for its ack.`
-      // ws reports it as an 'error' too (WS_ERR_UNSUPPORTED_MESSAGE_LENGTH): that is its one log line.
-      close(1009, closeReason(why))
-    }
+    // ws' own 1009 (a frame over WS_MAX_MESSAGE_BYTES) says which bound it was (gateway-socket.ts).
+    socket.tooLarge = () => acked
+      ? `Message too large: at most ${limits.maxMessageBytes} bytes. Send a smaller document, or fewer variables.`
+      : `Too much sent before connection_ack: at most ${limits.maxInitBytes} bytes. Send connection_init first, and wait for its ack.`
 
     const messages = new TokenBucket(limits.messageBurst, limits.messagesPerSecond, now)
     /** Counts one message against the socket's rate: false (and the socket closing) past it. */
@@ -137,19 +122,7 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
     socket.on('ping', counted)
     socket.on('pong', counted)
 
-    let pongWait: NodeJS.Timeout | null = null
-    const pingInterval = keepAliveMs > 0
-      ? setInterval(() => {
-        if (socket.readyState !== socket.OPEN) return
-        // A peer that does not answer a ping within the interval is gone: drop it.
-        pongWait = setTimeout(() => { socket.terminate() }, keepAliveMs)
-        socket.once('pong', () => {
-          if (pongWait !== null) clearTimeout(pongWait)
-          pongWait = null
-        })
-        socket.ping()
-      }, keepAliveMs)
-      : null
+    const stopKeepAlive = keepAlive(socket, keepAliveMs)
 
     const send = async (data: string): Promise<void> => {
       if (gone || socket.readyState !== socket.OPEN) return
@@ -206,8 +179,7 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
 
     socket.once('close', (code, reason) => {
       tcp.off('data', countBeforeAck)
-      if (pongWait !== null) clearTimeout(pongWait)
-      if (pingInterval !== null) clearInterval(pingInterval)
+      stopKeepAlive()
       closed(code, String(reason)).catch((err: unknown) => { log.error({ err }, 'unexpected error closing a WebSocket connection') })
     })
   })
