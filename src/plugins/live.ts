@@ -41,7 +41,7 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
   const sharing = cluster === null ? null : cluster.bridge(invalidations, app.visualLayer, cluster.leases.stateMs)
   // With Redis answering, start-up waits (a little) for the invalidations channel, so that a write
   // through another replica right after start-up is heard; with Redis away it does not wait at all.
-  if (sharing !== null && app.redis?.up === true) {
+  if (sharing !== null && cluster?.up === true) {
     let timer: NodeJS.Timeout | undefined
     const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(false) }, 2_000) })
     if (!await Promise.race([sharing.joined, late])) log.warn('Redis: the invalidations channel is not subscribed yet; writes on other replicas reach this one once it is')
@@ -59,4 +59,4 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
   })
 }
 
-export default fp(livePlugin, { name: 'live', decorators: { fastify: ['auth', 'visualLayer', 'metrics', 'redis', 'sharedState'] } })
+export default fp(livePlugin, { name: 'live', decorators: { fastify: ['auth', 'visualLayer', 'metrics', 'sharedState'] } })

@@ -72,7 +72,11 @@ const redisPlugin: FastifyPluginAsync<RedisPluginOptions> = async (app, { settin
       const log = app.log.child({ component: 'live' })
       const channels = new Channels(link)
       const leases = new LiveLeases(link, channels, intervalMs, log)
-      return { leases, bridge: (invalidations, vl, writtenMs) => shareInvalidations(link, channels, invalidations, vl, log, writtenMs) }
+      return {
+        leases,
+        get up () { return link.up },
+        bridge: (invalidations, vl, writtenMs) => shareInvalidations(link, channels, invalidations, vl, log, writtenMs)
+      }
     }
   } satisfies SharedState)
   app.metrics.watchRedis(() => link.outage !== null)

@@ -27,6 +27,8 @@ export interface InvalidationBridge {
 }
 
 export interface LiveSharing {
+  /** Whether the cluster answers now (start-up waits for the bridge only then). */
+  readonly up: boolean
   readonly leases: PollLeases
   /** Starts the bridge of `invalidations`; a dataset's write mark lasts `writtenMs`. */
   bridge: (invalidations: Invalidations, vl: VisualLayerClient, writtenMs: number) => InvalidationBridge
