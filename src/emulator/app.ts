@@ -9,6 +9,7 @@ import type { Authenticator } from './auth.js'
 import type { CallLog, CallRecord } from './call-log.js'
 import type { Clock } from './clock.js'
 import type { FaultBox, FaultSpec } from './faults.js'
+import type { Holds } from './holds.js'
 import type { Latency } from './latency.js'
 import type { EmulatorState } from './records.js'
 import type { RouteSpec } from './route-context.js'
@@ -25,6 +26,7 @@ export interface EmulatorParts {
   readonly authenticate: Authenticator
   readonly calls: CallLog
   readonly faults: FaultBox
+  readonly holds: Holds
   readonly latency: Latency
   reset(): void
   /** Whether call records keep every request header. */
@@ -102,11 +104,11 @@ export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object
       }
     }
     const fault = parts.faults.take(request.method, path)
-    if (fault !== undefined) await applyFault(fault, request, reply, shutdown.signal)
+    if (fault !== undefined) await applyFault(fault, request, reply, shutdown.signal, parts.holds)
   })
   app.addHook('onResponse', async (request, reply) => {
     const record = openCalls.get(request)
-    if (record !== undefined) record.status = reply.statusCode
+    if (record !== undefined) parts.calls.answered(record, reply.statusCode)
   })
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -141,7 +143,11 @@ export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object
   return app
 }
 
-async function applyFault (fault: FaultSpec, request: FastifyRequest, reply: FastifyReply, shutdown: AbortSignal): Promise<FastifyReply | undefined> {
+async function applyFault (
+  fault: FaultSpec, request: FastifyRequest, reply: FastifyReply, shutdown: AbortSignal, holds: Holds
+): Promise<FastifyReply | undefined> {
+  // The emulator is closing: drop the held call rather than answer after close.
+  if (fault.hold !== undefined && !await holds.wait(fault.hold, shutdown)) fault = { ...fault, drop: true }
   if (fault.delayMs !== undefined && fault.delayMs > 0) {
     try {
       await sleep(fault.delayMs, undefined, { signal: shutdown })
