@@ -1,5 +1,9 @@
+import { setImmediate } from 'node:timers/promises'
+import type { PollerStoppedMessage, PollRoundMessage } from '../../src/domain/live/events.js'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from './gateway.js'
+import type { ManualTime } from './manual-time.js'
+import { nextEvent, onChannel, when } from './wait.js'
 import { record, until, wsClient } from './ws.js'
 
 /**
@@ -51,4 +55,72 @@ export async function startPollClock (intervalMs: number): Promise<PollClock> {
       await gw.close()
     }
   }
+}
+
+/** The live status events of a gateway's pollers (its registry's), on node:diagnostics_channel. */
+const rounds = onChannel<PollRoundMessage>('visual-layer:live:round')
+const stops = onChannel<PollerStoppedMessage>('visual-layer:live:stopped')
+
+/** The next round a poller of dataset `id` in `gw` ends (it polled, or followed another replica, and now sleeps). */
+export async function nextRound (gw: TestGateway, id: string, timeoutMs?: number): Promise<PollRoundMessage> {
+  return await nextEvent(`poll round of dataset ${id}`, rounds, (m) => m.registry === gw.app.live && m.datasetId === id, timeoutMs)
+}
+
+/** Resolves when a poller of dataset `id` in `gw` stops. */
+export async function pollerStopped (gw: TestGateway, id: string, timeoutMs?: number): Promise<void> {
+  await nextEvent(`stop of the poller of dataset ${id}`, stops, (m) => m.registry === gw.app.live && m.datasetId === id, timeoutMs)
+}
+
+/** What the poller of dataset `id` in `gw` does next: ends a round (the message), or stops (null). */
+export async function nextTurn (gw: TestGateway, id: string, timeoutMs?: number): Promise<PollRoundMessage | null> {
+  type Turn = { round: PollRoundMessage } | { stopped: PollerStoppedMessage }
+  const turn = await nextEvent<Turn>(`poll round or stop of dataset ${id}`, (listener) => {
+    const a = rounds((round) => { listener({ round }) })
+    const b = stops((stopped) => { listener({ stopped }) })
+    return () => { a(); b() }
+  }, (t) => {
+    const m = 'round' in t ? t.round : t.stopped
+    return m.registry === gw.app.live && m.datasetId === id
+  }, timeoutMs)
+  return 'round' in turn ? turn.round : null
+}
+
+/**
+ * The poller of dataset `id`, asleep on `time` (the only timer set), polls now: time moves to its
+ * timer, and this resolves once the round it started has ended (the poller asleep again), or with
+ * null when the poller stopped instead (its last subscriber left meanwhile).
+ */
+export async function pollNow (gw: TestGateway, time: ManualTime, id: string): Promise<PollRoundMessage | null> {
+  if (time.pending !== 1) throw new Error(`pollNow expects the poller's timer alone, and ${time.pending} are set`)
+  time.runNext()
+  return await nextTurn(gw, id)
+}
+
+/** Resolves once `gw` runs no poller (each stopped). */
+export async function allPollersStopped (gw: TestGateway, timeoutMs?: number): Promise<void> {
+  await when('every poller to stop', stops, () => gw.app.live.size === 0, timeoutMs)
+}
+
+export interface RoundCount {
+  /** Rounds the pollers of `gw` have ended since the count began. */
+  readonly count: number
+  close: () => void
+}
+
+/** Counts the rounds the pollers of `gw` end from now on. */
+export function countRounds (gw: TestGateway): RoundCount {
+  let count = 0
+  const stop = rounds((m) => { if (m.registry === gw.app.live) count++ })
+  return { get count () { return count }, close: stop }
+}
+
+/**
+ * Resolves once every poll granted under the poll ceiling so far (`gw.app.live.turnsGranted`, counted
+ * from when `rounds` began at 0 grants) has ended its round: what a step of ManualTime set off has
+ * run its course. The microtasks it queued run first (a poller woken by a timer asks for its turn
+ * in one of them).
+ */
+export async function pollsSettled (gw: TestGateway, rounds: RoundCount, grantedBefore = 0): Promise<void> {
+  await setImmediate()
+  await when('the granted polls to end their rounds', onChannel('visual-layer:live:round'), () => rounds.count >= gw.app.live.turnsGranted - grantedBefore)
 }
