@@ -101,26 +101,31 @@ export async function allPollersStopped (gw: TestGateway, timeoutMs?: number): P
   await when('every poller to stop', stops, () => gw.app.live.size === 0, timeoutMs)
 }
 
-export interface RoundCount {
-  /** Rounds the pollers of `gw` have ended since the count began. */
+export interface TurnCount {
+  /** Rounds the pollers of `gw` have ended, and stops, since the count began. */
   readonly count: number
   close: () => void
 }
 
-/** Counts the rounds the pollers of `gw` end from now on. */
-export function countRounds (gw: TestGateway): RoundCount {
+/** Counts the rounds the pollers of `gw` end, and their stops, from now on: each poll ends in one or the other. */
+export function countTurns (gw: TestGateway): TurnCount {
   let count = 0
-  const stop = rounds((m) => { if (m.registry === gw.app.live) count++ })
-  return { get count () { return count }, close: stop }
+  const a = rounds((m) => { if (m.registry === gw.app.live) count++ })
+  const b = stops((m) => { if (m.registry === gw.app.live) count++ })
+  return { get count () { return count }, close: () => { a(); b() } }
 }
 
 /**
- * Resolves once every poll granted under the poll ceiling so far (`gw.app.live.turnsGranted`, counted
- * from when `rounds` began at 0 grants) has ended its round: what a step of ManualTime set off has
- * run its course. The microtasks it queued run first (a poller woken by a timer asks for its turn
- * in one of them).
+ * Resolves once every poll granted under the poll ceiling since `turns` began (`gw.app.live.turnsGranted`
+ * was `grantedBefore` then) has ended its round or stopped its poller: what a step of ManualTime set
+ * off has run its course. The microtasks it queued run first (a poller woken by a timer asks for its
+ * turn in one of them). A poller that stops while asleep counts too, so this may resolve early after one.
  */
-export async function pollsSettled (gw: TestGateway, rounds: RoundCount, grantedBefore = 0): Promise<void> {
+export async function pollsSettled (gw: TestGateway, turns: TurnCount, grantedBefore = 0): Promise<void> {
   await setImmediate()
-  await when('the granted polls to end their rounds', onChannel('visual-layer:live:round'), () => rounds.count >= gw.app.live.turnsGranted - grantedBefore)
+  await when('the granted polls to end their rounds', (listener) => {
+    const a = rounds(listener)
+    const b = stops(listener)
+    return () => { a(); b() }
+  }, () => turns.count >= gw.app.live.turnsGranted - grantedBefore)
 }

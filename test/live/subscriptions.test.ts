@@ -4,7 +4,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, freshToken, startModeGateway } from '../helpers/modes.js'
 import { visualLayerToken } from '../helpers/tokens.js'
 import { ManualTime } from '../helpers/manual-time.js'
-import { allPollersStopped, countRounds, getsOf, nextRound, pollerStopped, pollNow, pollsSettled } from '../helpers/polls.js'
+import { allPollersStopped, countTurns, getsOf, nextRound, pollerStopped, pollNow, pollsSettled } from '../helpers/polls.js'
 import { nextEvent, onChannel, when } from '../helpers/wait.js'
 import { record, until, wsClient, type Recorded } from '../helpers/ws.js'
 import type { Client } from 'graphql-ws'
@@ -347,7 +347,7 @@ describe('the gateway-wide poll ceiling', () => {
     const time = new ManualTime()
     const gw = await startTestGateway({ POLL_INTERVAL_MS: String(INTERVAL), MAX_POLLS_PER_SECOND: '2' }, { liveTime: time })
     gateways.push(gw)
-    const rounds = countRounds(gw)
+    const rounds = countTurns(gw)
     // Time moves to the next timer (a poller's interval, or the ceiling's refill) once every poll granted so far has ended.
     const step = async (): Promise<void> => {
       time.runNext()
