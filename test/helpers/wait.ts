@@ -76,3 +76,31 @@ export async function callsArrived (emulator: RunningEmulator, filter: { method?
   const seen = (): number => emulator.calls(filter).length
   await when(`${count} calls ${filter.method ?? ''} ${filter.path}`, (listener) => emulator.onCall(listener), () => seen() >= count, timeoutMs)
 }
+
+export interface EventCounter {
+  /** Call on each event the subscription receives. */
+  tell: () => void
+  /**
+   * Resolves once `count()` reaches `count`; fails when `done` (the subscription's end) settles
+   * first, saying how it ended, or at the deadline.
+   */
+  received: (what: string, count: () => number, wanted: number, done: Promise<void>, timeoutMs?: number) => Promise<void>
+}
+
+/** What a recorded subscription (WebSocket, SSE) waits on for its events. */
+export function eventCounter (): EventCounter {
+  const listeners = new Set<(event: undefined) => void>()
+  return {
+    tell: () => { for (const listener of [...listeners]) listener(undefined) },
+    received: async (what, count, wanted, done, timeoutMs) => {
+      const arrived = when<undefined>(what, (listener) => {
+        listeners.add(listener)
+        return () => { listeners.delete(listener) }
+      }, () => count() >= wanted, timeoutMs)
+      const ended = done.then(() => 'completed', (err: unknown) => `ended with ${JSON.stringify(err)}`).then((how) => {
+        if (count() < wanted) throw new Error(`the subscription ${how} after ${count()} events, before ${what}`)
+      })
+      await Promise.race([arrived, ended.then(async () => { await arrived })])
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws'
 import type { Socket } from 'node:net'
 import WebSocket from 'ws'
-import { when } from './wait.js'
+import { eventCounter } from './wait.js'
 
 /** The real graphql-ws client (as GraphiQL, Apollo and urql use it) against a test gateway. */
 export function wsClient (url: string, connectionParams: Record<string, unknown> = {}): Client {
@@ -28,14 +28,13 @@ export interface Recorded<T> {
 
 export function record<T = Record<string, unknown>> (client: Client, query: string, variables?: Record<string, unknown>): Recorded<T> {
   const events: Array<FormattedExecutionResult<T, unknown>> = []
-  const listeners = new Set<(event: undefined) => void>()
-  const tell = (): void => { for (const listener of [...listeners]) listener(undefined) }
+  const counter = eventCounter()
   let stop = (): void => {}
   const done = new Promise<void>((resolve, reject) => {
     stop = client.subscribe<T>({ query, variables }, {
       next: (value) => {
         events.push(value)
-        tell()
+        counter.tell()
       },
       error: (err) => { reject(err) },
       complete: () => { resolve() }
@@ -43,15 +42,7 @@ export function record<T = Record<string, unknown>> (client: Client, query: stri
   })
   done.catch(() => {})
   const received = async (count: number, timeoutMs?: number): Promise<void> => {
-    const arrived = when<undefined>(`subscription event ${count} (of ${query})`, (listener) => {
-      listeners.add(listener)
-      return () => { listeners.delete(listener) }
-    }, () => events.length >= count, timeoutMs)
-    // A subscription that ends first fails the wait at once, saying how.
-    const ended = done.then(() => 'completed', (err: unknown) => `ended with ${JSON.stringify(err)}`).then((how) => {
-      if (events.length < count) throw new Error(`the subscription ${how} after ${events.length} events, before event ${count}`)
-    })
-    await Promise.race([arrived, ended.then(async () => { await arrived })])
+    await counter.received(`subscription event ${count} (of ${query})`, () => events.length, count, done, timeoutMs)
   }
   return { events, done, stop, received }
 }
