@@ -3,7 +3,7 @@ import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { connectionParams, startModeGateway } from '../helpers/modes.js'
 import { getsOf, grows } from '../helpers/polls.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /*
  * The poll ceiling (MAX_POLLS_PER_SECOND) is shared between callers first: one account watching six
@@ -23,7 +23,7 @@ it('gives a caller watching one dataset as many polls as another watching six', 
   const busy = wsClient(gw.url, connectionParams('passthrough', { account: DEMO_ACCOUNTS.primary }))
   const lone = wsClient(gw.url, connectionParams('passthrough', { account: DEMO_ACCOUNTS.secondary }))
   const subs = [...MANY.map((id) => record(busy, watch(id))), record(lone, watch(LONE))]
-  await until(() => subs.every((sub) => sub.events.length === 1))
+  await Promise.all(subs.map(async (sub) => { await sub.received(1) }))
 
   const ofMany = (): number => MANY.reduce((sum, id) => sum + getsOf(gw, id), 0)
   const manyBefore = ofMany()
