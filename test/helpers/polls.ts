@@ -1,61 +1,18 @@
 import { setImmediate } from 'node:timers/promises'
 import type { PollerStoppedMessage, PollRoundMessage } from '../../src/domain/live/events.js'
-import { SEED } from '../../src/emulator/index.js'
-import { startTestGateway, type TestGateway } from './gateway.js'
+import type { TestGateway } from './gateway.js'
 import type { ManualTime } from './manual-time.js'
 import { nextEvent, onChannel, when } from './wait.js'
-import { record, until, wsClient } from './ws.js'
 
 /**
- * Waiting for polls instead of for time: a poller's upstream GETs are the events that prove it
- * ran, and another poller at the same interval (a clock) measures intervals as pollers live them,
- * so a loaded machine stretches the measure and the measured alike.
+ * Waiting for polls instead of for time: a gateway given a ManualTime (BuildOptions.liveTime) polls
+ * when the test moves that time, and each poller's round and stop is an event on
+ * node:diagnostics_channel (src/domain/live/events.ts) that these helpers wait for.
  */
 
 /** Upstream GETs of one dataset so far: how many times its pollers polled it. */
 export const getsOf = (gw: TestGateway, id: string): number =>
   gw.emulator.calls().filter((c) => c.method === 'GET' && c.path === `/api/v1/dataset/${id}`).length
-
-/** Resolves once `count()` has grown by `n` from now. */
-export async function grows (count: () => number, n: number, timeoutMs?: number): Promise<void> {
-  const target = count() + n
-  await until(() => count() >= target, timeoutMs, 5)
-}
-
-export interface PollClock {
-  /** How many times the clock has polled so far. */
-  polls: () => number
-  /** Resolves once the clock has polled `n` more times: at least n - 1 intervals passed. */
-  ticks: (n: number) => Promise<void>
-  close: () => Promise<void>
-}
-
-/**
- * A clock in a gateway of its own (so the tested gateway's call log stays exact): one subscriber
- * keeps a settled dataset polled at `intervalMs`.
- */
-export async function startPollClock (intervalMs: number): Promise<PollClock> {
-  const gw = await startTestGateway({ POLL_INTERVAL_MS: String(intervalMs) })
-  const client = wsClient(gw.url)
-  const id = SEED.datasets.readySecond
-  const ticking = record(client, `subscription { datasetStatusChanged(datasetId: "${id}", follow: true) { id } }`)
-  try {
-    await until(() => ticking.events.length === 1)
-  } catch (err) {
-    await client.dispose()
-    await gw.close()
-    throw err
-  }
-  const polls = (): number => getsOf(gw, id)
-  return {
-    polls,
-    ticks: async (n) => { await grows(polls, n) },
-    close: async () => {
-      await client.dispose()
-      await gw.close()
-    }
-  }
-}
 
 /** The live status events of a gateway's pollers (its registry's), on node:diagnostics_channel. */
 const rounds = onChannel<PollRoundMessage>('visual-layer:live:round')
@@ -128,4 +85,19 @@ export async function pollsSettled (gw: TestGateway, turns: TurnCount, grantedBe
     const b = stops(listener)
     return () => { a(); b() }
   }, () => turns.count >= gw.app.live.turnsGranted - grantedBefore)
+}
+
+/**
+ * Moves `time` from one timer to the next, each step once every poll granted so far has ended (see
+ * pollsSettled), until `done()` holds (checked between steps). Before the first timer is set (no
+ * poller asleep yet), it waits for the next round instead.
+ */
+export async function stepUntil (gw: TestGateway, time: ManualTime, turns: TurnCount, done: () => boolean, grantedBefore = 0, maxSteps = 10_000): Promise<void> {
+  await pollsSettled(gw, turns, grantedBefore)
+  for (let step = 0; !done(); step++) {
+    if (step >= maxSteps) throw new Error(`not done after ${maxSteps} steps of time`)
+    if (time.pending === 0) await nextEvent('a poll round', rounds, (m) => m.registry === gw.app.live)
+    else time.runNext()
+    await pollsSettled(gw, turns, grantedBefore)
+  }
 }
