@@ -291,7 +291,8 @@ describe('credential scopes of pollers (passthrough)', () => {
 
 describe.each(AUTH_MODES.filter((mode) => mode !== 'none'))('token expiry (AUTH_MODE=%s)', (mode) => {
   let gw: TestGateway
-  beforeAll(async () => { gw = await startModeGateway(mode, { JWT_CLOCK_TOLERANCE_SEC: '0', POLL_INTERVAL_MS: String(INTERVAL) }) })
+  // The pollers' time stands still: the token's expiry (on the wall clock) ends the subscription, never a poll that finds it expired first.
+  beforeAll(async () => { gw = await startModeGateway(mode, { JWT_CLOCK_TOLERANCE_SEC: '0', POLL_INTERVAL_MS: String(INTERVAL) }, { liveTime: new ManualTime() }) })
   afterAll(async () => { await gw.close() })
 
   it('ends a subscription with UNAUTHENTICATED when the caller\'s token expires', async () => {
