@@ -146,8 +146,16 @@ export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object
 async function applyFault (
   fault: FaultSpec, request: FastifyRequest, reply: FastifyReply, shutdown: AbortSignal, holds: Holds
 ): Promise<FastifyReply | undefined> {
-  // The emulator is closing: drop the held call rather than answer after close.
-  if (fault.hold !== undefined && !await holds.wait(fault.hold, shutdown)) fault = { ...fault, drop: true }
+  if (fault.hold !== undefined) {
+    const left = new AbortController()
+    const socket = request.raw.socket
+    const leave = (): void => { left.abort() }
+    socket.once('close', leave)
+    if (socket.destroyed) left.abort()
+    // The client left, or the emulator is closing: the held call is dropped rather than answered.
+    if (!await holds.wait(fault.hold, AbortSignal.any([shutdown, left.signal]))) fault = { ...fault, drop: true }
+    socket.off('close', leave)
+  }
   if (fault.delayMs !== undefined && fault.delayMs > 0) {
     try {
       await sleep(fault.delayMs, undefined, { signal: shutdown })

@@ -55,6 +55,8 @@ export interface Emulator {
   release(name: string): number
   /** Calls held under `name` now. */
   held(name: string): number
+  /** Tells `listener` (with the hold's name) each time a call starts or stops being held; the function returned stops. */
+  onHold(listener: (name: string) => void): () => void
   /** The latency of every `/api/v1` call, in ms (see EmulatorOptions.latencyMs). */
   latencyMs(): number
   setLatency(ms: number): void
@@ -111,6 +113,7 @@ export function buildEmulator (options: EmulatorOptions = {}): Emulator {
     },
     release: (name) => holds.release(name),
     held: (name) => holds.count(name),
+    onHold: (listener) => holds.watch(listener),
     latencyMs: () => latency.ms,
     setLatency: (ms) => { latency.set(ms) }
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SEED, startEmulator } from '../../src/emulator/index.js'
 import type { RunningEmulator } from '../../src/emulator/index.js'
-import { callsArrived, nextCall } from '../helpers/wait.js'
+import { callsArrived, nextCall, when } from '../helpers/wait.js'
 import { call, PRIMARY, SECONDARY, signToken, START, startTestEmulator } from './helpers.js'
 
 let emulator: RunningEmulator
@@ -71,6 +71,21 @@ describe('faults', () => {
     expect(emulator.release('first')).toBe(1)
     expect((await first).status).toBe(200)
     expect(emulator.release('first')).toBe(0)
+  })
+
+  it('drops a held call whose client leaves, logged with status 0, and holds it no more', async () => {
+    emulator.injectFault({ path: '/api/v1/healthcheck', hold: 'left' })
+    const arrived = nextCall(emulator, { path: '/api/v1/healthcheck', phase: 'arrived' })
+    const leaving = new AbortController()
+    const call = fetch(`${emulator.url}/api/v1/healthcheck`, { signal: leaving.signal })
+    await arrived
+    expect(emulator.held('left')).toBe(1)
+    const dropped = when('the held call to be dropped', (listener) => emulator.onHold(listener), () => emulator.held('left') === 0)
+    leaving.abort()
+    await expect(call).rejects.toThrow()
+    await dropped
+    expect(emulator.release('left')).toBe(0)
+    expect(emulator.calls({ path: '/api/v1/healthcheck' }).map((record) => record.status)).toEqual([0])
   })
 
   it('lets held calls go on when faults are cleared, and drops them when the emulator closes', async () => {
