@@ -31,7 +31,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'test/hostile/**'],
           // The run's own redis-server, for the tests of several replicas (or a hint where there is none).
-          globalSetup: ['test/setup/redis.ts']
+          globalSetup: ['test/setup/redis.ts'],
+          setupFiles: ['test/setup/no-keep-alive.ts']
         }
       },
       {

@@ -1,14 +1,8 @@
-import { Agent, setGlobalDispatcher } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from '../../src/app.js'
 import { hasRemoteUpstream, loadConfig } from '../../src/config.js'
 import { DEMO_ACCOUNTS, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { LogCapture } from './logs.js'
-
-// The tests' fetch and graphql-sse clients keep no connection alive: app.close() waits for every
-// connection to end, and one kept alive by undici (4 s idle) or opened for a request never sent would
-// hold each gateway's close for seconds.
-setGlobalDispatcher(new Agent({ pipelining: 0 }))
 
 /** The emulator's frozen clock start in gateway tests: seeded data is the same on every run. */
 export const TEST_START = new Date('2026-03-02T12:00:00Z')
