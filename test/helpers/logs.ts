@@ -12,12 +12,15 @@ export class LogCapture extends Writable {
     done()
   }
 
-  /** Resolves once an entry captured so far (or from now on) matches; `what` names it in the failure. */
-  async logged (what: string, match: (entry: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<void> {
+  /**
+   * Resolves once an entry captured so far (or from now on), from the `from`th on, matches; `what`
+   * names it in the failure.
+   */
+  async logged (what: string, match: (entry: Record<string, unknown>) => boolean, { from = 0, timeoutMs }: { from?: number, timeoutMs?: number } = {}): Promise<void> {
     await when<undefined>(`log line: ${what}`, (listener) => {
       this.watchers.add(listener)
       return () => { this.watchers.delete(listener) }
-    }, () => this.entries().some(match), timeoutMs)
+    }, () => this.entries().slice(from).some(match), timeoutMs)
   }
 
   /** Forgets what was captured so far (between the tests of one gateway). */
