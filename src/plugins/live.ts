@@ -6,6 +6,7 @@ import { shareInvalidations } from '../cluster/invalidations.js'
 import { LiveLeases } from '../cluster/live-leases.js'
 import { Invalidations } from '../domain/live/invalidation.js'
 import { LiveRegistry } from '../domain/live/registry.js'
+import type { LiveTime } from '../domain/live/time.js'
 
 /*
  * The pollers behind subscriptions (`app.live`) and the invalidations writes publish to them
@@ -23,14 +24,16 @@ declare module 'fastify' {
 
 export interface LivePluginOptions {
   settings: LiveSettings
+  /** The clock and timers of the pollers, the poll ceiling and the leases' heartbeat (tests move it themselves). */
+  time?: LiveTime
 }
 
-const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings }) => {
+const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings, time }) => {
   const invalidations = new Invalidations()
   const { scopes } = app.auth
   const log = app.log.child({ component: 'live' })
   const channels = app.redis === null ? null : new Channels(app.redis)
-  const leases = app.redis === null || channels === null ? null : new LiveLeases(app.redis, channels, settings.pollIntervalMs, log)
+  const leases = app.redis === null || channels === null ? null : new LiveLeases(app.redis, channels, settings.pollIntervalMs, log, time)
   const live = new LiveRegistry({
     vl: app.vl,
     invalidations,
@@ -39,6 +42,7 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
     log,
     scopeOf: (credential) => scopes.scopeOf(credential),
     onPoll: app.metrics.poll,
+    ...(time === undefined ? {} : { time }),
     ...(leases === null ? {} : { sharing: leases.share })
   })
   const sharing = app.redis === null || channels === null || leases === null
