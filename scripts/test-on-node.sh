@@ -2,7 +2,7 @@
 # Runs the vitest suite, or the files and options given, under another major of Node.js taken from
 # the npm registry's `node` package (Node's own binaries, published there), leaving the Node.js that
 # installed the project alone:  scripts/test-on-node.sh 24 [vitest arguments]
-# Not part of .ci/run (one full run takes as long again); `npm run test:node22` and `npm run test:node24` run it.
+# .ci/run runs the whole suite with it on Node.js 22 after `npm test` on 24; `npm run test:node22` runs it by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 major="${1:?usage: scripts/test-on-node.sh <node major> [vitest arguments]}"

@@ -7,6 +7,7 @@ import authPlugin from './plugins/auth.js'
 import domainPlugin from './plugins/domain.js'
 import graphPlugin from './plugins/graph.js'
 import httpBasics from './plugins/http-basics.js'
+import type { LiveTime } from './domain/live/time.js'
 import livePlugin from './plugins/live.js'
 import loadShedding from './plugins/load-shedding.js'
 import metricsPlugin from './plugins/metrics.js'
@@ -40,6 +41,8 @@ export interface BuildOptions {
   pressure?: () => boolean
   /** Tests only: the clock (milliseconds) of the WebSocket message and operation rates; performance.now by default. */
   clock?: () => number
+  /** Tests only: the clock and timers live status waits on (pollers, poll ceiling, leases); the process's own by default. */
+  liveTime?: LiveTime
 }
 
 export async function buildApp (config: Config<RemoteUpstream>, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -82,7 +85,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(operationsPlugin, { tracing: config.tracing.endpoint !== null })
   await app.register(redisPlugin, { settings: config.redis })
   await app.register(upstreamPlugin, { settings: config.upstream })
-  await app.register(livePlugin, { settings: config.live })
+  await app.register(livePlugin, { settings: config.live, ...(options.liveTime === undefined ? {} : { time: options.liveTime }) })
   await app.register(domainPlugin, { config })
   await app.register(graphPlugin, { config, trustedDocuments })
   await app.register(pipelinePlugin, {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { PollShare, Round, ShareListener } from '../domain/live/share.js'
+import { realTime, type LiveTime } from '../domain/live/time.js'
 import type { Channels } from './channels.js'
 import type { RedisLink } from './redis.js'
 import { decodeValue, encodeValue } from './values.js'
@@ -60,13 +61,16 @@ export class LiveLeases {
   readonly me = randomUUID()
   private readonly holding = new Set<LeaseShare<unknown>>()
   private readonly releasing = new Set<Promise<unknown>>()
-  private readonly beat: NodeJS.Timeout
+  /** Cancels the next heartbeat. */
+  private stopBeat: () => void
 
   constructor (
     private readonly link: RedisLink,
     readonly channels: Channels,
     readonly intervalMs: number,
-    private readonly log: FastifyBaseLogger
+    private readonly log: FastifyBaseLogger,
+    /** The clock and timers of the heartbeat, and of a poll's age (the pollers' own). */
+    readonly time: LiveTime = realTime
   ) {
     const commands = link.commands
     commands.defineCommand('liveRound', { numberOfKeys: 4, lua: ROUND })
@@ -74,11 +78,12 @@ export class LiveLeases {
     commands.defineCommand('liveRelease', { numberOfKeys: 2, lua: RELEASE })
     // This replica's lease count, as the hand-overs compare it: rewritten every heartbeat, since a
     // lease can also end by expiry (a lost renewal), which no script sees.
-    this.beat = setInterval(() => {
+    const beat = (): void => {
+      this.stopBeat = time.after(link.heartbeatMs, beat, { unref: true })
       if (!this.link.up) return
       this.link.run(async (redis) => await redis.set(this.heldKey(this.me), this.holding.size, 'PX', this.heldMs)).catch(() => {})
-    }, link.heartbeatMs)
-    this.beat.unref()
+    }
+    this.stopBeat = time.after(link.heartbeatMs, beat, { unref: true })
   }
 
   /** The PollSharing of the live registry. */
@@ -92,7 +97,7 @@ export class LiveLeases {
 
   /** Resolves once the releases already sent are answered (shutdown, before the link closes), and drops this replica's count. */
   async drain (): Promise<void> {
-    clearInterval(this.beat)
+    this.stopBeat()
     await Promise.allSettled([...this.releasing])
     if (this.link.up) await this.link.run(async (redis) => await redis.del(this.heldKey(this.me))).catch(() => {})
   }
@@ -215,7 +220,7 @@ class LeaseShare<T> implements PollShare<T> {
     const leaseMs = Math.ceil(nextInMs + this.leases.intervalMs / 2)
     const publish = json === '' || json === this.known?.json ? '' : json
     // A failed poll renews the lease but confirms nothing.
-    const polledMsAgo = value === null ? '' : String(Math.max(0, Math.round(performance.now() - startedAt)))
+    const polledMsAgo = value === null ? '' : String(Math.max(0, Math.round(this.leases.time.now() - startedAt)))
     try {
       const { me, stateMs } = this.leases
       const reply = await this.leases.run(async (c) =>

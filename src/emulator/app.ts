@@ -9,6 +9,7 @@ import type { Authenticator } from './auth.js'
 import type { CallLog, CallRecord } from './call-log.js'
 import type { Clock } from './clock.js'
 import type { FaultBox, FaultSpec } from './faults.js'
+import type { Holds } from './holds.js'
 import type { Latency } from './latency.js'
 import type { EmulatorState } from './records.js'
 import type { RouteSpec } from './route-context.js'
@@ -25,6 +26,7 @@ export interface EmulatorParts {
   readonly authenticate: Authenticator
   readonly calls: CallLog
   readonly faults: FaultBox
+  readonly holds: Holds
   readonly latency: Latency
   reset(): void
   /** Whether call records keep every request header. */
@@ -102,11 +104,11 @@ export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object
       }
     }
     const fault = parts.faults.take(request.method, path)
-    if (fault !== undefined) await applyFault(fault, request, reply, shutdown.signal)
+    if (fault !== undefined) await applyFault(fault, request, reply, shutdown.signal, parts.holds)
   })
   app.addHook('onResponse', async (request, reply) => {
     const record = openCalls.get(request)
-    if (record !== undefined) record.status = reply.statusCode
+    if (record !== undefined) parts.calls.answered(record, reply.statusCode)
   })
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
@@ -141,7 +143,19 @@ export function buildEmulatorApp (parts: EmulatorParts, logger: boolean | object
   return app
 }
 
-async function applyFault (fault: FaultSpec, request: FastifyRequest, reply: FastifyReply, shutdown: AbortSignal): Promise<FastifyReply | undefined> {
+async function applyFault (
+  fault: FaultSpec, request: FastifyRequest, reply: FastifyReply, shutdown: AbortSignal, holds: Holds
+): Promise<FastifyReply | undefined> {
+  if (fault.hold !== undefined) {
+    const left = new AbortController()
+    const socket = request.raw.socket
+    const leave = (): void => { left.abort() }
+    socket.once('close', leave)
+    if (socket.destroyed) left.abort()
+    // The client left, or the emulator is closing: the held call is dropped rather than answered.
+    if (!await holds.wait(fault.hold, AbortSignal.any([shutdown, left.signal]))) fault = { ...fault, drop: true }
+    socket.off('close', leave)
+  }
   if (fault.delayMs !== undefined && fault.delayMs > 0) {
     try {
       await sleep(fault.delayMs, undefined, { signal: shutdown })

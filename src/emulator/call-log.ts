@@ -23,19 +23,39 @@ export interface CallFilter {
   path?: string
 }
 
+/** A call as it arrives (`status` 0), and again once answered. */
+export type CallListener = (call: Readonly<CallRecord>, phase: 'arrived' | 'answered') => void
+
 export interface CallLog {
-  /** Records an arriving call, in arrival order; the caller sets `status` when it is answered. */
+  /** Records an arriving call, in arrival order. */
   open(record: CallRecord): CallRecord
+  /** The call was answered with `status`. */
+  answered(record: CallRecord, status: number): void
   list(filter?: CallFilter): CallRecord[]
   clear(): void
+  /** Tells `listener` of every call from now on, as it arrives and as it is answered (a test waits for one); the function returned stops. */
+  watch(listener: CallListener): () => void
 }
 
 export function createCallLog (): CallLog {
   let records: CallRecord[] = []
+  const listeners = new Set<CallListener>()
+  const tell = (record: CallRecord, phase: 'arrived' | 'answered'): void => {
+    for (const listener of [...listeners]) listener({ ...record, query: { ...record.query } }, phase)
+  }
   return {
     open (record) {
       records.push(record)
+      tell(record, 'arrived')
       return record
+    },
+    answered (record, status) {
+      record.status = status
+      tell(record, 'answered')
+    },
+    watch (listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
     },
     list (filter = {}) {
       return records

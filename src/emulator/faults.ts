@@ -19,6 +19,8 @@ export interface FaultSpec {
   drop?: boolean
   /** Extra response headers with `status`, e.g. `{"retry-after": "2"}`. An emulator extension. */
   headers?: Record<string, string>
+  /** Hold the call (once logged) until the hold of this name is released (`emulator.release(name)`), then apply the rest. */
+  hold?: string
 }
 
 export const faultSpecSchema = z.strictObject({
@@ -29,10 +31,11 @@ export const faultSpecSchema = z.strictObject({
   body: z.unknown().optional(),
   delayMs: z.number().int().min(0).max(60_000).optional(),
   drop: z.boolean().optional(),
-  headers: z.record(z.string(), z.string()).optional()
+  headers: z.record(z.string(), z.string()).optional(),
+  hold: z.string().min(1).max(100).optional()
 })
-  .refine((spec) => spec.status !== undefined || spec.delayMs !== undefined || spec.drop === true, {
-    message: 'a fault needs status, delayMs or drop'
+  .refine((spec) => spec.status !== undefined || spec.delayMs !== undefined || spec.drop === true || spec.hold !== undefined, {
+    message: 'a fault needs status, delayMs, drop or hold'
   })
   .refine((spec) => (spec.body === undefined && spec.headers === undefined) || spec.status !== undefined, {
     message: 'body and headers need a status'

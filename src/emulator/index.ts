@@ -2,17 +2,18 @@ import type { FastifyInstance } from 'fastify'
 import { DEMO_ACCOUNTS } from './accounts.js'
 import { buildEmulatorApp } from './app.js'
 import { createAuthenticator } from './auth.js'
-import type { CallRecord } from './call-log.js'
+import type { CallListener, CallRecord } from './call-log.js'
 import { createCallLog } from './call-log.js'
 import { createClock } from './clock.js'
 import type { FaultSpec } from './faults.js'
 import { createFaultBox } from './faults.js'
+import { createHolds } from './holds.js'
 import { createLatency } from './latency.js'
 import { createSeedState } from './seed.js'
 
 export { DEMO_ACCOUNTS } from './accounts.js'
 export type { DemoAccount } from './accounts.js'
-export type { CallRecord } from './call-log.js'
+export type { CallListener, CallRecord } from './call-log.js'
 export type { FaultSpec } from './faults.js'
 export { SEED } from './seed.js'
 export { ENRICHMENT_MODELS } from './models.js'
@@ -45,8 +46,17 @@ export interface Emulator {
   reset(): void
   calls(filter?: { method?: string; path?: string }): CallRecord[]
   clearCalls(): void
+  /** Tells `listener` of every `/api/v1` call as it arrives and as it is answered; the function returned stops. */
+  onCall(listener: CallListener): () => void
   injectFault(fault: FaultSpec): void
+  /** Clears the armed faults, and lets every held call go on. */
   clearFaults(): void
+  /** Lets every call held under `name` (a `hold` fault) go on; how many there were. */
+  release(name: string): number
+  /** Calls held under `name` now. */
+  held(name: string): number
+  /** Tells `listener` (with the hold's name) each time a call starts or stops being held; the function returned stops. */
+  onHold(listener: (name: string) => void): () => void
   /** The latency of every `/api/v1` call, in ms (see EmulatorOptions.latencyMs). */
   latencyMs(): number
   setLatency(ms: number): void
@@ -64,12 +74,14 @@ export function buildEmulator (options: EmulatorOptions = {}): Emulator {
   let state = createSeedState(clock.now())
   const calls = createCallLog()
   const faults = createFaultBox()
+  const holds = createHolds()
   const latency = createLatency(options.latencyMs ?? 0)
   const reset = (): void => {
     clock.reset()
     state = createSeedState(clock.now())
     calls.clear()
     faults.clear()
+    holds.releaseAll()
     latency.reset()
   }
   const app = buildEmulatorApp(
@@ -79,6 +91,7 @@ export function buildEmulator (options: EmulatorOptions = {}): Emulator {
       authenticate: createAuthenticator(Object.values(DEMO_ACCOUNTS), clock.now),
       calls,
       faults,
+      holds,
       latency,
       reset,
       recordHeaders: options.recordHeaders === true
@@ -92,8 +105,15 @@ export function buildEmulator (options: EmulatorOptions = {}): Emulator {
     reset,
     calls: (filter) => calls.list(filter),
     clearCalls: () => { calls.clear() },
+    onCall: (listener) => calls.watch(listener),
     injectFault: (fault) => { faults.inject(fault) },
-    clearFaults: () => { faults.clear() },
+    clearFaults: () => {
+      faults.clear()
+      holds.releaseAll()
+    },
+    release: (name) => holds.release(name),
+    held: (name) => holds.count(name),
+    onHold: (listener) => holds.watch(listener),
     latencyMs: () => latency.ms,
     setLatency: (ms) => { latency.set(ms) }
   }

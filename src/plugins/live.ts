@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { LiveSettings } from '../config.js'
 import { Invalidations } from '../domain/live/invalidation.js'
 import { LiveRegistry } from '../domain/live/registry.js'
+import type { LiveTime } from '../domain/live/time.js'
 
 /*
  * The pollers behind subscriptions (`app.live`) and the invalidations writes publish to them
@@ -20,13 +21,15 @@ declare module 'fastify' {
 
 export interface LivePluginOptions {
   settings: LiveSettings
+  /** The clock and timers of the pollers, the poll ceiling and the leases' heartbeat (tests move it themselves). */
+  time?: LiveTime
 }
 
-const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings }) => {
+const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings, time }) => {
   const invalidations = new Invalidations()
   const { scopes } = app.auth
   const log = app.log.child({ component: 'live' })
-  const cluster = app.sharedState.live?.(settings.pollIntervalMs) ?? null
+  const cluster = app.sharedState.live?.(settings.pollIntervalMs, time) ?? null
   const leases = cluster?.leases ?? null
   const live = new LiveRegistry({
     vl: app.visualLayer,
@@ -36,6 +39,7 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
     log,
     scopeOf: (credential) => scopes.scopeOf(credential),
     onPoll: app.metrics.poll,
+    ...(time === undefined ? {} : { time }),
     ...(leases === null ? {} : { sharing: leases.share })
   })
   const sharing = cluster === null ? null : cluster.bridge(invalidations, app.visualLayer, cluster.leases.stateMs)

@@ -10,6 +10,7 @@ import { RedisSlots } from '../cluster/slots.js'
 import { RedisWindows } from '../cluster/windows.js'
 import { IdempotencyStore, type IdempotencyRecords } from '../domain/enrichment/idempotency.js'
 import type { LiveSharing } from '../domain/live/cluster-sharing.js'
+import type { LiveTime } from '../domain/live/time.js'
 import type { SharedSlots } from '../transports/caller-slots.js'
 import type { SharedWindows } from '../transports/allowance-windows.js'
 
@@ -35,8 +36,11 @@ export interface SharedState {
   readonly windows: SharedWindows | null
   /** The records that make an enrichment happen once per key, over every replica or in this process. */
   idempotency: <T>(window: IdempotencyWindow) => IdempotencyRecords<T>
-  /** The pollers' leases and the invalidations' bridge over every replica (polling every `intervalMs`), or null: this replica polls alone. */
-  live: ((intervalMs: number) => LiveSharing) | null
+  /**
+   * The pollers' leases and the invalidations' bridge over every replica (polling every `intervalMs`,
+   * the leases' heartbeat on `time`, the process's own when absent), or null: this replica polls alone.
+   */
+  live: ((intervalMs: number, time?: LiveTime) => LiveSharing) | null
 }
 
 declare module 'fastify' {
@@ -68,10 +72,10 @@ const redisPlugin: FastifyPluginAsync<RedisPluginOptions> = async (app, { settin
     slots: (pool: string) => new RedisSlots(link, pool),
     windows: new RedisWindows(link),
     idempotency: <T>(window: IdempotencyWindow) => new RedisIdempotencyStore<T>(link, window, app.log.child({ component: 'idempotency' })),
-    live: (intervalMs: number) => {
+    live: (intervalMs: number, time?: LiveTime) => {
       const log = app.log.child({ component: 'live' })
       const channels = new Channels(link)
-      const leases = new LiveLeases(link, channels, intervalMs, log)
+      const leases = new LiveLeases(link, channels, intervalMs, log, time)
       return {
         leases,
         get up () { return link.up },

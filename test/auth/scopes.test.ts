@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { visualLayerToken } from '../helpers/tokens.js'
+import { callsArrived, nextCall } from '../helpers/wait.js'
 
 /**
  * The credential-scope rule in passthrough mode, against the emulator's two demo accounts and a
@@ -41,9 +42,14 @@ describe('passthrough credential scopes', () => {
     expect((await gw.gql(query, undefined, bearer(genuine))).body).toEqual({ data: { dataset: { id: SEED.datasets.ready, displayName: 'Product Images Q1' } } })
     const forged = createSigner({ key: 'guessed-secret', algorithm: 'HS256', kid: acme.apiKey })({ sub: acme.apiKey, iss: 'sdk', exp: Math.floor(Date.now() / 1000) + 600 })
     gw.emulator.clearCalls()
-    // Both requests are in flight together: a slow upstream holds the genuine call open.
-    gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, delayMs: 300 })
-    const [real, fake] = await Promise.all([gw.gql(query, undefined, bearer(genuine)), gw.gql(query, undefined, bearer(forged))])
+    // Both requests are in flight together: Visual Layer holds the genuine call open until the forged one is answered.
+    gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, hold: 'genuine' })
+    const arrived = nextCall(gw.emulator, { path: `/api/v1/dataset/${SEED.datasets.ready}`, phase: 'arrived' })
+    const answered = gw.gql(query, undefined, bearer(genuine))
+    await arrived
+    const fake = await gw.gql(query, undefined, bearer(forged))
+    expect(gw.emulator.release('genuine')).toBe(1)
+    const real = await answered
     expect(real.body).toEqual({ data: { dataset: { id: SEED.datasets.ready, displayName: 'Product Images Q1' } } })
     // Visual Layer refused the forged token: answered as the gateway's own refusals are.
     expect(fake.status).toBe(401)
@@ -71,8 +77,13 @@ describe('passthrough credential scopes', () => {
   it('does not share between two unproven tokens of one account', async () => {
     const first = visualLayerToken(acme, { exp: Math.floor(Date.now() / 1000) + 603 })
     const second = visualLayerToken(acme, { exp: Math.floor(Date.now() / 1000) + 604 })
-    gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, delayMs: 300 })
-    await Promise.all([gw.gql(query, undefined, bearer(first)), gw.gql(query, undefined, bearer(second))])
+    // Both calls held: the second reaches Visual Layer while the first is still in flight.
+    gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, hold: 'both', times: 2 })
+    const arrived = callsArrived(gw.emulator, { path: `/api/v1/dataset/${SEED.datasets.ready}` }, 2)
+    const both = Promise.all([gw.gql(query, undefined, bearer(first)), gw.gql(query, undefined, bearer(second))])
+    await arrived
+    expect(gw.emulator.release('both')).toBe(2)
+    await both
     expect(calls()).toEqual([
       `GET /api/v1/dataset/${SEED.datasets.ready} ${acme.apiKey} 200`,
       `GET /api/v1/dataset/${SEED.datasets.ready} ${acme.apiKey} 200`

@@ -18,7 +18,7 @@ import { record, until, wsClient } from '../helpers/ws.js'
 
 const INTERVAL = 300
 const statusQuery = (id: string): string => `subscription { datasetStatusChanged(datasetId: "${id}") { id status progress } }`
-interface Watching { events: Array<{ data?: StatusEvent | null }>, done: Promise<void> }
+interface Watching { events: Array<{ data?: StatusEvent | null }>, done: Promise<void>, received: (count: number, timeoutMs?: number) => Promise<void> }
 
 let cluster: TestCluster | undefined
 const ws: Client[] = []
@@ -60,7 +60,7 @@ describeWithRedis.each(AUTH_MODES)('one poller for the cluster (AUTH_MODE=%s)', 
       for (let s = 0; s < 20; s++) watching.push(recordSse<StatusEvent>(stream, statusQuery(id)))
     }
     expect(watching).toHaveLength(300)
-    await until(() => watching.every((sub) => sub.events.length >= 1), 20_000)
+    await Promise.all(watching.map(async (sub) => { await sub.received(1, 20_000) }))
 
     // Settled in: two more polls (passthrough: each replica proves the token with a poll of its own first).
     const polls = (): number => log.times.length

@@ -34,7 +34,7 @@ describeWithRedis.each(AUTH_MODES)('invalidations across replicas (AUTH_MODE=%s)
     clients.push(client)
     const id = SEED.datasets.ready
     const sub = record<StatusEvent>(client, statusQuery(id))
-    await until(() => sub.events.length === 1)
+    await sub.received(1)
     expect(a.app.live.size).toBe(0)
 
     const started = Date.now()

@@ -57,7 +57,7 @@ describeWithRedis.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
     const id = SEED.datasets.indexing
     log = pollLog(emulator, id)
     const subs = subscribe(replicas, params, statusQuery(id), 5)
-    await until(() => subs.every((sub) => sub.events.length === 1))
+    await Promise.all(subs.map(async (sub) => { await sub.received(1) }))
     // Shared: after the first polls (passthrough: each replica proves the token once), one replica polls.
     await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
     await until(async () => (await pollersOver(replicas, log as PollLog, 3)).filter(Boolean).length === 1)
@@ -94,7 +94,7 @@ describeWithRedis.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
     log.close()
     log = pollLog(emulator, followed)
     const watching = subscribe(replicas, params, statusQuery(followed, true), 3)
-    await until(() => watching.every((sub) => sub.events.length === 1))
+    await Promise.all(watching.map(async (sub) => { await sub.received(1) }))
     await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
     await until(async () => (await pollersOver(replicas, log as PollLog, 4)).filter(Boolean).length === 1)
     for (const sub of watching) expect(sub.events.map((event) => event.data?.datasetStatusChanged)).toEqual([{ id: followed, status: 'READY', progress: 100 }])
@@ -112,10 +112,10 @@ describeWithRedis('late subscribers (AUTH_MODE=none)', () => {
     const id = SEED.datasets.readySecond
     log = pollLog(emulator, id)
     const first = subscribe([a], {}, statusQuery(id, true), 1)
-    await until(() => first.every((sub) => sub.events.length === 1))
+    await Promise.all(first.map(async (sub) => { await sub.received(1) }))
     await until(async () => await leasesHeld(a) === 1)
     const late = subscribe([b], {}, statusQuery(id, true), 1)
-    await until(() => late.every((sub) => sub.events.length === 1))
+    await Promise.all(late.map(async (sub) => { await sub.received(1) }))
     const polled = log.times.length
     await until(() => (log?.times.length ?? 0) >= polled + 2)
     expect(await pollsByReplica(replicas)).toEqual([expect.any(Number), 0])
@@ -128,7 +128,7 @@ describeWithRedis('late subscribers (AUTH_MODE=none)', () => {
     const c = await cluster.addReplica()
     await until(() => linked(c), 15_000)
     const later = subscribe([c], {}, statusQuery(id, true), 1)
-    await until(() => later.every((sub) => sub.events.length === 1), 5000)
+    await Promise.all(later.map(async (sub) => { await sub.received(1, 5000) }))
     const again = log.times.length
     await until(() => (log?.times.length ?? 0) >= again + 2)
     // Not asserted here: that c made no poll of its own after the empty restart. One cause was found and
@@ -147,7 +147,7 @@ describeWithRedis('late subscribers (AUTH_MODE=none)', () => {
     const id = SEED.datasets.readySecond
     log = pollLog(emulator, id)
     const first = subscribe([a], {}, statusQuery(id, true), 1)
-    await until(() => first.every((sub) => sub.events.length === 1))
+    await Promise.all(first.map(async (sub) => { await sub.received(1) }))
     await until(async () => await leasesHeld(a) === 1)
     // A long task (or a GC pause) of 1.1 s just after b asks Redis for the changes' channel, longer
     // than the wait for its answer (the link's deadline, 500 ms): the answer, there since, is read
@@ -166,7 +166,7 @@ describeWithRedis('late subscribers (AUTH_MODE=none)', () => {
       return sent
     }) as typeof pubsub.subscribe
     const late = subscribe([b], {}, statusQuery(id, true), 1)
-    await until(() => late.every((sub) => sub.events.length === 1))
+    await Promise.all(late.map(async (sub) => { await sub.received(1) }))
     expect(blocked).toBe(1)
     const polled = log.times.length
     await until(() => (log?.times.length ?? 0) >= polled + 2)

@@ -41,20 +41,20 @@ describeWithRedis('poll leases over three replicas', () => {
     const held = async (): Promise<number[]> => await Promise.all(replicas.map(leasesHeld))
 
     const onA = watch(a)
-    await until(() => onA.every((sub) => sub.events.length === 1))
+    await Promise.all(onA.map(async (sub) => { await sub.received(1) }))
     await until(async () => await leasesHeld(a) === N)
     expect(await held()).toEqual([N, 0, 0])
 
     const onB = watch(b)
     const onC = watch(c)
     const all = [...onA, ...onB, ...onC]
-    await until(() => all.every((sub) => sub.events.length === 1))
+    await Promise.all(all.map(async (sub) => { await sub.received(1) }))
     // Every dataset changes while the leases move: an enrichment of each, straight at Visual Layer
     // (no write through the gateway, so no invalidation: each holder finds it at its next poll).
     for (const id of ids) await enrichAtEmulator(emulator, id)
-    await until(() => all.every((sub) => sub.events.length === 2), 15_000)
+    await Promise.all(all.map(async (sub) => { await sub.received(2, 15_000) }))
     emulator.advance(30_000)
-    await until(() => all.every((sub) => sub.events.length === 3), 15_000)
+    await Promise.all(all.map(async (sub) => { await sub.received(3, 15_000) }))
 
     const spread = (counts: number[]): boolean => counts.reduce((sum, n) => sum + n, 0) === N && counts.every((n) => n >= LOW && n <= HIGH)
     await until(async () => spread(await held()), 15_000).catch(async () => { throw new Error(`leases held stayed ${(await held()).join('/')}`) })

@@ -96,7 +96,7 @@ describeWithRedis('two replicas while their Redis is stalled (SIGSTOP)', () => {
       ws.push(client)
       return record<StatusEvent>(client, statusQuery(id, true))
     })
-    await until(() => following.every((sub) => sub.events.length === 1))
+    await Promise.all(following.map(async (sub) => { await sub.received(1) }))
     await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
     for (const replica of replicas) {
       expect([await gauge(replica, 'vlgw_redis_up'), await gauge(replica, 'vlgw_redis_timeouts_total')]).toEqual([1, 0])

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SEED, startEmulator } from '../../src/emulator/index.js'
 import type { RunningEmulator } from '../../src/emulator/index.js'
+import { callsArrived, nextCall, when } from '../helpers/wait.js'
 import { call, PRIMARY, SECONDARY, signToken, START, startTestEmulator } from './helpers.js'
 
 let emulator: RunningEmulator
@@ -50,6 +51,58 @@ describe('faults', () => {
     started = performance.now()
     expect((await call(emulator, '/api/v1/healthcheck')).status).toBe(504)
     expect(performance.now() - started).toBeGreaterThanOrEqual(190)
+  })
+
+  it('holds a call, logged on arrival, until the test releases it; then it answers normally or with the fault', async () => {
+    emulator.injectFault({ path: '/api/v1/healthcheck', hold: 'first' })
+    emulator.injectFault({ path: '/api/v1/healthcheck', hold: 'second', status: 503 })
+    const arrivals = [nextCall(emulator, { path: '/api/v1/healthcheck', phase: 'arrived' }), callsArrived(emulator, { path: '/api/v1/healthcheck' }, 2)]
+    const first = call(emulator, '/api/v1/healthcheck')
+    const second = call(emulator, '/api/v1/healthcheck')
+    await Promise.all(arrivals)
+    expect([emulator.held('first'), emulator.held('second')]).toEqual([1, 1])
+    expect(emulator.calls({ path: '/api/v1/healthcheck' }).map((record) => record.status)).toEqual([0, 0])
+    // Released out of order: each answers when its own hold is released.
+    const answered = nextCall(emulator, { path: '/api/v1/healthcheck', phase: 'answered' })
+    expect(emulator.release('second')).toBe(1)
+    expect((await second).status).toBe(503)
+    expect((await answered).status).toBe(503)
+    expect(emulator.held('first')).toBe(1)
+    expect(emulator.release('first')).toBe(1)
+    expect((await first).status).toBe(200)
+    expect(emulator.release('first')).toBe(0)
+  })
+
+  it('drops a held call whose client leaves, logged with status 0, and holds it no more', async () => {
+    emulator.injectFault({ path: '/api/v1/healthcheck', hold: 'left' })
+    const arrived = nextCall(emulator, { path: '/api/v1/healthcheck', phase: 'arrived' })
+    const leaving = new AbortController()
+    const call = fetch(`${emulator.url}/api/v1/healthcheck`, { signal: leaving.signal })
+    await arrived
+    expect(emulator.held('left')).toBe(1)
+    const dropped = when('the held call to be dropped', (listener) => emulator.onHold(listener), () => emulator.held('left') === 0)
+    leaving.abort()
+    await expect(call).rejects.toThrow()
+    await dropped
+    expect(emulator.release('left')).toBe(0)
+    expect(emulator.calls({ path: '/api/v1/healthcheck' }).map((record) => record.status)).toEqual([0])
+  })
+
+  it('lets held calls go on when faults are cleared, and drops them when the emulator closes', async () => {
+    emulator.injectFault({ path: '/api/v1/healthcheck', hold: 'h', times: 2 })
+    const arrived = nextCall(emulator, { path: '/api/v1/healthcheck', phase: 'arrived' })
+    const held = call(emulator, '/api/v1/healthcheck')
+    await arrived
+    emulator.clearFaults()
+    expect((await held).status).toBe(200)
+    expect(emulator.held('h')).toBe(0)
+    const own = await startTestEmulator()
+    own.injectFault({ path: '/api/v1/healthcheck', hold: 'h' })
+    const ownArrived = nextCall(own, { path: '/api/v1/healthcheck', phase: 'arrived' })
+    const dropped = call(own, '/api/v1/healthcheck')
+    await ownArrived
+    await own.close()
+    await expect(dropped).rejects.toThrow()
   })
 
   it('drops the connection without an answer and logs status 0', async () => {
@@ -144,10 +197,21 @@ describe('control API under /_emulator', () => {
     expect(bad.status).toBe(400)
     expect((bad.body as { detail: string }).detail).toMatch(/^Invalid body \(status: /)
     expect((await control('/faults', 'POST', { path: '/x', status: 500, color: 'red' })).status).toBe(400)
-    expect((await control('/faults', 'POST', { path: '/x' })).body).toMatchObject({ detail: expect.stringContaining('a fault needs status, delayMs or drop') })
+    expect((await control('/faults', 'POST', { path: '/x' })).body).toMatchObject({ detail: expect.stringContaining('a fault needs status, delayMs, drop or hold') })
     await control('/faults', 'POST', { path: '/api/v1/**', status: 500, times: 5 })
     expect(await control('/faults', 'DELETE')).toMatchObject({ status: 200, body: { cleared: true } })
     expect((await call(emulator, '/api/v1/tasks')).status).toBe(200)
+  })
+
+  it('holds calls by name and releases them over the control API', async () => {
+    expect(await control('/faults', 'POST', { path: '/api/v1/healthcheck', hold: 'gate' })).toMatchObject({ status: 200, body: { injected: { path: '/api/v1/healthcheck', hold: 'gate' } } })
+    const arrived = nextCall(emulator, { path: '/api/v1/healthcheck', phase: 'arrived' })
+    const held = call(emulator, '/api/v1/healthcheck')
+    await arrived
+    expect(await control('/holds/gate')).toMatchObject({ status: 200, body: { held: 1 } })
+    expect(await control('/holds/gate/release', 'POST')).toMatchObject({ status: 200, body: { released: 1 } })
+    expect((await held).status).toBe(200)
+    expect(await control('/holds/gate')).toMatchObject({ status: 200, body: { held: 0 } })
   })
 
   it('holds every /api/v1 call for the latency it is given, leaves faults to apply after it, and reset returns to no latency', async () => {

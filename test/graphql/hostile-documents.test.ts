@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS } from '../../src/emulator/index.js'
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { post, startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { visualLayerToken } from '../helpers/tokens.js'
 import { record, wsClient } from '../helpers/ws.js'
 
@@ -24,11 +24,6 @@ const FORGED = `Bearer ${visualLayerToken({ apiKey: DEMO_ACCOUNTS.primary.apiKey
 const FIELDS_MESSAGE = 'The document selects more than 500 fields, the most this gateway accepts. Split it into several requests.'
 const TOKENS_MESSAGE = 'The document has more than 3000 tokens, the most this gateway accepts. Split it into several requests, or pass long lists as variables.'
 const TOO_DEEP_MESSAGE = 'The document nests too deeply for this gateway to read. Flatten it, or pass long or nested values as variables.'
-
-async function post (gw: TestGateway, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: unknown }> {
-  const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
-  return { status: res.status, body: await res.json() }
-}
 
 /**
  * Sends 500 unique documents and returns how far the heap and RSS grew. Garbage is collected every

@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { when } from '../helpers/wait.js'
 
 /**
  * Mutation.enrichDataset against the emulator: the pre-flight (every refusal costs no
@@ -9,7 +9,8 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
  */
 
 let gw: TestGateway
-beforeAll(async () => { gw = await startTestGateway({ UPSTREAM_TIMEOUT_MS: '500' }) })
+// Short enough for the case that waits it out, long enough for every other call on a busy machine.
+beforeAll(async () => { gw = await startTestGateway({ UPSTREAM_TIMEOUT_MS: '2000' }) })
 afterAll(async () => { await gw.close() })
 beforeEach(() => { gw.emulator.reset() })
 
@@ -230,15 +231,15 @@ describe('Mutation.enrichDataset: Visual Layer\'s answers to the POST', () => {
 
   it.each([
     ['503', { status: 503 }, `Visual Layer answered HTTP 503 while starting the enrichment of dataset ${ready}, so whether an enriched copy is being built is unknown. ${check}`, { status: 503 }, 503],
-    // The emulator drops a call whose client left while it was held (status 0); a real server may not.
-    ['an answer slower than UPSTREAM_TIMEOUT_MS', { delayMs: 1000 }, `Visual Layer did not answer in time while starting the enrichment of dataset ${ready}, so whether an enriched copy is being built is unknown. ${check}`, undefined, 0],
+    // Held past the deadline: the emulator drops a call whose client left while it was held (status 0); a real server may not.
+    ['an answer slower than UPSTREAM_TIMEOUT_MS', { hold: 'slow' }, `Visual Layer did not answer in time while starting the enrichment of dataset ${ready}, so whether an enriched copy is being built is unknown. ${check}`, undefined, 0],
     ['a dropped connection', { drop: true }, `Visual Layer could not be reached or dropped the connection while starting the enrichment of dataset ${ready}, so whether an enriched copy is being built is unknown. ${check}`, undefined, 0]
   ])('sends the POST once on %s and says the outcome is unknown (UPSTREAM_UNAVAILABLE) and how to check', async (_name, fault, message, upstream, finalStatus) => {
     gw.emulator.injectFault({ method: 'POST', path: '/api/v1/dataset/*/enrich_dataset', ...fault })
     const res = await enrich(ready, [captioner], 'req-unknown', ID_ONLY)
     expect(res.body).toEqual({ data: null, errors: [{ message, locations: [{ line: 1, column: 65 }], path: ['enrichDataset'], extensions: { code: 'UPSTREAM_UNAVAILABLE', requestId: 'req-unknown', ...(upstream === undefined ? {} : { upstream }) } }] })
     expect(upstreamCalls()).toEqual([datasetGet(ready), modelsGet(ready), enrichPost(ready, finalStatus)])
-    // Let a held call end before the next test resets the emulator.
-    if ('delayMs' in fault) await sleep(fault.delayMs)
+    // The held call ends (dropped: its client left) before the next test resets the emulator.
+    if ('hold' in fault) await when('the held call to be dropped', (listener) => gw.emulator.onHold(listener), () => gw.emulator.held(fault.hold) === 0)
   })
 })

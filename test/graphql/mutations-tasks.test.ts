@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { when } from '../helpers/wait.js'
 
 /**
  * Mutation.abortTask and Mutation.retryTask on every task state of the seed: one POST each, never
@@ -9,7 +9,8 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
  */
 
 let gw: TestGateway
-beforeAll(async () => { gw = await startTestGateway({ UPSTREAM_TIMEOUT_MS: '500' }) })
+// Short enough for the case that waits it out, long enough for every other call on a busy machine.
+beforeAll(async () => { gw = await startTestGateway({ UPSTREAM_TIMEOUT_MS: '2000' }) })
 afterAll(async () => { await gw.close() })
 beforeEach(() => { gw.emulator.reset() })
 
@@ -150,7 +151,8 @@ describe('both task mutations', () => {
 
   const faults = [
     ['503', { status: 503 }, 'answered HTTP 503', 'UPSTREAM_UNAVAILABLE', 503, 503],
-    ['an answer slower than UPSTREAM_TIMEOUT_MS', { delayMs: 1000 }, 'did not answer in time', 'UPSTREAM_UNAVAILABLE', undefined, 0],
+    // Held past the deadline, then dropped by the emulator once the gateway gave up (status 0).
+    ['an answer slower than UPSTREAM_TIMEOUT_MS', { hold: 'slow' }, 'did not answer in time', 'UPSTREAM_UNAVAILABLE', undefined, 0],
     ['a dropped connection', { drop: true }, 'could not be reached or dropped the connection', 'UPSTREAM_UNAVAILABLE', undefined, 0]
   ] as const
 
@@ -161,7 +163,7 @@ describe('both task mutations', () => {
       const res = await (field === 'abortTask' ? abort : retry)(id)
       expect(res.body).toEqual(refusal(field, code, `Visual Layer ${what} while the gateway asked it to ${action} task ${id}, so whether the task was ${verb} is unknown. Check the task's status in the task list (Query.tasks, or Dataset.tasks of its dataset) before trying again.`, upstream))
       expect(upstreamCalls()).toEqual([`POST /api/v1/tasks/${id}/${action} ${finalStatus}`])
-      if ('delayMs' in fault) await sleep(fault.delayMs)
+      if ('hold' in fault) await when('the held call to be dropped', (listener) => gw.emulator.onHold(listener), () => gw.emulator.held(fault.hold) === 0)
     })
   }
 })

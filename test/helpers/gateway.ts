@@ -22,6 +22,12 @@ export interface TestGateway {
   close: () => Promise<void>
 }
 
+/** POSTs `body` (JSON) to the gateway's /graphql: the status and the parsed JSON body, to compare whole. */
+export async function post (gw: Pick<TestGateway, 'url'>, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: unknown }> {
+  const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  return { status: res.status, body: await res.json() }
+}
+
 /**
  * The gateway listening on a loopback port, over real HTTP to an emulator on another port,
  * with the emulator's primary demo account as its service account.
@@ -61,7 +67,6 @@ export async function startGatewayOn (emulator: RunningEmulator, env: Record<str
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no port')
   const url = `http://127.0.0.1:${address.port}`
-
   return {
     app,
     url,

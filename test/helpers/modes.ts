@@ -2,6 +2,7 @@ import { it } from 'vitest'
 import { randomUUID } from 'node:crypto'
 import { createSigner } from 'fast-jwt'
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/emulator/index.js'
+import type { BuildOptions } from '../../src/app.js'
 import { startTestGateway, type TestGateway } from './gateway.js'
 import { visualLayerToken } from './tokens.js'
 
@@ -21,8 +22,8 @@ const MODE_ENV: Record<AuthMode, Record<string, string>> = {
   jwt: { AUTH_MODE: 'jwt', JWT_SECRET: JWT_TEST_SECRET, JWT_CLOCK_TOLERANCE_SEC: '0' }
 }
 
-export async function startModeGateway (mode: AuthMode, env: Record<string, string> = {}): Promise<TestGateway> {
-  return await startTestGateway({ ...modeEnv(mode), ...env })
+export async function startModeGateway (mode: AuthMode, env: Record<string, string> = {}, build: Omit<BuildOptions, 'logStream'> = {}): Promise<TestGateway> {
+  return await startTestGateway({ ...modeEnv(mode), ...env }, build)
 }
 
 /** The settings of a gateway in `mode` (a test cluster starts its replicas with them). */

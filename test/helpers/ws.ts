@@ -1,6 +1,7 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws'
 import type { Socket } from 'node:net'
 import WebSocket from 'ws'
+import { eventCounter } from './wait.js'
 
 /** The real graphql-ws client (as GraphiQL, Apollo and urql use it) against a test gateway. */
 export function wsClient (url: string, connectionParams: Record<string, unknown> = {}): Client {
@@ -21,20 +22,29 @@ export interface Recorded<T> {
   /** Settles when the server completes the subscription, or rejects on an error message. */
   done: Promise<void>
   stop: () => void
+  /** Resolves once `count` events in all have come (fails the test if they do not). */
+  received: (count: number, timeoutMs?: number) => Promise<void>
 }
 
 export function record<T = Record<string, unknown>> (client: Client, query: string, variables?: Record<string, unknown>): Recorded<T> {
   const events: Array<FormattedExecutionResult<T, unknown>> = []
+  const counter = eventCounter()
   let stop = (): void => {}
   const done = new Promise<void>((resolve, reject) => {
     stop = client.subscribe<T>({ query, variables }, {
-      next: (value) => { events.push(value) },
+      next: (value) => {
+        events.push(value)
+        counter.tell()
+      },
       error: (err) => { reject(err) },
       complete: () => { resolve() }
     })
   })
   done.catch(() => {})
-  return { events, done, stop }
+  const received = async (count: number, timeoutMs?: number): Promise<void> => {
+    await counter.received(`subscription event ${count} (of ${query})`, () => events.length, count, done, timeoutMs)
+  }
+  return { events, done, stop, received }
 }
 
 export async function until (check: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 20): Promise<void> {

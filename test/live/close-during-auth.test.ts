@@ -55,7 +55,7 @@ it('a connection closed while its token is checked frees its slot: the caller\'s
   const client = wsClient(gw.url, { Authorization: `Bearer ${token()}` })
   const sub = record(client, `subscription { datasetStatusChanged(datasetId: "${SEED.datasets.readOnly}", follow: true) { status } }`)
   const outcome = await Promise.race([
-    until(() => sub.events.length === 1).then(() => 'event'),
+    sub.received(1).then(() => 'event', () => 'no event'),
     sub.done.then(() => 'completed', (err: { code?: number, reason?: string }) => `closed ${String(err.code)} ${String(err.reason)}`)
   ])
   expect(outcome).toBe('event')

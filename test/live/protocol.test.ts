@@ -3,7 +3,7 @@ import WebSocket from 'ws'
 import { SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, startModeGateway } from '../helpers/modes.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /**
  * The graphql-transport-ws protocol's rules, each answered with its close code and zero upstream
@@ -90,7 +90,7 @@ describe.each(AUTH_MODES)('AUTH_MODE=%s', (mode) => {
       const client = wsClient(gw.url, params)
       const query = `subscription { datasetStatusChanged(datasetId: "${SEED.datasets.readOnly}", follow: true) { status } }`
       const kept = [record(client, query), record(client, query)]
-      await until(() => kept.every((sub) => sub.events.length === 1))
+      await Promise.all(kept.map(async (sub) => { await sub.received(1) }))
       const third = record(client, query)
       await expect(third.done).rejects.toEqual([expect.objectContaining({
         message: 'Too many subscriptions on this connection: at most 2. Complete one first, or open another connection.',
@@ -103,7 +103,7 @@ describe.each(AUTH_MODES)('AUTH_MODE=%s', (mode) => {
       const open = [wsClient(gw.url, params), wsClient(gw.url, params)]
       const query = `subscription { datasetStatusChanged(datasetId: "${SEED.datasets.readOnly}", follow: true) { status } }`
       const subs = open.map((client) => record(client, query))
-      await until(() => subs.every((sub) => sub.events.length === 1))
+      await Promise.all(subs.map(async (sub) => { await sub.received(1) }))
       expect(await closedAfter([init()])).toEqual({ code: 1008, reason: 'Too many WebSocket connections: at most 2 per caller. Close one, or share one for many subscriptions.' })
       await Promise.all(open.map(async (client) => { await client.dispose() }))
     })

@@ -6,7 +6,7 @@ import type { CallRecord } from '../../src/emulator/call-log.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, freshToken, startModeGateway } from '../helpers/modes.js'
 import { bearer, recordSse, sseClient } from '../helpers/sse.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /*
  * One event, resolved once: the nested fields of a change are read from Visual Layer once for all
@@ -48,7 +48,7 @@ describe.each(AUTH_MODES)('one event, resolved once (AUTH_MODE=%s)', (mode) => {
 
   it('40 subscribers over WebSocket and SSE, one change: each nested read made once, the same event for all', async () => {
     gw.emulator.reset()
-    const watching: Array<{ events: Array<{ data?: Nested | null }> }> = []
+    const watching: Array<{ events: Array<{ data?: Nested | null }>, received: (count: number, timeoutMs?: number) => Promise<void> }> = []
     const params = Array.from({ length: 5 }, () => connectionParams(mode, { ttlSec: 120 }))
     for (let c = 0; c < 5; c++) {
       const client = wsClient(gw.url, params[c])
@@ -60,7 +60,7 @@ describe.each(AUTH_MODES)('one event, resolved once (AUTH_MODE=%s)', (mode) => {
       sse.push(client)
       for (let s = 0; s < 5; s++) watching.push(recordSse<Nested>(client, nested, { id }))
     }
-    await until(() => watching.every((sub) => sub.events.length === 1), 20_000)
+    await Promise.all(watching.map(async (sub) => { await sub.received(1, 20_000) }))
     expect(watching.map((sub) => sub.events[0]?.data?.datasetStatusChanged.status)).toEqual(Array(40).fill('READY'))
 
     const before = gw.emulator.calls().length
@@ -71,7 +71,7 @@ describe.each(AUTH_MODES)('one event, resolved once (AUTH_MODE=%s)', (mode) => {
       { ...bearer(freshToken(mode)), 'x-request-id': 'test-enrich' }
     )
     expect(res.body.errors).toBeUndefined()
-    await until(() => watching.every((sub) => sub.events.length === 2), 20_000)
+    await Promise.all(watching.map(async (sub) => { await sub.received(2, 20_000) }))
 
     const second = watching.map((sub) => sub.events[1])
     expect(second[0]?.data?.datasetStatusChanged).toMatchObject({ id, status: 'READ_ONLY', sourceDataset: { id: source, displayName: 'Retail Shelf Photos' } })
@@ -97,14 +97,14 @@ describe.each(AUTH_MODES)('one event, resolved once (AUTH_MODE=%s)', (mode) => {
     const late = wsClient(gw.url, params[0])
     ws.push(late)
     const same = record<Nested>(late, nested, { id })
-    await until(() => same.events.length === 1)
+    await same.received(1)
     expect(same.events[0]).toEqual(second[0])
     expect(gw.emulator.calls().slice(after).filter(bySubscription)).toEqual([])
 
     // Another selection is resolved on its own: only the read it adds.
     const other = record<{ datasetStatusChanged: { id: string, models: Array<{ id: string, name: string }> } }>(
       late, 'subscription Other($id: ID!) { datasetStatusChanged(datasetId: $id, follow: true) { id models { id name } } }', { id })
-    await until(() => other.events.length === 1)
+    await other.received(1)
     expect(other.events[0]?.data?.datasetStatusChanged.models.length).toBeGreaterThan(0)
     expect(gw.emulator.calls().slice(after).filter(bySubscription).map((call) => `${call.method} ${call.path}`)).toEqual([
       `GET /api/v1/enrichment/${id}/list_models`

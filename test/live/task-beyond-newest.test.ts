@@ -51,7 +51,7 @@ describe.each(AUTH_MODES)('taskUpdated beyond the newest 50 (AUTH_MODE=%s)', (mo
     const [oldest] = await addTasks(60, 120_000) // started at 11:59:01, RUNNING since 11:59:06
     const taskId = oldest as string
     const sub = subscribe(taskId)
-    await until(() => sub.events.length === 1)
+    await sub.received(1)
     expect(sub.events[0]?.data?.taskUpdated).toEqual({ id: taskId, status: 'RUNNING', progress: 45 })
     for (let i = 0; i < 20 && sub.events.at(-1)?.data?.taskUpdated.status !== 'COMPLETED'; i++) {
       gw.emulator.advance(10_000)

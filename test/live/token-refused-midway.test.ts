@@ -3,7 +3,7 @@ import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { connectionParams, startModeGateway } from '../helpers/modes.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /*
  * Passthrough: a token Visual Layer accepted for the poll but refuses for the event's nested fields
@@ -24,7 +24,7 @@ it('a token refused while an event resolves its nested fields gives one UNAUTHEN
   const client = wsClient(gw.url, connectionParams('passthrough'))
   clients.push(client)
   const sub = record(client, `subscription { datasetStatusChanged(datasetId: "${id}", follow: true) { id creationStatus { __typename } models { id } } }`)
-  await until(() => sub.events.length === 1)
+  await sub.received(1)
   expect(sub.events).toEqual([{
     data: null,
     errors: [{

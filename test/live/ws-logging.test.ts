@@ -3,7 +3,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, t
 import WebSocket from 'ws'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { rawConnection, until } from '../helpers/ws.js'
+import { ManualTime } from '../helpers/manual-time.js'
+import { pollNow } from '../helpers/polls.js'
+import { when } from '../helpers/wait.js'
+import { rawConnection } from '../helpers/ws.js'
 
 /**
  * What a WebSocket connection's troubles leave in the log: one structured line (pino JSON through
@@ -13,7 +16,8 @@ import { rawConnection, until } from '../helpers/ws.js'
 let gw: TestGateway
 let consoleError: MockInstance
 let consoleWarn: MockInstance
-beforeAll(async () => { gw = await startTestGateway({ POLL_INTERVAL_MS: '250' }) })
+const time = new ManualTime()
+beforeAll(async () => { gw = await startTestGateway({ POLL_INTERVAL_MS: '250' }, { liveTime: time }) })
 afterAll(async () => { await gw.close() })
 beforeEach(() => {
   consoleError = vi.spyOn(console, 'error')
@@ -23,8 +27,8 @@ afterEach(() => { vi.restoreAllMocks() })
 
 const entries = (): Array<Record<string, unknown>> => gw.logs.entries()
 // The socket's own lines; each operation's closing line (src/plugins/operations.ts) is counted elsewhere (test/observability).
-const socketLines = (from: number): Array<Record<string, unknown>> => entries().slice(from)
-  .filter((entry) => (entry.component === 'websocket' && entry.operation === undefined) || Number(entry.level) >= 40)
+const isSocketLine = (entry: Record<string, unknown>): boolean => (entry.component === 'websocket' && entry.operation === undefined) || Number(entry.level) >= 40
+const socketLines = (from: number): Array<Record<string, unknown>> => entries().slice(from).filter(isSocketLine)
 
 describe('WebSocket troubles in the log', () => {
   it('a frame over the size limit: closed with 1009, one info line, nothing on stderr', async () => {
@@ -33,7 +37,7 @@ describe('WebSocket troubles in the log', () => {
     const closed = new Promise<number>((resolve) => { raw.socket.on('close', (code) => { resolve(code) }) })
     raw.socket.send('x'.repeat(1024 * 1024 + 1))
     expect(await closed).toBe(1009)
-    await until(() => socketLines(from).length > 0)
+    await gw.logs.logged('the socket\'s line', isSocketLine, { from })
     expect(socketLines(from).map(({ level, msg, code, reason }) => ({ level, msg, code, reason }))).toEqual([
       { level: 30, msg: 'WebSocket closed on a client protocol error', code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', reason: 'Max payload size exceeded' }
     ])
@@ -50,7 +54,10 @@ describe('WebSocket troubles in the log', () => {
     gw.app.server.off('upgrade', capture)
     const id = SEED.datasets.indexing
     for (let i = 1; i <= 100; i++) raw.subscribe(String(i), `subscription { datasetStatusChanged(datasetId: "${id}", follow: true) { status progress } }`)
-    await until(() => raw.events.size === 100)
+    await when('the first event of each of 100 subscriptions', (listener) => {
+      raw.socket.on('message', listener)
+      return () => { raw.socket.off('message', listener) }
+    }, () => raw.events.size === 100)
     // The connection dies right after the gateway's first write of the next change (a reset mid-burst,
     // which a test cannot time): the other 99 are written into a destroyed socket.
     const socket = serverSide as unknown as Socket
@@ -62,8 +69,13 @@ describe('WebSocket troubles in the log', () => {
     }) as Socket['write']
     const from = entries().length
     gw.emulator.advance(3000)
-    await until(() => entries().slice(from).some((entry) => entry.msg === 'WebSocket connection lost while sending; dropping what was left to send' || Number(entry.level) >= 50))
-    await until(() => raw.socket.readyState === WebSocket.CLOSED)
+    // The next poll (time moved to its timer) finds the change.
+    await pollNow(gw, time, id)
+    await gw.logs.logged('connection lost, or an error', (entry) => entry.msg === 'WebSocket connection lost while sending; dropping what was left to send' || Number(entry.level) >= 50, { from })
+    await when('the socket to close', (listener) => {
+      raw.socket.on('close', listener)
+      return () => { raw.socket.off('close', listener) }
+    }, () => raw.socket.readyState === WebSocket.CLOSED)
     expect(socketLines(from).map(({ level, msg }) => ({ level, msg }))).toEqual([
       { level: 20, msg: 'WebSocket connection lost while sending; dropping what was left to send' }
     ])

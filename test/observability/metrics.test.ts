@@ -94,7 +94,7 @@ describe('Prometheus metrics on METRICS_PORT', () => {
     // A subscription over WebSocket, on a dataset still indexing: it stays open.
     client = wsClient(gw.url)
     const watch = record(client, `subscription Watch { datasetStatusChanged(datasetId: "${INDEXING}") { id status } }`)
-    await until(() => watch.events.length === 1)
+    await watch.received(1)
     const live = await scrape()
     expect(only(live.samples, 'vlgw_subscriptions', 'vlgw_live_pollers', 'vlgw_websocket_connections', 'vlgw_live_polls_total')).toEqual({
       [key('vlgw_live_pollers')]: 1,

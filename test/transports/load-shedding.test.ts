@@ -3,6 +3,7 @@ import WebSocket from 'ws'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { until } from '../helpers/ws.js'
+import { nextCall } from '../helpers/wait.js'
 
 /*
  * Load shedding: while the gateway is under pressure, new requests get 503 with Retry-After and one
@@ -34,9 +35,10 @@ it('sheds new requests with 503, Retry-After and the gateway\'s error shape, let
   expect(await metrics()).toEqual([0, undefined])
   // One request admitted before the pressure, held upstream until after it began.
   gw.emulator.reset()
-  gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, delayMs: 500 })
+  gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, hold: 'admitted' })
+  const arrived = nextCall(gw.emulator, { path: `/api/v1/dataset/${SEED.datasets.ready}`, phase: 'arrived' })
   const admitted = gw.gql(query)
-  await until(() => gw.emulator.calls().length === 1)
+  await arrived
 
   underPressure = true
   await until(async () => (await ready()).status === 503)
@@ -68,6 +70,7 @@ it('sheds new requests with 503, Retry-After and the gateway\'s error shape, let
   expect([live.status, await live.json()]).toEqual([200, { status: 'live' }])
 
   // The request admitted before finishes with its data; the shed ones cost Visual Layer nothing.
+  expect(gw.emulator.release('admitted')).toBe(1)
   expect((await admitted).body).toEqual({ data: { dataset: { displayName: 'Product Images Q1' } } })
   expect(gw.emulator.calls().length).toBe(1)
   expect(gw.logs.entries().filter((entry) => (entry.level as number) >= 50)).toEqual([])

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { until } from '../helpers/ws.js'
+import { allPollersStopped } from '../helpers/polls.js'
+import { nextCall } from '../helpers/wait.js'
 
 /*
  * A REST event stream awaits its first event before it writes anything (so that a dataset one may not
@@ -18,16 +19,17 @@ afterAll(async () => { await gw.close() })
 it('ends the watch, and its poller, of a client that leaves before the first event', async () => {
   // The dataset's first read is held past its deadline: the poller would then poll again for a watch
   // nobody reads (the next read answers at once), unless the client's leaving ended the watch.
-  gw.emulator.injectFault({ method: 'GET', path: `/api/v1/dataset/${SEED.datasets.ready}`, delayMs: 30_000 })
+  gw.emulator.injectFault({ method: 'GET', path: `/api/v1/dataset/${SEED.datasets.ready}`, hold: 'first-read' })
+  const arrived = nextCall(gw.emulator, { method: 'GET', path: `/api/v1/dataset/${SEED.datasets.ready}`, phase: 'arrived' })
   const leaving = new AbortController()
   const stream = fetch(`${gw.url}/v1/datasets/${SEED.datasets.ready}/events?follow=true`, { signal: leaving.signal })
   stream.catch(() => {})
   // The watch started: its poller asked Visual Layer, which holds the answer.
-  await until(() => gw.emulator.calls().length === 1)
+  await arrived
   expect(gw.app.live.size).toBe(1)
 
   leaving.abort()
   // The poller stops once its poll under way has timed out, and polls no more.
-  await until(() => gw.app.live.size === 0, 5_000)
+  await allPollersStopped(gw, 5_000)
   expect(gw.emulator.calls().map((call) => `${call.method} ${call.path}`)).toEqual([`GET /api/v1/dataset/${SEED.datasets.ready}`])
 })

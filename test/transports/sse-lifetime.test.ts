@@ -14,6 +14,7 @@ import upstreamPlugin from '../../src/plugins/upstream.js'
 import sse from '../../src/transports/sse/plugin.js'
 import { TEST_START } from '../helpers/gateway.js'
 import { until } from '../helpers/ws.js'
+import { when } from '../helpers/wait.js'
 
 /**
  * The SSE door alone, with the shared services of buildApp and a reservation timeout short enough
@@ -64,14 +65,24 @@ describe('an unopened single-connection stream', () => {
   })
 })
 
-/** Reads a response's body as it arrives. */
-function collect (response: globalThis.Response): { text: () => string, ended: Promise<void> } {
+/** Reads a response's body as it arrives; `shows` resolves once the text so far contains `part`. */
+function collect (response: globalThis.Response): { text: () => string, ended: Promise<void>, shows: (part: string) => Promise<void> } {
   let text = ''
   const decoder = new TextDecoder()
+  const listeners = new Set<(chunk: undefined) => void>()
   const ended = (async () => {
-    for await (const chunk of response.body ?? []) text += decoder.decode(chunk as Uint8Array, { stream: true })
+    for await (const chunk of response.body ?? []) {
+      text += decoder.decode(chunk as Uint8Array, { stream: true })
+      for (const listener of [...listeners]) listener(undefined)
+    }
   })()
-  return { text: () => text, ended }
+  const shows = async (part: string): Promise<void> => {
+    await when<undefined>(`${JSON.stringify(part)} on the stream`, (listener) => {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    }, () => text.includes(part))
+  }
+  return { text: () => text, ended, shows }
 }
 
 describe('shutdown', () => {
@@ -86,7 +97,7 @@ describe('shutdown', () => {
     expect([distinct.status, single.status, added.status]).toEqual([200, 200, 202])
     const streams = [collect(distinct), collect(single)]
     // Both have their first event: each subscription runs.
-    await until(() => streams.every((stream) => stream.text().includes('event: next')))
+    await Promise.all(streams.map(async (stream) => { await stream.shows('event: next') }))
     await app.close()
     await Promise.all(streams.map(async (stream) => { await stream.ended }))
     expect(streams.map((stream) => stream.text())).toEqual([
@@ -112,9 +123,9 @@ describe('a single-connection stream', () => {
         body: JSON.stringify({ query: query(follow), extensions: { operationId: id } })
       })).status
       expect(await add('1', true)).toBe(202)
-      await until(() => stream.text().includes('"id":"1"'))
+      await stream.shows('"id":"1"')
       expect(await add('2', true)).toBe(202)
-      await until(() => stream.text().includes('"id":"2"}'))
+      await stream.shows('"id":"2"}')
       const refused = /event: next\ndata: (\{"id":"2".*\})\n\n/.exec(stream.text())?.[1]
       expect(JSON.parse(refused ?? 'null')).toEqual({
         id: '2',
@@ -124,9 +135,9 @@ describe('a single-connection stream', () => {
         }
       })
       expect((await fetch(`${url}?operationId=1`, { method: 'DELETE', headers: { 'x-graphql-event-stream-token': token } })).status).toBe(200)
-      await until(() => stream.text().includes('event: complete\ndata: {"id":"1"}'))
+      await stream.shows('event: complete\ndata: {"id":"1"}')
       expect(await add('3', false)).toBe(202)
-      await until(() => stream.text().includes('event: complete\ndata: {"id":"3"}'))
+      await stream.shows('event: complete\ndata: {"id":"3"}')
       expect(stream.text()).toContain('event: next\ndata: {"id":"3","payload":{"data":{"datasetStatusChanged":{"status":"ERROR"}}}}')
     } finally {
       await app.close()

@@ -3,6 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, freshToken, inTokenModes, startModeGateway } from '../helpers/modes.js'
+import { ManualTime } from '../helpers/manual-time.js'
+import { countTurns, pollsSettled } from '../helpers/polls.js'
 import { bearer, recordSse, sseClient } from '../helpers/sse.js'
 import { record, until, wsClient } from '../helpers/ws.js'
 
@@ -44,9 +46,10 @@ async function readEvents (response: globalThis.Response, count: number): Promis
 describe.each(AUTH_MODES)('/graphql/stream over raw HTTP (AUTH_MODE=%s)', (mode) => {
   const clockDataset = SEED.datasets.readySecond
   let gw: TestGateway
+  const time = new ManualTime()
   const getsOf = (id: string): number => gw.emulator.calls().filter((c) => c.method === 'GET' && c.path === `/api/v1/dataset/${id}`).length
 
-  beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL), SSE_MAX_STREAMS_PER_CALLER: '50' }) })
+  beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL), SSE_MAX_STREAMS_PER_CALLER: '50' }, { liveTime: time }) })
   afterAll(async () => { await gw.close() })
 
   it('answers the curl example of docs/graphql.md with exactly these bytes: a comment, next, then complete', async () => {
@@ -110,14 +113,20 @@ describe.each(AUTH_MODES)('/graphql/stream over raw HTTP (AUTH_MODE=%s)', (mode)
     const clock = wsClient(gw.url, connectionParams(mode, { ttlSec: 3600 }))
     const distinct = sseClient(gw.url, false, bearer(token))
     const single = sseClient(gw.url, true, bearer(token))
+    const turns = countTurns(gw)
+    const grantedBefore = gw.app.live.turnsGranted
     try {
       const ticking = record(clock, statusQuery(clockDataset, true))
-      await until(() => ticking.events.length === 1)
+      await ticking.received(1)
       const subs = [record(ws, statusQuery(watched, true)), recordSse(distinct, statusQuery(watched, true)), recordSse(single, statusQuery(watched, true))]
-      await until(() => subs.every((sub) => sub.events.length === 1))
+      await Promise.all(subs.map(async (sub) => { await sub.received(1) }))
+      // Time moves to the next timer once every poll granted so far has ended: n more polls of the clock.
       const ticks = async (n: number): Promise<void> => {
-        const target = getsOf(clockDataset) + n
-        await until(() => getsOf(clockDataset) >= target)
+        await pollsSettled(gw, turns, grantedBefore)
+        for (const target = getsOf(clockDataset) + n; getsOf(clockDataset) < target;) {
+          time.runNext()
+          await pollsSettled(gw, turns, grantedBefore)
+        }
       }
       // Let a passthrough token's own poller merge into its account's (at most one poll under way).
       await ticks(2)
@@ -127,6 +136,7 @@ describe.each(AUTH_MODES)('/graphql/stream over raw HTTP (AUTH_MODE=%s)', (mode)
       expect(Math.abs(watchedPolls - clockPolls)).toBeLessThanOrEqual(1)
       for (const sub of subs) expect(sub.events).toEqual([{ data: { datasetStatusChanged: { id: watched, status: 'READ_ONLY', progress: 100 } } }])
     } finally {
+      turns.close()
       distinct.dispose()
       single.dispose()
       await ws.dispose()

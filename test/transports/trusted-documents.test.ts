@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.js'
 import { ConfigError, hasRemoteUpstream, loadConfig } from '../../src/config.js'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { post, startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { connectionParams, freshToken, startModeGateway } from '../helpers/modes.js'
 import { bearer, sseClient } from '../helpers/sse.js'
 import { wsClient } from '../helpers/ws.js'
@@ -59,11 +59,6 @@ const rejected = (message: string): unknown => ({ data: null, errors: [{ message
 const streamRejected = rejected
 /** DatasetWithModels edited: one field more than the trusted text. */
 const EDITED = MODELS.text.replace('errorMessage', 'errorMessage description')
-
-async function post (gw: TestGateway, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: unknown }> {
-  const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
-  return { status: res.status, body: await res.json() }
-}
 
 async function get (gw: TestGateway, params: Record<string, string>, headers: Record<string, string>): Promise<{ status: number, body: unknown }> {
   const res = await fetch(`${gw.url}/graphql?${new URLSearchParams(params).toString()}`, { headers })

@@ -6,8 +6,8 @@ import WebSocket from 'ws'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { connectionParams, modeEnv, startModeGateway } from '../helpers/modes.js'
-import { getsOf, grows } from '../helpers/polls.js'
-import { until } from '../helpers/ws.js'
+import { ManualTime } from '../helpers/manual-time.js'
+import { getsOf, pollerStopped, pollNow } from '../helpers/polls.js'
 
 /*
  * What one WebSocket may cost the gateway, each bound met by a real `ws` client: the bytes queued
@@ -351,28 +351,24 @@ describe('bytes a second on one socket (WS_RECEIVED_BYTES_PER_SECOND, WS_RECEIVE
 describe('subscribe/complete churn on one socket (WS_SUBSCRIBES_PER_SECOND, WS_SUBSCRIBE_BURST)', () => {
   const INTERVAL = 250
   const watched = SEED.datasets.readOnly
-  const clockDataset = SEED.datasets.readySecond
   const status = (id: string): string => `subscription { datasetStatusChanged(datasetId: "${id}", follow: true) { id status } }`
   let gw: TestGateway
   let now = 0
+  const time = new ManualTime()
   beforeAll(async () => {
-    gw = await startTestGateway({ ...modeEnv('jwt'), POLL_INTERVAL_MS: String(INTERVAL), WS_SUBSCRIBE_BURST: '3', WS_SUBSCRIBES_PER_SECOND: '1' }, { clock: () => now })
+    gw = await startTestGateway({ ...modeEnv('jwt'), POLL_INTERVAL_MS: String(INTERVAL), WS_SUBSCRIBE_BURST: '3', WS_SUBSCRIBES_PER_SECOND: '1' }, { clock: () => now, liveTime: time })
   })
   afterAll(async () => { await gw.close() })
 
   it('refuses operations past the bound with RATE_LIMITED, and every accepted subscription is cleaned up once completed', async () => {
-    // The clock: a subscriber of another dataset on its own socket, polled at the same interval.
-    const ticking = kept(await acknowledged(gw, connectionParams('jwt')))
-    ticking.send({ id: 'clock', type: 'subscribe', payload: { query: status(clockDataset) } })
-    await ticking.received('next', 1)
-    const clockTicks = async (n: number): Promise<void> => { await grows(() => getsOf(gw, clockDataset), n) }
-
     const client = kept(await acknowledged(gw, connectionParams('jwt')))
     for (const id of ['a1', 'a2', 'a3']) client.send({ id, type: 'subscribe', payload: { query: status(watched) } })
     // Each accepted subscription has its first event: the poller runs.
     await client.received('next', 3)
-    await grows(() => getsOf(gw, watched), 1)
-    expect(gw.app.live.size).toBe(2)
+    await pollNow(gw, time, watched)
+    expect(gw.app.live.size).toBe(1)
+    const stopped = pollerStopped(gw, watched)
+    const leftAt = time.now()
     // Churn: complete them and go on subscribing and completing, 5 pairs more (refused, and
     // completed before the refusal went out: graphql-ws answers nothing for them), then 5
     // subscribes left open, each refused with its error.
@@ -393,11 +389,11 @@ describe('subscribe/complete churn on one socket (WS_SUBSCRIBES_PER_SECOND, WS_S
     })))
     expect(client.socket.readyState).toBe(WebSocket.OPEN)
 
-    // The accepted ones are gone: their poller stops within one interval, then never polls again.
-    await until(() => gw.app.live.size === 1)
-    await clockTicks(2)
+    // The accepted ones are gone: their poller stops within one interval (no time passed), holding no timer, and never polls again.
+    await stopped
+    expect([gw.app.live.size, time.now(), time.pending]).toEqual([0, leftAt, 0])
     const settled = getsOf(gw, watched)
-    await clockTicks(4)
+    time.advance(6 * INTERVAL * 1.1)
     expect(getsOf(gw, watched)).toBe(settled)
 
     // The allowance refills with time: one more second, one more operation.

@@ -123,7 +123,7 @@ describe('the call budget of one operation', () => {
     type TaskEvent = { taskUpdated: { progress: number | null, dataset: { id: string } | null } }
     // Subscribing reads the dataset (1 call); each event reads it again for Task.dataset (1 call each).
     const sub = record<TaskEvent>(client, `subscription { taskUpdated(datasetId: "${indexing}", taskId: "${taskId}") { progress dataset { id } } }`)
-    await until(() => sub.events.length === 1)
+    await sub.received(1)
     for (let step = 0; step < 20 && sub.events.length < 3; step++) {
       const seen = sub.events.length
       const polls = gw.emulator.calls({ path: '/api/v1/tasks' }).length

@@ -3,6 +3,7 @@ import type { Credential } from '../../upstream/client.js'
 import { Channel } from './channel.js'
 import type { PollScheduler } from './scheduler.js'
 import type { PollShare, PollSharing, Round } from './share.js'
+import { realTime, type LiveTime } from './time.js'
 
 /**
  * One poller watches one upstream resource for one credential scope, for all its subscribers.
@@ -38,6 +39,10 @@ export interface PollerOptions<T> {
   readonly onPolled?: (credential: Credential) => void
   /** Told of every poll that ran to its end (metrics). */
   readonly onPoll?: (outcome: PollOutcome) => void
+  /** Told at the end of each round, as the poller goes to sleep for `nextInMs` ('followed': another replica polled). */
+  readonly onRound?: (outcome: PollOutcome | 'followed', nextInMs: number) => void
+  /** The clock and timers it waits on; the process's own by default. */
+  readonly time?: LiveTime
   /** Shares the polling with other replicas, under `key` (see moveShare). */
   readonly sharing?: PollSharing
   /** The dataset the watched resource belongs to (the share's states go stale on a write to it). */
@@ -67,8 +72,10 @@ export class Poller<T> {
   private woken = false
   private started = false
   private share: PollShare<T> | null = null
+  private readonly time: LiveTime
 
   constructor (private readonly options: PollerOptions<T>) {
+    this.time = options.time ?? realTime
     this.moveShare(options.key)
   }
 
@@ -163,18 +170,21 @@ export class Poller<T> {
         if (this.watchers.size === 0 || this.stopped) break
         if (!round.poll) {
           // Another replica polls: its changes arrive through the share meanwhile.
+          this.options.onRound?.('followed', round.retryInMs)
           await this.sleep(round.retryInMs)
           continue
         }
         let polled: T | null = null
-        let startedAt = performance.now()
+        let outcome: PollOutcome = 'error'
+        let startedAt = this.time.now()
         try {
           await this.options.scheduler.turn(this.stopping.signal, this.options.scope())
-          startedAt = performance.now()
+          startedAt = this.time.now()
           const value = await this.options.fetch(credential, this.stopping.signal)
           failures = 0
           polled = value
-          this.options.onPoll?.(this.receive(value) ? 'changed' : 'unchanged')
+          outcome = this.receive(value) ? 'changed' : 'unchanged'
+          this.options.onPoll?.(outcome)
           this.options.onPolled?.(credential)
         } catch (err) {
           if (this.stopped) break
@@ -192,7 +202,12 @@ export class Poller<T> {
         }
         if (this.watchers.size === 0) break
         const delay = this.delay(failures)
-        await share?.polled(polled, delay, startedAt)
+        // Without a share the round ends in the same turn as the poll: a listener to onRound finds the poller asleep.
+        if (share !== null) {
+          await share.polled(polled, delay, startedAt)
+          if (this.watchers.size === 0 || this.stopped) break
+        }
+        this.options.onRound?.(outcome, delay)
         await this.sleep(delay)
       }
     } finally {
@@ -222,8 +237,8 @@ export class Poller<T> {
       return
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { this.wakeUp = null; resolve() }, ms)
-      this.wakeUp = () => { clearTimeout(timer); resolve() }
+      const cancel = this.time.after(ms, () => { this.wakeUp = null; resolve() })
+      this.wakeUp = () => { cancel(); resolve() }
     })
   }
 

@@ -1,11 +1,13 @@
 import type { Checked } from '../../upstream/checked.js'
 import type { CallOptions, Credential, VisualLayerClient } from '../../upstream/client.js'
 import type { UpstreamDataset, UpstreamTask } from '../../upstream/schemas.js'
+import { pollerStops, pollRounds, type PollerStoppedMessage, type PollRoundMessage } from './events.js'
 import type { Invalidations } from './invalidation.js'
 import { Poller, type PollOutcome, type WarnLog } from './poller.js'
 import { PollScheduler } from './scheduler.js'
 import type { PollSharing } from './share.js'
 import { TaskLookup } from './task-lookup.js'
+import type { LiveTime } from './time.js'
 
 /*
  * The poller registry behind subscriptions: one poller per (resource, credential scope), however
@@ -25,6 +27,8 @@ export interface LiveOptions {
   onPoll?: (resource: Kind, outcome: PollOutcome) => void
   /** Shares each poller with the other replicas' (one of them polls); absent, every poller polls. */
   sharing?: PollSharing
+  /** The clock and timers of the pollers and the poll ceiling; the process's own by default. */
+  time?: LiveTime
 }
 
 const NEVER = new AbortController().signal
@@ -38,7 +42,7 @@ export class LiveRegistry {
   private readonly unsubscribe: () => void
 
   constructor (private readonly options: LiveOptions) {
-    this.scheduler = new PollScheduler(options.maxPollsPerSecond)
+    this.scheduler = new PollScheduler(options.maxPollsPerSecond, options.time)
     this.unsubscribe = options.invalidations.subscribe(({ scope, datasetIds }) => {
       for (const id of datasetIds) {
         this.pollers.get(key('dataset', scope, id))?.wake()
@@ -110,8 +114,15 @@ export class LiveRegistry {
       scheduler: this.scheduler,
       scope: () => current,
       log: this.options.log,
-      onStop: () => { if (this.pollers.get(name) === poller) this.pollers.delete(name) },
+      onStop: () => {
+        if (this.pollers.get(name) === poller) this.pollers.delete(name)
+        if (pollerStops.hasSubscribers) pollerStops.publish({ registry: this, key: name, datasetId } satisfies PollerStoppedMessage)
+      },
       onPoll: (outcome) => { this.options.onPoll?.(kind, outcome) },
+      onRound: (outcome, nextInMs) => {
+        if (pollRounds.hasSubscribers) pollRounds.publish({ registry: this, key: name, datasetId, outcome, nextInMs } satisfies PollRoundMessage)
+      },
+      ...(this.options.time === undefined ? {} : { time: this.options.time }),
       ...(this.options.sharing === undefined ? {} : { sharing: this.options.sharing }),
       datasetId,
       // A passthrough token's poller is keyed by the token until Visual Layer accepts it, then by its

@@ -10,6 +10,8 @@
  * hence these few lines.
  */
 
+import { realTime, type LiveTime } from './time.js'
+
 interface Waiting { grant: () => void, onAbort: () => void }
 
 export class PollScheduler {
@@ -20,14 +22,15 @@ export class PollScheduler {
   private served = 0
   private tokens: number
   private last: number
-  private timer: NodeJS.Timeout | null = null
+  /** Cancels the timer that refills the bucket for the waiting pollers, while one is set. */
+  private timer: (() => void) | null = null
   private closed = false
   /** Turns granted so far: every upstream call live status made (for tests and metrics). */
   granted = 0
 
-  constructor (private readonly perSecond: number, private readonly now: () => number = () => performance.now()) {
+  constructor (private readonly perSecond: number, private readonly time: LiveTime = realTime) {
     this.tokens = Math.max(1, perSecond)
-    this.last = now()
+    this.last = time.now()
   }
 
   /** Resolves when this poller may poll; rejects if `signal` aborts first. `group` is its caller (credential scope). */
@@ -56,7 +59,7 @@ export class PollScheduler {
 
   close (): void {
     this.closed = true
-    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer?.()
     this.timer = null
   }
 
@@ -80,7 +83,7 @@ export class PollScheduler {
     }
     if (this.groups.size > 0 && this.timer === null && !this.closed) {
       const wait = Math.ceil(((1 - this.tokens) / this.perSecond) * 1000)
-      this.timer = setTimeout(() => { this.timer = null; this.drain() }, Math.max(1, wait))
+      this.timer = this.time.after(Math.max(1, wait), () => { this.timer = null; this.drain() })
     }
   }
 
@@ -99,7 +102,7 @@ export class PollScheduler {
   }
 
   private refill (): void {
-    const now = this.now()
+    const now = this.time.now()
     this.tokens = Math.min(Math.max(1, this.perSecond), this.tokens + ((now - this.last) / 1000) * this.perSecond)
     this.last = now
   }

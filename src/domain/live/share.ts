@@ -17,7 +17,7 @@ export interface PollShare<T> {
   /**
    * After each poll of a round that said poll (`value` null when it failed), before sleeping `nextInMs`:
    * a value that differs from the cluster's last is published, and the lease is kept until the next poll.
-   * `startedAt` (performance.now()) is when the poll's request began: what it shows is the state from then.
+   * `startedAt` (on the poller's LiveTime) is when the poll's request began: what it shows is the state from then.
    */
   polled: (value: T | null, nextInMs: number, startedAt: number) => Promise<void>
   /** The poller stopped: the lease is released (another replica takes over at once) and nothing more is heard. */

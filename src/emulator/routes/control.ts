@@ -4,6 +4,7 @@ import { ApiError } from '../api-error.js'
 import type { CallLog } from '../call-log.js'
 import type { Clock } from '../clock.js'
 import type { FaultBox } from '../faults.js'
+import type { Holds } from '../holds.js'
 import type { EmulatorState } from '../records.js'
 import { faultSpecSchema } from '../faults.js'
 import type { Latency } from '../latency.js'
@@ -19,6 +20,7 @@ export interface Controls {
   readonly clock: Clock
   readonly calls: CallLog
   readonly faults: FaultBox
+  readonly holds: Holds
   readonly latency: Latency
   state(): EmulatorState
   reset(): void
@@ -148,7 +150,7 @@ export function controlRoutes (controls: Controls): RouteSpec[] {
         const spec = bodyOf(
           request.body,
           faultSpecSchema,
-          'a fault: {"path": "/api/v1/**", "status"?, "body"?, "headers"?, "delayMs"?, "drop"?, "times"?, "method"?}'
+          'a fault: {"path": "/api/v1/**", "status"?, "body"?, "headers"?, "delayMs"?, "drop"?, "hold"?, "times"?, "method"?}'
         )
         controls.faults.inject(spec)
         return { injected: spec }
@@ -159,8 +161,19 @@ export function controlRoutes (controls: Controls): RouteSpec[] {
       url: '/_emulator/faults',
       handler: async () => {
         controls.faults.clear()
+        controls.holds.releaseAll()
         return { cleared: true }
       }
+    },
+    {
+      method: 'GET',
+      url: '/_emulator/holds/:name',
+      handler: async (request) => ({ held: controls.holds.count((request.params as { name: string }).name) })
+    },
+    {
+      method: 'POST',
+      url: '/_emulator/holds/:name/release',
+      handler: async (request) => ({ released: controls.holds.release((request.params as { name: string }).name) })
     }
   ]
 }

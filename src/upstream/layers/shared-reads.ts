@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel'
 import { queryString, type Answer, type Credential, type Dispatch, type Resource } from '../exchange.js'
 
 /**
@@ -9,6 +10,12 @@ import { queryString, type Answer, type Credential, type Dispatch, type Resource
 
 /** Reads any write may change, whatever it touched. */
 const LISTS: ReadonlySet<Resource['kind']> = new Set(['dataset-list', 'task-list', 'task-filters'])
+
+/**
+ * Each read that joins one in flight, for whoever listens (a test that waits for the join rather
+ * than for time): `{ reads, endpoint, path }`, `reads` being the SharedReads instance (one per client).
+ */
+export const sharedReadJoins = channel('visual-layer:upstream:shared-read')
 
 /** A GET in flight, shared by every identical request of one scope until it settles. */
 interface SharedRead {
@@ -51,6 +58,7 @@ export class SharedReads {
         shared = entry
       } else {
         this.onShared(request.endpoint)
+        if (sharedReadJoins.hasSubscribers) sharedReadJoins.publish({ reads: this, endpoint: request.endpoint, path: key })
       }
       const joined = shared
       joined.waiters++

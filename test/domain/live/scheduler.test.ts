@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Channel } from '../../../src/domain/live/channel.js'
 import { PollScheduler } from '../../../src/domain/live/scheduler.js'
+import { realTime } from '../../../src/domain/live/time.js'
 
 describe('PollScheduler', () => {
   afterEach(() => { vi.useRealTimers() })
@@ -8,7 +9,7 @@ describe('PollScheduler', () => {
   it('holds the whole gateway to its polls per second and shares them fairly between pollers', async () => {
     // A second on a fake clock: the scheduler's clock and its timer move together, exactly.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-    const scheduler = new PollScheduler(10, () => Date.now())
+    const scheduler = new PollScheduler(10, { ...realTime, now: () => Date.now() })
     const stop = new AbortController()
     const turns = [0, 0, 0, 0, 0]
     // Five pollers that would each poll as fast as they could.
@@ -34,7 +35,7 @@ describe('PollScheduler', () => {
 
   it('shares the ceiling between callers first, then between each caller\'s pollers', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
-    const scheduler = new PollScheduler(10, () => Date.now())
+    const scheduler = new PollScheduler(10, { ...realTime, now: () => Date.now() })
     const stop = new AbortController()
     // Caller a watches eight resources, caller b one; each poller would poll as fast as it could.
     const pollers = [...Array.from({ length: 8 }, () => 'a'), 'b']
