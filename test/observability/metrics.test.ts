@@ -202,7 +202,7 @@ describe('Prometheus metrics on METRICS_PORT', () => {
 
 describe('without METRICS_PORT', () => {
   it('opens no listener', async () => {
-    const config = loadConfig({ VL_BASE_URL: 'http://127.0.0.1:9', VL_API_KEY: 'k', VL_API_SECRET: 's', AUTH_MODE: 'none', LOG_LEVEL: 'silent' })
+    const config = loadConfig({ VL_BASE_URL: 'http://127.0.0.1:9', VL_API_KEY: 'k', VL_API_SECRET: 's', AUTH_MODE: 'none', LOG_LEVEL: 'silent', LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0' })
     if (!hasRemoteUpstream(config)) throw new Error('unreachable')
     const app = await buildApp(config)
     await app.ready()

@@ -15,7 +15,7 @@ let emulator: RunningEmulator
 let app: FastifyInstance
 beforeAll(async () => {
   emulator = await startEmulator({ clock: TEST_START })
-  const config = loadConfig({ VL_BASE_URL: emulator.url, AUTH_MODE: 'passthrough', RATE_LIMIT_PER_MINUTE: '1', LOG_LEVEL: 'silent', INTROSPECTION: 'true' })
+  const config = loadConfig({ VL_BASE_URL: emulator.url, AUTH_MODE: 'passthrough', RATE_LIMIT_PER_MINUTE: '1', LOG_LEVEL: 'silent', INTROSPECTION: 'true', LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0' })
   if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')
   app = await buildApp(config)
   // A route of another door, as a later REST or SSE plugin would add, with a response schema.
