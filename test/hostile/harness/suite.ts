@@ -87,6 +87,10 @@ async function prove (url: string, token: string): Promise<void> {
   }
 }
 
+/** The three slowest probes as [index in sending order, ms]: whether they are the case's start, its end, or one burst. */
+const slowest = (samples: ReadonlyArray<{ ms: number }>): Array<[number, number]> =>
+  samples.map((sample, i): [number, number] => [i, Math.round(sample.ms)]).sort((a, b) => b[1] - a[1]).slice(0, 3)
+
 const MB = 1024 * 1024
 const memoryOf = (m: Measurement): number => m.heapUsed + m.external
 const mb = (bytes: number): number => Math.round(bytes / MB * 10) / 10
@@ -215,7 +219,7 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
           heapUsedMb: { before: mb(before.heapUsed), held: mb(during.heapUsed), after: mb(after.heapUsed) },
           externalMb: { before: mb(before.external), held: mb(during.external), after: mb(after.external) },
           rssMb: { before: mb(before.rss), held: mb(during.rss) },
-          probe: { count: probed.samples.length, p50: probed.p50, p99: probed.p99, max: probed.max, wrong: probed.wrong.length },
+          probe: { count: probed.samples.length, p50: probed.p50, p99: probed.p99, max: probed.max, wrong: probed.wrong.length, slowest: slowest(probed.samples) },
           loop: during.loop,
           upstreamCalls: calls.length,
           sockets: { before: before.connections, held: during.connections, settled: settled.connections, settleMs: settled.ms },
