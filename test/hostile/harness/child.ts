@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { buildApp } from '../../../src/app.js'
@@ -35,6 +36,8 @@ export interface Measurement {
   pollers: number
   /** Event-loop delay since the last reset-loop, in ms. */
   loop: { p99: number, max: number, mean: number }
+  /** The probe's requests inside the gateway since the last reset-loop (arrival to answer sent), in ms. */
+  probeServer: { count: number, p99: number, max: number }
   /** Whether the command link to Redis is up (null without REDIS_URL). */
   redisUp: boolean | null
   /** The server's own timeouts, in ms (0: none): what a slow client can hold. */
@@ -60,6 +63,18 @@ if (address === null || typeof address === 'string') throw new Error('no port')
 const loop = monitorEventLoopDelay({ resolution: 10 })
 loop.enable()
 
+/*
+ * The probe's requests as the gateway saw them: from the request's arrival (its head read) to its answer
+ * handed to the kernel. Set beside the probe's own latency, it tells a wait in the gateway from one outside
+ * it (the network, the client's scheduling). The probe's addresses are 127.0.1.<case> (suite.ts).
+ */
+let probeServerMs: number[] = []
+app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  if (req.socket.remoteAddress?.startsWith('127.0.1.') !== true) return
+  const arrived = performance.now()
+  res.once('finish', () => { probeServerMs.push(performance.now() - arrived) })
+})
+
 const connections = async (): Promise<number> => await new Promise((resolve, reject) => {
   app.server.getConnections((err, count) => { if (err === null) resolve(count); else reject(err) })
 })
@@ -68,6 +83,9 @@ async function measure (): Promise<Measurement> {
   // Read before the collections below, which block this loop: they are the harness's pauses, not the attack's.
   const ms = (ns: number): number => Math.round(ns / 1e5) / 10
   const delay = { p99: ms(loop.percentile(99)), max: ms(loop.max), mean: ms(loop.mean) }
+  const served = [...probeServerMs].sort((a, b) => a - b)
+  const at = (q: number): number => Math.round((served[Math.min(served.length - 1, Math.ceil(q * served.length) - 1)] ?? 0) * 10) / 10
+  const probeServer = { count: served.length, p99: at(0.99), max: at(1) }
   // Two full collections, a turn apart, so that what the first one's finalizers freed is gone too.
   gc?.()
   await nextTurn()
@@ -81,6 +99,7 @@ async function measure (): Promise<Measurement> {
     connections: await connections(),
     pollers: app.live.size,
     loop: delay,
+    probeServer,
     redisUp: app.redis === null ? null : app.redis.up,
     timeouts: { request: server.requestTimeout, headers: server.headersTimeout, keepAlive: server.keepAliveTimeout, socket: server.timeout }
   }
@@ -120,6 +139,7 @@ process.on('message', (message: ChildRequest) => {
     if (message.type === 'redis-up') return { id: message.id, redisUp: await redisUp(message.withinMs) }
     if (message.type === 'reset-loop') {
       loop.reset()
+      probeServerMs = []
       return { id: message.id, done: true }
     }
     await app.close()

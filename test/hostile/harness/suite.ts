@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, startEmulator, type RunningEmulator } from '../../../src/emulator/index.js'
 import { TEST_START } from '../../helpers/gateway.js'
 import {
-  DEFAULT_ATTACK_MS, DEFAULT_MEMORY_GROWTH_MB, DEFAULT_SETTLE_MS, LOOP_P99_MS, PROBE_P99_MS,
+  DEFAULT_ATTACK_MS, DEFAULT_MEMORY_GROWTH_MB, DEFAULT_SETTLE_MS, LOOP_P99_MS, PROBE_IN_GATEWAY_P99_MS, PROBE_P99_MS,
   type AttackContext, type HostileCase, type UpstreamBound
 } from './case.js'
 import type { Measurement } from './child.js'
@@ -221,6 +221,7 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
           rssMb: { before: mb(before.rss), held: mb(during.rss) },
           probe: { count: probed.samples.length, p50: probed.p50, p99: probed.p99, max: probed.max, wrong: probed.wrong.length, slowest: slowest(probed.samples) },
           loop: during.loop,
+          probeInGateway: during.probeServer,
           upstreamCalls: calls.length,
           sockets: { before: before.connections, held: during.connections, settled: settled.connections, settleMs: settled.ms },
           pollers: { before: before.pollers, held: during.pollers, settled: settled.pollers }
@@ -235,6 +236,9 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
         expect.soft(probed.wrong, 'probes answered other than 200 {"data":{"__typename":"Query"}}').toEqual([])
         expect.soft(probed.p99, `probe p99 latency, ms (${probed.samples.length} probes, max ${probed.max})`).toBeLessThan(PROBE_P99_MS)
         expect.soft(during.loop.p99, `the gateway's event-loop delay p99, ms (max ${during.loop.max})`).toBeLessThan(LOOP_P99_MS)
+        // Every probe reached the gateway, and each was answered there within the issue's target.
+        expect.soft(during.probeServer.count, 'probes the gateway saw, against probes sent').toBe(probed.samples.length)
+        expect.soft(during.probeServer.p99, `the probe's p99 inside the gateway, arrival to answer sent, ms (max ${during.probeServer.max})`).toBeLessThan(PROBE_IN_GATEWAY_P99_MS)
         const back = settled.connections <= before.connections && settled.pollers <= before.pollers
         expect.soft(back ? 'back' : `${settled.connections} sockets and ${settled.pollers} pollers left`, spec.gatewayEnds === undefined
           ? `sockets and pollers back to their baseline (${before.connections}, ${before.pollers}) once the attacker let go`
