@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { callerKey } from '../../auth/index.js'
 import { watchDataset } from '../../domain/live/watch.js'
 import { ClusterSlots } from '../caller-slots.js'
+import { connectionEnded } from '../events.js'
 import { streamDatasetEvents } from './event-stream.js'
 import { problemOf, sendProblem } from './problem.js'
 import type { Routes } from './routes.js'
@@ -26,7 +27,10 @@ export function registerDatasetEvents (app: FastifyInstance, { route, contextOf 
   const open = new Set<() => void>()
   const track = (end: () => void): (() => void) => {
     open.add(end)
-    return () => { open.delete(end) }
+    return () => {
+      open.delete(end)
+      connectionEnded(app.server, 'rest-events', () => open.size)
+    }
   }
   app.metrics.watchSseStreams('rest', () => open.size)
   // Each caller's event streams, with the slots SSE streams use (across replicas with REDIS_URL), in a pool of their own.

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY } from 'graphql-sse'
 import { authenticateRequest, refuseGraphQLCaller } from '../authenticate.js'
 import { ClusterSlots } from '../caller-slots.js'
+import { connectionEnded } from '../events.js'
 import { GRAPHQL_GET_PARAMETERS, repeatedParameter } from '../graphql-parameters.js'
 import { resolveDocument } from './documents.js'
 import { sseHandler, type SseContext } from './handler.js'
@@ -50,6 +51,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
   /** Drops a reserved stream: graphql-sse forgets a stream only when it closes, so it is opened and closed here. */
   const purge = async (stream: OwnedStream): Promise<void> => {
     streams.end(stream)
+    connectionEnded(app.server, 'sse', () => open.size, 'reservation')
     const headers: Record<string, string> = { accept: 'text/event-stream', [TOKEN_HEADER_KEY]: stream.token }
     const [body] = await handler({
       method: 'GET',
@@ -68,7 +70,10 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
 
   const track = (end: () => Promise<unknown>): (() => void) => {
     open.add(end)
-    return () => { open.delete(end) }
+    return () => {
+      open.delete(end)
+      connectionEnded(app.server, 'sse', () => open.size)
+    }
   }
   app.metrics.watchSseStreams('graphql', () => open.size)
   app.route({

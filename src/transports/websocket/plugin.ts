@@ -10,6 +10,7 @@ import { shedBody } from '../../plugins/load-shedding.js'
 import { abortOnLeave, authenticate } from '../authenticate.js'
 import type { TrustFunction } from '../client-address.js'
 import { SocketAdmission } from './admission.js'
+import { connectionEnded } from '../events.js'
 import { closeReason } from './close-reason.js'
 import { GatewaySocket } from './gateway-socket.js'
 import { SocketOperations, type Extra } from './operations.js'
@@ -102,6 +103,8 @@ const websocket: FastifyPluginAsync<WsOptions> = async (app, options) => {
       return
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
+      // After ws' own listener, which stops counting the socket in wss.clients.
+      ws.once('close', () => { connectionEnded(app.server, 'websocket', () => wss.clients.size) })
       if (admission.upgraded(ws, request)) wss.emit('connection', ws, request)
     })
   }
