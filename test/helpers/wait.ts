@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { CallRecord, RunningEmulator } from '../../src/emulator/index.js'
 import { matchesGlob } from '../../src/emulator/glob.js'
+import type { ConnectionEndedMessage, HeldDoor } from '../../src/transports/events.js'
 
 /*
  * Waiting for events, never for time (graphql-ws' waitForMessage is the model): each helper is a
@@ -103,4 +104,15 @@ export function eventCounter (): EventCounter {
       await Promise.race([arrived, ended.then(async () => { await arrived })])
     }
   }
+}
+
+/** The next connection a door of the gateway serving on `server` (its app.server) lets go of, that `match` accepts (src/transports/events.ts). */
+export async function connectionEnd (
+  server: object,
+  door: HeldDoor,
+  match: (message: ConnectionEndedMessage) => boolean = () => true,
+  timeoutMs?: number
+): Promise<ConnectionEndedMessage> {
+  return await nextEvent(`the end of a ${door} connection`, onChannel<ConnectionEndedMessage>('visual-layer:transports:ended'),
+    (m) => m.server === server && m.door === door && match(m), timeoutMs)
 }

@@ -1,7 +1,7 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws'
 import type { Socket } from 'node:net'
 import WebSocket from 'ws'
-import { eventCounter } from './wait.js'
+import { eventCounter, when } from './wait.js'
 
 /** The real graphql-ws client (as GraphiQL, Apollo and urql use it) against a test gateway. */
 export function wsClient (url: string, connectionParams: Record<string, unknown> = {}): Client {
@@ -61,8 +61,23 @@ export interface RawConnection {
   /** `next` payloads received, by subscription id. */
   events: Map<string, unknown[]>
   subscribe: (id: string, query: string) => void
+  /** Resolves once `count` `next` payloads in all have come for subscription `id`. */
+  received: (id: string, count: number) => Promise<void>
   /** Resets the TCP connection (RST), as a crashed client or a dropped network does. */
   reset: () => void
+}
+
+/**
+ * Whether the server keeps `socket` open: a ping's pong (true) or the socket's close (false), whichever
+ * comes first. A close the server sent before it read the ping arrives first.
+ */
+export async function stillOpen (socket: WebSocket): Promise<boolean> {
+  if (socket.readyState !== WebSocket.OPEN) return false
+  return await new Promise<boolean>((resolve) => {
+    socket.once('pong', () => { resolve(true) })
+    socket.once('close', () => { resolve(false) })
+    socket.ping()
+  })
 }
 
 /** Opens a socket and resolves once the server acknowledged connection_init. */
@@ -83,6 +98,12 @@ export async function rawConnection (url: string, connectionParams: Record<strin
     socket,
     events,
     subscribe: (id, query) => { socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } })) },
+    received: async (id, count) => {
+      await when(`${count} events of subscription ${id}`, (listener) => {
+        socket.on('message', listener)
+        return () => { socket.off('message', listener) }
+      }, () => (events.get(id) ?? []).length >= count)
+    },
     reset: () => { (socket as unknown as { _socket: Socket })._socket.resetAndDestroy() }
   }
 }

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { connectionEnd, when } from '../helpers/wait.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /**
  * A connection that closes while its token is still being checked (jwt mode fetching its key set)
@@ -45,11 +46,15 @@ const openConnections = async (): Promise<number> => await new Promise((resolve,
 it('a connection closed while its token is checked frees its slot: the caller\'s next connection is accepted', async () => {
   const early = new WebSocket(`${gw.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws')
   early.on('open', () => { early.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token()}` } })) })
-  await until(() => held.length === 1)
+  await when('the key set request', (listener) => {
+    jwks.on('request', listener)
+    return () => { jwks.off('request', listener) }
+  }, () => held.length === 1)
+  const closed = connectionEnd(gw.app.server, 'websocket')
   early.terminate()
   // The gateway has seen the socket close, and only then does the key set answer.
-  let count = -1
-  await until(() => { void openConnections().then((n) => { count = n }); return count === 0 })
+  expect((await closed).open).toBe(0)
+  expect(await openConnections()).toBe(0)
   for (const res of held.splice(0)) res.setHeader('content-type', 'application/json').end(body)
 
   const client = wsClient(gw.url, { Authorization: `Bearer ${token()}` })

@@ -5,7 +5,9 @@ import { buildApp } from '../../src/app.js'
 import { hasRemoteUpstream, loadConfig } from '../../src/config.js'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { pollerStopped } from '../helpers/polls.js'
+import { connectionEnd } from '../helpers/wait.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /**
  * GET /metrics on METRICS_PORT after a scripted mix of traffic: successes, a read shared with one in
@@ -102,10 +104,14 @@ describe('Prometheus metrics on METRICS_PORT', () => {
       [key('vlgw_subscriptions', { operation: 'datasetStatusChanged' })]: 1,
       [key('vlgw_websocket_connections')]: 1
     })
+    const stopped = pollerStopped(gw, INDEXING)
     watch.stop()
-    await until(async () => (await scrape()).samples.get(key('vlgw_live_pollers')) === 0)
+    await stopped
+    expect((await scrape()).samples.get(key('vlgw_live_pollers'))).toBe(0)
+    const closed = connectionEnd(gw.app.server, 'websocket')
     await client.dispose()
-    await until(async () => (await scrape()).samples.get(key('vlgw_websocket_connections')) === 0)
+    expect((await closed).open).toBe(0)
+    expect((await scrape()).samples.get(key('vlgw_websocket_connections'))).toBe(0)
 
     // Visual Layer failing: two 503s in a row open the breaker (BREAKER_THRESHOLD=2), the third try is refused.
     gw.emulator.injectFault({ path: '/api/v1/tasks/filters', status: 503, times: 2 })

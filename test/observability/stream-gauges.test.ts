@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { until } from '../helpers/ws.js'
+import { connectionEnd } from '../helpers/wait.js'
 
 /*
  * vlgw_sse_streams counts the event streams open now, by API: a GraphQL subscription over SSE
@@ -48,16 +48,17 @@ it('counts each open SSE stream by API, and none once its client has left', asyn
   await Promise.all([readUntil(graphql, 'event: next'), readUntil(rest, 'event: status')])
   expect(await streams()).toEqual({ graphql: 1, rest: 1 })
 
+  const ended = Promise.all([connectionEnd(gw.app.server, 'sse'), connectionEnd(gw.app.server, 'rest-events')])
   leaving.abort()
-  await until(async () => (await streams()).graphql === 0 && (await streams()).rest === 0)
+  await ended
+  expect(await streams()).toEqual({ graphql: 0, rest: 0 })
   const operations = (await gw.app.metrics.operations.get()).values.map(({ labels, value }) => ({ ...labels, value }))
   expect(operations).toEqual([{ transport: 'sse', operation_type: 'subscription', operation_name: 'Watch', outcome: 'ok', value: 1 }])
-  // Each stream's request is timed once its socket has closed.
+  // Each stream's request is timed once its socket has closed, which came before the stream's end.
   const requests = async (): Promise<Array<Record<string, string | number>>> => (await gw.app.metrics.httpServerDuration.get()).values
     .filter(({ metricName }) => metricName === 'http_server_request_duration_seconds_count')
     .map(({ labels, value }) => ({ ...labels, value }))
     .sort((x, y) => String(x.http_route).localeCompare(String(y.http_route)))
-  await until(async () => (await requests()).length === 2)
   expect(await requests()).toEqual([
     { http_request_method: 'POST', http_route: '/graphql/stream', http_response_status_code: '200', value: 1 },
     { http_request_method: 'GET', http_route: '/v1/datasets/:id/events', http_response_status_code: '200', value: 1 }

@@ -3,7 +3,8 @@ import WebSocket from 'ws'
 import { SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { connectionParams, startModeGateway } from '../helpers/modes.js'
-import { rawConnection, until, type RawConnection } from '../helpers/ws.js'
+import { nextEvent } from '../helpers/wait.js'
+import { rawConnection, stillOpen, type RawConnection } from '../helpers/ws.js'
 
 /*
  * Who a WebSocket caller is, and what each kind of socket may hold: sockets before connection_init
@@ -66,16 +67,23 @@ describe('sockets before connection_init', () => {
 
     // The socket that sent connection_init before still runs operations.
     ready.subscribe('1', `subscription { datasetStatusChanged(datasetId: "${SEED.datasets.ready}") { status } }`)
-    await until(() => (ready.events.get('1') ?? []).length === 1)
+    await ready.received('1', 1)
     expect(ready.events.get('1')).toEqual([{ data: { datasetStatusChanged: { status: 'READY' } } }])
 
     // A pending socket that sends connection_init no longer counts as pending: its address may open another.
-    first[0]?.socket.send(JSON.stringify({ type: 'connection_init', payload: {} }))
-    await until(async () => {
-      const next = pendingSocket(gw, '10.0.0.1')
-      open.push(next.socket)
-      return await Promise.race([next.opened.then(() => true), next.closed.then(() => false)])
-    }, 5000)
+    const initialising = first[0]?.socket
+    if (initialising === undefined) throw new Error('no pending socket')
+    const acknowledged = nextEvent<string>('connection_ack', (listener) => {
+      const onMessage = (data: WebSocket.RawData): void => { listener(String(data)) }
+      initialising.on('message', onMessage)
+      return () => { initialising.off('message', onMessage) }
+    }, (data) => (JSON.parse(data) as { type: string }).type === 'connection_ack')
+    initialising.send(JSON.stringify({ type: 'connection_init', payload: {} }))
+    await acknowledged
+    const next = pendingSocket(gw, '10.0.0.1')
+    open.push(next.socket)
+    await next.opened
+    expect(await stillOpen(next.socket)).toBe(true)
   })
 })
 
@@ -108,7 +116,7 @@ describe('passthrough: unproven tokens count apart from proven callers', () => {
     if (first === undefined || !isOpen(first)) throw new Error('not acknowledged')
     expect(keep(await initialised(gw, '10.2.0.1', connectionParams('passthrough')))).toMatchObject({ code: 1008 })
     first.subscribe('1', `subscription { datasetStatusChanged(datasetId: "${SEED.datasets.ready}") { status } }`)
-    await until(() => (first.events.get('1') ?? []).length === 1)
+    await first.received('1', 1)
     expect(isOpen(keep(await initialised(gw, '10.2.0.1', connectionParams('passthrough'))))).toBe(true)
   })
 })
