@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { ExecutionResult, OperationTypeNode } from 'graphql'
 import { createHandler, TOKEN_HEADER_KEY, TOKEN_QUERY_KEY, type Handler, type Request, type Response } from 'graphql-sse'
 import { callerKey, type Auth, type Caller } from '../../auth/index.js'
+import type { LiveTime } from '../../domain/live/time.js'
 import { ERRORS, type ErrorCode } from '../../errors.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import type { OnlyTypes, OperationPipeline, OperationRun } from '../../graphql/pipeline/pipeline.js'
@@ -28,6 +29,8 @@ export interface HandlerSettings {
   maxStreamsPerCaller: number
   maxOperationsPerStream: number
   reservationTimeoutMs: number
+  /** The timer of a reservation's timeout. */
+  time: Pick<LiveTime, 'after'>
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
@@ -83,7 +86,7 @@ export function sseHandler (
         const countedAs = callerKey(auth, caller, request.ip)
         if (!await streams.take(countedAs)) return tooManyStreams(String(request.id))
         const stream = streams.reserve(randomUUID(), ownerOf(caller), countedAs)
-        stream.expiry = setTimeout(() => { purge(stream) }, settings.reservationTimeoutMs)
+        stream.expiry = settings.time.after(settings.reservationTimeoutMs, () => { purge(stream) })
         return stream.token
       }
       const token = tokenOf(req)
@@ -112,7 +115,7 @@ export function sseHandler (
         if (stream === undefined) return unknownStream(String(request.id))
         if (stream.opened) return refusal('CONFLICT', 'This event stream is already open: one stream per token.', String(request.id))
         stream.opened = true
-        clearTimeout(stream.expiry)
+        stream.expiry()
         closing.once('close', () => { streams.end(stream) })
         return
       }

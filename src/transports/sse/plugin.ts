@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY } from 'graphql-sse'
 import { authenticateRequest, refuseGraphQLCaller } from '../authenticate.js'
+import { realTime, type LiveTime } from '../../domain/live/time.js'
 import { ClusterSlots } from '../caller-slots.js'
 import { connectionEnded } from '../events.js'
 import { GRAPHQL_GET_PARAMETERS, repeatedParameter } from '../graphql-parameters.js'
@@ -32,6 +33,8 @@ export interface SseOptions {
   maxOperationsPerStream: number
   /** A reserved single-connection stream not opened within this time is dropped. */
   reservationTimeoutMs?: number
+  /** The timer of a reservation's timeout: the process's own unless a test gives one it moves itself. */
+  time?: Pick<LiveTime, 'after'>
   /** Bytes a stream may hold unsent for a client that does not read (STREAM_MAX_BUFFERED_BYTES). */
   maxBufferedBytes: number
 }
@@ -63,7 +66,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     })
     if (body !== null && typeof body !== 'string') await body.return(undefined)
   }
-  const settings = { ...options, reservationTimeoutMs: options.reservationTimeoutMs ?? 30_000 }
+  const settings = { ...options, reservationTimeoutMs: options.reservationTimeoutMs ?? 30_000, time: options.time ?? realTime }
   const handler = sseHandler(auth, app.pipeline, streams, settings, log, (stream) => {
     purge(stream).catch((err: unknown) => { log.error({ err }, 'unexpected error dropping an unopened SSE stream') })
   })

@@ -20,8 +20,8 @@ export interface OwnedStream {
   opened: boolean
   /** Operations running on it, counted against the per-stream limit. */
   operations: number
-  /** Ends a reservation never opened. */
-  expiry: NodeJS.Timeout | undefined
+  /** Cancels the timer that ends a reservation never opened. */
+  expiry: () => void
 }
 
 /** Who owns a stream: the verified subject, the Visual Layer account a token names, or the service account. */
@@ -50,7 +50,7 @@ export class SseStreams {
   reserve (token: string, owner: string, countedAs: string): OwnedStream {
     // Aborted by end(): every upstream call of every operation on the stream listens to it.
     const closed = operationAbort()
-    const stream: OwnedStream = { token, owner, countedAs, closed, opened: false, operations: 0, expiry: undefined }
+    const stream: OwnedStream = { token, owner, countedAs, closed, opened: false, operations: 0, expiry: () => {} }
     this.owned.set(token, stream)
     return stream
   }
@@ -65,7 +65,7 @@ export class SseStreams {
   end (stream: OwnedStream): void {
     if (this.owned.get(stream.token) !== stream) return
     this.owned.delete(stream.token)
-    clearTimeout(stream.expiry)
+    stream.expiry()
     stream.closed.abort()
     this.release(stream.countedAs)
   }
