@@ -13,16 +13,16 @@ import redisPlugin from '../../src/plugins/redis.js'
 import upstreamPlugin from '../../src/plugins/upstream.js'
 import sse from '../../src/transports/sse/plugin.js'
 import { TEST_START } from '../helpers/gateway.js'
-import { until } from '../helpers/ws.js'
-import { when } from '../helpers/wait.js'
+import { ManualTime } from '../helpers/manual-time.js'
+import { connectionEnd, when } from '../helpers/wait.js'
 
 /**
- * The SSE door alone, with the shared services of buildApp and a reservation timeout short enough
- * to wait for: a single-connection stream reserved (PUT) and never opened is dropped, freeing its
+ * The SSE door alone, with the shared services of buildApp and a reservation timeout on time the
+ * test moves (ManualTime): a single-connection stream reserved (PUT) and never opened is dropped, freeing its
  * caller's place, and its token opens nothing; app.close() ends the streams that are open.
  */
 
-async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number, maxOperationsPerStream = 10): Promise<{ app: FastifyInstance, url: string }> {
+async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number, maxOperationsPerStream = 10, time?: ManualTime): Promise<{ app: FastifyInstance, url: string }> {
   const config = loadConfig({ VL_BASE_URL: emulator.url, VL_API_KEY: DEMO_ACCOUNTS.primary.apiKey, VL_API_SECRET: DEMO_ACCOUNTS.primary.apiSecret, AUTH_MODE: 'none', LOG_LEVEL: 'silent', POLL_INTERVAL_MS: '250' })
   if (!hasRemoteUpstream(config)) throw new Error('unreachable: VL_BASE_URL is set')
   const app = Fastify({ forceCloseConnections: 'idle' })
@@ -35,7 +35,7 @@ async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number
   await app.register(domainPlugin, { config })
   await app.register(graphPlugin, { config })
   await app.register(pipelinePlugin, { rateLimitPerMinute: 0, rateLimitMutationsPerMinute: 0, rateLimitUnprovenPerMinute: 0 })
-  await app.register(sse, { path: '/graphql/stream', maxStreamsPerCaller, maxOperationsPerStream, reservationTimeoutMs: 200, maxBufferedBytes: config.http.maxStreamBufferedBytes })
+  await app.register(sse, { path: '/graphql/stream', maxStreamsPerCaller, maxOperationsPerStream, reservationTimeoutMs: 200, maxBufferedBytes: config.http.maxStreamBufferedBytes, ...(time === undefined ? {} : { time }) })
   return { app, url: `${await app.listen({ host: '127.0.0.1', port: 0 })}/graphql/stream` }
 }
 
@@ -43,9 +43,10 @@ describe('an unopened single-connection stream', () => {
   let emulator: RunningEmulator
   let app: FastifyInstance
   let url: string
+  const time = new ManualTime()
   beforeAll(async () => {
     emulator = await startEmulator({ clock: TEST_START })
-    ;({ app, url } = await startDoor(emulator, 1))
+    ;({ app, url } = await startDoor(emulator, 1, 10, time))
   })
   afterAll(async () => {
     await app.close()
@@ -57,9 +58,13 @@ describe('an unopened single-connection stream', () => {
     const token = await first.text()
     expect(first.status).toBe(201)
     expect((await fetch(url, { method: 'PUT' })).status).toBe(429)
-    let second = 0
-    await until(async () => (second = (await fetch(url, { method: 'PUT' })).status) === 201, 5_000, 25)
-    expect(second).toBe(201)
+    // 199 ms on: still held. 200 ms: dropped.
+    time.advance(199)
+    expect((await fetch(url, { method: 'PUT' })).status).toBe(429)
+    const dropped = connectionEnd(app.server, 'sse', (m) => m.what === 'reservation')
+    time.advance(1)
+    await dropped
+    expect((await fetch(url, { method: 'PUT' })).status).toBe(201)
     const open = await fetch(url, { headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': token } })
     expect([open.status, (await open.json() as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code]).toEqual([404, 'NOT_FOUND'])
   })

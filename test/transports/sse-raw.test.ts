@@ -6,7 +6,8 @@ import { AUTH_MODES, connectionParams, freshToken, inTokenModes, startModeGatewa
 import { ManualTime } from '../helpers/manual-time.js'
 import { countTurns, pollsSettled } from '../helpers/polls.js'
 import { bearer, recordSse, sseClient } from '../helpers/sse.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { connectionEnd } from '../helpers/wait.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /**
  * /graphql/stream byte for byte, as docs/graphql.md's `curl -N` example shows it, and what the client
@@ -167,17 +168,14 @@ describe.each(AUTH_MODES)('SSE streams per caller (AUTH_MODE=%s)', (mode) => {
         extensions: { code: 'RATE_LIMITED', requestId: expect.any(String) }
       }]
     }])
-    controllers[0]?.abort()
     // Its place is free once the gateway saw the close.
-    let status = 0
-    await until(async () => {
-      const retry = new AbortController()
-      const response = await curl(gw, { query: statusQuery(SEED.datasets.readOnly, true) }, bearer(token), retry.signal)
-      status = response.status
-      retry.abort()
-      return status === 200
-    }, 2_000)
-    expect(status).toBe(200)
+    const ended = connectionEnd(gw.app.server, 'sse')
+    controllers[0]?.abort()
+    expect((await ended).open).toBe(1)
+    const retry = new AbortController()
+    const again = await curl(gw, { query: statusQuery(SEED.datasets.readOnly, true) }, bearer(token), retry.signal)
+    retry.abort()
+    expect(again.status).toBe(200)
     controllers[1]?.abort()
   })
 })
