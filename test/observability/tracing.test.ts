@@ -4,7 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { registerTracerProvider } from '../../src/otlp-traces.js'
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
-import { until } from '../helpers/ws.js'
+import { when } from '../helpers/wait.js'
+
+/** The in-memory exporter, telling its watchers of each batch of spans it is given. */
+class WatchedExporter extends InMemorySpanExporter {
+  private readonly watchers = new Set<(batch: undefined) => void>()
+  readonly watch = (listener: (batch: undefined) => void): (() => void) => {
+    this.watchers.add(listener)
+    return () => { this.watchers.delete(listener) }
+  }
+
+  override export (spans: ReadableSpan[], done: Parameters<InMemorySpanExporter['export']>[1]): void {
+    super.export(spans, done)
+    for (const listener of [...this.watchers]) listener(undefined)
+  }
+}
 
 /**
  * Traces with OTEL_EXPORTER_OTLP_ENDPOINT set, collected by the SDK's in-memory exporter (registered
@@ -27,7 +41,7 @@ function tree (spans: readonly ReadableSpan[], parentId: string): Node[] {
 }
 
 describe('OpenTelemetry traces', () => {
-  const exporter = new InMemorySpanExporter()
+  const exporter = new WatchedExporter()
   const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] })
   let gw: TestGateway
   let emulator: RunningEmulator
@@ -56,7 +70,7 @@ describe('OpenTelemetry traces', () => {
     expect(res.status).toBe(200)
     expect(res.body.errors).toBeUndefined()
     // The operation's span ends once the answer is sent, after the client may have read it.
-    await until(() => exporter.getFinishedSpans().some((span) => span.name === 'query DatasetWithModels'))
+    await when('the operation\'s span', exporter.watch, () => exporter.getFinishedSpans().some((span) => span.name === 'query DatasetWithModels'))
 
     const spans = exporter.getFinishedSpans()
     expect(new Set(spans.map((span) => span.spanContext().traceId))).toEqual(new Set([FRONTEND_TRACE]))
