@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import WebSocket from 'ws'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { until } from '../helpers/ws.js'
-import { nextCall } from '../helpers/wait.js'
+import { nextCall, nextEvent, when } from '../helpers/wait.js'
 
 /*
  * Load shedding: while the gateway is under pressure, new requests get 503 with Retry-After and one
@@ -14,7 +13,24 @@ import { nextCall } from '../helpers/wait.js'
 
 let gw: TestGateway
 let underPressure = false
-beforeAll(async () => { gw = await startTestGateway({ LOAD_SHED_RETRY_AFTER_SEC: '7' }, { pressure: () => underPressure }) })
+/** Told each time under-pressure has asked whether the gateway is under pressure (its health check, every 10 ms). */
+const asked = new Set<(answer: boolean) => void>()
+const pressure = (): boolean => {
+  for (const listener of [...asked]) listener(underPressure)
+  return underPressure
+}
+/**
+ * Resolves once the gateway has taken `answer` in: the second health check that gives it has begun,
+ * so the first one's answer is stored (under-pressure asks again only after storing the last).
+ */
+async function heeded (answer: boolean): Promise<void> {
+  let times = 0
+  await nextEvent<boolean>(`two health checks answering ${String(answer)}`, (listener) => {
+    asked.add(listener)
+    return () => { asked.delete(listener) }
+  }, (given) => given === answer && ++times === 2)
+}
+beforeAll(async () => { gw = await startTestGateway({ LOAD_SHED_RETRY_AFTER_SEC: '7' }, { pressure }) })
 afterAll(async () => { await gw.close() })
 
 const query = `{ dataset(id: "${SEED.datasets.ready}") { displayName } }`
@@ -41,7 +57,7 @@ it('sheds new requests with 503, Retry-After and the gateway\'s error shape, let
   await arrived
 
   underPressure = true
-  await until(async () => (await ready()).status === 503)
+  await heeded(true)
   expect(await ready()).toEqual({
     status: 503,
     retryAfter: '7',
@@ -76,15 +92,29 @@ it('sheds new requests with 503, Retry-After and the gateway\'s error shape, let
   expect(gw.logs.entries().filter((entry) => (entry.level as number) >= 50)).toEqual([])
 
   underPressure = false
-  await until(async () => (await ready()).status === 200)
+  await heeded(false)
+  expect((await ready()).status).toBe(200)
   expect(await metrics()).toEqual([0, 1])
   expect((await gw.gql(query)).body).toEqual({ data: { dataset: { displayName: 'Product Images Q1' } } })
 })
 
 it('measures the heap against LOAD_SHED_MAX_HEAP_USED_BYTES: with a limit of 1 byte, the first sample sheds', async () => {
-  const tiny = await startTestGateway({ LOAD_SHED_MAX_HEAP_USED_BYTES: '1' })
+  // under-pressure samples the heap on a timer of its own (once a second): its reading of the heap is the event.
+  let tiny: TestGateway | undefined
+  const sampled = when('a sample of the heap over the limit', (listener) => {
+    const original = process.memoryUsage.bind(process)
+    const spy = vi.spyOn(process, 'memoryUsage').mockImplementation(Object.assign(() => {
+      const usage = original()
+      // Stored by under-pressure as this returns; the listener runs after.
+      setImmediate(() => { listener(undefined) })
+      return usage
+    }, { rss: () => original.rss() }))
+    return () => { spy.mockRestore() }
+  }, () => tiny?.app.isUnderPressure() === true)
+  tiny = await startTestGateway({ LOAD_SHED_MAX_HEAP_USED_BYTES: '1' })
   try {
-    await until(async () => (await fetch(`${tiny.url}/health/ready`)).status === 503, 5000)
+    await sampled
+    expect((await fetch(`${tiny.url}/health/ready`)).status).toBe(503)
     const res = await tiny.gql(query)
     expect([res.status, res.body.errors?.[0]?.extensions?.code]).toEqual([503, 'RATE_LIMITED'])
     // Readiness asked Visual Layer's health check before the first sample; the shed query asked nothing.
