@@ -102,3 +102,13 @@ export async function stepUntil (gw: TestGateway, time: ManualTime, turns: TurnC
     await pollsSettled(gw, turns, grantedBefore)
   }
 }
+
+/**
+ * Resolves once a poller waits on `time` (a timer is set): checked now and after each round `gw`'s
+ * pollers end (in a microtask: a poller sets its timer just after it tells of its round).
+ */
+export async function asleep (gw: TestGateway, time: ManualTime, timeoutMs?: number): Promise<void> {
+  await when('a poller asleep on its time', (listener) => rounds((m) => {
+    if (m.registry === gw.app.live) queueMicrotask(() => { listener(m) })
+  }), () => time.pending > 0, timeoutMs)
+}

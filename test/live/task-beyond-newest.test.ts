@@ -4,7 +4,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, connectionParams, startModeGateway } from '../helpers/modes.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { ManualTime } from '../helpers/manual-time.js'
+import { asleep, nextTurn } from '../helpers/polls.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /**
  * taskUpdated with the id of a task that is not among its dataset's 50 newest: the subscription
@@ -23,7 +25,8 @@ const newest = { dataset_id: DATASET, sort_by: 'start_time', sort_order: 'desc',
 describe.each(AUTH_MODES)('taskUpdated beyond the newest 50 (AUTH_MODE=%s)', (mode) => {
   let gw: TestGateway
   const clients: Client[] = []
-  beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL) }) })
+  const time = new ManualTime()
+  beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL) }, { liveTime: time }) })
   afterEach(async () => { await Promise.all(clients.splice(0).map(async (client) => { await client.dispose() })) })
   afterAll(async () => { await gw.close() })
 
@@ -53,10 +56,13 @@ describe.each(AUTH_MODES)('taskUpdated beyond the newest 50 (AUTH_MODE=%s)', (mo
     const sub = subscribe(taskId)
     await sub.received(1)
     expect(sub.events[0]?.data?.taskUpdated).toEqual({ id: taskId, status: 'RUNNING', progress: 45 })
-    for (let i = 0; i < 20 && sub.events.at(-1)?.data?.taskUpdated.status !== 'COMPLETED'; i++) {
+    // Each step: 10 s on for Visual Layer, then the task's poller polls (time moves to its timer), until it stops.
+    await asleep(gw, time)
+    for (let i = 0; i < 20 && time.pending > 0; i++) {
       gw.emulator.advance(10_000)
-      const before = taskQueries().length
-      await until(() => sub.events.at(-1)?.data?.taskUpdated.status === 'COMPLETED' || taskQueries().length > before, 10_000, 5)
+      const turn = nextTurn(gw, DATASET)
+      time.runNext()
+      if (await turn === null) break
     }
     await sub.done
     expect(sub.events.at(-1)?.data?.taskUpdated).toEqual({ id: taskId, status: 'COMPLETED', progress: 100 })
