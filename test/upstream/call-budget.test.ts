@@ -4,7 +4,10 @@ import type { Client } from 'graphql-ws'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { visualLayerToken } from '../helpers/tokens.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { ManualTime } from '../helpers/manual-time.js'
+import { asleep, nextTurn } from '../helpers/polls.js'
+import { nextCall, nextEvent, onChannel } from '../helpers/wait.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /**
  * MAX_UPSTREAM_CALLS_PER_OPERATION: no operation sends Visual Layer more requests than its budget,
@@ -18,8 +21,8 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map(async (client) => { await client.dispose() }))
   await Promise.all(gateways.splice(0).map(async (gw) => { await gw.close() }))
 })
-async function gateway (env: Record<string, string> = {}): Promise<TestGateway> {
-  const gw = await startTestGateway(env)
+async function gateway (env: Record<string, string> = {}, build: Parameters<typeof startTestGateway>[1] = {}): Promise<TestGateway> {
+  const gw = await startTestGateway(env, build)
   gateways.push(gw)
   return gw
 }
@@ -86,11 +89,17 @@ describe('the call budget of one operation', () => {
 
   it('does not charge a read shared with another operation\'s call in flight', async () => {
     const gw = await gateway({ MAX_UPSTREAM_CALLS_PER_OPERATION: '1' })
-    gw.emulator.injectFault({ path: `/api/v1/dataset/${ready}`, delayMs: 300 })
+    gw.emulator.injectFault({ path: `/api/v1/dataset/${ready}`, hold: 'first' })
+    const arrived = nextCall(gw.emulator, { path: `/api/v1/dataset/${ready}`, phase: 'arrived' })
     const first = gw.gql(`{ dataset(id: "${ready}") { id } }`)
-    // The second operation starts once the first one's call has reached Visual Layer.
-    await until(() => gw.emulator.calls().length > 0, 10_000, 5)
-    const second = await gw.gql(`{ a: dataset(id: "${ready}") { id } b: dataset(id: "${readOnly}") { id } }`)
+    // The second operation starts once the first one's call has reached Visual Layer (which holds it),
+    // and its read of that dataset joins it; then Visual Layer answers.
+    await arrived
+    const joined = nextEvent<{ path: string }>('the second read to join the first', onChannel('visual-layer:upstream:shared-read'), (m) => m.path === `/api/v1/dataset/${ready}`)
+    const pending = gw.gql(`{ a: dataset(id: "${ready}") { id } b: dataset(id: "${readOnly}") { id } }`)
+    await joined
+    expect(gw.emulator.release('first')).toBe(1)
+    const second = await pending
     expect(second.body).toEqual({ data: { a: { id: ready }, b: { id: readOnly } } })
     expect((await first).body).toEqual({ data: { dataset: { id: ready } } })
     expect(gw.emulator.calls().map((c) => c.path).sort()).toEqual([`/api/v1/dataset/${readOnly}`, `/api/v1/dataset/${ready}`])
@@ -115,7 +124,8 @@ describe('the call budget of one operation', () => {
   })
 
   it('gives each event of a subscription a budget of its own: a long subscription does not spend it', async () => {
-    const gw = await gateway({ MAX_UPSTREAM_CALLS_PER_OPERATION: '1', POLL_INTERVAL_MS: '250' })
+    const time = new ManualTime()
+    const gw = await gateway({ MAX_UPSTREAM_CALLS_PER_OPERATION: '1', POLL_INTERVAL_MS: '250' }, { liveTime: time })
     const client = wsClient(gw.url)
     clients.push(client)
     const indexing = SEED.datasets.indexing
@@ -124,12 +134,17 @@ describe('the call budget of one operation', () => {
     // Subscribing reads the dataset (1 call); each event reads it again for Task.dataset (1 call each).
     const sub = record<TaskEvent>(client, `subscription { taskUpdated(datasetId: "${indexing}", taskId: "${taskId}") { progress dataset { id } } }`)
     await sub.received(1)
-    for (let step = 0; step < 20 && sub.events.length < 3; step++) {
-      const seen = sub.events.length
-      const polls = gw.emulator.calls({ path: '/api/v1/tasks' }).length
+    await asleep(gw, time)
+    // Each step: 3 s on for Visual Layer, then the poller polls (time moves to its timer).
+    // A poll that found a change is an event on its way.
+    let changes = 0
+    for (let step = 0; step < 20 && changes < 2; step++) {
       gw.emulator.advance(3_000)
-      // A new event, or two more polls (one of them wholly after the clock moved) that saw no change.
-      await until(() => sub.events.length > seen || gw.emulator.calls({ path: '/api/v1/tasks' }).length > polls + 1)
+      const turn = nextTurn(gw, indexing)
+      time.runNext()
+      const round = await turn
+      if (round === null) break
+      if (round.outcome === 'changed') await sub.received(1 + ++changes)
     }
     sub.stop()
     expect(sub.events.length).toBeGreaterThanOrEqual(3)
