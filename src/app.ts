@@ -41,6 +41,8 @@ export interface BuildOptions {
   pressure?: () => boolean
   /** Tests only: the clock (milliseconds) of the WebSocket message and operation rates; performance.now by default. */
   clock?: () => number
+  /** Tests only: the circuit breakers' clock (milliseconds, their cooldown); performance.now by default. */
+  breakerClock?: () => number
   /** Tests only: the clock and timers live status waits on (pollers, poll ceiling, leases); the process's own by default. */
   liveTime?: LiveTime
 }
@@ -84,7 +86,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(authPlugin, { config })
   await app.register(operationsPlugin, { tracing: config.tracing.endpoint !== null })
   await app.register(redisPlugin, { settings: config.redis })
-  await app.register(upstreamPlugin, { settings: config.upstream })
+  await app.register(upstreamPlugin, { settings: config.upstream, ...(options.breakerClock === undefined ? {} : { breakerClock: options.breakerClock }) })
   await app.register(livePlugin, { settings: config.live, ...(options.liveTime === undefined ? {} : { time: options.liveTime }) })
   await app.register(domainPlugin, { config })
   await app.register(graphPlugin, { config, trustedDocuments })

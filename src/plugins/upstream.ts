@@ -17,9 +17,11 @@ declare module 'fastify' {
 
 export interface UpstreamPluginOptions {
   settings: RemoteUpstream
+  /** Tests only: the circuit breakers' clock (milliseconds); performance.now by default. */
+  breakerClock?: () => number
 }
 
-const upstreamPlugin: FastifyPluginAsync<UpstreamPluginOptions> = async (app, { settings }) => {
+const upstreamPlugin: FastifyPluginAsync<UpstreamPluginOptions> = async (app, { settings, breakerClock }) => {
   const { scopes } = app.auth
   const { apiKey, apiSecret } = settings
   const visualLayer = new VisualLayerClient({
@@ -29,7 +31,8 @@ const upstreamPlugin: FastifyPluginAsync<UpstreamPluginOptions> = async (app, { 
     onVerdict: (credential, accepted) => { if (accepted) scopes.accepted(credential); else scopes.refused(credential) },
     scopeOf: (credential) => scopes.scopeOf(credential),
     standingOf: (credential) => scopes.standingOf(credential),
-    observer: app.metrics.upstreamObserver(new URL(settings.baseUrl).hostname)
+    observer: app.metrics.upstreamObserver(new URL(settings.baseUrl).hostname),
+    ...(breakerClock === undefined ? {} : { breakerClock })
   })
   app.metrics.watchBreaker(() => visualLayer.breakerState, () => visualLayer.scopedBreakersOpen)
   app.decorate('visualLayer', visualLayer)

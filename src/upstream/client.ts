@@ -67,6 +67,8 @@ export interface VisualLayerClientOptions {
   standingOf?: (credential: Credential) => Standing
   /** Told of every request sent, retry, shared read and breaker state (metrics). */
   observer?: UpstreamObserver
+  /** Milliseconds on a monotonic clock, for the circuit breakers' cooldown: performance.now unless a test drives it. */
+  breakerClock?: () => number
 }
 
 type RequestSpec<T> = UpstreamRequest & { schema: z.ZodType<T> }
@@ -97,7 +99,7 @@ export class VisualLayerClient {
       cooldownMs: settings.breakerCooldownMs,
       maxScoped: settings.breakerMaxScoped,
       spreadPrincipals: settings.breakerSpreadPrincipals
-    })
+    }, options.breakerClock)
     // Each try of a call, then the call itself: outermost first, in the order a call meets them.
     const tries = stack<Send>(serviceTokenRenewal(serviceTokens), callBudget(), breaker(circuit, observer.breaker))(this.sender.send)
     const calls = retry({ retries: settings.retries, timeoutMs: settings.timeoutMs, budget: new RetryBudget(), log: logger, observer })(tries)
