@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { ERROR_CODES } from '../../src/errors.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { until } from '../helpers/ws.js'
+import { when } from '../helpers/wait.js'
 
 /*
  * Property-based tests (fast-check) over every argument of every operation, over HTTP and over
@@ -272,9 +272,15 @@ describe('over WebSocket', () => {
    */
   async function firstAnswer (id: string, document: string, variables: Record<string, unknown>, mayBeSilent: boolean): Promise<Answer> {
     let answered = false
+    /** Told when the operation answers, or at the end. */
+    const settled = new Set<(event: undefined) => void>()
+    const answer = (): void => {
+      answered = true
+      for (const listener of [...settled]) listener(undefined)
+    }
     let unsubscribe = (): void => {}
     const first = new Promise<Answer>((resolve) => {
-      const settle = (answer: Answer): void => { answered = true; resolve(answer) }
+      const settle = (result: Answer): void => { answer(); resolve(result) }
       nextId = id
       unsubscribe = client.subscribe({ query: document, variables }, {
         next: (result) => { settle({ status: 200, errors: (result.errors ?? []) as Answer['errors'] }) },
@@ -284,16 +290,21 @@ describe('over WebSocket', () => {
     })
     const quiet = (async (): Promise<Answer | null> => {
       if (!mayBeSilent) return null
-      await until(() => answered || (gw.emulator.calls().length > 0 && gw.emulator.calls().every((call) => call.status !== 0)), 10_000, 5)
+      // Each call Visual Layer answers, and the operation's answer, is a moment to look again.
+      await when('an answer, or Visual Layer\'s to each call', (listener) => {
+        const stop = gw.emulator.onCall(() => { listener(undefined) })
+        settled.add(listener)
+        return () => { stop(); settled.delete(listener) }
+      }, () => answered || (gw.emulator.calls().length > 0 && gw.emulator.calls().every((call) => call.status !== 0)))
       if (answered) return null
       await roundTrip()
       return { status: 200, errors: [] }
     })()
-    const answer = await Promise.race([first, quiet.then((silence) => silence ?? first)])
-    answered = true
+    const result = await Promise.race([first, quiet.then((silence) => silence ?? first)])
+    answer()
     unsubscribe()
     await quiet
-    return answer
+    return result
   }
 
   async function roundTrip (): Promise<void> {
