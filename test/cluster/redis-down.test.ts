@@ -5,7 +5,7 @@ import { Redis } from 'ioredis'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { describeWithRedis, freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
-import { rawConnection, until, type RawConnection } from '../helpers/ws.js'
+import { rawConnection, type RawConnection } from '../helpers/ws.js'
 
 /**
  * Two replicas on a Redis of this test's own (its own redis-server on a free port, stopped and
@@ -86,8 +86,13 @@ describeWithRedis('two replicas while their Redis is down', () => {
     for (let i = 0; i < 3; i++) expect((await r0().gql(read, {}, from('10.2.0.1'))).status).toBe(200)
     expect((await r1().gql(read, {}, from('10.2.0.1'))).status).toBe(429)
 
+    // Each replica's link warns once when its outage starts.
+    const outage = (gw: TestGateway, from: number): Promise<void> => gw.logs.logged('the outage\'s warning',
+      (entry) => entry.level === 40 && String(entry.msg).startsWith('Redis: '), { from })
+    const warned = [r0(), r1()].map((gw) => outage(gw, gw.logs.entries().length))
     await stopOwnRedis(redis)
-    await until(() => r0().app.redis?.up === false && r1().app.redis?.up === false)
+    await Promise.all(warned)
+    expect([r0().app.redis?.up, r1().app.redis?.up]).toEqual([false, false])
 
     // Reads answer, and readiness reports Redis down without failing.
     expect((await r0().gql(read, {}, from('10.2.0.2'))).body).toEqual({ data: { dataset: { id: SEED.datasets.ready, status: 'READY' } } })
@@ -140,8 +145,16 @@ describeWithRedis('two replicas while their Redis is down', () => {
     expect(posts()).toBe(1)
 
     // Redis back on the same port: the idempotent write works, and a duplicate on the other replica replays it.
+    // Each replica's link says once that Redis answers again, and each door's counts go back to Redis at its next beat.
+    const back = (gw: TestGateway, from: number): Array<Promise<void>> => [
+      gw.logs.logged('Redis answering again', (entry) => entry.msg === 'Redis: answering again; state is shared across the replicas again', { from }),
+      gw.logs.logged('WebSocket counts in Redis again', (entry) => entry.component === 'websocket' && entry.msg === 'Connection counts: counted in Redis again, across the replicas', { from })
+    ]
+    const [answering0, counted0] = back(r0(), r0().logs.entries().length)
+    const [answering1, counted1] = back(r1(), r1().logs.entries().length)
     redis = await startOwnRedis(port)
-    await until(() => r0().app.redis?.up === true && r1().app.redis?.up === true)
+    await Promise.all([answering0, answering1])
+    expect([r0().app.redis?.up, r1().app.redis?.up]).toEqual([true, true])
     const args = { datasetId: SEED.datasets.readySecond, models: [captioner], key: 'after-return' }
     const first = await r0().gql(ENRICH, args, from('10.2.0.5'))
     const copy = (first.body.data as { enrichDataset: { enrichedDatasetId: string } }).enrichDataset.enrichedDatasetId
@@ -150,7 +163,8 @@ describeWithRedis('two replicas while their Redis is down', () => {
     expect(posts()).toBe(2)
 
     // Each replica wrote the sockets it counted alone back into Redis: the caller now holds two, over its ceiling, on either replica.
-    await until(async () => await wsHashes() === 2)
+    await Promise.all([counted0, counted1])
+    expect(await wsHashes()).toBe(2)
     expect([await socket(r0(), '10.2.0.6'), await socket(r1(), '10.2.0.6')]).toEqual([1008, 1008])
     expect(r1().logs.entries().filter((entry) => entry.msg === 'Rate limits: counted in Redis again, for the whole cluster').length).toBe(1)
     expect(r1().logs.entries().filter((entry) => entry.msg === 'Redis: answering again; state is shared across the replicas again').length).toBe(1)
