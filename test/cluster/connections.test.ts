@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import type WebSocket from 'ws'
 import { SEED } from '../../src/emulator/index.js'
-import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, keyExpiry, redisRoundTrip, startCluster, type TestCluster } from '../helpers/cluster.js'
 import type { TestGateway } from '../helpers/gateway.js'
-import { rawConnection, until, type RawConnection } from '../helpers/ws.js'
+import { connectionEnd } from '../helpers/wait.js'
+import { rawConnection, type RawConnection } from '../helpers/ws.js'
 
 /**
  * Connections per caller counted across the replicas: with WS_MAX_CONNECTIONS_PER_CALLER=2, a caller
@@ -59,17 +60,23 @@ describeWithRedis('connections per caller across three replicas', () => {
 
     // Closing the socket on replica 0 frees a slot for replica 2.
     if (!isOpen(first)) throw new Error('unreachable')
+    const closed = connectionEnd(replica(0).app.server, 'websocket')
     first.socket.close()
-    let third: RawConnection | Closed = TOO_MANY
-    await until(async () => isOpen(third = await connect(2, '10.1.0.1')))
-    expect(isOpen(third)).toBe(true)
+    // Replica 0 saw the close and released the slot on its Redis connection before anything it sends next.
+    await closed
+    await redisRoundTrip(replica(0))
+    expect(isOpen(await connect(2, '10.1.0.1'))).toBe(true)
     expect(await connect(0, '10.1.0.1')).toEqual(TOO_MANY)
 
     // Replica 1 loses Redis without releasing its socket's slot: its hash is kept alive by its heartbeat until then.
     const before = await slotKeys('ws')
     expect(before.length).toBe(2)
+    // Redis expires the hash of the replica that stopped renewing it (three beats after its last).
+    const { ready, expired } = keyExpiry(cluster, (key) => before.includes(`${cluster.prefix}${key}`))
+    await ready
     replica(1).app.redis?.commands.disconnect()
-    await until(async () => (await slotKeys('ws')).length === 1, 5_000)
+    await expired
+    expect((await slotKeys('ws')).length).toBe(1)
     // Its socket is still open (the replica lives for its clients), but the cluster no longer counts it.
     expect(isOpen(second) && second.socket.readyState === second.socket.OPEN).toBe(true)
     expect(isOpen(await connect(0, '10.1.0.1'))).toBe(true)
@@ -95,14 +102,12 @@ describeWithRedis('connections per caller across three replicas', () => {
         extensions: { code: 'RATE_LIMITED', requestId: expect.any(String) as unknown }
       }]
     }])
+    const ended = connectionEnd(replica(0).app.server, 'sse')
     held.abort()
-    let status = 0
-    await until(async () => {
-      const retry = new AbortController()
-      status = (await stream(2, retry.signal)).status
-      retry.abort()
-      return status === 200
-    }, 5_000)
-    expect(status).toBe(200)
+    await ended
+    await redisRoundTrip(replica(0))
+    const again = new AbortController()
+    expect((await stream(2, again.signal)).status).toBe(200)
+    again.abort()
   })
 })

@@ -4,6 +4,7 @@ import { describe, inject } from 'vitest'
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { startGatewayOn, TEST_START, type TestGateway } from './gateway.js'
 import { REDIS_INSTALL_HINT } from './redis-server.js'
+import { nextEvent } from './wait.js'
 
 /*
  * Several gateway replicas on one emulator and one Redis, as a cluster runs them: each replica its
@@ -75,6 +76,43 @@ export async function startCluster ({ replicas = 3, env = {} }: { replicas?: num
       redis.disconnect()
     }
   }
+}
+
+/**
+ * Redis' expiries as events (keyspace notifications, `Ex`, turned on for the run's Redis when first
+ * asked: they cost nothing while nobody subscribes). `expired` resolves with the first key of this
+ * cluster that Redis expires from now on and `match` accepts, once the subscription is in place:
+ * await `ready` before what lets the key expire.
+ */
+export function keyExpiry (cluster: Pick<TestCluster, 'prefix'>, match: (key: string) => boolean, timeoutMs?: number): { ready: Promise<void>, expired: Promise<string> } {
+  const listener = new Redis(TEST_REDIS_URL)
+  const ready = (async () => {
+    const admin = new Redis(TEST_REDIS_URL)
+    try {
+      await admin.config('SET', 'notify-keyspace-events', 'Ex')
+    } finally {
+      admin.disconnect()
+    }
+    await listener.psubscribe('__keyevent@*__:expired')
+  })()
+  const expired = ready.then(async () => await nextEvent<string>('a key of the cluster to expire', (handler) => {
+    const onMessage = (_pattern: string, _channel: string, key: string): void => { handler(key) }
+    listener.on('pmessage', onMessage)
+    return () => { listener.off('pmessage', onMessage) }
+  }, (key) => key.startsWith(cluster.prefix) && match(key.slice(cluster.prefix.length)), timeoutMs)).finally(() => { listener.disconnect() })
+  expired.catch(() => {})
+  return { ready, expired }
+}
+
+/**
+ * One command's round trip on `replica`'s own command connection to Redis: the commands it sent
+ * before (a slot released when a socket closed) have been run once this resolves (one connection's
+ * commands run in order).
+ */
+export async function redisRoundTrip (replica: TestGateway): Promise<void> {
+  const link = replica.app.redis
+  if (link === null) throw new Error('no Redis link')
+  await link.run(async (redis) => await redis.ping())
 }
 
 export { freePort, startOwnRedis, stopOwnRedis } from './redis-server.js'
