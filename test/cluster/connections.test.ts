@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import type WebSocket from 'ws'
 import { SEED } from '../../src/emulator/index.js'
-import { describeWithRedis, keyExpiry, redisRoundTrip, startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, keyEvents, redisRoundTrip, startCluster, type TestCluster } from '../helpers/cluster.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { connectionEnd } from '../helpers/wait.js'
 import { rawConnection, type RawConnection } from '../helpers/ws.js'
@@ -72,7 +72,7 @@ describeWithRedis('connections per caller across three replicas', () => {
     const before = await slotKeys('ws')
     expect(before.length).toBe(2)
     // Redis expires the hash of the replica that stopped renewing it (three beats after its last).
-    const { ready, expired } = keyExpiry(cluster, (key) => before.includes(`${cluster.prefix}${key}`))
+    const { ready, happened: expired } = keyEvents(cluster, 'expired', (key) => before.includes(`${cluster.prefix}${key}`))
     await ready
     replica(1).app.redis?.commands.disconnect()
     await expired

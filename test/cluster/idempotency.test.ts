@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
-import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
+import { describeWithRedis, keyEvents, startCluster, type TestCluster } from '../helpers/cluster.js'
 import type { TestGateway } from '../helpers/gateway.js'
-import { until } from '../helpers/ws.js'
+import { nextCall } from '../helpers/wait.js'
 
 /**
  * enrichDataset's idempotency records shared by three replicas on one Redis: the same key sent to
@@ -135,23 +135,32 @@ describeWithRedis('an idempotency key whose first call\'s replica dies mid-write
 
   it('renews the claim of a write longer than three beats: the duplicate waits for it rather than taking it for dead', async () => {
     const [r0, r1] = cluster.replicas as [TestGateway, TestGateway]
-    cluster.emulator.injectFault({ method: 'POST', path: ENRICH_PATH, delayMs: 4000 })
+    // The POST is held by Visual Layer until its claim has been renewed four times, four beats on (over three, its
+    // unrenewed life): five expiries set, the claim's own (SET PX) first.
+    cluster.emulator.injectFault({ method: 'POST', path: ENRICH_PATH, hold: 'slow' })
+    const renewals = keyEvents(cluster, 'expire', (key) => key.startsWith('idem:'), 5)
+    await renewals.ready
+    const arrived = nextCall(cluster.emulator, { method: 'POST', path: ENRICH_PATH, phase: 'arrived' })
     const first = r0.gql(ENRICH, { datasetId: ready, models: [captioner], key: 'slow' })
-    await until(async () => (await cluster.redis.keys(`${cluster.prefix}idem:*`)).length === 1, 5_000)
-    const second = await r1.gql(ENRICH, { datasetId: ready, models: [captioner], key: 'slow' })
-    expect(second.body).toEqual((await first).body)
+    await arrived
+    const second = r1.gql(ENRICH, { datasetId: ready, models: [captioner], key: 'slow' })
+    await renewals.happened
+    expect(cluster.emulator.release('slow')).toBe(1)
+    expect((await second).body).toEqual((await first).body)
     expect(cluster.emulator.calls({ method: 'POST', path: ENRICH_PATH }).map((call) => call.status)).toEqual([200])
   })
 
   it('lets the waiting duplicate on another replica say the outcome is unknown once the claim expires, with no second POST', async () => {
     const [r0, r1] = cluster.replicas as [TestGateway, TestGateway]
-    const before = new Set(await cluster.redis.keys(`${cluster.prefix}idem:*`))
-    cluster.emulator.injectFault({ method: 'POST', path: ENRICH_PATH, delayMs: 1500 })
+    // The POST is held by Visual Layer (its claim is made before it) until the duplicate has answered.
+    cluster.emulator.injectFault({ method: 'POST', path: ENRICH_PATH, hold: 'orphan' })
+    const arrived = nextCall(cluster.emulator, { method: 'POST', path: ENRICH_PATH, phase: 'arrived' })
     const first = r0.gql(ENRICH, { datasetId: ready, models: [captioner], key: 'orphan' })
-    await until(async () => (await cluster.redis.keys(`${cluster.prefix}idem:*`)).some((key) => !before.has(key)), 5_000)
+    await arrived
     // Replica 0 is cut off from Redis (as a dead one is): its claim is no longer renewed, and its result never recorded.
     r0.app.redis?.commands.disconnect()
     const second = await r1.gql(ENRICH, { datasetId: ready, models: [captioner], key: 'orphan' }, { 'x-request-id': 'req-orphan' })
+    expect(cluster.emulator.release('orphan')).toBe(1)
     expect(second.body).toEqual({
       data: null,
       errors: [{

@@ -79,29 +79,37 @@ export async function startCluster ({ replicas = 3, env = {} }: { replicas?: num
 }
 
 /**
- * Redis' expiries as events (keyspace notifications, `Ex`, turned on for the run's Redis when first
- * asked: they cost nothing while nobody subscribes). `expired` resolves with the first key of this
- * cluster that Redis expires from now on and `match` accepts, once the subscription is in place:
- * await `ready` before what lets the key expire.
+ * Redis' keyspace events as events of the test (notifications of `Egx`: expiries set, keys deleted,
+ * keys expired; turned on for the run's Redis when first asked, they cost nothing while nobody
+ * subscribes). `happened` resolves with the key once Redis has told `count` events `event` of keys of
+ * this cluster that `match` accepts (names without the prefix) from now on; await `ready` (the
+ * subscription in place) before what makes them.
  */
-export function keyExpiry (cluster: Pick<TestCluster, 'prefix'>, match: (key: string) => boolean, timeoutMs?: number): { ready: Promise<void>, expired: Promise<string> } {
+export function keyEvents (
+  cluster: Pick<TestCluster, 'prefix'>,
+  event: 'expired' | 'expire' | 'del',
+  match: (key: string) => boolean,
+  count = 1,
+  timeoutMs?: number
+): { ready: Promise<void>, happened: Promise<string> } {
   const listener = new Redis(TEST_REDIS_URL)
   const ready = (async () => {
     const admin = new Redis(TEST_REDIS_URL)
     try {
-      await admin.config('SET', 'notify-keyspace-events', 'Ex')
+      await admin.config('SET', 'notify-keyspace-events', 'Egx')
     } finally {
       admin.disconnect()
     }
-    await listener.psubscribe('__keyevent@*__:expired')
+    await listener.psubscribe(`__keyevent@*__:${event}`)
   })()
-  const expired = ready.then(async () => await nextEvent<string>('a key of the cluster to expire', (handler) => {
+  let seen = 0
+  const happened = ready.then(async () => await nextEvent<string>(`${count} ${event} events of the cluster's keys`, (handler) => {
     const onMessage = (_pattern: string, _channel: string, key: string): void => { handler(key) }
     listener.on('pmessage', onMessage)
     return () => { listener.off('pmessage', onMessage) }
-  }, (key) => key.startsWith(cluster.prefix) && match(key.slice(cluster.prefix.length)), timeoutMs)).finally(() => { listener.disconnect() })
-  expired.catch(() => {})
-  return { ready, expired }
+  }, (key) => key.startsWith(cluster.prefix) && match(key.slice(cluster.prefix.length)) && ++seen === count, timeoutMs)).finally(() => { listener.disconnect() })
+  happened.catch(() => {})
+  return { ready, happened }
 }
 
 /**
