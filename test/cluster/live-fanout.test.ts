@@ -3,17 +3,19 @@ import type { Client as SseClient } from 'graphql-sse'
 import type { Client } from 'graphql-ws'
 import { SEED } from '../../src/emulator/index.js'
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
-import { pollLog, pollsByReplica, type StatusEvent } from '../helpers/cluster-polls.js'
+import { pollsByReplica, roundLog, type StatusEvent } from '../helpers/cluster-polls.js'
 import { AUTH_MODES, freshToken, modeEnv } from '../helpers/modes.js'
 import { bearer, recordSse, sseClient } from '../helpers/sse.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /*
  * One poller for the whole cluster: three replicas on one emulator and one Redis, 300 subscribers of
  * one enriched dataset spread over them (WebSocket and SSE), in every auth mode with tokens that
- * expire. The emulator's clock is moved by the test, a step after each poll; polls are timed on the
- * wall clock (test/helpers/cluster-polls.ts). Two pollers of one resource at one interval would
- * poll less than half an interval apart at least once an interval, whatever their phase.
+ * expire. The emulator's clock is moved by the test, a step after each poll; polls are the pollers'
+ * round events, timed in the process they run in (test/helpers/cluster-polls.ts). Two pollers of one
+ * resource at one interval would poll less than half an interval apart at least once an interval,
+ * whatever their phase; one poller's polls are never closer than its sleep, however late its timers
+ * fire on a busy machine.
  */
 
 const INTERVAL = 300
@@ -47,7 +49,7 @@ describeWithRedis.each(AUTH_MODES)('one poller for the cluster (AUTH_MODE=%s)', 
     const id = (enriched?.body.data as { enrichDataset: { enrichedDatasetId: string } }).enrichDataset.enrichedDatasetId
     expect(id).toMatch(/^[0-9a-f-]{36}$/)
 
-    const log = pollLog(emulator, id)
+    const log = roundLog(replicas, id)
     const watching: Watching[] = []
     for (const replica of replicas) {
       for (let c = 0; c < 2; c++) {
@@ -63,26 +65,24 @@ describeWithRedis.each(AUTH_MODES)('one poller for the cluster (AUTH_MODE=%s)', 
     await Promise.all(watching.map(async (sub) => { await sub.received(1, 20_000) }))
 
     // Settled in: two more polls (passthrough: each replica proves the token with a poll of its own first).
-    const polls = (): number => log.times.length
-    const settled = polls() + 2
-    await until(() => polls() >= settled)
-    const from = polls()
+    const isPoll = (round: { outcome: string }): boolean => round.outcome !== 'followed'
+    for (let i = 0; i < 2; i++) await log.next('a poll', isPoll)
+    const from = log.polls().length
     const before = await pollsByReplica(replicas)
-    // A step of the enrichment after each poll, until every subscriber has READY.
-    const ready = (sub: Watching): boolean => sub.events.at(-1)?.data?.datasetStatusChanged.status === 'READY'
-    for (let step = 0; step < 30 && !watching.every(ready); step++) {
+    // A step of the enrichment after each poll, until every subscription has ended (after READY; its poller then stops).
+    const ended = Promise.all(watching.map(async (sub) => { await sub.done })).then(() => null)
+    for (let step = 0; step < 30; step++) {
       emulator.advance(3000)
-      const seen = polls()
-      await until(() => watching.every(ready) || polls() > seen, 10_000, 5)
+      if (await Promise.race([log.next('a poll', isPoll), ended]) === null) break
     }
-    await Promise.all(watching.map(async (sub) => { await sub.done }))
+    await ended
     const after = await pollsByReplica(replicas)
     log.close()
 
     // One replica polled for all three; never two polls within half an interval.
     const grew = after.map((count, i) => count - (before[i] ?? 0))
     expect(grew.filter((n) => n > 0)).toHaveLength(1)
-    const window = log.times.slice(from)
+    const window = log.polls().slice(from).map((round) => round.at)
     expect(window.length).toBeGreaterThanOrEqual(5)
     const gaps = window.slice(1).map((t, i) => t - (window[i] ?? t))
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL * 0.5)

@@ -1,28 +1,57 @@
-import type { RunningEmulator } from '../../src/emulator/index.js'
+import type { PollRoundMessage } from '../../src/domain/live/events.js'
 import type { TestGateway } from './gateway.js'
+import { nextEvent, onChannel, when, whenAsked } from './wait.js'
 
 /*
- * What the pollers of a test cluster did: when each upstream GET of a dataset arrived (wall clock,
- * which the emulator's frozen clock does not give), how many dataset polls each replica made (its own
+ * What the pollers of a test cluster did, from their events (src/domain/live/events.ts; every replica
+ * runs in the test's process): each round a replica's poller of a dataset ended, whether it polled or
+ * followed another replica, and when; how many dataset polls each replica made (its own
  * vlgw_live_polls_total), and how many poll leases it holds (vlgw_live_leases_held).
  */
 
-export interface PollLog {
-  /** performance.now() of each GET of the dataset, in arrival order. */
-  readonly times: number[]
+export interface Round {
+  /** The replica's index in the cluster's list. */
+  readonly replica: number
+  readonly outcome: PollRoundMessage['outcome']
+  /** How long the poller then sleeps (its LiveTime). */
+  readonly nextInMs: number
+  /** performance.now() when the round ended: in the poller's own process, as it happened. */
+  readonly at: number
+}
+
+export interface RoundLog {
+  /** Every round of the dataset's pollers from the log's start, in order. */
+  readonly rounds: Round[]
+  /** The rounds that polled (not `followed`). */
+  readonly polls: () => Round[]
+  /** Resolves with the next round (from now on) that `match` accepts. */
+  next: (what: string, match: (round: Round) => boolean, timeoutMs?: number) => Promise<Round>
   close: () => void
 }
 
-/** Samples the emulator's call log every 2 ms from now on: a GET is timed within a few ms of its arrival. */
-export function pollLog (emulator: RunningEmulator, datasetId: string): PollLog {
-  const path = `/api/v1/dataset/${datasetId}`
-  const times: number[] = []
-  let seen = emulator.calls({ method: 'GET', path }).length
-  const timer = setInterval(() => {
-    const count = emulator.calls({ method: 'GET', path }).length
-    for (; seen < count; seen++) times.push(performance.now())
-  }, 2)
-  return { times, close: () => { clearInterval(timer) } }
+const roundEvents = onChannel<PollRoundMessage>('visual-layer:live:round')
+
+/** Logs the rounds of the pollers of dataset `datasetId` on these replicas from now on. */
+export function roundLog (replicas: readonly TestGateway[], datasetId: string): RoundLog {
+  const rounds: Round[] = []
+  const listeners = new Set<(round: Round) => void>()
+  const stop = roundEvents((m) => {
+    if (m.datasetId !== datasetId) return
+    const replica = replicas.findIndex((gw) => gw.app.live === m.registry)
+    if (replica < 0) return
+    const round: Round = { replica, outcome: m.outcome, nextInMs: m.nextInMs, at: performance.now() }
+    rounds.push(round)
+    for (const listener of [...listeners]) listener(round)
+  })
+  return {
+    rounds,
+    polls: () => rounds.filter((round) => round.outcome !== 'followed'),
+    next: async (what, match, timeoutMs) => await nextEvent(what, (listener) => {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    }, match, timeoutMs),
+    close: stop
+  }
 }
 
 /** Dataset polls this replica has made so far. */
@@ -47,3 +76,43 @@ export async function pollsByReplica (replicas: readonly TestGateway[]): Promise
 export const statusQuery = (id: string, follow = false): string =>
   `subscription { datasetStatusChanged(datasetId: "${id}", follow: ${String(follow)}) { id status progress } }`
 export type StatusEvent = { datasetStatusChanged: { id: string, status: string, progress: number | null } }
+
+/** Resolves once these replicas hold `count` poll leases in all: asked now and after each round of their pollers. */
+export async function leasesInAll (replicas: readonly TestGateway[], count: number, timeoutMs?: number): Promise<void> {
+  await whenAsked(`${count} leases held in all`, (listener) => roundEvents((m) => { if (replicas.some((gw) => gw.app.live === m.registry)) listener(m) }),
+    async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === count, timeoutMs)
+}
+
+/** Resolves once `count` more polls are in `log` than `from` (every replica's), waiting for each. */
+export async function pollsLogged (log: RoundLog, from: number, count: number, timeoutMs?: number): Promise<void> {
+  await when(`${count} polls`, (listener) => {
+    const stop = roundEvents(listener)
+    return stop
+  }, () => log.polls().length >= from + count, timeoutMs)
+}
+
+/** Whether each replica polled over the next `count` polls of the logged dataset. */
+export async function pollersOver (replicas: readonly TestGateway[], log: RoundLog, count: number): Promise<boolean[]> {
+  const from = log.polls().length
+  await pollsLogged(log, from, count)
+  const polls = log.polls().slice(from)
+  return replicas.map((_replica, i) => polls.some((round) => round.replica === i))
+}
+
+/**
+ * Resolves once `linked(replica)` holds (or, with `up` false, no longer holds) for each: asked now
+ * and on each change of their Redis connections and each line they log (the link logs an outage's start and end).
+ */
+export async function linkedAll (replicas: readonly TestGateway[], linked: (replica: TestGateway) => boolean, up = true, timeoutMs?: number): Promise<void> {
+  await when(up ? 'every replica linked to Redis' : 'no replica linked to Redis', (listener) => {
+    const stops = replicas.flatMap((replica) => {
+      const link = replica.app.redis
+      const connections = link === null ? [] : [link.commands, link.pubsub()]
+      const onChange = (): void => { listener(undefined) }
+      for (const connection of connections) for (const name of ['ready', 'close', 'end']) connection.on(name, onChange)
+      const unwatch = replica.logs.watch(listener)
+      return [() => { for (const connection of connections) for (const name of ['ready', 'close', 'end']) connection.off(name, onChange) }, unwatch]
+    })
+    return () => { for (const stop of stops) stop() }
+  }, () => replicas.every((replica) => linked(replica) === up), timeoutMs)
+}

@@ -23,6 +23,12 @@ export class LogCapture extends Writable {
     }, () => this.entries().slice(from).some(match), timeoutMs)
   }
 
+  /** Tells `listener` of each line written from now on; the function returned stops. */
+  watch (listener: (line: undefined) => void): () => void {
+    this.watchers.add(listener)
+    return () => { this.watchers.delete(listener) }
+  }
+
   /** Forgets what was captured so far (between the tests of one gateway). */
   clear (): void {
     this.chunks.length = 0

@@ -50,6 +50,58 @@ export async function when<E> (
   await nextEvent(what, listen, () => check(), timeoutMs)
 }
 
+/**
+ * `when` for a check that must ask (a metric's value, Redis): resolves once `check()` resolves true,
+ * asked now and again after each event `listen` reports (one ask at a time; events during an ask ask once more).
+ */
+export async function whenAsked<E> (
+  what: string,
+  listen: (listener: (event: E) => void) => () => void,
+  check: () => Promise<boolean>,
+  timeoutMs = DEADLINE_MS
+): Promise<void> {
+  if (await check()) return
+  await new Promise<void>((resolve, reject) => {
+    let asking = false
+    let again = false
+    let done = false
+    const ask = async (): Promise<void> => {
+      if (asking) {
+        again = true
+        return
+      }
+      asking = true
+      try {
+        do {
+          again = false
+          if (await check()) {
+            finish()
+            resolve()
+            return
+          }
+        } while (again && !done)
+      } catch (err) {
+        finish()
+        reject(err instanceof Error ? err : new Error(String(err)))
+      } finally {
+        asking = false
+      }
+    }
+    const stop = listen(() => { if (!done) void ask() })
+    const timer = setTimeout(() => {
+      finish()
+      reject(new Error(`no ${what} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    function finish (): void {
+      done = true
+      clearTimeout(timer)
+      stop()
+    }
+    // An event may have come between the first ask and listening.
+    void ask()
+  })
+}
+
 /** A listener on a node:diagnostics_channel channel, for nextEvent. */
 export const onChannel = <M>(name: string) => (listener: (message: M) => void): () => void => {
   const handler = (message: unknown): void => { listener(message as M) }
