@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { describe, inject } from 'vitest'
+import type { BuildOptions } from '../../src/app.js'
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { startGatewayOn, TEST_START, type TestGateway } from './gateway.js'
 import { REDIS_INSTALL_HINT } from './redis-server.js'
@@ -43,14 +44,16 @@ export interface TestCluster {
   close: () => Promise<void>
 }
 
-export async function startCluster ({ replicas = 3, env = {} }: { replicas?: number, env?: Record<string, string> } = {}): Promise<TestCluster> {
+export async function startCluster (
+  { replicas = 3, env = {}, build = {} }: { replicas?: number, env?: Record<string, string>, build?: Omit<BuildOptions, 'logStream'> } = {}
+): Promise<TestCluster> {
   const prefix = `test:${randomUUID()}:`
   const emulator = await startEmulator({ clock: TEST_START })
   const redis = new Redis(TEST_REDIS_URL)
   const started: TestGateway[] = []
   const closed = new WeakSet<TestGateway>()
   const addReplica = async (extra: Record<string, string> = {}): Promise<TestGateway> => {
-    const gateway = await startGatewayOn(emulator, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, ...env, ...extra })
+    const gateway = await startGatewayOn(emulator, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, ...env, ...extra }, build)
     const replica: TestGateway = { ...gateway, async close () { if (closed.has(replica)) return; closed.add(replica); await gateway.close() } }
     started.push(replica)
     return replica
