@@ -1,10 +1,11 @@
 import { afterEach, expect, it } from 'vitest'
 import type { Client } from 'graphql-ws'
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
-import { leasesHeld, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
+import { anyRound, leasesHeld, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
 import { enrichAtEmulator, readyCopies } from '../helpers/datasets.js'
 import type { TestGateway } from '../helpers/gateway.js'
-import { record, until, wsClient, type Recorded } from '../helpers/ws.js'
+import { callsArrived, whenAsked } from '../helpers/wait.js'
+import { record, wsClient, type Recorded } from '../helpers/ws.js'
 
 /*
  * Poll leases spread over the replicas with subscribers, instead of staying with the replica whose
@@ -42,7 +43,7 @@ describeWithRedis('poll leases over three replicas', () => {
 
     const onA = watch(a)
     await Promise.all(onA.map(async (sub) => { await sub.received(1) }))
-    await until(async () => await leasesHeld(a) === N)
+    await whenAsked(`replica A holding all ${N} leases`, anyRound(replicas), async () => await leasesHeld(a) === N)
     expect(await held()).toEqual([N, 0, 0])
 
     const onB = watch(b)
@@ -57,11 +58,12 @@ describeWithRedis('poll leases over three replicas', () => {
     await Promise.all(all.map(async (sub) => { await sub.received(3, 15_000) }))
 
     const spread = (counts: number[]): boolean => counts.reduce((sum, n) => sum + n, 0) === N && counts.every((n) => n >= LOW && n <= HIGH)
-    await until(async () => spread(await held()), 15_000).catch(async () => { throw new Error(`leases held stayed ${(await held()).join('/')}`) })
+    // Leases move at rounds: looked at after each.
+    await whenAsked('the leases to spread', anyRound(replicas), async () => spread(await held()), 15_000)
+      .catch(async () => { throw new Error(`leases held stayed ${(await held()).join('/')}`) })
     // Two more polls of every dataset: nothing more is heard, and the spread holds.
-    const gets = (): number => emulator.calls({ method: 'GET', path: '/api/v1/dataset/*' }).length
-    const from = gets()
-    await until(() => gets() >= from + 2 * N, 15_000)
+    const from = emulator.calls({ method: 'GET', path: '/api/v1/dataset/*' }).length
+    await callsArrived(emulator, { method: 'GET', path: '/api/v1/dataset/*' }, from + 2 * N, 15_000)
     const counts = await held()
     expect(spread(counts), `leases held: ${counts.join('/')}`).toBe(true)
     for (const [i, sub] of all.entries()) {

@@ -5,7 +5,8 @@ import { SEED } from '../../src/emulator/index.js'
 import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
 import { leasesHeld, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
 import { recordSse, sseClient } from '../helpers/sse.js'
-import { record, until, wsClient } from '../helpers/ws.js'
+import { allPollersStopped } from '../helpers/polls.js'
+import { record, wsClient } from '../helpers/ws.js'
 
 /*
  * A new subscriber's first event is the state now, never a settled state Redis kept from before a
@@ -38,7 +39,8 @@ describeWithRedis('a new subscriber after a write through another replica', () =
     const first = record<StatusEvent>(onA, statusQuery(id))
     await first.done
     expect(states(first.events)).toEqual([{ id, status: 'READY', progress: 100 }])
-    await until(async () => a.app.live.size === 0 && await leasesHeld(a) === 0)
+    await allPollersStopped(a)
+    expect(await leasesHeld(a)).toBe(0)
     expect(await cluster.redis.exists(`${cluster.prefix}live:state:dataset:service:${id}`)).toBe(1)
 
     const enriched = await b.gql(`mutation { enrichDataset(datasetId: "${id}", models: [{ type: "CAPTION_IMAGES", modelId: "vl_image_captioner_v00" }]) { sourceDataset { status } } }`)
@@ -51,7 +53,7 @@ describeWithRedis('a new subscriber after a write through another replica', () =
     sse.push(stream)
     const overWs = record<StatusEvent>(onC, statusQuery(id))
     const overSse = recordSse<StatusEvent>(stream, statusQuery(id))
-    await until(() => overWs.events.length >= 1 && overSse.events.length >= 1)
+    await Promise.all([overWs.received(1), overSse.received(1)])
     // The enrichment's copy is READY 30 s after it started: its source is READY again.
     cluster.emulator.advance(30_000)
     await Promise.all([overWs.done, overSse.done])

@@ -77,9 +77,13 @@ export const statusQuery = (id: string, follow = false): string =>
   `subscription { datasetStatusChanged(datasetId: "${id}", follow: ${String(follow)}) { id status progress } }`
 export type StatusEvent = { datasetStatusChanged: { id: string, status: string, progress: number | null } }
 
+/** A listener on the rounds of every poller of these replicas (leases move at rounds), for when and whenAsked. */
+export const anyRound = (replicas: readonly TestGateway[]) => (listener: (message: PollRoundMessage) => void): () => void =>
+  roundEvents((m) => { if (replicas.some((gw) => gw.app.live === m.registry)) listener(m) })
+
 /** Resolves once these replicas hold `count` poll leases in all: asked now and after each round of their pollers. */
 export async function leasesInAll (replicas: readonly TestGateway[], count: number, timeoutMs?: number): Promise<void> {
-  await whenAsked(`${count} leases held in all`, (listener) => roundEvents((m) => { if (replicas.some((gw) => gw.app.live === m.registry)) listener(m) }),
+  await whenAsked(`${count} leases held in all`, anyRound(replicas),
     async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === count, timeoutMs)
 }
 
