@@ -6,10 +6,11 @@ import type { Client } from 'graphql-ws'
 import type WebSocket from 'ws'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { describeWithRedis, freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
-import { leasesHeld, pollsByReplica, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
+import { anyRound, leasesInAll, pollsByReplica, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
 import { startGatewayOn, type TestGateway } from '../helpers/gateway.js'
 import { recordSse, sseClient } from '../helpers/sse.js'
-import { rawConnection, record, until, wsClient } from '../helpers/ws.js'
+import { callsArrived, whenAsked } from '../helpers/wait.js'
+import { rawConnection, record, wsClient } from '../helpers/ws.js'
 
 /**
  * A stalled Redis (SIGSTOP: its socket stays open, nothing answers) must not hang a replica: every
@@ -97,7 +98,7 @@ describeWithRedis('two replicas while their Redis is stalled (SIGSTOP)', () => {
       return record<StatusEvent>(client, statusQuery(id, true))
     })
     await Promise.all(following.map(async (sub) => { await sub.received(1) }))
-    await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
+    await leasesInAll(replicas, 1)
     for (const replica of replicas) {
       expect([await gauge(replica, 'vlgw_redis_up'), await gauge(replica, 'vlgw_redis_timeouts_total')]).toEqual([1, 0])
       expect(warnings(replica)).toEqual([])
@@ -107,9 +108,10 @@ describeWithRedis('two replicas while their Redis is stalled (SIGSTOP)', () => {
 
     // Polls go on, each replica's for its own subscribers: both hear the next step of the indexing while Redis is stopped.
     const polledBefore = await pollsByReplica(replicas)
-    await answered('polls of a followed dataset by each replica', until(async () => (await pollsByReplica(replicas)).every((n, i) => n >= (polledBefore[i] ?? 0) + 2)))
+    await whenAsked('two polls of a followed dataset by each replica', anyRound(replicas),
+      async () => (await pollsByReplica(replicas)).every((n, i) => n >= (polledBefore[i] ?? 0) + 2))
     emulator.advance(3000)
-    await answered('a change heard by the subscribers', until(() => following.every((sub) => sub.events.length === 2)))
+    await Promise.all(following.map(async (sub) => { await sub.received(2) }))
     for (const sub of following) {
       expect(sub.events.map((event) => event.data?.datasetStatusChanged)).toEqual([
         { id, status: 'INDEXING', progress: 14 },
@@ -175,11 +177,12 @@ describeWithRedis('two replicas while their Redis is stalled (SIGSTOP)', () => {
     }
     expect(posts()).toBe(0)
 
+    const recovered = replicas.map(async (replica) => { await replica.logs.logged(RECOVERED_LINE, (entry) => entry.msg === RECOVERED_LINE) })
     redis.kill('SIGCONT')
 
     // Back: readiness says ready, the gauge 0, one line each, and the idempotent write goes through once for the cluster.
+    await Promise.all(recovered)
     for (const replica of replicas) {
-      await until(async () => (await ready(replica)).body.status === 'ready')
       expect(await ready(replica)).toEqual({ status: 200, body: { status: 'ready', upstream: { status: 'Green', version: '2.42.190' }, redis: { status: 'up' } } })
       expect(await gauge(replica, 'vlgw_redis_up')).toBe(1)
       expect(replica.logs.entries().filter((entry) => entry.msg === RECOVERED_LINE).map((entry) => [entry.level, entry.component])).toEqual([[30, 'redis']])
@@ -191,10 +194,9 @@ describeWithRedis('two replicas while their Redis is stalled (SIGSTOP)', () => {
     expect((await r1.gql(ENRICH, { key: 'after-stall' })).body).toEqual({ data: { enrichDataset: { enrichedDatasetId: copy } } })
     expect(posts()).toBe(1)
     // And one replica polls for the cluster again (the subscribers' next state comes from it).
-    await until(async () => (await Promise.all(replicas.map(leasesHeld))).reduce((sum, n) => sum + n, 0) === 1)
+    await leasesInAll(replicas, 1)
     const before = await pollsByReplica(replicas)
-    const at = gets(id)
-    await until(() => gets(id) >= at + 4)
+    await callsArrived(emulator, { method: 'GET', path: `/api/v1/dataset/${id}` }, gets(id) + 4)
     const after = await pollsByReplica(replicas)
     expect(after.map((n, i) => n > (before[i] ?? 0)).filter(Boolean)).toHaveLength(1)
   }, 60_000)
@@ -233,8 +235,10 @@ describeWithRedis('an idempotent write that is the first to find Redis stalled',
     })
     expect([posts(), await gauge(gateway, 'vlgw_redis_timeouts_total'), await gauge(gateway, 'vlgw_redis_up')]).toEqual([0, 1, 0])
 
+    const recovered = gateway.logs.logged(RECOVERED_LINE, (entry) => entry.msg === RECOVERED_LINE)
     redis.kill('SIGCONT')
-    await until(() => gateway.app.redis?.up === true)
+    await recovered
+    expect(gateway.app.redis?.up).toBe(true)
     // The claim sent into the stall ran when Redis resumed, and its withdrawal right behind it: the
     // same key is a first call again (not a duplicate waiting for a write that never happened).
     const again = await answered('the same key after the stall', gateway.gql(ENRICH, { key: 'met-the-stall' }))
