@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
@@ -5,8 +6,8 @@ import { AUTH_MODES, connectionParams, freshToken, startModeGateway } from '../h
 import { visualLayerToken } from '../helpers/tokens.js'
 import { ManualTime } from '../helpers/manual-time.js'
 import { allPollersStopped, countTurns, getsOf, nextRound, pollerStopped, pollNow, pollsSettled } from '../helpers/polls.js'
-import { nextEvent, onChannel, when } from '../helpers/wait.js'
-import { record, until, wsClient, type Recorded } from '../helpers/ws.js'
+import { DEADLINE_MS, nextEvent, onChannel, when } from '../helpers/wait.js'
+import { record, wsClient, type Recorded } from '../helpers/ws.js'
 import type { Client } from 'graphql-ws'
 
 /**
@@ -336,9 +337,9 @@ describe.each(AUTH_MODES)('shutdown (AUTH_MODE=%s)', (mode) => {
     await client.dispose()
     await gw.emulator.close()
     // Nothing the gateway, its pollers or its sockets made is left: no resource kind above its count
-    // before, once closed sockets have let go of their handles (well within the pollers' 5 s interval).
+    // before, looked at as each resource is destroyed (a closed socket lets go of its handle then).
     const left = (): Array<[string, number]> => [...count()].filter(([kind, n]) => n > (baseline.get(kind) ?? 0))
-    await until(() => left().length === 0, 1000, 5).catch(() => {})
+    await whenDestroyed(() => left().length === 0).catch(() => {})
     expect(left()).toEqual([])
   })
 })
@@ -403,3 +404,28 @@ describe.each(AUTH_MODES)('writes seen live (AUTH_MODE=%s)', (mode) => {
     expect(sub.events.map((e) => e.data?.datasetStatusChanged.status)).toEqual(['READY', 'READ_ONLY', 'READY'])
   })
 })
+
+/**
+ * Resolves once `check()` holds, looked at now and as each async resource of the process is destroyed
+ * (node:async_hooks). Its deadline is unref'd: it keeps no resource of its own active.
+ */
+async function whenDestroyed (check: () => boolean, timeoutMs = DEADLINE_MS): Promise<void> {
+  if (check()) return
+  await new Promise<void>((resolve, reject) => {
+    const hook = createHook({ destroy: () => { if (check()) { finish(); resolve() } } })
+    const timer = setTimeout(() => {
+      finish()
+      reject(new Error(`resources still held after ${timeoutMs} ms`))
+    }, timeoutMs)
+    timer.unref()
+    function finish (): void {
+      hook.disable()
+      clearTimeout(timer)
+    }
+    hook.enable()
+    if (check()) {
+      finish()
+      resolve()
+    }
+  })
+}
