@@ -17,7 +17,7 @@ import { startCluster, type TestCluster } from '../test/helpers/cluster.js'
 import { datasetPollsBy, leasesHeld } from '../test/helpers/cluster-polls.js'
 import { readyCopies } from '../test/helpers/datasets.js'
 import type { TestGateway } from '../test/helpers/gateway.js'
-import { record, until, wsClient, type Recorded } from '../test/helpers/ws.js'
+import { record, wsClient, type Recorded } from '../test/helpers/ws.js'
 
 const DATASETS = Number(process.env.SPREAD_DATASETS ?? 100)
 const SECONDS = Number(process.env.SPREAD_SECONDS ?? 20)
@@ -63,7 +63,7 @@ async function run (order: 'A first' | 'all at once'): Promise<number[]> {
     let subs: Array<Recorded<unknown>>
     if (order === 'A first') {
       const onA = watch(a, ids, clients)
-      await until(() => onA.every((sub) => sub.events.length >= 1), 120_000)
+      await Promise.all(onA.map(async (sub) => { await sub.received(1, 120_000) }))
       // Every poller of A asked at least once (under the poll ceiling a lease can lapse while its poller waits its turn).
       await new Promise((resolve) => setTimeout(resolve, 2 * INTERVAL_MS))
       console.log(`  A holds ${await leasesHeld(a)} leases, B and C none; B and C subscribe now`)
@@ -71,7 +71,7 @@ async function run (order: 'A first' | 'all at once'): Promise<number[]> {
     } else {
       subs = [a, b, c].flatMap((replica) => watch(replica, ids, clients))
     }
-    await until(() => subs.every((sub) => sub.events.length >= 1), 120_000)
+    await Promise.all(subs.map(async (sub) => { await sub.received(1, 120_000) }))
     const held = await sample(cluster.replicas, SECONDS)
     const repeated = subs.filter((sub) => sub.events.length !== 1).length
     console.log(`  subscribers with other than exactly one READY: ${repeated} of ${subs.length}`)

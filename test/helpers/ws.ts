@@ -47,14 +47,6 @@ export function record<T = Record<string, unknown>> (client: Client, query: stri
   return { events, done, stop, received }
 }
 
-export async function until (check: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 20): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, stepMs))
-  }
-}
-
 /** A raw graphql-transport-ws socket, for what the client library cannot do (reset the TCP connection). */
 export interface RawConnection {
   socket: WebSocket
