@@ -100,7 +100,7 @@ it('sheds new requests with 503, Retry-After and the gateway\'s error shape, let
 
 it('measures the heap against LOAD_SHED_MAX_HEAP_USED_BYTES: with a limit of 1 byte, the first sample sheds', async () => {
   // under-pressure samples the heap on a timer of its own (once a second): its reading of the heap is the event.
-  let tiny: TestGateway | undefined
+  const started: { gateway?: TestGateway } = {}
   const sampled = when('a sample of the heap over the limit', (listener) => {
     const original = process.memoryUsage.bind(process)
     const spy = vi.spyOn(process, 'memoryUsage').mockImplementation(Object.assign(() => {
@@ -110,8 +110,8 @@ it('measures the heap against LOAD_SHED_MAX_HEAP_USED_BYTES: with a limit of 1 b
       return usage
     }, { rss: () => original.rss() }))
     return () => { spy.mockRestore() }
-  }, () => tiny?.app.isUnderPressure() === true)
-  tiny = await startTestGateway({ LOAD_SHED_MAX_HEAP_USED_BYTES: '1' })
+  }, () => started.gateway?.app.isUnderPressure() === true)
+  const tiny = started.gateway = await startTestGateway({ LOAD_SHED_MAX_HEAP_USED_BYTES: '1' })
   try {
     await sampled
     expect((await fetch(`${tiny.url}/health/ready`)).status).toBe(503)
