@@ -6,7 +6,7 @@ import type { EnrichOutcome } from '../domain/enrichment/enrich.js'
 import type { IdempotencyRecords } from '../domain/enrichment/idempotency.js'
 import type { GatewayContext } from '../graphql/context.js'
 import { createLoaders } from '../graphql/loaders.js'
-import { CallBudget } from '../upstream/call-budget.js'
+import { CallBudget } from '../upstream/call-budget-ledger.js'
 
 /*
  * The context of one operation (`app.domain.context`), the same for every door: its caller, its

@@ -5,7 +5,7 @@ import fp from 'fastify-plugin'
 import type { GraphQLSchema } from 'graphql'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { PollOutcome } from '../domain/live/poller.js'
-import type { BreakerState } from '../upstream/breaker.js'
+import type { BreakerState } from '../upstream/circuit-breaker.js'
 import type { UpstreamObserver } from '../upstream/observer.js'
 
 /*

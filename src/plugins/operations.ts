@@ -6,7 +6,7 @@ import type { Caller } from '../auth/index.js'
 import type { ErrorCode } from '../errors.js'
 import type { GatewayContext } from '../graphql/context.js'
 import type { OperationLog, OperationRecord, OperationType } from '../graphql/pipeline/ports.js'
-import type { CallBudget } from '../upstream/call-budget.js'
+import type { CallBudget } from '../upstream/call-budget-ledger.js'
 import type { GatewayMetrics } from './metrics.js'
 
 /*

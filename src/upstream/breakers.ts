@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import { CircuitBreaker, type BreakerState } from './breaker.js'
+import { CircuitBreaker, type BreakerState } from './circuit-breaker.js'
 
 /*
  * What a failure of Visual Layer says depends on who met it where: timeouts on one account's datasets

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { z } from 'zod'
 import type { UpstreamSettings } from '../config.js'
-import type { BreakerState } from './breaker.js'
+import type { BreakerState } from './circuit-breaker.js'
 import { Breakers } from './breakers.js'
 import type { Checked } from './checked.js'
 import { upstreamContractError, upstreamStatusError, type FailedCall } from './errors.js'

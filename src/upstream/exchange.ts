@@ -1,4 +1,4 @@
-import type { CallBudget } from './call-budget.js'
+import type { CallBudget } from './call-budget-ledger.js'
 import type { FailedCall } from './errors.js'
 
 /**

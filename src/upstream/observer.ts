@@ -1,4 +1,4 @@
-import type { BreakerState } from './breaker.js'
+import type { BreakerState } from './circuit-breaker.js'
 
 /*
  * What the upstream client tells whoever watches it (the metrics plugin): each request sent, each

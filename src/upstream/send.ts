@@ -58,7 +58,7 @@ export function createSender (options: SendOptions): Sender {
   })
 
   const send: Send = async ({ request, call, failed, signal, deadline }) => {
-    // Every request actually sent takes one from the operation's allowance (see call-budget.ts).
+    // Every request actually sent takes one from the operation's allowance (see call-budget-ledger.ts).
     call.budget?.take()
     const token = tokenFor(call.credential, serviceTokens)
     const headers: Record<string, string> = { accept: 'application/json' }

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
-import { CircuitBreaker } from '../../src/upstream/breaker.js'
+import { CircuitBreaker } from '../../src/upstream/circuit-breaker.js'
 import { backoffMs, retryAfterMs, RetryBudget } from '../../src/upstream/retry-policy.js'
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../helpers/gateway.js'
 import { freshToken, startModeGateway } from '../helpers/modes.js'

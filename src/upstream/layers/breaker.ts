@@ -1,4 +1,4 @@
-import type { BreakerState } from '../breaker.js'
+import type { BreakerState } from '../circuit-breaker.js'
 import type { Breakers } from '../breakers.js'
 import { breakerOpenError, UpstreamNetworkError } from '../errors.js'
 import type { Credential, Send } from '../exchange.js'
