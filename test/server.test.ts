@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { freshToken, JWT_TEST_SECRET } from './helpers/modes.js'
+import { when } from './helpers/wait.js'
 
 /** The real entry point, as `npm start` runs it (from the TypeScript sources, through tsx). */
 function startServer (env: Record<string, string>): { child: ChildProcess, stdout: () => string, stderr: () => string, exited: Promise<number | null> } {
@@ -23,14 +24,18 @@ function startServer (env: Record<string, string>): { child: ChildProcess, stdou
   return { child, stdout: () => out, stderr: () => err, exited }
 }
 
-async function waitFor<T> (probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  while (Date.now() < end) {
-    const value = probe()
-    if (value !== undefined) return value
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  throw new Error('timed out waiting')
+/** Resolves with what `probe` finds in the server's output: looked at now and as each chunk of its output arrives. */
+async function waitFor<T> (child: ChildProcess, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  let found = probe()
+  await when('the server\'s output', (listener) => {
+    child.stdout?.on('data', listener)
+    child.stderr?.on('data', listener)
+    return () => {
+      child.stdout?.off('data', listener)
+      child.stderr?.off('data', listener)
+    }
+  }, () => (found = probe()) !== undefined, timeoutMs)
+  return found as T
 }
 
 /** Resolves with the first JSON log line, from now on, that `match` accepts. */
@@ -104,7 +109,7 @@ describe('src/server.ts', () => {
       writeFileSync(join(dir, 'jwt-secret'), `${JWT_TEST_SECRET}\n`)
       const server = startServer({ PORT: '0', AUTH_MODE: 'jwt', JWT_SECRET_FILE: join(dir, 'jwt-secret') })
       running.push(server.child)
-      const url = await waitFor(() => /"msg":"Server listening at (http:[^"]+)"/.exec(server.stdout())?.[1])
+      const url = await waitFor(server.child, () => /"msg":"Server listening at (http:[^"]+)"/.exec(server.stdout())?.[1])
       // A token signed with the secret as written, newline left out, is accepted.
       const res = await fetch(`${url}/graphql`, {
         method: 'POST',
@@ -194,8 +199,8 @@ describe('src/server.ts', () => {
   it('starts on the embedded emulator, serves queries, and on SIGTERM finishes in-flight requests and exits 0', async () => {
     const server = startServer({ PORT: '0', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '5000', RATE_LIMIT_PER_MIN: '5' })
     running.push(server.child)
-    const lines = (): Array<Record<string, unknown>> => server.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
-    const url = await waitFor(() => {
+    const lines = (): Array<Record<string, unknown>> => server.stdout().split('\n').slice(0, -1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+    const url = await waitFor(server.child, () => {
       const line = lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('Server listening at '))
       return line === undefined ? undefined : String(line.msg).slice('Server listening at '.length)
     })
@@ -219,7 +224,7 @@ describe('src/server.ts', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ datasets { id } }' })
     })
-    await waitFor(() => lines().some((l) => l.msg === 'incoming request') ? true : undefined)
+    await waitFor(server.child, () => lines().some((l) => l.msg === 'incoming request') ? true : undefined)
     server.child.kill('SIGTERM')
 
     const res = await inFlight

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { when } from '../helpers/wait.js'
 
 const serverPath = fileURLToPath(new URL('../../src/emulator/server.ts', import.meta.url))
 
@@ -31,13 +32,13 @@ describe('standalone server (npm run emulator)', () => {
 
   it('logs one line with its URL and the demo keys, serves, and closes on SIGTERM', async () => {
     const server = runServer({ EMULATOR_PORT: '0', EMULATOR_HOST: '127.0.0.1' })
-    let url: string | undefined
-    const deadline = Date.now() + 10_000
-    while (url === undefined && Date.now() < deadline) {
-      const line = server.output().stdout.split('\n').find((entry) => entry.includes('Visual Layer emulator listening at'))
-      if (line !== undefined) url = (JSON.parse(line) as { url: string }).url
-      else await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    const listening = (): string | undefined => server.output().stdout.split('\n').slice(0, -1).find((entry) => entry.includes('Visual Layer emulator listening at'))
+    // Looked for in its output as each chunk arrives.
+    await when('the emulator\'s line saying where it listens', (listener) => {
+      server.child.stdout.on('data', listener)
+      return () => { server.child.stdout.off('data', listener) }
+    }, () => listening() !== undefined)
+    const url = (JSON.parse(listening() ?? '{}') as { url?: string }).url
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const line = server.output().stdout.split('\n').find((entry) => entry.includes('Visual Layer emulator listening at')) ?? ''
     expect(line).toContain('vl-demo-acme-key')
