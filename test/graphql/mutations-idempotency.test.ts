@@ -5,6 +5,7 @@ import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
 import { IdempotencyStore } from '../../src/domain/enrichment/idempotency.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { visualLayerToken } from '../helpers/tokens.js'
+import { nextCall, when } from '../helpers/wait.js'
 
 /**
  * enrichDataset's idempotencyKey: a repeat or a concurrent duplicate from the same credential scope
@@ -138,10 +139,16 @@ describe('idempotencyKey in passthrough mode', () => {
     const fresh = visualLayerToken(DEMO_ACCOUNTS.primary, { exp: Math.floor(Date.now() / 1000) + 611 })
     // The first click's POST is held. Before it, Visual Layer accepted the token (the dataset GET),
     // so the second click arrives under the token's subject scope, the first started under its own.
-    gw.emulator.injectFault({ method: 'POST', path: '/api/v1/dataset/*/enrich_dataset', delayMs: 300 })
+    gw.emulator.injectFault({ method: 'POST', path: '/api/v1/dataset/*/enrich_dataset', hold: 'fresh-click' })
+    const arrived = nextCall(gw.emulator, { method: 'POST', path: '/api/v1/dataset/*/enrich_dataset', phase: 'arrived' })
+    const gets = gw.emulator.calls({ method: 'GET', path: `/api/v1/dataset/${ready}` }).length
     const first = enrich(fresh, 'fresh-click')
-    while (gw.emulator.calls({ method: 'POST' }).length === 0) await sleep(5)
+    await arrived
+    // The second click's pre-flight read is answered while the first click's POST is still held.
     const second = enrich(fresh, 'fresh-click')
+    const answeredGets = (): number => gw.emulator.calls({ method: 'GET', path: `/api/v1/dataset/${ready}` }).filter((call) => call.status !== 0).length
+    await when('the second click\'s read answered', (listener) => gw.emulator.onCall(listener), () => answeredGets() >= gets + 2)
+    expect(gw.emulator.release('fresh-click')).toBe(1)
     const [a, b] = await Promise.all([first, second])
     expect(a.body).toEqual(success(copyOf(a)))
     expect(b.body).toEqual(a.body)
