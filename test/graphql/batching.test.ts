@@ -214,22 +214,26 @@ describe('upstream concurrency of one operation', () => {
   const query = '{ tasks(pageSize: 50) { nodes { dataset { id } } } }'
 
   /**
-   * Runs the query with every dataset GET held DELAY_MS by the emulator, sampling the call log
-   * meanwhile: a held call is logged on arrival with status 0 until it is answered.
+   * Runs the query with every dataset GET held DELAY_MS by the emulator, counting the dataset GETs in
+   * flight as the emulator tells of each one's arrival and answer.
    */
   async function measure (gw: TestGateway): Promise<{ datasetGets: number, maxInFlight: number, elapsedMs: number }> {
     gw.emulator.reset()
     gw.emulator.injectFault({ path: '/api/v1/dataset/*', delayMs: DELAY_MS, times: 100 })
-    const inFlight = (): number => gw.emulator.calls({ method: 'GET', path: '/api/v1/dataset/*' }).filter((call) => call.status === 0).length
+    let inFlight = 0
     let maxInFlight = 0
-    const sampler = setInterval(() => { maxInFlight = Math.max(maxInFlight, inFlight()) }, 5)
+    const stopCounting = gw.emulator.onCall((call, phase) => {
+      if (call.method !== 'GET' || !/^\/api\/v1\/dataset\/[^/]+$/.test(call.path)) return
+      inFlight += phase === 'arrived' ? 1 : -1
+      maxInFlight = Math.max(maxInFlight, inFlight)
+    })
     const started = performance.now()
     try {
       const res = await gw.gql(query)
       expect(res.body.errors).toBeUndefined()
       expect((res.body.data as { tasks: { nodes: unknown[] } }).tasks.nodes).toHaveLength(46)
     } finally {
-      clearInterval(sampler)
+      stopCounting()
     }
     return { datasetGets: gw.emulator.calls({ method: 'GET', path: '/api/v1/dataset/*' }).length, maxInFlight, elapsedMs: performance.now() - started }
   }
