@@ -92,14 +92,43 @@ export async function stopRunning (page: Page): Promise<void> {
   }
 }
 
-/** Resolves with the result pane's text once `accept` returns true for it. */
+/** Resolves once the text of GraphiQL's `editor` is other than `seen` (Monaco's change event of its model). */
+async function editorChanged (page: Page, editor: EditorName, seen: string): Promise<void> {
+  await page.evaluate(async ([suffix, before]) => {
+    type Model = { uri: { path: string }, getValue: () => string, onDidChangeContent: (listener: () => void) => { dispose: () => void } }
+    const monaco = (globalThis as unknown as { __MONACO: { editor: { getModels: () => Model[] } } }).__MONACO
+    const model = monaco.editor.getModels().find((candidate) => candidate.uri.path.endsWith(`-${suffix}`))
+    if (model === undefined) throw new Error(`GraphiQL has no ${suffix} editor`)
+    await new Promise<void>((resolve) => {
+      if (model.getValue() !== before) {
+        resolve()
+        return
+      }
+      const subscription = model.onDidChangeContent(() => {
+        if (model.getValue() === before) return
+        subscription.dispose()
+        resolve()
+      })
+    })
+  }, [editor, seen] as const)
+}
+
+/** Resolves with the result pane's text once `accept` returns true for it: looked at now and at each change of the pane. */
 export async function waitForResult (page: Page, accept: (text: string) => boolean, timeoutMs = 5000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const text = await resultText(page)
-    if (text !== '' && accept(text)) return text
-    if (Date.now() > deadline) throw new Error(`GraphiQL did not show the expected result within ${timeoutMs} ms; it shows ${JSON.stringify(text)}`)
-    await page.waitForTimeout(25)
+  let text = await resultText(page)
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`GraphiQL did not show the expected result within ${timeoutMs} ms; it shows ${JSON.stringify(text)}`)) }, timeoutMs)
+  })
+  late.catch(() => {})
+  try {
+    while (text === '' || !accept(text)) {
+      await Promise.race([editorChanged(page, 'response.json', text), late])
+      text = await resultText(page)
+    }
+    return text
+  } finally {
+    clearTimeout(timer)
   }
 }
 
