@@ -6,7 +6,7 @@ import { hasRemoteUpstream, loadConfig } from '../../src/config.js'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { pollerStopped } from '../helpers/polls.js'
-import { connectionEnd } from '../helpers/wait.js'
+import { connectionEnd, nextCall, nextEvent, onChannel } from '../helpers/wait.js'
 import { record, wsClient } from '../helpers/ws.js'
 
 /**
@@ -81,8 +81,16 @@ describe('Prometheus metrics on METRICS_PORT', () => {
 
     // Two reads of one dataset at once (in other words, so that they are two executions): the second
     // is answered by the first one's call.
-    gw.emulator.injectFault({ path: `/api/v1/dataset/${READY}`, delayMs: 500 })
-    const pair = await Promise.all([gw.gql(one, { id: READY }), gw.gql('query One($id: ID!) { dataset(id: $id) { status id } }', { id: READY })])
+    // Visual Layer holds the first one's call until the second has joined it.
+    gw.emulator.injectFault({ path: `/api/v1/dataset/${READY}`, hold: 'pair' })
+    const arrived = nextCall(gw.emulator, { path: `/api/v1/dataset/${READY}`, phase: 'arrived' })
+    const firstOfPair = gw.gql(one, { id: READY })
+    await arrived
+    const joined = nextEvent<{ path: string }>('the second read to join the first', onChannel('visual-layer:upstream:shared-read'), (m) => m.path === `/api/v1/dataset/${READY}`)
+    const secondOfPair = gw.gql('query One($id: ID!) { dataset(id: $id) { status id } }', { id: READY })
+    await joined
+    expect(gw.emulator.release('pair')).toBe(1)
+    const pair = await Promise.all([firstOfPair, secondOfPair])
     expect(pair.map((res) => res.status)).toEqual([200, 200])
 
     // A 503, retried once.
