@@ -108,20 +108,20 @@ describe('a genuine token Visual Layer has not accepted yet', () => {
     const ids = [SEED.datasets.ready, SEED.datasets.readOnly, SEED.datasets.enriched, SEED.datasets.partialIndex, SEED.datasets.readySecond]
     gw.emulator.injectFault({ path: '/api/v1/dataset/*', delayMs: 150, times: ids.length })
     const calls = (): Array<{ status: number }> => gw.emulator.calls({ path: '/api/v1/dataset/*' })
-    // Samples of (calls arrived, calls unanswered, whether the first is unanswered), taken while the operation runs.
+    // Samples of (calls arrived, calls unanswered, whether the first is unanswered), taken at each arrival and answer while the operation runs.
     const samples: Array<{ arrived: number, held: number, firstHeld: boolean }> = []
-    const sampler = setInterval(() => {
+    const stopSampling = gw.emulator.onCall(() => {
       const seen = calls()
       if (seen.length > 0) samples.push({ arrived: seen.length, held: seen.filter((c) => c.status === 0).length, firstHeld: seen[0]?.status === 0 })
-    }, 5)
+    })
     try {
       const res = await gw.gql(`{ datasetsByIds(ids: ${JSON.stringify(ids)}) { id } }`, undefined, bearer(token))
       expect(res.body).toEqual({ data: { datasetsByIds: ids.map((id) => ({ id })) } })
     } finally {
-      clearInterval(sampler)
+      stopSampling()
     }
     const whileFirstHeld = samples.filter((s) => s.firstHeld)
-    // The sampler saw the first call held (it watched), and nothing else had arrived meanwhile.
+    // The first call was seen held (the samples watched), and nothing else had arrived meanwhile.
     expect(whileFirstHeld.length).toBeGreaterThan(0)
     expect(new Set(whileFirstHeld.map((s) => s.arrived))).toEqual(new Set([1]))
     // Once accepted, the other four were in flight together (the first call's answer proved the token).
