@@ -28,23 +28,62 @@ const ALLOWED_HEADERS = [
   'traceparent', 'tracestate', 'apollographql-client-name', 'apollographql-client-version'
 ]
 
-/** The answer of the last request a connection sent: the next one waits for it (see below). */
+/** The answer of the last request a connection sent, until it is answered: the next one waits for it (see below). */
 const kLastAnswer = Symbol('the last answer of this connection')
 type Connection = Socket & { [kLastAnswer]?: Promise<void> }
 
+/**
+ * Pipelined requests whose turn on their connection came, started one per event-loop turn in the order
+ * they became ready. Node accepts one new connection per turn (libuv polls the listening socket once per
+ * turn), so a turn must stay short for a caller that is connecting: were every connection's pipelined
+ * requests run back to back as their predecessors are answered, twenty connections of twenty requests
+ * each would put four hundred answers ahead of the next accept. Holds at most one request per connection.
+ */
+class PipelineTurns {
+  private readonly ready: Array<() => void> = []
+  private scheduled = false
+
+  async wait (): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.ready.push(resolve)
+      this.schedule()
+    })
+  }
+
+  private schedule (): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    // An immediate set while immediates run waits for the next turn: one start per turn, after its poll.
+    setImmediate(() => {
+      this.scheduled = false
+      this.ready.shift()?.()
+      if (this.ready.length > 0) this.schedule()
+    })
+  }
+}
+
 const httpBasics: FastifyPluginAsync<HttpBasicsOptions> = async (app, options) => {
+  const turns = new PipelineTurns()
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
     // Requests pipelined on one connection run one at a time, in order. Node's HTTP server starts every
     // request of a segment at once, though their answers leave in order anyway: ten pipelined documents
     // would be read back to back while every other connection waits. Waiting costs a client nothing it
     // could have had (HTTP/1.1 answers in order), and a client that never reads holds one request, not ten.
+    // A request that waited for its predecessor then waits for its turn among all connections' (above);
+    // one that came after its predecessor was answered (a keep-alive client's next request) does not.
     const connection = request.raw.socket as Connection
     const previous = connection[kLastAnswer]
-    const answered = new Promise<void>((resolve) => { reply.raw.once('close', resolve) })
+    const answered: Promise<void> = new Promise<void>((resolve) => {
+      reply.raw.once('close', () => {
+        if (connection[kLastAnswer] === answered) delete connection[kLastAnswer]
+        resolve()
+      })
+    })
     connection[kLastAnswer] = answered
     if (previous === undefined) return
     await previous
+    await turns.wait()
     // The client went away while its request waited: nobody is left to answer.
     if (request.raw.destroyed || !connection.writable) reply.hijack()
   })

@@ -73,6 +73,41 @@ describe('requests pipelined on one connection', () => {
     exchange.socket.destroy()
   })
 
+  it('start one per event-loop turn across connections once their predecessors are answered, in the order they became ready', async () => {
+    // Answered at once: without the turns, each connection's requests would run back to back in the turn
+    // that read them, and Node accepts one new connection per turn (src/plugins/http-basics.ts).
+    app = Fastify()
+    await app.register(httpBasics, { corsOrigins: [], corsAllowedHeaders: [] })
+    let turn = 0
+    let counting = true
+    // Counts the loop's turns: an immediate set while immediates run waits for the next turn.
+    const count = (): void => { turn++; if (counting) setImmediate(count) }
+    setImmediate(count)
+    const starts: Array<{ n: string, turn: number }> = []
+    app.get('/now/:n', async (request) => {
+      const { n } = request.params as { n: string }
+      starts.push({ n, turn })
+      return { n }
+    })
+    const url = await app.listen({ host: '127.0.0.1', port: 0 })
+    const now = (n: string): string => `GET /now/${n} HTTP/1.1\r\nhost: gateway\r\n\r\n`
+    const connections = await Promise.all(['a', 'b', 'c'].map(async (c) => await rawExchange(url, [1, 2, 3, 4].map((i) => now(`${c}${i}`)).join(''))))
+    await Promise.all(connections.map(async (exchange) => {
+      await new Promise<void>((resolve) => {
+        const done = (): void => { if (exchange.text().split('HTTP/1.1 200 OK').length === 5) resolve() }
+        exchange.socket.on('data', done)
+        done()
+      })
+      exchange.socket.destroy()
+    }))
+    counting = false
+    // Each connection's answers in order; every request that waited for a predecessor started in a turn of its own.
+    for (const c of ['a', 'b', 'c']) expect(starts.filter((start) => start.n.startsWith(c)).map((start) => start.n)).toEqual([`${c}1`, `${c}2`, `${c}3`, `${c}4`])
+    const waited = starts.filter((start) => !start.n.endsWith('1'))
+    expect(waited).toHaveLength(9)
+    expect(new Set(waited.map((start) => start.turn)).size).toBe(9)
+  })
+
   it('that wait when the client goes away are never run', async () => {
     const setup = await holdingApp()
     app = setup.app

@@ -102,9 +102,11 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   registerActions(routes)
   registerDatasetEvents(app, routes, options)
 
-  // Built on first ask, once every route above has declared itself (this one too); public like
-  // GraphQL's schema, yet behind the same authentication.
+  // Built once every route above has declared itself (this one too), when the gateway is ready rather than
+  // on the first ask: building it blocks the event loop for tens of ms, which a caller should not meet in
+  // service. Public like GraphQL's schema, yet behind the same authentication.
   let document: string | undefined
+  app.addHook('onReady', async () => { document ??= JSON.stringify(openApiDocument(routes.operations)) })
   const publicConfig = { public: graph.introspection }
   registerDocs(app, '/v1/openapi.json', publicConfig)
   routes.route({

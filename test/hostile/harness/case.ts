@@ -15,9 +15,12 @@ export const DEFAULT_MEMORY_GROWTH_MB = 32
 /**
  * The gateway's own event-loop delay p99 is held at the issue's target for a concurrent `{ __typename }`
  * (100 ms), and so is the probe's time inside the gateway (below). The probe's p99 at the client, on the
- * same 2 cores as the attacker and the emulator, also carries how the machine schedules that client: in
- * `rest × slow-readers` it took 87-207 ms while the gateway answered each probe within 1-19 ms. It is held
- * at 250 ms, which still catches a request that waits (a stalled Redis, a queue).
+ * same 2 cores as the attacker and the emulator, also carries how the machine schedules that client (and
+ * the kernel's accept queue: a probe still unanswered when the next is due opens another connection, which
+ * waits behind the attacker's, docs/security.md). It is held at 250 ms, which still catches a request that
+ * waits (a stalled Redis, a queue): on a machine whose other work kept the load average at 8-16, six or seven
+ * cases a run measured 108-223 ms at the client while the gateway held its own bounds, so 100 ms is not
+ * asserted here.
  */
 export const PROBE_P99_MS = 250
 export const LOOP_P99_MS = 100

@@ -41,10 +41,21 @@ export class Prober {
     })
   }
 
-  /** Starts probing from `address` with `token`; resolves once the first probe is on its way. */
-  async start (address: string, token: string): Promise<void> {
+  /**
+   * Connects from `address` with `token`, with one request whose answer is not a sample (unless it failed):
+   * a caller asking 100 times a second is connected before an attack begins. Any further connection the
+   * probe needs (while a probe waits, the next one opens another) is accepted during the attack.
+   */
+  async open (address: string, token: string): Promise<void> {
+    const opened = once(this.worker, 'message')
+    this.worker.postMessage({ type: 'open', address, token })
+    await opened
+  }
+
+  /** Starts probing on what `open` set up; resolves once the first probe is on its way. */
+  async start (): Promise<void> {
     const started = once(this.worker, 'message')
-    this.worker.postMessage({ type: 'start', address, token })
+    this.worker.postMessage({ type: 'start' })
     await started
   }
 

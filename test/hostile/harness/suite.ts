@@ -148,8 +148,9 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
         if (prober === undefined) throw new Error('no probe')
         const before = settledState ?? await gateway.measure()
         settledState = null
+        await prober.open(probeAddress(index), probeToken)
         await gateway.resetLoop()
-        await prober.start(probeAddress(index), probeToken)
+        await prober.start()
 
         const holds: Array<() => unknown> = []
         const http = httpFrom(attackerAddress(index))
