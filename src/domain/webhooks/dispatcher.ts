@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel'
 import type { Attempt, Delivery, Webhook, WebhookLog, WebhookTime } from './model.js'
 import type { Send } from './sender.js'
 import { signedHeaders } from './signing.js'
@@ -24,6 +25,8 @@ export interface DispatcherOptions {
   /** How often the queue is looked at when nothing is due sooner (other replicas queue too). */
   tickMs: number
   log: WebhookLog
+  /** Names this dispatcher in its diagnostics messages (the service). */
+  owner?: object
   /** Jitter: a delay d becomes d × (0.8 + 0.4 × random()). */
   random?: () => number
   onAttempt?: (outcome: AttemptOutcome, attempt: number, delivery: Delivery) => void
@@ -32,6 +35,15 @@ export interface DispatcherOptions {
 }
 
 export type AttemptOutcome = 'delivered' | 'retry' | 'failed' | 'gone'
+
+/** Published each time the dispatcher sets its timer: it looked at the queue, and sleeps `nextInMs` (tests move time by it). */
+export interface IdleMessage {
+  readonly owner: object
+  readonly running: number
+  readonly nextInMs: number
+}
+
+export const idles = channel('visual-layer:webhooks:idle')
 
 const BATCH = 100
 
@@ -42,6 +54,8 @@ export class Dispatcher {
   private again = false
   private cancelTimer: (() => void) | null = null
   private closed = false
+  /** Aborts every attempt running: closing does not wait for a receiver that never answers. */
+  private readonly closing = new AbortController()
 
   constructor (private readonly options: DispatcherOptions) {}
 
@@ -73,6 +87,7 @@ export class Dispatcher {
   async close (): Promise<void> {
     this.closed = true
     this.cancelTimer?.()
+    this.closing.abort()
     await this.pumping
     await Promise.allSettled([...this.attempts])
   }
@@ -115,6 +130,7 @@ export class Dispatcher {
     this.cancelTimer?.()
     const inMs = Math.min(tickMs, next === null ? tickMs : Math.max(0, next - time.now()))
     this.cancelTimer = time.after(inMs, () => { this.cancelTimer = null; this.pump() })
+    if (idles.hasSubscribers) idles.publish({ owner: this.options.owner ?? this, running: this.attempts.size, nextInMs: inMs } satisfies IdleMessage)
   }
 
   private async attempt ({ delivery, webhook }: DueDelivery): Promise<void> {
@@ -124,7 +140,9 @@ export class Dispatcher {
     const headers = signedHeaders(delivery.eventId, delivery.payload, webhook.secrets, started, new Date())
     const controller = new AbortController()
     const cancel = time.after(this.options.attemptTimeoutMs, () => { controller.abort() })
-    const result = await send(webhook.url, headers, delivery.payload, controller.signal).finally(cancel)
+    const result = await send(webhook.url, headers, delivery.payload, AbortSignal.any([controller.signal, this.closing.signal])).finally(cancel)
+    // Cut short by shutdown: not an attempt; its claim lapses and another replica, or this one restarted, tries again.
+    if (this.closing.signal.aborted && !controller.signal.aborted) return
     const now = time.now()
     const record: Attempt = {
       at: new Date().toISOString(),

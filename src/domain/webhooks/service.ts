@@ -115,6 +115,7 @@ export class WebhookService {
       maxInFlightPerTarget: settings.maxInFlightPerTarget,
       tickMs: store.durable ? 1_000 : 60_000,
       log,
+      owner: this,
       onAttempt: (outcome, attempt, delivery) => {
         options.onAttempt?.(outcome, attempt)
         if (attempts.hasSubscribers) {
@@ -266,7 +267,8 @@ export class WebhookService {
   async ping (owner: string, id: string): Promise<Delivery> {
     const webhook = await this.get(owner, id)
     const event = this.event(`evt_${randomUUID().replaceAll('-', '')}`, 'webhook.ping', { webhookId: webhook.id })
-    const delivery = this.deliveryOf(webhook, event, `webhook ${webhook.id}`, 'pending')
+    // A ping is about no resource: it waits behind nothing.
+    const delivery = this.deliveryOf(webhook, event, `ping ${event.id}`, 'pending')
     await this.write(async () => await this.options.store.enqueue(delivery))
     this.dispatcher.pump()
     return delivery
