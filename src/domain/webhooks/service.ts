@@ -12,7 +12,7 @@ import { httpSender, type Send } from './sender.js'
 import { newSecret } from './signing.js'
 import { StoreFull, StoreUnavailable, type WebhookStore } from './store.js'
 import { allowList, TargetPolicy, TargetRefused, type Resolver } from './targets.js'
-import { DatasetWatcher, type DatasetChange, type TaskChange } from './watcher.js'
+import { DatasetWatcher, ownFields, type DatasetChange, type TaskChange } from './watcher.js'
 
 /*
  * Webhooks as the doors see them: registrations owned by one caller (others get NOT_FOUND), their
@@ -325,7 +325,7 @@ export class WebhookService {
 
   private fromTasks (changes: TaskChange[]): void {
     for (const { datasetId, task } of changes) {
-      const key = `${task.value.task_id} ${JSON.stringify(task.value)}`
+      const key = `${task.value.task_id} ${JSON.stringify(ownFields(task))}`
       const data = { task: this.options.represent.task(task) }
       const events: WebhookEvent[] = [this.event(idOf('task.updated', key), 'task.updated', data)]
       const status = (task.value.status ?? '').toUpperCase()

@@ -43,6 +43,15 @@ interface Followed {
   stop: () => void
 }
 
+/**
+ * A task's own fields: the task list also carries its dataset's name and status, which change with the
+ * dataset (an enrichment makes it READ_ONLY) and are no change of the task.
+ */
+export function ownFields (task: Checked<UpstreamTask>): unknown {
+  const { dataset_status: _status, dataset_name: _name, ...own } = task.value
+  return { value: own, broken: [...task.broken.keys()].filter((key) => key !== 'dataset_status' && key !== 'dataset_name').sort() }
+}
+
 export class DatasetWatcher {
   private readonly followed = new Map<string, Followed>()
   /** Dataset ids webhooks follow, as last synced. */
@@ -135,7 +144,10 @@ export class DatasetWatcher {
         const before = seen
         seen = new Map(list.map((task) => [task.value.task_id, task]))
         if (before === null) continue
-        const changed = list.filter((task) => !sameRecords(before.get(task.value.task_id), task)).reverse()
+        const changed = list.filter((task) => {
+          const old = before.get(task.value.task_id)
+          return old === undefined || !sameRecords(ownFields(old), ownFields(task))
+        }).reverse()
         if (changed.length > 0) this.options.onTasks(changed.map((task) => ({ datasetId: id, task })))
       }
       if (!state.stopped) throw new Error('the poller ended')
