@@ -7,6 +7,7 @@ import { shareInvalidations } from '../cluster/invalidations.js'
 import { LiveLeases } from '../cluster/live-leases.js'
 import { RedisLink } from '../cluster/redis.js'
 import { RedisSlots } from '../cluster/slots.js'
+import { RedisWebhookStore } from '../cluster/webhooks.js'
 import { RedisWindows } from '../cluster/windows.js'
 import { IdempotencyStore, type IdempotencyRecords } from '../domain/enrichment/idempotency.js'
 import type { LiveSharing } from '../domain/live/cluster-sharing.js'
@@ -95,7 +96,7 @@ const redisPlugin: FastifyPluginAsync<RedisPluginOptions> = async (app, { settin
         bridge: (invalidations, vl, writtenMs) => shareInvalidations(link, channels, invalidations, vl, log, writtenMs)
       }
     },
-    webhooks: ({ maxPending, logLimit, time }: WebhookStoreOptions) => new MemoryWebhookStore(maxPending, logLimit, time.now)
+    webhooks: ({ maxPending, logLimit, time }: WebhookStoreOptions) => new RedisWebhookStore(link, maxPending, logLimit, time.now)
   } satisfies SharedState)
   app.metrics.watchRedis(() => link.outage !== null)
   // Start-up waits a little for Redis but never fails on it: each feature falls back as documented

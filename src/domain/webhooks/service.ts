@@ -92,6 +92,8 @@ export class WebhookService {
   private readonly watcher: DatasetWatcher
   private readonly closeSender: () => Promise<void>
   private cancelSync: (() => void) | null = null
+  /** The webhooks as last read: events seen while the store is unavailable are queued for these (the store keeps them until it answers). */
+  private known: Webhook[] = []
   private closed = false
 
   constructor (private readonly options: WebhookServiceOptions) {
@@ -280,6 +282,7 @@ export class WebhookService {
     this.cancelSync?.()
     try {
       const webhooks = await this.options.store.all()
+      this.known = webhooks
       const ids = new Set<string>()
       for (const webhook of webhooks) {
         if (!webhook.enabled) continue
@@ -338,7 +341,13 @@ export class WebhookService {
   /** Queues each event for every enabled webhook that follows `datasetId` and wants its type. */
   private async queue (events: WebhookEvent[], resource: string, datasetId: string): Promise<void> {
     try {
-      const webhooks = (await this.options.store.all())
+      let all = this.known
+      try {
+        all = this.known = await this.options.store.all()
+      } catch (err) {
+        if (!(err instanceof StoreUnavailable)) throw err
+      }
+      const webhooks = all
         .filter((w) => w.enabled && (w.datasetIds.includes(datasetId) || w.copyIds.includes(datasetId)))
       for (const webhook of webhooks) {
         for (const event of events) {
