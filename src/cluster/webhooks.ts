@@ -241,7 +241,8 @@ export class RedisWebhookStore implements WebhookStore {
 
   async requeue (delivery: Delivery): Promise<void> {
     await this.run(async (redis) => await redis.eval(
-      REQUEUE, 0, this.prefix, delivery.id, JSON.stringify(delivery), queueOf(delivery), delivery.webhookId, delivery.nextAttemptAt ?? this.now(), delivery.createdAt
+      REQUEUE, 0, this.prefix, delivery.id, JSON.stringify(delivery), queueOf(delivery), delivery.webhookId,
+      delivery.nextAttemptAt ?? this.now(), delivery.createdAt
     ))
   }
 
