@@ -79,6 +79,12 @@ describe.each(['none', 'jwt'] as AuthMode[])('webhook deliveries (AUTH_MODE=%s)'
   const idle = async (): Promise<IdleMessage> =>
     await nextEvent('the dispatcher idle', idlesOf, (m) => m.owner === gw.app.webhooks && m.running === 0)
 
+  /** The value of a gateway metric with these labels (undefined when it has none). */
+  const metric = async (name: string, labels: Record<string, string> = {}): Promise<number | undefined> => {
+    const found = (await gw.app.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name)
+    return found?.values.find((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value))?.value
+  }
+
   it('sends a ping signed per Standard Webhooks, and logs it delivered', async () => {
     await start()
     const r = await receiver()
@@ -112,10 +118,12 @@ describe.each(['none', 'jwt'] as AuthMode[])('webhook deliveries (AUTH_MODE=%s)'
     let slept = idle()
     await call('POST', `/v1/webhooks/${id}/test`)
     const outcomes: string[] = []
+    const depths: Array<[number | undefined, number | undefined]> = []
     for (let i = 0; i < 4; i++) {
       outcomes.push((await outcome).outcome)
       if (i === 3) break
       const { nextInMs } = await slept
+      depths.push([await metric('vlgw_webhook_queue_depth'), await metric('vlgw_webhook_oldest_pending_seconds')])
       outcome = attempt(id)
       slept = idle()
       time.advance(nextInMs)
@@ -134,6 +142,13 @@ describe.each(['none', 'jwt'] as AuthMode[])('webhook deliveries (AUTH_MODE=%s)'
     const log = await call('GET', `/v1/webhooks/${id}/deliveries`)
     expect(log.body.nodes[0].attempts.map((a: any) => a.statusCode)).toEqual([500, 500, 500, 200])
     expect(log.body.nodes[0].state).toBe('delivered')
+    // One pending while it was retried, ageing with the webhooks' time; none after.
+    expect(depths.map(([depth]) => depth)).toEqual([1, 1, 1])
+    expect(depths.map(([, age]) => age)).toEqual([0, (r.received[1] as Received).at / 1000, (r.received[2] as Received).at / 1000])
+    expect([await metric('vlgw_webhook_queue_depth'), await metric('vlgw_webhook_oldest_pending_seconds')]).toEqual([0, 0])
+    expect(await Promise.all(['1', '2', '3'].map(async (attempt) => await metric('vlgw_webhook_deliveries_total', { outcome: 'retry', attempt }))))
+      .toEqual([1, 1, 1])
+    expect(await metric('vlgw_webhook_deliveries_total', { outcome: 'delivered', attempt: '4' })).toBe(1)
   })
 
   it('gives up after the schedule, and redelivers on request with the same webhook-id', async () => {
@@ -167,6 +182,7 @@ describe.each(['none', 'jwt'] as AuthMode[])('webhook deliveries (AUTH_MODE=%s)'
     expect((await outcome).outcome).toBe('gone')
     const webhook = (await call('GET', `/v1/webhooks/${id}`)).body
     expect([webhook.enabled, webhook.disabledReason]).toEqual([false, 'the receiver answered 410 Gone'])
+    expect([await metric('vlgw_webhooks_disabled'), await metric('vlgw_webhook_deliveries_total', { outcome: 'gone', attempt: '1' })]).toEqual([1, 1])
     const log = (await call('GET', `/v1/webhooks/${id}/deliveries`)).body.nodes
     expect(log.map((d: any) => [d.eventType, d.state])).toEqual([['webhook.disabled', 'recorded'], ['webhook.ping', 'failed']])
     expect(log[0].event.data).toEqual({ webhookId: id, reason: 'the receiver answered 410 Gone' })
@@ -178,6 +194,7 @@ describe.each(['none', 'jwt'] as AuthMode[])('webhook deliveries (AUTH_MODE=%s)'
     const resumed = attempt(id)
     expect((await call('PATCH', `/v1/webhooks/${id}`, { enabled: true })).body.enabled).toBe(true)
     expect((await resumed).outcome).toBe('delivered')
+    expect(await metric('vlgw_webhooks_disabled')).toBe(0)
     expect(r.received.map((got) => got.headers['webhook-id'])).toEqual([r.received[0]?.headers['webhook-id'], queued.body.eventId])
   })
 
