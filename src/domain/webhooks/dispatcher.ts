@@ -25,6 +25,8 @@ export interface DispatcherOptions {
   /** How often the queue is looked at when nothing is due sooner (other replicas queue too). */
   tickMs: number
   log: WebhookLog
+  /** Whether any webhook exists (as last read): without one the store is left alone (no Redis traffic from an unused feature). */
+  active?: () => boolean
   /** Names this dispatcher in its diagnostics messages (the service). */
   owner?: object
   /** Jitter: a delay d becomes d × (0.8 + 0.4 × random()). */
@@ -96,6 +98,7 @@ export class Dispatcher {
     const { store, time, attemptTimeoutMs, maxInFlightPerTarget } = this.options
     // Looked at once the timers running now are done: a clock moved in one step (a test's) counts whole.
     await Promise.resolve()
+    if (this.options.active?.() === false) return
     const due = await store.claimDue(time.now(), BATCH, attemptTimeoutMs + 5_000)
     for (const item of due) {
       const target = originOf(item.webhook.url)
@@ -124,7 +127,7 @@ export class Dispatcher {
     const { time, tickMs, store } = this.options
     let next: number | null = null
     try {
-      next = await store.nextDue()
+      if (this.options.active?.() !== false) next = await store.nextDue()
     } catch {
       next = null
     }

@@ -118,6 +118,7 @@ export class WebhookService {
       tickMs: store.durable ? 1_000 : 60_000,
       log,
       owner: this,
+      active: () => this.known.length > 0,
       onAttempt: (outcome, attempt, delivery) => {
         options.onAttempt?.(outcome, attempt)
         if (attempts.hasSubscribers) {
@@ -162,11 +163,14 @@ export class WebhookService {
   get running (): number { return this.dispatcher.running }
 
   async backlog (): Promise<{ pending: number, oldestAgeMs: number | null }> {
+    // No webhook, no delivery (deleting one deletes its queue): the store is not asked.
+    if (this.known.length === 0) return { pending: 0, oldestAgeMs: null }
     const { pending, oldestCreatedAt } = await this.options.store.backlog()
     return { pending, oldestAgeMs: oldestCreatedAt === null ? null : Math.max(0, this.options.time.now() - oldestCreatedAt) }
   }
 
   async disabledCount (): Promise<number> {
+    if (this.known.length === 0) return 0
     return (await this.options.store.all()).filter((w) => !w.enabled).length
   }
 
@@ -261,6 +265,7 @@ export class WebhookService {
     if (delivery.state === 'recorded') throw new GatewayError('CONFLICT', `Delivery ${deliveryId} records an event of the gateway's own (${delivery.eventType}); it is not sent.`)
     const again: Delivery = { ...delivery, state: 'pending', nextAttemptAt: this.options.time.now() }
     await this.write(async () => { await this.options.store.requeue(again) })
+    if (this.known.length === 0) await this.sync()
     this.dispatcher.pump()
     return again
   }
@@ -272,6 +277,8 @@ export class WebhookService {
     // A ping is about no resource: it waits behind nothing.
     const delivery = this.deliveryOf(webhook, event, `ping ${event.id}`, 'pending')
     await this.write(async () => await this.options.store.enqueue(delivery))
+    // Registered on another replica since this one last read the webhooks: read them now.
+    if (this.known.length === 0) await this.sync()
     this.dispatcher.pump()
     return delivery
   }
