@@ -5,6 +5,7 @@ import { readManifest } from './graphql/trusted-documents.js'
 import { loggerOptions, requestOptions } from './logger.js'
 import authPlugin from './plugins/auth.js'
 import domainPlugin from './plugins/domain.js'
+import webhooksPlugin, { type WebhooksPluginOptions } from './plugins/webhooks.js'
 import graphPlugin from './plugins/graph.js'
 import httpBasics from './plugins/http-basics.js'
 import type { LiveTime } from './domain/live/time.js'
@@ -45,6 +46,8 @@ export interface BuildOptions {
   breakerClock?: () => number
   /** Tests only: the clock and timers live status waits on (pollers, poll ceiling, leases); the process's own by default. */
   liveTime?: LiveTime
+  /** Tests only: the clock and timers of webhook deliveries, how target hosts resolve, how an attempt is sent. */
+  webhooks?: Omit<WebhooksPluginOptions, 'config'>
 }
 
 export async function buildApp (config: Config<RemoteUpstream>, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -89,6 +92,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(upstreamPlugin, { settings: config.upstream, ...(options.breakerClock === undefined ? {} : { breakerClock: options.breakerClock }) })
   await app.register(livePlugin, { settings: config.live, ...(options.liveTime === undefined ? {} : { time: options.liveTime }) })
   await app.register(domainPlugin, { config })
+  await app.register(webhooksPlugin, { config, ...options.webhooks })
   await app.register(graphPlugin, { config, trustedDocuments })
   await app.register(pipelinePlugin, {
     rateLimitPerMinute: config.rateLimitPerMinute,

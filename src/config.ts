@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import proxyAddr from '@fastify/proxy-addr'
 import { z } from 'zod'
 
@@ -143,6 +144,20 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly trustedDocuments: TrustedDocumentsSettings
   /** Bounds of the HTTP doors on what a client sends and leaves unread (docs/security.md lists every bound). */
   readonly http: HttpLimits
+  readonly webhooks: WebhookConfig
+}
+
+/** Webhooks for partner services (docs/webhooks.md). */
+export interface WebhookConfig {
+  readonly maxPerCaller: number
+  /** Delays (ms) before each retry of a delivery; the delivery failed after the last. */
+  readonly retrySchedule: readonly number[]
+  readonly attemptTimeoutMs: number
+  readonly disableAfterMs: number
+  readonly maxInFlightPerTarget: number
+  readonly maxPending: number
+  readonly maxResponseBytes: number
+  readonly allowPrivateTargets: readonly string[]
 }
 
 /** Deadlines and sizes the HTTP server and its streaming doors hold each client to. */
@@ -307,6 +322,44 @@ const trustProxy: Variable<TrustProxy> = {
   accepts: 'false, true, a number of hops from 1 to 100, or a comma-separated list of addresses and CIDR ranges such as 10.0.0.0/8,127.0.0.1 (default false)'
 }
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }
+
+/** A comma-separated list of durations such as 5s,5m,2h, each at most a week. */
+const durations = (fallback: string): Variable<number[]> => ({
+  schema: z.string().trim().optional().transform((v, ctx): number[] => {
+    const parts = (v === undefined || v === '' ? fallback : v).split(',').map((part) => part.trim())
+    const values = parts.map((part) => {
+      const match = /^(\d{1,9})(ms|s|m|h)$/.exec(part)
+      return match === null ? Number.NaN : Number(match[1]) * (DURATION_UNITS[match[2] ?? 'ms'] ?? 1)
+    })
+    if (parts.length > 20 || values.some((value) => !Number.isFinite(value) || value > 7 * 86_400_000)) {
+      ctx.addIssue({ code: 'custom', message: 'invalid' })
+      return z.NEVER
+    }
+    return values
+  }),
+  accepts: `a comma-separated list of at most 20 durations such as 5s,5m,30m,2h, each a number and ms, s, m or h, at most a week (default ${fallback})`
+})
+
+/** A comma-separated list of IP addresses and CIDR ranges. */
+const addressList: Variable<string[]> = {
+  schema: z.string().trim().optional().transform((v, ctx): string[] => {
+    const list = (v ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '')
+    const bad = list.find((entry) => {
+      const [address = '', prefix] = entry.split('/')
+      const family = isIP(address)
+      if (family === 0) return true
+      return prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+    })
+    if (bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'invalid' })
+      return z.NEVER
+    }
+    return list
+  }),
+  accepts: 'a comma-separated list of IP addresses and CIDR ranges such as 127.0.0.1,10.0.0.0/8 (default: none)'
+}
+
 const VARIABLES = {
   PORT: int(0, 65535, 4000),
   HOST: {
@@ -331,6 +384,14 @@ const VARIABLES = {
   // sends 52 calls; 200 leaves room for richer pages and stops alias floods.
   MAX_UPSTREAM_CALLS_PER_OPERATION: int(1, 100_000, 200),
   IDEMPOTENCY_WINDOW_MS: int(1_000, 7 * 86_400_000, 86_400_000),
+  WEBHOOKS_MAX_PER_CALLER: int(1, 10_000, 20),
+  WEBHOOKS_RETRY_SCHEDULE: durations('5s,5m,30m,2h,5h,10h,10h'),
+  WEBHOOKS_ATTEMPT_TIMEOUT_MS: int(100, 120_000, 10_000),
+  WEBHOOKS_DISABLE_AFTER_MS: int(1_000, 30 * 86_400_000, 5 * 86_400_000),
+  WEBHOOKS_MAX_IN_FLIGHT_PER_TARGET: int(1, 1_000, 4),
+  WEBHOOKS_MAX_PENDING: int(1, 10_000_000, 100_000),
+  WEBHOOKS_MAX_RESPONSE_BYTES: int(0, 1024 * 1024, 1024),
+  WEBHOOKS_ALLOW_PRIVATE_TARGETS: addressList,
   READY_CACHE_MS: int(0, 600_000, 5_000),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000, 10_000),
   GRAPHIQL: bool(true),
@@ -675,6 +736,16 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
       keepAliveTimeoutMs: v.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       maxRestStreamsPerCaller: v.REST_MAX_STREAMS_PER_CALLER,
       maxStreamBufferedBytes: v.STREAM_MAX_BUFFERED_BYTES
+    },
+    webhooks: {
+      maxPerCaller: v.WEBHOOKS_MAX_PER_CALLER,
+      retrySchedule: v.WEBHOOKS_RETRY_SCHEDULE,
+      attemptTimeoutMs: v.WEBHOOKS_ATTEMPT_TIMEOUT_MS,
+      disableAfterMs: v.WEBHOOKS_DISABLE_AFTER_MS,
+      maxInFlightPerTarget: v.WEBHOOKS_MAX_IN_FLIGHT_PER_TARGET,
+      maxPending: v.WEBHOOKS_MAX_PENDING,
+      maxResponseBytes: v.WEBHOOKS_MAX_RESPONSE_BYTES,
+      allowPrivateTargets: v.WEBHOOKS_ALLOW_PRIVATE_TARGETS
     }
   })
 }

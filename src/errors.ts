@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'UPSTREAM_UNAVAILABLE',
   'UPSTREAM_ERROR',
   'UPSTREAM_CONTRACT',
+  'NOT_IMPLEMENTED',
   'INTERNAL_SERVER_ERROR'
 ] as const
 
@@ -39,6 +40,7 @@ export const ERRORS: { readonly [code in ErrorCode]: ErrorKind } = {
   UPSTREAM_UNAVAILABLE: { status: 503, title: 'Visual Layer is unavailable' },
   UPSTREAM_ERROR: { status: 502, title: 'Visual Layer failed' },
   UPSTREAM_CONTRACT: { status: 502, title: 'Visual Layer broke its contract' },
+  NOT_IMPLEMENTED: { status: 501, title: 'Not available in this mode' },
   INTERNAL_SERVER_ERROR: { status: 500, title: 'Internal error' }
 }
 

@@ -43,6 +43,16 @@ describe('loadConfig', () => {
       trustProxy: false,
       loadShedding: { maxEventLoopDelayMs: 1000, maxHeapUsedBytes: 0, retryAfterSec: 10 },
       wsInitTimeoutMs: 3000,
+      webhooks: {
+        maxPerCaller: 20,
+        retrySchedule: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+        attemptTimeoutMs: 10_000,
+        disableAfterMs: 432_000_000,
+        maxInFlightPerTarget: 4,
+        maxPending: 100_000,
+        maxResponseBytes: 1024,
+        allowPrivateTargets: []
+      },
       wsMaxPendingPerAddress: 20,
       wsMaxPending: 1000,
       wsMaxUnprovenPerAddress: 100,

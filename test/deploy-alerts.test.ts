@@ -18,6 +18,7 @@ interface Variable { name: string, query: string | { query: string } }
 async function exported (): Promise<Set<string>> {
   const metrics = new GatewayMetrics()
   metrics.watchRedis(() => false)
+  metrics.watchWebhooks(async () => ({ pending: 0, oldestAgeMs: null, disabled: 0 }))
   const names = new Set(['up'])
   for (const { name, type } of await metrics.registry.getMetricsAsJSON()) {
     // prom-client's JSON holds the type's name (its types say a numeric enum).
@@ -43,9 +44,10 @@ describe('deploy/prometheus-alerts.yml', () => {
   const file = parse(readFileSync(new URL('../deploy/prometheus-alerts.yml', import.meta.url), 'utf8')) as { groups: Array<{ name: string, rules: Rule[] }> }
   const rules = file.groups.flatMap((group) => group.rules)
 
-  it('holds the scrape target, breaker, upstream error ratio, p99 latency, REST 5xx, shedding and Redis alerts, each with expr, for, severity and a summary', async () => {
+  it('holds the scrape target, breaker, upstream error ratio, p99 latency, REST 5xx, shedding, Redis and webhook backlog alerts, each with expr, for, severity and a summary', async () => {
     expect(rules.map((rule) => rule.alert)).toEqual([
-      'GatewayTargetMissing', 'VisualLayerBreakerOpen', 'VisualLayerErrorRatioHigh', 'GraphQLLatencyP99High', 'RestServerErrors', 'GatewayShedding', 'RedisDown'
+      'GatewayTargetMissing', 'VisualLayerBreakerOpen', 'VisualLayerErrorRatioHigh', 'GraphQLLatencyP99High', 'RestServerErrors', 'GatewayShedding', 'RedisDown',
+      'WebhookBacklogGrowing'
     ])
     const names = await exported()
     for (const rule of rules) {
@@ -65,6 +67,7 @@ describe('deploy/prometheus-alerts.yml', () => {
     expect(expr('RestServerErrors')).toContain('http_route=~"/v1/.+", http_response_status_code=~"5.."')
     expect(expr('GatewayShedding')).toBe('max by (instance) (vlgw_load_shedding) == 1')
     expect(expr('RedisDown')).toBe('min by (instance) (vlgw_redis_up) == 0')
+    expect(expr('WebhookBacklogGrowing')).toBe('max by (instance) (vlgw_webhook_oldest_pending_seconds) > 3600 and max by (instance) (delta(vlgw_webhook_queue_depth[30m])) > 0')
   })
 })
 

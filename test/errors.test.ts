@@ -28,6 +28,7 @@ describe('the error table', () => {
       ['UPSTREAM_UNAVAILABLE', 503, 'Visual Layer is unavailable', 'urn:vl-gateway:problem:upstream-unavailable'],
       ['UPSTREAM_ERROR', 502, 'Visual Layer failed', 'urn:vl-gateway:problem:upstream-error'],
       ['UPSTREAM_CONTRACT', 502, 'Visual Layer broke its contract', 'urn:vl-gateway:problem:upstream-contract'],
+      ['NOT_IMPLEMENTED', 501, 'Not available in this mode', 'urn:vl-gateway:problem:not-implemented'],
       ['INTERNAL_SERVER_ERROR', 500, 'Internal error', 'urn:vl-gateway:problem:internal-server-error']
     ])
   })

@@ -187,6 +187,23 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
+  readonly webhookDeliveries = new Counter({
+    name: `${PREFIX}webhook_deliveries_total`,
+    help: 'Webhook delivery attempts, by outcome (delivered, retry, failed: the schedule is spent, gone: 410 disabled the webhook) and attempt number.',
+    labelNames: ['outcome', 'attempt'] as const,
+    registers: [this.registry]
+  })
+
+  readonly webhookDropped = new Counter({
+    name: `${PREFIX}webhook_events_dropped_total`,
+    help: 'Webhook deliveries not queued because WEBHOOKS_MAX_PENDING were pending already (or Redis was down that long).',
+    registers: [this.registry]
+  })
+
+  readonly webhookAttempt = (outcome: string, attempt: number): void => {
+    this.webhookDeliveries.inc({ outcome, attempt: String(attempt) })
+  }
+
   /** What the scrape-time gauges read; each plugin registers its own. */
   private readonly sources = {
     breaker: (): BreakerState => 'closed',
@@ -294,6 +311,36 @@ export class GatewayMetrics {
   watchShedding (shedding: () => boolean): void { this.sources.shedding = shedding }
   watchWebSocketConnections (count: () => number): void { this.sources.websocketConnections.push(count) }
   watchSseStreams (api: 'graphql' | 'rest', count: () => number): void { this.sources.sseStreams.get(api)?.push(count) }
+
+  /** With webhooks (jwt and none modes): the queue's depth and age, and the disabled webhooks, read at scrape time. */
+  watchWebhooks (read: () => Promise<{ pending: number, oldestAgeMs: number | null, disabled: number }>): void {
+    let last: Promise<{ pending: number, oldestAgeMs: number | null, disabled: number }> | null = null
+    // One read of the store per scrape, whichever gauge asks first.
+    const once = async (): Promise<{ pending: number, oldestAgeMs: number | null, disabled: number }> => {
+      last ??= read().finally(() => { setImmediate(() => { last = null }) })
+      return await last
+    }
+    /* eslint-disable no-new -- a collected gauge is only referenced by its registry */
+    new Gauge({
+      name: `${PREFIX}webhook_queue_depth`,
+      help: 'Webhook deliveries pending (queued or waiting to be tried again), over the cluster with REDIS_URL.',
+      registers: [this.registry],
+      async collect () { this.set((await once()).pending) }
+    })
+    new Gauge({
+      name: `${PREFIX}webhook_oldest_pending_seconds`,
+      help: 'Age of the oldest pending webhook delivery, in seconds (0 when none is pending).',
+      registers: [this.registry],
+      async collect () { this.set(((await once()).oldestAgeMs ?? 0) / 1000) }
+    })
+    new Gauge({
+      name: `${PREFIX}webhooks_disabled`,
+      help: 'Webhooks disabled (410 Gone, failing for WEBHOOKS_DISABLE_AFTER_MS, or by their owner).',
+      registers: [this.registry],
+      async collect () { this.set((await once()).disabled) }
+    })
+    /* eslint-enable no-new */
+  }
 
   /** With REDIS_URL only: the reachability gauge exists where there is a Redis to reach. */
   watchRedis (degraded: () => boolean): void {

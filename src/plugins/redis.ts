@@ -7,10 +7,13 @@ import { shareInvalidations } from '../cluster/invalidations.js'
 import { LiveLeases } from '../cluster/live-leases.js'
 import { RedisLink } from '../cluster/redis.js'
 import { RedisSlots } from '../cluster/slots.js'
+import { RedisWebhookStore } from '../cluster/webhooks.js'
 import { RedisWindows } from '../cluster/windows.js'
 import { IdempotencyStore, type IdempotencyRecords } from '../domain/enrichment/idempotency.js'
 import type { LiveSharing } from '../domain/live/cluster-sharing.js'
 import type { LiveTime } from '../domain/live/time.js'
+import type { WebhookTime } from '../domain/webhooks/model.js'
+import { MemoryWebhookStore, type WebhookStore } from '../domain/webhooks/store.js'
 import type { SharedSlots } from '../transports/caller-slots.js'
 import type { SharedWindows } from '../transports/allowance-windows.js'
 
@@ -41,6 +44,16 @@ export interface SharedState {
    * the leases' heartbeat on `time`, the process's own when absent), or null: this replica polls alone.
    */
   live: ((intervalMs: number, time?: LiveTime) => LiveSharing) | null
+  /** Webhooks, their pending deliveries and their logs: over every replica, kept across restarts, or in this process alone. */
+  webhooks: (options: WebhookStoreOptions) => WebhookStore
+}
+
+export interface WebhookStoreOptions {
+  /** Deliveries pending at once (in this process; on Redis, the buffer of those queued while it is down). */
+  maxPending: number
+  /** Deliveries kept in each webhook's log. */
+  logLimit: number
+  time: WebhookTime
 }
 
 declare module 'fastify' {
@@ -62,7 +75,8 @@ const redisPlugin: FastifyPluginAsync<RedisPluginOptions> = async (app, { settin
       slots: () => null,
       windows: null,
       idempotency: <T>({ windowMs }: IdempotencyWindow) => new IdempotencyStore<T>({ windowMs }),
-      live: null
+      live: null,
+      webhooks: ({ maxPending, logLimit, time }: WebhookStoreOptions) => new MemoryWebhookStore(maxPending, logLimit, time.now)
     } satisfies SharedState)
     return
   }
@@ -81,7 +95,8 @@ const redisPlugin: FastifyPluginAsync<RedisPluginOptions> = async (app, { settin
         get up () { return link.up },
         bridge: (invalidations, vl, writtenMs) => shareInvalidations(link, channels, invalidations, vl, log, writtenMs)
       }
-    }
+    },
+    webhooks: ({ maxPending, logLimit, time }: WebhookStoreOptions) => new RedisWebhookStore(link, maxPending, logLimit, time.now)
   } satisfies SharedState)
   app.metrics.watchRedis(() => link.outage !== null)
   // Start-up waits a little for Redis but never fails on it: each feature falls back as documented

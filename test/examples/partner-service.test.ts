@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateTypes, TYPES_FILE } from '../../examples/partner-service/generate.js'
 import { followUntilSettled, runPartner, type Dataset } from '../../examples/partner-service/partner.js'
+import { receiveEnrichmentEvents } from '../../examples/partner-service/webhooks.js'
 import { SEED } from '../../src/emulator/index.js'
 import type { TestGateway } from '../helpers/gateway.js'
 import { freshToken, startModeGateway } from '../helpers/modes.js'
@@ -51,6 +52,36 @@ describe('examples/partner-service', () => {
     const again = await runPartner(options, SEED.datasets.ready, 'partner-run-1')
     expect(again).toEqual({ failedTasks: [], retried: null, enrichedDatasetId: first.enrichedDatasetId, statuses: ['READY'] })
     expect(writes()).toHaveLength(2)
+  })
+})
+
+describe('examples/partner-service webhooks (examples/partner-service/webhooks.ts)', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startModeGateway('jwt', { POLL_INTERVAL_MS: '250', WEBHOOKS_ALLOW_PRIVATE_TARGETS: '127.0.0.1' }) })
+  afterAll(async () => { await gw.close() })
+
+  it('registers a webhook, receives the events of an enrichment verified with standardwebhooks, prints them, and deletes it', async () => {
+    const lines: string[] = []
+    let advanced = false
+    const events = await receiveEnrichmentEvents({
+      baseUrl: gw.url,
+      token: freshToken('jwt') ?? '',
+      onStep: (line) => { lines.push(line) },
+      // The emulator's clock stands still: once the copy's first status arrived, its build finishes.
+      onEvent: (event) => {
+        if (!advanced && event.about.includes('(new) ->')) {
+          advanced = true
+          gw.emulator.advance(3_600_000)
+        }
+      }
+    }, SEED.datasets.ready)
+    expect(events.at(-1)?.type).toBe('enrichment.completed')
+    expect(events.map((event) => event.type)).toContain('task.completed')
+    expect(new Set(events.map((event) => event.id)).size).toBe(events.length)
+    expect(lines.filter((line) => line.startsWith('refused'))).toEqual([])
+    expect(lines.filter((line) => line.startsWith('verified'))).toHaveLength(events.length)
+    expect(lines.at(-1)).toMatch(/^DELETE \/v1\/webhooks\/wh_[0-9a-f]{32}$/)
+    expect((await gw.app.webhooks?.list('jwt:viewer'))?.length).toBe(0)
   })
 })
 

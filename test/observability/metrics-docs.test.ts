@@ -6,6 +6,7 @@ import { GatewayMetrics } from '../../src/plugins/metrics.js'
 it('docs/operating.md lists every metric of the gateway with its type and labels', async () => {
   const metrics = new GatewayMetrics()
   metrics.watchRedis(() => false)
+  metrics.watchWebhooks(async () => ({ pending: 0, oldestAgeMs: null, disabled: 0 }))
   const made = (await metrics.registry.getMetricsAsJSON()).map((metric) => {
     const labels = new Set(metric.values.flatMap((value) => Object.keys(value.labels)).filter((label) => label !== 'le'))
     // Labels of series not recorded yet are read from the metric's declaration.

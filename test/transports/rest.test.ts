@@ -93,7 +93,9 @@ describe('REST /v1', () => {
     expect(validator.version).toBe('3.1')
     expect(Object.keys(answer.body.paths)).toEqual([
       '/v1/datasets', '/v1/datasets/{id}', '/v1/datasets/{id}/creation-status', '/v1/datasets/{id}/models', '/v1/tasks', '/v1/tasks/filter-options',
-      '/v1/datasets/{id}/enrichments', '/v1/tasks/{id}/abort', '/v1/tasks/{id}/retry', '/v1/datasets/{id}/events', '/v1/openapi.json'
+      '/v1/datasets/{id}/enrichments', '/v1/tasks/{id}/abort', '/v1/tasks/{id}/retry', '/v1/datasets/{id}/events',
+      '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/rotate-secret', '/v1/webhooks/{id}/deliveries',
+      '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', '/v1/webhooks/{id}/test', '/v1/openapi.json'
     ])
     expect(gw.emulator.calls()).toEqual([])
     // The check is not vacuous: an answer off the document fails it.

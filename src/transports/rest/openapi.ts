@@ -11,7 +11,7 @@ import { components, Problem } from './schemas.js'
 type Schema = z.ZodType
 
 export interface RestOperation {
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   /** Fastify's form, under /v1: `/datasets/:id`. */
   url: string
   operationId: string
@@ -36,9 +36,10 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'The action conflicts with the resource\'s state.',
   415: 'The body is not application/json.',
   422: 'The Idempotency-Key was used with another body.',
+  501: 'Not available in this AUTH_MODE (webhooks in passthrough): `detail` says why.',
   429: 'Over the rate limit; see Retry-After.',
   502: 'Visual Layer failed, or broke its contract.',
-  503: 'Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is).',
+  503: 'Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is).',
   504: 'Visual Layer did not answer in time.'
 }
 
@@ -99,7 +100,9 @@ export function openApiDocument (operations: readonly RestOperation[]): Record<s
       [operation.success.status]: {
         description: operation.success.description,
         ...(Object.keys(headers).length > 0 ? { headers } : {}),
-        content: { [operation.success.mediaType ?? 'application/json']: { schema: ref(operation.success.schema) } }
+        ...(operation.success.status === 204
+          ? {}
+          : { content: { [operation.success.mediaType ?? 'application/json']: { schema: ref(operation.success.schema) } } })
       },
       ...(get ? { 304: { description: 'Not modified: If-None-Match named the current ETag.' } } : {}),
       ...Object.fromEntries(statuses.map((status) => [status, problem(PROBLEM_DESCRIPTIONS[status] ?? 'Error')]))

@@ -13,6 +13,7 @@ import { registerReads } from './reads.js'
 import { sendJsonText } from './representation.js'
 import { restRoutes } from './routes.js'
 import { NoQuery, OpenApiDocument } from './schemas.js'
+import { registerWebhooks } from './webhooks.js'
 
 /*
  * REST for partner services, under /v1 (registered with that prefix): resources over the same
@@ -77,7 +78,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     return await authenticateRequest(auth, request, reply, refuseProblem)
   })
   // The allowances of /graphql, per caller, counted apart from its counters; POSTs are writes.
-  await registerCallerRateLimits(app, auth, options, { prefix: 'rest:', isWrite: (request) => request.method === 'POST', writes: 'writes' })
+  await registerCallerRateLimits(app, auth, options, { prefix: 'rest:', isWrite: (request) => request.method !== 'GET', writes: 'writes' })
   // Every answer of a declared route (refusals included), and every rate-limit refusal.
   const { metrics } = app
   app.addHook('onResponse', async (request, reply) => {
@@ -87,7 +88,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
     // Reads are queries, actions mutations, as their GraphQL twins; a 304 is a success.
     const status = reply.statusCode
     const outcome = status < 400 ? 'ok' : (problemCodeOf(reply) ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : codeOfRefusal(status, 'BAD_USER_INPUT')))
-    const type = request.method === 'POST' ? 'mutation' : 'query'
+    const type = request.method === 'GET' ? 'query' : 'mutation'
     metrics.operation({ transport: 'rest', type, name: operation, outcome, seconds: reply.elapsedTime / 1000 })
   })
   app.setErrorHandler(async (err, request, reply) => await sendProblem(reply, problemFromError(err, request)))
@@ -101,6 +102,7 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   registerReads(routes)
   registerActions(routes)
   registerDatasetEvents(app, routes, options)
+  registerWebhooks(app, routes)
 
   // Built once every route above has declared itself (this one too), when the gateway is ready rather than
   // on the first ask: building it blocks the event loop for tens of ms, which a caller should not meet in
@@ -124,4 +126,4 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   })
 }
 
-export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'domain', 'graph', 'metrics', 'sharedState'] } })
+export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'domain', 'graph', 'metrics', 'sharedState', 'webhooks'] } })
