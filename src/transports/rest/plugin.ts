@@ -4,7 +4,7 @@ import { codeOfRefusal } from '../../errors.js'
 import { authenticateRequest, type RefuseCaller } from '../authenticate.js'
 import { forcesPreflight } from '../cross-site.js'
 import { registerCallerRateLimits } from '../rate-limits.js'
-import { registerDatasetEvents } from './dataset-events.js'
+import { datasetStreams, registerDatasetEvents } from './dataset-events.js'
 import { registerActions } from './actions.js'
 import { registerDocs } from './docs.js'
 import { openApiDocument } from './openapi.js'
@@ -98,9 +98,10 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   )))
 
   const routes = restRoutes(app)
-  registerReads(routes)
+  const openStream = datasetStreams(app, options)
+  registerReads(routes, openStream)
   registerActions(routes)
-  registerDatasetEvents(app, routes, options)
+  registerDatasetEvents(routes, openStream)
 
   // Built on first ask, once every route above has declared itself (this one too); public like
   // GraphQL's schema, yet behind the same authentication.
