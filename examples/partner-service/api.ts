@@ -25,7 +25,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One dataset, with the related resources ?include names embedded. */
+        /** One dataset, with the related resources ?include names embedded; with ?live=1 or Accept: text/event-stream, as Server-Sent Events each time it changes (on the shared poller of /events, counted against REST_MAX_STREAMS_PER_CALLER). */
         get: operations["getDataset"];
         put?: never;
         post?: never;
@@ -161,7 +161,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The dataset's status now, then each time it changes, as Server-Sent Events; ends after READY or ERROR unless follow=true. */
+        /** The dataset's status now, then each time it changes, as Server-Sent Events; ends after READY, PARTIAL INDEX or ERROR unless follow=true. */
         get: operations["streamDatasetEvents"];
         put?: never;
         post?: never;
@@ -324,8 +324,10 @@ export interface components {
             enrichedDatasetId: string;
             sourceDatasetId: string;
         };
-        /** @description Server-Sent Events: `event: status` with a Dataset as JSON (its id the ETag of that JSON), then `event: complete` after READY or ERROR unless follow=true, or `event: problem` with a Problem. Comments keep the connection alive. */
+        /** @description Server-Sent Events: `event: status` with a Dataset as JSON (its id the ETag of that JSON), then `event: complete` after READY, PARTIAL_INDEX or ERROR unless follow=true, or `event: problem` with a Problem. Comments keep the connection alive. */
         DatasetEventStream: string;
+        /** @description Server-Sent Events (with ?live=1 or Accept: text/event-stream): `event: dataset` with the dataset and its includes as JSON, as the plain GET answers (its id the ETag of that JSON), first as it is now, then each time the dataset changes, until the client leaves; `event: problem` with a Problem on a failure or when the token expires. Comments keep the connection alive. */
+        LiveDatasetStream: string;
     };
     responses: never;
     parameters: never;
@@ -431,8 +433,12 @@ export interface operations {
                  * @example sourceDataset,models
                  */
                 include?: string;
+                /** @description 1 (or true): stream the dataset as it changes, as Server-Sent Events (as Accept: text/event-stream does). */
+                live?: "1" | "true" | "0" | "false";
             };
             header?: {
+                /** @description A live stream's reconnect: the id of the last event received; that state is not sent again. */
+                "Last-Event-ID"?: string;
                 /** @description ETags the client has. */
                 "If-None-Match"?: string;
             };
@@ -443,7 +449,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The dataset. */
+            /** @description The dataset, or its live stream. */
             200: {
                 headers: {
                     /** @description The representation's entity tag: send it back in If-None-Match. */
@@ -454,6 +460,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DatasetWithIncludes"];
+                    "text/event-stream": components["schemas"]["LiveDatasetStream"];
                 };
             };
             /** @description Not modified: If-None-Match named the current ETag. */
@@ -1252,7 +1259,7 @@ export interface operations {
     streamDatasetEvents: {
         parameters: {
             query?: {
-                /** @description true: keep streaming after READY or ERROR, until the client leaves. */
+                /** @description true: keep streaming after READY, PARTIAL INDEX or ERROR, until the client leaves. */
                 follow?: boolean;
             };
             header?: {
