@@ -212,8 +212,10 @@ export interface LoadShedding {
 }
 
 export interface LiveSettings {
-  /** How often a poller asks Visual Layer (with jitter), per watched resource and credential scope. */
+  /** How often a poller asks Visual Layer (with jitter), per watched resource and credential scope, while the resource is in motion. */
   readonly pollIntervalMs: number
+  /** The longest interval of a settled resource's poller (at least pollIntervalMs): the delay a change made outside the gateway can take to show. */
+  readonly pollMaxIntervalMs: number
   /** Ceiling on upstream polls per second for the whole gateway, shared fairly between pollers. */
   readonly maxPollsPerSecond: number
   readonly maxSubscriptionsPerConnection: number
@@ -462,6 +464,7 @@ const VARIABLES = {
   WS_SUBSCRIBE_BURST: int(1, 1_000_000, 100),
   WS_MAX_OPERATION_ID_LENGTH: int(1, 1024 * 1024, 128),
   POLL_INTERVAL_MS: int(250, 3_600_000, 2_000),
+  POLL_MAX_INTERVAL_MS: int(250, 3_600_000, 30_000),
   MAX_POLLS_PER_SECOND: int(1, 10_000, 20),
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
   WS_MAX_CONNECTIONS_PER_CALLER: int(1, 10_000, 20),
@@ -715,6 +718,8 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     },
     live: {
       pollIntervalMs: v.POLL_INTERVAL_MS,
+      // Never below the fast interval: a gateway set to poll every minute does not poll a settled resource more often.
+      pollMaxIntervalMs: Math.max(v.POLL_INTERVAL_MS, v.POLL_MAX_INTERVAL_MS),
       maxPollsPerSecond: v.MAX_POLLS_PER_SECOND,
       maxSubscriptionsPerConnection: v.WS_MAX_SUBSCRIPTIONS,
       maxConnectionsPerCaller: v.WS_MAX_CONNECTIONS_PER_CALLER,

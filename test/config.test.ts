@@ -57,13 +57,18 @@ describe('loadConfig', () => {
       wsMaxPending: 1000,
       wsMaxUnprovenPerAddress: 100,
       wsLimits: { maxBufferedBytes: 1048576, maxInitBytes: 16384, maxMessageBytes: 131072, closeTimeoutMs: 2000, maxPingPayloadBytes: 1024, messagesPerSecond: 100, messageBurst: 250, receivedBytesPerSecond: 262144, receivedBytesBurst: 2097152, subscribesPerSecond: 20, subscribeBurst: 100, maxOperationIdLength: 128 },
-      live: { pollIntervalMs: 2000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 },
+      live: { pollIntervalMs: 2000, pollMaxIntervalMs: 30000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 },
       metricsPort: null,
       tracing: { endpoint: null, serviceName: 'visual-layer-gateway' },
       redis: { url: null, keyPrefix: 'vlgw:', heartbeatMs: 5000, commandTimeoutMs: 500, requestTimeoutMs: 50 },
       trustedDocuments: { path: null, only: false, allowIntrospection: false },
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxRestStreamsPerCaller: 20, maxStreamBufferedBytes: 262_144 }
     })
+  })
+
+  it('takes POLL_MAX_INTERVAL_MS as given, and never below POLL_INTERVAL_MS', () => {
+    expect(loadConfig({ POLL_INTERVAL_MS: '500', POLL_MAX_INTERVAL_MS: '8000' }).live).toMatchObject({ pollIntervalMs: 500, pollMaxIntervalMs: 8000 })
+    expect(loadConfig({ POLL_INTERVAL_MS: '60000' }).live).toMatchObject({ pollIntervalMs: 60000, pollMaxIntervalMs: 60000 })
   })
 
   it('refuses a REDIS_REQUEST_TIMEOUT_MS longer than REDIS_COMMAND_TIMEOUT_MS, and unset takes the shorter of 50 and it', () => {

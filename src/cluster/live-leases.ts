@@ -22,14 +22,17 @@ import { PUBLISH, RELEASE, ROUND } from './live-scripts.js'
  *   holder does not send again what the old one published, nor miss what changed in between.
  * - channel `live:changes:<key>`: `change <epoch> <seq> <value>` on each published change, `released`
  *   when the holder leaves (the others ask for the lease at once instead of at their next round),
- *   `handover <replica>` when a holder hands the lease on (that replica polls at once).
+ *   `handover <replica>` when a holder hands the lease on (that replica polls at once), `hurry` when a
+ *   replica that does not hold it saw a change of another resource of the dataset (the holder, which
+ *   may be polling a settled resource at a long interval, goes back to the fast one).
  * A replica that does not hold the lease asks again when it expires (at most an interval later) and
  * meanwhile hears the changes; each round also tells it the state's version, so a change it missed
  * (pub/sub loses what is sent while its connection is down) reaches it within two rounds.
  * A new subscriber's first event is the state now: a replica shows the stored state before a poll of
- * its own only when it is fresh (a poll confirmed it within 1.5 intervals, after the dataset's last
- * write, `live:written:<datasetId>`); otherwise it polls first (holding the lease) or waits for the
- * holder's next poll. The value is the upstream record as parsed; the credential that fetched it
+ * its own only when it is fresh (a poll confirmed it within 1.5 intervals, or before the holder's next
+ * poll is due when it polls a settled resource less often, and after the dataset's last write,
+ * `live:written:<datasetId>`); otherwise it polls first (holding the lease) or waits for the holder's
+ * next poll. The value is the upstream record as parsed; the credential that fetched it
  * never leaves the replica. While Redis cannot be reached, every replica polls for itself.
  */
 
@@ -70,7 +73,9 @@ export class LiveLeases {
     readonly intervalMs: number,
     private readonly log: FastifyBaseLogger,
     /** The clock and timers of the heartbeat, and of a poll's age (the pollers' own). */
-    readonly time: LiveTime = realTime
+    readonly time: LiveTime = realTime,
+    /** The longest interval of a settled resource's holder: the state outlives it. */
+    readonly maxIntervalMs: number = intervalMs
   ) {
     const commands = link.commands
     commands.defineCommand('liveRound', { numberOfKeys: 4, lua: ROUND })
@@ -143,7 +148,7 @@ export class LiveLeases {
 
   /** How long the last published value is kept once nobody renews it. */
   get stateMs (): number {
-    return Math.max(60_000, this.intervalMs * 10)
+    return Math.max(60_000, this.intervalMs * 10, this.maxIntervalMs * 3)
   }
 
   /** One lease command within the link's deadline; rejects at once while Redis is unavailable (the link logged it). */
@@ -237,6 +242,12 @@ class LeaseShare<T> implements PollShare<T> {
     }
   }
 
+  hurry (): void {
+    if (this.left || this.holding || !this.leases.up) return
+    const { channel } = this.names
+    this.leases.run(async (c) => await c.publish(channel, 'hurry')).catch(() => {})
+  }
+
   leave (): void {
     if (this.left) return
     this.left = true
@@ -273,6 +284,10 @@ class LeaseShare<T> implements PollShare<T> {
     if (this.left) return
     if (message === 'released' || message === `handover ${this.leases.me}`) {
       this.listener.wake()
+      return
+    }
+    if (message === 'hurry') {
+      if (this.holding) this.listener.hurry()
       return
     }
     const match = /^change (\S+) (\d+) ([\s\S]*)$/.exec(message)

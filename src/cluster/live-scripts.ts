@@ -18,8 +18,9 @@
  * subscribers instead of staying with whichever asked first. The replica handed to is told on the
  * channel and polls at once, in place of the poll this round would have made.
  *
- * A state is fresh when a poll that started within freshMs confirmed it, after the dataset's last
- * write through any replica: only a fresh state is shown to a new subscriber before a poll.
+ * A state is fresh when a poll that started within freshMs (or within the `until` its holder stored:
+ * its next poll's delay plus half an interval, longer for a settled resource) confirmed it, after the
+ * dataset's last write through any replica: only a fresh state is shown to a new subscriber before a poll.
  */
 export const ROUND = `
 local t = redis.call('TIME')
@@ -64,7 +65,7 @@ if mine == 0 then redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), me) end
 redis.call('PEXPIRE', KEYS[3], ARGV[6])
 if mine == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 local ttl = redis.call('PTTL', KEYS[1])
-local s = redis.call('HMGET', KEYS[2], 'epoch', 'seq', 'value', 'polled')
+local s = redis.call('HMGET', KEYS[2], 'epoch', 'seq', 'value', 'polled', 'until')
 if not s[1] then return {mine, ttl, 0, 0} end
 local fresh = 0
 if not s[4] then
@@ -72,7 +73,8 @@ if not s[4] then
   fresh = 1
 else
   local polled = tonumber(s[4]) or 0
-  if polled >= now - tonumber(ARGV[7]) and polled > (tonumber(redis.call('GET', KEYS[4])) or 0) then fresh = 1 end
+  local window = math.max(tonumber(ARGV[7]), tonumber(s[5] or '0') or 0)
+  if polled >= now - window and polled > (tonumber(redis.call('GET', KEYS[4])) or 0) then fresh = 1 end
 end
 if s[1] ~= ARGV[4] or tonumber(s[2]) ~= tonumber(ARGV[5]) then
   return {mine, ttl, 1, fresh, s[1], tonumber(s[2]), s[3]}
@@ -84,7 +86,8 @@ return {mine, ttl, 1, fresh}
  * KEYS lease, state; ARGV me, leaseMs, stateMs, value ('' when it did not change or the poll failed),
  * a new epoch (used when there is no state), channel, how many ms ago the poll began ('' when it
  * failed: it confirms nothing), this replica's lease count (one less when the lease was lost). The
- * poll's start, in Redis' time, is what freshness is judged by.
+ * poll's start, in Redis' time, is what freshness is judged by, and leaseMs (the holder's next poll
+ * plus half an interval) how long it stays fresh (`until`).
  */
 export const PUBLISH = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -98,14 +101,14 @@ if ARGV[7] ~= '' then
   polled = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[7])
 end
 if ARGV[4] == '' then
-  if polled ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSET', KEYS[2], 'polled', polled) end
+  if polled ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSET', KEYS[2], 'polled', polled, 'until', ARGV[2]) end
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
   return {}
 end
 local epoch = redis.call('HGET', KEYS[2], 'epoch')
 local seq = 1
 if epoch then seq = tonumber(redis.call('HGET', KEYS[2], 'seq')) + 1 else epoch = ARGV[5] end
-redis.call('HSET', KEYS[2], 'epoch', epoch, 'seq', seq, 'value', ARGV[4], 'polled', polled)
+redis.call('HSET', KEYS[2], 'epoch', epoch, 'seq', seq, 'value', ARGV[4], 'polled', polled, 'until', ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('PUBLISH', ARGV[6], 'change ' .. epoch .. ' ' .. seq .. ' ' .. ARGV[4])
 return {epoch, seq}

@@ -29,12 +29,13 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
   const invalidations = new Invalidations()
   const { scopes } = app.auth
   const log = app.log.child({ component: 'live' })
-  const cluster = app.sharedState.live?.(settings.pollIntervalMs, time) ?? null
+  const cluster = app.sharedState.live?.(settings.pollIntervalMs, settings.pollMaxIntervalMs, time) ?? null
   const leases = cluster?.leases ?? null
   const live = new LiveRegistry({
     vl: app.visualLayer,
     invalidations,
     intervalMs: settings.pollIntervalMs,
+    maxIntervalMs: settings.pollMaxIntervalMs,
     maxPollsPerSecond: settings.maxPollsPerSecond,
     log,
     scopeOf: (credential) => scopes.scopeOf(credential),

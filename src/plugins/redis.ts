@@ -41,9 +41,10 @@ export interface SharedState {
   idempotency: <T>(window: IdempotencyWindow) => IdempotencyRecords<T>
   /**
    * The pollers' leases and the invalidations' bridge over every replica (polling every `intervalMs`,
-   * the leases' heartbeat on `time`, the process's own when absent), or null: this replica polls alone.
+   * a settled resource down to every `maxIntervalMs`, the leases' heartbeat on `time`, the process's
+   * own when absent), or null: this replica polls alone.
    */
-  live: ((intervalMs: number, time?: LiveTime) => LiveSharing) | null
+  live: ((intervalMs: number, maxIntervalMs: number, time?: LiveTime) => LiveSharing) | null
   /** Webhooks, their pending deliveries and their logs: over every replica, kept across restarts, or in this process alone. */
   webhooks: (options: WebhookStoreOptions) => WebhookStore
 }
@@ -86,10 +87,10 @@ const redisPlugin: FastifyPluginAsync<RedisPluginOptions> = async (app, { settin
     slots: (pool: string) => new RedisSlots(link, pool),
     windows: new RedisWindows(link),
     idempotency: <T>(window: IdempotencyWindow) => new RedisIdempotencyStore<T>(link, window, app.log.child({ component: 'idempotency' })),
-    live: (intervalMs: number, time?: LiveTime) => {
+    live: (intervalMs: number, maxIntervalMs: number, time?: LiveTime) => {
       const log = app.log.child({ component: 'live' })
       const channels = new Channels(link)
-      const leases = new LiveLeases(link, channels, intervalMs, log, time)
+      const leases = new LiveLeases(link, channels, intervalMs, log, time, maxIntervalMs)
       return {
         leases,
         get up () { return link.up },

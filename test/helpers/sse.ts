@@ -1,5 +1,6 @@
 import type { FormattedExecutionResult } from 'graphql'
 import { createClient, type Client } from 'graphql-sse'
+import { createParser } from 'eventsource-parser'
 import { eventCounter } from './wait.js'
 
 /** The real graphql-sse client against a test gateway's /graphql/stream, in either of its modes. */
@@ -40,4 +41,50 @@ export function recordSse<T = Record<string, unknown>> (client: Client<boolean>,
 /** Authorization headers carrying `token`, or none (AUTH_MODE=none). */
 export function bearer (token: string | null): Record<string, string> {
   return token === null ? {} : { authorization: `Bearer ${token}` }
+}
+
+/** One Server-Sent Event as a client parses it. */
+export interface ServerEvent { readonly event: string | undefined, readonly id: string | undefined, readonly data: string }
+
+export interface EventStreamRecorded {
+  /** The answer's status and headers (a problem answer has no events). */
+  readonly status: number
+  readonly headers: Headers
+  readonly events: ServerEvent[]
+  /** Settles when the server ends the stream. */
+  readonly done: Promise<void>
+  /** Leaves: the client closes the stream. */
+  stop: () => void
+  /** Resolves once `count` events in all have come. */
+  received: (count: number, timeoutMs?: number) => Promise<void>
+}
+
+/**
+ * A plain SSE client (fetch, parsed by eventsource-parser, the parser the eventsource package uses) on
+ * a REST event stream: GET `url` with `headers`, each event recorded as it arrives.
+ */
+export async function openEventStream (url: string, headers: Record<string, string> = {}): Promise<EventStreamRecorded> {
+  const leaving = new AbortController()
+  const res = await fetch(url, { headers, signal: leaving.signal })
+  const events: ServerEvent[] = []
+  const counter = eventCounter()
+  const parser = createParser({ onEvent: (event) => { events.push({ event: event.event, id: event.id, data: event.data }); counter.tell() } })
+  const done = (async () => {
+    if (res.body === null) return
+    const decoder = new TextDecoder()
+    try {
+      for await (const chunk of res.body) parser.feed(decoder.decode(chunk, { stream: true }))
+    } catch (err) {
+      if (!leaving.signal.aborted) throw err
+    }
+  })()
+  done.catch(() => {})
+  return {
+    status: res.status,
+    headers: res.headers,
+    events,
+    done,
+    stop: () => { leaving.abort() },
+    received: async (count, timeoutMs) => { await counter.received(`server event ${count} of ${url}`, () => events.length, count, done, timeoutMs) }
+  }
 }

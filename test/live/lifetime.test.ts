@@ -164,7 +164,8 @@ describe('passthrough: one poller per resource once a token is proven', () => {
   /** Polls of the clock's dataset so far. */
   const ticks = (): number => getsOf(gw, clockDataset)
 
-  beforeAll(async () => { gw = await startModeGateway('passthrough', { POLL_INTERVAL_MS: String(INTERVAL) }, { liveTime: time }) })
+  // The clock's dataset is settled: adaptive polling is off here, so that it keeps the fast interval the watched one (READ_ONLY, in motion) has.
+  beforeAll(async () => { gw = await startModeGateway('passthrough', { POLL_INTERVAL_MS: String(INTERVAL), POLL_MAX_INTERVAL_MS: String(INTERVAL) }, { liveTime: time }) })
   afterAll(async () => {
     await Promise.all(clients.map(async (client) => { await client.dispose() }))
     await gw.close()

@@ -11,11 +11,13 @@ import { record, wsClient } from '../helpers/ws.js'
  * datasets gets no more of it than another watching one. Measured by polls, not time: while the
  * lone watcher's dataset is polled 6 more times, the six datasets together are polled about as often.
  * Time moves when the test says (ManualTime), from one timer to the next once every granted poll has ended.
+ * The datasets are settled: adaptive polling is off here (POLL_MAX_INTERVAL_MS = POLL_INTERVAL_MS), so that
+ * every poller keeps asking at the same rate and only the ceiling's sharing decides.
  */
 
 let gw: TestGateway
 const time = new ManualTime()
-beforeAll(async () => { gw = await startModeGateway('passthrough', { MAX_POLLS_PER_SECOND: '4', POLL_INTERVAL_MS: '250' }, { liveTime: time }) })
+beforeAll(async () => { gw = await startModeGateway('passthrough', { MAX_POLLS_PER_SECOND: '4', POLL_INTERVAL_MS: '250', POLL_MAX_INTERVAL_MS: '250' }, { liveTime: time }) })
 afterAll(async () => { await gw.close() })
 
 const MANY = [SEED.datasets.ready, SEED.datasets.readySecond, SEED.datasets.enrichedSource, SEED.datasets.enriched, SEED.datasets.partialIndex, SEED.datasets.error]

@@ -50,7 +50,8 @@ describe.each(AUTH_MODES)('/graphql/stream over raw HTTP (AUTH_MODE=%s)', (mode)
   const time = new ManualTime()
   const getsOf = (id: string): number => gw.emulator.calls().filter((c) => c.method === 'GET' && c.path === `/api/v1/dataset/${id}`).length
 
-  beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL), SSE_MAX_STREAMS_PER_CALLER: '50' }, { liveTime: time }) })
+  // The clock's dataset is settled: a fixed interval here (no adaptive polling), so that it ticks as often as the watched one.
+  beforeAll(async () => { gw = await startModeGateway(mode, { POLL_INTERVAL_MS: String(INTERVAL), POLL_MAX_INTERVAL_MS: String(INTERVAL), SSE_MAX_STREAMS_PER_CALLER: '50' }, { liveTime: time }) })
   afterAll(async () => { await gw.close() })
 
   it('answers the curl example of docs/graphql.md with exactly these bytes: a comment, next, then complete', async () => {

@@ -13,6 +13,11 @@ import { realTime, type LiveTime } from './time.js'
  * as soon as its last subscriber leaves, and holds no timer once stopped. With a share (several
  * replicas, src/domain/live/share.ts) it polls only while its replica holds the resource's lease, and
  * otherwise delivers the changes another replica polled, with the same dedupe.
+ *
+ * Adaptive interval: a resource in motion (`moving`) or that just changed is polled every `intervalMs`;
+ * each poll that finds it settled and unchanged doubles the interval, up to `maxIntervalMs`. A write
+ * through the gateway (`wake`: a poll at once) or a change seen elsewhere (`hurry`: the next poll within
+ * `intervalMs`) brings it back to the fast interval. With a share, the lease holder's interval decides.
  */
 
 /** Where a poller reports its failures (the app's pino logger fits). */
@@ -27,7 +32,15 @@ export interface PollerOptions<T> {
   readonly key: string
   readonly fetch: (credential: Credential, signal: AbortSignal) => Promise<T>
   readonly same: (a: T, b: T) => boolean
+  /** The fast interval: between the polls of a resource in motion. */
   readonly intervalMs: number
+  /**
+   * The ceiling of a settled resource's interval: each poll that finds it settled and unchanged
+   * doubles the interval, up to this (at least `intervalMs`; `intervalMs` when absent: no slowing down).
+   */
+  readonly maxIntervalMs?: number
+  /** Whether a polled value is in motion (a dataset indexing, a task running): polled at the fast interval. Absent: always. */
+  readonly moving?: (value: T) => boolean
   readonly maxBackoffMs: number
   readonly scheduler: PollScheduler
   /** The poller's caller (credential scope) now, for its share of the poll ceiling; it may change (passthrough proof). */
@@ -47,6 +60,8 @@ export interface PollerOptions<T> {
   readonly sharing?: PollSharing
   /** The dataset the watched resource belongs to (the share's states go stale on a write to it). */
   readonly datasetId: string
+  /** Told of each change after the first value, polled here or heard from another replica (the registry hurries the dataset's other pollers). */
+  readonly onChange?: () => void
 }
 
 interface Watcher<T> {
@@ -70,6 +85,12 @@ export class Poller<T> {
   private wakeUp: (() => void) | null = null
   /** Woken while not sleeping (a write while a poll was on its way): the next sleep is skipped. */
   private woken = false
+  /** Polls in a row that found the resource settled and unchanged: the interval is `intervalMs` × 2^calm, up to the ceiling. */
+  private calm = 0
+  /** Hurried while not sleeping: the poll on its way does not count as calm. */
+  private hurried = false
+  /** The sleep under way: when it ends on `time`, and how to end it sooner. */
+  private nap: { readonly until: number, readonly rearm: (ms: number) => void } | null = null
   private started = false
   private share: PollShare<T> | null = null
   private readonly time: LiveTime
@@ -82,7 +103,11 @@ export class Poller<T> {
   /** Shares the polling under `key` from now on (a passthrough poller moves to its subject's key once proven). */
   moveShare (key: string): void {
     this.share?.leave()
-    this.share = this.options.sharing?.(key, { hear: (value: T) => { this.receive(value) }, wake: () => { this.wake() } }, this.options.datasetId) ?? null
+    this.share = this.options.sharing?.(key, {
+      hear: (value: T) => { this.receive(value) },
+      wake: () => { this.wake() },
+      hurry: () => { this.hurryHere() }
+    }, this.options.datasetId) ?? null
   }
 
   get stopped (): boolean {
@@ -134,12 +159,34 @@ export class Poller<T> {
     watcher.channel.push(next.value)
   }
 
-  /** Poll now instead of at the end of the interval (after a write to the resource). */
+  /** Poll now instead of at the end of the interval (after a write to the resource), and at the fast interval from then on. */
   wake (): void {
+    this.calm = 0
+    this.hurried = true
     const wakeUp = this.wakeUp
     this.wakeUp = null
     if (wakeUp === null) this.woken = true
     else wakeUp()
+  }
+
+  /**
+   * The resource may move (another resource of its dataset changed): back to the fast interval, the
+   * next poll within `intervalMs`. With a share whose lease another replica holds, that replica is told.
+   */
+  hurry (): void {
+    this.hurryHere()
+    this.share?.hurry()
+  }
+
+  private hurryHere (): void {
+    this.calm = 0
+    const nap = this.nap
+    if (nap === null) {
+      this.hurried = true
+      return
+    }
+    const fast = this.jitter(this.options.intervalMs)
+    if (nap.until - this.time.now() > fast) nap.rearm(fast)
   }
 
   /** Ends every subscription normally and stops (app shutdown). */
@@ -184,6 +231,8 @@ export class Poller<T> {
           failures = 0
           polled = value
           outcome = this.receive(value) ? 'changed' : 'unchanged'
+          this.calm = outcome === 'changed' || this.hurried || (this.options.moving?.(value) ?? true) ? 0 : Math.min(this.calm + 1, 30)
+          this.hurried = false
           this.options.onPoll?.(outcome)
           this.options.onPolled?.(credential)
         } catch (err) {
@@ -222,13 +271,25 @@ export class Poller<T> {
     const previous = this.latest
     this.latest = { value }
     for (const watcher of this.watchers) this.deliver(watcher, this.latest, previous)
+    if (previous !== null) this.options.onChange?.()
     return true
   }
 
-  /** The interval with ±10 % jitter, so pollers started together do not stay in step; longer while failing. */
+  /**
+   * The next interval, with ±10 % jitter so that pollers started together do not stay in step: the
+   * fast one while in motion, doubled by each calm poll up to the ceiling (which jitter never passes),
+   * longer while failing.
+   */
   private delay (failures: number): number {
-    const base = failures === 0 ? this.options.intervalMs : Math.min(this.options.maxBackoffMs, this.options.intervalMs * 2 ** failures)
-    return Math.round(base * (0.9 + Math.random() * 0.2))
+    const { intervalMs, maxBackoffMs } = this.options
+    if (failures > 0) return this.jitter(Math.min(maxBackoffMs, intervalMs * 2 ** failures))
+    if (this.calm === 0) return this.jitter(intervalMs)
+    const ceiling = Math.max(intervalMs, this.options.maxIntervalMs ?? intervalMs)
+    return Math.min(ceiling, this.jitter(Math.min(ceiling, intervalMs * 2 ** this.calm)))
+  }
+
+  private jitter (ms: number): number {
+    return Math.round(ms * (0.9 + Math.random() * 0.2))
   }
 
   private async sleep (ms: number): Promise<void> {
@@ -237,8 +298,20 @@ export class Poller<T> {
       return
     }
     await new Promise<void>((resolve) => {
-      const cancel = this.time.after(ms, () => { this.wakeUp = null; resolve() })
-      this.wakeUp = () => { cancel(); resolve() }
+      let cancel = (): void => {}
+      const done = (): void => {
+        cancel()
+        this.wakeUp = null
+        this.nap = null
+        resolve()
+      }
+      const arm = (after: number): void => {
+        cancel()
+        cancel = this.time.after(after, done)
+        this.nap = { until: this.time.now() + after, rearm: arm }
+      }
+      arm(ms)
+      this.wakeUp = done
     })
   }
 

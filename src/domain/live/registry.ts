@@ -6,19 +6,26 @@ import type { Invalidations } from './invalidation.js'
 import { Poller, type PollOutcome, type WarnLog } from './poller.js'
 import { PollScheduler } from './scheduler.js'
 import type { PollSharing } from './share.js'
+import { datasetInMotion, tasksInMotion } from './motion.js'
 import { TaskLookup } from './task-lookup.js'
 import type { LiveTime } from './time.js'
 
 /*
  * The poller registry behind subscriptions: one poller per (resource, credential scope), however
  * many clients watch it. Writes (through the invalidation bus) make the matching pollers poll at once.
- * With `sharing` (several replicas on Redis) that holds for the whole cluster: see share.ts.
+ * A settled resource is polled less and less often (poller.ts); a change of one resource of a dataset,
+ * polled here or heard from another replica, brings every other poller of that dataset (whatever its
+ * scope) back to the fast interval. With `sharing` (several replicas on Redis) that holds for the
+ * whole cluster: see share.ts.
  */
 
 export interface LiveOptions {
   vl: VisualLayerClient
   invalidations: Invalidations
+  /** The fast interval: a resource in motion is polled this often. */
   intervalMs: number
+  /** The longest interval of a settled resource (each calm poll doubles it up to this); `intervalMs` when absent. */
+  maxIntervalMs?: number
   maxPollsPerSecond: number
   log: WarnLog
   /** The credential scope of a credential now (passthrough tokens move to their subject once proven). */
@@ -38,6 +45,8 @@ const WATCHED_TASK_PAGE = 50
 
 export class LiveRegistry {
   private readonly pollers = new Map<string, Poller<unknown>>()
+  /** The running pollers of each dataset, every kind and scope: hurried together. */
+  private readonly byDataset = new Map<string, Set<Poller<unknown>>>()
   private readonly scheduler: PollScheduler
   private readonly unsubscribe: () => void
 
@@ -53,12 +62,12 @@ export class LiveRegistry {
   }
 
   dataset (scope: string, datasetId: string): Poller<Checked<UpstreamDataset>> {
-    return this.poller('dataset', scope, datasetId, datasetId, async (credential, signal) =>
+    return this.poller('dataset', scope, datasetId, datasetId, datasetInMotion, async (credential, signal) =>
       await this.options.vl.getDataset(datasetId, call(credential, signal, datasetId)))
   }
 
   tasks (scope: string, datasetId: string): Poller<Array<Checked<UpstreamTask>>> {
-    return this.poller('tasks', scope, datasetId, datasetId, async (credential, signal) => {
+    return this.poller('tasks', scope, datasetId, datasetId, tasksInMotion, async (credential, signal) => {
       const page = await this.options.vl.listTasks(
         { dataset_id: datasetId, sort_by: 'start_time', sort_order: 'desc', page: 1, page_size: WATCHED_TASK_PAGE },
         call(credential, signal, datasetId)
@@ -70,7 +79,7 @@ export class LiveRegistry {
   /** One task of a dataset, found beyond its newest page (see TaskLookup): its own poller, one GET a poll. */
   task (scope: string, datasetId: string, taskId: string): Poller<Array<Checked<UpstreamTask>>> {
     const lookup = new TaskLookup(this.options.vl, datasetId, taskId)
-    return this.poller('task', scope, `${datasetId} ${taskId}`, datasetId, async (credential, signal) =>
+    return this.poller('task', scope, `${datasetId} ${taskId}`, datasetId, tasksInMotion, async (credential, signal) =>
       await lookup.fetch(call(credential, signal, datasetId)))
   }
 
@@ -100,7 +109,11 @@ export class LiveRegistry {
   }
 
   /** `id` is the dataset's id, then for a task a space and the task's. */
-  private poller<T> (kind: Kind, scope: string, id: string, datasetId: string, fetch: (credential: Credential, signal: AbortSignal) => Promise<T>): Poller<T> {
+  private poller<T> (
+    kind: Kind, scope: string, id: string, datasetId: string,
+    moving: (value: T) => boolean,
+    fetch: (credential: Credential, signal: AbortSignal) => Promise<T>
+  ): Poller<T> {
     let current = scope
     let name = key(kind, current, id)
     const existing = this.pollers.get(name) as Poller<T> | undefined
@@ -110,15 +123,21 @@ export class LiveRegistry {
       fetch,
       same: sameRecords,
       intervalMs: this.options.intervalMs,
+      maxIntervalMs: this.options.maxIntervalMs ?? this.options.intervalMs,
+      moving,
       maxBackoffMs: Math.max(30_000, this.options.intervalMs),
       scheduler: this.scheduler,
       scope: () => current,
       log: this.options.log,
       onStop: () => {
         if (this.pollers.get(name) === poller) this.pollers.delete(name)
+        const siblings = this.byDataset.get(datasetId)
+        siblings?.delete(poller as Poller<unknown>)
+        if (siblings?.size === 0) this.byDataset.delete(datasetId)
         if (pollerStops.hasSubscribers) pollerStops.publish({ registry: this, key: name, datasetId } satisfies PollerStoppedMessage)
       },
       onPoll: (outcome) => { this.options.onPoll?.(kind, outcome) },
+      onChange: () => { this.hurry(datasetId, poller as Poller<unknown>) },
       onRound: (outcome, nextInMs) => {
         if (pollRounds.hasSubscribers) pollRounds.publish({ registry: this, key: name, datasetId, outcome, nextInMs } satisfies PollRoundMessage)
       },
@@ -143,7 +162,15 @@ export class LiveRegistry {
       }
     })
     this.pollers.set(name, poller as Poller<unknown>)
+    let siblings = this.byDataset.get(datasetId)
+    if (siblings === undefined) this.byDataset.set(datasetId, siblings = new Set())
+    siblings.add(poller as Poller<unknown>)
     return poller
+  }
+
+  /** A resource of dataset `datasetId` changed: its other pollers go back to the fast interval. */
+  private hurry (datasetId: string, changed: Poller<unknown>): void {
+    for (const poller of this.byDataset.get(datasetId) ?? []) if (poller !== changed) poller.hurry()
   }
 }
 

@@ -4,6 +4,8 @@
  * lease on its resource and credential scope (and then hands the share every value it polled, which
  * publishes the changes), or when the cluster cannot be reached (each replica then polls for itself).
  * Otherwise another replica polls, and the share hands this poller each change that replica publishes.
+ * The holder's interval is the one that counts (it slows down while the resource is settled); a
+ * change another replica sees reaches it through `hurry`.
  * Without a share (no REDIS_URL) a poller always polls, as a single gateway does. The implementation
  * on Redis is src/cluster/live-leases.ts.
  */
@@ -22,6 +24,11 @@ export interface PollShare<T> {
   polled: (value: T | null, nextInMs: number, startedAt: number) => Promise<void>
   /** The poller stopped: the lease is released (another replica takes over at once) and nothing more is heard. */
   leave: () => void
+  /**
+   * The resource may move (a change seen elsewhere): when another replica holds the lease, it is told
+   * to poll at the fast interval again (its listener's `hurry`). Never rejects.
+   */
+  hurry: () => void
 }
 
 /** What a share tells its poller. */
@@ -30,6 +37,8 @@ export interface ShareListener<T> {
   hear: (value: T) => void
   /** The lease was released: ask for it now rather than at the next round. */
   wake: () => void
+  /** Another replica saw a change elsewhere that says the resource may move: poll at the fast interval again. */
+  hurry: () => void
 }
 
 /**

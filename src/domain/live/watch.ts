@@ -8,7 +8,7 @@ import { mapDataset } from '../mapping/dataset.js'
 import { mapTask } from '../mapping/task.js'
 import type { DatasetParent, TaskParent } from '../parents.js'
 import type { LiveRegistry } from './registry.js'
-import { sameRecords } from './registry.js'
+import { FINISHED_TASK_STATUSES, SETTLED_DATASET_STATUSES } from './motion.js'
 import { eventsFrom } from './transform.js'
 
 /*
@@ -42,9 +42,6 @@ function taskEvent (record: Checked<UpstreamTask>, ctx: LiveContext): TaskParent
   return event
 }
 
-const SETTLED = new Set(['READY', 'ERROR'])
-const FINISHED = new Set(['COMPLETED', 'FAILED', 'ABORTED'])
-
 export function watchDataset (ctx: LiveContext, rawId: string, follow: boolean): AsyncIterableIterator<DatasetParent> {
   const id = checkId('datasetId', rawId)
   const source = ctx.live.dataset(ctx.scope(), id).watch(ctx.caller.credential, ctx.caller.expiresAt)
@@ -53,14 +50,40 @@ export function watchDataset (ctx: LiveContext, rawId: string, follow: boolean):
     ctx.loaders.refresh()
     ctx.loaders.rememberDataset(id, record)
     const dataset = datasetEvent(record, ctx)
-    return { events: [dataset], done: !follow && SETTLED.has(dataset.status) }
+    return { events: [dataset], done: !follow && SETTLED_DATASET_STATUSES.has(dataset.status) }
   })
 }
 
+/**
+ * The Task fields a subscriber sees, for comparing two versions of a task: `dataset` stands for the
+ * dataset's status (its record may have changed when the task list reports a new one).
+ */
+export type VisibleTaskFields = ReadonlySet<keyof TaskParent | 'dataset'>
+
+/** What a subscriber can see of a task: the visible fields' values, a broken one as its error's message. */
+function visibleOf (task: TaskParent, visible: VisibleTaskFields | null): string {
+  const seen: Record<string, unknown> = {}
+  for (const field of Object.keys(task) as Array<keyof TaskParent>) {
+    if (visible !== null && !visible.has(field) && !(field === 'datasetStatus' && visible.has('dataset'))) continue
+    try {
+      seen[field] = task[field]
+    } catch (err) {
+      seen[field] = { broken: err instanceof Error ? err.message : String(err) }
+    }
+  }
+  return JSON.stringify(seen)
+}
+
+/**
+ * A dataset's task changes (or one task's, until it finishes). A task is sent again only when a
+ * field in `visible` changed (all of the contract's when null): every row carries its dataset's
+ * status, and a dataset's status flip alone is no news to a subscriber that does not select it.
+ */
 export async function watchTasks (
   ctx: LiveContext,
   rawDatasetId: string,
-  rawTaskId: string | null
+  rawTaskId: string | null,
+  visible: VisibleTaskFields | null = null
 ): Promise<AsyncIterableIterator<TaskParent>> {
   const id = checkId('datasetId', rawDatasetId)
   const only = rawTaskId === null ? null : checkId('taskId', rawTaskId)
@@ -71,22 +94,22 @@ export async function watchTasks (
   const source = only === null ? newestTasks(ctx, id) : oneTask(ctx, id, only)
   // The first snapshot is the baseline: with taskId its task is the first event; without, the
   // subscription reports changes from then on.
-  let seen: Map<string, Checked<UpstreamTask>> | null = null
+  let seen: Map<string, string> | null = null
   return eventsFrom(source, (tasks): { events: TaskParent[], done: boolean } => {
     // Each event is read afresh, under a call budget of its own (a long stream would otherwise spend it).
     ctx.loaders.refresh()
     const first = seen === null
     const previous = seen ?? new Map()
-    seen = new Map(tasks.map((task) => [task.value.task_id, task]))
-    const changed = tasks
-      .filter((task) => (only === null || task.value.task_id === only))
-      .filter((task) => (first ? only !== null : !sameRecords(previous.get(task.value.task_id), task)))
+    const events = tasks.map((task) => taskEvent(task, ctx))
+    const shown = events.map((task) => visibleOf(task, visible))
+    seen = new Map(events.map((task, at) => [task.id, shown[at] ?? '']))
+    const changed = events
+      .filter((task, at) => (only === null || task.id === only) && (first ? only !== null : previous.get(task.id) !== shown[at]))
       .reverse() // oldest change first
-      .map((task) => taskEvent(task, ctx))
     if (only !== null && first && changed.length === 0) {
       throw new GatewayError('NOT_FOUND', `Task ${only} is not among the ${tasks.length} most recent tasks of dataset ${id}, or you may not see it.`)
     }
-    const done = only !== null && changed.some((task) => FINISHED.has(task.status))
+    const done = only !== null && changed.some((task) => FINISHED_TASK_STATUSES.has(task.status))
     return { events: changed, done }
   })
 }

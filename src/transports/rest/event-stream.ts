@@ -27,20 +27,29 @@ export interface EventStreamOptions {
   track: (end: () => void) => () => void
   /** Bytes the stream may hold unsent (STREAM_MAX_BUFFERED_BYTES). */
   maxBufferedBytes: number
+  /** The name of each state's event: `status` (the default, /events) or `dataset` (the live resource). */
+  event?: string
+  /** What each state is sent as (the live resource: the dataset with its includes); the dataset alone by default. */
+  render?: (dataset: DatasetParent) => Promise<unknown>
 }
 
 function frame (event: string, data: string, id?: string): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${data}\n\n`
 }
 
-export async function streamDatasetEvents ({ request, reply, events, expiresAt, track, maxBufferedBytes }: EventStreamOptions): Promise<FastifyReply> {
+export async function streamDatasetEvents (
+  { request, reply, events, expiresAt, track, maxBufferedBytes, event = 'status', render }: EventStreamOptions
+): Promise<FastifyReply> {
   // A client that leaves while the first event is awaited (Visual Layer slow) ends its watch now, not
   // once Visual Layer answers (with follow=true: never); the watch's return() takes effect at once.
   const leftEarly = (): void => { events.return?.().catch(() => {}) }
   reply.raw.once('close', leftEarly)
   let first: IteratorResult<DatasetParent>
+  let firstBody: unknown
   try {
     first = await events.next()
+    // Rendered before the answer starts too: an include that fails is still a problem answer, not a stream.
+    if (first.done !== true && render !== undefined) firstBody = await render(first.value)
   } catch (err) {
     await events.return?.()
     return sendProblem(reply, problemFromError(err, request))
@@ -86,17 +95,24 @@ export async function streamDatasetEvents ({ request, reply, events, expiresAt, 
   const untrack = track(() => { end() })
   raw.once('close', () => { end() })
 
-  const send = (dataset: DatasetParent): void => {
-    const data = JSON.stringify(plain(dataset, request.log))
+  let lastSent = lastEventId
+  const send = (body: unknown): void => {
+    const data = JSON.stringify(body)
     const id = etagOf(data).slice(1, -1)
-    // Reconnected: the state the client saw last is not sent again.
-    if (id === lastEventId) return
-    write(frame('status', data, id))
+    // Reconnected: the state the client saw last is not sent again; nor is a state the same as the last one sent.
+    if (id === lastSent) return
+    lastSent = id
+    write(frame(event, data, id))
   }
+  const bodyOf = async (dataset: DatasetParent): Promise<unknown> => render === undefined ? plain(dataset, request.log) : await render(dataset)
   try {
     let next = first
+    let body = render === undefined || next.done === true ? undefined : firstBody
     while (next.done !== true) {
-      send(next.value)
+      const value = body ?? await bodyOf(next.value)
+      body = undefined
+      if (ended) return reply
+      send(value)
       // The client left, the token expired or the gateway is closing: end() returned the iterator.
       if (ended) return reply
       next = await events.next()

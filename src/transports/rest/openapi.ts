@@ -24,7 +24,7 @@ export interface RestOperation {
   /** Request headers the operation reads, by name. */
   headers?: Record<string, z.ZodType>
   /** The success status and the component it answers with. */
-  success: { status: number, schema: Schema, description: string, headers?: Record<string, string>, mediaType?: string }
+  success: { status: number, schema: Schema, description: string, headers?: Record<string, string>, mediaType?: string, alternatives?: Record<string, Schema> }
   /** Problem statuses this operation may answer besides 400, 401, 429 and upstream failures. */
   problems?: number[]
 }
@@ -102,7 +102,13 @@ export function openApiDocument (operations: readonly RestOperation[]): Record<s
         ...(Object.keys(headers).length > 0 ? { headers } : {}),
         ...(operation.success.status === 204
           ? {}
-          : { content: { [operation.success.mediaType ?? 'application/json']: { schema: ref(operation.success.schema) } } })
+          : {
+              content: {
+                [operation.success.mediaType ?? 'application/json']: { schema: ref(operation.success.schema) },
+                // Other media types the same success may answer with (a live resource's event stream).
+                ...Object.fromEntries(Object.entries(operation.success.alternatives ?? {}).map(([type, schema]) => [type, { schema: ref(schema) }]))
+              }
+            })
       },
       ...(get ? { 304: { description: 'Not modified: If-None-Match named the current ETag.' } } : {}),
       ...Object.fromEntries(statuses.map((status) => [status, problem(PROBLEM_DESCRIPTIONS[status] ?? 'Error')]))

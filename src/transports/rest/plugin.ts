@@ -4,7 +4,7 @@ import { codeOfRefusal } from '../../errors.js'
 import { authenticateRequest, type RefuseCaller } from '../authenticate.js'
 import { forcesPreflight } from '../cross-site.js'
 import { registerCallerRateLimits } from '../rate-limits.js'
-import { registerDatasetEvents } from './dataset-events.js'
+import { datasetStreams, registerDatasetEvents } from './dataset-events.js'
 import { registerActions } from './actions.js'
 import { registerDocs } from './docs.js'
 import { openApiDocument } from './openapi.js'
@@ -99,9 +99,10 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   )))
 
   const routes = restRoutes(app)
-  registerReads(routes)
+  const openStream = datasetStreams(app, options)
+  registerReads(routes, openStream)
   registerActions(routes)
-  registerDatasetEvents(app, routes, options)
+  registerDatasetEvents(routes, openStream)
   registerWebhooks(app, routes)
 
   // Built once every route above has declared itself (this one too), when the gateway is ready rather than

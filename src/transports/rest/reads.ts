@@ -1,13 +1,17 @@
 import type { FastifyRequest } from 'fastify'
+import { z } from 'zod'
 import type { DomainContext } from '../../domain/context.js'
+import { watchDataset } from '../../domain/live/watch.js'
 import { creationStatusOf, datasetById, datasetOf, enrichmentOf, listDatasets, modelsOf } from '../../domain/datasets.js'
 import type { DatasetParent } from '../../domain/parents.js'
 import { taskFilterOptions, taskPage } from '../../domain/task-list.js'
 import { GatewayError } from '../../errors.js'
+import type { OpenDatasetStream } from './dataset-events.js'
 import { plain, sendRepresentation } from './representation.js'
 import type { Routes } from './routes.js'
 import {
-  CreationStatus, DatasetList, DatasetParams, DatasetQuery, DatasetWithIncludes, FilterOptionsQuery, ModelList, ModelsQuery, NoQuery, TaskFilterOptions,
+  CreationStatus, DatasetList, DatasetParams, DatasetQuery, DatasetWithIncludes, FilterOptionsQuery, LiveDatasetStream, ModelList, ModelsQuery, NoQuery,
+  TaskFilterOptions,
   TaskPage, TasksQuery, type Include
 } from './schemas.js'
 
@@ -55,7 +59,13 @@ function pageLinks (request: FastifyRequest, page: number, pageSize: number, tot
   return links.join(', ')
 }
 
-export function registerReads ({ route, contextOf }: Routes): void {
+/** Whether a GET of a resource asks for its live stream: ?live=1, or an Accept that names text/event-stream. */
+function wantsStream (request: FastifyRequest, live: boolean | undefined): boolean {
+  if (live !== undefined) return live
+  return /(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(request.headers.accept ?? '')
+}
+
+export function registerReads ({ route, contextOf }: Routes, openStream: OpenDatasetStream): void {
   route({
     method: 'GET',
     url: '/datasets',
@@ -73,14 +83,25 @@ export function registerReads ({ route, contextOf }: Routes): void {
     method: 'GET',
     url: '/datasets/:id',
     operationId: 'getDataset',
-    summary: 'One dataset, with the related resources ?include names embedded.',
+    summary: 'One dataset, with the related resources ?include names embedded; with ?live=1 or Accept: text/event-stream, as Server-Sent Events ' +
+      'each time it changes (on the shared poller of /events, counted against REST_MAX_STREAMS_PER_CALLER).',
     tags: ['datasets'],
     params: DatasetParams,
     query: DatasetQuery,
-    success: { status: 200, schema: DatasetWithIncludes, description: 'The dataset.' },
+    headers: { 'Last-Event-ID': z.string().meta({ description: 'A live stream\'s reconnect: the id of the last event received; that state is not sent again.' }).optional() },
+    success: {
+      status: 200, schema: DatasetWithIncludes, description: 'The dataset, or its live stream.', alternatives: { 'text/event-stream': LiveDatasetStream }
+    },
     problems: [404]
   }, async (request, reply, { params, query }) => {
     const ctx = contextOf(request, reply)
+    if (wantsStream(request, query.live)) {
+      // The dataset's shared poller, followed past every settled status until the client leaves; each state read with its includes afresh.
+      return await openStream(request, reply, ctx, () => watchDataset(ctx, params.id, true), {
+        event: 'dataset',
+        render: async (dataset) => await datasetResource(ctx, request, dataset, query.include)
+      })
+    }
     const dataset = await datasetById(ctx, 'id', params.id)
     if (dataset === null) throw notFound(params.id)
     return sendRepresentation(request, reply, await datasetResource(ctx, request, dataset, query.include))

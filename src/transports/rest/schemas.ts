@@ -69,7 +69,10 @@ export const DatasetQuery = z.strictObject({
         return z.NEVER
       }
       return new Set(names as Include[])
-    })
+    }),
+  live: z.enum(['1', 'true', '0', 'false'], { error: 'must be 1, true, 0 or false' }).transform((value) => value === '1' || value === 'true')
+    .meta({ description: '1 (or true): stream the dataset as it changes, as Server-Sent Events (as Accept: text/event-stream does).', type: 'string', enum: ['1', 'true', '0', 'false'] })
+    .optional()
 })
 
 export const ModelsQuery = z.strictObject({ active: bool.meta({ description: 'true: only the models that can be applied now.' }).optional() })
@@ -247,10 +250,16 @@ export const Enrichment = z.strictObject({
 }).register(components, { id: 'Enrichment' })
 
 export const EventsQuery = z.strictObject({
-  follow: bool.meta({ description: 'true: keep streaming after READY or ERROR, until the client leaves.' }).optional()
+  follow: bool.meta({ description: 'true: keep streaming after READY, PARTIAL INDEX or ERROR, until the client leaves.' }).optional()
 })
 
 export const EventStream = z.string().meta({
-  description: 'Server-Sent Events: `event: status` with a Dataset as JSON (its id the ETag of that JSON), then `event: complete` after READY or ' +
-    'ERROR unless follow=true, or `event: problem` with a Problem. Comments keep the connection alive.'
+  description: 'Server-Sent Events: `event: status` with a Dataset as JSON (its id the ETag of that JSON), then `event: complete` after READY, ' +
+    'PARTIAL_INDEX or ERROR unless follow=true, or `event: problem` with a Problem. Comments keep the connection alive.'
 }).register(components, { id: 'DatasetEventStream' })
+
+export const LiveDatasetStream = z.string().meta({
+  description: 'Server-Sent Events (with ?live=1 or Accept: text/event-stream): `event: dataset` with the dataset and its includes as JSON, as the ' +
+    'plain GET answers (its id the ETag of that JSON), first as it is now, then each time the dataset changes, until the client leaves; ' +
+    '`event: problem` with a Problem on a failure or when the token expires. Comments keep the connection alive.'
+}).register(components, { id: 'LiveDatasetStream' })
