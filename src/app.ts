@@ -91,7 +91,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(pipelinePlugin, {
     rateLimitPerMinute: config.rateLimitPerMinute,
     rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
-    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute,
+    liveQueries: config.liveQueries
   })
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
