@@ -120,7 +120,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     path: '/graphql/stream',
     maxStreamsPerCaller: config.live.maxStreamsPerCaller,
     maxOperationsPerStream: config.live.maxSubscriptionsPerConnection,
-    maxBufferedBytes: config.http.maxStreamBufferedBytes
+    maxBufferedBytes: config.http.maxStreamBufferedBytes,
+    graphqlPath: '/graphql'
   })
   await app.register(rest, {
     prefix: '/v1',
