@@ -234,13 +234,16 @@ class Subscriber {
   revision = 0
   /** The execution's result this subscriber holds (a patch applies to it only). */
   base: ExecutionResult | null = null
+  /** Its text, to tell whether another execution's result differs (see LiveExecution.adopt). */
+  baseText = ''
 
-  constructor (readonly caller: Caller, readonly request: LiveRequest, onClose: () => void) {
-    this.results = new LiveResults(onClose)
+  constructor (readonly caller: Caller, readonly request: LiveRequest, public owner: LiveExecution) {
+    this.results = new LiveResults(() => { this.owner.leave(this) })
   }
 
   /** `result`, whole, or as the patch from `previous` when this subscriber holds `previous` and asked for patches. */
-  send (result: ExecutionResult, previous: ExecutionResult | null, patch: () => unknown): void {
+  send (result: ExecutionResult, previous: ExecutionResult | null, patch: () => unknown, text: string): void {
+    this.baseText = text
     if (!this.request.patches) {
       this.results.push(result)
       this.base = result
@@ -299,26 +302,51 @@ class LiveExecution {
   }
 
   join (caller: Caller, request: LiveRequest): Subscriber {
-    const subscriber: Subscriber = new Subscriber(caller, request, () => { this.leave(subscriber) })
-    this.subscribers.add(subscriber)
-    if (this.last !== null) subscriber.send(this.last, null, () => null)
-    for (const [name, watched] of this.watched) this.watch(name, watched, subscriber)
+    const subscriber = new Subscriber(caller, request, this)
+    this.admit(subscriber)
     return subscriber
   }
 
-  private leave (subscriber: Subscriber): void {
-    if (!this.subscribers.delete(subscriber)) return
+  /**
+   * Takes over the subscribers of `other`, which then stops: the same query in the same scope now (a
+   * passthrough token's execution moves to its subject's once Visual Layer accepts it). Each gets this
+   * execution's last result only if it differs from what it holds.
+   */
+  adopt (other: LiveExecution): void {
+    for (const subscriber of [...other.subscribers]) {
+      other.detach(subscriber)
+      subscriber.owner = this
+      this.admit(subscriber)
+    }
+    other.stop()
+  }
+
+  private admit (subscriber: Subscriber): void {
+    this.subscribers.add(subscriber)
+    if (this.last !== null && subscriber.baseText !== this.lastText) subscriber.send(this.last, null, () => null, this.lastText)
+    for (const [name, watched] of this.watched) this.watch(name, watched, subscriber)
+  }
+
+  /** @internal The subscriber's results closed. */
+  leave (subscriber: Subscriber): void {
+    if (!this.subscribers.has(subscriber)) return
+    this.detach(subscriber)
     this.queries.released(subscriber.request.lane)
+    if (this.subscribers.size === 0) this.stop()
+  }
+
+  private detach (subscriber: Subscriber): void {
+    this.subscribers.delete(subscriber)
     for (const watched of this.watched.values()) {
       const channel = watched.channels.get(subscriber)
       watched.channels.delete(subscriber)
       void channel?.return?.()
     }
-    if (this.subscribers.size === 0) this.stop()
   }
 
   private stop (): void {
     if (this.stopping.signal.aborted) return
+    this.subscribers.clear()
     this.stopping.abort()
     this.unlisten()
     this.queries.ended(this)
@@ -403,6 +431,8 @@ class LiveExecution {
       this.watched.clear()
       this.scope = scope
       this.queries.rekey(this, scope)
+      // Another execution of the query in that scope took this one's subscribers.
+      if (this.stopping.signal.aborted) return
     }
     if (again) this.queries.reexecuted(this)
     const { maxResources } = this.queries.settings
@@ -428,7 +458,7 @@ class LiveExecution {
     this.last = result
     this.lastText = text
     this.queries.delivered(this)
-    for (const subscriber of this.subscribers) subscriber.send(result, previous, patchOnce)
+    for (const subscriber of this.subscribers) subscriber.send(result, previous, patchOnce, text)
     return true
   }
 
@@ -586,7 +616,9 @@ export class LiveQueries {
   rekey (execution: LiveExecution, scope: string): void {
     if (this.executions.get(execution.key) === execution) this.executions.delete(execution.key)
     execution.key = `${scope}\n${execution.key.slice(execution.key.indexOf('\n') + 1)}`
-    if (!this.executions.has(execution.key)) this.executions.set(execution.key, execution)
+    const other = this.executions.get(execution.key)
+    if (other === undefined) this.executions.set(execution.key, execution)
+    else other.adopt(execution)
   }
 
   /** @internal */
