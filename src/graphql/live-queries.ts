@@ -44,6 +44,9 @@ export interface LiveQueryExecuted {
   readonly watching: number
 }
 
+/** A subscriber left (or was refused, or ended): `{ queries }`, the LiveQueries instance. */
+export const liveQueryLeaves = channel('visual-layer:live-query:left')
+
 export interface LiveQuerySettings {
   /** Upstream resources one live query may watch (LIVE_QUERY_MAX_RESOURCES). */
   readonly maxResources: number
@@ -610,6 +613,7 @@ export class LiveQueries {
     const open = (this.lanes.get(lane) ?? 1) - 1
     if (open <= 0) this.lanes.delete(lane)
     else this.lanes.set(lane, open)
+    if (liveQueryLeaves.hasSubscribers) liveQueryLeaves.publish({ queries: this })
   }
 
   /** @internal The execution's scope changed: found under its new key from now on (unless another holds it). */

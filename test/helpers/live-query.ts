@@ -74,6 +74,7 @@ export function openLive (door: LiveDoor, gw: Pick<TestGateway, 'url'>, { query,
     } else {
       const controller = new AbortController()
       stop = () => { controller.abort() }
+      clients.push({ dispose: stop })
       httpStream(gw.url, request, token, controller.signal, handlers).catch(handlers.error)
     }
   })
@@ -153,4 +154,12 @@ export async function liveQueriesSettled (gw: TestGateway): Promise<void> {
   await setImmediate()
   const queries = liveQueriesOf(gw)
   await when('live queries to finish executing', executions, () => queries.busy === 0)
+}
+
+const leaves = onChannel<{ queries: object }>('visual-layer:live-query:left')
+
+/** Resolves once `gw` holds `count` live-query subscribers (those that left have left). */
+export async function liveSubscribers (gw: TestGateway, count: number): Promise<void> {
+  const queries = liveQueriesOf(gw)
+  await when(`${count} live query subscribers`, leaves, () => queries.size.subscribers === count)
 }
