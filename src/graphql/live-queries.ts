@@ -161,7 +161,7 @@ interface Watched {
 }
 
 /** Results for one subscriber: at most one waits unsent (a newer one replaces it, whole). */
-class LiveResults implements AsyncIterableIterator<ExecutionResult> {
+export class LiveResults implements AsyncIterableIterator<ExecutionResult> {
   private pending: ExecutionResult | null = null
   private waiting: ((result: IteratorResult<ExecutionResult>) => void) | null = null
   private ending = false
@@ -231,7 +231,7 @@ class LiveResults implements AsyncIterableIterator<ExecutionResult> {
   }
 }
 
-class Subscriber {
+export class Subscriber {
   readonly results: LiveResults
   /** The revision last sent (patches only); 0 before the first. */
   revision = 0
@@ -447,8 +447,13 @@ class LiveExecution {
     }
     this.reads = reads
     const delivered = this.deliver(result)
-    this.rewatch(reads)
     this.ran = { again, delivered }
+    // Visual Layer refused the token it ran with: nothing to watch with it (the result says so, then it ends).
+    if (refusedToken(result)) {
+      for (const subscriber of [...this.subscribers]) subscriber.results.end()
+      return
+    }
+    this.rewatch(reads)
   }
 
   /** Sends `result` to every subscriber unless it equals the last one sent; whether it did. */
@@ -550,6 +555,10 @@ class LiveExecution {
     }
     return best
   }
+}
+
+function refusedToken (result: ExecutionResult): boolean {
+  return result.errors?.some((error) => isGatewayError(error.originalError) && error.originalError.code === 'UNAUTHENTICATED') === true
 }
 
 function refusalResult (code: GatewayError['code'], message: string): ExecutionResult {
