@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY } from 'graphql-sse'
 import { authenticateRequest, refuseGraphQLCaller } from '../authenticate.js'
@@ -77,19 +77,16 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     return () => { open.delete(end) }
   }
   app.metrics.watchSseStreams('graphql', () => open.size)
-  app.route({
-    method: ['GET', 'POST', 'PUT', 'DELETE'],
-    url: options.path,
-    handler: async (request, reply) => {
-      // Each parameter once, before anything reads the query string (see graphql-parameters.ts).
-      const repeated = request.method === 'GET' ? repeatedParameter(request.query, [...GRAPHQL_GET_PARAMETERS, TOKEN_QUERY_KEY]) : null
-      if (repeated !== null) {
-        const requestId = String(request.id)
-        return await reply.code(400).send({ data: null, errors: [{ message: repeated, extensions: { code: 'QUERY_REJECTED', requestId } }] })
-      }
-      await respond(handler, request, reply, { track, maxBufferedBytes: options.maxBufferedBytes }, resolveDocument(graph.trusted, request))
+  /** A route's handler on `served`: each parameter once, before anything reads the query string (see graphql-parameters.ts). */
+  const serve = (served: typeof handler) => async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const repeated = request.method === 'GET' ? repeatedParameter(request.query, [...GRAPHQL_GET_PARAMETERS, TOKEN_QUERY_KEY]) : null
+    if (repeated !== null) {
+      const requestId = String(request.id)
+      return await reply.code(400).send({ data: null, errors: [{ message: repeated, extensions: { code: 'QUERY_REJECTED', requestId } }] })
     }
-  })
+    await respond(served, request, reply, { track, maxBufferedBytes: options.maxBufferedBytes }, resolveDocument(graph.trusted, request))
+  }
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE'], url: options.path, handler: serve(handler) })
 
   if (options.graphqlPath !== undefined) {
     const graphqlPath = options.graphqlPath
@@ -102,14 +99,7 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
       method: ['GET', 'POST'],
       url: graphqlPath,
       constraints: { [EVENT_STREAM_CONSTRAINT]: WANTS_EVENT_STREAM },
-      handler: async (request, reply) => {
-        const repeated = request.method === 'GET' ? repeatedParameter(request.query, [...GRAPHQL_GET_PARAMETERS, TOKEN_QUERY_KEY]) : null
-        if (repeated !== null) {
-          const requestId = String(request.id)
-          return await reply.code(400).send({ data: null, errors: [{ message: repeated, extensions: { code: 'QUERY_REJECTED', requestId } }] })
-        }
-        await respond(anyOperation, request, reply, { track, maxBufferedBytes: options.maxBufferedBytes }, resolveDocument(graph.trusted, request))
-      }
+      handler: serve(anyOperation)
     })
   }
 

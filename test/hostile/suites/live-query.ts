@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { expect } from 'vitest'
 import { SEED } from '../../../src/emulator/index.js'
 import { canonical, tally } from '../harness/answers.js'
 import { hostileCase, pollCeiling } from '../harness/case.js'
 import { defineSuite } from '../harness/suite.js'
 import { forgedToken, genuineToken } from '../harness/tokens.js'
-import { initSocket, initSockets, operationText, type AttackSocket, type WsMessage } from '../harness/ws.js'
+import { initSocket, initSockets, operationText, subscribeCompleteChurn, type AttackSocket, type WsMessage } from '../harness/ws.js'
 
 /*
  * Live queries (`@live`): what the door adds to the WebSocket, SSE and HTTP event-stream doors it runs on
@@ -81,17 +80,7 @@ export const suite = defineSuite({
       run: async ({ url, address, signal, account }) => {
         const socket = await initSocket(url, address, account)
         const query = `query Page @live { dataset(id: "${READY}") { id status models { id } enrichment { id status } tasks(pageSize: 5) { total nodes { id status } } } }`
-        let pairs = 0
-        while (pairs < 20_000 && !signal.aborted && socket.socket.readyState === socket.socket.OPEN) {
-          for (let k = 0; k < 200; k++, pairs++) {
-            socket.send({ id: String(pairs), type: 'subscribe', payload: { query } })
-            socket.send({ id: String(pairs), type: 'complete' })
-          }
-          await sleep(1)
-        }
-        const close = await Promise.race([socket.closed, sleep(1_000).then(() => 'still open' as const)])
-        socket.socket.terminate()
-        return { pairs, close }
+        return await subscribeCompleteChurn(socket, query, signal)
       },
       answers: ({ close }) => {
         expect(close).toEqual({ code: 1008, reason: 'Too many messages on this connection: at most 100 a second, after a burst of 250.' })
