@@ -97,7 +97,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   await app.register(pipelinePlugin, {
     rateLimitPerMinute: config.rateLimitPerMinute,
     rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
-    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
+    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute,
+    liveQueries: config.liveQueries
   })
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
@@ -125,7 +126,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
     path: '/graphql/stream',
     maxStreamsPerCaller: config.live.maxStreamsPerCaller,
     maxOperationsPerStream: config.live.maxSubscriptionsPerConnection,
-    maxBufferedBytes: config.http.maxStreamBufferedBytes
+    maxBufferedBytes: config.http.maxStreamBufferedBytes,
+    graphqlPath: '/graphql'
   })
   await app.register(rest, {
     prefix: '/v1',

@@ -136,6 +136,8 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   /** What one WebSocket may cost: bytes queued for it, bytes before its ack, messages and operations a second. */
   readonly wsLimits: WsLimits
   readonly live: LiveSettings
+  /** `@live` queries (src/graphql/live-queries.ts). */
+  readonly liveQueries: LiveQuerySettings
   /** Port of the Prometheus /metrics listener (on `host`, apart from the API); null: no listener. */
   readonly metricsPort: number | null
   readonly tracing: TracingSettings
@@ -222,6 +224,13 @@ export interface LiveSettings {
   readonly maxConnectionsPerCaller: number
   /** Concurrent SSE event streams (either graphql-sse mode) one caller may hold. */
   readonly maxStreamsPerCaller: number
+}
+
+export interface LiveQuerySettings {
+  /** Upstream resources (a dataset, a dataset's task list) one live query may watch. */
+  readonly maxResources: number
+  /** Live queries one caller may hold open on one replica. */
+  readonly perCaller: number
 }
 
 /** Bounds on one WebSocket connection (src/transports/websocket/socket-limits.ts), whatever its caller. */
@@ -469,6 +478,8 @@ const VARIABLES = {
   WS_MAX_SUBSCRIPTIONS: int(1, 10_000, 100),
   WS_MAX_CONNECTIONS_PER_CALLER: int(1, 10_000, 20),
   SSE_MAX_STREAMS_PER_CALLER: int(1, 10_000, 20),
+  LIVE_QUERY_MAX_RESOURCES: int(1, 10_000, 50),
+  LIVE_QUERIES_PER_CALLER: int(1, 100_000, 100),
   // HTTP bounds: deadlines on what a client sends, caps on what it holds or leaves unread.
   HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000, 10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000, 30_000),
@@ -725,6 +736,7 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
       maxConnectionsPerCaller: v.WS_MAX_CONNECTIONS_PER_CALLER,
       maxStreamsPerCaller: v.SSE_MAX_STREAMS_PER_CALLER
     },
+    liveQueries: { maxResources: v.LIVE_QUERY_MAX_RESOURCES, perCaller: v.LIVE_QUERIES_PER_CALLER },
     metricsPort: v.METRICS_PORT,
     tracing: { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME },
     redis: {

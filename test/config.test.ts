@@ -58,6 +58,7 @@ describe('loadConfig', () => {
       wsMaxUnprovenPerAddress: 100,
       wsLimits: { maxBufferedBytes: 1048576, maxInitBytes: 16384, maxMessageBytes: 131072, closeTimeoutMs: 2000, maxPingPayloadBytes: 1024, messagesPerSecond: 100, messageBurst: 250, receivedBytesPerSecond: 262144, receivedBytesBurst: 2097152, subscribesPerSecond: 20, subscribeBurst: 100, maxOperationIdLength: 128 },
       live: { pollIntervalMs: 2000, pollMaxIntervalMs: 30000, maxPollsPerSecond: 20, maxSubscriptionsPerConnection: 100, maxConnectionsPerCaller: 20, maxStreamsPerCaller: 20 },
+      liveQueries: { maxResources: 50, perCaller: 100 },
       metricsPort: null,
       tracing: { endpoint: null, serviceName: 'visual-layer-gateway' },
       redis: { url: null, keyPrefix: 'vlgw:', heartbeatMs: 5000, commandTimeoutMs: 500, requestTimeoutMs: 50 },

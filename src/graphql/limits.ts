@@ -176,3 +176,19 @@ export const noSubscriptionOverHttp: ValidationRule = (context: ValidationContex
     }
   }
 })
+
+/**
+ * `@live` keeps a query's result up to date; on a mutation or a subscription it is refused with why,
+ * before graphql's own rule says only that the directive may not be used there.
+ */
+export const liveOnQueriesOnly: ValidationRule = (context: ValidationContext) => ({
+  OperationDefinition (operation) {
+    if (operation.operation === 'query') return
+    const live = operation.directives?.find((directive) => directive.name.value === 'live')
+    if (live === undefined) return
+    const why = operation.operation === 'mutation'
+      ? 'a mutation runs once, and its writes reach live queries and subscriptions by themselves'
+      : 'a subscription streams its events already'
+    context.reportError(new GraphQLError(`@live applies to queries only: ${why}. Remove @live, or put it on a query.`, { nodes: [live] }))
+  }
+})

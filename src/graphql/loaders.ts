@@ -24,7 +24,18 @@ export interface Loaders extends Readers {
   readonly halt: { error: GatewayError | null }
   /** Forgets everything the loaders hold. */
   clearAll: () => void
+  /**
+   * Tells `reads` of every record loaded or primed from now on (null: no longer), with the value it
+   * settles to: a live query watches what its execution read (src/graphql/live-queries.ts).
+   */
+  track: (reads: LoaderReads | null) => void
 }
+
+/** The loaders that read a record of Visual Layer, by the name of their Readers field. */
+export type LoaderName = 'dataset' | 'creationStatus' | 'models' | 'enrichmentContext' | 'taskPage'
+
+/** Told of each load (or prime) while tracked: which loader, its key, and the value it settles to. */
+export type LoaderReads = (loader: LoaderName, key: unknown, value: Promise<unknown>) => void
 
 export function createLoaders (vl: VisualLayerClient, call: CallOptions, concurrency: number): Loaders {
   return new OperationLoaders(vl, call, concurrency)
@@ -49,11 +60,13 @@ class OperationLoaders implements Loaders {
   /** Datasets remembered before the dataset reader was made (see rememberDataset). */
   private remembered: Map<string, Checked<UpstreamDataset>> | null = null
 
+  private reads: LoaderReads | null = null
+
   constructor (private readonly vl: VisualLayerClient, private readonly call: CallOptions, private readonly concurrency: number) {}
 
   get dataset (): Loaders['dataset'] {
     if (this.made.dataset !== undefined) return this.made.dataset
-    const loader = this.made.dataset = perKey(this.run(), (id) => nullIfNotFound(this.vl.getDataset(id, this.call)))
+    const loader = this.made.dataset = this.tracked('dataset', perKey(this.run(), (id) => nullIfNotFound(this.vl.getDataset(id, this.call))))
     if (this.remembered !== null) for (const [id, record] of this.remembered) loader.prime(id, record)
     this.remembered = null
     return loader
@@ -68,23 +81,43 @@ class OperationLoaders implements Loaders {
   }
 
   get creationStatus (): Loaders['creationStatus'] {
-    return (this.made.creationStatus ??= perKey(this.run(), (id) => nullIfNotFound(this.vl.getCreationStatus(id, this.call))))
+    return (this.made.creationStatus ??= this.tracked('creationStatus', perKey(this.run(), (id) => nullIfNotFound(this.vl.getCreationStatus(id, this.call)))))
   }
 
   get models (): Loaders['models'] {
-    return (this.made.models ??= perKey(this.run(), (id) => this.vl.listModels(id, this.call)))
+    return (this.made.models ??= this.tracked('models', perKey(this.run(), (id) => this.vl.listModels(id, this.call))))
   }
 
   get enrichmentContext (): Loaders['enrichmentContext'] {
-    return (this.made.enrichmentContext ??= perKey(this.run(), (id) => this.vl.getEnrichmentContext(id, this.call)))
+    return (this.made.enrichmentContext ??= this.tracked('enrichmentContext', perKey(this.run(), (id) => this.vl.getEnrichmentContext(id, this.call))))
   }
 
   get taskPage (): Loaders['taskPage'] {
     const run = this.run()
-    return (this.made.taskPage ??= new DataLoader<TaskListParams, UpstreamTaskPage, string>(
+    return (this.made.taskPage ??= this.tracked('taskPage', new DataLoader<TaskListParams, UpstreamTaskPage, string>(
       (pages) => Promise.all(pages.map((params) => run(() => this.vl.listTasks(params, this.call)))),
       { cacheKeyFn: (params) => JSON.stringify(Object.entries(params).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b))) }
-    ))
+    )))
+  }
+
+  track (reads: LoaderReads | null): void {
+    this.reads = reads
+  }
+
+  /** `loader`, telling the tracker (when there is one) of each load and prime: loadMany loads each key. */
+  private tracked<K, V, C> (name: LoaderName, loader: DataLoader<K, V, C>): DataLoader<K, V, C> {
+    const load = loader.load.bind(loader)
+    const prime = loader.prime.bind(loader)
+    loader.load = (key) => {
+      const value = load(key)
+      this.reads?.(name, key, value)
+      return value
+    }
+    loader.prime = (key, value) => {
+      this.reads?.(name, key, value instanceof Error ? Promise.reject(value) : Promise.resolve(value))
+      return prime(key, value)
+    }
+    return loader
   }
 
   /** Forgets what the loaders made so far hold. */

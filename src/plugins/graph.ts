@@ -6,7 +6,7 @@ import { CostChecks } from '../graphql/cost.js'
 import { DocumentCache, type DocumentLimits } from '../graphql/document.js'
 import { ReadTurns } from '../graphql/read-turns.js'
 import { SharedEvents } from '../graphql/shared-events.js'
-import { aliasLimit, depthLimit, directiveLimit, fieldLimit, noIntrospection } from '../graphql/limits.js'
+import { aliasLimit, depthLimit, directiveLimit, fieldLimit, liveOnQueriesOnly, noIntrospection } from '../graphql/limits.js'
 import { buildSchema } from '../graphql/schema.js'
 import { readManifest, TrustedDocuments } from '../graphql/trusted-documents.js'
 import { countSubscriptions } from './metrics.js'
@@ -57,6 +57,7 @@ const graphPlugin: FastifyPluginAsync<GraphPluginOptions> = async (app, { config
       fieldLimit(config.maxQueryFields),
       aliasLimit(config.maxQueryAliases),
       directiveLimit(config.maxQueryDirectives),
+      liveOnQueriesOnly,
       ...(config.introspection ? [] : [noIntrospection])
     ],
     cache: new DocumentCache(),

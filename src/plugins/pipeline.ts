@@ -1,5 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { execute, type ExecutionResult } from 'graphql'
+import type { LiveQuerySettings } from '../config.js'
+import { LiveQueries } from '../graphql/live-queries.js'
 import { OperationPipeline } from '../graphql/pipeline/pipeline.js'
 import { CallerWindows } from '../transports/allowance-windows.js'
 import { CallerAllowances } from '../transports/operation-allowance.js'
@@ -9,7 +12,8 @@ import type { Allowances } from '../transports/rate-limits.js'
  * The operation pipeline every door runs operations through (`app.pipeline`, src/graphql/pipeline):
  * the graph's schema, limits and trusted documents, the domain's context, and, injected because the
  * graph layer sees no plugin nor door, the operation record (log line, metrics, span) and the
- * caller's allowance of operations a minute (per door, in this process or on Redis).
+ * caller's allowance of operations a minute (per door, in this process or on Redis), and the live
+ * queries (`@live`) on the pollers.
  */
 
 declare module 'fastify' {
@@ -18,11 +22,17 @@ declare module 'fastify' {
   }
 }
 
-export type PipelinePluginOptions = Allowances
+export type PipelinePluginOptions = Allowances & { liveQueries: LiveQuerySettings }
 
-const pipelinePlugin: FastifyPluginAsync<PipelinePluginOptions> = async (app, rates) => {
+const pipelinePlugin: FastifyPluginAsync<PipelinePluginOptions> = async (app, { liveQueries: liveSettings, ...rates }) => {
   const { graph, domain, operations } = app
   const windows = new CallerWindows(app.sharedState.windows, app.log.child({ component: 'allowance' }))
+  const liveQueries = new LiveQueries(liveSettings, {
+    live: app.live,
+    invalidations: app.invalidations,
+    context: domain.context,
+    execute: async (args) => await execute(args) as ExecutionResult
+  })
   app.decorate('pipeline', new OperationPipeline({
     schema: graph.schema,
     limits: graph.limits,
@@ -31,8 +41,11 @@ const pipelinePlugin: FastifyPluginAsync<PipelinePluginOptions> = async (app, ra
     context: domain.context,
     records: operations,
     allowance: new CallerAllowances(rates, windows),
-    subscribe: graph.subscribe
+    subscribe: graph.subscribe,
+    liveQueries
   }))
+  // Shutdown ends every live query (its clients get `complete`) before the doors close their connections.
+  app.addHook('preClose', async () => { liveQueries.close() })
 }
 
-export default fp(pipelinePlugin, { name: 'pipeline', decorators: { fastify: ['graph', 'domain', 'operations', 'sharedState'] } })
+export default fp(pipelinePlugin, { name: 'pipeline', decorators: { fastify: ['graph', 'domain', 'operations', 'sharedState', 'live', 'invalidations'] } })

@@ -14,8 +14,9 @@ describe("GraphiQL's example tabs", () => {
     const gateway = await startTestGateway()
     try {
       const results = []
-      // The last tab is the subscription: it runs over WebSocket, in the browser test below.
+      // The last two tabs are the subscription and the live query: they run over WebSocket, in the browser test below.
       expect(EXAMPLE_TABS[4]?.query).toContain('subscription DatasetStatus {')
+      expect(EXAMPLE_TABS[5]?.query).toContain('query DatasetPage($id: ID!) @live {')
       for (const tab of EXAMPLE_TABS.slice(0, 4)) {
         const { status, body } = await gateway.gql(tab.query, tab.variables === undefined ? undefined : JSON.parse(tab.variables) as Record<string, unknown>)
         results.push({ status, errors: body.errors, fields: Object.keys(body.data ?? {}) })
@@ -33,7 +34,7 @@ describe("GraphiQL's example tabs", () => {
 
   it('are the example operations of docs/graphql.md, word for word', () => {
     const page = readFileSync(new URL('../../docs/graphql.md', import.meta.url), 'utf8')
-    expect(EXAMPLE_TABS).toHaveLength(5)
+    expect(EXAMPLE_TABS).toHaveLength(6)
     for (const tab of EXAMPLE_TABS) {
       // The tab's text without its comment line, as the page shows it.
       const body = tab.query.split('\n').filter((line) => !line.startsWith('#')).join('\n').trim()
@@ -52,7 +53,7 @@ describeWithBrowser('GraphiQL opens on the example operations', () => {
 
   it('runs the dashboard tab and follows the live status tab while the emulator\'s clock moves, all from this origin', async () => {
     const { context, page, record } = await openGraphiQL(browser, `${gateway.url}/graphiql`)
-    expect(await page.locator('.graphiql-tab-button').allInnerTexts()).toEqual(['Dashboard', 'DatasetWithModels', 'TaskManager', 'EnrichDataset', 'DatasetStatus'])
+    expect(await page.locator('.graphiql-tab-button').allInnerTexts()).toEqual(['Dashboard', 'DatasetWithModels', 'TaskManager', 'EnrichDataset', 'DatasetStatus', 'DatasetPage'])
 
     // The dashboard tab is open first: its result is the gateway's answer to the same document.
     const expected = await gateway.gql(EXAMPLE_TABS[0]?.query ?? '')
@@ -104,6 +105,20 @@ describeWithBrowser('GraphiQL opens on the example operations', () => {
     await page.locator('button[aria-label="Show GraphiQL Explorer"]').click()
     // The explorer shows the open tab's operation: the subscription's fields, and the other subscription.
     await page.locator('.graphiql-plugin', { hasText: 'datasetStatusChanged' }).filter({ hasText: 'taskUpdated' }).waitFor({ timeout: 5000 })
+
+    // The live query tab: the whole page (the dataset READY by now), then the page again after a write
+    // through the gateway (an enrichment makes it READ_ONLY and starts a task), as a fresh query gives it.
+    await openTab(page, 'DatasetPage')
+    const pageTab = EXAMPLE_TABS[5]
+    const variables = JSON.parse(pageTab?.variables ?? '{}') as Record<string, unknown>
+    const fresh = async (): Promise<unknown> => (await gateway.gql((pageTab?.query ?? '').replace(' @live', ''), variables)).body
+    expect(await runInGraphiQL(page)).toEqual(await fresh())
+    const enriched = await gateway.gql(`mutation { enrichDataset(datasetId: "${String(variables.id)}", models: [{ type: "CAPTION_IMAGES", modelId: "vl_image_captioner_v00" }]) { enrichedDatasetId } }`)
+    expect(enriched.body.errors).toBeUndefined()
+    const after = JSON.stringify(await fresh())
+    const updated = JSON.parse(await waitForResult(page, (text) => { try { return JSON.stringify(JSON.parse(text)) === after } catch { return false } })) as { data: { dataset: { status: string } } }
+    expect(updated.data.dataset.status).toBe('READ_ONLY')
+    await stopRunning(page)
 
     expect(requestsOffOrigin(record, gateway.url)).toEqual([])
     expect(record.problems).toEqual([])

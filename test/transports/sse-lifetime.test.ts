@@ -34,7 +34,7 @@ async function startDoor (emulator: RunningEmulator, maxStreamsPerCaller: number
   await app.register(livePlugin, { settings: config.live })
   await app.register(domainPlugin, { config })
   await app.register(graphPlugin, { config })
-  await app.register(pipelinePlugin, { rateLimitPerMinute: 0, rateLimitMutationsPerMinute: 0, rateLimitUnprovenPerMinute: 0 })
+  await app.register(pipelinePlugin, { rateLimitPerMinute: 0, rateLimitMutationsPerMinute: 0, rateLimitUnprovenPerMinute: 0, liveQueries: config.liveQueries })
   await app.register(sse, { path: '/graphql/stream', maxStreamsPerCaller, maxOperationsPerStream, reservationTimeoutMs: 200, maxBufferedBytes: config.http.maxStreamBufferedBytes, ...(time === undefined ? {} : { time }) })
   return { app, url: `${await app.listen({ host: '127.0.0.1', port: 0 })}/graphql/stream` }
 }

@@ -81,7 +81,8 @@ describe.each(AUTH_MODES)('SSE subscriptions (AUTH_MODE=%s)', (mode) => {
       expect(sub.events).toEqual([{
         data: null,
         errors: [{
-          message: '/graphql/stream serves subscriptions only (name the one to run with operationName when the document holds several). Send queries and mutations to POST /graphql.',
+          message: '/graphql/stream serves subscriptions and live queries (@live) only (name the one to run with operationName when the document holds several). ' +
+            'Send queries and mutations to POST /graphql.',
           extensions: { code: 'QUERY_REJECTED', requestId: expect.any(String) }
         }]
       }])

@@ -1,7 +1,12 @@
-import { execute, specifiedRules, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema, type OperationTypeNode } from 'graphql'
+import { isLiveQueryOperationDefinitionNode } from '@n1ru4l/graphql-live-query'
+import {
+  execute, getOperationAST, specifiedRules, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema,
+  type OperationTypeNode
+} from 'graphql'
 import type { Caller } from '../../auth/index.js'
 import type { DocumentLimits } from '../document.js'
 import { formatError, formatStreamedResult, type FormatOptions } from '../error-formatter.js'
+import { asksForPatches, type LiveQueries, type LiveRequest } from '../live-queries.js'
 import type { DocumentParams, TrustedDocuments } from '../trusted-documents.js'
 import type { CallerAllowance, ContextFactory, OperationLog, OperationRecord, OperationRecords, RecordStart } from './ports.js'
 import { costOf, operationProblem, operationType, readOperation, refusal, rejected, resolveText } from './stages.js'
@@ -27,6 +32,8 @@ export interface OnlyTypes {
   readonly refusal: string
   /** Whether a document that names no operation to run gets this refusal too (its message says how to name one). */
   readonly namesUnidentified?: boolean
+  /** Whether a live query (`@live`) runs here though queries do not. */
+  readonly live?: boolean
 }
 
 export interface Prepare {
@@ -37,10 +44,15 @@ export interface Prepare {
   /** The caller's lane (see callerKey): whom its reads of new documents wait in turn with, and whose allowance its queries and mutations count against. */
   readonly lane: string
   readonly only?: OnlyTypes
+  /** Whether the door streams a live query's results (WebSocket, SSE, HTTP event streams); without, `@live` runs once. */
+  readonly live?: boolean
 }
 
-export type Prepared = { args: ExecutionArgs & { contextValue: unknown }, type: OperationTypeNode, errors?: undefined } |
-{ args?: undefined, type?: undefined, errors: readonly GraphQLError[] }
+export type Prepared = { args: ExecutionArgs & { contextValue: unknown }, type: OperationTypeNode, live: boolean, errors?: undefined } |
+{ args?: undefined, type?: undefined, live?: undefined, errors: readonly GraphQLError[] }
+
+/** What `execute` gives: one result, or a live query's results. */
+export type Executed = ExecutionResult | AsyncIterableIterator<ExecutionResult>
 
 export type FormattedError = ReturnType<typeof formatError>
 
@@ -54,6 +66,8 @@ export interface PipelineSettings {
   readonly allowance: CallerAllowance
   /** graphql's `subscribe`, each event resolved once per scope and selection (src/graphql/shared-events.ts). */
   readonly subscribe: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>
+  /** Live queries, shared per (document, variables, scope) and re-executed as what they read changes (src/graphql/live-queries.ts). */
+  readonly liveQueries: LiveQueries
 }
 
 /** One operation on its way through the pipeline: its record, and the answers formatted in the gateway's shape. */
@@ -71,7 +85,8 @@ export class OperationRun {
     this.record.identify(document, params.operationName)
     const type = operationType(document, params.operationName)
     if (type === null) return { errors: [rejected(only?.namesUnidentified === true ? only.refusal : operationProblem(document, params.operationName) ?? '')] }
-    if (only !== undefined && !only.types.has(type)) return { errors: [rejected(only.refusal)] }
+    const live = request.live === true && type === 'query' && isLive(document, params.operationName, params.variables)
+    if (only !== undefined && !only.types.has(type) && !(live && only.live === true)) return { errors: [rejected(only.refusal)] }
     const cost = costOf(schema, document, limits, params.variables, params.operationName)
     if (cost.errors !== undefined) return { errors: cost.errors }
     if (type !== 'subscription') {
@@ -85,7 +100,8 @@ export class OperationRun {
     this.record.traceContext()
     const variableValues = params.variables as ExecutionArgs['variableValues']
     const operationName = typeof params.operationName === 'string' ? params.operationName : undefined
-    return { type, args: { schema, document, variableValues, operationName, contextValue } }
+    if (live) this.pipeline.live.set(contextValue, { lane: request.lane, patches: asksForPatches(params.extensions) })
+    return { type, live, args: { schema, document, variableValues, operationName, contextValue } }
   }
 
   /** A result in the gateway's shape, its errors recorded; undefined when it has none to change. */
@@ -108,6 +124,9 @@ export class OperationRun {
 }
 
 export class OperationPipeline {
+  /** The live queries prepared and not executed yet, by their context. */
+  readonly live = new WeakMap<object, LiveRequest>()
+
   constructor (readonly settings: PipelineSettings) {}
 
   /** An operation arrives: its record starts (its time, its line). */
@@ -125,15 +144,20 @@ export class OperationPipeline {
     try {
       const prepared = await run.prepare({ ...request, only: ONE_SHOT })
       if (prepared.errors !== undefined) return { data: null, errors: run.formatErrors(prepared.errors) }
-      const result = await this.execute(prepared.args)
+      const result = await execute(prepared.args) as ExecutionResult
       return run.format(result) ?? result
     } finally {
       run.finish()
     }
   }
 
-  /** A query or mutation prepared, executed. */
-  readonly execute = async (args: ExecutionArgs): Promise<ExecutionResult> => await execute(args)
+  /** A query or mutation prepared, executed; a live query gives its results as they change. */
+  readonly execute = async (args: ExecutionArgs): Promise<Executed> => {
+    const live = this.live.get(args.contextValue as object)
+    if (live === undefined) return await execute(args)
+    this.live.delete(args.contextValue as object)
+    return this.settings.liveQueries.start(args, live)
+  }
 
   /** A subscription prepared, subscribed: its events' results, or the result that ends it at once. */
   readonly subscribe = async (args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> => await this.settings.subscribe(args)
@@ -153,6 +177,13 @@ export class OperationPipeline {
   refusal (code: Parameters<typeof refusal>[0], message: string): readonly GraphQLError[] {
     return refusal(code, message)
   }
+}
+
+/** Whether the operation `operationName` names is a live query (`@live`, its `if` true with these variables). */
+function isLive (document: DocumentNode, operationName: unknown, variables: unknown): boolean {
+  const operation = getOperationAST(document, typeof operationName === 'string' && operationName !== '' ? operationName : undefined)
+  if (operation === null || operation === undefined) return false
+  return isLiveQueryOperationDefinitionNode(operation, typeof variables === 'object' && variables !== null ? variables as Record<string, unknown> : undefined)
 }
 
 const ONE_SHOT: OnlyTypes = {

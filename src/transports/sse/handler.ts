@@ -31,6 +31,8 @@ export interface HandlerSettings {
   reservationTimeoutMs: number
   /** The timer of a reservation's timeout. */
   time: Pick<LiveTime, 'after'>
+  /** Runs queries and mutations too (GraphQL over HTTP's event streams at /graphql); else subscriptions and live queries only. */
+  anyOperation?: boolean
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' }
@@ -46,8 +48,10 @@ export function sseHandler (
 ): SseHandler {
   const subscriptionsOnly: OnlyTypes = {
     types: new Set<OperationTypeNode>(['subscription' as OperationTypeNode]),
-    refusal: `${settings.path} serves subscriptions only (name the one to run with operationName when the document holds several). Send queries and mutations to POST /graphql.`,
-    namesUnidentified: true
+    refusal: `${settings.path} serves subscriptions and live queries (@live) only (name the one to run with operationName when the document holds several). ` +
+      'Send queries and mutations to POST /graphql.',
+    namesUnidentified: true,
+    live: true
   }
   const requestOf = (req: SseRequest): FastifyRequest => {
     if (req.raw === null) throw new Error('unreachable: a request of the gateway itself reached an operation hook')
@@ -149,7 +153,8 @@ export function sseHandler (
       const signal = stream?.closed.signal ?? abortOnLeave(req.context.reply.raw)
       // The caller's lane: a document not read before waits for its turn (src/graphql/read-turns.ts).
       const caller = callerOf(req)
-      const prepared = await run.prepare({ caller, params, signal, lane: callerKey(auth, caller, request.ip), only: subscriptionsOnly })
+      const only = settings.anyOperation === true ? undefined : subscriptionsOnly
+      const prepared = await run.prepare({ caller, params, signal, lane: callerKey(auth, caller, request.ip), only, live: true })
       if (prepared.errors !== undefined) return { data: null, errors: [...prepared.errors] }
       return { ...prepared.args, contextValue: prepared.args.contextValue as Context }
     },
@@ -157,6 +162,13 @@ export function sseHandler (
     validate: () => [],
     subscribe: async (args) => {
       const result = await pipeline.subscribe(args)
+      if (!(Symbol.asyncIterator in result)) return result
+      const caller = (args.contextValue as unknown as GatewayContext).caller
+      return subscriptionResults(result[Symbol.asyncIterator](), caller.expiresAt)
+    },
+    // A live query's results end at expiry as a subscription's do.
+    execute: async (args) => {
+      const result = await pipeline.execute(args)
       if (!(Symbol.asyncIterator in result)) return result
       const caller = (args.contextValue as unknown as GatewayContext).caller
       return subscriptionResults(result[Symbol.asyncIterator](), caller.expiresAt)

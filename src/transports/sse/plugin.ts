@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { TOKEN_HEADER_KEY, TOKEN_QUERY_KEY } from 'graphql-sse'
 import { authenticateRequest, refuseGraphQLCaller } from '../authenticate.js'
@@ -7,6 +7,7 @@ import { ClusterSlots } from '../caller-slots.js'
 import { connectionEnded } from '../events.js'
 import { GRAPHQL_GET_PARAMETERS, repeatedParameter } from '../graphql-parameters.js'
 import { resolveDocument } from './documents.js'
+import { addEventStreamConstraint, EVENT_STREAM_CONSTRAINT, WANTS_EVENT_STREAM } from './event-stream-route.js'
 import { sseHandler, type SseContext } from './handler.js'
 import { respond } from './respond.js'
 import { SseStreams, type OwnedStream } from './streams.js'
@@ -37,6 +38,11 @@ export interface SseOptions {
   time?: Pick<LiveTime, 'after'>
   /** Bytes a stream may hold unsent for a client that does not read (STREAM_MAX_BUFFERED_BYTES). */
   maxBufferedBytes: number
+  /**
+   * GraphQL over HTTP's path (/graphql): a GET or POST there that prefers `text/event-stream` is served
+   * here, in distinct-connections mode, any operation (event-stream-route.ts). Absent: not served.
+   */
+  graphqlPath?: string
 }
 
 const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
@@ -79,19 +85,31 @@ const sse: FastifyPluginAsync<SseOptions> = async (app, options) => {
     }
   }
   app.metrics.watchSseStreams('graphql', () => open.size)
-  app.route({
-    method: ['GET', 'POST', 'PUT', 'DELETE'],
-    url: options.path,
-    handler: async (request, reply) => {
-      // Each parameter once, before anything reads the query string (see graphql-parameters.ts).
-      const repeated = request.method === 'GET' ? repeatedParameter(request.query, [...GRAPHQL_GET_PARAMETERS, TOKEN_QUERY_KEY]) : null
-      if (repeated !== null) {
-        const requestId = String(request.id)
-        return await reply.code(400).send({ data: null, errors: [{ message: repeated, extensions: { code: 'QUERY_REJECTED', requestId } }] })
-      }
-      await respond(handler, request, reply, { track, maxBufferedBytes: options.maxBufferedBytes }, resolveDocument(graph.trusted, request))
+  /** A route's handler on `served`: each parameter once, before anything reads the query string (see graphql-parameters.ts). */
+  const serve = (served: typeof handler) => async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const repeated = request.method === 'GET' ? repeatedParameter(request.query, [...GRAPHQL_GET_PARAMETERS, TOKEN_QUERY_KEY]) : null
+    if (repeated !== null) {
+      const requestId = String(request.id)
+      return await reply.code(400).send({ data: null, errors: [{ message: repeated, extensions: { code: 'QUERY_REJECTED', requestId } }] })
     }
-  })
+    await respond(served, request, reply, { track, maxBufferedBytes: options.maxBufferedBytes }, resolveDocument(graph.trusted, request))
+  }
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE'], url: options.path, handler: serve(handler) })
+
+  if (options.graphqlPath !== undefined) {
+    const graphqlPath = options.graphqlPath
+    // Any operation: a query or mutation gets its one result, then complete; a live query and a subscription stream.
+    const anyOperation = sseHandler(auth, app.pipeline, streams, { ...settings, path: graphqlPath, anyOperation: true }, log, (stream) => {
+      purge(stream).catch((err: unknown) => { log.error({ err }, 'unexpected error dropping an unopened SSE stream') })
+    })
+    addEventStreamConstraint(app)
+    app.route({
+      method: ['GET', 'POST'],
+      url: graphqlPath,
+      constraints: { [EVENT_STREAM_CONSTRAINT]: WANTS_EVENT_STREAM },
+      handler: serve(anyOperation)
+    })
+  }
 
   app.addHook('preClose', async () => {
     await Promise.all([...open].map(async (end) => await end()))

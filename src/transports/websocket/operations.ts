@@ -67,16 +67,9 @@ export class SocketOperations {
 
   readonly hooks: Hooks = {
     onSubscribe: async (ctx, id, payload) => await this.subscribeMessage(ctx, id, payload as OperationParams),
-    execute: async (args: ExecutionArgs) => await this.pipeline.execute(args),
-    subscribe: async (args: ExecutionArgs) => {
-      const result = await this.pipeline.subscribe(args)
-      const caller = (args.contextValue as GatewayContext).caller
-      if (!(Symbol.asyncIterator in result) || caller.expiresAt === null) return result
-      // The caller is the connection's: its subscriptions share one expiry timer.
-      let expiry = this.expiries.get(caller)
-      if (expiry === undefined) this.expiries.set(caller, expiry = new Expiry(caller.expiresAt))
-      return endAtExpiry(result[Symbol.asyncIterator](), expiry)
-    },
+    // A live query's results end at expiry as a subscription's do.
+    execute: async (args: ExecutionArgs) => this.expiring(await this.pipeline.execute(args), args),
+    subscribe: async (args: ExecutionArgs) => this.expiring(await this.pipeline.subscribe(args), args),
     // Most events carry no error: sent as they are, with no request id or record looked up per subscriber.
     onNext: (ctx, id, _payload, _args, result) => result.errors === undefined ? undefined : this.format(ctx, id, result),
     onError: (ctx, id, _payload, errors) => {
@@ -133,8 +126,18 @@ export class SocketOperations {
     // graphql-ws requires a string) names its text. The slot's key is the caller's lane, across its
     // sockets: a document not read before waits for its turn (src/graphql/read-turns.ts), and its
     // queries and mutations count against its allowance.
-    const prepared = await run.prepare({ caller, params: payload, signal: closed, lane: slot?.key ?? 'unknown' })
+    const prepared = await run.prepare({ caller, params: payload, signal: closed, lane: slot?.key ?? 'unknown', live: true })
     return prepared.errors ?? prepared.args
+  }
+
+  /** Results that end with UNAUTHENTICATED when the caller's token expires. */
+  private expiring<R extends ExecutionResult | AsyncIterable<ExecutionResult>> (result: R, args: ExecutionArgs): R | AsyncIterableIterator<ExecutionResult> {
+    const caller = (args.contextValue as GatewayContext).caller
+    if (!(Symbol.asyncIterator in result) || caller.expiresAt === null) return result
+    // The caller is the connection's: its subscriptions and live queries share one expiry timer.
+    let expiry = this.expiries.get(caller)
+    if (expiry === undefined) this.expiries.set(caller, expiry = new Expiry(caller.expiresAt))
+    return endAtExpiry(result[Symbol.asyncIterator](), expiry)
   }
 
   private format (ctx: WsContext, id: string, result: ExecutionResult): ExecutionResult | undefined {

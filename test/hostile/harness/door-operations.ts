@@ -5,6 +5,9 @@ import { bearer } from './tokens.js'
 import { openSocket, operationText } from './ws.js'
 import type { Door } from './matrix.js'
 
+/** The doors with an operation of their own here (a live query's is the websocket and sse doors'). */
+export type OperatedDoor = Exclude<Door, 'live-query'>
+
 /*
  * What a well-behaved caller does on each door, for the suites whose attack is on what the gateway
  * depends on (Redis, Visual Layer) rather than on a door: one operation, its answer as text to compare
@@ -29,7 +32,7 @@ export const oneResult = (payload: string): string => `:\n\nevent: next\ndata: $
  * dataset); `n` makes a GraphQL document its own. A caller that gives up (`signal`) is answered
  * "no answer" (the request is aborted, the socket closed).
  */
-export async function operate (door: Door, ctx: AttackContext<unknown>, token: string, n: number, datasetId: string = SEED.datasets.ready, signal?: AbortSignal): Promise<Answered> {
+export async function operate (door: OperatedDoor, ctx: AttackContext<unknown>, token: string, n: number, datasetId: string = SEED.datasets.ready, signal?: AbortSignal): Promise<Answered> {
   try {
     return await operateOnce(door, ctx, token, n, datasetId, signal ?? AbortSignal.timeout(10_000))
   } catch (err) {
@@ -38,7 +41,7 @@ export async function operate (door: Door, ctx: AttackContext<unknown>, token: s
   }
 }
 
-async function operateOnce (door: Door, ctx: AttackContext<unknown>, token: string, n: number, datasetId: string, signal: AbortSignal): Promise<Answered> {
+async function operateOnce (door: OperatedDoor, ctx: AttackContext<unknown>, token: string, n: number, datasetId: string, signal: AbortSignal): Promise<Answered> {
   const done = (text: string): Answered => ({ text, at: performance.now() })
   const { url, http } = ctx
   switch (door) {
@@ -76,7 +79,7 @@ async function operateOnce (door: Door, ctx: AttackContext<unknown>, token: stri
 }
 
 /** What `operate` answers a caller who may see the READY dataset (or `datasetId`, READY too). */
-export function readyAnswer (door: Door, datasetId: string = SEED.datasets.ready, n = 0): string {
+export function readyAnswer (door: OperatedDoor, datasetId: string = SEED.datasets.ready, n = 0): string {
   const dataset = { id: datasetId, status: 'READY' }
   switch (door) {
     case 'graphql-http': return `200 ${canonical({ data: { [`d${n}`]: dataset } })}`

@@ -10,7 +10,8 @@ export const DOORS = {
   websocket: 'GraphQL over WebSocket: /graphql upgrade, graphql-transport-ws',
   sse: 'GraphQL over SSE: /graphql/stream (graphql-sse, both modes)',
   rest: 'REST under /v1 (JSON resources, writes)',
-  'rest-events': 'REST event streams: GET /v1/datasets/{id}/events?follow=true'
+  'rest-events': 'REST event streams: GET /v1/datasets/{id}/events?follow=true',
+  'live-query': 'Live queries (@live) over WebSocket, SSE and GraphQL over HTTP event streams: shared executions watching what they read'
 } as const
 
 export const ATTACKS = {
@@ -58,5 +59,18 @@ export const NOT_APPLICABLE: { readonly [D in Door]: { readonly [A in Attack]?: 
     pings: 'SSE sends nothing from client to server once the stream is open',
     'slow-bodies': 'a GET with no body; a slow request head is read by the same Node parser as every door (graphql-http\'s and rest\'s slow-bodies cases)',
     'subscribe-complete-churn': 'one subscription per connection: subscribing and completing is opening and closing the stream (open-close-churn)'
+  },
+  'live-query': {
+    'large-variables': 'a live query\'s variables reach the same pipeline stages as any operation\'s on the doors it runs on, before anything live starts: websocket\'s and sse\'s large-variables cases hold them',
+    'large-documents': 'its document is read under the same limits by the same stage as every operation\'s, before anything live starts: websocket\'s and sse\'s large-documents cases hold them',
+    'large-headers': 'it adds no header: its requests and upgrades are the websocket, sse and graphql-http doors\' (their large-headers cases)',
+    'large-frames': 'it adds no framing: its messages are the websocket door\'s frames and the sse door\'s bodies (their large-frames cases)',
+    pings: 'graphql-transport-ws pings are the websocket door\'s, whatever its operations (websocket × pings)',
+    'slow-bodies': 'it adds no body reading: a slow message is the websocket and sse doors\' (their slow-bodies cases)',
+    'slow-readers': 'its results are written by the websocket and sse doors (their slow-readers cases bound the bytes); the gateway keeps at most one unsent result per live query, a newer one replacing it (test/live/live-query-bounds.test.ts)',
+    'open-close-churn': 'a live query opens no connection of its own: its connections are the websocket and sse doors\' (their open-close-churn cases); starting and ending live queries is subscribe-complete-churn here',
+    'redis-stalled': 'a live query reaches Redis only through the pollers\' leases and the invalidations\' bridge, which the redis suite stalls under subscriptions',
+    'redis-down': 'a live query reaches Redis only through the pollers\' leases and the invalidations\' bridge, which the redis suite kills under subscriptions',
+    'upstream-stalled': 'its executions and polls call Visual Layer through the same client and per-tenant breakers as every operation and poller (the upstream-stalled suite)'
   }
 }

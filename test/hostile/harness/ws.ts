@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import WebSocket from 'ws'
 import { canonical } from './answers.js'
 import { rawSocket, requestHead, type RawSocket } from './http.js'
@@ -176,4 +177,22 @@ export function frameHead (length: number, opcode = 0x1): { head: Buffer, mask: 
     head: Buffer.concat([head, key]),
     mask: (payload, offset = 0) => Buffer.from(payload.map((byte, i) => byte ^ (key[(offset + i) % 4] ?? 0)))
   }
+}
+
+/**
+ * Sends subscribe and complete pairs of `query` on `socket` as fast as it can (at most 20,000 pairs, until
+ * `signal` or the socket closes), then waits a second for the close: what it sent, and how it closed.
+ */
+export async function subscribeCompleteChurn (socket: AttackSocket, query: string, signal: AbortSignal): Promise<{ pairs: number, close: { code: number, reason: string } | 'still open' }> {
+  let pairs = 0
+  while (pairs < 20_000 && !signal.aborted && socket.socket.readyState === socket.socket.OPEN) {
+    for (let k = 0; k < 200; k++, pairs++) {
+      socket.send({ id: String(pairs), type: 'subscribe', payload: { query } })
+      socket.send({ id: String(pairs), type: 'complete' })
+    }
+    await sleep(1)
+  }
+  const close = await Promise.race([socket.closed, sleep(1_000).then(() => 'still open' as const)])
+  socket.socket.terminate()
+  return { pairs, close }
 }

@@ -4,9 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { expect } from 'vitest'
 import { freePort, startOwnRedis, stopOwnRedis } from '../../helpers/redis-server.js'
 import { hostileCase, type AttackContext, type HostileCase } from '../harness/case.js'
-import { operate, readyAnswer, type Answered } from '../harness/door-operations.js'
+import { operate, readyAnswer, type Answered, type OperatedDoor } from '../harness/door-operations.js'
 import { inWaves } from '../harness/http.js'
-import type { Door } from '../harness/matrix.js'
 import { defineSuite } from '../harness/suite.js'
 
 /*
@@ -24,7 +23,7 @@ interface OwnRedis {
 /** How long the attack holds Redis stalled or down: its operations start at once and must be answered within it. */
 const OUTAGE_MS = 1_000
 /** Operations per door during the outage (each its own document, so that none shares another's execution). */
-const OPERATIONS: Record<Door, number> = { 'graphql-http': 10, websocket: 3, sse: 3, rest: 10, 'rest-events': 3 }
+const OPERATIONS: Record<OperatedDoor, number> = { 'graphql-http': 10, websocket: 3, sse: 3, rest: 10, 'rest-events': 3 }
 
 interface OutageResult {
   answers: string[]
@@ -33,7 +32,7 @@ interface OutageResult {
 }
 
 /** Runs the door's operations while Redis is out; `out` puts it out, `back` brings it back. */
-async function duringOutage (ctx: AttackContext<OwnRedis>, door: Door, out: () => void | Promise<void>, back: () => Promise<void>): Promise<OutageResult> {
+async function duringOutage (ctx: AttackContext<OwnRedis>, door: OperatedDoor, out: () => void | Promise<void>, back: () => Promise<void>): Promise<OutageResult> {
   await out()
   const outageEnds = performance.now() + OUTAGE_MS
   let answered: Answered[] = []
@@ -49,11 +48,11 @@ async function duringOutage (ctx: AttackContext<OwnRedis>, door: Door, out: () =
   return { answers: answered.map((answer) => answer.text), late: answered.filter((answer) => answer.at > outageEnds).length }
 }
 
-function expected (door: Door): string[] {
+function expected (door: OperatedDoor): string[] {
   return Array.from({ length: OPERATIONS[door] }, (_, n) => readyAnswer(door, undefined, n))
 }
 
-function stalled (door: Door): HostileCase<unknown, OwnRedis> {
+function stalled (door: OperatedDoor): HostileCase<unknown, OwnRedis> {
   return hostileCase<OutageResult, OwnRedis>({
     door,
     attack: 'redis-stalled',
@@ -68,7 +67,7 @@ function stalled (door: Door): HostileCase<unknown, OwnRedis> {
   })
 }
 
-function down (door: Door): HostileCase<unknown, OwnRedis> {
+function down (door: OperatedDoor): HostileCase<unknown, OwnRedis> {
   return hostileCase<OutageResult, OwnRedis>({
     door,
     attack: 'redis-down',
@@ -86,11 +85,11 @@ function down (door: Door): HostileCase<unknown, OwnRedis> {
 }
 
 /** At most one call an operation: reads in flight are shared, and subscriptions of one dataset share their poller. */
-function upstreamOf (door: Door): { atMost: number } {
+function upstreamOf (door: OperatedDoor): { atMost: number } {
   return { atMost: OPERATIONS[door] }
 }
 
-const DOOR_LIST: Door[] = ['graphql-http', 'websocket', 'sse', 'rest', 'rest-events']
+const DOOR_LIST: OperatedDoor[] = ['graphql-http', 'websocket', 'sse', 'rest', 'rest-events']
 
 export const suite = defineSuite<OwnRedis>({
   name: 'redis',

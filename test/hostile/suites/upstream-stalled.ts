@@ -1,8 +1,7 @@
 import { expect } from 'vitest'
 import { SEED } from '../../../src/emulator/index.js'
 import { hostileCase, type HostileCase } from '../harness/case.js'
-import { operate, OTHER_TENANT, readyAnswer } from '../harness/door-operations.js'
-import type { Door } from '../harness/matrix.js'
+import { operate, OTHER_TENANT, readyAnswer, type OperatedDoor } from '../harness/door-operations.js'
 import { defineSuite } from '../harness/suite.js'
 import { genuineToken } from '../harness/tokens.js'
 
@@ -22,7 +21,7 @@ interface Stalled {
   other: string
 }
 
-function stalled (door: Door): HostileCase {
+function stalled (door: OperatedDoor): HostileCase {
   return hostileCase<Stalled>({
     door,
     attack: 'upstream-stalled',

@@ -6,7 +6,7 @@ import { HOLD_UNREAD_MS, hostileCase } from '../harness/case.js'
 import { inWaves, rawSocket, requestHead, within } from '../harness/http.js'
 import { defineSuite } from '../harness/suite.js'
 import { forgedToken, genuineToken } from '../harness/tokens.js'
-import { closeFrameOf, frameHead, initSocket, initSockets, openSocket, operationText, rawUpgrade, type AttackSocket } from '../harness/ws.js'
+import { closeFrameOf, frameHead, initSocket, initSockets, openSocket, operationText, rawUpgrade, subscribeCompleteChurn, type AttackSocket } from '../harness/ws.js'
 
 /*
  * GraphQL over WebSocket (graphql-transport-ws on /graphql). Subscriptions are not rate limited per
@@ -332,17 +332,7 @@ export const suite = defineSuite({
       run: async ({ url, address, signal, account }) => {
         const socket = await initSocket(url, address, account)
         const query = `subscription { datasetStatusChanged(datasetId: "${SEED.datasets.ready}", follow: true) { id status } }`
-        let pairs = 0
-        while (pairs < 20_000 && !signal.aborted && socket.socket.readyState === socket.socket.OPEN) {
-          for (let k = 0; k < 200; k++, pairs++) {
-            socket.send({ id: String(pairs), type: 'subscribe', payload: { query } })
-            socket.send({ id: String(pairs), type: 'complete' })
-          }
-          await sleep(1)
-        }
-        const close = await Promise.race([socket.closed, sleep(1_000).then(() => 'still open' as const)])
-        socket.socket.terminate()
-        return { pairs, close }
+        return await subscribeCompleteChurn(socket, query, signal)
       },
       answers: ({ close }) => {
         expect(close).toEqual({ code: 1008, reason: 'Too many messages on this connection: at most 100 a second, after a burst of 250.' })

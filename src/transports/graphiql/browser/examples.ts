@@ -64,5 +64,19 @@ mutation EnrichDataset {
     query: `# Live status: the dataset now, then on every change until READY or ERROR.
 subscription DatasetStatus { datasetStatusChanged(datasetId: "${INDEXING_DATASET}") { status progress imageCount } }
 `
+  },
+  {
+    query: `# A dataset page kept up to date by one live query: the whole page, then each new one as it changes.
+query DatasetPage($id: ID!) @live {
+  dataset(id: $id) {
+    displayName status progress imageCount
+    creationStatus { status progress }
+    models { id name isActive }
+    enrichment { status applied { type modelId } }
+    tasks(pageSize: 20) { total nodes { id type status progress } }
+  }
+}
+`,
+    variables: `{ "id": "${INDEXING_DATASET}" }\n`
   }
 ]

@@ -1,7 +1,7 @@
 /*
  * GraphiQL's fetcher: queries and mutations by POST to the endpoint, subscriptions over graphql-ws
  * (`graphql-transport-ws`) at the same host and path, both from @graphiql/toolkit's
- * createGraphiQLFetcher.
+ * createGraphiQLFetcher; live queries (`@live`) over the same socket, each result shown as it comes.
  *
  * The headers typed in the headers editor go with every POST and in the WebSocket's
  * `connection_init` payload, their names lower-cased there (Node keeps request header names
@@ -10,8 +10,9 @@
  * modes (`Bearer <token>`) is not sent: the schema still loads (introspection needs no token), and
  * a query says that the token is missing.
  */
+import { isLiveQueryOperationDefinitionNode } from '@n1ru4l/graphql-live-query'
 import { createGraphiQLFetcher, type Fetcher, type FetcherOpts, type FetcherParams } from '@graphiql/toolkit'
-import { getOperationAST, parse, type DocumentNode } from 'graphql'
+import { getOperationAST, parse, type DocumentNode, type ExecutionResult } from 'graphql'
 import { createClient, type Client } from 'graphql-ws'
 
 export const TOKEN_PLACEHOLDER = 'Bearer <token>'
@@ -41,6 +42,18 @@ function subscriptionDocument (query: string, operationName: string | undefined)
   }
 }
 
+/** Whether the chosen operation is a live query (`@live`): the toolkit would POST it, and it must stream. */
+function isLiveQuery (query: string, operationName: string | undefined, variables: unknown): boolean {
+  try {
+    const document = parse(query)
+    const operation = getOperationAST(document, operationName) ?? getOperationAST(document)
+    return operation !== null && operation !== undefined && operation.operation === 'query' &&
+      isLiveQueryOperationDefinitionNode(operation, typeof variables === 'object' && variables !== null ? variables as Record<string, unknown> : undefined)
+  } catch {
+    return false
+  }
+}
+
 export function gatewayFetcher (endpoint: URL): Fetcher {
   const socketUrl = new URL(endpoint.href)
   socketUrl.protocol = endpoint.protocol === 'https:' ? 'wss:' : 'ws:'
@@ -58,6 +71,15 @@ export function gatewayFetcher (endpoint: URL): Fetcher {
   return (params: FetcherParams, options?: FetcherOpts) => {
     const headers = headerObject(options?.headers)
     const operationName = typeof params.operationName === 'string' && params.operationName !== '' ? params.operationName : undefined
+    if (typeof params.query === 'string' && isLiveQuery(params.query, operationName, params.variables)) {
+      fetcherFor(headers)
+      const client = current?.client
+      // The same results, as GraphQL's own type (graphql-ws types them as received over the wire).
+      if (client !== undefined) {
+        const request = { query: params.query, variables: params.variables ?? undefined, operationName: operationName ?? null }
+        return client.iterate(request) as AsyncIterableIterator<ExecutionResult>
+      }
+    }
     const subscription = typeof params.query === 'string' ? subscriptionDocument(params.query, operationName) : null
     // The toolkit sends by WebSocket exactly when it is given a document whose named operation is a subscription.
     const toolkitOptions: FetcherOpts = { ...options, headers, documentAST: subscription?.document ?? undefined }
