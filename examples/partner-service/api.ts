@@ -171,6 +171,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's webhooks. */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** Register a webhook: the gateway POSTs the events named for the datasets named (and their enriched copies), signed per Standard Webhooks. */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's webhooks. */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook, its pending deliveries and its log. */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /** Change a webhook's URL, events, datasets or description, or enable it again ({"enabled": true}) after it was disabled. */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret; the old one keeps signing beside it for the grace period, so receivers can switch without losing a delivery. */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook's delivery log, newest first (the newest 100): each event, its attempts with their status codes, and the next attempt. */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivered or failed delivery again, with the same webhook-id. */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a webhook.ping event to the webhook now. */
+        post: operations["pingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -300,7 +405,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT" | "RATE_LIMITED" | "QUERY_REJECTED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_ERROR" | "UPSTREAM_CONTRACT" | "INTERNAL_SERVER_ERROR";
+            code: "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_USER_INPUT" | "CONFLICT" | "RATE_LIMITED" | "QUERY_REJECTED" | "UPSTREAM_TIMEOUT" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_ERROR" | "UPSTREAM_CONTRACT" | "NOT_IMPLEMENTED" | "INTERNAL_SERVER_ERROR";
             requestId: string;
         };
         OpenApiDocument: {
@@ -328,6 +433,97 @@ export interface components {
         DatasetEventStream: string;
         /** @description Server-Sent Events (with ?live=1 or Accept: text/event-stream): `event: dataset` with the dataset and its includes as JSON, as the plain GET answers (its id the ETag of that JSON), first as it is now, then each time the dataset changes, until the client leaves; `event: problem` with a Problem on a failure or when the token expires. Comments keep the connection alive. */
         LiveDatasetStream: string;
+        WebhookRequest: {
+            /** @description Where events are POSTed: http(s), resolving to public addresses only. */
+            url: string;
+            events: ("dataset.status_changed" | "dataset.ready" | "dataset.error" | "enrichment.completed" | "task.updated" | "task.failed" | "task.completed")[];
+            datasetIds: string[];
+            description?: string | null;
+        };
+        WebhookPatch: {
+            /** @description Where events are POSTed: http(s), resolving to public addresses only. */
+            url?: string;
+            events?: ("dataset.status_changed" | "dataset.ready" | "dataset.error" | "enrichment.completed" | "task.updated" | "task.failed" | "task.completed")[];
+            datasetIds?: string[];
+            description?: string | null;
+            /** @description true enables a disabled webhook again (its pending deliveries resume). */
+            enabled?: boolean;
+        };
+        Webhook: {
+            id: string;
+            url: string;
+            events: ("dataset.status_changed" | "dataset.ready" | "dataset.error" | "enrichment.completed" | "task.updated" | "task.failed" | "task.completed")[];
+            datasetIds: string[];
+            /** @description Enriched copies of those datasets made through the gateway since, followed too. */
+            enrichedCopyIds: string[];
+            description: string | null;
+            enabled: boolean;
+            disabledReason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookList: {
+            nodes: components["schemas"]["Webhook"][];
+        };
+        CreatedWebhook: {
+            id: string;
+            url: string;
+            events: ("dataset.status_changed" | "dataset.ready" | "dataset.error" | "enrichment.completed" | "task.updated" | "task.failed" | "task.completed")[];
+            datasetIds: string[];
+            /** @description Enriched copies of those datasets made through the gateway since, followed too. */
+            enrichedCopyIds: string[];
+            description: string | null;
+            enabled: boolean;
+            disabledReason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The signing secret (whsec_...), shown this once: verify deliveries with any Standard Webhooks library. */
+            secret: string;
+            /**
+             * @description memory: kept by this gateway process alone, lost when it restarts (no REDIS_URL); redis: kept across restarts.
+             * @enum {string}
+             */
+            storage: "memory" | "redis";
+            storageNote: string;
+        };
+        RotatedSecret: {
+            /** @description The new signing secret, shown this once. */
+            secret: string;
+            /**
+             * Format: date-time
+             * @description Until when deliveries are signed with the old secret too.
+             */
+            previousSecretValidUntil: string | null;
+        };
+        WebhookDelivery: {
+            id: string;
+            /** @description The webhook-id header of every attempt. */
+            eventId: string;
+            eventType: string;
+            resource: string;
+            /**
+             * @description recorded: an event of the gateway's own (webhook.disabled), kept in the log, not sent.
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed" | "recorded";
+            attempts: {
+                /** Format: date-time */
+                at: string;
+                statusCode: number | null;
+                error: string | null;
+                durationMs: number;
+                /** @description The first bytes of the answer (WEBHOOKS_MAX_RESPONSE_BYTES). */
+                responseBody: string | null;
+            }[];
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** @description The event as sent: {id, type, timestamp, data}. */
+            event: unknown;
+        };
+        WebhookDeliveryList: {
+            nodes: components["schemas"]["WebhookDelivery"][];
+        };
+        NoContent: null;
     };
     responses: never;
     parameters: never;
@@ -405,7 +601,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -515,7 +711,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -614,7 +810,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -716,7 +912,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -828,7 +1024,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -927,7 +1123,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1048,7 +1244,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1142,7 +1338,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1236,7 +1432,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1327,7 +1523,912 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags the client has. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhooks (never their secrets). */
+            200: {
+                headers: {
+                    /** @description The representation's entity tag: send it back in If-None-Match. */
+                    ETag?: string;
+                    /** @description private, no-cache */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Not modified: If-None-Match named the current ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id or parameter (named in `detail`); nothing was sent to Visual Layer. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid Bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available in this AUTH_MODE (webhooks in passthrough): `detail` says why. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer failed, or broke its contract. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered; the signing secret is shown this once. */
+            201: {
+                headers: {
+                    /** @description The webhook. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description A malformed id or parameter (named in `detail`); nothing was sent to Visual Layer. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid Bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available in this AUTH_MODE (webhooks in passthrough): `detail` says why. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer failed, or broke its contract. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags the client has. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    /** @description The representation's entity tag: send it back in If-None-Match. */
+                    ETag?: string;
+                    /** @description private, no-cache */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Not modified: If-None-Match named the current ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id or parameter (named in `detail`); nothing was sent to Visual Layer. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid Bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available in this AUTH_MODE (webhooks in passthrough): `detail` says why. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer failed, or broke its contract. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id or parameter (named in `detail`); nothing was sent to Visual Layer. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid Bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available in this AUTH_MODE (webhooks in passthrough): `detail` says why. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer failed, or broke its contract. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPatch"];
+            };
+        };
+        responses: {
+            /** @description The webhook as changed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description A malformed id or parameter (named in `detail`); nothing was sent to Visual Layer. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid Bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available in this AUTH_MODE (webhooks in passthrough): `detail` says why. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer failed, or broke its contract. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: {
+                /** @description How long the old secret keeps signing beside the new one (default 86400). */
+                gracePeriodSeconds?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret, shown this once. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotatedSecret"];
+                };
+            };
+            /** @description A malformed id or parameter (named in `detail`); nothing was sent to Visual Layer. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid Bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available in this AUTH_MODE (webhooks in passthrough): `detail` says why. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer failed, or broke its contract. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags the client has. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries. */
+            200: {
+                headers: {
+                    /** @description The representation's entity tag: send it back in If-None-Match. */
+                    ETag?: string;
+                    /** @description private, no-cache */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description Not modified: If-None-Match named the current ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id or parameter (named in `detail`); nothing was sent to Visual Layer. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid Bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available in this AUTH_MODE (webhooks in passthrough): `detail` says why. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer failed, or broke its contract. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description A malformed id or parameter (named in `detail`); nothing was sent to Visual Layer. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid Bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The action conflicts with the resource's state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available in this AUTH_MODE (webhooks in passthrough): `detail` says why. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer failed, or broke its contract. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer did not answer in time. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued: see the delivery log for its outcome. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description A malformed id or parameter (named in `detail`); nothing was sent to Visual Layer. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid Bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the rate limit; see Retry-After. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not available in this AUTH_MODE (webhooks in passthrough): `detail` says why. */
+            501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer failed, or broke its contract. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1415,7 +2516,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is). */
+            /** @description Visual Layer is unavailable (for a request with an Idempotency-Key, also: the idempotency store the replicas share is; for webhooks, the webhook store is). */
             503: {
                 headers: {
                     [name: string]: unknown;

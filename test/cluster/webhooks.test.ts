@@ -11,7 +11,7 @@ import { describeWithRedis, freePort, startOwnRedis, stopOwnRedis, TEST_REDIS_UR
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
 import { ManualTime } from '../helpers/manual-time.js'
 import { nextEvent, onChannel, when } from '../helpers/wait.js'
-import { until } from '../helpers/ws.js'
+import { linkedAll } from '../helpers/cluster-polls.js'
 import { Receiver } from '../helpers/webhook-receiver.js'
 
 /**
@@ -156,7 +156,7 @@ describeWithRedis('webhooks on Redis', () => {
     expect(receiver.received).toEqual([])
 
     redis.kill('SIGCONT')
-    await until(() => gw.app.redis?.up === true)
+    await linkedAll([gw], (replica) => replica.app.redis?.up === true)
     const delivered = attempt(gw, created.body.id)
     time.advance(1000)
     expect((await delivered).outcome).toBe('delivered')
