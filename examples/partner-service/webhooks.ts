@@ -11,7 +11,7 @@ import { ProblemError, type PartnerOptions, type Problem } from './partner.js'
  * A partner service told of an enrichment instead of asking: it listens on a port of its own,
  * registers a webhook on the gateway for a dataset (typed client from the OpenAPI document), enriches
  * the dataset, and verifies every delivery with standardwebhooks (the Standard Webhooks library any
- * partner would use) before printing it, until enrichment.completed; then it deletes the webhook. The
+ * partner would use) before printing it, until enrichment.completed and the end of the enrichment task (events of different resources keep no order between them); then it deletes the webhook. The
  * gateway must be in jwt or none mode, and may POST to this address (WEBHOOKS_ALLOW_PRIVATE_TARGETS
  * for 127.0.0.1 on one machine).
  */
@@ -54,6 +54,8 @@ export async function receiveEnrichmentEvents (options: WebhookRunOptions, sourc
   const seen = new Set<string>()
   let verifier: Webhook | null = null
   let done: () => void = () => {}
+  let copyReady = false
+  let taskEnded = false
   const completed = new Promise<void>((resolve) => { done = resolve })
 
   const server = createServer((req, res) => {
@@ -75,7 +77,11 @@ export async function receiveEnrichmentEvents (options: WebhookRunOptions, sourc
       events.push(received)
       step(`verified ${received.type}: ${received.about}`)
       options.onEvent?.(received)
-      if (event.type === 'enrichment.completed') done()
+      // Events of different resources keep no order between them: the copy may be READY before the
+      // source's task list shows its enrichment task finished. Done once both have arrived.
+      if (event.type === 'enrichment.completed') copyReady = true
+      if (event.type === 'task.completed' || event.type === 'task.failed') taskEnded = true
+      if (copyReady && taskEnded) done()
     })
   })
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1')
