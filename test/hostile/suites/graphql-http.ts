@@ -211,8 +211,10 @@ export const suite = defineSuite({
         expect(answer.status).toBe(200)
         expect((JSON.parse(answer.body) as { data: { datasets: Array<{ id: string }> } }).data.datasets.map((dataset) => dataset.id)).toContain(SEED.datasets.ready)
       },
-      // Identical queries in flight share one execution, and reads one call: far fewer than 200.
-      upstream: { atMost: 20 }
+      // Identical queries in flight share one execution, and reads one call: far fewer than 200. A socket's
+      // pipelined queries run one per event-loop turn (src/plugins/http-basics.ts), so its ten may straddle
+      // the end of one shared call and start the next: at most two calls a socket (seen: 20-31).
+      upstream: { atMost: 40 }
     }),
     hostileCase({
       door: 'graphql-http',
