@@ -3,6 +3,20 @@ import { configDefaults, defineConfig } from 'vitest/config'
 
 const require = createRequire(import.meta.url)
 
+/*
+ * Files that fake the clock or measure or stub process memory: each runs in a process of its own, so that
+ * what it changes or measures is its own. Every other file of the gateway project shares its worker's
+ * process with the files run before it (isolate: false): loading the gateway's modules once per worker
+ * instead of once per file.
+ */
+const OWN_PROCESS = [
+  'test/graphql/hostile-documents.test.ts',
+  'test/live/expiry.test.ts',
+  'test/domain/live/scheduler.test.ts',
+  'test/emulator/units.test.ts',
+  'test/transports/load-shedding.test.ts'
+]
+
 export default defineConfig({
   resolve: {
     // Node loads graphql's CommonJS build (as Mercurius does); Vite would pick its .mjs build and
@@ -29,9 +43,18 @@ export default defineConfig({
         test: {
           name: 'gateway',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/hostile/**'],
+          exclude: [...configDefaults.exclude, 'test/hostile/**', ...OWN_PROCESS],
+          isolate: false,
           // The run's own redis-server, for the tests of several replicas (or a hint where there is none).
           globalSetup: ['test/setup/redis.ts'],
+          setupFiles: ['test/setup/no-keep-alive.ts']
+        }
+      },
+      {
+        extends: true,
+        test: {
+          name: 'gateway-isolated',
+          include: OWN_PROCESS,
           setupFiles: ['test/setup/no-keep-alive.ts']
         }
       },

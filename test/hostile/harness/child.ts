@@ -14,6 +14,7 @@ import { hasRemoteUpstream, loadConfig } from '../../../src/config.js'
 export type ChildRequest =
   | { id: number, type: 'measure' }
   | { id: number, type: 'reset-loop' }
+  | { id: number, type: 'loop' }
   | { id: number, type: 'close' }
   | { id: number, type: 'settle', connections: number, pollers: number, withinMs: number }
   | { id: number, type: 'redis-up', withinMs: number }
@@ -47,7 +48,7 @@ export interface Measurement {
 export type ChildMessage =
   | { type: 'ready', url: string }
   | { type: 'error', message: string }
-  | { id: number, measurement?: Measurement, holdings?: Holdings & { ms: number }, redisUp?: boolean, done?: true }
+  | { id: number, loop?: Measurement['loop'], measurement?: Measurement, holdings?: Holdings & { ms: number }, redisUp?: boolean, done?: true }
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined || process.send === undefined) throw new Error('run by gateway-process.ts: node --expose-gc with an IPC channel')
@@ -79,10 +80,15 @@ const connections = async (): Promise<number> => await new Promise((resolve, rej
   app.server.getConnections((err, count) => { if (err === null) resolve(count); else reject(err) })
 })
 
+/** The event-loop delay since the last reset-loop, in ms. */
+function loopDelay (): Measurement['loop'] {
+  const ms = (ns: number): number => Math.round(ns / 1e5) / 10
+  return { p99: ms(loop.percentile(99)), max: ms(loop.max), mean: ms(loop.mean) }
+}
+
 async function measure (): Promise<Measurement> {
   // Read before the collections below, which block this loop: they are the harness's pauses, not the attack's.
-  const ms = (ns: number): number => Math.round(ns / 1e5) / 10
-  const delay = { p99: ms(loop.percentile(99)), max: ms(loop.max), mean: ms(loop.mean) }
+  const delay = loopDelay()
   const served = [...probeServerMs].sort((a, b) => a - b)
   const at = (q: number): number => Math.round((served[Math.min(served.length - 1, Math.ceil(q * served.length) - 1)] ?? 0) * 10) / 10
   const probeServer = { count: served.length, p99: at(0.99), max: at(1) }
@@ -135,6 +141,7 @@ async function redisUp (withinMs: number): Promise<boolean> {
 process.on('message', (message: ChildRequest) => {
   const answer = async (): Promise<ChildMessage> => {
     if (message.type === 'measure') return { id: message.id, measurement: await measure() }
+    if (message.type === 'loop') return { id: message.id, loop: loopDelay() }
     if (message.type === 'settle') return { id: message.id, holdings: await settle(message, message.withinMs) }
     if (message.type === 'redis-up') return { id: message.id, redisUp: await redisUp(message.withinMs) }
     if (message.type === 'reset-loop') {

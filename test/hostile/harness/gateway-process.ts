@@ -115,6 +115,13 @@ export class GatewayProcess {
     return answer.measurement
   }
 
+  /** The event-loop delay since the last resetLoop, with no collection. */
+  async loopDelay (): Promise<Measurement['loop']> {
+    const answer = await this.ask({ type: 'loop' })
+    if (!('id' in answer) || answer.loop === undefined) throw new Error('no loop delay in the answer')
+    return answer.loop
+  }
+
   async resetLoop (): Promise<void> {
     await this.ask({ type: 'reset-loop' })
   }

@@ -44,7 +44,29 @@ function start (opened) {
   opened.timer = setInterval(once, intervalMs)
 }
 
+/** Probes `count` times on the interval, then stops: the case's baseline, before its attack; its samples are not the case's. */
+async function baseline (opened, count) {
+  await new Promise((resolve) => {
+    const once = () => {
+      const probe = opened.ask().finally(() => { opened.inFlight.delete(probe) })
+      opened.inFlight.add(probe)
+      if (opened.samples.length + opened.inFlight.size >= count) {
+        clearInterval(timer)
+        resolve()
+      }
+    }
+    const timer = setInterval(once, intervalMs)
+    once()
+  })
+  await Promise.all(opened.inFlight)
+  return opened.samples.splice(0)
+}
+
 parentPort.on('message', async (message) => {
+  if (message.type === 'baseline') {
+    parentPort.postMessage({ type: 'baseline', samples: await baseline(run, message.count) })
+    return
+  }
   if (message.type === 'open') {
     run = await open(message)
     parentPort.postMessage({ type: 'opened' })

@@ -52,6 +52,14 @@ export class Prober {
     await opened
   }
 
+  /** Probes `count` times on what `open` set up, nothing else going on: the p99 of a machine as busy as it is now. */
+  async baseline (count: number): Promise<number> {
+    const answered = once(this.worker, 'message') as Promise<[{ samples: ProbeSample[] }]>
+    this.worker.postMessage({ type: 'baseline', count })
+    const [{ samples }] = await answered
+    return percentile(samples.map((sample) => sample.ms), 0.99)
+  }
+
   /** Starts probing on what `open` set up; resolves once the first probe is on its way. */
   async start (): Promise<void> {
     const started = once(this.worker, 'message')
@@ -64,18 +72,23 @@ export class Prober {
     const answered = once(this.worker, 'message') as Promise<[{ samples: ProbeSample[] }]>
     this.worker.postMessage({ type: 'stop' })
     const [{ samples }] = await answered
-    const sorted = samples.map((sample) => sample.ms).sort((a, b) => a - b)
-    const at = (q: number): number => Math.round((sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0) * 10) / 10
+    const ms = samples.map((sample) => sample.ms)
     return {
       samples,
       wrong: samples.filter((sample) => sample.status !== 200 || sample.body !== PROBE_BODY).slice(0, 5),
-      p50: at(0.5),
-      p99: at(0.99),
-      max: at(1)
+      p50: percentile(ms, 0.5),
+      p99: percentile(ms, 0.99),
+      max: percentile(ms, 1)
     }
   }
 
   async close (): Promise<void> {
     await this.worker.terminate()
   }
+}
+
+/** The nearest-rank percentile `q` of `values`, to a tenth of a ms (0 when there are none). */
+function percentile (values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return Math.round((sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0) * 10) / 10
 }
