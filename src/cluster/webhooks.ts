@@ -124,12 +124,18 @@ redis.call('SADD', p .. 'owner:' .. ARGV[2], ARGV[3])
 return 1
 `
 
-/** Saves a webhook that exists; when it is enabled, each of its queues is due at its head's next attempt again. */
+/**
+ * Saves a webhook that exists; when this enables it, each of its queues is due at its head's next attempt
+ * again. Saving a webhook that was enabled already (a failure recorded, a copy followed, a secret rotated)
+ * leaves its queues' scores alone: a queue whose head is claimed keeps its claim's end, or another replica
+ * would send the delivery being sent.
+ */
 const UPDATE = RESCORE + `
 local p = ARGV[1]
-if redis.call('HEXISTS', p .. 'hooks', ARGV[2]) == 0 then return 0 end
+local before = redis.call('HGET', p .. 'hooks', ARGV[2])
+if not before then return 0 end
 redis.call('HSET', p .. 'hooks', ARGV[2], ARGV[3])
-if ARGV[4] == '1' then
+if ARGV[4] == '1' and cjson.decode(before).enabled == false then
   for _, name in ipairs(redis.call('SMEMBERS', p .. 'wq:' .. ARGV[2])) do rescore(p, name, tonumber(ARGV[5])) end
 end
 return 1
