@@ -27,7 +27,9 @@ const DISABLED_RETRY_MS = 60_000
 const ENQUEUE = `
 local p = ARGV[1]
 if redis.call('HEXISTS', p .. 'hooks', ARGV[3]) == 0 then return 0 end
-if not redis.call('SET', p .. 'd:' .. ARGV[2], ARGV[4], 'NX') then return 0 end
+if redis.call('EXISTS', p .. 'd:' .. ARGV[2]) == 1 then return 0 end
+if ARGV[9] == '1' and redis.call('ZCARD', p .. 'pending') >= tonumber(ARGV[11]) then return -1 end
+redis.call('SET', p .. 'd:' .. ARGV[2], ARGV[4])
 local log = p .. 'log:' .. ARGV[3]
 redis.call('LPUSH', log, ARGV[2])
 local limit = tonumber(ARGV[8])
@@ -107,6 +109,7 @@ return 1
 const REQUEUE = `
 local p = ARGV[1]
 if redis.call('EXISTS', p .. 'd:' .. ARGV[2]) == 0 or redis.call('ZSCORE', p .. 'pending', ARGV[2]) then return 0 end
+if redis.call('ZCARD', p .. 'pending') >= tonumber(ARGV[8]) then return -1 end
 redis.call('SET', p .. 'd:' .. ARGV[2], ARGV[3])
 local q = p .. 'q:' .. ARGV[4]
 redis.call('RPUSH', q, ARGV[2])
@@ -245,11 +248,13 @@ export class RedisWebhookStore implements WebhookStore {
     ))
   }
 
-  async requeue (delivery: Delivery): Promise<void> {
-    await this.run(async (redis) => await redis.eval(
+  async requeue (delivery: Delivery): Promise<boolean> {
+    const reply = await this.run(async (redis) => await redis.eval(
       REQUEUE, 0, this.prefix, delivery.id, JSON.stringify(delivery), queueOf(delivery), delivery.webhookId,
-      delivery.nextAttemptAt ?? this.now(), delivery.createdAt
+      delivery.nextAttemptAt ?? this.now(), delivery.createdAt, this.maxPending
     ))
+    if (reply === -1) throw this.full()
+    return reply === 1
   }
 
   async deliveries (webhookId: string, limit: number): Promise<Delivery[]> {
@@ -288,9 +293,14 @@ export class RedisWebhookStore implements WebhookStore {
     const pending = delivery.state === 'pending'
     const reply = await this.link.run(async (redis) => await redis.eval(
       ENQUEUE, 0, this.prefix, delivery.id, delivery.webhookId, JSON.stringify(delivery), queueOf(delivery),
-      delivery.nextAttemptAt ?? this.now(), delivery.createdAt, this.logLimit, pending ? '1' : '0', KEPT_MS
+      delivery.nextAttemptAt ?? this.now(), delivery.createdAt, this.logLimit, pending ? '1' : '0', KEPT_MS, this.maxPending
     ))
+    if (reply === -1) throw this.full()
     return reply === 1
+  }
+
+  private full (): StoreFull {
+    return new StoreFull(`${this.maxPending} deliveries are pending already (WEBHOOKS_MAX_PENDING)`)
   }
 
   private keep (delivery: Delivery): boolean {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest'
 import { RedisLink } from '../../src/cluster/redis.js'
 import { RedisWebhookStore } from '../../src/cluster/webhooks.js'
 import type { Delivery, Webhook } from '../../src/domain/webhooks/model.js'
-import { MemoryWebhookStore, type WebhookStore } from '../../src/domain/webhooks/store.js'
+import { MemoryWebhookStore, StoreFull, type WebhookStore } from '../../src/domain/webhooks/store.js'
 import { describeWithRedis, TEST_REDIS_URL } from '../helpers/cluster.js'
 
 /*
@@ -16,6 +16,8 @@ import { describeWithRedis, TEST_REDIS_URL } from '../helpers/cluster.js'
  */
 
 const LEASE_MS = 10_000
+/** WEBHOOKS_MAX_PENDING of these stores. */
+const MAX_PENDING = 3
 let now = 1_000_000
 const clock = (): number => now
 
@@ -75,9 +77,26 @@ function storeCases (name: string, open: () => Promise<{ store: WebhookStore, cl
     await store.update(webhook())
     expect(await claimedIds(store)).toEqual(['d1', 'd2'])
   })
+
+  it(`${name}: at most WEBHOOKS_MAX_PENDING deliveries pending, a redelivery included; a second redelivery of one is refused`, async () => {
+    expect(await store.enqueue(delivery('d3', 'task t3'))).toBe(true)
+    await expect(store.enqueue(delivery('d4', 'task t4'))).rejects.toThrow(new StoreFull('3 deliveries are pending already (WEBHOOKS_MAX_PENDING)'))
+    expect(await store.delivery('wh_1', 'd4')).toBe(null)
+    await store.finish({ ...delivery('d1', 'task t1'), state: 'delivered', nextAttemptAt: null })
+    await expect(store.requeue(delivery('d2', 'task t2'))).resolves.toBe(false)
+    await expect(store.requeue(delivery('d1', 'task t1'))).resolves.toBe(true)
+    await expect(store.requeue(delivery('d1', 'task t1'))).resolves.toBe(false)
+    expect((await store.backlog()).pending).toBe(3)
+    await store.finish({ ...delivery('d3', 'task t3'), state: 'delivered', nextAttemptAt: null })
+    await store.finish({ ...delivery('d1', 'task t1'), state: 'failed', nextAttemptAt: null })
+    expect(await store.enqueue(delivery('d5', 'task t5'))).toBe(true)
+    await expect(store.requeue(delivery('d3', 'task t3'))).resolves.toBe(true)
+    await expect(store.requeue(delivery('d1', 'task t1'))).rejects.toThrow(new StoreFull('3 deliveries are pending already (WEBHOOKS_MAX_PENDING)'))
+    expect((await store.delivery('wh_1', 'd1'))?.state).toBe('failed')
+  })
 }
 
-storeCases('in process', async () => ({ store: new MemoryWebhookStore(100, 50, clock), close: async () => {} }))
+storeCases('in process', async () => ({ store: new MemoryWebhookStore(MAX_PENDING, 50, clock), close: async () => {} }))
 
 describeWithRedis('on Redis', () => {
   storeCases('on Redis', async () => {
@@ -85,7 +104,7 @@ describeWithRedis('on Redis', () => {
     const link = new RedisLink({ url: TEST_REDIS_URL, keyPrefix: prefix, heartbeatMs: 1_000, commandTimeoutMs: 1_000, requestTimeoutMs: 200 }, pino({ level: 'silent' }))
     expect(await link.connected(5_000)).toBe(true)
     return {
-      store: new RedisWebhookStore(link, 100, 50, clock),
+      store: new RedisWebhookStore(link, MAX_PENDING, 50, clock),
       close: async () => {
         const redis = new Redis(TEST_REDIS_URL)
         const keys = await redis.keys(`${prefix}*`)

@@ -99,6 +99,47 @@ describeWithRedis('webhooks on Redis', () => {
     expect((await call(c, 'GET', `/v1/webhooks/${id}/deliveries`)).body.nodes[0].state).toBe('delivered')
   })
 
+  it('redelivers a delivery once when 20 requests on two replicas ask at once (409 for the others), and queues nothing past WEBHOOKS_MAX_PENDING (429)', async () => {
+    const { start, time } = await cluster()
+    const env = { WEBHOOKS_RETRY_SCHEDULE: '1s', WEBHOOKS_MAX_PENDING: '2' }
+    const [a, b] = [await start(env), await start(env)]
+    // Two 503s fail the first ping; the redelivered attempt is held (pending) until the receiver closes.
+    const receiver = await Receiver.start((count) => count === 3 ? 'hang' : 503, () => time.now())
+    closing.push(async () => { await receiver.close() })
+    const created = await call(a, 'POST', '/v1/webhooks', { url: receiver.url, events: ['dataset.ready'], datasetIds: [DATASET] })
+    const id = created.body.id as string
+    await Promise.all([dispatcherIdle(a), dispatcherIdle(b)])
+    // The retry is due within 1 s ± 20 % (jitter), once the replica that tried has set its timer.
+    let triedBy: unknown = null
+    const retried = nextEvent('the ping\'s first attempt', attemptsOf, (m) => {
+      if (m.webhookId === id && m.outcome === 'retry') triedBy = m.service
+      return triedBy !== null
+    })
+    const slept = nextEvent('the replica that tried to sleep', idlesOf, (m) => triedBy !== null && m.owner === triedBy && m.running === 0)
+    const ping = await call(a, 'POST', `/v1/webhooks/${id}/test`)
+    await retried
+    await slept
+    const failed = nextEvent('the ping to fail', attemptsOf, (m) => m.webhookId === id && m.outcome === 'failed')
+    time.advance(1_200)
+    await failed
+    const redelivered = receiver.count(3)
+    const answers = await Promise.all(Array.from({ length: 20 }, async (_, i) =>
+      await call(i % 2 === 0 ? a : b, 'POST', `/v1/webhooks/${id}/deliveries/${ping.body.id}/redeliver`)))
+    expect(answers.map((answer) => answer.status).sort()).toEqual([202, ...Array<number>(19).fill(409)])
+    expect(answers.find((answer) => answer.status === 409)?.body.detail).toBe(`Delivery ${ping.body.id} is pending already: its next attempt is scheduled.`)
+    await redelivered
+    const secondTried = nextEvent('the second ping\'s first attempt', attemptsOf, (m) => m.webhookId === id && m.eventId !== ping.body.eventId)
+    const second = await call(b, 'POST', `/v1/webhooks/${id}/test`)
+    expect(second.status).toBe(202)
+    expect((await secondTried).outcome).toBe('retry')
+    const third = await call(a, 'POST', `/v1/webhooks/${id}/test`)
+    expect(third.status).toBe(429)
+    expect(third.body.detail).toBe('Nothing was queued: 2 deliveries are pending already (WEBHOOKS_MAX_PENDING). Try again once the receivers have caught up.')
+    const log = (await call(b, 'GET', `/v1/webhooks/${id}/deliveries`)).body.nodes
+    expect(log.map((d: any) => [d.id, d.state])).toEqual([[second.body.id, 'pending'], [ping.body.id, 'pending']])
+    expect(receiver.received.map((got) => got.headers['webhook-id'])).toEqual([ping.body.eventId, ping.body.eventId, ping.body.eventId, second.body.eventId])
+  })
+
   it('hands the delivery of a replica that stopped mid-attempt to another when its lease ends, with the same webhook-id', async () => {
     const { start, time } = await cluster()
     const a = await start()

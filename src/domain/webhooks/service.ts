@@ -264,7 +264,8 @@ export class WebhookService {
     if (delivery.state === 'pending') throw new GatewayError('CONFLICT', `Delivery ${deliveryId} is pending already: its next attempt is scheduled.`)
     if (delivery.state === 'recorded') throw new GatewayError('CONFLICT', `Delivery ${deliveryId} records an event of the gateway's own (${delivery.eventType}); it is not sent.`)
     const again: Delivery = { ...delivery, state: 'pending', nextAttemptAt: this.options.time.now() }
-    await this.write(async () => { await this.options.store.requeue(again) })
+    // Another redelivery of it (on this replica or another) came first.
+    if (!await this.write(async () => await this.options.store.requeue(again))) throw new GatewayError('CONFLICT', `Delivery ${deliveryId} is pending already: its next attempt is scheduled.`)
     if (this.known.length === 0) await this.sync()
     this.dispatcher.pump()
     return again
@@ -424,8 +425,14 @@ export class WebhookService {
     }
   }
 
+  /** A change to the store: StoreUnavailable answers 503, StoreFull (WEBHOOKS_MAX_PENDING) 429; either changed nothing. */
   private async write<T> (run: () => Promise<T>): Promise<T> {
-    return await this.read(run)
+    try {
+      return await this.read(run)
+    } catch (err) {
+      if (!(err instanceof StoreFull)) throw err
+      throw new GatewayError('RATE_LIMITED', `Nothing was queued: ${err.message}. Try again once the receivers have caught up.`)
+    }
   }
 }
 

@@ -36,8 +36,8 @@ export interface WebhookStore {
   release: (id: string) => Promise<void>
   /** Saves the delivery after an attempt and ends its claim; a delivery no longer pending leaves its queue. */
   finish: (delivery: Delivery) => Promise<void>
-  /** Puts a settled delivery back at the end of its queue, due now (redeliver). */
-  requeue: (delivery: Delivery) => Promise<void>
+  /** Puts a settled delivery back at the end of its queue, due now (redeliver); false when it is pending already. Throws StoreFull past the bound. */
+  requeue: (delivery: Delivery) => Promise<boolean>
   /** The webhook's log, newest first. */
   deliveries: (webhookId: string, limit: number) => Promise<Delivery[]>
   delivery: (webhookId: string, id: string) => Promise<Delivery | null>
@@ -147,13 +147,14 @@ export class MemoryWebhookStore implements WebhookStore {
     }
   }
 
-  async requeue (delivery: Delivery): Promise<void> {
+  async requeue (delivery: Delivery): Promise<boolean> {
     const before = this.records.get(delivery.id)
-    if (before === undefined || before.state === 'pending') return
+    if (before === undefined || before.state === 'pending') return false
     if (this.pendingCount >= this.maxPending) throw new StoreFull(`${this.maxPending} deliveries are pending already (WEBHOOKS_MAX_PENDING)`)
     this.pendingCount++
     this.records.set(delivery.id, copy(delivery))
     this.queue(delivery).push(delivery.id)
+    return true
   }
 
   async deliveries (webhookId: string, limit: number): Promise<Delivery[]> {
