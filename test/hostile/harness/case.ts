@@ -68,8 +68,8 @@ export interface AttackContext<S = unknown> {
    * caller with an account (per-caller limits count it by its API key, for the whole file).
    */
   readonly account: string
-  /** The gateway process, for what a case must wait for there (its link to Redis). */
-  readonly gateway: Pick<GatewayProcess, 'redisUp'>
+  /** The gateway process, for what a case must wait for there (its link to Redis, its webhook attempts). */
+  readonly gateway: Pick<GatewayProcess, 'redisUp' | 'webhooksSettled'>
   /** An HTTP client from `address`, closed once the case is measured. */
   readonly http: HttpFrom
   /** What the attack still holds when it returns (open sockets...): released after the measurement. */

@@ -18,6 +18,7 @@ export type ChildRequest =
   | { id: number, type: 'close' }
   | { id: number, type: 'settle', connections: number, pollers: number, withinMs: number }
   | { id: number, type: 'redis-up', withinMs: number }
+  | { id: number, type: 'webhooks-settled', withinMs: number }
 
 /** What is left open: sockets of the HTTP server (upgraded WebSockets included) and pollers of subscriptions. */
 export interface Holdings {
@@ -48,7 +49,7 @@ export interface Measurement {
 export type ChildMessage =
   | { type: 'ready', url: string }
   | { type: 'error', message: string }
-  | { id: number, loop?: Measurement['loop'], measurement?: Measurement, holdings?: Holdings & { ms: number }, redisUp?: boolean, done?: true }
+  | { id: number, loop?: Measurement['loop'], measurement?: Measurement, holdings?: Holdings & { ms: number }, redisUp?: boolean, settled?: boolean, done?: true }
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined || process.send === undefined) throw new Error('run by gateway-process.ts: node --expose-gc with an IPC channel')
@@ -138,12 +139,26 @@ async function redisUp (withinMs: number): Promise<boolean> {
   return true
 }
 
+/**
+ * Resolves once no webhook attempt is running (each attempt's outcome is saved before it stops running),
+ * or false at the deadline. Checked on a short timer here, as `settle` is.
+ */
+async function webhooksSettled (withinMs: number): Promise<boolean> {
+  const end = performance.now() + withinMs
+  while ((app.webhooks?.running ?? 0) > 0) {
+    if (performance.now() > end) return false
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  return true
+}
+
 process.on('message', (message: ChildRequest) => {
   const answer = async (): Promise<ChildMessage> => {
     if (message.type === 'measure') return { id: message.id, measurement: await measure() }
     if (message.type === 'loop') return { id: message.id, loop: loopDelay() }
     if (message.type === 'settle') return { id: message.id, holdings: await settle(message, message.withinMs) }
     if (message.type === 'redis-up') return { id: message.id, redisUp: await redisUp(message.withinMs) }
+    if (message.type === 'webhooks-settled') return { id: message.id, settled: await webhooksSettled(message.withinMs) }
     if (message.type === 'reset-loop') {
       loop.reset()
       probeServerMs = []

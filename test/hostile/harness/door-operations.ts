@@ -6,7 +6,7 @@ import { openSocket, operationText } from './ws.js'
 import type { Door } from './matrix.js'
 
 /** The doors with an operation of their own here (a live query's is the websocket and sse doors'). */
-export type OperatedDoor = Exclude<Door, 'live-query'>
+export type OperatedDoor = Exclude<Door, 'live-query' | 'webhooks'>
 
 /*
  * What a well-behaved caller does on each door, for the suites whose attack is on what the gateway

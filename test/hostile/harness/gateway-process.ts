@@ -139,6 +139,12 @@ export class GatewayProcess {
     return 'id' in answer && answer.redisUp === true
   }
 
+  /** Waits until no webhook attempt is running in the gateway (their outcomes saved), at most `withinMs`; whether none is. */
+  async webhooksSettled (withinMs: number): Promise<boolean> {
+    const answer = await this.ask({ type: 'webhooks-settled', withinMs }, withinMs + ANSWER_DEADLINE_MS)
+    return 'id' in answer && answer.settled === true
+  }
+
   /** The last lines of the gateway's log, for a failure message. */
   logTail (lines = 20): string {
     return tail(this.logPath, lines)

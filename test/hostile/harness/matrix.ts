@@ -11,7 +11,8 @@ export const DOORS = {
   sse: 'GraphQL over SSE: /graphql/stream (graphql-sse, both modes)',
   rest: 'REST under /v1 (JSON resources, writes)',
   'rest-events': 'REST event streams: GET /v1/datasets/{id}/events?follow=true',
-  'live-query': 'Live queries (@live) over WebSocket, SSE and GraphQL over HTTP event streams: shared executions watching what they read'
+  'live-query': 'Live queries (@live) over WebSocket, SSE and GraphQL over HTTP event streams: shared executions watching what they read',
+  webhooks: 'Webhooks: registration under /v1/webhooks, and deliveries to receivers the caller names (the attacker is the receiver)'
 } as const
 
 export const ATTACKS = {
@@ -72,5 +73,12 @@ export const NOT_APPLICABLE: { readonly [D in Door]: { readonly [A in Attack]?: 
     'redis-stalled': 'a live query reaches Redis only through the pollers\' leases and the invalidations\' bridge, which the redis suite stalls under subscriptions',
     'redis-down': 'a live query reaches Redis only through the pollers\' leases and the invalidations\' bridge, which the redis suite kills under subscriptions',
     'upstream-stalled': 'its executions and polls call Visual Layer through the same client and per-tenant breakers as every operation and poller (the upstream-stalled suite)'
+  },
+  webhooks: {
+    'large-variables': 'the routes take no variables: their inputs are JSON bodies (large-documents, many-unique-documents) and path ids',
+    'forged-tokens': 'webhooks run where the gateway holds the service account: in passthrough, registration answers 501 before a token is used (test/webhooks/registration.test.ts); in jwt mode a token is checked in the gateway, with no call to Visual Layer',
+    'redis-stalled': 'registration answers 503 while Redis is stopped (SIGSTOP), and the events seen meanwhile are delivered once it answers (test/cluster/webhooks.test.ts, on a redis-server of its own)',
+    'redis-down': 'the same store and the same refusal as a stalled Redis (RedisUnavailable either way): test/cluster/webhooks.test.ts and its bound on what is kept meanwhile (WEBHOOKS_MAX_PENDING)',
+    'upstream-stalled': 'the datasets webhooks follow are polled by the shared pollers, through the same client and per-tenant breakers as subscriptions (the upstream-stalled suite)'
   }
 }
