@@ -79,7 +79,8 @@ export class Receiver {
     await once(this.server, 'close')
   }
 
-  private listen (listener: (received: Received) => void): () => void {
+  /** Calls `listener` with each delivery as it arrives (before it is answered); returns the way to stop. */
+  listen (listener: (received: Received) => void): () => void {
     this.listeners.add(listener)
     return () => { this.listeners.delete(listener) }
   }

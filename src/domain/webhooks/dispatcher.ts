@@ -99,7 +99,9 @@ export class Dispatcher {
     // Looked at once the timers running now are done: a clock moved in one step (a test's) counts whole.
     await Promise.resolve()
     if (this.options.active?.() === false) return
-    const due = await store.claimDue(time.now(), BATCH, attemptTimeoutMs + 5_000)
+    // A claim outlasts the attempt's deadline and the saving of its outcome (as long again, at most 5 s):
+    // a replica killed mid-attempt has its deliveries taken over that much after their attempts began.
+    const due = await store.claimDue(time.now(), BATCH, attemptTimeoutMs + Math.min(attemptTimeoutMs, 5_000))
     for (const item of due) {
       const target = originOf(item.webhook.url)
       const busy = this.inFlight.get(target) ?? 0

@@ -19,6 +19,7 @@ export type ChildRequest =
   | { id: number, type: 'settle', connections: number, pollers: number, withinMs: number }
   | { id: number, type: 'redis-up', withinMs: number }
   | { id: number, type: 'webhooks-settled', withinMs: number }
+  | { id: number, type: 'webhooks-running' }
 
 /** What is left open: sockets of the HTTP server (upgraded WebSockets included) and pollers of subscriptions. */
 export interface Holdings {
@@ -49,7 +50,7 @@ export interface Measurement {
 export type ChildMessage =
   | { type: 'ready', url: string }
   | { type: 'error', message: string }
-  | { id: number, loop?: Measurement['loop'], measurement?: Measurement, holdings?: Holdings & { ms: number }, redisUp?: boolean, settled?: boolean, done?: true }
+  | { id: number, loop?: Measurement['loop'], measurement?: Measurement, holdings?: Holdings & { ms: number }, redisUp?: boolean, settled?: boolean, running?: number, done?: true }
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined || process.send === undefined) throw new Error('run by gateway-process.ts: node --expose-gc with an IPC channel')
@@ -158,6 +159,7 @@ process.on('message', (message: ChildRequest) => {
     if (message.type === 'loop') return { id: message.id, loop: loopDelay() }
     if (message.type === 'settle') return { id: message.id, holdings: await settle(message, message.withinMs) }
     if (message.type === 'redis-up') return { id: message.id, redisUp: await redisUp(message.withinMs) }
+    if (message.type === 'webhooks-running') return { id: message.id, running: app.webhooks?.running ?? 0 }
     if (message.type === 'webhooks-settled') return { id: message.id, settled: await webhooksSettled(message.withinMs) }
     if (message.type === 'reset-loop') {
       loop.reset()

@@ -150,6 +150,20 @@ export class GatewayProcess {
     return tail(this.logPath, lines)
   }
 
+  /** Kills the process at once (SIGKILL): nothing it holds is handed back, nothing it was doing finishes. */
+  async kill (): Promise<void> {
+    if (!this.alive) return
+    const exited = new Promise<void>((resolve) => { this.child.once('exit', () => { resolve() }) })
+    this.child.kill('SIGKILL')
+    await exited
+  }
+
+  /** Webhook attempts running in the gateway now. */
+  async webhookAttempts (): Promise<number> {
+    const answer = await this.ask({ type: 'webhooks-running' })
+    return 'id' in answer ? answer.running ?? 0 : 0
+  }
+
   async close (): Promise<void> {
     if (!this.alive) return
     const exited = new Promise<void>((resolve) => { this.child.once('exit', () => { resolve() }) })
