@@ -8,7 +8,8 @@ import type { DatasetParent } from '../../domain/parents.js'
 import { streamDatasetEvents, type EventStreamOptions } from './event-stream.js'
 import { problemOf, sendProblem } from './problem.js'
 import type { RestContext, Routes } from './routes.js'
-import { DatasetParams, EventsQuery, EventStream } from './schemas.js'
+import { EventStream } from './document-schemas.js'
+import { DatasetParams, EventsQuery } from './schemas.js'
 
 /*
  * GET /v1/datasets/{id}/events: the route of a dataset's event stream (event-stream.ts writes it), each

@@ -12,7 +12,8 @@ import { problemCodeOf, problemFromError, problemOf, sendProblem } from './probl
 import { registerReads } from './reads.js'
 import { sendJsonText } from './representation.js'
 import { restRoutes } from './routes.js'
-import { NoQuery, OpenApiDocument } from './schemas.js'
+import { OpenApiDocument } from './document-schemas.js'
+import { NoQuery } from './schemas.js'
 import { registerWebhooks } from './webhooks.js'
 
 /*

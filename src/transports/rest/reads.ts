@@ -9,11 +9,8 @@ import { GatewayError } from '../../errors.js'
 import type { OpenDatasetStream } from './dataset-events.js'
 import { plain, sendRepresentation } from './representation.js'
 import type { Routes } from './routes.js'
-import {
-  CreationStatus, DatasetList, DatasetParams, DatasetQuery, DatasetWithIncludes, FilterOptionsQuery, LiveDatasetStream, ModelList, ModelsQuery, NoQuery,
-  TaskFilterOptions,
-  TaskPage, TasksQuery, type Include
-} from './schemas.js'
+import { CreationStatus, DatasetList, DatasetWithIncludes, LiveDatasetStream, ModelList, TaskFilterOptions, TaskPage } from './document-schemas.js'
+import { DatasetParams, DatasetQuery, FilterOptionsQuery, ModelsQuery, NoQuery, TasksQuery, type Include } from './schemas.js'
 
 /* The resources /v1 reads: datasets (one with what ?include embeds, its creation status, its models), pages of tasks, the task filters' values. */
 
