@@ -91,14 +91,15 @@ export function registerReads ({ route, contextOf }: Routes, openStream: OpenDat
     },
     problems: [404]
   }, async (request, reply, { params, query }) => {
-    const ctx = contextOf(request, reply)
     if (wantsStream(request, query.live)) {
       // The dataset's shared poller, followed past every settled status until the client leaves; each state read with its includes afresh.
-      return await openStream(request, reply, ctx, () => watchDataset(ctx, params.id, true), {
+      return await openStream(request, reply, (ctx) => ({
+        events: watchDataset(ctx, params.id, true),
         event: 'dataset',
         render: async (dataset) => await datasetResource(ctx, request, dataset, query.include)
-      })
+      }))
     }
+    const ctx = contextOf(request, reply)
     const dataset = await datasetById(ctx, 'id', params.id)
     if (dataset === null) throw notFound(params.id)
     return sendRepresentation(request, reply, await datasetResource(ctx, request, dataset, query.include))
