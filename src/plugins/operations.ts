@@ -85,6 +85,8 @@ export class GraphQLOperationRecord implements OperationRecord {
   private done = false
   /** The request whose execution answered this one (identical queries in flight share one). */
   private answeredBy: string | null = null
+  /** Whether the door named the operation (no document): its name is its label, and its line says the door. */
+  private ownName = false
 
   constructor (
     private readonly start: OperationStart,
@@ -102,6 +104,13 @@ export class GraphQLOperationRecord implements OperationRecord {
     const fragments = new Map<string, FragmentDefinitionNode>()
     for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
     this.asks = asksSchema(operation.selectionSet, fragments)
+  }
+
+  /** An operation with no document, named by its door from a closed set of its own (an OpenAPI operationId): the name is its label. */
+  named (type: Exclude<OperationType, 'unknown'>, name: string): void {
+    this.type = type
+    this.name = name
+    this.ownName = true
   }
 
   /**
@@ -139,10 +148,14 @@ export class GraphQLOperationRecord implements OperationRecord {
     if (!this.tracing) return undefined
     if (this.spanContext !== undefined) return this.spanContext
     const parent = this.start.parent ?? ROOT_CONTEXT
-    const attributes: Record<string, string> = { 'graphql.operation.type': this.type }
-    if (this.name !== null) attributes['graphql.operation.name'] = this.name
-    // GraphQL semantic conventions: "{type} {name}", or "{type}" for an unnamed operation.
-    const spanName = this.type === 'unknown' ? 'GraphQL Operation' : `${this.type}${this.name === null ? '' : ` ${this.name}`}`
+    const attributes: Record<string, string> = this.ownName
+      ? { 'vlgw.operation.type': this.type, 'vlgw.operation.name': this.name ?? '' }
+      : { 'graphql.operation.type': this.type }
+    if (!this.ownName && this.name !== null) attributes['graphql.operation.name'] = this.name
+    // GraphQL semantic conventions: "{type} {name}", or "{type}" for an unnamed operation; a door's own operation: "{door} {name}".
+    const spanName = this.ownName
+      ? `${this.start.transport} ${this.name ?? ''}`
+      : this.type === 'unknown' ? 'GraphQL Operation' : `${this.type}${this.name === null ? '' : ` ${this.name}`}`
     this.span = trace.getTracer('visual-layer-gateway').startSpan(spanName, { kind: SpanKind.INTERNAL, attributes }, parent)
     this.spanContext = trace.setSpan(parent, this.span)
     return this.spanContext
@@ -157,8 +170,10 @@ export class GraphQLOperationRecord implements OperationRecord {
     // A name earns a label of its own only for an operation that ran (not refused: its document, its
     // caller, its rate), asked the schema for more than introspection, for a caller something vouched
     // for: each of those costs the sender a real request, so junk names cannot use up the bounded set.
+    // A door's own name (an operationId) is one of a closed set: it is its label as it is.
     const earns = this.asks && RAN.has(outcome) && this.caller !== null && this.vouched(this.caller)
-    metrics.operation({ transport: this.start.transport, type: this.type, name: metrics.operationNames.label(this.name, earns), outcome, seconds })
+    const label = this.ownName && this.name !== null ? this.name : metrics.operationNames.label(this.name, earns)
+    metrics.operation({ transport: this.start.transport, type: this.type, name: label, outcome, seconds })
     if (outcome === 'RATE_LIMITED') metrics.rateLimited.inc()
     if (outcome === 'QUERY_REJECTED') metrics.queriesRejected.inc({ reason: rejectionReason(this.first?.message ?? '') })
 
@@ -184,12 +199,13 @@ export class GraphQLOperationRecord implements OperationRecord {
     }
     // A caller's mistake is info (with a short reason); warn when the gateway or Visual Layer failed
     // (formatError has already logged the detail; error is kept for what an operator must act on).
-    if (SERVER_SIDE.has(outcome)) this.start.log.warn(line, 'graphql operation failed')
+    const what = this.ownName ? `${this.start.transport} operation` : 'graphql operation'
+    if (SERVER_SIDE.has(outcome)) this.start.log.warn(line, `${what} failed`)
     // A refused caller's reason is logged where it was refused, as a short code ("caller refused"):
     // its message quotes the Authorization header's form, and the logs never hold anything like it.
-    else if (outcome === 'UNAUTHENTICATED') this.start.log.info(line, 'graphql operation refused or partial')
-    else if (this.first !== null) this.start.log.info({ ...line, reason: this.first.message.slice(0, 200) }, 'graphql operation refused or partial')
-    else this.start.log.info(line, 'graphql operation')
+    else if (outcome === 'UNAUTHENTICATED') this.start.log.info(line, `${what} refused or partial`)
+    else if (this.first !== null) this.start.log.info({ ...line, reason: this.first.message.slice(0, 200) }, `${what} refused or partial`)
+    else this.start.log.info(line, what)
   }
 }
 

@@ -5,6 +5,7 @@ import type { LiveQuerySettings } from '../config.js'
 import { LiveQueries } from '../graphql/live-queries.js'
 import { OperationPipeline } from '../graphql/pipeline/pipeline.js'
 import { CallerWindows } from '../transports/allowance-windows.js'
+import { abortOnLeave } from '../transports/authenticate.js'
 import { CallerAllowances } from '../transports/operation-allowance.js'
 import type { Allowances } from '../transports/rate-limits.js'
 
@@ -42,7 +43,8 @@ const pipelinePlugin: FastifyPluginAsync<PipelinePluginOptions> = async (app, { 
     records: operations,
     allowance: new CallerAllowances(rates, windows),
     subscribe: graph.subscribe,
-    liveQueries
+    liveQueries,
+    abortOnLeave
   }))
   // Shutdown ends every live query (its clients get `complete`) before the doors close their connections.
   app.addHook('preClose', async () => { liveQueries.close() })

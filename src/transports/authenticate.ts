@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Auth, Caller } from '../auth/index.js'
 import { GatewayError } from '../errors.js'
+import type { Leavable } from '../graphql/pipeline/ports.js'
 
 /*
  * Who is calling, for every door: an Authorization value (an HTTP header, or the `Authorization`
@@ -60,11 +61,8 @@ export function operationAbort (): AbortController {
   return controller
 }
 
-/** What closes when the client leaves: an HTTP response (its socket closing before the answer was sent) or a socket. */
-export interface Leavable {
-  once: (event: 'close', listener: () => void) => unknown
-  readonly writableFinished?: boolean
-}
+/** What closes when the client leaves (the pipeline's port: src/graphql/pipeline/ports.ts). */
+export type { Leavable }
 
 /** A signal aborted when the client leaves before its answer was complete: the upstream calls made for it stop. */
 export function abortOnLeave (target: Leavable): AbortSignal {

@@ -88,3 +88,18 @@ export async function openEventStream (url: string, headers: Record<string, stri
     received: async (count, timeoutMs) => { await counter.received(`server event ${count} of ${url}`, () => events.length, count, done, timeoutMs) }
   }
 }
+
+/** Reads a fetch answer's body until `marker` has arrived: the text read so far (the body stays open, to be read on or cancelled). */
+export async function readUntil (res: Response, marker: string): Promise<string> {
+  const reader = res.body?.getReader()
+  if (reader === undefined) throw new Error('no body')
+  const decoder = new TextDecoder()
+  let text = ''
+  while (!text.includes(marker)) {
+    const { done, value } = await reader.read()
+    if (done) throw new Error(`stream ended before ${marker}: ${text}`)
+    text += decoder.decode(value, { stream: true })
+  }
+  reader.releaseLock()
+  return text
+}

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { readUntil } from '../helpers/sse.js'
 import { connectionEnd } from '../helpers/wait.js'
 
 /*
  * vlgw_sse_streams counts the event streams open now, by API: a GraphQL subscription over SSE
  * (/graphql/stream) and a REST event stream (/v1/datasets/{id}/events) each count one while their
  * client reads them, and none once it has left. A subscription on SSE is an operation of transport
- * `sse`, and the stream's request is timed, as every other, when it ends.
+ * `sse`, a REST event stream one of transport `rest` (both counted when their client leaves), and
+ * the stream's request is timed, as every other, when it ends.
  */
 
 let gw: TestGateway
@@ -17,19 +19,6 @@ afterAll(async () => { await gw.close() })
 async function streams (): Promise<Record<string, number>> {
   const { values } = await gw.app.metrics.registry.getSingleMetric('vlgw_sse_streams')?.get() ?? { values: [] }
   return Object.fromEntries(values.map(({ labels, value }) => [String(labels.api), value]))
-}
-
-/** Reads a stream's body until `marker` has arrived. */
-async function readUntil (res: Response, marker: string): Promise<void> {
-  const reader = res.body?.getReader()
-  if (reader === undefined) throw new Error('no body')
-  const decoder = new TextDecoder()
-  let text = ''
-  while (!text.includes(marker)) {
-    const { done, value } = await reader.read()
-    if (done) throw new Error(`stream ended before ${marker}: ${text}`)
-    text += decoder.decode(value, { stream: true })
-  }
 }
 
 it('counts each open SSE stream by API, and none once its client has left', async () => {
@@ -53,7 +42,11 @@ it('counts each open SSE stream by API, and none once its client has left', asyn
   await ended
   expect(await streams()).toEqual({ graphql: 0, rest: 0 })
   const operations = (await gw.app.metrics.operations.get()).values.map(({ labels, value }) => ({ ...labels, value }))
-  expect(operations).toEqual([{ transport: 'sse', operation_type: 'subscription', operation_name: 'Watch', outcome: 'ok', value: 1 }])
+    .sort((x, y) => String(x.transport).localeCompare(String(y.transport)))
+  expect(operations).toEqual([
+    { transport: 'rest', operation_type: 'query', operation_name: 'streamDatasetEvents', outcome: 'ok', value: 1 },
+    { transport: 'sse', operation_type: 'subscription', operation_name: 'Watch', outcome: 'ok', value: 1 }
+  ])
   // Each stream's request is timed once its socket has closed, which came before the stream's end.
   const requests = async (): Promise<Array<Record<string, string | number>>> => (await gw.app.metrics.httpServerDuration.get()).values
     .filter(({ metricName }) => metricName === 'http_server_request_duration_seconds_count')

@@ -4,11 +4,15 @@ import {
   type OperationTypeNode
 } from 'graphql'
 import type { Caller } from '../../auth/index.js'
+import { GatewayError } from '../../errors.js'
+import type { GatewayContext } from '../context.js'
 import type { DocumentLimits } from '../document.js'
 import { formatError, formatStreamedResult, type FormatOptions } from '../error-formatter.js'
 import { asksForPatches, type LiveQueries, type LiveRequest } from '../live-queries.js'
 import type { DocumentParams, TrustedDocuments } from '../trusted-documents.js'
-import type { CallerAllowance, ContextFactory, OperationLog, OperationRecord, OperationRecords, RecordStart } from './ports.js'
+import type {
+  AbortOnLeave, CallerAllowance, CallerCeiling, ContextFactory, Leavable, OperationLog, OperationRecord, OperationRecords, RecordStart
+} from './ports.js'
 import { costOf, operationProblem, operationType, readOperation, refusal, rejected, resolveText } from './stages.js'
 
 /*
@@ -17,7 +21,9 @@ import { costOf, operationProblem, operationType, readOperation, refusal, reject
  * and its record (log line, metrics, span) from start to finish. A door translates its protocol to
  * a `start` and a `prepare` (or one `run`), and the answers back; it adds only what is its own
  * (a socket's ceilings, a stream's token). The graphql-ws and graphql-sse servers execute what
- * `prepare` returns themselves; a door with no such library calls `run`.
+ * `prepare` returns themselves; a door with no such library calls `run`. An operation with no
+ * document (a REST event stream) is `admit`ted: named by its door, recorded, held to the caller's
+ * ceiling or allowance, given its context, and finished when its door says it has ended.
  */
 
 /** What a request names to run, as its door read it. */
@@ -68,7 +74,43 @@ export interface PipelineSettings {
   readonly subscribe: (args: ExecutionArgs) => Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>
   /** Live queries, shared per (document, variables, scope) and re-executed as what they read changes (src/graphql/live-queries.ts). */
   readonly liveQueries: LiveQueries
+  /** Ties an operation's context to its client leaving (src/transports/authenticate.ts). */
+  readonly abortOnLeave: AbortOnLeave
 }
+
+/** An operation with no GraphQL document (a REST event stream): its door names it and says what the client leaving closes. */
+export interface DocumentlessOperation {
+  readonly caller: Caller
+  /** The caller's lane (see callerKey): whose ceiling or allowance the operation counts against. */
+  readonly lane: string
+  readonly type: 'query' | 'mutation' | 'subscription'
+  /** Its name in the door's own closed set (an OpenAPI operationId): its log line's and its metrics' label. */
+  readonly name: string
+  /** What closes when the client leaves: the operation's context aborts then, and its place under `ceiling` is freed. */
+  readonly leaving: Leavable
+  /** The door's ceiling of such operations one caller holds at once; without one, a query or mutation counts against the caller's allowance. */
+  readonly ceiling?: CallerCeiling
+  /** Whether its answer is a stream that lasts as long as its client: its reads are not traced under its span (as a subscription's events are not). */
+  readonly stream?: boolean
+}
+
+/** A documentless operation let in: its context, and its record, told how it ended and finished when it ends. */
+export class AdmittedOperation {
+  constructor (readonly context: GatewayContext, private readonly record: OperationRecord, private readonly release: () => void) {}
+
+  /** The operation answered a refusal or a failure (a problem, before or during its stream): the first one is its outcome. */
+  fail (code: GatewayError['code'], message: string): void {
+    this.record.errors([{ message, extensions: { code } }])
+  }
+
+  /** The operation has ended: its place under the ceiling is freed, its record finished (log line, metrics, span). Once. */
+  finish (): void {
+    this.release()
+    this.record.finish()
+  }
+}
+
+export type Admission = { admitted: AdmittedOperation, refusal?: undefined } | { admitted?: undefined, refusal: GatewayError }
 
 /** One operation on its way through the pipeline: its record, and the answers formatted in the gateway's shape. */
 export class OperationRun {
@@ -149,6 +191,44 @@ export class OperationPipeline {
     } finally {
       run.finish()
     }
+  }
+
+  /**
+   * An operation with no document, from its arrival: its record (named by the door), the caller's
+   * ceiling (or, without one, allowance), its context tied to the client leaving. A refusal's record
+   * is finished here; an admitted operation's when its door calls `finish`.
+   */
+  async admit (start: RecordStart, operation: DocumentlessOperation): Promise<Admission> {
+    const { records, allowance, context, abortOnLeave } = this.settings
+    const record = records.start(start)
+    record.named?.(operation.type, operation.name)
+    const signal = abortOnLeave(operation.leaving)
+    const refuse = (refusal: GatewayError): Admission => {
+      record.errors([{ message: refusal.message, extensions: { code: refusal.code } }])
+      record.finish()
+      return { refusal }
+    }
+    let release = (): void => {}
+    const { ceiling, lane, leaving, type } = operation
+    if (ceiling !== undefined) {
+      if (!await ceiling.take(lane)) return refuse(new GatewayError('RATE_LIMITED', ceiling.refusal))
+      // Freed once, whichever comes first: the operation's end, or its client leaving (also while the place was taken).
+      let held = true
+      release = () => {
+        if (!held) return
+        held = false
+        ceiling.release(lane)
+      }
+      if (leaving.closed === true) release()
+      else leaving.once('close', release)
+    } else if (type !== 'subscription') {
+      const refused = await allowance.take(start.transport, lane, type)
+      if (refused !== null) return refuse(refused)
+    }
+    const contextValue = context(operation.caller, start.requestId, signal)
+    record.attach(contextValue, operation.stream !== true)
+    record.traceContext()
+    return { admitted: new AdmittedOperation(contextValue, record, release) }
   }
 
   /** A query or mutation prepared, executed; a live query gives its results as they change. */

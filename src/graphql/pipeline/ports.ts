@@ -38,6 +38,8 @@ export interface OperationRecord {
   /** The errors of an answer, formatted: the first one's code is the operation's outcome. */
   errors: (errors: ReadonlyArray<{ message?: unknown, extensions?: { code?: unknown } }> | undefined) => void
   traceContext: () => TraceContext | undefined
+  /** An operation with no document (a REST event stream): its door names it, with a name from the door's own closed set (an OpenAPI operationId). */
+  named?: (type: Exclude<OperationType, 'unknown'>, name: string) => void
   finish: () => void
 }
 
@@ -52,3 +54,23 @@ export interface CallerAllowance {
 }
 
 export type ContextFactory = (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
+
+/** What closes when the client leaves: an HTTP response (its socket closing before the answer was sent) or a socket. */
+export interface Leavable {
+  once: (event: 'close', listener: () => void) => unknown
+  readonly writableFinished?: boolean
+  /** Whether it has closed already (a response's socket). */
+  readonly closed?: boolean
+}
+
+/** A signal aborted when the client leaves before its answer was complete (src/transports/authenticate.ts, the one place that ties them). */
+export type AbortOnLeave = (target: Leavable) => AbortSignal
+
+/** A door's ceiling on what one caller holds open at once (REST event streams per caller), counted in this process or across replicas. */
+export interface CallerCeiling {
+  /** Takes a place in `lane`: false when there is none left. */
+  take: (lane: string) => Promise<boolean>
+  release: (lane: string) => void
+  /** The refusal's message when there is none left (RATE_LIMITED). */
+  readonly refusal: string
+}

@@ -4,7 +4,8 @@ import { taskAction } from '../../domain/tasks.js'
 import { problemOf, sendProblem } from './problem.js'
 import { plain } from './representation.js'
 import type { Routes } from './routes.js'
-import { DatasetParams, describeIssue, Enrichment, EnrichmentBody, IdempotencyKey, NoQuery, Task, TaskParams } from './schemas.js'
+import { Enrichment, EnrichmentBody, Task } from './document-schemas.js'
+import { DatasetParams, describeIssue, IdempotencyKey, NoQuery, TaskParams } from './schemas.js'
 
 /* The actions of /v1 (POST): enrichment of a dataset, with an Idempotency-Key; abort and retry of a task. */
 

@@ -1,3 +1,4 @@
+import type { Context as TraceContext } from '@opentelemetry/api'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { callerKey } from '../../auth/index.js'
@@ -6,13 +7,16 @@ import { ClusterSlots } from '../caller-slots.js'
 import { connectionEnded } from '../events.js'
 import type { DatasetParent } from '../../domain/parents.js'
 import { streamDatasetEvents, type EventStreamOptions } from './event-stream.js'
-import { problemOf, sendProblem } from './problem.js'
+import { problemOf, sendProblem, type Problem } from './problem.js'
 import type { RestContext, Routes } from './routes.js'
-import { DatasetParams, EventsQuery, EventStream } from './schemas.js'
+import { EventStream } from './document-schemas.js'
+import { DatasetParams, EventsQuery } from './schemas.js'
 
 /*
- * GET /v1/datasets/{id}/events: the route of a dataset's event stream (event-stream.ts writes it), each
- * caller's streams counted against REST_MAX_STREAMS_PER_CALLER, every stream ended on shutdown. The
+ * GET /v1/datasets/{id}/events: the route of a dataset's event stream (event-stream.ts writes it). Each
+ * stream is an operation of the pipeline (app.pipeline.admit): its record (log line, metrics, span),
+ * the caller's ceiling (REST_MAX_STREAMS_PER_CALLER) and its context, which the client leaving
+ * aborts, come from there; this door adds what is its own: every stream ended on shutdown. The
  * live resource (GET /v1/datasets/{id}?live=1, reads.ts) opens its streams through the same opener.
  */
 
@@ -23,11 +27,22 @@ export interface DatasetEventsOptions {
   maxBufferedBytes: number
 }
 
-/** Opens a dataset's event stream for a request, under its caller's cap: /events and the live resource (?live=1) alike. */
-export type OpenDatasetStream = (
-  request: FastifyRequest, reply: FastifyReply, ctx: RestContext,
-  watch: () => AsyncIterator<DatasetParent>, shape: Pick<EventStreamOptions, 'event' | 'render'>
-) => Promise<FastifyReply>
+/** What a stream follows, given its operation's context: the dataset's states, and how each is sent. */
+export type DatasetFollow = Pick<EventStreamOptions, 'event' | 'render'> & { events: AsyncIterator<DatasetParent> }
+
+/** Opens a dataset's event stream for a request, under its caller's ceiling: /events and the live resource (?live=1) alike. */
+export type OpenDatasetStream = (request: FastifyRequest, reply: FastifyReply, follow: (ctx: RestContext) => DatasetFollow) => Promise<FastifyReply>
+
+/** What @fastify/otel decorates requests with, when tracing is on (src/plugins/http-spans.ts). */
+interface Traced {
+  opentelemetry?: () => { context?: TraceContext | null }
+}
+
+/** Requests whose operation the pipeline records (the REST door's own count of its answers leaves them out). */
+const recorded = new WeakSet<FastifyRequest>()
+export function recordedByPipeline (request: FastifyRequest): boolean {
+  return recorded.has(request)
+}
 
 /**
  * The event streams of /v1: each caller's counted against REST_MAX_STREAMS_PER_CALLER (with the slots
@@ -35,7 +50,7 @@ export type OpenDatasetStream = (
  * holds unsent, each ended when its token expires and on shutdown.
  */
 export function datasetStreams (app: FastifyInstance, options: DatasetEventsOptions): OpenDatasetStream {
-  const { auth } = app
+  const { auth, pipeline, operations } = app
   /** Ends each open event stream: shutdown calls them all. */
   const open = new Set<() => void>()
   const track = (end: () => void): (() => void) => {
@@ -49,39 +64,52 @@ export function datasetStreams (app: FastifyInstance, options: DatasetEventsOpti
   const streamSlots = new ClusterSlots(
     options.maxStreamsPerCaller, app.sharedState.slots('rest-events'), app.log.child({ component: 'rest-events' })
   )
+  const ceiling = {
+    take: async (lane: string) => await streamSlots.take(lane),
+    release: (lane: string) => { streamSlots.release(lane) },
+    refusal: `Too many event streams: at most ${options.maxStreamsPerCaller} per caller at once (REST_MAX_STREAMS_PER_CALLER). Close one before opening another.`
+  }
   app.addHook('preClose', async () => {
     for (const end of [...open]) end()
     await streamSlots.close()
   })
-  return async (request, reply, ctx, watch, shape) => {
-    const key = callerKey(auth, ctx.caller, request.ip)
-    if (!await streamSlots.take(key)) {
-      return sendProblem(reply, problemOf(
-        'RATE_LIMITED',
-        `Too many event streams: at most ${options.maxStreamsPerCaller} per caller at once (REST_MAX_STREAMS_PER_CALLER). Close one before opening another.`,
-        String(request.id)
-      ))
-    }
-    // Freed once, whichever comes first: the stream's end, or its client leaving (also while the slot was taken).
-    let held = true
-    const release = (): void => {
-      if (!held) return
-      held = false
-      streamSlots.release(key)
-    }
-    if (reply.raw.closed) release()
-    else reply.raw.once('close', release)
+  return async (request, reply, follow) => {
+    const caller = request.caller
+    if (caller === null) throw new Error('unreachable: onRequest authenticates every request')
+    recorded.add(request)
+    const requestId = String(request.id)
+    const parent = operations.tracing ? (request as Traced).opentelemetry?.().context ?? undefined : undefined
+    const { admitted, refusal } = await pipeline.admit({ transport: 'rest', requestId, log: request.log, logNamesRequest: true, parent }, {
+      caller,
+      lane: callerKey(auth, caller, request.ip),
+      type: 'query',
+      name: request.routeOptions.config.operationId ?? 'unknown',
+      leaving: reply.raw,
+      ceiling,
+      stream: true
+    })
+    if (refusal !== undefined) return sendProblem(reply, problemOf(refusal.code, refusal.message, requestId))
     try {
       // Each event reads afresh, under a renewed call budget, as subscriptions do.
-      const events = watch()
-      return await streamDatasetEvents({ request, reply, events, expiresAt: ctx.caller.expiresAt, track, maxBufferedBytes: options.maxBufferedBytes, ...shape })
+      const { events, ...shape } = follow(admitted.context)
+      const onProblem = (problem: Problem): void => { admitted.fail(problem.code, problem.detail) }
+      // The operation ends with its stream, before the stream's end is announced (connectionEnded).
+      const trackOne = (end: () => void): (() => void) => {
+        const untrack = track(end)
+        return () => {
+          admitted.finish()
+          untrack()
+        }
+      }
+      const { maxBufferedBytes } = options
+      return await streamDatasetEvents({ request, reply, events, expiresAt: caller.expiresAt, track: trackOne, maxBufferedBytes, onProblem, ...shape })
     } finally {
-      release()
+      admitted.finish()
     }
   }
 }
 
-export function registerDatasetEvents ({ route, contextOf }: Routes, openStream: OpenDatasetStream): void {
+export function registerDatasetEvents ({ route }: Routes, openStream: OpenDatasetStream): void {
   route({
     method: 'GET',
     url: '/datasets/:id/events',
@@ -94,7 +122,6 @@ export function registerDatasetEvents ({ route, contextOf }: Routes, openStream:
     success: { status: 200, schema: EventStream, description: 'The event stream.', mediaType: 'text/event-stream' },
     problems: [404]
   }, async (request, reply, { params, query }) => {
-    const ctx = contextOf(request, reply)
-    return await openStream(request, reply, ctx, () => watchDataset(ctx, params.id, query.follow ?? false), {})
+    return await openStream(request, reply, (ctx) => ({ events: watchDataset(ctx, params.id, query.follow ?? false) }))
   })
 }

@@ -31,6 +31,8 @@ export interface EventStreamOptions {
   event?: string
   /** What each state is sent as (the live resource: the dataset with its includes); the dataset alone by default. */
   render?: (dataset: DatasetParent) => Promise<unknown>
+  /** Told of the problem the stream answers or ends with (the operation's outcome). */
+  onProblem?: (problem: Problem) => void
 }
 
 function frame (event: string, data: string, id?: string): string {
@@ -38,7 +40,7 @@ function frame (event: string, data: string, id?: string): string {
 }
 
 export async function streamDatasetEvents (
-  { request, reply, events, expiresAt, track, maxBufferedBytes, event = 'status', render }: EventStreamOptions
+  { request, reply, events, expiresAt, track, maxBufferedBytes, event = 'status', render, onProblem }: EventStreamOptions
 ): Promise<FastifyReply> {
   // A client that leaves while the first event is awaited (Visual Layer slow) ends its watch now, not
   // once Visual Layer answers (with follow=true: never); the watch's return() takes effect at once.
@@ -52,7 +54,9 @@ export async function streamDatasetEvents (
     if (first.done !== true && render !== undefined) firstBody = await render(first.value)
   } catch (err) {
     await events.return?.()
-    return sendProblem(reply, problemFromError(err, request))
+    const problem = problemFromError(err, request)
+    onProblem?.(problem)
+    return sendProblem(reply, problem)
   } finally {
     reply.raw.off('close', leftEarly)
   }
@@ -90,7 +94,9 @@ export async function streamDatasetEvents (
   const expiry = expiresAt === null
     ? undefined
     : setTimeout(() => {
-      end(problemFrame(expired(String(request.id))))
+      const problem = expired(String(request.id))
+      onProblem?.(problem)
+      end(problemFrame(problem))
     }, Math.max(0, expiresAt - Date.now()))
   const untrack = track(() => { end() })
   raw.once('close', () => { end() })
@@ -119,7 +125,9 @@ export async function streamDatasetEvents (
     }
     end(frame('complete', '{}'))
   } catch (err) {
-    end(problemFrame(problemFromError(err, request)))
+    const problem = problemFromError(err, request)
+    onProblem?.(problem)
+    end(problemFrame(problem))
   }
   return reply
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { components, Problem } from './schemas.js'
+import { components, Problem } from './document-schemas.js'
 
 /*
  * The OpenAPI 3.1 document of /v1, generated from the zod schemas that check the requests

@@ -4,7 +4,7 @@ import { codeOfRefusal } from '../../errors.js'
 import { authenticateRequest, type RefuseCaller } from '../authenticate.js'
 import { forcesPreflight } from '../cross-site.js'
 import { registerCallerRateLimits } from '../rate-limits.js'
-import { datasetStreams, registerDatasetEvents } from './dataset-events.js'
+import { datasetStreams, recordedByPipeline, registerDatasetEvents } from './dataset-events.js'
 import { registerActions } from './actions.js'
 import { registerDocs } from './docs.js'
 import { openApiDocument } from './openapi.js'
@@ -12,7 +12,8 @@ import { problemCodeOf, problemFromError, problemOf, sendProblem } from './probl
 import { registerReads } from './reads.js'
 import { sendJsonText } from './representation.js'
 import { restRoutes } from './routes.js'
-import { NoQuery, OpenApiDocument } from './schemas.js'
+import { OpenApiDocument } from './document-schemas.js'
+import { NoQuery } from './schemas.js'
 import { registerWebhooks } from './webhooks.js'
 
 /*
@@ -79,9 +80,10 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   })
   // The allowances of /graphql, per caller, counted apart from its counters; POSTs are writes.
   await registerCallerRateLimits(app, auth, options, { prefix: 'rest:', isWrite: (request) => request.method !== 'GET', writes: 'writes' })
-  // Every answer of a declared route (refusals included), and every rate-limit refusal.
+  // Every answer of a declared route (refusals included), and every rate-limit refusal; an event stream's operation is the pipeline's record.
   const { metrics } = app
   app.addHook('onResponse', async (request, reply) => {
+    if (recordedByPipeline(request)) return
     if (reply.statusCode === 429) metrics.rateLimited.inc()
     const operation = request.routeOptions.config.operationId
     if (operation === undefined) return
@@ -127,4 +129,8 @@ const rest: FastifyPluginAsync<RestOptions> = async (app: FastifyInstance, optio
   })
 }
 
-export default fp(rest, { name: 'rest', encapsulate: true, decorators: { fastify: ['auth', 'domain', 'graph', 'metrics', 'sharedState', 'webhooks'] } })
+export default fp(rest, {
+  name: 'rest',
+  encapsulate: true,
+  decorators: { fastify: ['auth', 'domain', 'graph', 'metrics', 'operations', 'pipeline', 'sharedState', 'webhooks'] }
+})

@@ -9,11 +9,8 @@ import { GatewayError } from '../../errors.js'
 import type { OpenDatasetStream } from './dataset-events.js'
 import { plain, sendRepresentation } from './representation.js'
 import type { Routes } from './routes.js'
-import {
-  CreationStatus, DatasetList, DatasetParams, DatasetQuery, DatasetWithIncludes, FilterOptionsQuery, LiveDatasetStream, ModelList, ModelsQuery, NoQuery,
-  TaskFilterOptions,
-  TaskPage, TasksQuery, type Include
-} from './schemas.js'
+import { CreationStatus, DatasetList, DatasetWithIncludes, LiveDatasetStream, ModelList, TaskFilterOptions, TaskPage } from './document-schemas.js'
+import { DatasetParams, DatasetQuery, FilterOptionsQuery, ModelsQuery, NoQuery, TasksQuery, type Include } from './schemas.js'
 
 /* The resources /v1 reads: datasets (one with what ?include embeds, its creation status, its models), pages of tasks, the task filters' values. */
 
@@ -94,14 +91,15 @@ export function registerReads ({ route, contextOf }: Routes, openStream: OpenDat
     },
     problems: [404]
   }, async (request, reply, { params, query }) => {
-    const ctx = contextOf(request, reply)
     if (wantsStream(request, query.live)) {
       // The dataset's shared poller, followed past every settled status until the client leaves; each state read with its includes afresh.
-      return await openStream(request, reply, ctx, () => watchDataset(ctx, params.id, true), {
+      return await openStream(request, reply, (ctx) => ({
+        events: watchDataset(ctx, params.id, true),
         event: 'dataset',
         render: async (dataset) => await datasetResource(ctx, request, dataset, query.include)
-      })
+      }))
     }
+    const ctx = contextOf(request, reply)
     const dataset = await datasetById(ctx, 'id', params.id)
     if (dataset === null) throw notFound(params.id)
     return sendRepresentation(request, reply, await datasetResource(ctx, request, dataset, query.include))

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { EVENT_TYPES } from '../../domain/webhooks/model.js'
-import { components } from './schemas.js'
+import { components } from './document-schemas.js'
 
 /* The request and answer schemas of /v1/webhooks (webhooks.ts), registered in the OpenAPI document's components. */
 
