@@ -35,7 +35,8 @@ export function registerWebhookDeliveries ({ route }: Routes, { open, noStore }:
     params: DeliveryParams,
     query: NoQuery,
     success: { status: 202, schema: Delivery, description: 'Queued.' },
-    problems: [404, 409, 501]
+    // 409: pending already (another redelivery came first); 429: WEBHOOKS_MAX_PENDING deliveries pending.
+    problems: [404, 409, 429, 501]
   }, async (request, reply, { params }) => {
     const caller = open(request, reply)
     if (caller === null) return reply
@@ -51,7 +52,7 @@ export function registerWebhookDeliveries ({ route }: Routes, { open, noStore }:
     params: WebhookParams,
     query: NoQuery,
     success: { status: 202, schema: Delivery, description: 'Queued: see the delivery log for its outcome.' },
-    problems
+    problems: [...problems, 429]
   }, async (request, reply, { params }) => {
     const caller = open(request, reply)
     if (caller === null) return reply
