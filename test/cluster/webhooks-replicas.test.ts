@@ -104,6 +104,8 @@ describeWithRedis('webhooks on replicas that are killed', () => {
       await when('every event accepted', (listener) => receiver.listen(listener), () => accepted.size === events.size, 30_000)
       expect(accepted).toEqual(events)
       expect(receiver.received.every((got) => events.has(String(got.headers['webhook-id'])) && got.verifiedBy.length === 1)).toBe(true)
+      // An attempt's outcome is saved before it stops running.
+      expect(await Promise.all(survivors.map(async (gateway) => await gateway.webhooksSettled(5_000)))).toEqual([true, true])
       const log = (await call(survivors[0] as GatewayProcess, 'GET', `/v1/webhooks/${id}/deliveries`)).body.nodes as Array<{ eventId: string, state: string }>
       expect(log.filter(({ state }) => state === 'delivered').map(({ eventId }) => eventId).sort()).toEqual([...events].sort())
 
@@ -115,8 +117,10 @@ describeWithRedis('webhooks on replicas that are killed', () => {
       await receiver.count(before + 3)
       await Promise.all(survivors.map(async (gateway) => { await gateway.kill() }))
       mode = 'accept'
-      const [d] = await Promise.all([replica(), replica(), replica()])
+      const restarted = await Promise.all([replica(), replica(), replica()])
+      const [d] = restarted
       await when('the pending events accepted', (listener) => receiver.listen(listener), () => [...pending].every((event) => accepted.has(event)), 30_000)
+      expect(await Promise.all(restarted.map(async (gateway) => await gateway.webhooksSettled(5_000)))).toEqual([true, true, true])
       const all = (await call(d as GatewayProcess, 'GET', `/v1/webhooks/${id}/deliveries`)).body.nodes as Array<{ eventId: string, state: string }>
       expect(all.map(({ eventId, state }) => [eventId, state]).sort()).toEqual([...events, ...pending].map((event) => [event, 'delivered']).sort())
       expect(new Set(receiver.received.map((got) => String(got.headers['webhook-id'])))).toEqual(new Set([...events, ...pending]))

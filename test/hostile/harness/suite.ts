@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, startEmulator, type RunningEmulator } from '../../../src/emulator/index.js'
 import { TEST_START } from '../../helpers/gateway.js'
@@ -226,7 +227,7 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
         const measured = {
           case: title,
           attackMs,
-          baseline: { probeP99: quietProbeP99, loopP99: quietLoop.p99, busyFactor: Math.round(busy * 100) / 100 },
+          baseline: { probeP99: quietProbeP99, loopP99: quietLoop.p99, load: Math.round((loadavg()[0] ?? 0) * 100) / 100, busyFactor: Math.round(busy * 100) / 100 },
           memoryGrowthMb: { held: mb(memoryOf(during) - memoryOf(before)), after: mb(memoryOf(after) - memoryOf(before)), bound },
           heapUsedMb: { before: mb(before.heapUsed), held: mb(during.heapUsed), after: mb(after.heapUsed) },
           externalMb: { before: mb(before.external), held: mb(during.external), after: mb(after.external) },
