@@ -1,14 +1,14 @@
 import { isLiveQueryOperationDefinitionNode } from '@n1ru4l/graphql-live-query'
 import {
   execute, getOperationAST, specifiedRules, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema,
-  type OperationTypeNode
+  type OperationTypeNode, type ValidationRule
 } from 'graphql'
 import type { Caller } from '../../auth/index.js'
 import type { DocumentLimits } from '../document.js'
 import { formatError, formatStreamedResult, type FormatOptions } from '../error-formatter.js'
 import { asksForPatches, type LiveQueries, type LiveRequest } from '../live-queries.js'
 import type { DocumentParams, TrustedDocuments } from '../trusted-documents.js'
-import type { CallerAllowance, ContextFactory, OperationLog, OperationRecord, OperationRecords, RecordStart } from './ports.js'
+import type { AllowanceWindow, CallerAllowance, ContextFactory, OperationLog, OperationRecord, OperationRecords, RecordStart } from './ports.js'
 import { costOf, operationProblem, operationType, readOperation, refusal, rejected, resolveText } from './stages.js'
 
 /*
@@ -46,10 +46,22 @@ export interface Prepare {
   readonly only?: OnlyTypes
   /** Whether the door streams a live query's results (WebSocket, SSE, HTTP event streams); without, `@live` runs once. */
   readonly live?: boolean
+  /**
+   * The validation rules (graphql's own by default): a door's own rule goes in one array of its own,
+   * the same array every time, since the document cache remembers which array a document passed.
+   */
+  readonly rules?: readonly ValidationRule[]
 }
 
-export type Prepared = { args: ExecutionArgs & { contextValue: unknown }, type: OperationTypeNode, live: boolean, errors?: undefined } |
-{ args?: undefined, type?: undefined, live?: undefined, errors: readonly GraphQLError[] }
+/**
+ * The arguments to execute, or the errors that refuse the operation; and what the stages learnt on
+ * the way: the worst-case cost (refused: once computed) and the caller's window (refused: when over it).
+ */
+export type Prepared = {
+  args: ExecutionArgs & { contextValue: unknown }, type: OperationTypeNode, live: boolean, cost: number | null, allowance: AllowanceWindow | null, errors?: undefined
+} | {
+  args?: undefined, type?: undefined, live?: undefined, cost?: number | null, allowance?: AllowanceWindow | null, errors: readonly GraphQLError[]
+}
 
 /** What `execute` gives: one result, or a live query's results. */
 export type Executed = ExecutionResult | AsyncIterableIterator<ExecutionResult>
@@ -80,7 +92,7 @@ export class OperationRun {
     const { params, only } = request
     const text = resolveText(trusted, params)
     if (text.errors !== undefined) return text
-    const { document, errors } = await readOperation(request.lane, schema, text.value, limits, specifiedRules)
+    const { document, errors } = await readOperation(request.lane, schema, text.value, limits, request.rules ?? specifiedRules)
     if (errors !== undefined) return { errors }
     this.record.identify(document, params.operationName)
     const type = operationType(document, params.operationName)
@@ -88,11 +100,9 @@ export class OperationRun {
     const live = request.live === true && type === 'query' && isLive(document, params.operationName, params.variables)
     if (only !== undefined && !only.types.has(type) && !(live && only.live === true)) return { errors: [rejected(only.refusal)] }
     const cost = costOf(schema, document, limits, params.variables, params.operationName)
-    if (cost.errors !== undefined) return { errors: cost.errors }
-    if (type !== 'subscription') {
-      const refused = await allowance.take(this.start.transport, request.lane, type)
-      if (refused !== null) return { errors: refusal(refused.code, refused.message) }
-    }
+    if (cost.errors !== undefined) return { errors: cost.errors, cost: cost.cost }
+    const taken = type === 'subscription' ? null : await allowance.take(this.start.transport, request.lane, type)
+    if (taken !== null && taken.refusal !== null) return { errors: refusal(taken.refusal.code, taken.refusal.message), allowance: taken.window }
     const contextValue = context(request.caller, this.start.requestId, request.signal)
     // A subscription's events are not traced: their spans would last as long as its client.
     this.record.attach(contextValue, type !== 'subscription')
@@ -101,7 +111,7 @@ export class OperationRun {
     const variableValues = params.variables as ExecutionArgs['variableValues']
     const operationName = typeof params.operationName === 'string' ? params.operationName : undefined
     if (live) this.pipeline.live.set(contextValue, { lane: request.lane, patches: asksForPatches(params.extensions) })
-    return { type, live, args: { schema, document, variableValues, operationName, contextValue } }
+    return { type, live, cost: cost.cost, allowance: taken?.window ?? null, args: { schema, document, variableValues, operationName, contextValue } }
   }
 
   /** A result in the gateway's shape, its errors recorded; undefined when it has none to change. */
