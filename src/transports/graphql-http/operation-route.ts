@@ -68,8 +68,7 @@ export function operationHandler ({ auth, pipeline, trusted, maxCost, formatting
       return await refuse(request, reply, errors, formatting)
     }
     if (prepared.type === 'query') {
-      const shared = await join(request, reply, read.params, read.text)
-      if (shared !== undefined) return shared
+      if (await join(request, reply, read.params, read.text)) return reply
     }
     const result = await pipeline.execute(prepared.args) as ExecutionResult
     const cost = { estimated: prepared.cost, upstreamCalls: (prepared.args.contextValue as GatewayContext).call.budget?.used ?? 0 }

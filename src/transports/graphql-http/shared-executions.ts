@@ -32,11 +32,8 @@ declare module 'fastify' {
   }
 }
 
-/**
- * For a query the pipeline prepared: undefined when this request executes it (the leader, or alone),
- * else the request answered with the leader's body.
- */
-export type JoinExecution = (request: FastifyRequest, reply: FastifyReply, params: OperationParams, text: unknown) => Promise<FastifyReply | undefined>
+/** For a query the pipeline prepared: whether the request was answered with the leader's body (false: it executes, leading or alone). */
+export type JoinExecution = (request: FastifyRequest, reply: FastifyReply, params: OperationParams, text: unknown) => Promise<boolean>
 
 export function registerSharedExecutions (app: FastifyInstance, auth: Auth): JoinExecution {
   const running = new Map<string, { leader: string, result: Promise<Shared | null>, settle: (shared: Shared | null) => void, turns: Turns }>()
@@ -55,21 +52,22 @@ export function registerSharedExecutions (app: FastifyInstance, auth: Auth): Joi
 
   const join: JoinExecution = async (request, reply, params, text) => {
     const key = keyOf(request, auth, params, text)
-    if (key === null) return
+    if (key === null) return false
     const leader = running.get(key)
     if (leader === undefined) {
       let settleLeader: (shared: Shared | null) => void = () => {}
       const result = new Promise<Shared | null>((resolve) => { settleLeader = resolve })
       running.set(key, { leader: String(request.id), result, settle: settleLeader, turns: new Turns() })
       request.sharedExecution = key
-      return
+      return false
     }
     const shared = await leader.result
     // The leader failed or answered errors: this request runs itself.
-    if (shared === null) return
+    if (shared === null) return false
     await leader.turns.next()
     request.operation?.record.sharedFrom(leader.leader)
-    return await replyWith(reply, shared)
+    await reply.code(200).header('content-type', shared.contentType).send(shared.body)
+    return true
   }
   app.addHook('preSerialization', async (request, _reply, payload) => {
     if (request.sharedExecution !== null) {
@@ -108,10 +106,6 @@ class Turns {
     this.last = previous.then(async () => { await new Promise<void>((resolve) => setImmediate(resolve)) })
     return await this.last
   }
-}
-
-async function replyWith (reply: FastifyReply, shared: Shared): Promise<FastifyReply> {
-  return await reply.code(200).header('content-type', shared.contentType).send(shared.body)
 }
 
 /** What makes two requests the same execution, or null when the request has no document text. */
