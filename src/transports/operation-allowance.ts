@@ -63,7 +63,7 @@ export class CallerAllowances implements CallerAllowance {
   constructor (private readonly rates: Allowances, private readonly windows: CallerWindows) {}
 
   async take (door: string, lane: string, type: 'query' | 'mutation'): Promise<AllowanceTaken> {
-    const { rateLimitPerMinute, rateLimitMutationsPerMinute, rateLimitUnprovenPerMinute } = this.rates
+    const { rateLimitMutationsPerMinute, rateLimitUnprovenPerMinute } = this.rates
     const kind: Kind = isUnprovenKey(lane) && rateLimitUnprovenPerMinute > 0
       ? 'unproven'
       : type === 'mutation' && rateLimitMutationsPerMinute > 0 ? 'mutations' : 'requests'

@@ -57,10 +57,24 @@ export interface Prepare {
  * The arguments to execute, or the errors that refuse the operation; and what the stages learnt on
  * the way: the worst-case cost (refused: once computed) and the caller's window (refused: when over it).
  */
-export type Prepared = {
-  args: ExecutionArgs & { contextValue: unknown }, type: OperationTypeNode, live: boolean, cost: number | null, allowance: AllowanceWindow | null, errors?: undefined
-} | {
-  args?: undefined, type?: undefined, live?: undefined, cost?: number | null, allowance?: AllowanceWindow | null, errors: readonly GraphQLError[]
+export type Prepared = PreparedToRun | PreparedRefusal
+
+interface PreparedToRun {
+  readonly args: ExecutionArgs & { contextValue: unknown }
+  readonly type: OperationTypeNode
+  readonly live: boolean
+  readonly cost: number | null
+  readonly allowance: AllowanceWindow | null
+  readonly errors?: undefined
+}
+
+interface PreparedRefusal {
+  readonly args?: undefined
+  readonly type?: undefined
+  readonly live?: undefined
+  readonly cost?: number | null
+  readonly allowance?: AllowanceWindow | null
+  readonly errors: readonly GraphQLError[]
 }
 
 /** What `execute` gives: one result, or a live query's results. */

@@ -18,7 +18,9 @@ const ANONYMOUS: Caller = Object.freeze({ credential: Object.freeze({ kind: 'ano
 
 /** `introspection`: whether the schema may be asked at all; when not, a request without a token is always refused. */
 /** `textOf`: the request's document text (a document id's, when it names one). */
-export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number, introspection: boolean, textOf: (request: FastifyRequest) => unknown): void {
+export function registerHttpAuth (
+  app: FastifyInstance, auth: Auth, maxTokens: number, introspection: boolean, textOf: (request: FastifyRequest) => unknown
+): void {
   app.decorateRequest('caller', null)
   const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> =>
     await authenticateRequest(auth, request, reply, refuseGraphQLCaller)

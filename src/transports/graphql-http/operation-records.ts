@@ -29,7 +29,8 @@ export function registerOperationRecords (app: FastifyInstance, pipeline: Operat
     request.operation = pipeline.start({ transport: 'http', requestId: String(request.id), log: request.log, logNamesRequest: true, parent })
   })
   app.addHook('preSerialization', async (request, _reply, payload) => {
-    if (typeof payload === 'object' && payload !== null && 'errors' in payload && Array.isArray(payload.errors)) request.operation?.record.errors(payload.errors)
+    const errors = typeof payload === 'object' && payload !== null && 'errors' in payload ? payload.errors : undefined
+    if (Array.isArray(errors)) request.operation?.record.errors(errors)
     return payload
   })
   app.addHook('onResponse', async (request) => {

@@ -68,7 +68,9 @@ export function readParameters (request: FastifyRequest, trusted: TrustedDocumen
   const body = typeof request.body === 'object' && request.body !== null ? request.body as OperationParams : {}
   // A GET's extensions may hold a document id (persistedQuery); malformed, they are refused below, once the document is known.
   const extensions = get === null ? undefined : jsonObject(get.extensions)
-  const params: OperationParams = get === null ? body : { query: get.query, documentId: get.documentId, extensions: extensions === false ? undefined : extensions }
+  const params: OperationParams = get === null
+    ? body
+    : { query: get.query, documentId: get.documentId, extensions: extensions === false ? undefined : extensions }
   const resolution = trusted.resolve(params)
   // A document id the manifest refuses: the pipeline's first stage answers why.
   if (resolution.refused !== undefined) return { params, text: undefined }
