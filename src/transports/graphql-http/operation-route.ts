@@ -10,7 +10,7 @@ import type { TrustedDocuments } from '../../graphql/trusted-documents.js'
 import { abortOnLeave } from '../authenticate.js'
 import { callerOfRequest } from '../rate-limits.js'
 import { errorAnswer, refuse, sendErrors } from './error-answers.js'
-import { GET_MUTATION, HTTP_RULES, readParameters } from './parameters.js'
+import { byQueryString, GET_MUTATION, HTTP_RULES, readParameters } from './parameters.js'
 import type { JoinExecution } from './shared-executions.js'
 
 /*
@@ -59,7 +59,7 @@ export function operationHandler ({ auth, pipeline, trusted, maxCost, formatting
     // The route's schema found a parameter of the wrong type (operationName, extensions): the error handler words it.
     if (request.validationError !== undefined) throw request.validationError
     const signal = abortOnLeave(reply.raw)
-    const get = request.method === 'GET'
+    const get = byQueryString(request)
     const prepared = await run.prepare({ caller, params: read.params, signal, lane: laneOf(request), rules: HTTP_RULES, ...(get ? { only: GET_ONLY } : {}) })
     if (prepared.cost !== undefined) request.operationCost = { estimated: prepared.cost, upstreamCalls: 0 }
     if (prepared.allowance != null) tellAllowance(reply, prepared.allowance, prepared.errors !== undefined)

@@ -32,13 +32,18 @@ const REQUEST = { query: { type: 'string' }, operationName: { type: ['string', '
 export const POST_SCHEMA = { body: { type: 'object', properties: { ...REQUEST, variables: { type: ['object', 'null'] }, extensions: { type: 'object' } } } }
 export const GET_SCHEMA = { querystring: { type: 'object', properties: { ...REQUEST, variables: { type: 'string' }, extensions: { type: 'string' } } } }
 
+/** Whether the request reads its parameters from the query string: a GET, or the HEAD Fastify serves with the GET route. */
+export function byQueryString (request: FastifyRequest): boolean {
+  return request.method === 'GET' || request.method === 'HEAD'
+}
+
 type Refuse = (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[]) => Promise<FastifyReply>
 
 /** The checks made before the route's schema coerces a parameter (a number or a list would become a string and run). */
 export function registerParameterChecks (app: FastifyInstance, limits: DocumentLimits, refuse: Refuse): void {
   app.addHook('preValidation', async (request, reply) => {
     if (Array.isArray(request.body)) return await refuse(request, reply, [rejected(BATCH_REFUSED)])
-    if (request.method === 'GET') {
+    if (byQueryString(request)) {
       const repeated = repeatedParameter(request.query)
       if (repeated !== null) return await refuse(request, reply, [rejected(repeated)])
       return
@@ -64,7 +69,7 @@ export type Read = { params: OperationParams, text: unknown, refusal?: undefined
 
 /** The request's operation parameters, read once its caller is known (a caller without a token learns only that it needs one). */
 export function readParameters (request: FastifyRequest, trusted: TrustedDocuments): Read {
-  const get = request.method === 'GET' ? (request.query ?? {}) as Record<string, string | undefined> : null
+  const get = byQueryString(request) ? (request.query ?? {}) as Record<string, string | undefined> : null
   const body = typeof request.body === 'object' && request.body !== null ? request.body as OperationParams : {}
   // A GET's extensions may hold a document id (persistedQuery); malformed, they are refused below, once the document is known.
   const extensions = get === null ? undefined : jsonObject(get.extensions)
