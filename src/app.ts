@@ -102,11 +102,7 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   })
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
-  await app.register(graphqlHttp, {
-    rateLimitPerMinute: config.rateLimitPerMinute,
-    rateLimitMutationsPerMinute: config.rateLimitMutationsPerMinute,
-    rateLimitUnprovenPerMinute: config.rateLimitUnprovenPerMinute
-  })
+  await app.register(graphqlHttp)
   // In the modes that need a token, every tab's headers editor opens on where it goes.
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql', defaultHeaders: config.authMode === 'none' ? '' : GRAPHIQL_TOKEN_HEADERS })
   await app.register(websocket, {

@@ -49,7 +49,7 @@ export function problemType (code: ErrorCode): string {
   return `urn:vl-gateway:problem:${code.toLowerCase().replaceAll('_', '-')}`
 }
 
-/** The statuses that say what went wrong whoever answered them: Visual Layer, Fastify, one of its plugins, Mercurius, graphql-sse. */
+/** The statuses that say what went wrong whoever answered them: Visual Layer, Fastify, one of its plugins, graphql-sse. */
 const CODE_OF_STATUS: Readonly<Partial<Record<number, ErrorCode>>> = {
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
@@ -71,14 +71,14 @@ export function codeOfUpstreamStatus (status: number): ErrorCode {
   return 'UPSTREAM_ERROR'
 }
 
-/** The status of an error that refuses a request (4xx), as Fastify, its plugins, Mercurius and graphql-sse set it; null for any other error. */
+/** The status of an error that refuses a request (4xx), as Fastify, its plugins, a door and graphql-sse set it; null for any other error. */
 export function refusalStatus (err: unknown): number | null {
   const status = (err as { statusCode?: unknown } | null)?.statusCode
   return typeof status === 'number' && status >= 400 && status < 500 ? status : null
 }
 
 /**
- * The code of a request refused by Fastify, one of its plugins, Mercurius or graphql-sse, known by its
+ * The code of a request refused by Fastify, one of its plugins, a door or graphql-sse, known by its
  * 4xx status alone. A status that names no code (400, 405, 413, 415...) is a request the door cannot
  * read: `unreadable` says what the door calls that (QUERY_REJECTED on /graphql, BAD_USER_INPUT elsewhere).
  */

@@ -21,5 +21,5 @@ export interface GatewayContext extends DomainContext {
   traceContext?: () => TraceContext | undefined
 }
 
-/** What resolvers are typed with (codegen's contextType). A door may pass more (Mercurius adds its reply); no resolver reads it. */
+/** What resolvers are typed with (codegen's contextType). */
 export type GraphQLContext = GatewayContext

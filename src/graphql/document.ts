@@ -160,7 +160,7 @@ export type ReadDocument = { document: DocumentNode, errors?: undefined } | { do
 
 /**
  * The document of `source` once it passes the limits and then `rules`, or the errors that refuse it.
- * With no `rules`, only the limits are checked (Mercurius validates the rest over HTTP).
+ * With no `rules`, only the limits are checked.
  */
 export function readDocument (schema: GraphQLSchema, source: unknown, limits: DocumentLimits, rules: readonly ValidationRule[] = []): ReadDocument {
   const cached = typeof source === 'string' ? limits.cache?.get(source, rules) : undefined

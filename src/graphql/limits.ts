@@ -34,8 +34,8 @@ function measure (
 }
 
 /**
- * A ceiling on selection depth, as a validation rule so that HTTP (Mercurius) and WebSocket
- * (graphql-ws) documents pass the same checks. Depth multiplies upstream calls (a task's dataset's
+ * A ceiling on selection depth, as a validation rule so that the documents of every door (GraphQL
+ * over HTTP, WebSocket, SSE) pass the same checks. Depth multiplies upstream calls (a task's dataset's
  * source's tasks...), so a document deeper than the contract needs is refused before it runs.
  */
 export function depthLimit (maxDepth: number): ValidationRule {

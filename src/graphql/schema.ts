@@ -12,10 +12,10 @@ import { traced } from './traced.js'
 
 /**
  * The executable schema: schema.graphql with every resolver (Subscription's too) and the DateTime
- * scalar, built once and complete before any transport sees it. Mercurius and the WebSocket transport
- * are given this same object, so neither edits what the other runs.
+ * scalar, built once and complete before any transport sees it. The operation pipeline every door runs
+ * through is given this one object, so nothing edits what another door runs.
  *
- * Resolvers are attached as Mercurius attaches them (a field's `resolve`, a subscription
+ * Resolvers are attached on the schema's fields (a field's `resolve`, a subscription
  * field's `subscribe` and `resolve`, a scalar's own properties), rather than by @graphql-tools'
  * makeExecutableSchema, which rebuilds every type: the same schema, no new dependency.
  */

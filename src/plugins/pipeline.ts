@@ -27,7 +27,7 @@ export type PipelinePluginOptions = Allowances & { liveQueries: LiveQuerySetting
 
 const pipelinePlugin: FastifyPluginAsync<PipelinePluginOptions> = async (app, { liveQueries: liveSettings, ...rates }) => {
   const { graph, domain, operations } = app
-  const windows = new CallerWindows(app.sharedState.windows, app.log.child({ component: 'allowance' }))
+  const windows = new CallerWindows(app.sharedState.windows, app.log.child({ component: 'rate-limit', door: 'graphql' }))
   const liveQueries = new LiveQueries(liveSettings, {
     live: app.live,
     invalidations: app.invalidations,

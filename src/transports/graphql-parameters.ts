@@ -39,7 +39,7 @@ export function paramsOf (request: FastifyRequest): DocumentParams {
   try {
     extensions = typeof query.extensions === 'string' ? JSON.parse(query.extensions) : undefined
   } catch {
-    // Mercurius (graphql-sse) answers a GET's malformed extensions itself.
+    // The door answers a GET's malformed extensions itself (graphql-sse's reading of them; GraphQL over HTTP's parameters.ts).
   }
   return { query: query.query, documentId: query.documentId, extensions }
 }

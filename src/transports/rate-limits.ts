@@ -4,13 +4,13 @@ import { callerKey, isUnprovenKey, type Auth } from '../auth/index.js'
 import { CallerWindows, rateLimitStore } from './allowance-windows.js'
 
 /*
- * The per-caller allowances of an HTTP door (@fastify/rate-limit): writes (mutations, POSTs: they
- * make Visual Layer work) against their own, stricter allowance, everything else against the general
- * one. Counted after authentication, in the door's preHandler, so by caller and not by address; a
- * caller without credentials counts against its address (TRUST_PROXY says which), and a passthrough
- * token Visual Layer has not accepted yet in a lane of its own (see callerKey). With REDIS_URL
- * the counters are the cluster's, in Redis; while Redis is away each replica counts alone
- * (allowance-windows.ts).
+ * The per-caller allowances of REST's requests (@fastify/rate-limit; the GraphQL doors count their
+ * operations in the pipeline, operation-allowance.ts, on the same windows): writes (POSTs: they make
+ * Visual Layer work) against their own, stricter allowance, everything else against the general one.
+ * Counted after authentication, in the door's preHandler, so by caller and not by address; a caller
+ * without credentials counts against its address (TRUST_PROXY says which), and a passthrough token
+ * Visual Layer has not accepted yet in a lane of its own (see callerKey). With REDIS_URL the counters
+ * are the cluster's, in Redis; while Redis is away each replica counts alone (allowance-windows.ts).
  */
 
 export interface Allowances {

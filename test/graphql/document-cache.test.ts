@@ -46,7 +46,7 @@ describe('DocumentCache', () => {
     const cache = new DocumentCache()
     const limits = limitsWith(cache)
     const unknownField = '{ datasets { nope } }'
-    // The limits pass (HTTP's pre-check; Mercurius reports the unknown field).
+    // The limits pass (read without rules); graphql's rules report the unknown field.
     expect(readDocument(schema, unknownField, limits).errors).toBeUndefined()
     expect(readDocument(schema, unknownField, limits, specifiedRules).errors?.map((e) => e.message)).toEqual(['Cannot query field "nope" on type "Dataset".'])
   })

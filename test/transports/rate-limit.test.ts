@@ -51,6 +51,27 @@ describe('per operation type, in jwt mode (caller: the token\'s sub)', () => {
     expect((await post(gw, query, as('bob'))).status).toBe(200)
   })
 
+  it('tells each answer the caller\'s window in X-RateLimit-* headers, mutations their own, and Retry-After once over', async () => {
+    const dave = as('dave')
+    const window = async (body: string): Promise<[number, string | null, string | null, number, string | null]> => {
+      const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...dave }, body: JSON.stringify({ query: body }) })
+      const reset = Number(res.headers.get('x-ratelimit-reset'))
+      expect(reset).toBeGreaterThanOrEqual(1)
+      expect(reset).toBeLessThanOrEqual(60)
+      return [res.status, res.headers.get('x-ratelimit-limit'), res.headers.get('x-ratelimit-remaining'), reset, res.headers.get('retry-after')]
+    }
+    const answers = []
+    for (let i = 0; i < 5; i++) answers.push(await window(query))
+    expect(answers.map(([status, limit, remaining, , retryAfter]) => [status, limit, remaining, retryAfter])).toEqual([
+      [200, '4', '3', null], [200, '4', '2', null], [200, '4', '1', null], [200, '4', '0', null], [429, '4', '0', String(answers[4]?.[3])]
+    ])
+    const [status, limit, remaining, , retryAfter] = await window(mutation)
+    expect([status, limit, remaining, retryAfter]).toEqual([200, '2', '1', null])
+    // A request refused before it is counted (its document, here) says nothing of the window.
+    const refused = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...dave }, body: JSON.stringify({ query: '{ nope }' }) })
+    expect([refused.status, refused.headers.get('x-ratelimit-limit')]).toEqual([400, null])
+  })
+
   it('holds over WebSocket too: the third mutation of a minute on a socket is RATE_LIMITED, with no upstream call', async () => {
     const client = wsClient(gw.url, { Authorization: as('carol').authorization })
     try {

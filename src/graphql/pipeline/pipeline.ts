@@ -1,7 +1,7 @@
 import { isLiveQueryOperationDefinitionNode } from '@n1ru4l/graphql-live-query'
 import {
   execute, getOperationAST, specifiedRules, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema,
-  type OperationTypeNode
+  type OperationTypeNode, type ValidationRule
 } from 'graphql'
 import type { Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
@@ -11,7 +11,7 @@ import { formatError, formatStreamedResult, type FormatOptions } from '../error-
 import { asksForPatches, type LiveQueries, type LiveRequest } from '../live-queries.js'
 import type { DocumentParams, TrustedDocuments } from '../trusted-documents.js'
 import type {
-  AbortOnLeave, CallerAllowance, CallerCeiling, ContextFactory, Leavable, OperationLog, OperationRecord, OperationRecords, RecordStart
+  AbortOnLeave, AllowanceWindow, CallerAllowance, CallerCeiling, ContextFactory, Leavable, OperationLog, OperationRecord, OperationRecords, RecordStart
 } from './ports.js'
 import { costOf, operationProblem, operationType, readOperation, refusal, rejected, resolveText } from './stages.js'
 
@@ -52,10 +52,36 @@ export interface Prepare {
   readonly only?: OnlyTypes
   /** Whether the door streams a live query's results (WebSocket, SSE, HTTP event streams); without, `@live` runs once. */
   readonly live?: boolean
+  /**
+   * The validation rules (graphql's own by default): a door's own rule goes in one array of its own,
+   * the same array every time, since the document cache remembers which array a document passed.
+   */
+  readonly rules?: readonly ValidationRule[]
 }
 
-export type Prepared = { args: ExecutionArgs & { contextValue: unknown }, type: OperationTypeNode, live: boolean, errors?: undefined } |
-{ args?: undefined, type?: undefined, live?: undefined, errors: readonly GraphQLError[] }
+/**
+ * The arguments to execute, or the errors that refuse the operation; and what the stages learnt on
+ * the way: the worst-case cost (refused: once computed) and the caller's window (refused: when over it).
+ */
+export type Prepared = PreparedToRun | PreparedRefusal
+
+interface PreparedToRun {
+  readonly args: ExecutionArgs & { contextValue: unknown }
+  readonly type: OperationTypeNode
+  readonly live: boolean
+  readonly cost: number | null
+  readonly allowance: AllowanceWindow | null
+  readonly errors?: undefined
+}
+
+interface PreparedRefusal {
+  readonly args?: undefined
+  readonly type?: undefined
+  readonly live?: undefined
+  readonly cost?: number | null
+  readonly allowance?: AllowanceWindow | null
+  readonly errors: readonly GraphQLError[]
+}
 
 /** What `execute` gives: one result, or a live query's results. */
 export type Executed = ExecutionResult | AsyncIterableIterator<ExecutionResult>
@@ -122,7 +148,7 @@ export class OperationRun {
     const { params, only } = request
     const text = resolveText(trusted, params)
     if (text.errors !== undefined) return text
-    const { document, errors } = await readOperation(request.lane, schema, text.value, limits, specifiedRules)
+    const { document, errors } = await readOperation(request.lane, schema, text.value, limits, request.rules ?? specifiedRules)
     if (errors !== undefined) return { errors }
     this.record.identify(document, params.operationName)
     const type = operationType(document, params.operationName)
@@ -130,11 +156,9 @@ export class OperationRun {
     const live = request.live === true && type === 'query' && isLive(document, params.operationName, params.variables)
     if (only !== undefined && !only.types.has(type) && !(live && only.live === true)) return { errors: [rejected(only.refusal)] }
     const cost = costOf(schema, document, limits, params.variables, params.operationName)
-    if (cost.errors !== undefined) return { errors: cost.errors }
-    if (type !== 'subscription') {
-      const refused = await allowance.take(this.start.transport, request.lane, type)
-      if (refused !== null) return { errors: refusal(refused.code, refused.message) }
-    }
+    if (cost.errors !== undefined) return { errors: cost.errors, cost: cost.cost }
+    const taken = type === 'subscription' ? null : await allowance.take(this.start.transport, request.lane, type)
+    if (taken !== null && taken.refusal !== null) return { errors: refusal(taken.refusal.code, taken.refusal.message), allowance: taken.window }
     const contextValue = context(request.caller, this.start.requestId, request.signal)
     // A subscription's events are not traced: their spans would last as long as its client.
     this.record.attach(contextValue, type !== 'subscription')
@@ -143,7 +167,7 @@ export class OperationRun {
     const variableValues = params.variables as ExecutionArgs['variableValues']
     const operationName = typeof params.operationName === 'string' ? params.operationName : undefined
     if (live) this.pipeline.live.set(contextValue, { lane: request.lane, patches: asksForPatches(params.extensions) })
-    return { type, live, args: { schema, document, variableValues, operationName, contextValue } }
+    return { type, live, cost: cost.cost, allowance: taken?.window ?? null, args: { schema, document, variableValues, operationName, contextValue } }
   }
 
   /** A result in the gateway's shape, its errors recorded; undefined when it has none to change. */
@@ -222,8 +246,8 @@ export class OperationPipeline {
       if (leaving.closed === true) release()
       else leaving.once('close', release)
     } else if (type !== 'subscription') {
-      const refused = await allowance.take(start.transport, lane, type)
-      if (refused !== null) return refuse(refused)
+      const { refusal } = await allowance.take(start.transport, lane, type)
+      if (refusal !== null) return refuse(refusal)
     }
     const contextValue = context(operation.caller, start.requestId, signal)
     record.attach(contextValue, operation.stream !== true)

@@ -40,6 +40,8 @@ export interface OperationRecord {
   traceContext: () => TraceContext | undefined
   /** An operation with no document (a REST event stream): its door names it, with a name from the door's own closed set (an OpenAPI operationId). */
   named?: (type: Exclude<OperationType, 'unknown'>, name: string) => void
+  /** This operation was answered with the result of `requestId`'s identical one (a door that shares executions). */
+  sharedFrom: (requestId: string) => void
   finish: () => void
 }
 
@@ -47,10 +49,26 @@ export interface OperationRecords {
   start: (start: RecordStart) => OperationRecord
 }
 
+/** The caller's window of a minute once an operation was counted in it: what GraphQL over HTTP tells in its X-RateLimit-* headers. */
+export interface AllowanceWindow {
+  /** Operations this window allows. */
+  readonly limit: number
+  /** Operations left in it (0 once over). */
+  readonly remaining: number
+  /** Seconds until it ends (at least 1). */
+  readonly resetSeconds: number
+}
+
+/** One operation counted: its refusal (RATE_LIMITED) or null, and its window (null when no allowance applies to it). */
+export interface AllowanceTaken {
+  readonly refusal: GatewayError | null
+  readonly window: AllowanceWindow | null
+}
+
 /** The operations a minute a caller may run through a door; a subscription has ceilings of its own and is not counted here. */
 export interface CallerAllowance {
-  /** Counts one operation of `type` in the caller's lane (see callerKey): null when allowed, else the refusal (RATE_LIMITED). */
-  take: (door: string, lane: string, type: 'query' | 'mutation') => Promise<GatewayError | null>
+  /** Counts one operation of `type` in the caller's lane (see callerKey). */
+  take: (door: string, lane: string, type: 'query' | 'mutation') => Promise<AllowanceTaken>
 }
 
 export type ContextFactory = (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext

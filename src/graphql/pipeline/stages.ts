@@ -4,10 +4,10 @@ import { checkCost, readDocument, readDocumentInTurn, type DocumentLimits, type 
 import type { DocumentParams, TrustedDocuments } from '../trusted-documents.js'
 
 /*
- * The stages of an operation before it runs, each a small function a door's own machinery may call
- * alone (GraphQL over HTTP calls them from Mercurius' hooks): the text a document id names, the
- * document read under the gateway's limits and validated, the operation the request runs, and its
- * worst-case cost. Each answers its value or the GraphQL errors that refuse the operation.
+ * The stages of an operation before it runs, each a small function (pipeline.ts calls them in
+ * turn): the text a document id names, the document read under the gateway's limits and validated,
+ * the operation the request runs, and its worst-case cost. Each answers its value or the GraphQL
+ * errors that refuse the operation.
  */
 
 export type Stage<T> = { value: T, errors?: undefined } | { value?: undefined, errors: readonly GraphQLError[] }

@@ -10,8 +10,8 @@ export const Mutation: MutationResolvers = {
 
 /**
  * The payload's datasets are promises, read only when selected. Resolved here rather than left to the
- * default resolver: compiled execution (Mercurius' JIT, graphql-jit) reads a field without a resolver
- * as a plain value and would not wait for a promise.
+ * default resolver: compiled execution (graphql-jit) reads a field without a resolver as a plain value
+ * and would not wait for a promise, and the resolver keeps the payload right under any executor.
  */
 export const EnrichDatasetPayload: EnrichDatasetPayloadResolvers = {
   enrichedDataset: async (parent) => await (parent as unknown as EnrichPayload).enrichedDataset,

@@ -5,7 +5,7 @@ import { authenticateRequest, refuseGraphQLCaller } from '../authenticate.js'
 import { limitAnonymousBody } from './anonymous-body.js'
 
 /*
- * HTTP: every GraphQL request is authenticated before Mercurius runs it. A request with an
+ * HTTP: every GraphQL request is authenticated before the pipeline runs it. A request with an
  * Authorization header is checked before its body is read. One without a header is refused too,
  * unless its document only introspects the schema (GraphiQL's first request, sent before the user
  * could type a header): the schema is the public contract and asks Visual Layer nothing.
@@ -17,7 +17,10 @@ import { limitAnonymousBody } from './anonymous-body.js'
 const ANONYMOUS: Caller = Object.freeze({ credential: Object.freeze({ kind: 'anonymous' }), expiresAt: null, subject: null })
 
 /** `introspection`: whether the schema may be asked at all; when not, a request without a token is always refused. */
-export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: number, introspection: boolean): void {
+/** `textOf`: the request's document text (a document id's, when it names one). */
+export function registerHttpAuth (
+  app: FastifyInstance, auth: Auth, maxTokens: number, introspection: boolean, textOf: (request: FastifyRequest) => unknown
+): void {
   app.decorateRequest('caller', null)
   const authenticate = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> =>
     await authenticateRequest(auth, request, reply, refuseGraphQLCaller)
@@ -33,17 +36,10 @@ export function registerHttpAuth (app: FastifyInstance, auth: Auth, maxTokens: n
   })
   app.addHook('preHandler', async (request, reply) => {
     if (request.caller !== null) return
-    if (introspection && introspectsOnly(documentOf(request), maxTokens)) {
+    if (introspection && introspectsOnly(textOf(request), maxTokens)) {
       request.caller = ANONYMOUS
       return
     }
     return await authenticate(request, reply)
   })
-}
-
-function documentOf (request: FastifyRequest): unknown {
-  const body = request.body
-  if (typeof body === 'string') return body
-  if (typeof body === 'object' && body !== null && 'query' in body) return body.query
-  return (request.query as { query?: unknown } | undefined)?.query
 }

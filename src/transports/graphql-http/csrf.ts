@@ -7,7 +7,7 @@ import { forcesPreflight, PREFLIGHT_HEADERS } from '../cross-site.js'
  * WebSocket upgrade of /graphql is not a route of this plugin, and /graphql/stream (SSE) only
  * subscribes.
  *
- * Written here rather than with Mercurius' csrfPrevention: that one lists the content types it
+ * Written here rather than with a library's (Mercurius' csrfPrevention, for one): that one lists the content types it
  * allows instead of the ones a browser sends freely, counts no Authorization header, and its refusal
  * does not say what to send.
  */

@@ -1,85 +1,87 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import { GraphQLError, type ExecutionResult } from 'graphql'
-import type { MercuriusContext } from 'mercurius'
-import { ERRORS, refusalStatus } from '../../errors.js'
-import type { GatewayContext } from '../../graphql/context.js'
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import { GraphQLError } from 'graphql'
+import { ERRORS, isGatewayError, refusalStatus } from '../../errors.js'
 import { formatError, isGraphQLError, tokenRefusal, type FormatOptions } from '../../graphql/error-formatter.js'
 
 /*
- * The answers of /graphql when an operation fails or its request is refused: the errors in the
- * gateway's shape (src/graphql/error-formatter.ts), and what HTTP adds to them: the status, and
- * WWW-Authenticate on a refused token. Mercurius' errorFormatter for what reached it, Fastify's error
- * handler for a request refused before (a body too large or not JSON), with the same answers.
+ * The answers of /graphql with errors: the errors in the gateway's shape (src/graphql/error-formatter.ts),
+ * and what HTTP adds to them: the status, and WWW-Authenticate on a refused token. The same answer for
+ * an operation the pipeline refused or ran, a request the door refused before (its parameters), and
+ * one Fastify refused (a body too large or not JSON: the plugin's error handler).
  */
 
-/** A plain error Mercurius wrapped, as a GraphQL error whose original keeps the HTTP status. */
-class GraphQLErrorWithStatus extends GraphQLError {
-  constructor (message: string, wrapper: unknown) {
-    const status = (wrapper as { statusCode?: unknown } | null)?.statusCode
-    super(message, { originalError: Object.assign(new Error(message), { statusCode: typeof status === 'number' ? status : 400 }) })
-  }
+/** The status and body of an answer with errors; `authenticate`: a refused token, answered with WWW-Authenticate. */
+export interface ErrorAnswer {
+  readonly statusCode: number
+  readonly body: { data: unknown, errors: unknown[], extensions?: unknown }
+  readonly authenticate: boolean
 }
 
-type Execution = ExecutionResult & Required<Pick<ExecutionResult, 'errors'>>
-
-/** Mercurius' errorFormatter: the gateway's error shape and the HTTP status of the answer. */
-type Formatted = { statusCode: number, response: ExecutionResult }
-
-export function errorFormatterWith (options: FormatOptions): (execution: Execution, context: MercuriusContext) => Formatted {
-  const formatting: FormatOptions = { ...options, refusalMessage: readableRequestError }
-  return (execution, context) => errorFormatter(execution, context, formatting)
+/** Where the answer is logged, for whom, and whether its client has left (its upstream calls stopped). */
+export interface Answering {
+  readonly requestId: string
+  readonly log: FastifyBaseLogger
+  readonly formatting: FormatOptions
+  readonly gone?: boolean
 }
 
-function errorFormatter (execution: Execution, context: MercuriusContext, options: FormatOptions): Formatted {
-  const reply = context.reply
-  const requestId = String(reply.request.id)
-  const errors = execution.errors.flatMap((error) => {
-    // Mercurius wraps validation failures: one error holding the list.
-    const inner = (error.originalError as { errors?: unknown } | undefined)?.errors
-    if (!Array.isArray(inner)) return [error]
-    const graphql = inner.filter(isGraphQLError)
-    if (graphql.length > 0) return graphql
-    // Mercurius also wraps plain errors (e.g. a mutation sent by GET): keep its status, say its reason.
-    const reason = inner.find((e): e is Error => e instanceof Error)
-    return [reason === undefined ? error : new GraphQLErrorWithStatus(readableRequestError(reason), error.originalError)]
-  })
+/**
+ * The answer to `errors` beside `data` (undefined: the operation never ran). A request that could
+ * not run at all is a 400 (or the status of its refusal: 405, 413, 429...); errors beside data are a
+ * 200 (GraphQL over HTTP).
+ */
+export function errorAnswer (errors: readonly GraphQLError[], data: unknown, { requestId, log, formatting, gone = false }: Answering): ErrorAnswer {
   const refusal = tokenRefusal(errors)
   if (refusal !== null) {
     // Visual Layer refused the caller's token: answered as the gateway's own refusals are (auth/index.ts),
     // with one error, not one per field the operation could not read.
-    const { message, extensions } = formatError(refusal, requestId, reply.log)
-    reply.header('www-authenticate', 'Bearer')
-    return { statusCode: ERRORS.UNAUTHENTICATED.status, response: { data: null, errors: [{ message, extensions }] as unknown as ExecutionResult['errors'] } }
+    const { message, extensions } = formatError(refusal, requestId, log)
+    return { statusCode: ERRORS.UNAUTHENTICATED.status, body: { data: null, errors: [{ message, extensions }] }, authenticate: true }
   }
   // A caller who went away stopped the operation's upstream calls: every field then fails with an
   // AbortError. That is one ordinary event, logged once; the answer goes nowhere.
-  const gone = (context as Partial<GatewayContext>).call?.signal?.aborted === true
-  if (gone) reply.log.info({ errors: errors.length }, 'the caller went away before the answer; its upstream calls were stopped')
-  const log = gone ? reply.log.child({}, { level: 'silent' }) : reply.log
-  const formatted = errors.map((error) => formatError(error, requestId, log, options))
-  // GraphQL over HTTP: a document that could not run at all is a 400 (or the status of the request's
-  // refusal, e.g. 413 or 429); errors beside data are a 200.
-  const refused = errors.length === 1 ? refusalStatus(errors[0]?.originalError) : null
-  const statusCode = execution.data === undefined ? (refused ?? 400) : 200
-  return { statusCode, response: { data: execution.data ?? null, errors: formatted as unknown as ExecutionResult['errors'] } }
+  if (gone) log.info({ errors: errors.length }, 'the caller went away before the answer; its upstream calls were stopped')
+  const errorLog = gone ? log.child({}, { level: 'silent' }) : log
+  const formatted = errors.map((error) => formatError(error, requestId, errorLog, formatting))
+  const statusCode = data === undefined ? (errors.length === 1 ? statusOf(errors[0]?.originalError) : null) ?? 400 : 200
+  return { statusCode, body: { data: data ?? null, errors: formatted }, authenticate: false }
+}
+
+/** The status of a request refused whole by one error: its own (Fastify's, the door's), or its code's (RATE_LIMITED: 429). */
+function statusOf (err: unknown): number | null {
+  return refusalStatus(err) ?? (isGatewayError(err) ? ERRORS[err.code].status : null)
+}
+
+/** Sends an answer with errors. */
+export async function sendErrors (reply: FastifyReply, answer: ErrorAnswer): Promise<FastifyReply> {
+  if (answer.authenticate) reply.header('www-authenticate', 'Bearer')
+  return await reply.code(answer.statusCode).send(answer.body)
+}
+
+/** A request refused by the door or the pipeline before its operation ran. */
+export async function refuse (request: FastifyRequest, reply: FastifyReply, errors: readonly GraphQLError[], formatting: FormatOptions): Promise<FastifyReply> {
+  // Logged once, as the operation's line (src/plugins/operations.ts), at info with the reason.
+  return await sendErrors(reply, errorAnswer(errors, undefined, { requestId: String(request.id), log: request.log, formatting }))
 }
 
 /**
- * Fastify's error handler for the GraphQL routes: the same answer as the formatter gives, with no
- * operation context, so that a request refused before authentication (a body too large or not JSON)
- * is answered as such.
+ * Fastify's error handler for the GraphQL routes: a request Fastify refused (a body too large, not
+ * JSON, of a type not read, a body that is not an object) or an error the route did not expect.
  */
-export function handleRequestErrorWith (options: FormatOptions): (error: Error, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
-  const formatting: FormatOptions = { ...options, refusalMessage: readableRequestError }
-  return async (error, _request, reply) => {
+export function handleRequestErrorWith (formatting: FormatOptions): (error: Error, request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
+  return async (error, request, reply) => {
     const graphqlError = isGraphQLError(error) ? error : new GraphQLError(error.message, { originalError: error })
-    const { statusCode, response } = errorFormatter({ errors: [graphqlError] }, { reply } as unknown as MercuriusContext, formatting)
-    return await reply.code(statusCode).send(response)
+    return await refuse(request, reply, [graphqlError], formatting)
   }
 }
 
 /** A GraphQL request's body over Fastify's 1 MB limit, on every GraphQL door (/graphql, /graphql/stream). */
 export const BODY_TOO_LARGE = 'The request body is over 1 MB, the most this gateway reads: send a smaller document or fewer variables.'
+
+/** The gateway's formatting, with Fastify's refusals of a request in words that say what to send. */
+export function doorFormatting (options: FormatOptions): FormatOptions {
+  return { ...options, refusalMessage: readableRequestError }
+}
 
 /**
  * Fastify's words for a malformed request ("body must be object", "Unsupported Media Type"), as

@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Auth } from '../../auth/index.js'
-import { operationNameOf } from './document-checks.js'
+import type { OperationParams } from '../../graphql/pipeline/pipeline.js'
 
 /*
  * Identical queries in flight share one execution. A request whose query, operation name, variables,
@@ -13,8 +13,8 @@ import { operationNameOf } from './document-checks.js'
  * Only an answer without errors is shared: an error names the request it came from (its requestId),
  * and a failure (an aborted leader, a refused token) may be the leader's own. Then every waiting
  * request runs itself, as it would have without sharing. A request joins only while the leader runs:
- * nothing is cached after it answers. Each request still passes authentication, the document checks
- * and its own rate limit first (this is the route's last preHandler), and is one operation in logs
+ * nothing is cached after it answers. Each request still passes authentication and the pipeline's
+ * stages first (its document's limits, its cost, its own allowance), and is one operation in logs
  * and metrics.
  */
 
@@ -32,7 +32,10 @@ declare module 'fastify' {
   }
 }
 
-export function registerSharedExecutions (app: FastifyInstance, auth: Auth): void {
+/** For a query the pipeline prepared: whether the request was answered with the leader's body (false: it executes, leading or alone). */
+export type JoinExecution = (request: FastifyRequest, reply: FastifyReply, params: OperationParams, text: unknown) => Promise<boolean>
+
+export function registerSharedExecutions (app: FastifyInstance, auth: Auth): JoinExecution {
   const running = new Map<string, { leader: string, result: Promise<Shared | null>, settle: (shared: Shared | null) => void, turns: Turns }>()
   app.decorateRequest('sharedExecution', null)
   app.decorateRequest('sharedAnswerClean', false)
@@ -47,33 +50,25 @@ export function registerSharedExecutions (app: FastifyInstance, auth: Auth): voi
     entry.settle(shared)
   }
 
-  const join: preHandlerAsyncHookHandler = async function (request, reply) {
-    if (request.operationType !== 'query' || request.caller === null) return
-    const key = keyOf(request, auth)
-    if (key === null) return
+  const join: JoinExecution = async (request, reply, params, text) => {
+    const key = keyOf(request, auth, params, text)
+    if (key === null) return false
     const leader = running.get(key)
     if (leader === undefined) {
       let settleLeader: (shared: Shared | null) => void = () => {}
       const result = new Promise<Shared | null>((resolve) => { settleLeader = resolve })
       running.set(key, { leader: String(request.id), result, settle: settleLeader, turns: new Turns() })
       request.sharedExecution = key
-      return
+      return false
     }
     const shared = await leader.result
     // The leader failed or answered errors: this request runs itself.
-    if (shared === null) return
+    if (shared === null) return false
     await leader.turns.next()
-    const document = request.operationDocument
-    if (document !== null) request.operation?.identify(document, operationNameOf(request))
-    request.operation?.sharedFrom(leader.leader)
-    return await replyWith(reply, shared)
+    request.operation?.record.sharedFrom(leader.leader)
+    await reply.code(200).header('content-type', shared.contentType).send(shared.body)
+    return true
   }
-
-  app.addHook('onRoute', (route) => {
-    if (route.method !== 'GET' && route.method !== 'POST' && !(Array.isArray(route.method) && route.method.includes('POST'))) return
-    const hooks = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler]
-    route.preHandler = [...hooks, join]
-  })
   app.addHook('preSerialization', async (request, _reply, payload) => {
     if (request.sharedExecution !== null) {
       request.sharedAnswerClean = typeof payload === 'object' && payload !== null && !('errors' in payload)
@@ -90,6 +85,7 @@ export function registerSharedExecutions (app: FastifyInstance, auth: Auth): voi
   // A leader that never sent (its client left, an error before serializing) releases its waiters.
   app.addHook('onResponse', async (request) => { settle(request, null) })
   app.addHook('onRequestAbort', async (request) => { settle(request, null) })
+  return join
 }
 
 /** Answers a few waiting requests per turn of the event loop, so that new requests are read in between. */
@@ -112,23 +108,11 @@ class Turns {
   }
 }
 
-async function replyWith (reply: FastifyReply, shared: Shared): Promise<FastifyReply> {
-  return await reply.code(200).header('content-type', shared.contentType).send(shared.body)
-}
-
 /** What makes two requests the same execution, or null when the request has no document text. */
-function keyOf (request: FastifyRequest, auth: Auth): string | null {
-  const { query, operationName, variables } = partsOf(request)
-  if (typeof query !== 'string' || request.caller === null) return null
+function keyOf (request: FastifyRequest, auth: Auth, { operationName, variables }: OperationParams, text: unknown): string | null {
+  if (typeof text !== 'string' || request.caller === null) return null
   const scope = auth.scopes.scopeOf(request.caller.credential)
-  const vars = typeof variables === 'string' ? variables : JSON.stringify(variables ?? null)
   // What shapes the answer besides the operation: its media type, and whether it reports its cost.
   const shape = `${request.headers.accept ?? ''}\u0000${String(request.headers['x-gateway-cost'] ?? '')}`
-  return `${scope}\u0000${shape}\u0000${typeof operationName === 'string' ? operationName : ''}\u0000${vars}\u0000${query}`
-}
-
-function partsOf (request: FastifyRequest): { query?: unknown, operationName?: unknown, variables?: unknown } {
-  const body = request.body
-  if (typeof body === 'object' && body !== null && 'query' in body) return body
-  return (request.query as { query?: unknown } | undefined) ?? {}
+  return `${scope}\u0000${shape}\u0000${typeof operationName === 'string' ? operationName : ''}\u0000${JSON.stringify(variables ?? null)}\u0000${text}`
 }

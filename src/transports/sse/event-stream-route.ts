@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 
 /*
- * GraphQL over HTTP with `Accept: text/event-stream` at /graphql: the same path as Mercurius' routes,
- * told apart by a route constraint on the Accept header (find-my-way's constraint strategies), so that
+ * GraphQL over HTTP with `Accept: text/event-stream` at /graphql: the same path as the GraphQL over
+ * HTTP door's routes (src/transports/graphql-http), told apart by a route constraint on the Accept header (find-my-way's constraint strategies), so that
  * the SSE door serves event streams there (distinct connections, graphql-sse's protocol, which is what
- * the GraphQL over HTTP spec's event streams are) and Mercurius answers every other request as before.
+ * the GraphQL over HTTP spec's event streams are) and the GraphQL over HTTP door answers every other request.
  */
 
 export const EVENT_STREAM_CONSTRAINT = 'eventStream'

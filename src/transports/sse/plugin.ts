@@ -13,8 +13,8 @@ import { respond } from './respond.js'
 import { SseStreams, type OwnedStream } from './streams.js'
 
 /*
- * GraphQL subscriptions over Server-Sent Events at `path` (/graphql/stream: Mercurius owns the
- * methods of /graphql), with the graphql-sse protocol in both its modes: distinct connections (one
+ * GraphQL subscriptions over Server-Sent Events at `path` (/graphql/stream: GraphQL over HTTP
+ * owns the JSON requests to /graphql), with the graphql-sse protocol in both its modes: distinct connections (one
  * POST or GET with `Accept: text/event-stream` per subscription) and single connection (PUT
  * reserves a stream, GET/POST with `Accept: text/event-stream` and the
  * `x-graphql-event-stream-token` header opens it, POSTs with that header add operations, DELETE

@@ -6,7 +6,7 @@
  */
 
 export const DOORS = {
-  'graphql-http': 'GraphQL over HTTP: POST and GET /graphql (Mercurius)',
+  'graphql-http': 'GraphQL over HTTP: POST and GET /graphql',
   websocket: 'GraphQL over WebSocket: /graphql upgrade, graphql-transport-ws',
   sse: 'GraphQL over SSE: /graphql/stream (graphql-sse, both modes)',
   rest: 'REST under /v1 (JSON resources, writes)',
