@@ -41,7 +41,7 @@ export const PROBE_IN_GATEWAY_P99_MS = 100
  * bounds exist for (a stalled Redis or Visual Layer, a queue, a blocked loop) lasts a second or more: over
  * even the largest bounds (400 ms in the gateway, 1 s at the client).
  */
-export const BASELINE_PROBES = 40
+export const BASELINE_PROBES = 20
 export const BUSY_REFERENCE_MS = 20
 export const MAX_BUSY_FACTOR = 4
 export function busyFactor (probeP99: number, loopP99: number, load = machineLoad()): number {
