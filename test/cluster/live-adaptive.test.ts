@@ -57,7 +57,9 @@ describeWithRedis.each(AUTH_MODES)('adaptive polling across replicas (AUTH_MODE=
     expect(next.nextInMs).toBeGreaterThanOrEqual(CEILING * 0.9)
     expect(emulator.calls({ method: 'GET', path }).length - before).toBe(1)
 
-    const fastAgain = nextEvent('the holder\'s poll after the write', rounds, (m) => m.registry === holder.app.live && m.datasetId === id && m.outcome === 'changed', 10_000)
+    // The poll that sees the write: the holder's, or (on a machine too busy for the holder to renew its lease in
+    // time) the poll of the replica that took the lease over; either way at the fast interval again.
+    const fastAgain = nextEvent('the poll after the write', rounds, (m) => registries.has(m.registry) && m.datasetId === id && m.outcome === 'changed', 10_000)
     const started = Date.now()
     const res = await writer.gql(
       `mutation { enrichDataset(datasetId: "${id}", models: [{ type: "CAPTION_IMAGES", modelId: "vl_image_captioner_v00" }]) { sourceDataset { status } } }`,

@@ -5,7 +5,7 @@ import type { Client as SseClient } from 'graphql-sse'
 import type { Client } from 'graphql-ws'
 import type WebSocket from 'ws'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
-import { describeWithRedis, freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
+import { describeWithRedis, freePort, stallOwnRedis, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
 import { anyRound, leasesInAll, pollsByReplica, statusQuery, type StatusEvent } from '../helpers/cluster-polls.js'
 import { startGatewayOn, type TestGateway } from '../helpers/gateway.js'
 import { recordSse, sseClient } from '../helpers/sse.js'
@@ -104,7 +104,7 @@ describeWithRedis('two replicas while their Redis is stalled (SIGSTOP)', () => {
       expect(warnings(replica)).toEqual([])
     }
 
-    redis.kill('SIGSTOP')
+    await stallOwnRedis(redis)
 
     // Polls go on, each replica's for its own subscribers: both hear the next step of the indexing while Redis is stopped.
     const polledBefore = await pollsByReplica(replicas)
@@ -227,7 +227,7 @@ describeWithRedis('an idempotent write that is the first to find Redis stalled',
 
   it('is refused after the deadline, and its claim is withdrawn: the key is free as soon as Redis resumes', async () => {
     const posts = (): number => emulator.calls({ method: 'POST', path: '/api/v1/dataset/*/enrich_dataset' }).length
-    redis.kill('SIGSTOP')
+    await stallOwnRedis(redis)
     const refused = await answered('an idempotent enrichment', gateway.gql(ENRICH, { key: 'met-the-stall' }, { 'x-request-id': 'req-met' }))
     expect(refused.body).toEqual({
       data: null,
@@ -277,7 +277,7 @@ describeWithRedis('a request that meets a stalled Redis, before the command dead
   it('is answered while its Redis command is still pending, counted in this replica; the command finishes on SIGCONT and no outage is declared', async () => {
     const link = gateway.app.redis
     expect(link?.up).toBe(true)
-    redis.kill('SIGSTOP')
+    await stallOwnRedis(redis)
 
     // Answered while the link still waits for the command (no outage yet: the 5 s deadline has not passed).
     expect((await answered('{ __typename }', gateway.gql('{ __typename }'))).body).toEqual({ data: { __typename: 'Query' } })
@@ -318,7 +318,7 @@ describeWithRedis('a command on its way when Redis is killed', () => {
 
   it('fails when the connection drops, before any reconnect attempt (nothing waits for one)', async () => {
     const link = gateway.app.redis!
-    redis.kill('SIGSTOP')
+    await stallOwnRedis(redis)
     // Sent into the stall, so that it is surely on its way (unanswered) when Redis dies.
     let reconnects = 0
     link.commands.on('reconnecting', () => { reconnects++ })

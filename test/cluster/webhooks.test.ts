@@ -7,7 +7,7 @@ import type { PollRoundMessage } from '../../src/domain/live/events.js'
 import type { IdleMessage } from '../../src/domain/webhooks/dispatcher.js'
 import type { AttemptMessage } from '../../src/domain/webhooks/service.js'
 import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
-import { describeWithRedis, freePort, startOwnRedis, stopOwnRedis, TEST_REDIS_URL } from '../helpers/cluster.js'
+import { describeWithRedis, freePort, stallOwnRedis, startOwnRedis, stopOwnRedis, TEST_REDIS_URL } from '../helpers/cluster.js'
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
 import { ManualTime } from '../helpers/manual-time.js'
 import { nextEvent, onChannel, when } from '../helpers/wait.js'
@@ -182,7 +182,7 @@ describeWithRedis('webhooks on Redis', () => {
     receiver.secrets.push(created.body.secret)
     await polled
 
-    redis.kill('SIGSTOP')
+    await stallOwnRedis(redis)
     const refused = await call(gw, 'POST', '/v1/webhooks', { url: receiver.url, events: ['dataset.ready'], datasetIds: [DATASET] })
     expect(refused.status).toBe(503)
     expect(refused.body).toMatchObject({

@@ -126,4 +126,4 @@ export async function redisRoundTrip (replica: TestGateway): Promise<void> {
   await link.run(async (redis) => await redis.ping())
 }
 
-export { freePort, startOwnRedis, stopOwnRedis } from './redis-server.js'
+export { freePort, stallOwnRedis, startOwnRedis, stopOwnRedis } from './redis-server.js'

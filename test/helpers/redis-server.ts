@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 
 /*
@@ -63,4 +64,19 @@ export async function stopOwnRedis (child: ChildProcess): Promise<void> {
   const exited = once(child, 'exit')
   child.kill('SIGKILL')
   await exited
+}
+
+/**
+ * Stalls a redis-server startOwnRedis started (SIGSTOP: its sockets stay open, nothing answers) and resolves
+ * once the kernel has stopped it. The signal takes effect when the process is next scheduled, which on a
+ * busy machine can be after the test's next command reached it; Node has no event for a stopped child, so
+ * its state is read from /proc (`T`) on each turn of the event loop, for at most `withinMs`.
+ */
+export async function stallOwnRedis (child: ChildProcess, withinMs = 5_000): Promise<void> {
+  child.kill('SIGSTOP')
+  const end = performance.now() + withinMs
+  while (!/^\d+ \(.*\) T/.test(readFileSync(`/proc/${String(child.pid)}/stat`, 'utf8'))) {
+    if (performance.now() > end) throw new Error(`redis-server ${String(child.pid)} not stopped within ${withinMs} ms of SIGSTOP`)
+    await new Promise((resolve) => setImmediate(resolve))
+  }
 }
