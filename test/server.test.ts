@@ -5,16 +5,26 @@ import { connect, type Socket } from 'node:net'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { bundleEntry, removeBundle } from './helpers/bundle.js'
 import { freshToken, JWT_TEST_SECRET } from './helpers/modes.js'
 import { when } from './helpers/wait.js'
 
-/** The real entry point, as `npm start` runs it (from the TypeScript sources, through tsx). */
+const ENTRY = fileURLToPath(new URL('../src/server.ts', import.meta.url))
+let bundle = ''
+beforeAll(async () => { bundle = await bundleEntry(ENTRY) })
+afterAll(() => { removeBundle(bundle) })
+
+/**
+ * The real entry point (src/server.ts, which `npm start` runs as dist/server.js), bundled from the
+ * sources as they are now and run by plain Node.js as production runs it.
+ */
 function startServer (env: Record<string, string>): { child: ChildProcess, stdout: () => string, stderr: () => string, exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [bundle], {
     cwd: new URL('..', import.meta.url).pathname,
     // Load shedding off: a machine busy with other work delays this server's event loop past the 1 s
-    // default right after it starts (tsx compiles as it loads), and these tests are of the entry point,
+    // default right after it starts (it loads its modules), and these tests are of the entry point,
     // not of shedding (test/transports/load-shedding.test.ts).
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

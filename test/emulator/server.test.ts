@@ -1,14 +1,19 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleEntry, removeBundle } from '../helpers/bundle.js'
 import { when } from '../helpers/wait.js'
 
 const serverPath = fileURLToPath(new URL('../../src/emulator/server.ts', import.meta.url))
 
-/** Runs the standalone entry under tsx (the build output is not needed for the test). */
+let bundle = ''
+beforeAll(async () => { bundle = await bundleEntry(serverPath) })
+afterAll(() => { removeBundle(bundle) })
+
+/** Runs the standalone entry, bundled from the sources as they are now (the build output is not needed for the test). */
 function runServer (env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', serverPath], {
+  const child = spawn(process.execPath, [bundle], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -210,7 +210,7 @@ export class Dispatcher {
     } else {
       webhook.failingSince ??= now
       if (now - webhook.failingSince >= disableAfterMs) {
-        reason = `every attempt failed for ${Math.round((now - webhook.failingSince) / 60_000)} minutes (WEBHOOKS_DISABLE_AFTER_MS)`
+        reason = `every attempt failed for ${spanOf(now - webhook.failingSince)} (WEBHOOKS_DISABLE_AFTER_MS)`
       }
     }
     if (reason !== null) {
@@ -222,6 +222,13 @@ export class Dispatcher {
     await store.update(webhook)
     if (reason !== null) await this.options.onDisabled?.(webhook, reason)
   }
+}
+
+/** A span of time as a reader says it: in seconds, minutes, hours or days, whichever gives at least 2. */
+export function spanOf (ms: number): string {
+  const units: Array<[string, number]> = [['days', 86_400_000], ['hours', 3_600_000], ['minutes', 60_000]]
+  for (const [name, size] of units) if (ms >= 2 * size) return `${Math.round(ms / size)} ${name}`
+  return `${Math.round(ms / 1000)} seconds`
 }
 
 export function originOf (url: string): string {

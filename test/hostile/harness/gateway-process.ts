@@ -1,10 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process'
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build } from 'esbuild'
+import { fileURLToPath } from 'node:url'
+import { bundleEntry, removeBundle } from '../../helpers/bundle.js'
 import type { ChildMessage, ChildRequest, Holdings, Measurement } from './child.js'
 
 /*
@@ -15,8 +14,6 @@ import type { ChildMessage, ChildRequest, Holdings, Measurement } from './child.
  */
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
-/** Where bundles are written: inside the project (its node_modules resolve from there), and gitignored. */
-const BUNDLES = fileURLToPath(new URL('../../../test-results/hostile/', import.meta.url))
 const START_DEADLINE_MS = 30_000
 const ANSWER_DEADLINE_MS = 15_000
 
@@ -29,41 +26,12 @@ export interface GatewayProcessOptions {
   bundle: string
 }
 
-/**
- * child.ts and the sources it imports (src/), bundled into one JavaScript file, its packages left to
- * node_modules as production loads them: the process then starts in about two seconds, not the five of a
- * TypeScript loader resolving every import. Each module keeps its own import.meta.url (schema.graphql is
- * read relative to it). Returns the file's path; remove it with removeBundle.
- */
+/** child.ts and the sources it imports (src/), bundled (test/helpers/bundle.ts). */
 export async function bundleGateway (): Promise<string> {
-  mkdirSync(BUNDLES, { recursive: true })
-  const outfile = join(BUNDLES, `gateway-${process.pid}.mjs`)
-  await build({
-    entryPoints: [CHILD],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: 'inline',
-    logLevel: 'warning',
-    plugins: [{
-      name: 'own-import-meta-url',
-      setup (builder) {
-        builder.onLoad({ filter: /\.ts$/ }, async (args) => ({
-          contents: (await readFile(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
-          loader: 'ts'
-        }))
-      }
-    }]
-  })
-  return outfile
+  return await bundleEntry(CHILD)
 }
 
-export function removeBundle (path: string): void {
-  rmSync(path, { force: true })
-}
+export { removeBundle }
 
 export class GatewayProcess {
   private nextId = 1
