@@ -244,7 +244,9 @@ export const suite = defineSuite({
       answers: ({ statuses, deleted }) => {
         expect([tally(statuses.map(String)), deleted]).toEqual([{ 202: MAX_PENDING, 429: 300 - MAX_PENDING }, 204])
       },
-      upstream: { atMost: 4 }
+      // The webhook's dataset and task polls while it is registered (two calls a poll): as for the cases above,
+      // three polls for an attack that a busy machine stretches to its time bound; the pings cost none.
+      upstream: { atMost: 6 }
     }),
     hostileCase({
       door: 'webhooks',
