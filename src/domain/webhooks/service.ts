@@ -12,6 +12,7 @@ import { httpSender, type Send } from './sender.js'
 import { newSecret } from './signing.js'
 import { StoreFull, StoreUnavailable, type WebhookStore } from './store.js'
 import { allowList, TargetPolicy, TargetRefused, type Resolver } from './targets.js'
+import { AccountWatcher } from './account-watcher.js'
 import { DatasetWatcher, ownFields, type DatasetChange, type TaskChange } from './watcher.js'
 
 /*
@@ -90,6 +91,8 @@ export class WebhookService {
   readonly policy: TargetPolicy
   private readonly dispatcher: Dispatcher
   private readonly watcher: DatasetWatcher
+  /** The account's lists, for the webhooks with no dataset filter. */
+  private readonly account: AccountWatcher
   private readonly closeSender: () => Promise<void>
   private cancelSync: (() => void) | null = null
   /** The webhooks as last read: events seen while the store is unavailable are queued for these (the store keeps them until it answers). */
@@ -134,9 +137,17 @@ export class WebhookService {
       credential: options.credential,
       scope: options.scope,
       log,
-      onDataset: (change) => { this.fromDataset(change) },
-      onTasks: (changes) => { this.fromTasks(changes) },
+      onDataset: (change) => { this.fromDataset(change, 'followed') },
+      onTasks: (changes) => { this.fromTasks(changes, 'followed') },
       onCopy: (copyId, sourceId) => { void this.addCopy(copyId, sourceId) }
+    })
+    this.account = new AccountWatcher({
+      live: options.live,
+      credential: options.credential,
+      scope: options.scope,
+      log,
+      onDataset: (change) => { this.fromDataset(change, 'account') },
+      onTasks: (changes) => { this.fromTasks(changes, 'account') }
     })
   }
 
@@ -154,12 +165,14 @@ export class WebhookService {
     this.closed = true
     this.cancelSync?.()
     this.watcher.close()
+    this.account.close()
     await this.dispatcher.close()
     await this.closeSender()
   }
 
-  /** Datasets followed now; attempts running now. */
+  /** Datasets followed one by one now; whether the account's lists are; attempts running now. */
   get following (): number { return this.watcher.size }
+  get followingAccount (): boolean { return this.account.following }
   get running (): number { return this.dispatcher.running }
 
   async backlog (): Promise<{ pending: number, oldestAgeMs: number | null }> {
@@ -292,12 +305,15 @@ export class WebhookService {
       const webhooks = await this.options.store.all()
       this.known = webhooks
       const ids = new Set<string>()
+      let accountWide = false
       for (const webhook of webhooks) {
         if (!webhook.enabled) continue
+        if (webhook.datasetIds.length === 0) accountWide = true
         for (const id of webhook.datasetIds) ids.add(id)
         for (const id of webhook.copyIds) ids.add(id)
       }
       this.watcher.sync(ids)
+      this.account.set(accountWide)
     } catch (err) {
       this.options.log.warn({ err }, 'webhooks: could not read the registrations; following the same datasets until the next try')
     }
@@ -317,24 +333,25 @@ export class WebhookService {
     }
   }
 
-  private fromDataset ({ datasetId, previous, current, discovered }: DatasetChange): void {
+  private fromDataset ({ datasetId, previous, current, discovered }: DatasetChange, audience: Audience): void {
     const before = previous === null ? null : this.statusOf(previous)
     const status = this.statusOf(current)
     if (before === status && !discovered) return
     const resource = `dataset ${datasetId}`
     const dataset = this.options.represent.dataset(current)
-    // The id is the same on every replica that saw the same change: each is queued once in the cluster.
-    const key = discovered ? `${datasetId} discovered` : `${datasetId} ${JSON.stringify(previous?.value)} ${JSON.stringify(current.value)}`
+    // The id is the same on every replica that saw the same change, whatever it saw before (the status
+    // it left, not the progress it last read): each event is queued once in the cluster.
+    const key = discovered ? `${datasetId} discovered` : `${datasetId} ${before} ${status} ${JSON.stringify({ ...current.value, progress: null })}`
     const events: WebhookEvent[] = [this.event(idOf('dataset.status_changed', key), 'dataset.status_changed', { previousStatus: before, status, dataset })]
     const settled = SETTLED[status]
     if (settled !== undefined) events.push(this.event(idOf(settled, key), settled, { dataset }))
     if (status === 'READY' && current.value.source_dataset_id !== null) {
       events.push(this.event(idOf('enrichment.completed', key), 'enrichment.completed', { sourceDatasetId: current.value.source_dataset_id, dataset }))
     }
-    void this.queue(events, resource, datasetId)
+    void this.queue(events, resource, datasetId, audience)
   }
 
-  private fromTasks (changes: TaskChange[]): void {
+  private fromTasks (changes: TaskChange[], audience: Audience): void {
     for (const { datasetId, task } of changes) {
       const key = `${task.value.task_id} ${JSON.stringify(ownFields(task))}`
       const data = { task: this.options.represent.task(task) }
@@ -342,12 +359,15 @@ export class WebhookService {
       const status = (task.value.status ?? '').toUpperCase()
       if (status === 'COMPLETED') events.push(this.event(idOf('task.completed', key), 'task.completed', data))
       if (status === 'FAILED') events.push(this.event(idOf('task.failed', key), 'task.failed', data))
-      void this.queue(events, `task ${task.value.task_id}`, datasetId)
+      void this.queue(events, `task ${task.value.task_id}`, datasetId, audience)
     }
   }
 
-  /** Queues each event for every enabled webhook that follows `datasetId` and wants its type. */
-  private async queue (events: WebhookEvent[], resource: string, datasetId: string): Promise<void> {
+  /**
+   * Queues each event for every enabled webhook that wants its type and follows `datasetId`: by name
+   * (`followed`, from the datasets' own pollers), or as one of the account's (`account`, from its lists).
+   */
+  private async queue (events: WebhookEvent[], resource: string, datasetId: string, audience: Audience): Promise<void> {
     try {
       let all = this.known
       try {
@@ -356,7 +376,9 @@ export class WebhookService {
         if (!(err instanceof StoreUnavailable)) throw err
       }
       const webhooks = all
-        .filter((w) => w.enabled && (w.datasetIds.includes(datasetId) || w.copyIds.includes(datasetId)))
+        .filter((w) => w.enabled && (audience === 'account'
+          ? w.datasetIds.length === 0
+          : w.datasetIds.includes(datasetId) || w.copyIds.includes(datasetId)))
       for (const webhook of webhooks) {
         for (const event of events) {
           if (!(webhook.events as string[]).includes(event.type)) continue
@@ -435,6 +457,9 @@ export class WebhookService {
     }
   }
 }
+
+/** Where a change was seen: a followed dataset's own pollers, or the account's lists. */
+type Audience = 'followed' | 'account'
 
 function unavailable (): GatewayError {
   return new GatewayError('UPSTREAM_UNAVAILABLE', 'The webhook store the replicas share (Redis) is unavailable: nothing was changed. Try again shortly.')
