@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel'
 import type { Checked } from '../../upstream/checked.js'
 import type { Credential } from '../../upstream/client.js'
 import type { UpstreamDataset } from '../../upstream/schemas.js'
@@ -15,7 +16,17 @@ import { changedTasks, type DatasetChange, type TaskChange } from './watcher.js'
  * handed on as (previous, current). N datasets cost one list call a poll, not N.
  */
 
+/** Published when a watcher takes its baseline, the first dataset list it got (tests wait for it): nothing in it is news. */
+export interface AccountBaselineMessage {
+  readonly owner: object
+  readonly datasets: ReadonlyArray<Checked<UpstreamDataset>>
+}
+
+export const accountBaselines = channel('visual-layer:webhooks:account-baseline')
+
 export interface AccountWatcherOptions {
+  /** Who watches (the webhook service), named in the baseline's message. */
+  owner: object
   live: LiveRegistry
   credential: Credential
   scope: string
@@ -74,7 +85,10 @@ export class AccountWatcher {
       for (let next = await datasets.next(); next.done !== true && !state.stopped; next = await datasets.next()) {
         const before = seen
         seen = new Map(next.value.map((dataset) => [dataset.value.id, dataset]))
-        if (before === null) continue
+        if (before === null) {
+          if (accountBaselines.hasSubscribers) accountBaselines.publish({ owner: this.options.owner, datasets: next.value } satisfies AccountBaselineMessage)
+          continue
+        }
         // Listed newest first: the oldest first here (a source before the copy made from it).
         for (const current of [...next.value].reverse()) {
           const datasetId = current.value.id

@@ -33,6 +33,18 @@ export interface AttemptMessage {
 
 export const attempts = channel('visual-layer:webhooks:attempt')
 
+/** Published for each event of a change offered to a webhook's queue: `queued` false when it held that event already (another replica, or a poll, came first). */
+export interface QueuedMessage {
+  readonly service: WebhookService
+  readonly webhookId: string
+  readonly eventId: string
+  readonly eventType: string
+  readonly resource: string
+  readonly queued: boolean
+}
+
+export const queuedEvents = channel('visual-layer:webhooks:queued')
+
 export interface WebhookSettings {
   maxPerOwner: number
   /** Delays (ms) before each retry; about a day in all by default. */
@@ -142,6 +154,7 @@ export class WebhookService {
       onCopy: (copyId, sourceId) => { void this.addCopy(copyId, sourceId) }
     })
     this.account = new AccountWatcher({
+      owner: this,
       live: options.live,
       credential: options.credential,
       scope: options.scope,
@@ -339,9 +352,7 @@ export class WebhookService {
     if (before === status && !discovered) return
     const resource = `dataset ${datasetId}`
     const dataset = this.options.represent.dataset(current)
-    // The id is the same on every replica that saw the same change, whatever it saw before (the status
-    // it left, not the progress it last read): each event is queued once in the cluster.
-    const key = discovered ? `${datasetId} discovered` : `${datasetId} ${before} ${status} ${JSON.stringify({ ...current.value, progress: null })}`
+    const key = changeKey(datasetId, before, status, current, discovered)
     const events: WebhookEvent[] = [this.event(idOf('dataset.status_changed', key), 'dataset.status_changed', { previousStatus: before, status, dataset })]
     const settled = SETTLED[status]
     if (settled !== undefined) events.push(this.event(idOf(settled, key), settled, { dataset }))
@@ -383,7 +394,10 @@ export class WebhookService {
         for (const event of events) {
           if (!(webhook.events as string[]).includes(event.type)) continue
           try {
-            await this.options.store.enqueue(this.deliveryOf(webhook, event, resource, 'pending'))
+            const queued = await this.options.store.enqueue(this.deliveryOf(webhook, event, resource, 'pending'))
+            if (queuedEvents.hasSubscribers) {
+              queuedEvents.publish({ service: this, webhookId: webhook.id, eventId: event.id, eventType: event.type, resource, queued } satisfies QueuedMessage)
+            }
           } catch (err) {
             if (!(err instanceof StoreFull)) throw err
             this.options.onDropped?.()
@@ -456,6 +470,16 @@ export class WebhookService {
       throw new GatewayError('RATE_LIMITED', `Nothing was queued: ${err.message}. Try again once the receivers have caught up.`)
     }
   }
+}
+
+/**
+ * What makes the ids of a dataset change's events: the same on every replica that saw the same change,
+ * whatever it saw before (the status it left, not the progress it last read) and since when it watches
+ * the dataset, so that each event is queued once in the cluster. A dataset's first status is its
+ * announcement, whatever the status.
+ */
+export function changeKey (datasetId: string, before: string | null, status: string, current: Checked<UpstreamDataset>, discovered: boolean): string {
+  return discovered ? `${datasetId} discovered` : `${datasetId} ${before} ${status} ${JSON.stringify({ ...current.value, progress: null })}`
 }
 
 /** Where a change was seen: a followed dataset's own pollers, or the account's lists. */
