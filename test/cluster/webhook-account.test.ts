@@ -11,7 +11,7 @@ import { describeWithRedis, TEST_REDIS_URL } from '../helpers/cluster.js'
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
 import { ManualTime } from '../helpers/manual-time.js'
 import { visualLayerToken } from '../helpers/tokens.js'
-import { nextEvent, onChannel, when } from '../helpers/wait.js'
+import { onChannel, when } from '../helpers/wait.js'
 import { Receiver } from '../helpers/webhook-receiver.js'
 
 /**

@@ -33,7 +33,7 @@ export interface AttemptMessage {
 
 export const attempts = channel('visual-layer:webhooks:attempt')
 
-/** Published for each event of a change offered to a webhook's queue: `queued` false when it held that event already (another replica, or a poll, came first). */
+/** Published for each event of a change offered to a webhook's queue: `queued` false when it held that event already (another replica came first). */
 export interface QueuedMessage {
   readonly service: WebhookService
   readonly webhookId: string
