@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { changeKey } from '../../src/domain/webhooks/service.js'
+import { changeKey } from '../../src/domain/webhooks/events.js'
 import { checkedDatasetSchema } from '../../src/upstream/schemas.js'
 
 /**

@@ -7,13 +7,14 @@ import type { UpstreamDataset, UpstreamTask } from '../../upstream/schemas.js'
 import type { Invalidations } from '../live/invalidation.js'
 import type { LiveRegistry } from '../live/registry.js'
 import { Dispatcher, type AttemptOutcome } from './dispatcher.js'
-import type { AnyEventType, Delivery, EventType, Webhook, WebhookEvent, WebhookLog, WebhookTime } from './model.js'
+import type { Delivery, EventType, Webhook, WebhookEvent, WebhookLog, WebhookTime } from './model.js'
+import { datasetEvents, event as newEvent, taskEvents } from './events.js'
 import { httpSender, type Send } from './sender.js'
 import { newSecret } from './signing.js'
 import { StoreFull, StoreUnavailable, type WebhookStore } from './store.js'
 import { allowList, TargetPolicy, TargetRefused, type Resolver } from './targets.js'
 import { AccountWatcher } from './account-watcher.js'
-import { DatasetWatcher, ownFields, type DatasetChange, type TaskChange } from './watcher.js'
+import { DatasetWatcher, type DatasetChange, type TaskChange } from './watcher.js'
 
 /*
  * Webhooks as the doors see them: registrations owned by one caller (others get NOT_FOUND), their
@@ -96,8 +97,6 @@ export interface WebhookPatch {
 /** At most this many enriched copies are followed per webhook (the newest). */
 const MAX_COPIES = 20
 const LOG_PAGE = 100
-
-const SETTLED: Record<string, EventType | undefined> = { READY: 'dataset.ready', ERROR: 'dataset.error' }
 
 export class WebhookService {
   readonly policy: TargetPolicy
@@ -300,7 +299,7 @@ export class WebhookService {
   /** Queues a webhook.ping event for this webhook alone. */
   async ping (owner: string, id: string): Promise<Delivery> {
     const webhook = await this.get(owner, id)
-    const event = this.event(`evt_${randomUUID().replaceAll('-', '')}`, 'webhook.ping', { webhookId: webhook.id })
+    const event = newEvent(`evt_${randomUUID().replaceAll('-', '')}`, 'webhook.ping', { webhookId: webhook.id })
     // A ping is about no resource: it waits behind nothing.
     const delivery = this.deliveryOf(webhook, event, `ping ${event.id}`, 'pending')
     await this.write(async () => await this.options.store.enqueue(delivery))
@@ -346,32 +345,13 @@ export class WebhookService {
     }
   }
 
-  private fromDataset ({ datasetId, previous, current, discovered }: DatasetChange, audience: Audience): void {
-    const before = previous === null ? null : this.statusOf(previous)
-    const status = this.statusOf(current)
-    if (before === status && !discovered) return
-    const resource = `dataset ${datasetId}`
-    const dataset = this.options.represent.dataset(current)
-    const key = changeKey(datasetId, before, status, current, discovered)
-    const events: WebhookEvent[] = [this.event(idOf('dataset.status_changed', key), 'dataset.status_changed', { previousStatus: before, status, dataset })]
-    const settled = SETTLED[status]
-    if (settled !== undefined) events.push(this.event(idOf(settled, key), settled, { dataset }))
-    if (status === 'READY' && current.value.source_dataset_id !== null) {
-      events.push(this.event(idOf('enrichment.completed', key), 'enrichment.completed', { sourceDatasetId: current.value.source_dataset_id, dataset }))
-    }
-    void this.queue(events, resource, datasetId, audience)
+  private fromDataset (change: DatasetChange, audience: Audience): void {
+    const events = datasetEvents(change, this.options.represent.dataset)
+    if (events.length > 0) void this.queue(events, `dataset ${change.datasetId}`, change.datasetId, audience)
   }
 
   private fromTasks (changes: TaskChange[], audience: Audience): void {
-    for (const { datasetId, task } of changes) {
-      const key = `${task.value.task_id} ${JSON.stringify(ownFields(task))}`
-      const data = { task: this.options.represent.task(task) }
-      const events: WebhookEvent[] = [this.event(idOf('task.updated', key), 'task.updated', data)]
-      const status = (task.value.status ?? '').toUpperCase()
-      if (status === 'COMPLETED') events.push(this.event(idOf('task.completed', key), 'task.completed', data))
-      if (status === 'FAILED') events.push(this.event(idOf('task.failed', key), 'task.failed', data))
-      void this.queue(events, `task ${task.value.task_id}`, datasetId, audience)
-    }
+    for (const { datasetId, task } of changes) void this.queue(taskEvents(task, this.options.represent.task), `task ${task.value.task_id}`, datasetId, audience)
   }
 
   /**
@@ -412,18 +392,9 @@ export class WebhookService {
   }
 
   private async recordDisabled (webhook: Webhook, reason: string): Promise<void> {
-    const event = this.event(`evt_${randomUUID().replaceAll('-', '')}`, 'webhook.disabled', { webhookId: webhook.id, reason })
+    const event = newEvent(`evt_${randomUUID().replaceAll('-', '')}`, 'webhook.disabled', { webhookId: webhook.id, reason })
     await this.options.store.enqueue(this.deliveryOf(webhook, event, `webhook ${webhook.id}`, 'recorded'))
     this.options.log.warn({ webhookId: webhook.id, target: new URL(webhook.url).origin }, `webhook disabled: ${reason}`)
-  }
-
-  /** The status as the REST API shows it. */
-  private statusOf (record: Checked<UpstreamDataset>): string {
-    return String((this.options.represent.dataset(record) as { status?: unknown }).status)
-  }
-
-  private event (id: string, type: AnyEventType, data: unknown): WebhookEvent {
-    return { id, type, timestamp: new Date().toISOString(), data }
   }
 
   private deliveryOf (webhook: Webhook, event: WebhookEvent, resource: string, state: 'pending' | 'recorded'): Delivery {
@@ -472,25 +443,11 @@ export class WebhookService {
   }
 }
 
-/**
- * What makes the ids of a dataset change's events: the same on every replica that saw the same change,
- * whatever it saw before (the status it left, not the progress it last read) and since when it watches
- * the dataset, so that each event is queued once in the cluster. A dataset's first status is its
- * announcement, whatever the status.
- */
-export function changeKey (datasetId: string, before: string | null, status: string, current: Checked<UpstreamDataset>, discovered: boolean): string {
-  return discovered ? `${datasetId} discovered` : `${datasetId} ${before} ${status} ${JSON.stringify({ ...current.value, progress: null })}`
-}
-
 /** Where a change was seen: a followed dataset's own pollers, or the account's lists. */
 type Audience = 'followed' | 'account'
 
 function unavailable (): GatewayError {
   return new GatewayError('UPSTREAM_UNAVAILABLE', 'The webhook store the replicas share (Redis) is unavailable: nothing was changed. Try again shortly.')
-}
-
-function idOf (type: string, key: string): string {
-  return `evt_${createHash('sha256').update(`${type} ${key}`).digest('hex').slice(0, 32)}`
 }
 
 function unique<T> (values: readonly T[]): T[] {
