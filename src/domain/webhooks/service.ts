@@ -241,7 +241,11 @@ export class WebhookService {
       webhook.url = patch.url
     }
     if (patch.events !== undefined) webhook.events = unique(patch.events)
-    if (patch.datasetIds !== undefined) webhook.datasetIds = unique(patch.datasetIds)
+    if (patch.datasetIds !== undefined) {
+      webhook.datasetIds = unique(patch.datasetIds)
+      // Every dataset now: the copies it followed are datasets of the account like any other.
+      if (webhook.datasetIds.length === 0) webhook.copyIds = []
+    }
     if (patch.description !== undefined) webhook.description = patch.description
     if (patch.enabled !== undefined && patch.enabled !== webhook.enabled) {
       webhook.enabled = patch.enabled
@@ -320,7 +324,11 @@ export class WebhookService {
       let accountWide = false
       for (const webhook of webhooks) {
         if (!webhook.enabled) continue
-        if (webhook.datasetIds.length === 0) accountWide = true
+        // Every dataset: the account's lists, not its copies one by one.
+        if (webhook.datasetIds.length === 0) {
+          accountWide = true
+          continue
+        }
         for (const id of webhook.datasetIds) ids.add(id)
         for (const id of webhook.copyIds) ids.add(id)
       }
@@ -369,7 +377,7 @@ export class WebhookService {
       const webhooks = all
         .filter((w) => w.enabled && (audience === 'account'
           ? w.datasetIds.length === 0
-          : w.datasetIds.includes(datasetId) || w.copyIds.includes(datasetId)))
+          : w.datasetIds.length > 0 && (w.datasetIds.includes(datasetId) || w.copyIds.includes(datasetId))))
       for (const webhook of webhooks) {
         for (const event of events) {
           if (!(webhook.events as string[]).includes(event.type)) continue
