@@ -445,7 +445,7 @@ export interface components {
             /** @description Where events are POSTed: http(s), resolving to public addresses only. */
             url?: string;
             events?: ("dataset.status_changed" | "dataset.ready" | "dataset.error" | "enrichment.completed" | "task.updated" | "task.failed" | "task.completed")[];
-            /** @description Up to 100 datasets (their enriched copies made through the gateway follow); absent or null: every dataset of the account, those created later too. */
+            /** @description Up to 100 datasets (their enriched copies made through the gateway follow); null: every dataset of the account from now on; absent: unchanged. */
             datasetIds?: string[] | null;
             description?: string | null;
             /** @description true enables a disabled webhook again (its pending deliveries resume). */
