@@ -181,7 +181,7 @@ export interface paths {
         /** The caller's webhooks. */
         get: operations["listWebhooks"];
         put?: never;
-        /** Register a webhook: the gateway POSTs the events named for the datasets named (and their enriched copies), signed per Standard Webhooks. */
+        /** Register a webhook: the gateway POSTs the events named for the datasets named (and their enriched copies), or without datasetIds for every dataset of the account, signed per Standard Webhooks. */
         post: operations["createWebhook"];
         delete?: never;
         options?: never;
@@ -204,7 +204,7 @@ export interface paths {
         delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
-        /** Change a webhook's URL, events, datasets or description, or enable it again ({"enabled": true}) after it was disabled. */
+        /** Change a webhook's URL, events, datasets ({"datasetIds": null}: every dataset of the account) or description, or enable it again ({"enabled": true}) after it was disabled. */
         patch: operations["updateWebhook"];
         trace?: never;
     };
@@ -437,14 +437,16 @@ export interface components {
             /** @description Where events are POSTed: http(s), resolving to public addresses only. */
             url: string;
             events: ("dataset.status_changed" | "dataset.ready" | "dataset.error" | "enrichment.completed" | "task.updated" | "task.failed" | "task.completed")[];
-            datasetIds: string[];
+            /** @description Up to 100 datasets (their enriched copies made through the gateway follow); absent or null: every dataset of the account, those created later too. */
+            datasetIds?: string[] | null;
             description?: string | null;
         };
         WebhookPatch: {
             /** @description Where events are POSTed: http(s), resolving to public addresses only. */
             url?: string;
             events?: ("dataset.status_changed" | "dataset.ready" | "dataset.error" | "enrichment.completed" | "task.updated" | "task.failed" | "task.completed")[];
-            datasetIds?: string[];
+            /** @description Up to 100 datasets (their enriched copies made through the gateway follow); null: every dataset of the account from now on; absent: unchanged. */
+            datasetIds?: string[] | null;
             description?: string | null;
             /** @description true enables a disabled webhook again (its pending deliveries resume). */
             enabled?: boolean;
@@ -453,7 +455,8 @@ export interface components {
             id: string;
             url: string;
             events: ("dataset.status_changed" | "dataset.ready" | "dataset.error" | "enrichment.completed" | "task.updated" | "task.failed" | "task.completed")[];
-            datasetIds: string[];
+            /** @description The datasets followed; null: every dataset of the account. */
+            datasetIds: string[] | null;
             /** @description Enriched copies of those datasets made through the gateway since, followed too. */
             enrichedCopyIds: string[];
             description: string | null;
@@ -469,7 +472,8 @@ export interface components {
             id: string;
             url: string;
             events: ("dataset.status_changed" | "dataset.ready" | "dataset.error" | "enrichment.completed" | "task.updated" | "task.failed" | "task.completed")[];
-            datasetIds: string[];
+            /** @description The datasets followed; null: every dataset of the account. */
+            datasetIds: string[] | null;
             /** @description Enriched copies of those datasets made through the gateway since, followed too. */
             enrichedCopyIds: string[];
             description: string | null;

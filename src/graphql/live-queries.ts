@@ -4,7 +4,7 @@ import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResu
 import type { Caller } from '../auth/index.js'
 import type { Invalidations } from '../domain/live/invalidation.js'
 import type { LiveRegistry } from '../domain/live/registry.js'
-import { sameRecords } from '../domain/live/registry.js'
+import { sameRecords } from '../domain/live/records.js'
 import { GatewayError, isGatewayError } from '../errors.js'
 import type { Checked } from '../upstream/checked.js'
 import type { TaskListParams } from '../upstream/client.js'

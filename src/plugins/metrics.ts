@@ -169,7 +169,7 @@ export class GatewayMetrics {
 
   readonly polls = new Counter({
     name: `${PREFIX}live_polls_total`,
-    help: 'Polls of Visual Layer behind subscriptions and event streams, by resource (dataset, tasks, task) and outcome (changed, unchanged, error).',
+    help: 'Polls of Visual Layer behind subscriptions, event streams and webhooks, by resource (dataset, tasks, task; datasets and account-tasks: the account\'s lists) and outcome (changed, unchanged, error).',
     labelNames: ['resource', 'outcome'] as const,
     registers: [this.registry]
   })

@@ -89,6 +89,30 @@ describe.each(AUTH_MODES)('/v1/webhooks (AUTH_MODE=%s)', (mode) => {
     expect((await call('GET', '/v1/webhooks')).body).toEqual({ nodes: [] })
   })
 
+  it('registers a webhook on every dataset of the account without datasetIds (or with null), following the account\'s lists', async () => {
+    const webhooks = gw.app.webhooks
+    if (webhooks === null) throw new Error('unreachable: webhooks run in this mode')
+    expect(webhooks.followingAccount).toBe(false)
+    const created = await call('POST', '/v1/webhooks', { url: URL_, events: ['dataset.ready'] })
+    expect(created.status).toBe(201)
+    const { id, createdAt } = created.body
+    const webhook = { id, url: URL_, events: ['dataset.ready'], datasetIds: null, enrichedCopyIds: [], description: null, enabled: true, disabledReason: null, createdAt }
+    expect((await call('GET', `/v1/webhooks/${id}`)).body).toEqual(webhook)
+    expect([webhooks.following, webhooks.followingAccount]).toEqual([0, true])
+    // Named datasets: those alone; null again: the account's.
+    expect((await call('PATCH', `/v1/webhooks/${id}`, { datasetIds: [DATASET] })).body).toEqual({ ...webhook, datasetIds: [DATASET] })
+    expect([webhooks.following, webhooks.followingAccount]).toEqual([1, false])
+    expect((await call('PATCH', `/v1/webhooks/${id}`, { datasetIds: null })).body).toEqual(webhook)
+    expect([webhooks.following, webhooks.followingAccount]).toEqual([0, true])
+    // A disabled one follows nothing.
+    expect((await call('PATCH', `/v1/webhooks/${id}`, { enabled: false })).body.enabled).toBe(false)
+    expect(webhooks.followingAccount).toBe(false)
+    const second = await call('POST', '/v1/webhooks', { url: URL_, events: ['task.failed'], datasetIds: null })
+    expect([second.status, second.body.datasetIds, webhooks.followingAccount]).toEqual([201, null, true])
+    for (const each of [id, second.body.id]) expect((await call('DELETE', `/v1/webhooks/${each}`)).status).toBe(204)
+    expect([webhooks.following, webhooks.followingAccount]).toEqual([0, false])
+  })
+
   it('keeps each caller\'s webhooks from the others (jwt: by subject; none: every caller is the same one)', async () => {
     const created = await call('POST', '/v1/webhooks', { url: URL_, events: ['dataset.ready'], datasetIds: [DATASET] }, 'alice')
     const { id } = created.body
@@ -129,6 +153,8 @@ describe.each(AUTH_MODES)('/v1/webhooks (AUTH_MODE=%s)', (mode) => {
       'Body field events[0] must name event types among dataset.status_changed, dataset.ready, dataset.error, enrichment.completed, task.updated, task.failed, task.completed.'],
     [{ url: URL_, events: [], datasetIds: [DATASET] },
       'Body field events is empty: name at least one of dataset.status_changed, dataset.ready, dataset.error, enrichment.completed, task.updated, task.failed, task.completed.'],
+    [{ url: URL_, events: ['dataset.ready'], datasetIds: [] },
+      'Body field datasetIds is empty: name the datasets whose events you want (their enriched copies follow), or leave datasetIds out (or null) for every dataset of the account.'],
     [{ url: URL_, events: ['dataset.ready'], datasetIds: ['nope'] },
       'Body field datasetIds[0] must hold Visual Layer dataset ids (UUIDs such as ad48d250-1232-11f1-bfca-fa39f6ed1f22).'],
     [{ url: URL_, events: ['dataset.ready'], datasetIds: ['00000000-0000-4000-8000-000000000000'] },

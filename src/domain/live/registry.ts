@@ -7,6 +7,7 @@ import { Poller, type PollOutcome, type WarnLog } from './poller.js'
 import { PollScheduler } from './scheduler.js'
 import type { PollSharing } from './share.js'
 import { datasetInMotion, tasksInMotion } from './motion.js'
+import { sameRecords } from './records.js'
 import { TaskLookup } from './task-lookup.js'
 import type { LiveTime } from './time.js'
 
@@ -42,6 +43,8 @@ const NEVER = new AbortController().signal
 
 /** The task list of one dataset, as subscriptions watch it: its first page, newest first. */
 const WATCHED_TASK_PAGE = 50
+/** The pseudo dataset id of the account's lists (the dataset list, the account's task list): hurried together. */
+export const ACCOUNT = '*'
 
 export class LiveRegistry {
   private readonly pollers = new Map<string, Poller<unknown>>()
@@ -58,6 +61,11 @@ export class LiveRegistry {
         this.pollers.get(key('tasks', scope, id))?.wake()
         for (const [name, poller] of this.pollers) if (name.startsWith(key('task', scope, `${id} `))) poller.wake()
       }
+      // A write to any dataset may add one (an enrichment's copy) or start a task: the account's lists too.
+      if (datasetIds.length > 0) {
+        this.pollers.get(key('datasets', scope, ACCOUNT))?.wake()
+        this.pollers.get(key('account-tasks', scope, ACCOUNT))?.wake()
+      }
     })
   }
 
@@ -71,6 +79,23 @@ export class LiveRegistry {
       const page = await this.options.vl.listTasks(
         { dataset_id: datasetId, sort_by: 'start_time', sort_order: 'desc', page: 1, page_size: WATCHED_TASK_PAGE },
         call(credential, signal, datasetId)
+      )
+      return page.tasks
+    })
+  }
+
+  /** Every dataset the scope's credential can see (GET /api/v1/datasets: one call, no pagination). */
+  datasetList (scope: string): Poller<Array<Checked<UpstreamDataset>>> {
+    return this.poller('datasets', scope, ACCOUNT, ACCOUNT, (list) => list.some(datasetInMotion), async (credential, signal) =>
+      await this.options.vl.listDatasets(call(credential, signal, ACCOUNT)))
+  }
+
+  /** The newest tasks of every dataset the scope can see (GET /api/v1/tasks without dataset_id): the first page, newest first. */
+  accountTasks (scope: string): Poller<Array<Checked<UpstreamTask>>> {
+    return this.poller('account-tasks', scope, ACCOUNT, ACCOUNT, tasksInMotion, async (credential, signal) => {
+      const page = await this.options.vl.listTasks(
+        { sort_by: 'start_time', sort_order: 'desc', page: 1, page_size: WATCHED_TASK_PAGE },
+        call(credential, signal, ACCOUNT)
       )
       return page.tasks
     })
@@ -174,21 +199,12 @@ export class LiveRegistry {
   }
 }
 
-export type Kind = 'dataset' | 'tasks' | 'task'
+export type Kind = 'dataset' | 'tasks' | 'task' | 'datasets' | 'account-tasks'
 
 function key (kind: Kind, scope: string, id: string): string {
   return `${kind} ${scope} ${id}`
 }
 
 function call (credential: Credential, signal: AbortSignal, datasetId: string): CallOptions {
-  return { credential, signal, requestId: `poll-${datasetId}` }
-}
-
-/** Checked records compare by their parsed values and which fields were broken. */
-export function sameRecords (a: unknown, b: unknown): boolean {
-  return JSON.stringify(a, replacer) === JSON.stringify(b, replacer)
-}
-
-function replacer (_key: string, value: unknown): unknown {
-  return value instanceof Map ? [...value.keys()].sort() : value
+  return { credential, signal, requestId: `poll-${datasetId === ACCOUNT ? 'account' : datasetId}` }
 }

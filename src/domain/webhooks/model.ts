@@ -23,7 +23,10 @@ export interface Webhook {
   readonly owner: string
   url: string
   events: EventType[]
-  /** The datasets it follows (and the enriched copies made from them through the gateway). */
+  /**
+   * The datasets it follows (and the enriched copies made from them through the gateway); empty: every
+   * dataset of the account, followed through the account's dataset and task lists (account-watcher.ts).
+   */
   datasetIds: string[]
   /** Enriched copies of those datasets made through the gateway since (the newest), followed as they are. */
   copyIds: string[]

@@ -7,12 +7,14 @@ import type { UpstreamDataset, UpstreamTask } from '../../upstream/schemas.js'
 import type { Invalidations } from '../live/invalidation.js'
 import type { LiveRegistry } from '../live/registry.js'
 import { Dispatcher, type AttemptOutcome } from './dispatcher.js'
-import type { AnyEventType, Delivery, EventType, Webhook, WebhookEvent, WebhookLog, WebhookTime } from './model.js'
+import type { Delivery, EventType, Webhook, WebhookEvent, WebhookLog, WebhookTime } from './model.js'
+import { datasetEvents, event as newEvent, taskEvents } from './events.js'
 import { httpSender, type Send } from './sender.js'
 import { newSecret } from './signing.js'
 import { StoreFull, StoreUnavailable, type WebhookStore } from './store.js'
 import { allowList, TargetPolicy, TargetRefused, type Resolver } from './targets.js'
-import { DatasetWatcher, ownFields, type DatasetChange, type TaskChange } from './watcher.js'
+import { AccountWatcher } from './account-watcher.js'
+import { DatasetWatcher, type DatasetChange, type TaskChange } from './watcher.js'
 
 /*
  * Webhooks as the doors see them: registrations owned by one caller (others get NOT_FOUND), their
@@ -31,6 +33,18 @@ export interface AttemptMessage {
 }
 
 export const attempts = channel('visual-layer:webhooks:attempt')
+
+/** Published for each event of a change offered to a webhook's queue: `queued` false when it held that event already (another replica came first). */
+export interface QueuedMessage {
+  readonly service: WebhookService
+  readonly webhookId: string
+  readonly eventId: string
+  readonly eventType: string
+  readonly resource: string
+  readonly queued: boolean
+}
+
+export const queuedEvents = channel('visual-layer:webhooks:queued')
 
 export interface WebhookSettings {
   maxPerOwner: number
@@ -84,12 +98,12 @@ export interface WebhookPatch {
 const MAX_COPIES = 20
 const LOG_PAGE = 100
 
-const SETTLED: Record<string, EventType | undefined> = { READY: 'dataset.ready', ERROR: 'dataset.error' }
-
 export class WebhookService {
   readonly policy: TargetPolicy
   private readonly dispatcher: Dispatcher
   private readonly watcher: DatasetWatcher
+  /** The account's lists, for the webhooks with no dataset filter. */
+  private readonly account: AccountWatcher
   private readonly closeSender: () => Promise<void>
   private cancelSync: (() => void) | null = null
   /** The webhooks as last read: events seen while the store is unavailable are queued for these (the store keeps them until it answers). */
@@ -134,9 +148,18 @@ export class WebhookService {
       credential: options.credential,
       scope: options.scope,
       log,
-      onDataset: (change) => { this.fromDataset(change) },
-      onTasks: (changes) => { this.fromTasks(changes) },
+      onDataset: (change) => { this.fromDataset(change, 'followed') },
+      onTasks: (changes) => { this.fromTasks(changes, 'followed') },
       onCopy: (copyId, sourceId) => { void this.addCopy(copyId, sourceId) }
+    })
+    this.account = new AccountWatcher({
+      owner: this,
+      live: options.live,
+      credential: options.credential,
+      scope: options.scope,
+      log,
+      onDataset: (change) => { this.fromDataset(change, 'account') },
+      onTasks: (changes) => { this.fromTasks(changes, 'account') }
     })
   }
 
@@ -154,12 +177,14 @@ export class WebhookService {
     this.closed = true
     this.cancelSync?.()
     this.watcher.close()
+    this.account.close()
     await this.dispatcher.close()
     await this.closeSender()
   }
 
-  /** Datasets followed now; attempts running now. */
+  /** Datasets followed one by one now; whether the account's lists are; attempts running now. */
   get following (): number { return this.watcher.size }
+  get followingAccount (): boolean { return this.account.following }
   get running (): number { return this.dispatcher.running }
 
   async backlog (): Promise<{ pending: number, oldestAgeMs: number | null }> {
@@ -216,7 +241,11 @@ export class WebhookService {
       webhook.url = patch.url
     }
     if (patch.events !== undefined) webhook.events = unique(patch.events)
-    if (patch.datasetIds !== undefined) webhook.datasetIds = unique(patch.datasetIds)
+    if (patch.datasetIds !== undefined) {
+      webhook.datasetIds = unique(patch.datasetIds)
+      // Every dataset now: the copies it followed are datasets of the account like any other.
+      if (webhook.datasetIds.length === 0) webhook.copyIds = []
+    }
     if (patch.description !== undefined) webhook.description = patch.description
     if (patch.enabled !== undefined && patch.enabled !== webhook.enabled) {
       webhook.enabled = patch.enabled
@@ -274,7 +303,7 @@ export class WebhookService {
   /** Queues a webhook.ping event for this webhook alone. */
   async ping (owner: string, id: string): Promise<Delivery> {
     const webhook = await this.get(owner, id)
-    const event = this.event(`evt_${randomUUID().replaceAll('-', '')}`, 'webhook.ping', { webhookId: webhook.id })
+    const event = newEvent(`evt_${randomUUID().replaceAll('-', '')}`, 'webhook.ping', { webhookId: webhook.id })
     // A ping is about no resource: it waits behind nothing.
     const delivery = this.deliveryOf(webhook, event, `ping ${event.id}`, 'pending')
     await this.write(async () => await this.options.store.enqueue(delivery))
@@ -292,12 +321,19 @@ export class WebhookService {
       const webhooks = await this.options.store.all()
       this.known = webhooks
       const ids = new Set<string>()
+      let accountWide = false
       for (const webhook of webhooks) {
         if (!webhook.enabled) continue
+        // Every dataset: the account's lists, not its copies one by one.
+        if (webhook.datasetIds.length === 0) {
+          accountWide = true
+          continue
+        }
         for (const id of webhook.datasetIds) ids.add(id)
         for (const id of webhook.copyIds) ids.add(id)
       }
       this.watcher.sync(ids)
+      this.account.set(accountWide)
     } catch (err) {
       this.options.log.warn({ err }, 'webhooks: could not read the registrations; following the same datasets until the next try')
     }
@@ -317,37 +353,20 @@ export class WebhookService {
     }
   }
 
-  private fromDataset ({ datasetId, previous, current, discovered }: DatasetChange): void {
-    const before = previous === null ? null : this.statusOf(previous)
-    const status = this.statusOf(current)
-    if (before === status && !discovered) return
-    const resource = `dataset ${datasetId}`
-    const dataset = this.options.represent.dataset(current)
-    // The id is the same on every replica that saw the same change: each is queued once in the cluster.
-    const key = discovered ? `${datasetId} discovered` : `${datasetId} ${JSON.stringify(previous?.value)} ${JSON.stringify(current.value)}`
-    const events: WebhookEvent[] = [this.event(idOf('dataset.status_changed', key), 'dataset.status_changed', { previousStatus: before, status, dataset })]
-    const settled = SETTLED[status]
-    if (settled !== undefined) events.push(this.event(idOf(settled, key), settled, { dataset }))
-    if (status === 'READY' && current.value.source_dataset_id !== null) {
-      events.push(this.event(idOf('enrichment.completed', key), 'enrichment.completed', { sourceDatasetId: current.value.source_dataset_id, dataset }))
-    }
-    void this.queue(events, resource, datasetId)
+  private fromDataset (change: DatasetChange, audience: Audience): void {
+    const events = datasetEvents(change, this.options.represent.dataset)
+    if (events.length > 0) void this.queue(events, `dataset ${change.datasetId}`, change.datasetId, audience)
   }
 
-  private fromTasks (changes: TaskChange[]): void {
-    for (const { datasetId, task } of changes) {
-      const key = `${task.value.task_id} ${JSON.stringify(ownFields(task))}`
-      const data = { task: this.options.represent.task(task) }
-      const events: WebhookEvent[] = [this.event(idOf('task.updated', key), 'task.updated', data)]
-      const status = (task.value.status ?? '').toUpperCase()
-      if (status === 'COMPLETED') events.push(this.event(idOf('task.completed', key), 'task.completed', data))
-      if (status === 'FAILED') events.push(this.event(idOf('task.failed', key), 'task.failed', data))
-      void this.queue(events, `task ${task.value.task_id}`, datasetId)
-    }
+  private fromTasks (changes: TaskChange[], audience: Audience): void {
+    for (const { datasetId, task } of changes) void this.queue(taskEvents(task, this.options.represent.task), `task ${task.value.task_id}`, datasetId, audience)
   }
 
-  /** Queues each event for every enabled webhook that follows `datasetId` and wants its type. */
-  private async queue (events: WebhookEvent[], resource: string, datasetId: string): Promise<void> {
+  /**
+   * Queues each event for every enabled webhook that wants its type and follows `datasetId`: by name
+   * (`followed`, from the datasets' own pollers), or as one of the account's (`account`, from its lists).
+   */
+  private async queue (events: WebhookEvent[], resource: string, datasetId: string, audience: Audience): Promise<void> {
     try {
       let all = this.known
       try {
@@ -356,12 +375,17 @@ export class WebhookService {
         if (!(err instanceof StoreUnavailable)) throw err
       }
       const webhooks = all
-        .filter((w) => w.enabled && (w.datasetIds.includes(datasetId) || w.copyIds.includes(datasetId)))
+        .filter((w) => w.enabled && (audience === 'account'
+          ? w.datasetIds.length === 0
+          : w.datasetIds.length > 0 && (w.datasetIds.includes(datasetId) || w.copyIds.includes(datasetId))))
       for (const webhook of webhooks) {
         for (const event of events) {
           if (!(webhook.events as string[]).includes(event.type)) continue
           try {
-            await this.options.store.enqueue(this.deliveryOf(webhook, event, resource, 'pending'))
+            const queued = await this.options.store.enqueue(this.deliveryOf(webhook, event, resource, 'pending'))
+            if (queuedEvents.hasSubscribers) {
+              queuedEvents.publish({ service: this, webhookId: webhook.id, eventId: event.id, eventType: event.type, resource, queued } satisfies QueuedMessage)
+            }
           } catch (err) {
             if (!(err instanceof StoreFull)) throw err
             this.options.onDropped?.()
@@ -376,18 +400,9 @@ export class WebhookService {
   }
 
   private async recordDisabled (webhook: Webhook, reason: string): Promise<void> {
-    const event = this.event(`evt_${randomUUID().replaceAll('-', '')}`, 'webhook.disabled', { webhookId: webhook.id, reason })
+    const event = newEvent(`evt_${randomUUID().replaceAll('-', '')}`, 'webhook.disabled', { webhookId: webhook.id, reason })
     await this.options.store.enqueue(this.deliveryOf(webhook, event, `webhook ${webhook.id}`, 'recorded'))
     this.options.log.warn({ webhookId: webhook.id, target: new URL(webhook.url).origin }, `webhook disabled: ${reason}`)
-  }
-
-  /** The status as the REST API shows it. */
-  private statusOf (record: Checked<UpstreamDataset>): string {
-    return String((this.options.represent.dataset(record) as { status?: unknown }).status)
-  }
-
-  private event (id: string, type: AnyEventType, data: unknown): WebhookEvent {
-    return { id, type, timestamp: new Date().toISOString(), data }
   }
 
   private deliveryOf (webhook: Webhook, event: WebhookEvent, resource: string, state: 'pending' | 'recorded'): Delivery {
@@ -436,12 +451,11 @@ export class WebhookService {
   }
 }
 
+/** Where a change was seen: a followed dataset's own pollers, or the account's lists. */
+type Audience = 'followed' | 'account'
+
 function unavailable (): GatewayError {
   return new GatewayError('UPSTREAM_UNAVAILABLE', 'The webhook store the replicas share (Redis) is unavailable: nothing was changed. Try again shortly.')
-}
-
-function idOf (type: string, key: string): string {
-  return `evt_${createHash('sha256').update(`${type} ${key}`).digest('hex').slice(0, 32)}`
 }
 
 function unique<T> (values: readonly T[]): T[] {

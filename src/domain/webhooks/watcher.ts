@@ -3,7 +3,7 @@ import type { Credential } from '../../upstream/client.js'
 import type { UpstreamDataset, UpstreamTask } from '../../upstream/schemas.js'
 import type { Invalidations } from '../live/invalidation.js'
 import type { LiveRegistry } from '../live/registry.js'
-import { sameRecords } from '../live/registry.js'
+import { sameRecords } from '../live/records.js'
 import type { WebhookLog } from './model.js'
 
 /*
@@ -50,6 +50,22 @@ interface Followed {
 export function ownFields (task: Checked<UpstreamTask>): unknown {
   const { dataset_status: _status, dataset_name: _name, ...own } = task.value
   return { value: own, broken: [...task.broken.keys()].filter((key) => key !== 'dataset_status' && key !== 'dataset_name').sort() }
+}
+
+/**
+ * The tasks of `list` (newest first) that are new or changed since `before` (each task's own fields by
+ * id; null for the first list, a baseline: none), oldest first; and the own fields of `list`, to compare the next with.
+ */
+export function changedTasks (
+  before: ReadonlyMap<string, unknown> | null, list: ReadonlyArray<Checked<UpstreamTask>>
+): { changed: Array<Checked<UpstreamTask>>, own: Map<string, unknown> } {
+  const own = new Map(list.map((task) => [task.value.task_id, ownFields(task)]))
+  if (before === null) return { changed: [], own }
+  const changed = list.filter((task) => {
+    const old = before.get(task.value.task_id)
+    return old === undefined || !sameRecords(old, own.get(task.value.task_id))
+  }).reverse()
+  return { changed, own }
 }
 
 export class DatasetWatcher {
@@ -138,16 +154,10 @@ export class DatasetWatcher {
       if (!state.stopped) throw new Error('the poller ended')
     })().catch(ended('status'))
     void (async () => {
-      let seen: Map<string, Checked<UpstreamTask>> | null = null
+      let seen: ReadonlyMap<string, unknown> | null = null
       for (let next = await tasks.next(); next.done !== true && !state.stopped; next = await tasks.next()) {
-        const list = next.value
-        const before = seen
-        seen = new Map(list.map((task) => [task.value.task_id, task]))
-        if (before === null) continue
-        const changed = list.filter((task) => {
-          const old = before.get(task.value.task_id)
-          return old === undefined || !sameRecords(ownFields(old), ownFields(task))
-        }).reverse()
+        const { changed, own } = changedTasks(seen, next.value)
+        seen = own
         if (changed.length > 0) this.options.onTasks(changed.map((task) => ({ datasetId: id, task })))
       }
       if (!state.stopped) throw new Error('the poller ended')

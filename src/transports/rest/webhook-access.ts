@@ -30,7 +30,8 @@ export function webhookJson (webhook: WebhookRecord): Record<string, unknown> {
     id: webhook.id,
     url: webhook.url,
     events: webhook.events,
-    datasetIds: webhook.datasetIds,
+    // None named: every dataset of the account.
+    datasetIds: webhook.datasetIds.length === 0 ? null : webhook.datasetIds,
     enrichedCopyIds: webhook.copyIds,
     description: webhook.description,
     enabled: webhook.enabled,

@@ -20,21 +20,23 @@ const Events = z.array(z.enum(EVENT_TYPES, { error: `must name event types among
   .min(1, { error: `is empty: name at least one of ${EVENT_TYPES.join(', ')}` })
   .max(EVENT_TYPES.length * 2, { error: 'names too many event types' })
 const DatasetIds = z.array(DatasetId, { error: 'must be a list of dataset ids' })
-  .min(1, { error: 'is empty: name the datasets whose events you want (their enriched copies follow)' })
+  .min(1, { error: 'is empty: name the datasets whose events you want (their enriched copies follow), or leave datasetIds out (or null) for every dataset of the account' })
   .max(MAX_DATASETS, { error: `names more than ${MAX_DATASETS} datasets` })
+  .nullable()
+const datasetsFollowed = `Up to ${MAX_DATASETS} datasets (their enriched copies made through the gateway follow)`
 const Description = z.string().max(500, { error: 'must be at most 500 characters long' }).nullable()
 
 export const WebhookBody = z.strictObject({
   url: Url,
   events: Events,
-  datasetIds: DatasetIds,
+  datasetIds: DatasetIds.optional().meta({ description: `${datasetsFollowed}; absent or null: every dataset of the account, those created later too.` }),
   description: Description.optional()
 }).register(components, { id: 'WebhookRequest' })
 
 export const WebhookPatchBody = z.strictObject({
   url: Url.optional(),
   events: Events.optional(),
-  datasetIds: DatasetIds.optional(),
+  datasetIds: DatasetIds.optional().meta({ description: `${datasetsFollowed}; null: every dataset of the account from now on; absent: unchanged.` }),
   description: Description.optional(),
   enabled: z.boolean({ error: 'must be true or false' }).optional().meta({ description: 'true enables a disabled webhook again (its pending deliveries resume).' })
 }).register(components, { id: 'WebhookPatch' })
@@ -43,7 +45,7 @@ const webhookFields = {
   id: z.string(),
   url: z.string(),
   events: z.array(z.enum(EVENT_TYPES)),
-  datasetIds: z.array(z.string()),
+  datasetIds: z.array(z.string()).nullable().meta({ description: 'The datasets followed; null: every dataset of the account.' }),
   enrichedCopyIds: z.array(z.string()).meta({ description: 'Enriched copies of those datasets made through the gateway since, followed too.' }),
   description: z.string().nullable(),
   enabled: z.boolean(),

@@ -25,7 +25,7 @@ export function registerWebhooks (app: FastifyInstance, routes: Routes): void {
     method: 'POST',
     url: '/webhooks',
     operationId: 'createWebhook',
-    summary: 'Register a webhook: the gateway POSTs the events named for the datasets named (and their enriched copies), signed per Standard Webhooks.',
+    summary: 'Register a webhook: the gateway POSTs the events named for the datasets named (and their enriched copies), or without datasetIds for every dataset of the account, signed per Standard Webhooks.',
     tags,
     query: NoQuery,
     body: WebhookBody,
@@ -34,7 +34,8 @@ export function registerWebhooks (app: FastifyInstance, routes: Routes): void {
   }, async (request, reply, { body }) => {
     const caller = open(request, reply)
     if (caller === null) return reply
-    const datasetIds = body.datasetIds.map((id) => id.toLowerCase())
+    // None named: every dataset of the account (the account's lists are followed, docs/webhooks.md).
+    const datasetIds = body.datasetIds?.map((id) => id.toLowerCase()) ?? []
     await checkDatasets(caller.ctx, datasetIds)
     const registration = { url: body.url, events: body.events, datasetIds, description: body.description ?? null }
     const { webhook, secret } = await caller.service.create(caller.owner, registration)
@@ -82,7 +83,7 @@ export function registerWebhooks (app: FastifyInstance, routes: Routes): void {
     method: 'PATCH',
     url: '/webhooks/:id',
     operationId: 'updateWebhook',
-    summary: 'Change a webhook\'s URL, events, datasets or description, or enable it again ({"enabled": true}) after it was disabled.',
+    summary: 'Change a webhook\'s URL, events, datasets ({"datasetIds": null}: every dataset of the account) or description, or enable it again ({"enabled": true}) after it was disabled.',
     tags,
     params: WebhookParams,
     query: NoQuery,
@@ -93,7 +94,8 @@ export function registerWebhooks (app: FastifyInstance, routes: Routes): void {
     const caller = open(request, reply)
     if (caller === null) return reply
     await caller.service.get(caller.owner, params.id)
-    const datasetIds = body.datasetIds?.map((id) => id.toLowerCase())
+    // null: every dataset of the account from now on.
+    const datasetIds = body.datasetIds === null ? [] : body.datasetIds?.map((id) => id.toLowerCase())
     if (datasetIds !== undefined) await checkDatasets(caller.ctx, datasetIds)
     const patch = Object.fromEntries(Object.entries({ ...body, datasetIds }).filter(([, value]) => value !== undefined))
     return noStore(reply).send(webhookJson(await caller.service.update(caller.owner, params.id, patch)))

@@ -83,9 +83,12 @@ function endlessBody (res: ServerResponse, receiver: HostileReceiver): void {
   write()
 }
 
-async function register (http: HttpFrom, url: string, target: string, description?: string): Promise<{ status: number, id?: string, text: string }> {
+/** Registers a webhook on one dataset, or (`datasetIds` null) on every dataset of the account. */
+async function register (
+  http: HttpFrom, url: string, target: string, description?: string, datasetIds: string[] | null = [SEED.datasets.ready]
+): Promise<{ status: number, id?: string, text: string }> {
   const answer = await http.send(`${url}/v1/webhooks`, {
-    method: 'POST', headers: json, body: JSON.stringify({ url: target, events: ['dataset.ready'], datasetIds: [SEED.datasets.ready], ...(description === undefined ? {} : { description }) })
+    method: 'POST', headers: json, body: JSON.stringify({ url: target, events: ['dataset.ready'], datasetIds, ...(description === undefined ? {} : { description }) })
   })
   return { status: answer.status, id: answer.status === 201 ? (JSON.parse(answer.text) as { id: string }).id : undefined, text: answer.text }
 }
@@ -304,6 +307,23 @@ export const suite = defineSuite({
       },
       answers: (statuses) => { expect(tally(statuses.map(String))).toEqual({ 201: 100, 204: 100 }) },
       upstream: { atMost: 110 }
+    }),
+    hostileCase({
+      door: 'webhooks',
+      attack: 'subscribe-complete-churn',
+      name: '100 webhooks on every dataset of the account registered and deleted as fast as one caller can (each starts and stops the account\'s list pollers)',
+      run: async ({ url, http, signal }) => {
+        const statuses: number[] = []
+        await inWaves(100, 4, signal, async () => {
+          const { status, id } = await register(http, url, 'http://127.0.0.1:9/hook', undefined, null)
+          statuses.push(status)
+          if (id !== undefined) statuses.push(await remove(http, url, id))
+        })
+        return statuses
+      },
+      answers: (statuses) => { expect(tally(statuses.map(String))).toEqual({ 201: 100, 204: 100 }) },
+      // No dataset is read to register one; each start of the two pollers polls both lists once at most.
+      upstream: { atMost: 200 }
     })
   ]
 })
