@@ -10,7 +10,8 @@
  */
 import { extraDatasetId, SEED } from '../src/emulator/index.js'
 
-export type ServerName = 'floor' | 'yoga' | 'apollo' | 'gateway'
+/** `before`: the gateway built before a change (BENCH_GATEWAY_BEFORE), measured in the same run. */
+export type ServerName = 'floor' | 'yoga' | 'apollo' | 'gateway' | 'before'
 export type OperationName = 'dataset' | 'taskPage' | 'taskPageSizes' | 'distinctIds'
 export const OPERATIONS: OperationName[] = ['dataset', 'taskPage', 'taskPageSizes', 'distinctIds']
 export const OPERATION_TITLES: Record<OperationName, string> = {

@@ -35,11 +35,14 @@ const BURST = 500
 const ALONE_REQUESTS = 10
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 
-const ALL_SERVERS: ServerName[] = ['floor', 'yoga', 'apollo', 'gateway']
+const ALL_SERVERS: ServerName[] = ['floor', 'yoga', 'apollo', 'gateway', 'before']
+/** A directory of the repository with the gateway built before a change (e.g. `cp -r dist dist-before`): server `before`. */
+const GATEWAY_BEFORE = process.env.BENCH_GATEWAY_BEFORE ?? ''
 /** More node flags for the gateway's process, e.g. BENCH_GATEWAY_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' for a CPU profile. */
 const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 /** BENCH_SERVERS=gateway measures one server alone (before/after a change); targets need all three. */
-const SERVERS = (process.env.BENCH_SERVERS ?? ALL_SERVERS.join(',')).split(',').map((name) => name.trim()) as ServerName[]
+const DEFAULT_SERVERS = GATEWAY_BEFORE === '' ? 'floor,yoga,apollo,gateway' : 'before,gateway'
+const SERVERS = (process.env.BENCH_SERVERS ?? DEFAULT_SERVERS).split(',').map((name) => name.trim()) as ServerName[]
 const unknownServers = SERVERS.filter((name) => !ALL_SERVERS.includes(name))
 if (unknownServers.length > 0 || SERVERS.length === 0) {
   throw new Error(`BENCH_SERVERS: a comma-separated list of ${ALL_SERVERS.join(', ')} (got ${JSON.stringify(process.env.BENCH_SERVERS)})`)
@@ -55,7 +58,8 @@ const SCRIPTS: Record<ServerName, string> = {
   yoga: '../servers/yoga.mjs',
   apollo: '../servers/apollo.mjs',
   // The scale bench's gateway process: buildApp + loadConfig from dist/, as `npm start` runs it.
-  gateway: './gateway.mjs'
+  gateway: './gateway.mjs',
+  before: './gateway.mjs'
 }
 
 interface RunningServer { name: ServerName, child: Child, url: string, coldStartMs: number }
@@ -145,8 +149,9 @@ async function main (): Promise<void> {
         RATE_LIMIT_PER_MINUTE: '0',
         RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
         // Measured at full load, never shed.
-        LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0'
-      }, ['--expose-gc', ...(name === 'gateway' ? GATEWAY_NODE_FLAGS : [])])
+        LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+        ...(name === 'before' ? { SCALE_GATEWAY_BUILD: GATEWAY_BEFORE } : {})
+      }, ['--expose-gc', ...(name === 'gateway' || name === 'before' ? GATEWAY_NODE_FLAGS : [])])
       const url = String((await child.ready).url)
       await ask(url, callOf(name, 'dataset'), token)
       const coldStartMs = performance.now() - started
@@ -393,6 +398,20 @@ function printTables (
       }
       out.push(table(rows))
     }
+  }
+  if (SERVERS.includes('before') && SERVERS.includes('gateway')) {
+    out.push('\nThe change, same run: gateway (after) over before')
+    const rows = [['latency · operation', 'CPU ms/req after / before', 'req/s after / before', 'p50 after / before']]
+    for (const latency of LATENCIES) {
+      for (const [operation, byServer] of Object.entries(summary[`${latency}`] ?? {})) {
+        const after = byServer.gateway
+        const before = byServer.before
+        if (after === undefined || before === undefined) continue
+        const ratio = (figure: Figure): string => fixed(after[figure].mean / before[figure].mean, 2)
+        rows.push([`${latency} ms · ${operation}`, ratio('cpuMsPerRequest'), ratio('perSecond'), ratio('p50')])
+      }
+    }
+    out.push(table(rows))
   }
   out.push('\nEach server once')
   const once = [['server', 'cold start to first answer', 'idle RSS (after GC)', `${BURST} concurrent dataset(id): upstream calls`,
