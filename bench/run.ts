@@ -36,7 +36,7 @@ const ALONE_REQUESTS = 10
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 
 const ALL_SERVERS: ServerName[] = ['floor', 'yoga', 'apollo', 'gateway', 'before']
-/** A directory of the repository with the gateway built before a change (e.g. `cp -r dist dist-before`): server `before`. */
+/** A directory of the repository with a build from before a change (e.g. `cp -r dist bench/results/dist-before`): server `before`. */
 const GATEWAY_BEFORE = process.env.BENCH_GATEWAY_BEFORE ?? ''
 /** More node flags for the gateway's process, e.g. BENCH_GATEWAY_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' for a CPU profile. */
 const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
