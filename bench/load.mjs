@@ -1,13 +1,22 @@
 /*
  * The bench's load generator, in a process of its own so that its CPU is neither the server's nor
  * the bench's: autocannon, asked over IPC to run one load ({ url, method, path, headers, body,
- * connections, seconds, overallRate? }) and answering its figures. Every answer is checked: a status
+ * connections, seconds, overallRate?, paths?, bodies? }) and answering its figures. `paths` or `bodies`:
+ * every request takes the next one of the list, in turn (a variable or an id of its own per request). Every answer is checked: a status
  * other than 200 or a body with an `errors` entry counts as an error (autocannon counts only non-2xx).
  */
 import autocannon from 'autocannon'
 
-function run ({ url, method, path, headers, body, connections, seconds, overallRate }) {
+function run ({ url, method, path, headers, body, connections, seconds, overallRate, paths, bodies }) {
   let failed = 0
+  let turn = 0
+  const variants = paths ?? bodies
+  const setupRequest = variants === undefined
+    ? undefined
+    : (request) => {
+        const variant = variants[turn++ % variants.length]
+        return paths === undefined ? { ...request, body: variant } : { ...request, path: variant }
+      }
   let firstFailure = null
   return new Promise((resolve, reject) => {
     autocannon({
@@ -21,6 +30,7 @@ function run ({ url, method, path, headers, body, connections, seconds, overallR
         path,
         headers,
         body,
+        ...(setupRequest === undefined ? {} : { setupRequest }),
         onResponse: (status, responseBody) => {
           // A GraphQL answer with errors still has status 200 over application/json.
           if (status !== 200 || responseBody.includes('"errors"')) {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the gateway side by side with a bare Fastify route (the floor), a plain
- * graphql-yoga server with DataLoader and Apollo Server with a RESTDataSource, on the same two operations, against the same emulator, each in
- * its own process, with the load generator (autocannon) in another (issue 14). See bench/README.md.
+ * graphql-yoga server with DataLoader and Apollo Server with a RESTDataSource, on the same operations
+ * (bench/operations.ts: two the same for every request, two different for each), against the same emulator, each in
+ * its own process, with the load generator (autocannon) in another (issues 14 and 27). See bench/README.md.
  *
  * For each upstream latency (BENCH_LATENCIES, default 20 and 0 ms per Visual Layer call), operation and
  * server: requests per second, p50 and p99, errors (a status other than 200 or an `errors` entry: the
@@ -20,8 +21,9 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Pool, request } from 'undici'
-import { DEMO_ACCOUNTS, SEED } from '../src/emulator/index.js'
+import { DEMO_ACCOUNTS } from '../src/emulator/index.js'
 import { visualLayerToken } from '../test/helpers/tokens.js'
+import { callOf, EXTRA_DATASETS, OPERATION_TITLES, OPERATIONS, QUERIES, sampleCalls, type HttpCall, type OperationName, type ServerName } from './operations.js'
 import { spawnChild, type Child } from './scale/ipc.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -33,35 +35,22 @@ const BURST = 500
 const ALONE_REQUESTS = 10
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim())
 
-type ServerName = 'floor' | 'yoga' | 'apollo' | 'gateway'
-type OperationName = 'dataset' | 'taskPage'
-const ALL_SERVERS: ServerName[] = ['floor', 'yoga', 'apollo', 'gateway']
+const ALL_SERVERS: ServerName[] = ['floor', 'yoga', 'apollo', 'gateway', 'before']
+/** A directory of the repository with a build from before a change (e.g. `cp -r dist bench/results/dist-before`): server `before`. */
+const GATEWAY_BEFORE = process.env.BENCH_GATEWAY_BEFORE ?? ''
 /** More node flags for the gateway's process, e.g. BENCH_GATEWAY_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof' for a CPU profile. */
 const GATEWAY_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 /** BENCH_SERVERS=gateway measures one server alone (before/after a change); targets need all three. */
-const SERVERS = (process.env.BENCH_SERVERS ?? ALL_SERVERS.join(',')).split(',').map((name) => name.trim()) as ServerName[]
+const DEFAULT_SERVERS = GATEWAY_BEFORE === '' ? 'floor,yoga,apollo,gateway' : 'before,gateway'
+const SERVERS = (process.env.BENCH_SERVERS ?? DEFAULT_SERVERS).split(',').map((name) => name.trim()) as ServerName[]
 const unknownServers = SERVERS.filter((name) => !ALL_SERVERS.includes(name))
 if (unknownServers.length > 0 || SERVERS.length === 0) {
   throw new Error(`BENCH_SERVERS: a comma-separated list of ${ALL_SERVERS.join(', ')} (got ${JSON.stringify(process.env.BENCH_SERVERS)})`)
 }
-const OPERATIONS: OperationName[] = ['dataset', 'taskPage']
-const OPERATION_TITLES: Record<OperationName, string> = { dataset: 'dataset(id)', taskPage: '50 tasks with their dataset\'s name' }
-
-const DATASET_ID = SEED.datasets.ready
-const QUERIES: Record<OperationName, { query: string, variables?: Record<string, unknown> }> = {
-  dataset: {
-    query: 'query Dataset($id: ID!) { dataset(id: $id) { id displayName status progress imageCount videoCount createdAt isReady } }',
-    variables: { id: DATASET_ID }
-  },
-  taskPage: { query: '{ tasks(pageSize: 50) { total nodes { id type status progress startTime dataset { id displayName } } } }' }
-}
-
-interface HttpCall { method: 'GET' | 'POST', path: string, body?: string }
-
-/** How each server is asked for each operation: GraphQL over HTTP, or the floor's plain routes. */
-function callOf (server: ServerName, operation: OperationName): HttpCall {
-  if (server === 'floor') return { method: 'GET', path: operation === 'dataset' ? `/dataset/${DATASET_ID}` : '/task-page' }
-  return { method: 'POST', path: '/graphql', body: JSON.stringify(QUERIES[operation]) }
+/** BENCH_OPERATIONS=taskPageSizes,distinctIds measures some operations only. */
+const MEASURED = (process.env.BENCH_OPERATIONS ?? OPERATIONS.join(',')).split(',').map((name) => name.trim()) as OperationName[]
+if (MEASURED.some((name) => !OPERATIONS.includes(name)) || MEASURED.length === 0) {
+  throw new Error(`BENCH_OPERATIONS: a comma-separated list of ${OPERATIONS.join(', ')} (got ${JSON.stringify(process.env.BENCH_OPERATIONS)})`)
 }
 
 const SCRIPTS: Record<ServerName, string> = {
@@ -69,7 +58,8 @@ const SCRIPTS: Record<ServerName, string> = {
   yoga: '../servers/yoga.mjs',
   apollo: '../servers/apollo.mjs',
   // The scale bench's gateway process: buildApp + loadConfig from dist/, as `npm start` runs it.
-  gateway: './gateway.mjs'
+  gateway: './gateway.mjs',
+  before: './gateway.mjs'
 }
 
 interface RunningServer { name: ServerName, child: Child, url: string, coldStartMs: number }
@@ -121,7 +111,7 @@ function stats (values: number[]): { mean: number, sd: number, min: number, max:
 const fixed = (value: number, digits: number): string => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
 
 async function main (): Promise<void> {
-  const emulator = spawnChild('../servers/emulator.mjs', { EMULATOR_LATENCY_MS: String(LATENCIES[0] ?? 20) })
+  const emulator = spawnChild('../servers/emulator.mjs', { EMULATOR_LATENCY_MS: String(LATENCIES[0] ?? 20), EMULATOR_EXTRA_DATASETS: String(EXTRA_DATASETS) })
   const emulatorUrl = String((await emulator.ready).url)
   const load = spawnChild('../load.mjs', {})
   await load.ready
@@ -159,8 +149,9 @@ async function main (): Promise<void> {
         RATE_LIMIT_PER_MINUTE: '0',
         RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
         // Measured at full load, never shed.
-        LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0'
-      }, ['--expose-gc', ...(name === 'gateway' ? GATEWAY_NODE_FLAGS : [])])
+        LOAD_SHED_MAX_EVENT_LOOP_DELAY_MS: '0',
+        ...(name === 'before' ? { SCALE_GATEWAY_BUILD: GATEWAY_BEFORE } : {})
+      }, ['--expose-gc', ...(name === 'gateway' || name === 'before' ? GATEWAY_NODE_FLAGS : [])])
       const url = String((await child.ready).url)
       await ask(url, callOf(name, 'dataset'), token)
       const coldStartMs = performance.now() - started
@@ -176,17 +167,20 @@ async function main (): Promise<void> {
     const answers: Record<string, unknown> = {}
     for (const operation of OPERATIONS) {
       const first = servers[0] as RunningServer
-      const reference = JSON.stringify(await ask(first.url, callOf(first.name, operation), token))
-      for (const server of servers) {
-        const answer = JSON.stringify(await ask(server.url, callOf(server.name, operation), token))
-        if (answer !== reference) {
-          let at = 0
-          while (answer[at] === reference[at]) at++
-          throw new Error(`${server.name} answers ${operation} differently from ${first.name}, from character ${at}: ` +
-            `${answer.slice(Math.max(0, at - 80), at + 80)} where ${first.name} has ${reference.slice(Math.max(0, at - 80), at + 80)}`)
+      const references = sampleCalls(first.name, operation)
+      for (const [sample, firstCall] of references.entries()) {
+        const reference = JSON.stringify(await ask(first.url, firstCall, token))
+        for (const server of servers) {
+          const answer = JSON.stringify(await ask(server.url, sampleCalls(server.name, operation)[sample] as HttpCall, token))
+          if (answer !== reference) {
+            let at = 0
+            while (answer[at] === reference[at]) at++
+            throw new Error(`${server.name} answers ${operation} differently from ${first.name}, from character ${at}: ` +
+              `${answer.slice(Math.max(0, at - 80), at + 80)} where ${first.name} has ${reference.slice(Math.max(0, at - 80), at + 80)}`)
+          }
         }
+        if (sample === 0) answers[operation] = JSON.parse(reference)
       }
-      answers[operation] = JSON.parse(reference)
     }
     const nodes = (answers.taskPage as { data: { tasks: { nodes: Array<{ dataset: { id: string } | null }> } } }).data.tasks.nodes
     const distinctDatasets = new Set(nodes.map((node) => node.dataset?.id)).size
@@ -195,7 +189,7 @@ async function main (): Promise<void> {
     const alone: Record<string, Record<string, number>> = {}
     for (const server of servers) {
       alone[server.name] = {}
-      for (const operation of OPERATIONS) {
+      for (const operation of ['dataset', 'taskPage'] as const) {
         await emulator.ask('clearCalls')
         for (let i = 0; i < ALONE_REQUESTS; i++) await ask(server.url, callOf(server.name, operation), token)
         ;(alone[server.name] as Record<string, number>)[operation] = (await upstreamCalls()) / ALONE_REQUESTS
@@ -231,7 +225,7 @@ async function main (): Promise<void> {
       await emulator.ask('clearCalls')
       const cpuBefore = cpuMs(server.child.pid)
       const figures = await load.ask<Omit<Sample, 'round' | 'cpuMsPerRequest' | 'upstreamCallsPerRequest'>>('run', {
-        url: server.url, method: call.method, path: call.path, headers: headersOf(token, call), body: call.body, connections: CONNECTIONS, seconds
+        ...call, url: server.url, headers: headersOf(token, call), connections: CONNECTIONS, seconds
       })
       // The requests still in flight when the time was up finish (their upstream calls and CPU count), and
       // count as requests: per-request figures divide by every request sent.
@@ -250,7 +244,7 @@ async function main (): Promise<void> {
       await setLatency(latency)
       const byOperation: Record<string, Record<string, Sample[]>> = {}
       samples[`${latency}`] = byOperation
-      for (const operation of OPERATIONS) {
+      for (const operation of MEASURED) {
         const byServer: Record<string, Sample[]> = {}
         byOperation[operation] = byServer
         for (const server of servers) {
@@ -352,6 +346,16 @@ function checkTargets (summary: Summary, burst: Record<string, number>, alone: R
       yogaCpu === undefined ? undefined : yogaCpu / 2, true, ' ms', 3)
     below(`task page @${at}: p50 below yoga's`, mean(latency, 'taskPage', 'gateway', 'p50'), mean(latency, 'taskPage', 'yoga', 'p50'), ' ms', 1)
     below(`task page @${at}: p99 below yoga's`, mean(latency, 'taskPage', 'gateway', 'p99'), mean(latency, 'taskPage', 'yoga', 'p99'), ' ms', 1)
+    // Issue 27: the cases no sharing between requests covers, as ratios of the same run's peers.
+    const yogaSizesCpu = mean(latency, 'taskPageSizes', 'yoga', 'cpuMsPerRequest')
+    compare(`page size per request @${at}: CPU/request ≤ 24 % of yoga's (0.5 of 2.11 ms)`, mean(latency, 'taskPageSizes', 'gateway', 'cpuMsPerRequest'),
+      yogaSizesCpu === undefined ? undefined : yogaSizesCpu * 0.24, true, ' ms', 3)
+    if (latency > 0) {
+      compare(`page size per request @${at}: p50 ≤ two round trips + 8 ms`, mean(latency, 'taskPageSizes', 'gateway', 'p50'), 2 * latency + 8, true, ' ms', 1)
+    }
+    const floorDistinctCpu = mean(latency, 'distinctIds', 'floor', 'cpuMsPerRequest')
+    compare(`distinct dataset(id) @${at}: CPU/request ≤ 1.9× the floor's (0.30 of 0.16 ms)`, mean(latency, 'distinctIds', 'gateway', 'cpuMsPerRequest'),
+      floorDistinctCpu === undefined ? undefined : floorDistinctCpu * 1.9, true, ' ms', 3)
   }
   compare('task page, one client alone: upstream calls/request ≤ 1 + distinct datasets', alone.gateway?.taskPage, 1 + distinct, true, '', 1)
   compare(`${BURST} concurrent identical dataset(id): upstream calls ≤ 5`, burst.gateway, 5, true, '', 0)
@@ -395,6 +399,20 @@ function printTables (
       out.push(table(rows))
     }
   }
+  if (SERVERS.includes('before') && SERVERS.includes('gateway')) {
+    out.push('\nThe change, same run: gateway (after) over before')
+    const rows = [['latency · operation', 'CPU ms/req after / before', 'req/s after / before', 'p50 after / before']]
+    for (const latency of LATENCIES) {
+      for (const [operation, byServer] of Object.entries(summary[`${latency}`] ?? {})) {
+        const after = byServer.gateway
+        const before = byServer.before
+        if (after === undefined || before === undefined) continue
+        const ratio = (figure: Figure): string => fixed(after[figure].mean / before[figure].mean, 2)
+        rows.push([`${latency} ms · ${operation}`, ratio('cpuMsPerRequest'), ratio('perSecond'), ratio('p50')])
+      }
+    }
+    out.push(table(rows))
+  }
   out.push('\nEach server once')
   const once = [['server', 'cold start to first answer', 'idle RSS (after GC)', `${BURST} concurrent dataset(id): upstream calls`,
     `one client alone: upstream calls/req (dataset · task page, ${distinct} datasets)`]]
@@ -403,7 +421,7 @@ function printTables (
       `${fixed(alone[server]?.dataset ?? 0, 1)} · ${fixed(alone[server]?.taskPage ?? 0, 1)}`])
   }
   out.push(table(once))
-  out.push('\nTargets (issue 14)')
+  out.push('\nTargets (issues 14 and 27)')
   const targetRows = targets.map((target) => [target.target, target.figure, target.limit, target.holds === true ? 'yes' : 'NO'])
   out.push(table([['target', 'gateway', 'limit', 'holds'], ...targetRows]))
   process.stdout.write(`${out.join('\n')}\n`)

@@ -7,11 +7,14 @@
  * Plain JavaScript so that it can run the compiled gateway (dist/, as `npm start` does) under plain
  * node: under tsx every function of src/ gets its name defined by esbuild's keepNames, which costs
  * each closure a property array and inflates the memory measured. SCALE_GATEWAY_BUILD=src runs the
- * TypeScript sources through tsx instead (no build needed, figures a little higher).
+ * TypeScript sources through tsx instead (no build needed, figures a little higher); SCALE_GATEWAY_BUILD=<dir>
+ * runs the build in that directory of the repository (bench/run.ts' BENCH_GATEWAY_BEFORE).
  */
 import { writeHeapSnapshot } from 'node:v8'
 
-const root = process.env.SCALE_GATEWAY_BUILD === 'src' ? '../../src/' : '../../dist/'
+// Or a directory of the repository holding another build (BENCH_GATEWAY_BEFORE: a build before a change).
+const build = process.env.SCALE_GATEWAY_BUILD
+const root = build === 'src' ? '../../src/' : build === undefined || build === '' ? '../../dist/' : `../../${build}/`
 const { buildApp } = await import(`${root}app.js`)
 const { loadConfig } = await import(`${root}config.js`)
 const app = await buildApp(loadConfig(process.env))

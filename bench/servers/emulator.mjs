@@ -10,7 +10,9 @@ import { startEmulator } from '../../dist/emulator/index.js'
 // EMULATOR_CLOCK=real (the soak): the clock moves, so datasets being built change and subscribers get events.
 const emulator = await startEmulator({
   clock: process.env.EMULATOR_CLOCK === 'real' ? 'real' : Date.now(),
-  latencyMs: Number(process.env.EMULATOR_LATENCY_MS ?? 0)
+  latencyMs: Number(process.env.EMULATOR_LATENCY_MS ?? 0),
+  // The distinct-ids case: a dataset of its own for every request (extraDatasetId(i)).
+  extraDatasets: Number(process.env.EMULATOR_EXTRA_DATASETS ?? 0)
 })
 
 const answer = (message) => {

@@ -49,9 +49,11 @@ app.get('/dataset/:id', async (request) => {
 })
 
 // tasks(pageSize: 50) { total nodes { id type status progress startTime dataset { id displayName } } }
+// (?pageSize=N: the variables case, a page size of its own per request)
 app.get('/task-page', async (request) => {
   const authorization = request.headers.authorization
-  const page = await visualLayer('/api/v1/tasks?page=1&page_size=50', authorization)
+  const pageSize = Number(request.query.pageSize ?? 50)
+  const page = await visualLayer(`/api/v1/tasks?page=1&page_size=${pageSize}`, authorization)
   const ids = [...new Set(page.tasks.map((task) => task.dataset_id))]
   const records = await Promise.all(ids.map((id) => visualLayer(`/api/v1/dataset/${encodeURIComponent(id)}`, authorization)))
   const datasets = new Map(ids.map((id, i) => [id, records[i]]))

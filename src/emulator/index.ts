@@ -15,7 +15,7 @@ export { DEMO_ACCOUNTS } from './accounts.js'
 export type { DemoAccount } from './accounts.js'
 export type { CallListener, CallRecord } from './call-log.js'
 export type { FaultSpec } from './faults.js'
-export { SEED } from './seed.js'
+export { extraDatasetId, SEED } from './seed.js'
 export { ENRICHMENT_MODELS } from './models.js'
 
 export interface EmulatorOptions {
@@ -33,6 +33,8 @@ export interface EmulatorOptions {
   latencyMs?: number
   /** Keep every request header in the call log (`CallRecord.headers`), to check what a client forwards. Default false. */
   recordHeaders?: boolean
+  /** READY datasets of the primary account added to the seed (ids: `extraDatasetId(i)`), for benchmarks. Default 0. */
+  extraDatasets?: number
 }
 
 export interface Emulator {
@@ -71,14 +73,14 @@ export interface RunningEmulator extends Emulator {
 export function buildEmulator (options: EmulatorOptions = {}): Emulator {
   const clock = createClock(options.clock ?? 'real')
   // The seed is laid out relative to the clock's start, so a frozen clock gives the same world every run.
-  let state = createSeedState(clock.now())
+  let state = createSeedState(clock.now(), options.extraDatasets ?? 0)
   const calls = createCallLog()
   const faults = createFaultBox()
   const holds = createHolds()
   const latency = createLatency(options.latencyMs ?? 0)
   const reset = (): void => {
     clock.reset()
-    state = createSeedState(clock.now())
+    state = createSeedState(clock.now(), options.extraDatasets ?? 0)
     calls.clear()
     faults.clear()
     holds.releaseAll()

@@ -203,8 +203,17 @@ export const SEED = Object.freeze({
   models: MODEL_IDS
 })
 
-/** Builds the seeded state with every time relative to `base` (the clock's start). */
-export function createSeedState (base: number): EmulatorState {
+/** The id of the `index`th extra dataset (EmulatorOptions.extraDatasets), stable across runs. */
+export function extraDatasetId (index: number): string {
+  return seededUuid(`extra-dataset:${index}`)
+}
+
+/**
+ * Builds the seeded state with every time relative to `base` (the clock's start), plus `extraDatasets`
+ * READY datasets of the primary account (`Extra dataset <i>`, ids from extraDatasetId) for benchmarks
+ * that ask each request for a dataset of its own; they share the creation task of `ready`.
+ */
+export function createSeedState (base: number, extraDatasets = 0): EmulatorState {
   const accountKey = (account: 'primary' | 'secondary'): string => DEMO_ACCOUNTS[account].apiKey
   const datasetAccount = new Map(DATASETS.map((spec) => [spec.key, accountKey(spec.account)]))
   const tasks = new Map<string, TaskRecord>()
@@ -247,6 +256,11 @@ export function createSeedState (base: number): EmulatorState {
       enrichmentContextId: SEED.enrichmentContexts[spec.key],
       enrichmentModels: Object.freeze({ ...spec.models })
     })
+  }
+  const ready = datasets.get(DATASET_IDS.ready) as DatasetRecord
+  for (let index = 0; index < extraDatasets; index++) {
+    const id = extraDatasetId(index)
+    datasets.set(id, { ...ready, id, displayName: `Extra dataset ${index}`, enrichmentContextId: seededUuid(`context:extra-dataset:${index}`) })
   }
   return { datasets, tasks }
 }

@@ -1,6 +1,5 @@
 import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql'
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity'
-import { LRUCache } from 'lru-cache'
 import { taskListParams, type TaskPageArgs } from '../domain/arguments.js'
 import { GatewayError, isGatewayError } from '../errors.js'
 
@@ -15,7 +14,7 @@ import { GatewayError, isGatewayError } from '../errors.js'
  * each), and MAX_UPSTREAM_CALLS_PER_OPERATION still stops, at run time, what slips through.
  */
 
-type Args = Record<string, unknown>
+export type Args = Record<string, unknown>
 
 export interface FieldCost {
   /** Visual Layer requests the field itself sends. */
@@ -119,70 +118,6 @@ export function checkOperation (schema: GraphQLSchema, document: DocumentNode, v
     return { cost, invalid }
   } catch {
     return { cost: null, invalid: null }
-  }
-}
-
-/** Bytes a remembered check takes besides its key: the entry, the finding and the LRU's links, about. */
-const ENTRY_OVERHEAD_BYTES = 200
-
-export interface CostChecksOptions {
-  /** Bytes all remembered checks may take, keys (UTF-16) and entries, across every document and door. */
-  readonly maxBytes: number
-  /** Largest remembered check: a check keyed by longer variables is made again each time, never kept. */
-  readonly maxEntryBytes: number
-}
-
-/**
- * checkOperation, remembered per schema, document, operation name and variables: 10,000 subscribers
- * of one subscription document with a few dozen variable sets walk it a few dozen times, not 10,000.
- * Bounded in bytes across all documents (least recently used first out), and a key longer than
- * maxEntryBytes is never kept: the variables a caller sends (undeclared ones too) are the key, and a
- * walk is cheap beside reading the request that carried them.
- */
-export class CostChecks {
-  private readonly entries: LRUCache<string, OperationCheck>
-  /** A number per schema and document (the key names them, and must not keep them alive). */
-  private readonly ids = new WeakMap<object, number>()
-  private nextId = 0
-
-  constructor (options: CostChecksOptions) {
-    // maxEntrySize: a larger check is not stored (and never evicts others to make room).
-    this.entries = new LRUCache({ maxSize: options.maxBytes, maxEntrySize: options.maxEntryBytes, sizeCalculation: (_check, key) => CostChecks.sizeOf(key) })
-  }
-
-  private static sizeOf (key: string): number {
-    return key.length * 2 + ENTRY_OVERHEAD_BYTES
-  }
-
-  /** Bytes the remembered checks take, about: at most maxBytes. */
-  get bytes (): number {
-    return this.entries.calculatedSize
-  }
-
-  /** How many checks are remembered. */
-  get size (): number {
-    return this.entries.size
-  }
-
-  check (schema: GraphQLSchema, document: DocumentNode, variables: unknown, operationName: unknown): OperationCheck {
-    let key: string
-    try {
-      key = `${this.idOf(schema)}:${this.idOf(document)}:${JSON.stringify([typeof operationName === 'string' ? operationName : null, variables ?? null])}`
-    } catch {
-      // Variables JSON cannot hold (a cycle or a BigInt from a door that does not parse JSON): not remembered.
-      return checkOperation(schema, document, variables, operationName)
-    }
-    const known = this.entries.get(key)
-    if (known !== undefined) return known
-    const check = checkOperation(schema, document, variables, operationName)
-    this.entries.set(key, check)
-    return check
-  }
-
-  private idOf (node: object): number {
-    let id = this.ids.get(node)
-    if (id === undefined) this.ids.set(node, id = this.nextId++)
-    return id
   }
 }
 

@@ -1,7 +1,8 @@
 import { GraphQLError, Lexer, parse, Source, TokenKind, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../errors.js'
-import { checkOperation, costRefusal, type CostChecks } from './cost.js'
+import type { CostChecks } from './cost-checks.js'
+import { checkOperation, costRefusal } from './cost.js'
 import type { ReadTurns } from './read-turns.js'
 
 /*

@@ -1,6 +1,6 @@
 import { parse } from 'graphql'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { CostChecks } from '../../src/graphql/cost.js'
+import { CostChecks } from '../../src/graphql/cost-checks.js'
 import { buildSchema } from '../../src/graphql/schema.js'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
@@ -9,7 +9,8 @@ import { record, wsClient } from '../helpers/ws.js'
 
 /**
  * Issue 22, item 1: the cost check remembers its findings per (document, operation name, variables),
- * and that memory is bounded in bytes across every document and door. A caller who sends unique
+ * and that memory is bounded in bytes across every document and door. Issue 27: only the variables
+ * the check depends on (pageSize, ids, @skip/@include) are in the key. A caller who sends unique
  * variables of any size (extra variables the operation does not declare are allowed) cannot make it
  * keep them: large ones are never remembered, small ones are evicted least recently used first.
  */
@@ -69,22 +70,20 @@ describe('the cost checks remembered (issue 22, item 1)', () => {
     expect(gw.emulator.calls()).toEqual([])
   })
 
-  it('keeps small variables up to its bound in bytes, evicting the least recently used, and answers the same from memory', async () => {
-    // 200 unique sets of about 830 characters each (under 2 KB as UTF-16): about 370 KB if all were kept.
+  it('keys a check by the variables it depends on only: unique padding or ids are one entry, unique page sizes are bounded in bytes', async () => {
+    const before = gw.app.graph.limits.costChecks?.size ?? Number.NaN
+    // 200 unique paddings of one page size: one walk remembered, refused alike each time.
     for (let i = 0; i < 200; i++) {
       const res = await gw.gql(QUERY, { n: 50, pad: pad(800, i) })
       expect([res.status, res.body.errors?.[0]?.message]).toEqual([400, refusal(201)])
     }
+    expect((gw.app.graph.limits.costChecks?.size ?? Number.NaN) - before).toBeLessThanOrEqual(1)
+
+    // 2,000 unique page sizes (the cost caps them at 50; the key does not): bounded, least recently used out.
+    for (let i = 0; i < 2_000; i++) expect(gw.app.graph.limits.costChecks?.check(gw.app.graph.schema, parse(QUERY), { n: 1_000 + i }, 'Deep').cost).toBe(201)
     const remembered = bytes()
     expect(remembered).toBeLessThanOrEqual(MAX_BYTES)
-    // Small sets are remembered at all (the bound is not met by keeping nothing).
     expect(remembered).toBeGreaterThan(MAX_BYTES / 2)
-
-    // The last set is remembered, the first was evicted and is checked again: both refuse alike.
-    for (const i of [199, 0]) {
-      const res = await gw.gql(QUERY, { n: 50, pad: pad(800, i) })
-      expect([res.status, res.body.errors?.[0]?.message]).toEqual([400, refusal(201)])
-    }
     expect(gw.emulator.calls()).toEqual([])
     const runs = await gw.gql(QUERY, { n: 20, pad: pad(800, 1) }, { 'x-gateway-cost': 'true' })
     expect([runs.status, runs.body.errors, (runs.body as { extensions?: { cost?: { estimated?: number } } }).extensions?.cost?.estimated]).toEqual([200, undefined, 81])
@@ -105,11 +104,19 @@ describe('CostChecks', () => {
     expect(checks.check(schema, document, { n: 20 }, 'Deep')).toEqual({ cost: 81, invalid: null })
     expect(checks.size).toBe(3)
 
-    const large = { n: 50, pad: pad(600, 0) }
-    const once = checks.check(schema, document, large, 'Deep')
-    expect([once, checks.check(schema, document, large, 'Deep') === once, checks.size]).toEqual([{ cost: 201, invalid: null }, false, 3])
+    // Variables the check does not depend on are not in its key: the same finding.
+    expect(checks.check(schema, document, { n: 50, pad: pad(600, 0) }, 'Deep')).toBe(first)
+    // Variables that do not coerce: no cost, nothing remembered.
+    expect([checks.check(schema, document, { n: 'fifty' }, 'Deep'), checks.size]).toEqual([{ cost: null, invalid: null }, 3])
 
-    for (let i = 0; i < 20; i++) checks.check(schema, document, { n: 5, pad: pad(300, i) }, 'Deep')
+    const ids = parse('query Ids($ids: [ID!]!, $id: ID!) { datasetsByIds(ids: $ids) { id } dataset(id: $id) { id } }')
+    const large = { ids: Array.from({ length: 40 }, (_, i) => `${i}-${'x'.repeat(20)}`), id: 'a' }
+    const once = checks.check(schema, ids, large, 'Ids')
+    expect([once, checks.check(schema, ids, large, 'Ids') === once, checks.size]).toEqual([{ cost: 41, invalid: null }, false, 3])
+    const small = checks.check(schema, ids, { ids: ['a', 'b'], id: 'a' }, 'Ids')
+    expect([small, checks.check(schema, ids, { ids: ['a', 'b'], id: 'another' }, 'Ids') === small]).toEqual([{ cost: 3, invalid: null }, true])
+
+    for (let i = 0; i < 40; i++) checks.check(schema, document, { n: 1_000 + i }, 'Deep')
     expect(checks.bytes).toBeLessThanOrEqual(4096)
     expect(checks.check(schema, document, { n: 50 }, 'Deep')).not.toBe(first)
   })

@@ -8,6 +8,7 @@ import { operationHandler } from './operation-route.js'
 import { registerOperationRecords } from './operation-records.js'
 import { GET_SCHEMA, POST_SCHEMA, readParameters, registerParameterChecks } from './parameters.js'
 import { registerSharedExecutions } from './shared-executions.js'
+import { registerConditionalGet } from './conditional-get.js'
 
 /*
  * GraphQL over HTTP at /graphql (GET and POST): an adapter of the GraphQL over HTTP protocol to the
@@ -37,6 +38,8 @@ const graphqlHttp: FastifyPluginAsync = async (app) => {
   registerParameterChecks(app, graph.limits, async (request, reply, errors) => await refuse(request, reply, errors, formatting))
   // Identical queries in flight share one execution.
   const join = registerSharedExecutions(app, auth)
+  // A GET's result without errors: an ETag, and 304 when the client has it (after the shared executions' onSend, which settles on the full body).
+  registerConditionalGet(app)
 
   const handler = operationHandler({ auth, pipeline, trusted: graph.trusted, maxCost: graph.limits.maxCost, formatting, join })
   // attachValidation: a parameter of the wrong type is refused by the handler, after the checks that name the request's other problems.

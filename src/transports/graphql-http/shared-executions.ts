@@ -66,6 +66,8 @@ export function registerSharedExecutions (app: FastifyInstance, auth: Auth): Joi
     if (shared === null) return false
     await leader.turns.next()
     request.operation?.record.sharedFrom(leader.leader)
+    // Only a result without errors is shared (conditional-get.ts gives it an ETag).
+    request.cleanResult = true
     await reply.code(200).header('content-type', shared.contentType).send(shared.body)
     return true
   }

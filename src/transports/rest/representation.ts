@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError } from '../../errors.js'
+import { CONDITIONAL_CACHE_CONTROL, etagOf, matches } from '../conditional.js'
 
 /*
  * How a REST answer is written: the domain's mapped objects as plain JSON (a field Visual Layer
@@ -28,19 +28,7 @@ export function plain (value: unknown, log: FastifyBaseLogger, path = ''): unkno
   return out
 }
 
-export function etagOf (body: string): string {
-  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`
-}
-
-/** RFC 9110 §13.1.2: If-None-Match compares weakly, `*` matches any current representation. */
-export function matches (ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false
-  const opaque = etag.replace(/^W\//, '')
-  return ifNoneMatch.split(',').some((candidate) => {
-    const tag = candidate.trim()
-    return tag === '*' || tag.replace(/^W\//, '') === opaque
-  })
-}
+export { etagOf, matches } from '../conditional.js'
 
 /** A GET's answer: JSON with its ETag, or 304 when the client already has these bytes. */
 export function sendRepresentation (request: FastifyRequest, reply: FastifyReply, body: unknown): FastifyReply {
@@ -50,7 +38,7 @@ export function sendRepresentation (request: FastifyRequest, reply: FastifyReply
 /** The same, for JSON already written. */
 export function sendJsonText (request: FastifyRequest, reply: FastifyReply, text: string): FastifyReply {
   const etag = etagOf(text)
-  void reply.header('etag', etag).header('cache-control', 'private, no-cache')
+  void reply.header('etag', etag).header('cache-control', CONDITIONAL_CACHE_CONTROL)
   if (matches(request.headers['if-none-match'], etag)) return reply.code(304).send()
   return reply.type('application/json; charset=utf-8').send(text)
 }
