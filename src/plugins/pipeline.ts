@@ -31,6 +31,7 @@ const pipelinePlugin: FastifyPluginAsync<PipelinePluginOptions> = async (app, { 
   const liveQueries = new LiveQueries(liveSettings, {
     live: app.live,
     invalidations: app.invalidations,
+    runs: app.liveRuns,
     context: domain.context,
     execute: async (args) => await execute(args) as ExecutionResult
   })

@@ -1,0 +1,120 @@
+import { afterEach, expect, it } from 'vitest'
+import { SEED } from '../../src/emulator/index.js'
+import { describeWithRedis, startCluster, type TestCluster } from '../helpers/cluster.js'
+import { roundLog, type Round } from '../helpers/cluster-polls.js'
+import { closeClients, keepClient, liveQueriesOf, liveQueriesSettled, openLive, resultOf, type LiveDoor, type LiveRecorded } from '../helpers/live-query.js'
+import { AUTH_MODES, freshToken, modeEnv } from '../helpers/modes.js'
+import { bearer } from '../helpers/sse.js'
+import { wsClient } from '../helpers/ws.js'
+
+/*
+ * `@live` on a cluster: three replicas on one emulator and one Redis, 200 subscribers of one dataset
+ * page (dataset, creation status, models, enrichment, its tasks) spread over them and over the three
+ * doors, half asking for patches, in every auth mode with tokens that expire. The emulator's clock is
+ * moved by the test, one step of the dataset's indexing at a time; polls are the pollers' round
+ * events. The runs the replicas claimed are Redis' `live:run:*` keys: one per change (or per changes
+ * heard together) that some replica executed for the cluster.
+ */
+
+const INTERVAL = 300
+const LIVE_PAGE = `query DatasetPage($id: ID!) @live { dataset(id: $id) {
+  id status progress creationStatus { status progress } models { id } enrichment { id status }
+  tasks(pageSize: 20) { total nodes { id type status progress } }
+} }`
+const PAGE = LIVE_PAGE.replace(' @live', '')
+
+let cluster: TestCluster | undefined
+afterEach(async () => {
+  await closeClients()
+  await cluster?.close()
+  cluster = undefined
+})
+
+type Page = { dataset: { status: string, tasks: { nodes: Array<{ status: string }> } } }
+
+describeWithRedis.each(AUTH_MODES)('@live on three replicas (AUTH_MODE=%s)', (mode) => {
+  it('200 subscribers of the dataset page: one poll per resource per interval, one execution per change for the cluster, nothing when a poll saw none, the page a fresh query gives', async () => {
+    cluster = await startCluster({
+      replicas: 3,
+      env: { ...modeEnv(mode), POLL_INTERVAL_MS: String(INTERVAL), POLL_MAX_INTERVAL_MS: String(INTERVAL), LIVE_QUERIES_PER_CALLER: '1000', SSE_MAX_STREAMS_PER_CALLER: '100' }
+    })
+    const { emulator, replicas, redis, prefix } = cluster
+    const id = SEED.datasets.indexing
+    const token = freshToken(mode, { ttlSec: 600 })
+    const log = roundLog(replicas, id)
+    const watching: LiveRecorded[][] = replicas.map((replica, i) => {
+      const client = keepClient(wsClient(replica.url, token === null ? {} : { Authorization: `Bearer ${token}` }))
+      const doors: LiveDoor[] = [...Array<LiveDoor>(i === 0 ? 48 : 46).fill('websocket'), ...Array<LiveDoor>(10).fill('sse'), ...Array<LiveDoor>(10).fill('http')]
+      return doors.map((door, s) => openLive(door, replica, { query: LIVE_PAGE, variables: { id }, token, patches: s % 2 === 0 }, door === 'websocket' ? client : undefined))
+    })
+    const all = watching.flat()
+    expect(all).toHaveLength(200)
+    await Promise.all(all.map(async (sub) => { await sub.received(1) }))
+    for (const [i, replica] of replicas.entries()) expect(liveQueriesOf(replica).size).toEqual({ executions: 1, subscribers: watching[i]?.length })
+
+    // Settled in: a poll of each resource (dataset, tasks) that saw no change, every replica done executing.
+    const unchanged = (kind: string) => (round: Round): boolean => round.outcome === 'unchanged' && round.key.startsWith(kind)
+    await Promise.all([log.next('an unchanged dataset poll', unchanged('dataset')), log.next('an unchanged task poll', unchanged('tasks'))])
+    await Promise.all(replicas.map(liveQueriesSettled))
+    const counts = (): Array<{ reexecutions: number, shared: number, deliveries: number }> => replicas.map((replica) => ({ ...liveQueriesOf(replica).counts }))
+    const messages = (): number[] => all.map((sub) => sub.messages.length)
+
+    // Polls that see no change: no execution, no message, on any replica.
+    const quiet = { counts: counts(), messages: messages() }
+    const fromQuiet = log.polls().length
+    for (let i = 0; i < 3; i++) await Promise.all([log.next('an unchanged dataset poll', unchanged('dataset')), log.next('an unchanged task poll', unchanged('tasks'))])
+    await Promise.all(replicas.map(liveQueriesSettled))
+    expect(log.polls().slice(fromQuiet).every((round) => round.outcome === 'unchanged')).toBe(true)
+    expect(counts()).toEqual(quiet.counts)
+    expect(messages()).toEqual(quiet.messages)
+
+    // The indexing, a step after each poll that saw a change, until the page shows it done.
+    const from = log.polls().length
+    const ready = async (sub: LiveRecorded): Promise<boolean> => {
+      const page = (await resultOf(sub.messages)).data as Page
+      return page.dataset.status === 'READY' && page.dataset.tasks.nodes.every((task) => task.status === 'COMPLETED')
+    }
+    const allReady = async (): Promise<boolean> => (await Promise.all(all.map(ready))).every(Boolean)
+    for (let step = 0; step < 30 && !await allReady(); step++) {
+      emulator.advance(3000)
+      // Two polls of each resource: the second began after the step.
+      for (let i = 0; i < 2; i++) await Promise.all(['dataset', 'tasks'].map(async (kind) => await log.next(`a poll of the ${kind}`, (round) => round.outcome !== 'followed' && round.key.startsWith(kind))))
+      await Promise.all(replicas.map(liveQueriesSettled))
+    }
+    expect(await allReady()).toBe(true)
+    await Promise.all(replicas.map(liveQueriesSettled))
+    log.close()
+
+    // One poll of each resource per interval for the cluster: never two polls of one resource within half an interval.
+    const polls = log.polls().slice(from)
+    for (const kind of ['dataset', 'tasks']) {
+      const times = polls.filter((round) => round.key.startsWith(kind)).map((round) => round.at)
+      expect(times.length).toBeGreaterThanOrEqual(5)
+      const gaps = times.slice(1).map((t, i) => t - (times[i] ?? t))
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(INTERVAL * 0.5)
+    }
+    // One execution per change for the cluster: each run claimed once and executed once, by one replica; the
+    // others took its result. Never more runs than polls that saw a change (changes heard together make one).
+    const changed = polls.filter((round) => round.outcome === 'changed').length
+    const runs = (await redis.keys(`${prefix}live:run:*`)).length
+    const now = counts()
+    const executed = now.reduce((sum, c, i) => sum + c.reexecutions - (quiet.counts[i]?.reexecutions ?? 0), 0)
+    const taken = now.reduce((sum, c, i) => sum + c.shared - (quiet.counts[i]?.shared ?? 0), 0)
+    expect(runs).toBeGreaterThan(0)
+    expect(executed).toBe(runs)
+    expect(runs).toBeLessThanOrEqual(changed)
+    expect(taken).toBeGreaterThanOrEqual(runs)
+    expect(executed + taken).toBeLessThanOrEqual(3 * runs)
+
+    // Each subscriber: no result twice in a row; the subscribers of one replica got the same messages; every
+    // one holds what a fresh query returns.
+    const fresh = await replicas[0]?.gql(PAGE, { id }, bearer(token))
+    for (const mine of watching) {
+      const whole = mine.filter((_sub, s) => s % 2 === 1)
+      for (const sub of whole) expect(sub.messages).toEqual(whole[0]?.messages)
+      const texts = whole[0]?.messages.map((message) => JSON.stringify(message)) ?? []
+      for (let i = 1; i < texts.length; i++) expect(texts[i]).not.toBe(texts[i - 1])
+      for (const sub of mine) expect(await resultOf(sub.messages)).toEqual(fresh?.body)
+    }
+  }, 120_000)
+})
