@@ -56,8 +56,15 @@ export const liveQueryLeaves = channel('visual-layer:live-query:left')
 export interface LiveQuerySettings {
   /** Upstream resources one live query may watch (LIVE_QUERY_MAX_RESOURCES). */
   readonly maxResources: number
-  /** Live queries one caller may hold open on this replica (LIVE_QUERIES_PER_CALLER). */
+  /** Live queries one caller may hold open (LIVE_QUERIES_PER_CALLER), over every replica with Redis. */
   readonly perCaller: number
+}
+
+/** A caller's live queries counted against LIVE_QUERIES_PER_CALLER (over every replica with Redis: src/transports/caller-slots.ts). */
+export interface LiveSlots {
+  /** Takes one for `lane`, or false when it holds the limit already. */
+  take: (lane: string) => Promise<boolean>
+  release: (lane: string) => void
 }
 
 export interface LiveQueryDependencies {
@@ -65,6 +72,8 @@ export interface LiveQueryDependencies {
   readonly invalidations: Invalidations
   /** Executions again shared over the cluster (src/cluster/live-runs.ts), or null: this replica executes for itself. */
   readonly runs: RunSharing | null
+  /** Where live queries per caller are counted; in this process when absent. */
+  readonly slots?: LiveSlots
   /** A fresh context for a re-execution: its own loaders and call budget, cancelled by `signal`. */
   readonly context: (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
   readonly execute: (args: ExecutionArgs) => Promise<ExecutionResult>
@@ -640,15 +649,13 @@ export class LiveQueries {
    * A prepared live query: its results (the whole first, then each change), or the one result that
    * refuses it. The context is the one the pipeline prepared; the first subscriber's execution runs in it.
    */
-  start (args: ExecutionArgs, request: LiveRequest): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
+  async start (args: ExecutionArgs, request: LiveRequest): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const ctx = args.contextValue as GatewayContext
     const { perCaller } = this.settings
-    const open = this.lanes.get(request.lane) ?? 0
-    if (open >= perCaller) {
+    if (!await this.take(request.lane)) {
       return refusalResult('RATE_LIMITED',
         `Too many live queries: at most ${perCaller} per caller (LIVE_QUERIES_PER_CALLER). End one first, or run the query without @live.`)
     }
-    this.lanes.set(request.lane, open + 1)
     const scope = ctx.scope()
     const key = `${scope}\n${this.documentId(args.document)}\n${JSON.stringify([args.operationName ?? null, args.variableValues ?? null])}`
     let execution = this.executions.get(key)
@@ -664,10 +671,23 @@ export class LiveQueries {
 
   /** @internal A subscriber left: its lane counts one fewer. */
   released (lane: string): void {
-    const open = (this.lanes.get(lane) ?? 1) - 1
-    if (open <= 0) this.lanes.delete(lane)
-    else this.lanes.set(lane, open)
+    const { slots } = this.deps
+    if (slots !== undefined) slots.release(lane)
+    else {
+      const open = (this.lanes.get(lane) ?? 1) - 1
+      if (open <= 0) this.lanes.delete(lane)
+      else this.lanes.set(lane, open)
+    }
     if (liveQueryLeaves.hasSubscribers) liveQueryLeaves.publish({ queries: this })
+  }
+
+  private async take (lane: string): Promise<boolean> {
+    const { slots } = this.deps
+    if (slots !== undefined) return await slots.take(lane)
+    const open = this.lanes.get(lane) ?? 0
+    if (open >= this.settings.perCaller) return false
+    this.lanes.set(lane, open + 1)
+    return true
   }
 
   /** @internal The execution's scope changed: found under its new key from now on (unless another holds it). */
