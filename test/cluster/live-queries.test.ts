@@ -13,7 +13,8 @@ import { wsClient } from '../helpers/ws.js'
  * doors, half asking for patches, in every auth mode with tokens that expire. The emulator's clock is
  * moved by the test, one step of the dataset's indexing at a time; polls are the pollers' round
  * events. The runs the replicas claimed are Redis' `live:run:*` keys: one per change (or per changes
- * heard together) that some replica executed for the cluster.
+ * heard together) that some replica executed for the cluster. A winner whose result has errors publishes
+ * none usable, and the other replica executes for itself.
  */
 
 const INTERVAL = 300
@@ -151,5 +152,34 @@ describeWithRedis.each(AUTH_MODES)('@live on three replicas (AUTH_MODE=%s)', (mo
     const again = openLive('websocket', b, { query, variables: { id: SEED.datasets.partialIndex }, token })
     await again.received(1)
     expect(again.messages[0]).toEqual({ data: { dataset: { id: SEED.datasets.partialIndex, status: 'PARTIAL_INDEX' } } })
+  })
+
+  it('a winner whose result has errors lets the other replica execute for itself', async () => {
+    cluster = await startCluster({ replicas: 2, env: { ...modeEnv(mode), POLL_INTERVAL_MS: String(INTERVAL), POLL_MAX_INTERVAL_MS: String(INTERVAL) } })
+    const { emulator, replicas, redis, prefix } = cluster
+    const id = SEED.datasets.indexing
+    const token = freshToken(mode, { ttlSec: 600 })
+    const query = 'query Models($id: ID!) @live { dataset(id: $id) { id progress models { id } } }'
+    const subs = replicas.map((replica) => openLive('websocket', replica, { query, variables: { id }, token }))
+    await Promise.all(subs.map(async (sub) => { await sub.received(1) }))
+    const log = roundLog(replicas, id)
+    await log.next('an unchanged poll', (round) => round.outcome === 'unchanged')
+    await Promise.all(replicas.map(liveQueriesSettled))
+    const before = replicas.map((replica) => ({ ...liveQueriesOf(replica).counts }))
+    // The next models read fails (not retried): whichever replica executes the change first gets an error in its result.
+    emulator.injectFault({ method: 'GET', path: '/api/v1/enrichment/*/list_models', status: 404, body: { detail: 'Not Found' } })
+    emulator.advance(3000)
+    await Promise.all(subs.map(async (sub) => { await sub.received(2) }))
+    await Promise.all(replicas.map(liveQueriesSettled))
+    log.close()
+    const after = replicas.map((replica) => ({ ...liveQueriesOf(replica).counts }))
+    // One run claimed; both replicas executed it (the winner's result could not be taken); none taken.
+    expect((await redis.keys(`${prefix}live:run:*`)).length).toBe(1)
+    expect(after.map((c, i) => c.reexecutions - (before[i]?.reexecutions ?? 0))).toEqual([1, 1])
+    expect(after.map((c, i) => c.shared - (before[i]?.shared ?? 0))).toEqual([0, 0])
+    const seconds = subs.map((sub) => sub.messages[1] as { data?: { dataset?: { models?: unknown } }, errors?: unknown[] })
+    expect(seconds.filter((message) => message.errors !== undefined)).toHaveLength(1)
+    const good = seconds.find((message) => message.errors === undefined)
+    expect(good?.data?.dataset?.models).toEqual([{ id: 'vl_image_captioner_v00' }, { id: 'vl_object_detector_v00' }, { id: 'vl_object_captioner_v00' }, { id: 'nvidia_face_detector_v00' }])
   })
 })
