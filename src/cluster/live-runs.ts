@@ -6,9 +6,9 @@ import type { RedisLink } from './redis.js'
 /*
  * Runs shared over the replicas (domain/live/cluster-sharing.ts on Redis). Per key (hashed: a key
  * may hold a credential scope), two names under REDIS_KEY_PREFIX:
- * - `live:run:<hash>:<change>`: the replica that runs that change, set with SET NX; it lasts CLAIM_MS,
+ * - `live:run:<hash>:<run>`: the replica that runs it (a run is named by its user), set with SET NX; it lasts CLAIM_MS,
  *   long enough for every replica to have heard the change and asked.
- * - channel `live:runs:<hash>`: `<change> <outcome>` once the winner has run it.
+ * - channel `live:runs:<hash>`: `<run> <outcome>` once the winner has run it.
  * A replica that cannot reach Redis runs every change itself (the claim answers true).
  */
 

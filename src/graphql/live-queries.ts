@@ -173,6 +173,8 @@ interface Watched {
   readonly resource: Resource
   /** The last value a poller delivered (the same object to every subscriber's channel); undefined until one did. */
   value: Polled | undefined
+  /** Its name over the cluster (changeOf): alike on every replica that heard it. */
+  state: string | undefined
   /** Each subscriber's channel on the poller. */
   readonly channels: Map<Subscriber, AsyncIterator<Polled>>
 }
@@ -297,8 +299,6 @@ class LiveExecution {
   private reads: Reads | null = null
   private running = false
   private again: 'primed' | 'fresh' | null = null
-  /** The pollers' changes heard since the last execution began (they name it over the cluster). */
-  private changes: string[] = []
   private readonly runs: SharedRuns
   /** What the last execution again read and sent, as other replicas take it; null when they cannot. */
   private outcome: { resources: string[], text: string } | null = null
@@ -386,18 +386,15 @@ class LiveExecution {
   }
 
   /** A poller's value or a write says the result may have changed: executed again (once, however many said so meanwhile). */
-  private schedule (how: 'primed' | 'fresh', change?: string): void {
+  private schedule (how: 'primed' | 'fresh'): void {
     if (this.stopping.signal.aborted) return
-    if (change !== undefined) this.changes.push(change)
     if (this.running) {
       if (this.again !== 'fresh') this.again = how
       return
     }
     this.running = true
     this.queries.busy++
-    const changes = this.changes
-    this.changes = []
-    this.reexecute(how === 'fresh', changes).catch(this.failed).finally(() => { this.afterRun() })
+    this.reexecute(how === 'fresh').catch(this.failed).finally(() => { this.afterRun() })
   }
 
   /** An execution that threw (graphql-js answers errors as results; this is a fault of the gateway's): every subscriber ends. */
@@ -419,15 +416,18 @@ class LiveExecution {
     }
   }
 
-  private async reexecute (fresh: boolean, changes: readonly string[]): Promise<void> {
+  private async reexecute (fresh: boolean): Promise<void> {
     const caller = this.longestLived()
     if (caller === null) return
-    // A change the pollers brought is executed once for the cluster: by this replica if it claims it.
-    const run = this.runs.nameOf(fresh ? null : changes)
+    // What the pollers brought, as it is now: the execution starts from it, and it names the execution over the
+    // cluster (the replicas that hold the same values of every watched resource execute once, by the claim's winner).
+    const polled = [...this.watched.values()].map(({ resource, value, state }) => ({ resource, value, state }))
+    const states = polled.map(({ state }) => state)
+    const run = fresh || states.some((state) => state === undefined) ? null : this.runs.nameOf(states as string[])
     if (run !== null && !await this.runs.claim(this.key, run) && await this.takeOutcome(run)) return
     if (this.stopping.signal.aborted) return
     const ctx = this.queries.deps.context(caller, `live-${this.executions + 1}`, this.stopping.signal)
-    if (!fresh) this.prime(ctx)
+    if (!fresh) this.prime(ctx, polled)
     this.outcome = null
     try {
       await this.execute(ctx, true)
@@ -450,9 +450,8 @@ class LiveExecution {
   }
 
   /** What the pollers just fetched, handed to the loaders: the re-execution does not read it again. */
-  private prime (ctx: GatewayContext): void {
-    for (const watched of this.watched.values()) {
-      const { resource, value } = watched
+  private prime (ctx: GatewayContext, polled: ReadonlyArray<Pick<Watched, 'resource' | 'value'>>): void {
+    for (const { resource, value } of polled) {
       if (value === undefined) continue
       if (resource.kind === 'dataset') {
         ctx.loaders.rememberDataset(resource.datasetId, value as Checked<UpstreamDataset>)
@@ -532,7 +531,7 @@ class LiveExecution {
     }
     for (const [name, resource] of reads.resources) {
       if (this.watched.has(name) || this.gone.has(name)) continue
-      const watched: Watched = { resource, value: undefined, channels: new Map() }
+      const watched: Watched = { resource, value: undefined, state: undefined, channels: new Map() }
       this.watched.set(name, watched)
       for (const subscriber of this.subscribers) this.watch(name, watched, subscriber)
     }
@@ -561,9 +560,10 @@ class LiveExecution {
     if (this.watched.get(name) !== watched || watched.value === value) return
     const first = watched.value === undefined
     watched.value = value
+    watched.state = changeOf(name, value)
     // A poller's first value is most often what the execution has just read.
     if (first && this.readAlready(watched.resource, value)) return
-    this.schedule('primed', changeOf(name, value))
+    this.schedule('primed')
   }
 
   private readAlready (resource: Resource, value: Polled): boolean {

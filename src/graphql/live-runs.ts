@@ -5,15 +5,20 @@ import type { RunShare, RunSharing } from '../domain/live/cluster-sharing.js'
  * A live query's executions shared over the cluster (src/graphql/live-queries.ts): when a poll brings
  * a change, every replica with subscribers of the query hears it; one claims it (RunSharing, on Redis),
  * executes the query again and publishes the result with the resources it read; the others send that
- * result to their own subscribers instead of executing. A change is named by what it brought (the
- * resource and its value, alike on every replica), so replicas that heard the same changes claim the
- * same name. A replica executes itself when the claim's winner published no usable outcome (its
- * result had errors, which only the replica that made them can format; it read other resources than
- * this replica watches) or none within RUN_WAIT_MS, and when a write through the gateway set it off
- * (each replica hears that in its own time, with no common name).
+ * result to their own subscribers instead of executing. An execution is named by the values of every
+ * resource it watches, as the pollers brought them (each named by the resource and its value, alike on
+ * every replica), and starts from them: replicas that hold the same values claim the same name and would
+ * make the same result. A replica that has heard a change another has not yet names another execution,
+ * and executes it itself (its result then shows what it heard; the other replica's next execution, once
+ * it hears the change too, shows it as well). Naming by the change alone would let a replica take the
+ * result of an execution that started from an older value of another resource than it holds, and keep it.
+ * A replica also executes itself when the claim's winner published no usable outcome (its result had
+ * errors, which only the replica that made them can format; it read other resources than this replica
+ * watches) or none within RUN_WAIT_MS, when a resource it watches has not been polled yet, and when a
+ * write through the gateway set it off (each replica hears that in its own time, with no common name).
  */
 
-/** How long a replica waits for the outcome of a change another replica claimed, before executing itself. */
+/** How long a replica waits for the outcome of an execution another replica claimed, before executing itself. */
 export const RUN_WAIT_MS = 10_000
 
 /** Outcomes kept per execution, heard before this replica asked (the claim's answer may come after the outcome). */
@@ -26,7 +31,7 @@ function digest (text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 24)
 }
 
-/** The name of a poller's change of resource `name` to `value`: alike on every replica that heard it. */
+/** The name of resource `name` polled at `value`: alike on every replica that heard it. */
 export function changeOf (name: string, value: unknown): string {
   return digest(`${name}\n${JSON.stringify(value, (_key, item: unknown) => item instanceof Map ? { $map: [...item] } : item)}`)
 }
@@ -45,10 +50,10 @@ export class SharedRuns {
 
   constructor (private readonly runs: RunSharing | null) {}
 
-  /** The name of a run that answers these changes, or null when runs are not shared (no cluster, or a write set it off). */
-  nameOf (changes: readonly string[] | null): string | null {
-    if (this.runs === null || changes === null || changes.length === 0) return null
-    return changes.length === 1 ? changes[0] ?? null : digest([...changes].sort().join(' '))
+  /** The name of an execution that starts from these values (changeOf each), or null when executions are not shared (no cluster). */
+  nameOf (states: readonly string[] | null): string | null {
+    if (this.runs === null || states === null || states.length === 0) return null
+    return states.length === 1 ? states[0] ?? null : digest([...states].sort().join(' '))
   }
 
   /** Whether this replica runs `change` for the execution `key`. */
