@@ -229,7 +229,7 @@ export interface LiveSettings {
 export interface LiveQuerySettings {
   /** Upstream resources (a dataset, a dataset's task list) one live query may watch. */
   readonly maxResources: number
-  /** Live queries one caller may hold open on one replica. */
+  /** Live queries one caller may hold open, over every replica with Redis. */
   readonly perCaller: number
 }
 

@@ -31,6 +31,13 @@ async function answer (message) {
       for (const name of process.getActiveResourcesInfo()) counts[name] = (counts[name] ?? 0) + 1
       return { memory: process.memoryUsage(), resourceUsage: process.resourceUsage(), activeResources: counts, pollers: app.live.size }
     }
+    case 'live': {
+      // What live queries did (bench/live.ts): their counts, and polls by resource and outcome.
+      const { values } = await app.metrics.polls.get()
+      const polls = {}
+      for (const { labels, value } of values) polls[`${labels.resource} ${labels.outcome}`] = value
+      return { counts: { ...app.pipeline.settings.liveQueries.counts }, size: app.pipeline.settings.liveQueries.size, polls, pollers: app.live.size }
+    }
     case 'heapSnapshot':
       return writeHeapSnapshot(String(message.path))
     case 'close':

@@ -1,7 +1,9 @@
 import { channel } from 'node:diagnostics_channel'
 import { generateJSONPatch } from '@n1ru4l/graphql-live-query-patch-json-patch'
-import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql'
+import { createHash } from 'node:crypto'
+import { GraphQLError, print, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import type { Caller } from '../auth/index.js'
+import type { RunSharing } from '../domain/live/cluster-sharing.js'
 import type { Invalidations } from '../domain/live/invalidation.js'
 import type { LiveRegistry } from '../domain/live/registry.js'
 import { sameRecords } from '../domain/live/records.js'
@@ -11,6 +13,7 @@ import type { TaskListParams } from '../upstream/client.js'
 import type { UpstreamDataset, UpstreamTask, UpstreamTaskPage } from '../upstream/schemas.js'
 import type { GatewayContext } from './context.js'
 import type { LoaderName } from './loaders.js'
+import { changeOf, SharedRuns } from './live-runs.js'
 
 /*
  * Live queries (`@live`, as @n1ru4l/graphql-live-query defines it): the whole result first, then each
@@ -21,7 +24,8 @@ import type { LoaderName } from './loaders.js'
  * write through the gateway invalidates a dataset read, the query is executed again, once for every
  * subscriber with the same (document, variables, operation, credential scope), its loaders primed with
  * what the pollers just fetched, under a call budget of its own; a result equal to the last is sent to
- * nobody. A client that asked for patches (extensions.live.patch = "json-patch") gets revision 1 with the
+ * nobody. With several replicas, one of them executes it for the cluster and the others send its result
+ * (src/graphql/live-runs.ts). A client that asked for patches (extensions.live.patch = "json-patch") gets revision 1 with the
  * data, then JSON patches its client helper (applyLiveQueryJSONPatch) applies.
  */
 
@@ -36,8 +40,10 @@ export interface LiveQueryExecuted {
   readonly queries: object
   /** The shared execution's key: scope, document, operation and variables. */
   readonly key: string
-  /** Whether it was executed again (not the first execution). */
+  /** Whether it was executed again (not the first execution), or another replica's result taken. */
   readonly again: boolean
+  /** Whether the result came from another replica's execution (nothing executed here). */
+  readonly shared: boolean
   /** Whether its result differed from the last and was sent. */
   readonly delivered: boolean
   /** Resources it watches now. */
@@ -50,13 +56,24 @@ export const liveQueryLeaves = channel('visual-layer:live-query:left')
 export interface LiveQuerySettings {
   /** Upstream resources one live query may watch (LIVE_QUERY_MAX_RESOURCES). */
   readonly maxResources: number
-  /** Live queries one caller may hold open on this replica (LIVE_QUERIES_PER_CALLER). */
+  /** Live queries one caller may hold open (LIVE_QUERIES_PER_CALLER), over every replica with Redis. */
   readonly perCaller: number
+}
+
+/** A caller's live queries counted against LIVE_QUERIES_PER_CALLER (over every replica with Redis: src/transports/caller-slots.ts). */
+export interface LiveSlots {
+  /** Takes one for `lane`, or false when it holds the limit already. */
+  take: (lane: string) => Promise<boolean>
+  release: (lane: string) => void
 }
 
 export interface LiveQueryDependencies {
   readonly live: LiveRegistry
   readonly invalidations: Invalidations
+  /** Executions again shared over the cluster (src/cluster/live-runs.ts), or null: this replica executes for itself. */
+  readonly runs: RunSharing | null
+  /** Where live queries per caller are counted; in this process when absent. */
+  readonly slots?: LiveSlots
   /** A fresh context for a re-execution: its own loaders and call budget, cancelled by `signal`. */
   readonly context: (caller: Caller, requestId: string, signal: AbortSignal) => GatewayContext
   readonly execute: (args: ExecutionArgs) => Promise<ExecutionResult>
@@ -156,6 +173,8 @@ interface Watched {
   readonly resource: Resource
   /** The last value a poller delivered (the same object to every subscriber's channel); undefined until one did. */
   value: Polled | undefined
+  /** Its name over the cluster (changeOf): alike on every replica that heard it. */
+  state: string | undefined
   /** Each subscriber's channel on the poller. */
   readonly channels: Map<Subscriber, AsyncIterator<Polled>>
 }
@@ -280,9 +299,12 @@ class LiveExecution {
   private reads: Reads | null = null
   private running = false
   private again: 'primed' | 'fresh' | null = null
+  private readonly runs: SharedRuns
+  /** What the last execution again read and sent, as other replicas take it; null when they cannot. */
+  private outcome: { resources: string[], text: string } | null = null
   private executions = 0
   /** What the execution that just ended did (told once it has ended: see afterRun). */
-  private ran: { again: boolean, delivered: boolean } | null = null
+  private ran: { again: boolean, delivered: boolean, shared: boolean } | null = null
   private readonly unlisten: () => void
 
   constructor (
@@ -291,6 +313,8 @@ class LiveExecution {
     private scope: string,
     private readonly args: ExecutionArgs
   ) {
+    this.runs = new SharedRuns(queries.deps.runs)
+    this.runs.joined(key)
     this.unlisten = queries.deps.invalidations.subscribe(({ scope: written, datasetIds }) => {
       if (written !== this.scope || this.reads === null) return
       if (this.reads.unwatched || datasetIds.some((id) => this.watched.has(`dataset ${id}`) || this.watched.has(`tasks ${id}`))) this.schedule('fresh')
@@ -352,6 +376,7 @@ class LiveExecution {
     this.subscribers.clear()
     this.stopping.abort()
     this.unlisten()
+    this.runs.leave()
     this.queries.ended(this)
     for (const subscriber of [...this.subscribers]) subscriber.results.end()
     for (const watched of this.watched.values()) {
@@ -394,15 +419,39 @@ class LiveExecution {
   private async reexecute (fresh: boolean): Promise<void> {
     const caller = this.longestLived()
     if (caller === null) return
+    // What the pollers brought, as it is now: the execution starts from it, and it names the execution over the
+    // cluster (the replicas that hold the same values of every watched resource execute once, by the claim's winner).
+    const polled = [...this.watched.values()].map(({ resource, value, state }) => ({ resource, value, state }))
+    const states = polled.map(({ state }) => state)
+    const run = fresh || states.some((state) => state === undefined) ? null : this.runs.nameOf(states as string[])
+    if (run !== null && !await this.runs.claim(this.key, run) && await this.takeOutcome(run)) return
+    if (this.stopping.signal.aborted) return
     const ctx = this.queries.deps.context(caller, `live-${this.executions + 1}`, this.stopping.signal)
-    if (!fresh) this.prime(ctx)
-    await this.execute(ctx, true)
+    if (!fresh) this.prime(ctx, polled)
+    this.outcome = null
+    try {
+      await this.execute(ctx, true)
+    } finally {
+      if (run !== null) this.runs.publish(this.key, run, this.outcome)
+    }
+  }
+
+  /** The result another replica's execution of `run` sent, sent here too; false when there is none to take (then this replica executes). */
+  private async takeOutcome (run: string): Promise<boolean> {
+    const outcome = await this.runs.outcome(run)
+    if (this.stopping.signal.aborted) return true
+    if (outcome === null) return false
+    const { resources, text } = outcome
+    if (resources.length !== this.watched.size || resources.some((name) => !this.watched.has(name))) return false
+    const delivered = this.deliver(JSON.parse(text) as ExecutionResult, text)
+    this.queries.shared()
+    this.ran = { again: true, delivered, shared: true }
+    return true
   }
 
   /** What the pollers just fetched, handed to the loaders: the re-execution does not read it again. */
-  private prime (ctx: GatewayContext): void {
-    for (const watched of this.watched.values()) {
-      const { resource, value } = watched
+  private prime (ctx: GatewayContext, polled: ReadonlyArray<Pick<Watched, 'resource' | 'value'>>): void {
+    for (const { resource, value } of polled) {
       if (value === undefined) continue
       if (resource.kind === 'dataset') {
         ctx.loaders.rememberDataset(resource.datasetId, value as Checked<UpstreamDataset>)
@@ -436,6 +485,7 @@ class LiveExecution {
       this.queries.rekey(this, scope)
       // Another execution of the query in that scope took this one's subscribers.
       if (this.stopping.signal.aborted) return
+      this.runs.joined(this.key)
     }
     if (again) this.queries.reexecuted(this)
     const { maxResources } = this.queries.settings
@@ -446,8 +496,11 @@ class LiveExecution {
       return
     }
     this.reads = reads
-    const delivered = this.deliver(result)
-    this.ran = { again, delivered }
+    const text = JSON.stringify(result)
+    const delivered = this.deliver(result, text)
+    this.ran = { again, delivered, shared: false }
+    // Errors are formatted by each door from what only this replica holds: another replica executes itself.
+    if (again && result.errors === undefined) this.outcome = { resources: [...reads.resources.keys()], text }
     // Visual Layer refused the token it ran with: nothing to watch with it (the result says so, then it ends).
     if (refusedToken(result)) {
       for (const subscriber of [...this.subscribers]) subscriber.results.end()
@@ -457,8 +510,7 @@ class LiveExecution {
   }
 
   /** Sends `result` to every subscriber unless it equals the last one sent; whether it did. */
-  private deliver (result: ExecutionResult): boolean {
-    const text = JSON.stringify(result)
+  private deliver (result: ExecutionResult, text: string): boolean {
     if (this.last !== null && text === this.lastText) return false
     const previous = this.last
     let patch: unknown
@@ -479,7 +531,7 @@ class LiveExecution {
     }
     for (const [name, resource] of reads.resources) {
       if (this.watched.has(name) || this.gone.has(name)) continue
-      const watched: Watched = { resource, value: undefined, channels: new Map() }
+      const watched: Watched = { resource, value: undefined, state: undefined, channels: new Map() }
       this.watched.set(name, watched)
       for (const subscriber of this.subscribers) this.watch(name, watched, subscriber)
     }
@@ -508,6 +560,7 @@ class LiveExecution {
     if (this.watched.get(name) !== watched || watched.value === value) return
     const first = watched.value === undefined
     watched.value = value
+    watched.state = changeOf(name, value)
     // A poller's first value is most often what the execution has just read.
     if (first && this.readAlready(watched.resource, value)) return
     this.schedule('primed')
@@ -571,14 +624,15 @@ export interface LiveQueryCounts {
   reexecutions: number
   /** Results sent on (to every subscriber of the execution), after the dedupe. */
   deliveries: number
+  /** Results another replica's execution made, taken instead of executing here. */
+  shared: number
 }
 
 export class LiveQueries {
   private readonly executions = new Map<string, LiveExecution>()
-  private readonly documents = new WeakMap<DocumentNode, number>()
-  private documentCount = 0
+  private readonly documents = new WeakMap<DocumentNode, string>()
   private readonly lanes = new Map<string, number>()
-  readonly counts: LiveQueryCounts = { reexecutions: 0, deliveries: 0 }
+  readonly counts: LiveQueryCounts = { reexecutions: 0, deliveries: 0, shared: 0 }
   /** Executions running now (each publishes on liveQueryExecutions once it has ended). */
   busy = 0
 
@@ -595,15 +649,13 @@ export class LiveQueries {
    * A prepared live query: its results (the whole first, then each change), or the one result that
    * refuses it. The context is the one the pipeline prepared; the first subscriber's execution runs in it.
    */
-  start (args: ExecutionArgs, request: LiveRequest): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
+  async start (args: ExecutionArgs, request: LiveRequest): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
     const ctx = args.contextValue as GatewayContext
     const { perCaller } = this.settings
-    const open = this.lanes.get(request.lane) ?? 0
-    if (open >= perCaller) {
+    if (!await this.take(request.lane)) {
       return refusalResult('RATE_LIMITED',
         `Too many live queries: at most ${perCaller} per caller (LIVE_QUERIES_PER_CALLER). End one first, or run the query without @live.`)
     }
-    this.lanes.set(request.lane, open + 1)
     const scope = ctx.scope()
     const key = `${scope}\n${this.documentId(args.document)}\n${JSON.stringify([args.operationName ?? null, args.variableValues ?? null])}`
     let execution = this.executions.get(key)
@@ -619,10 +671,23 @@ export class LiveQueries {
 
   /** @internal A subscriber left: its lane counts one fewer. */
   released (lane: string): void {
-    const open = (this.lanes.get(lane) ?? 1) - 1
-    if (open <= 0) this.lanes.delete(lane)
-    else this.lanes.set(lane, open)
+    const { slots } = this.deps
+    if (slots !== undefined) slots.release(lane)
+    else {
+      const open = (this.lanes.get(lane) ?? 1) - 1
+      if (open <= 0) this.lanes.delete(lane)
+      else this.lanes.set(lane, open)
+    }
     if (liveQueryLeaves.hasSubscribers) liveQueryLeaves.publish({ queries: this })
+  }
+
+  private async take (lane: string): Promise<boolean> {
+    const { slots } = this.deps
+    if (slots !== undefined) return await slots.take(lane)
+    const open = this.lanes.get(lane) ?? 0
+    if (open >= this.settings.perCaller) return false
+    this.lanes.set(lane, open + 1)
+    return true
   }
 
   /** @internal The execution's scope changed: found under its new key from now on (unless another holds it). */
@@ -645,6 +710,11 @@ export class LiveQueries {
   }
 
   /** @internal */
+  shared (): void {
+    this.counts.shared++
+  }
+
+  /** @internal */
   delivered (_execution: LiveExecution): void {
     this.counts.deliveries++
   }
@@ -656,9 +726,10 @@ export class LiveQueries {
     }
   }
 
-  private documentId (document: DocumentNode): number {
+  /** The document's name in keys, alike on every replica: a digest of its printed text. */
+  private documentId (document: DocumentNode): string {
     let id = this.documents.get(document)
-    if (id === undefined) this.documents.set(document, id = ++this.documentCount)
+    if (id === undefined) this.documents.set(document, id = createHash('sha256').update(print(document)).digest('hex').slice(0, 24))
     return id
   }
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { LiveSettings } from '../config.js'
+import type { RunSharing } from '../domain/live/cluster-sharing.js'
 import { Invalidations } from '../domain/live/invalidation.js'
 import { LiveRegistry } from '../domain/live/registry.js'
 import type { LiveTime } from '../domain/live/time.js'
@@ -16,6 +17,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     live: LiveRegistry
     invalidations: Invalidations
+    /** Live queries' executions shared over the cluster (with Redis), or null: each replica executes for itself. */
+    liveRuns: RunSharing | null
   }
 }
 
@@ -56,6 +59,7 @@ const livePlugin: FastifyPluginAsync<LivePluginOptions> = async (app, { settings
   if (leases !== null) app.metrics.watchLeases(() => leases.held)
   app.decorate('invalidations', invalidations)
   app.decorate('live', live)
+  app.decorate('liveRuns', cluster?.runs ?? null)
   // preClose runs before every onClose, so before the upstream pool and the Redis link close.
   app.addHook('preClose', async () => {
     sharing?.stop()

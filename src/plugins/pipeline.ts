@@ -6,6 +6,7 @@ import { LiveQueries } from '../graphql/live-queries.js'
 import { OperationPipeline } from '../graphql/pipeline/pipeline.js'
 import { CallerWindows } from '../transports/allowance-windows.js'
 import { abortOnLeave } from '../transports/authenticate.js'
+import { ClusterSlots } from '../transports/caller-slots.js'
 import { CallerAllowances } from '../transports/operation-allowance.js'
 import type { Allowances } from '../transports/rate-limits.js'
 
@@ -28,9 +29,13 @@ export type PipelinePluginOptions = Allowances & { liveQueries: LiveQuerySetting
 const pipelinePlugin: FastifyPluginAsync<PipelinePluginOptions> = async (app, { liveQueries: liveSettings, ...rates }) => {
   const { graph, domain, operations } = app
   const windows = new CallerWindows(app.sharedState.windows, app.log.child({ component: 'rate-limit', door: 'graphql' }))
+  // Live queries per caller, over every replica with Redis (a pool of the doors' slots of its own).
+  const liveSlots = new ClusterSlots(liveSettings.perCaller, app.sharedState.slots('live'), app.log.child({ component: 'live-queries' }))
   const liveQueries = new LiveQueries(liveSettings, {
+    slots: { take: async (lane) => await liveSlots.take(lane), release: (lane) => { liveSlots.release(lane) } },
     live: app.live,
     invalidations: app.invalidations,
+    runs: app.liveRuns,
     context: domain.context,
     execute: async (args) => await execute(args) as ExecutionResult
   })
@@ -47,7 +52,10 @@ const pipelinePlugin: FastifyPluginAsync<PipelinePluginOptions> = async (app, { 
     abortOnLeave
   }))
   // Shutdown ends every live query (its clients get `complete`) before the doors close their connections.
-  app.addHook('preClose', async () => { liveQueries.close() })
+  app.addHook('preClose', async () => {
+    liveQueries.close()
+    await liveSlots.close()
+  })
 }
 
 export default fp(pipelinePlugin, { name: 'pipeline', decorators: { fastify: ['graph', 'domain', 'operations', 'sharedState', 'live', 'invalidations'] } })

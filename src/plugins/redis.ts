@@ -5,6 +5,7 @@ import { Channels } from '../cluster/channels.js'
 import { RedisIdempotencyStore } from '../cluster/idempotency.js'
 import { shareInvalidations } from '../cluster/invalidations.js'
 import { LiveLeases } from '../cluster/live-leases.js'
+import { LiveRuns } from '../cluster/live-runs.js'
 import { RedisLink } from '../cluster/redis.js'
 import { RedisSlots } from '../cluster/slots.js'
 import { RedisWebhookStore } from '../cluster/webhooks.js'
@@ -93,6 +94,7 @@ const redisPlugin: FastifyPluginAsync<RedisPluginOptions> = async (app, { settin
       const leases = new LiveLeases(link, channels, intervalMs, log, time, maxIntervalMs)
       return {
         leases,
+        runs: new LiveRuns(link, channels, leases.me),
         get up () { return link.up },
         bridge: (invalidations, vl, writtenMs) => shareInvalidations(link, channels, invalidations, vl, log, writtenMs)
       }

@@ -12,6 +12,8 @@ import { nextEvent, onChannel, when, whenAsked } from './wait.js'
 export interface Round {
   /** The replica's index in the cluster's list. */
   readonly replica: number
+  /** The poller's key: `<kind> <scope> <id>` (kind `dataset` or `tasks`). */
+  readonly key: string
   readonly outcome: PollRoundMessage['outcome']
   /** How long the poller then sleeps (its LiveTime). */
   readonly nextInMs: number
@@ -39,7 +41,7 @@ export function roundLog (replicas: readonly TestGateway[], datasetId: string): 
     if (m.datasetId !== datasetId) return
     const replica = replicas.findIndex((gw) => gw.app.live === m.registry)
     if (replica < 0) return
-    const round: Round = { replica, outcome: m.outcome, nextInMs: m.nextInMs, at: performance.now() }
+    const round: Round = { replica, key: m.key, outcome: m.outcome, nextInMs: m.nextInMs, at: performance.now() }
     rounds.push(round)
     for (const listener of [...listeners]) listener(round)
   })

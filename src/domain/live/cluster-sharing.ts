@@ -26,10 +26,29 @@ export interface InvalidationBridge {
   stop: () => void
 }
 
+/**
+ * Runs shared over the cluster: of the replicas that hear one change, one claims the work it sets
+ * off and publishes what came of it; the others take that. Live queries use it so that a change
+ * executes a query once for the cluster, not once per replica (src/graphql/live-queries.ts).
+ */
+export interface RunSharing {
+  /** The runs of `key` (the same on every replica): `hear` gets each outcome another replica publishes. */
+  join: (key: string, hear: (change: string, outcome: string) => void) => RunShare
+}
+
+export interface RunShare {
+  /** Whether this replica runs `change` (true when the cluster cannot answer: each replica then runs it). Never rejects. */
+  claim: (change: string) => Promise<boolean>
+  /** What running `change` came to, for the replicas that lost the claim. */
+  publish: (change: string, outcome: string) => void
+  leave: () => void
+}
+
 export interface LiveSharing {
   /** Whether the cluster answers now (start-up waits for the bridge only then). */
   readonly up: boolean
   readonly leases: PollLeases
+  readonly runs: RunSharing
   /** Starts the bridge of `invalidations`; a dataset's write mark lasts `writtenMs`. */
   bridge: (invalidations: Invalidations, vl: VisualLayerClient, writtenMs: number) => InvalidationBridge
 }

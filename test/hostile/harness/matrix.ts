@@ -70,8 +70,8 @@ export const NOT_APPLICABLE: { readonly [D in Door]: { readonly [A in Attack]?: 
     'slow-bodies': 'it adds no body reading: a slow message is the websocket and sse doors\' (their slow-bodies cases)',
     'slow-readers': 'its results are written by the websocket and sse doors (their slow-readers cases bound the bytes); the gateway keeps at most one unsent result per live query, a newer one replacing it (test/live/live-query-bounds.test.ts)',
     'open-close-churn': 'a live query opens no connection of its own: its connections are the websocket and sse doors\' (their open-close-churn cases); starting and ending live queries is subscribe-complete-churn here',
-    'redis-stalled': 'a live query reaches Redis only through the pollers\' leases and the invalidations\' bridge, which the redis suite stalls under subscriptions',
-    'redis-down': 'a live query reaches Redis only through the pollers\' leases and the invalidations\' bridge, which the redis suite kills under subscriptions',
+    'redis-stalled': 'a live query reaches Redis through the pollers\' leases and the invalidations\' bridge (which the redis suite stalls under subscriptions), its caller\'s count (the doors\' cluster slots, counted on the replica alone when Redis does not answer within REDIS_REQUEST_TIMEOUT_MS, as connections are: test/cluster/connections.test.ts) and the claims of its executions (unanswered within the link\'s deadline, the replica executes for itself: src/graphql/live-runs.ts)',
+    'redis-down': 'a live query reaches Redis through the pollers\' leases and the invalidations\' bridge (which the redis suite kills under subscriptions), its caller\'s count (the doors\' cluster slots, counted on the replica alone while Redis is down) and the claims of its executions (while Redis is down, each replica executes for itself)',
     'upstream-stalled': 'its executions and polls call Visual Layer through the same client and per-tenant breakers as every operation and poller (the upstream-stalled suite)'
   },
   webhooks: {
