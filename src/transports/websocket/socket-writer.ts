@@ -10,9 +10,10 @@ import { frameLength } from './frame-bytes.js'
  *   makes for the subscriptions of a connection leave in one write (one writev), not one each. A
  *   write is a system call that also wakes the reader: at a fan-out it was 40 % of the gateway's CPU.
  * - It bounds what waits for the client: bytes it has not read yet (ws' bufferedAmount: the TCP
- *   socket's queue, this turn's corked messages included) stay in this process, so a message that
- *   would take them past `maxBufferedBytes` is not queued and the socket is closed with 1013 (it may
- *   reconnect) instead of the heap growing with it. A lone message larger than the bound still goes out.
+ *   socket's queue) stay in this process, so a message that would take them past `maxBufferedBytes`
+ *   is not queued and the socket is closed with 1013 (it may reconnect) instead of the heap growing
+ *   with it. A lone message larger than the bound still goes out. A batch is written out before it
+ *   would pass the bound itself, so a client that reads is never refused for a burst of one turn.
  */
 
 /** graphql-transport-ws messages are text frames, bytes or not (ws sends a Buffer as binary unless told). */
@@ -20,8 +21,11 @@ const TEXT = { binary: false }
 
 export class SocketWriter {
   private corked = false
+  /** Bytes corked this turn. */
+  private batched = 0
   private readonly uncork = (): void => {
     this.corked = false
+    this.batched = 0
     this.tcp.uncork()
   }
 
@@ -49,8 +53,15 @@ export class SocketWriter {
   write (data: string | Buffer, length: number, done?: (err?: Error) => void): boolean {
     const socket = this.socket
     if (socket.readyState !== socket.OPEN) return false
+    const frame = frameLength(length)
+    // A batch goes out before it passes the bound: only bytes the client did not take count against it.
+    if (this.corked && this.batched + frame > this.maxBufferedBytes) {
+      this.tcp.uncork()
+      this.tcp.cork()
+      this.batched = 0
+    }
     const queued = socket.bufferedAmount
-    if (queued > 0 && queued + frameLength(length) > this.maxBufferedBytes) {
+    if (queued > 0 && queued + frame > this.maxBufferedBytes) {
       this.tooSlow(queued)
       return false
     }
@@ -59,6 +70,7 @@ export class SocketWriter {
       this.tcp.cork()
       process.nextTick(this.uncork)
     }
+    this.batched += frame
     socket.send(data, TEXT, done ?? this.written)
     return true
   }
