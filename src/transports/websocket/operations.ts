@@ -36,7 +36,8 @@ export interface Extra extends Record<PropertyKey, unknown> {
 
 type ConnectionExtra = SocketExtra & Partial<Extra>
 type WsContext = Context<Record<string, unknown>, ConnectionExtra>
-type Hooks = Pick<ServerOptions<Record<string, unknown>, ConnectionExtra>, 'onSubscribe' | 'onOperation' | 'onNext' | 'onError' | 'onComplete' | 'execute' | 'subscribe'>
+type Hooks = Pick<ServerOptions<Record<string, unknown>, ConnectionExtra>,
+'onSubscribe' | 'onOperation' | 'onNext' | 'onError' | 'onComplete' | 'execute' | 'subscribe'>
 
 export interface OperationSettings {
   limits: WsLimits
