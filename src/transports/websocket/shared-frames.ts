@@ -21,16 +21,17 @@ export function payloadOf (result: ExecutionResult): Buffer {
   return bytes
 }
 
-/** The bytes of an operation's `next` message before its payload, as graphql-ws writes them. */
-export function nextPrefix (id: string): Buffer {
-  return Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`)
+/** The text of an operation's `next` message before its payload, as graphql-ws writes it. */
+export function nextPrefix (id: string): string {
+  return `{"id":${JSON.stringify(id)},"type":"next","payload":`
 }
 
 /** `prefix`, `payload` and the closing brace: one `next` message. */
-export function splice (prefix: Buffer, payload: Buffer): Buffer {
-  const message = Buffer.allocUnsafe(prefix.length + payload.length + 1)
-  prefix.copy(message, 0)
-  payload.copy(message, prefix.length)
+export function splice (prefix: string, payload: Buffer): Buffer {
+  const head = Buffer.byteLength(prefix)
+  const message = Buffer.allocUnsafe(head + payload.length + 1)
+  message.write(prefix, 0)
+  payload.copy(message, head)
   message[message.length - 1] = SUFFIX
   return message
 }
@@ -42,7 +43,8 @@ export function splice (prefix: Buffer, payload: Buffer): Buffer {
  * promises, and a quiet one holds one pending reaction.
  */
 export class FramedResults implements AsyncGenerator<ExecutionResult> {
-  private readonly prefix: Buffer
+  /** Kept as text, not bytes: a Buffer per subscription cost more memory than encoding it at each event. */
+  private readonly prefix: string
   private resolve: ((step: IteratorResult<ExecutionResult>) => void) | null = null
   private reject: ((err: unknown) => void) | null = null
 
@@ -73,13 +75,14 @@ export class FramedResults implements AsyncGenerator<ExecutionResult> {
   }
 
   private pull (): void {
-    this.source.next().then(this.stepped, this.failed)
+    // Closures made per event rather than kept per subscription: a quiet subscription holds less.
+    this.source.next().then((step) => { this.stepped(step) }, (err: unknown) => { this.failed(err) })
   }
 
-  private readonly stepped = (step: IteratorResult<ExecutionResult>): void => {
+  private stepped (step: IteratorResult<ExecutionResult>): void {
     if (step.done !== true && step.value.errors === undefined) {
-      const payload = payloadOf(step.value)
-      if (this.writer.write(splice(this.prefix, payload), this.prefix.length + payload.length + 1)) {
+      const message = splice(this.prefix, payloadOf(step.value))
+      if (this.writer.write(message, message.length)) {
         this.pull()
         return
       }
@@ -89,7 +92,7 @@ export class FramedResults implements AsyncGenerator<ExecutionResult> {
     resolve?.(step)
   }
 
-  private readonly failed = (err: unknown): void => {
+  private failed (err: unknown): void {
     const reject = this.reject
     this.resolve = this.reject = null
     reject?.(err)
