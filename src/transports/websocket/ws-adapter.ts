@@ -14,7 +14,7 @@ import { SocketWriter } from './socket-writer.js'
 export interface SocketExtra {
   readonly socket: GatewaySocket
   readonly request: IncomingMessage
-  /** Where the door writes its own messages (the `next` frames of shared results, frames.ts). */
+  /** Where the door writes its own messages (the `next` messages of shared results, shared-frames.ts). */
   readonly writer: SocketWriter
 }
 
