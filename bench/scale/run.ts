@@ -317,6 +317,7 @@ async function main (): Promise<void> {
     await sleep(idleMs)
     const idleCpu = cpuSeconds(gateway.pid) - idleCpuBefore
     const idleElapsed = performance.now() - idleStarted
+    const idleCpuPerMs = (idleCpu * 1000) / idleElapsed
     results.idle = {
       polls: await pollsIn(emulator, emulatorUrl, idleStartedAt, idleElapsed),
       cpuPercentOfOneCore: round((idleCpu / (idleElapsed / 1000)) * 100)
@@ -333,6 +334,8 @@ async function main (): Promise<void> {
     const cpuPerChange = { gateway: [] as number[], clients: [] as number[] }
     const lagsP99: number[] = []
     const fromChange: number[] = []
+    /** Wall time from each clock move to its last receiver: the idle CPU of that span is not the fan-out's. */
+    let changeElapsedMs = 0
     for (let change = 1; change <= CHANGES; change++) {
       const seen = watchers.map((s) => s.events.length)
       const cpuAtChange = { gateway: cpuSeconds(gateway.pid), clients: process.cpuUsage() }
@@ -348,6 +351,7 @@ async function main (): Promise<void> {
       // CPU from the clock move to the last receiver: the poll and the fan-out in the gateway, the decoding in the clients.
       const clientCpu = process.cpuUsage(cpuAtChange.clients)
       cpuPerChange.gateway.push((cpuSeconds(gateway.pid) - cpuAtChange.gateway) * 1000)
+      changeElapsedMs += Math.max(...times) - advancedAt
       cpuPerChange.clients.push((clientCpu.user + clientCpu.system) / 1000)
     }
     // Polls carry the request id poll-<dataset>; anything else was made for an event's fields.
@@ -360,6 +364,8 @@ async function main (): Promise<void> {
       spreadFirstToLastMs: { p50: percentile(spreads, 0.5), p99: percentile(spreads, 0.99), max: round(Math.max(...spreads)) },
       p99SubscriberLagMs: { p50: percentile(lagsP99, 0.5), max: round(Math.max(...lagsP99)) },
       cpuMsPerChange: { gateway: percentile(cpuPerChange.gateway, 0.5), clients: percentile(cpuPerChange.clients, 0.5) },
+      // Every change's gateway CPU, less what it spends idle (polls, pings: the idle phase's rate) over the same wall time, per subscriber reached.
+      gatewayCpuMsPerDelivery: round((cpuPerChange.gateway.reduce((sum, ms) => sum + ms, 0) - idleCpuPerMs * changeElapsedMs) / (CHANGES * watchers.length), 4),
       clockMoveToFirstReceiverMs: { p50: percentile(fromChange, 0.5), max: round(Math.max(...fromChange)) },
       eventsOnDatasetsThatDidNotChange: otherEvents,
       extraFields: EXTRA_FIELDS,

@@ -6,8 +6,7 @@ export function lengthOf (message: RawData): number {
   return message instanceof ArrayBuffer ? message.byteLength : message.length
 }
 
-/** Bytes a text frame of `data` takes on the wire from the server (unmasked): header and payload. */
-export function frameBytes (data: string): number {
-  const length = Buffer.byteLength(data)
+/** Bytes a text message of `length` bytes takes on the wire from the server (unmasked): header and payload. */
+export function frameLength (length: number): number {
   return length + (length < 126 ? 2 : length < 65_536 ? 4 : 10)
 }

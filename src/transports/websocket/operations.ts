@@ -9,6 +9,7 @@ import { endAtExpiry, Expiry } from '../expiry.js'
 import { TokenBucket } from '../token-bucket.js'
 import type { Slot } from './admission.js'
 import { closeReason } from './close-reason.js'
+import { FramedResults } from './shared-frames.js'
 import type { SocketExtra } from './ws-adapter.js'
 
 /*
@@ -35,7 +36,8 @@ export interface Extra extends Record<PropertyKey, unknown> {
 
 type ConnectionExtra = SocketExtra & Partial<Extra>
 type WsContext = Context<Record<string, unknown>, ConnectionExtra>
-type Hooks = Pick<ServerOptions<Record<string, unknown>, ConnectionExtra>, 'onSubscribe' | 'onNext' | 'onError' | 'onComplete' | 'execute' | 'subscribe'>
+type Hooks = Pick<ServerOptions<Record<string, unknown>, ConnectionExtra>,
+'onSubscribe' | 'onOperation' | 'onNext' | 'onError' | 'onComplete' | 'execute' | 'subscribe'>
 
 export interface OperationSettings {
   limits: WsLimits
@@ -70,7 +72,11 @@ export class SocketOperations {
     // A live query's results end at expiry as a subscription's do.
     execute: async (args: ExecutionArgs) => this.expiring(await this.pipeline.execute(args), args),
     subscribe: async (args: ExecutionArgs) => this.expiring(await this.pipeline.subscribe(args), args),
-    // Most events carry no error: sent as they are, with no request id or record looked up per subscriber.
+    // A stream's results without errors are written by the door, each serialised once for all its subscribers (shared-frames.ts).
+    onOperation: (ctx, id, _payload, _args, result) => Symbol.asyncIterator in result
+      ? new FramedResults(result[Symbol.asyncIterator](), id, ctx.extra.writer)
+      : undefined,
+    // Results with errors: formatted with the operation's request id and record.
     onNext: (ctx, id, _payload, _args, result) => result.errors === undefined ? undefined : this.format(ctx, id, result),
     onError: (ctx, id, _payload, errors) => {
       const requestId = this.requestIdOf(ctx, id)

@@ -5,14 +5,17 @@ import type { RawData, Server, WebSocket } from 'ws'
 import type { WsLimits } from '../../config.js'
 import { TokenBucket } from '../token-bucket.js'
 import { closeReason } from './close-reason.js'
-import { frameBytes, lengthOf } from './frame-bytes.js'
+import { lengthOf } from './frame-bytes.js'
 import type { GatewaySocket } from './gateway-socket.js'
 import { keepAlive } from './keep-alive.js'
+import { SocketWriter } from './socket-writer.js'
 
 /** What every connection's `extra` holds from the adapter. */
 export interface SocketExtra {
   readonly socket: GatewaySocket
   readonly request: IncomingMessage
+  /** Where the door writes its own messages (the `next` messages of shared results, shared-frames.ts). */
+  readonly writer: SocketWriter
 }
 
 export interface AdapterSettings {
@@ -30,7 +33,7 @@ export interface AdapterSettings {
  * connection) instead of failing every subscription on it as an internal error; and what one socket
  * may cost is bounded, whoever its client is (each bound closes the socket with a code and a reason):
  * - a message over WS_MAX_MESSAGE_BYTES, refused by ws from its header (1009, with the reason of gateway-socket.ts);
- * - bytes queued for a client that reads too slowly, or not at all (1013: it may reconnect);
+ * - bytes queued for a client that reads too slowly, or not at all (1013: it may reconnect; socket-writer.ts);
  * - bytes received before connection_init is acknowledged, counted as they arrive, so a pending
  *   socket never holds more than a connection_init with its token (1009);
  * - ping payloads, echoed only up to a size (1009): graphql-ws echoes any payload, and a client that
@@ -124,21 +127,19 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
 
     const stopKeepAlive = keepAlive(socket, keepAliveMs)
 
+    // Every message leaves through the writer: batched per turn, and bounded for a client that reads too slowly.
+    const writer = new SocketWriter(socket, tcp, limits.maxBufferedBytes, (queued) => {
+      refuse(1013, `The client reads too slowly: over ${limits.maxBufferedBytes} bytes were waiting to be sent to it. Reconnect.`,
+        'WebSocket closed: the client reads too slowly', { bufferedBytes: queued, maxBufferedBytes: limits.maxBufferedBytes })
+    }, lost)
     const send = async (data: string): Promise<void> => {
-      if (gone || socket.readyState !== socket.OPEN) return
-      // What the client has not read yet stays in this process: past the bound the socket goes,
-      // instead of the heap growing with it. A lone message larger than the bound still goes out.
-      const queued = socket.bufferedAmount
-      if (queued > 0 && queued + frameBytes(data) > limits.maxBufferedBytes) {
-        refuse(1013, `The client reads too slowly: over ${limits.maxBufferedBytes} bytes were waiting to be sent to it. Reconnect.`,
-          'WebSocket closed: the client reads too slowly', { bufferedBytes: queued, maxBufferedBytes: limits.maxBufferedBytes })
-        return
-      }
+      if (gone) return
       await new Promise<void>((resolve) => {
-        socket.send(data, (err) => {
+        const queued = writer.write(data, Buffer.byteLength(data), (err) => {
           if (err !== undefined && err !== null) lost(err)
           resolve()
         })
+        if (!queued) resolve()
       })
     }
 
@@ -175,7 +176,7 @@ export function serveGraphQLWs<P extends Record<string, unknown>, E extends Reco
           })
         })
       }
-    }, { socket, request } as SocketExtra & E)
+    }, { socket, request, writer } as SocketExtra & E)
 
     socket.once('close', (code, reason) => {
       tcp.off('data', countBeforeAck)
