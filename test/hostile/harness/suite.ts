@@ -146,123 +146,155 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
       // `HOSTILE_OPEN=1 npx vitest run --project hostile test/hostile/<suite>.test.ts`.
       const test = spec.open === undefined || process.env.HOSTILE_OPEN === '1' ? it : it.skip
       test(title, async ({ annotate }) => {
-        if (!gateway.alive) throw new Error(`${gateway.exited ?? 'the gateway is gone'}\n${gateway.logTail()}`)
-        emulator.clearCalls()
-        emulator.clearFaults()
-        emulator.setLatency(0)
-        if (prober === undefined) throw new Error('no probe')
-        const before = settledState ?? await gateway.measure()
-        settledState = null
-        await prober.open(probeAddress(index), probeToken)
-        // How busy the machine is now (case.ts): the probe and the gateway's loop, nothing attacking.
-        await gateway.resetLoop()
-        const quietProbeP99 = await prober.baseline(BASELINE_PROBES)
-        const quietLoop = await gateway.loopDelay()
-        const busy = busyFactor(quietProbeP99, quietLoop.p99)
-        const attackBoundMs = Math.round((spec.maxMs ?? DEFAULT_ATTACK_MS) * busy)
-        await gateway.resetLoop()
-        await prober.start()
+        for (let attempt = 1; ; attempt++) {
+          if (!gateway.alive) throw new Error(`${gateway.exited ?? 'the gateway is gone'}\n${gateway.logTail()}`)
+          // A second attempt comes from addresses of its own: what the first left counted against its addresses
+          // (allowances, unproven tokens) must not change the second's answers.
+          const place = index + 128 * (attempt - 1)
+          emulator.clearCalls()
+          emulator.clearFaults()
+          emulator.setLatency(0)
+          if (prober === undefined) throw new Error('no probe')
+          const before = settledState ?? await gateway.measure()
+          settledState = null
+          await prober.open(probeAddress(place), probeToken)
+          // How busy the machine is now (case.ts): the probe and the gateway's loop, nothing attacking.
+          await gateway.resetLoop()
+          const quietProbeP99 = await prober.baseline(BASELINE_PROBES)
+          const quietLoop = await gateway.loopDelay()
+          const busy = busyFactor(quietProbeP99, quietLoop.p99)
+          const attackBoundMs = Math.round((spec.maxMs ?? DEFAULT_ATTACK_MS) * busy)
+          await gateway.resetLoop()
+          await prober.start()
 
-        const holds: Array<() => unknown> = []
-        const http = httpFrom(attackerAddress(index))
-        const ctx: AttackContext<S> = {
-          url: gateway.url,
-          emulator,
-          address: attackerAddress(index),
-          other: (n) => attackerAddress(index, n),
-          signal: AbortSignal.timeout(attackBoundMs),
-          http,
-          account,
-          gateway,
-          hold: (release) => { holds.push(release) },
-          suite: shared?.value as S
-        }
-        const started = performance.now()
-        let result: unknown
-        let failure: unknown = null
-        try {
-          result = await spec.run(ctx)
-        } catch (err) {
-          failure = err
-        }
-        const attackMs = Math.round(performance.now() - started)
-        // The probe stops before the measurement, whose forced collections block the gateway: they are the
-        // harness's pauses, not the attack's.
-        const probed = await prober.stop()
-        const during = await gateway.measure()
-
-        // The answers are read while the attacker still holds what it holds (a client that reads late
-        // must still have its socket), or, when the gateway must end it, once it has.
-        let wrongAnswer: unknown = null
-        const checkAnswers = async (): Promise<void> => {
-          if (failure !== null) return
-          try {
-            await spec.answers(result, ctx)
-          } catch (err) {
-            wrongAnswer = err
+          const holds: Array<() => unknown> = []
+          const http = httpFrom(attackerAddress(place))
+          const ctx: AttackContext<S> = {
+            url: gateway.url,
+            emulator,
+            address: attackerAddress(place),
+            other: (n) => attackerAddress(place, n),
+            signal: AbortSignal.timeout(attackBoundMs),
+            http,
+            account,
+            gateway,
+            hold: (release) => { holds.push(release) },
+            suite: shared?.value as S
           }
-        }
-        const release = async (): Promise<void> => {
-          for (const end of holds.splice(0).reverse()) await end()
-        }
-        if (spec.gatewayEnds === undefined) {
-          await checkAnswers()
-          await release()
-        }
-        await http.close()
-        const settled = await gateway.settle(
-          { connections: before.connections, pollers: before.pollers },
-          spec.gatewayEnds?.withinMs ?? spec.settleMs ?? DEFAULT_SETTLE_MS
-        )
-        if (spec.gatewayEnds !== undefined) {
-          await checkAnswers()
-          await release()
-          await gateway.settle({ connections: before.connections, pollers: before.pollers }, spec.settleMs ?? DEFAULT_SETTLE_MS)
-        }
-        const after = await gateway.measure()
-        settledState = after
-        const calls = emulator.calls()
+          const started = performance.now()
+          let result: unknown
+          let failure: unknown = null
+          try {
+            result = await spec.run(ctx)
+          } catch (err) {
+            failure = err
+          }
+          const attackMs = Math.round(performance.now() - started)
+          // The probe stops before the measurement, whose forced collections block the gateway: they are the
+          // harness's pauses, not the attack's.
+          const probed = await prober.stop()
+          const during = await gateway.measure()
 
-        const bound = spec.memoryGrowthMb ?? DEFAULT_MEMORY_GROWTH_MB
-        const measured = {
-          case: title,
-          attackMs,
-          baseline: { probeP99: quietProbeP99, loopP99: quietLoop.p99, load: Math.round((loadavg()[0] ?? 0) * 100) / 100, busyFactor: Math.round(busy * 100) / 100 },
-          memoryGrowthMb: { held: mb(memoryOf(during) - memoryOf(before)), after: mb(memoryOf(after) - memoryOf(before)), bound },
-          heapUsedMb: { before: mb(before.heapUsed), held: mb(during.heapUsed), after: mb(after.heapUsed) },
-          externalMb: { before: mb(before.external), held: mb(during.external), after: mb(after.external) },
-          rssMb: { before: mb(before.rss), held: mb(during.rss) },
-          probe: { count: probed.samples.length, p50: probed.p50, p99: probed.p99, max: probed.max, wrong: probed.wrong.length, slowest: slowest(probed.samples) },
-          loop: during.loop,
-          probeInGateway: during.probeServer,
-          upstreamCalls: calls.length,
-          sockets: { before: before.connections, held: during.connections, settled: settled.connections, settleMs: settled.ms },
-          pollers: { before: before.pollers, held: during.pollers, settled: settled.pollers }
-        }
-        report.push(measured)
-        await annotate(JSON.stringify(measured))
-        if (!gateway.alive) throw new Error(`${gateway.exited ?? 'the gateway is gone'} during the attack\n${gateway.logTail()}`)
-        if (failure !== null) throw failure
+          // The answers are read while the attacker still holds what it holds (a client that reads late
+          // must still have its socket), or, when the gateway must end it, once it has.
+          let wrongAnswer: unknown = null
+          const checkAnswers = async (): Promise<void> => {
+            if (failure !== null) return
+            try {
+              await spec.answers(result, ctx)
+            } catch (err) {
+              wrongAnswer = err
+            }
+          }
+          const release = async (): Promise<void> => {
+            for (const end of holds.splice(0).reverse()) await end()
+          }
+          if (spec.gatewayEnds === undefined) {
+            await checkAnswers()
+            await release()
+          }
+          await http.close()
+          const settled = await gateway.settle(
+            { connections: before.connections, pollers: before.pollers },
+            spec.gatewayEnds?.withinMs ?? spec.settleMs ?? DEFAULT_SETTLE_MS
+          )
+          if (spec.gatewayEnds !== undefined) {
+            await checkAnswers()
+            await release()
+            await gateway.settle({ connections: before.connections, pollers: before.pollers }, spec.settleMs ?? DEFAULT_SETTLE_MS)
+          }
+          const after = await gateway.measure()
+          settledState = after
+          const calls = emulator.calls()
 
-        expect.soft(mb(memoryOf(during) - memoryOf(before)), `memory (heap + buffers) after GC while the attack holds what it holds, over the baseline, MB (bound ${bound})`).toBeLessThan(bound)
-        expect.soft(mb(memoryOf(after) - memoryOf(before)), `memory after GC once the attacker let go, over the baseline, MB (bound ${bound})`).toBeLessThan(bound)
-        expect.soft(probed.wrong, 'probes answered other than 200 {"data":{"__typename":"Query"}}').toEqual([])
-        expect.soft(probed.p99, `probe p99 latency, ms (${probed.samples.length} probes, max ${probed.max})`).toBeLessThan(PROBE_P99_MS * busy)
-        expect.soft(during.loop.p99, `the gateway's event-loop delay p99, ms (max ${during.loop.max})`).toBeLessThan(LOOP_P99_MS * busy)
-        // Every probe reached the gateway, and each was answered there within the issue's target.
-        expect.soft(during.probeServer.count, 'probes the gateway saw, against probes sent').toBe(probed.samples.length)
-        expect.soft(during.probeServer.p99, `the probe's p99 inside the gateway, arrival to answer sent, ms (max ${during.probeServer.max})`).toBeLessThan(PROBE_IN_GATEWAY_P99_MS * busy)
-        const back = settled.connections <= before.connections && settled.pollers <= before.pollers
-        expect.soft(back ? 'back' : `${settled.connections} sockets and ${settled.pollers} pollers left`, spec.gatewayEnds === undefined
-          ? `sockets and pollers back to their baseline (${before.connections}, ${before.pollers}) once the attacker let go`
-          : `sockets and pollers back to their baseline (${before.connections}, ${before.pollers}) within ${spec.gatewayEnds.withinMs} ms, the attacker keeping its side open`
-        ).toBe('back')
-        expect.soft(attackMs, `the attack ended before its time bound, ${attackBoundMs} ms (its count was sized for about a second)`).toBeLessThan(attackBoundMs)
-        checkUpstream(spec.upstream, calls, result)
-        if (wrongAnswer !== null) throw wrongAnswer
-      }, 60_000)
+          const bound = spec.memoryGrowthMb ?? DEFAULT_MEMORY_GROWTH_MB
+          const measured = {
+            case: title,
+            attempt,
+            attackMs,
+            baseline: { probeP99: quietProbeP99, loopP99: quietLoop.p99, load: Math.round((loadavg()[0] ?? 0) * 100) / 100, busyFactor: Math.round(busy * 100) / 100 },
+            memoryGrowthMb: { held: mb(memoryOf(during) - memoryOf(before)), after: mb(memoryOf(after) - memoryOf(before)), bound },
+            heapUsedMb: { before: mb(before.heapUsed), held: mb(during.heapUsed), after: mb(after.heapUsed) },
+            externalMb: { before: mb(before.external), held: mb(during.external), after: mb(after.external) },
+            rssMb: { before: mb(before.rss), held: mb(during.rss) },
+            probe: { count: probed.samples.length, p50: probed.p50, p99: probed.p99, max: probed.max, wrong: probed.wrong.length, slowest: slowest(probed.samples) },
+            loop: during.loop,
+            probeInGateway: during.probeServer,
+            upstreamCalls: calls.length,
+            sockets: { before: before.connections, held: during.connections, settled: settled.connections, settleMs: settled.ms },
+            pollers: { before: before.pollers, held: during.pollers, settled: settled.pollers }
+          }
+          report.push(measured)
+          await annotate(JSON.stringify(measured))
+          if (!gateway.alive) throw new Error(`${gateway.exited ?? 'the gateway is gone'} during the attack\n${gateway.logTail()}`)
+          if (failure !== null) throw failure
+
+          // A time bound missed while everything else held, on the first attempt: the case runs once more and
+          // its time bounds are those of the second (both attempts' measurements are in the report). The other
+          // machine's work comes in bursts that a baseline taken just before the attack can miss; a defect that
+          // makes the gateway slow shows in both. Nothing but time is given a second chance.
+          const back = settled.connections <= before.connections && settled.pollers <= before.pollers
+          const timely = probed.p99 < PROBE_P99_MS * busy && during.loop.p99 < LOOP_P99_MS * busy &&
+          during.probeServer.p99 < PROBE_IN_GATEWAY_P99_MS * busy && attackMs < attackBoundMs
+          const restHeld = wrongAnswer === null && back && probed.wrong.length === 0 &&
+          during.probeServer.count === probed.samples.length &&
+          mb(memoryOf(during) - memoryOf(before)) < bound && mb(memoryOf(after) - memoryOf(before)) < bound &&
+          withinUpstream(spec.upstream, calls.length)
+          if (attempt < TIME_ATTEMPTS && !timely && restHeld) {
+            await annotate(`attempt ${attempt} missed a time bound (busy factor ${Math.round(busy * 100) / 100}, load ${loadavg()[0]?.toFixed(2)}), all else held: the case runs again`)
+            continue
+          }
+
+          expect.soft(mb(memoryOf(during) - memoryOf(before)), `memory (heap + buffers) after GC while the attack holds what it holds, over the baseline, MB (bound ${bound})`).toBeLessThan(bound)
+          expect.soft(mb(memoryOf(after) - memoryOf(before)), `memory after GC once the attacker let go, over the baseline, MB (bound ${bound})`).toBeLessThan(bound)
+          expect.soft(probed.wrong, 'probes answered other than 200 {"data":{"__typename":"Query"}}').toEqual([])
+          expect.soft(probed.p99, `probe p99 latency, ms (${probed.samples.length} probes, max ${probed.max})`).toBeLessThan(PROBE_P99_MS * busy)
+          expect.soft(during.loop.p99, `the gateway's event-loop delay p99, ms (max ${during.loop.max})`).toBeLessThan(LOOP_P99_MS * busy)
+          // Every probe reached the gateway, and each was answered there within the issue's target.
+          expect.soft(during.probeServer.count, 'probes the gateway saw, against probes sent').toBe(probed.samples.length)
+          expect.soft(during.probeServer.p99, `the probe's p99 inside the gateway, arrival to answer sent, ms (max ${during.probeServer.max})`).toBeLessThan(PROBE_IN_GATEWAY_P99_MS * busy)
+          expect.soft(back ? 'back' : `${settled.connections} sockets and ${settled.pollers} pollers left`, spec.gatewayEnds === undefined
+            ? `sockets and pollers back to their baseline (${before.connections}, ${before.pollers}) once the attacker let go`
+            : `sockets and pollers back to their baseline (${before.connections}, ${before.pollers}) within ${spec.gatewayEnds.withinMs} ms, the attacker keeping its side open`
+          ).toBe('back')
+          expect.soft(attackMs, `the attack ended before its time bound, ${attackBoundMs} ms (its count was sized for about a second)`).toBeLessThan(attackBoundMs)
+          checkUpstream(spec.upstream, calls, result)
+          if (wrongAnswer !== null) throw wrongAnswer
+          return
+        }
+      }, 120_000)
     })
   })
+}
+
+/** Attempts of a case whose time bounds alone failed (see the case's loop). */
+const TIME_ATTEMPTS = 2
+
+/** Whether `count` upstream calls meet a bound given as a number (exactly) or { atMost } (a function bound: not judged here, no second attempt). */
+function withinUpstream<R> (bound: UpstreamBound<R>, count: number): boolean {
+  if (typeof bound === 'number') return count === bound
+  if (typeof bound === 'object') return count <= bound.atMost
+  return false
 }
 
 function checkUpstream<R> (bound: UpstreamBound<R>, calls: Parameters<Exclude<UpstreamBound<R>, number | { atMost: number }>>[0], result: R): void {
