@@ -15,6 +15,11 @@ import { record, wsClient, type Recorded } from '../helpers/ws.js'
  */
 
 const INTERVAL = 300
+/**
+ * The replicas' settings: polls every INTERVAL, settled datasets too (no adaptive slowing, whose 2, 4, 8 …
+ * intervals would make the waits for a count of polls last ten times longer; it has tests of its own).
+ */
+const polling = { POLL_INTERVAL_MS: String(INTERVAL), POLL_MAX_INTERVAL_MS: String(INTERVAL) }
 
 let cluster: TestCluster | undefined
 let server: ChildProcess | undefined
@@ -49,7 +54,7 @@ describeWithRedis.each(AUTH_MODES)('Redis away (AUTH_MODE=%s)', (mode) => {
   it('each replica polls for itself and every subscriber still hears its states to READY; one replica polls again once Redis is back', async () => {
     const port = await freePort()
     server = await startOwnRedis(port)
-    cluster = await startCluster({ replicas: 3, env: { ...modeEnv(mode), REDIS_URL: `redis://127.0.0.1:${port}`, POLL_INTERVAL_MS: String(INTERVAL) } })
+    cluster = await startCluster({ replicas: 3, env: { ...modeEnv(mode), REDIS_URL: `redis://127.0.0.1:${port}`, ...polling } })
     const { emulator, replicas } = cluster
     const params = connectionParams(mode)
     const id = SEED.datasets.indexing
@@ -103,7 +108,7 @@ describeWithRedis('late subscribers (AUTH_MODE=none)', () => {
   it('get the current state from Redis with no poll of their own, also after Redis came back empty', async () => {
     const port = await freePort()
     server = await startOwnRedis(port)
-    cluster = await startCluster({ replicas: 2, env: { REDIS_URL: `redis://127.0.0.1:${port}`, POLL_INTERVAL_MS: String(INTERVAL) } })
+    cluster = await startCluster({ replicas: 2, env: { REDIS_URL: `redis://127.0.0.1:${port}`, ...polling } })
     const { replicas } = cluster
     const [a, b] = replicas
     if (a === undefined || b === undefined) throw new Error('two replicas')
