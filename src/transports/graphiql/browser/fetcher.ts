@@ -12,7 +12,7 @@
  */
 import { isLiveQueryOperationDefinitionNode } from '@n1ru4l/graphql-live-query'
 import { createGraphiQLFetcher, type Fetcher, type FetcherOpts, type FetcherParams } from '@graphiql/toolkit'
-import { getOperationAST, parse, type DocumentNode, type ExecutionResult } from 'graphql'
+import { getOperationAST, parse, type DocumentNode, type ExecutionResult, type OperationDefinitionNode } from 'graphql'
 import { createClient, type Client } from 'graphql-ws'
 
 export const TOKEN_PLACEHOLDER = 'Bearer <token>'
@@ -29,29 +29,25 @@ function headerObject (headers: unknown): Record<string, string> {
   return out
 }
 
-/** The document when its chosen operation is a subscription (parsed here: GraphiQL's may be stale while the text does not parse). */
-function subscriptionDocument (query: string, operationName: string | undefined): { document: DocumentNode, name: string | undefined } | null {
+/**
+ * The operation GraphiQL asks to run, parsed here. For 100 ms after a tab change or an edit, GraphiQL still
+ * holds the operation name of the text it showed before: a name the document does not have is read as the
+ * document's single operation (a document of several operations keeps the name, and the server says it is
+ * not there). null when the text does not parse: sent as it is, and the server reports the syntax error.
+ */
+function chosenOperation (query: string, operationName: string | undefined): { document: DocumentNode, operation: OperationDefinitionNode | null } | null {
   try {
     const document = parse(query)
-    // GraphiQL may still hold the operation name of the tab it showed before: a name the document does
-    // not have is ignored when the document has a single operation.
-    const operation = getOperationAST(document, operationName) ?? getOperationAST(document)
-    return operation?.operation === 'subscription' ? { document, name: operation.name?.value } : null
+    return { document, operation: getOperationAST(document, operationName) ?? getOperationAST(document) ?? null }
   } catch {
-    return null // not a subscription we can tell: sent by POST, and the server reports the syntax error
+    return null
   }
 }
 
-/** Whether the chosen operation is a live query (`@live`): the toolkit would POST it, and it must stream. */
-function isLiveQuery (query: string, operationName: string | undefined, variables: unknown): boolean {
-  try {
-    const document = parse(query)
-    const operation = getOperationAST(document, operationName) ?? getOperationAST(document)
-    return operation !== null && operation !== undefined && operation.operation === 'query' &&
-      isLiveQueryOperationDefinitionNode(operation, typeof variables === 'object' && variables !== null ? variables as Record<string, unknown> : undefined)
-  } catch {
-    return false
-  }
+/** Whether an operation is a live query (`@live`): the toolkit would POST it, and it must stream. */
+function isLiveQuery (operation: OperationDefinitionNode, variables: unknown): boolean {
+  return operation.operation === 'query' &&
+    isLiveQueryOperationDefinitionNode(operation, typeof variables === 'object' && variables !== null ? variables as Record<string, unknown> : undefined)
 }
 
 export function gatewayFetcher (endpoint: URL): Fetcher {
@@ -70,20 +66,23 @@ export function gatewayFetcher (endpoint: URL): Fetcher {
 
   return (params: FetcherParams, options?: FetcherOpts) => {
     const headers = headerObject(options?.headers)
-    const operationName = typeof params.operationName === 'string' && params.operationName !== '' ? params.operationName : undefined
-    if (typeof params.query === 'string' && isLiveQuery(params.query, operationName, params.variables)) {
+    const given = typeof params.operationName === 'string' && params.operationName !== '' ? params.operationName : undefined
+    const chosen = typeof params.query === 'string' ? chosenOperation(params.query, given) : null
+    const operation = chosen?.operation ?? null
+    const operationName = operation === null ? given ?? null : operation.name?.value ?? null
+    if (operation !== null && isLiveQuery(operation, params.variables)) {
       fetcherFor(headers)
       const client = current?.client
       // The same results, as GraphQL's own type (graphql-ws types them as received over the wire).
       if (client !== undefined) {
-        const request = { query: params.query, variables: params.variables ?? undefined, operationName: operationName ?? null }
+        const request = { query: params.query, variables: params.variables ?? undefined, operationName }
         return client.iterate(request) as AsyncIterableIterator<ExecutionResult>
       }
     }
-    const subscription = typeof params.query === 'string' ? subscriptionDocument(params.query, operationName) : null
     // The toolkit sends by WebSocket exactly when it is given a document whose named operation is a subscription.
-    const toolkitOptions: FetcherOpts = { ...options, headers, documentAST: subscription?.document ?? undefined }
-    const toolkitParams: FetcherParams = subscription === null ? params : { ...params, operationName: subscription.name ?? null }
+    const subscription = operation?.operation === 'subscription' ? chosen?.document : undefined
+    const toolkitOptions: FetcherOpts = { ...options, headers, documentAST: subscription }
+    const toolkitParams: FetcherParams = { ...params, operationName }
     return fetcherFor(headers)(toolkitParams, toolkitOptions)
   }
 }
