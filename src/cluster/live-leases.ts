@@ -54,6 +54,13 @@ type LeaseCommands = Redis & {
 
 const POLL: Round = { poll: true }
 
+/**
+ * How the cluster's last state stands, as a round reads it: confirmed by a poll within its window, older
+ * (its holder's poll came late, or it stopped polling), or from before a write to its dataset.
+ */
+type Freshness = 'fresh' | 'old' | 'before-write'
+const FRESHNESS: readonly Freshness[] = ['old', 'fresh', 'before-write']
+
 /** The mark of a dataset's last write (invalidations.ts sets it): a state polled before it is not fresh. */
 export function writtenKey (link: RedisLink, datasetId: string): string {
   return link.key(`live:written:${datasetId}`)
@@ -208,7 +215,7 @@ class LeaseShare<T> implements PollShare<T> {
       this.setHolding(mine === 1)
       // No state (Redis lost it, or nothing was published yet): the holder publishes its next poll whatever it is.
       if (exists === 0) this.known = null
-      if (typeof epoch === 'string' && typeof json === 'string') this.stored({ epoch, seq: Number(seq), json }, fresh === 1)
+      if (typeof epoch === 'string' && typeof json === 'string') this.stored({ epoch, seq: Number(seq), json }, FRESHNESS[Number(fresh)] ?? 'old')
       if (this.holding) return POLL
       // Asked again just after the lease expires, and at least once an interval (the version check above).
       const expiresIn = Number(ttl) > 0 ? Number(ttl) + 10 : this.leases.intervalMs
@@ -259,20 +266,23 @@ class LeaseShare<T> implements PollShare<T> {
 
   /**
    * The cluster's last value, as a round read it. Shown when fresh to a newcomer, to a holder, or to a
-   * follower whose message did not come within a round; a holder otherwise only compares its poll
-   * with it (it may predate a write, and the poll follows at once); a newcomer otherwise waits for
-   * the holder's next poll; a follower waits a round for the message that may still be on its way.
+   * follower whose message did not come within a round. A holder that took the lease before the
+   * message of the last change reached it shows that change too, though the poll that found it is old
+   * (the other replicas' subscribers had it, in that order), unless a write came after that poll;
+   * otherwise it only compares its poll with it (the poll follows at once). A newcomer otherwise waits
+   * for the holder's next poll; a follower waits a round for the message that may still be on its way.
    */
-  private stored (state: Known, fresh: boolean): void {
+  private stored (state: Known, freshness: Freshness): void {
     const version = `${state.epoch} ${String(state.seq)}`
     if (this.holding) {
-      if (fresh) this.accept(state)
+      const missed = freshness === 'old' && this.known !== null && this.known.epoch === state.epoch && this.known.seq < state.seq
+      if (freshness === 'fresh' || missed) this.accept(state)
       else {
         this.known = state
         this.behind = null
       }
     } else if (this.known === null) {
-      if (fresh) this.accept(state)
+      if (freshness === 'fresh') this.accept(state)
     } else if (this.behind === version) {
       this.accept(state)
     } else {

@@ -2,7 +2,8 @@
  * The Lua scripts of the poll leases (live-leases.ts), each one atomic step in Redis. Times are
  * Redis' own (TIME), so replicas' clocks need not agree. Replies:
  * ROUND {1 if this replica holds the lease now else 0, the lease's PTTL, 1 if there is a state else 0,
- * 1 if the state is fresh else 0, and the state's epoch, seq and value when its
+ * 1 if the state is fresh, 2 if the dataset was written after the poll that confirmed it, else 0 (older than
+ * its window), and the state's epoch, seq and value when its
  * version differs from the one passed}; PUBLISH nil when the lease is not this replica's, {} when it
  * only renewed, {epoch, seq} when it published; RELEASE 1 when it released; WRITTEN the time it marked.
  */
@@ -74,7 +75,8 @@ if not s[4] then
 else
   local polled = tonumber(s[4]) or 0
   local window = math.max(tonumber(ARGV[7]), tonumber(s[5] or '0') or 0)
-  if polled >= now - window and polled > (tonumber(redis.call('GET', KEYS[4])) or 0) then fresh = 1 end
+  if polled <= (tonumber(redis.call('GET', KEYS[4])) or 0) then fresh = 2
+  elseif polled >= now - window then fresh = 1 end
 end
 if s[1] ~= ARGV[4] or tonumber(s[2]) ~= tonumber(ARGV[5]) then
   return {mine, ttl, 1, fresh, s[1], tonumber(s[2]), s[3]}
