@@ -4,7 +4,7 @@ import type { Auth } from '../../auth/index.js'
 import type { GatewayContext } from '../../graphql/context.js'
 import type { LoaderName } from '../../graphql/loaders.js'
 import { isLive, type OperationParams } from '../../graphql/pipeline/pipeline.js'
-import type { TaskListParams } from '../../upstream/client.js'
+import type { Credential, TaskListParams } from '../../upstream/client.js'
 import { etagOf } from '../conditional.js'
 import type { AnswerReads, ResponseCache } from './response-cache.js'
 
@@ -21,7 +21,9 @@ import type { AnswerReads, ResponseCache } from './response-cache.js'
  */
 
 interface Pending {
-  readonly key: string
+  /** The key without its scope: the scope is told again once the execution is done (below). */
+  readonly rest: string
+  readonly credential: Credential
   readonly mark: number
   readonly reads: ExecutionReads
 }
@@ -61,16 +63,19 @@ export function registerCachedAnswers (app: FastifyInstance, auth: Auth, cache: 
     request.responseCacheEntry = null
     const contentType = reply.getHeader('content-type')
     if (!request.responseCacheClean || reply.statusCode !== 200 || typeof payload !== 'string' || typeof contentType !== 'string') return payload
-    cache.set(pending.key, { body: payload, contentType, etag: etagOf(payload, contentType) }, pending.reads, pending.mark)
+    // A passthrough token Visual Layer has just accepted is its account's now: its answer is the account's (src/auth/scope.ts).
+    const key = `${auth.scopes.scopeOf(pending.credential)}\u0000${pending.rest}`
+    cache.set(key, { body: payload, contentType, etag: etagOf(payload, contentType) }, pending.reads, pending.mark)
     return payload
   })
   return {
     async answer (request, reply, params, text, document) {
-      const key = keyOf(request, auth, params, text, document)
-      if (key === null) return false
-      const hit = cache.get(key)
+      const rest = keyOf(request, params, text, document)
+      if (rest === null || request.caller === null) return false
+      const { credential } = request.caller
+      const hit = cache.get(`${auth.scopes.scopeOf(credential)}\u0000${rest}`)
       if (hit === undefined) {
-        request.responseCacheEntry = { key, mark: cache.mark, reads: new ExecutionReads() }
+        request.responseCacheEntry = { rest, credential, mark: cache.mark, reads: new ExecutionReads() }
         return false
       }
       request.operation?.record.cached()
@@ -106,13 +111,12 @@ class ExecutionReads implements AnswerReads {
   }
 }
 
-/** What makes two queries the same answer, or null when the request's answer is not to be kept. */
-function keyOf (request: FastifyRequest, auth: Auth, { operationName, variables }: OperationParams, text: unknown, document: DocumentNode): string | null {
-  if (typeof text !== 'string' || request.caller === null || request.headers['x-gateway-cost'] === 'true') return null
+/** What makes two queries of one credential scope the same answer, or null when the request's answer is not to be kept. */
+function keyOf (request: FastifyRequest, { operationName, variables }: OperationParams, text: unknown, document: DocumentNode): string | null {
+  if (typeof text !== 'string' || request.headers['x-gateway-cost'] === 'true') return null
   if (isLive(document, operationName, variables)) return null
-  const scope = auth.scopes.scopeOf(request.caller.credential)
   const media = request.wantsGraphQLResponse ? 'graphql-response' : 'json'
-  return `${scope}\u0000${media}\u0000${typeof operationName === 'string' ? operationName : ''}\u0000${canonicalJson(variables ?? null)}\u0000${text}`
+  return `${media}\u0000${typeof operationName === 'string' ? operationName : ''}\u0000${canonicalJson(variables ?? null)}\u0000${text}`
 }
 
 /** JSON with every object's keys in order: the same variables sent in another order are the same answer. */
