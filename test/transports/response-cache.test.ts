@@ -117,6 +117,17 @@ describe('the response cache', () => {
     expect(upstream()).toEqual([`GET /api/v1/dataset/${INDEXING}`])
   })
 
+  it('drops every answer after a write whose outcome is unknown: its dataset was never told', async () => {
+    await status(READY)
+    gw.emulator.injectFault({ method: 'POST', path: `/api/v1/tasks/${SEED.tasks.indexingCreation}/abort`, drop: true })
+    const unknown = JSON.parse((await send({ query: `mutation { abortTask(taskId: "${SEED.tasks.indexingCreation}") { status } }` })).text) as {
+      errors: Array<{ extensions: { code: string } }>
+    }
+    expect(unknown.errors.map((error) => error.extensions.code)).toEqual(['UPSTREAM_UNAVAILABLE'])
+    await status(READY)
+    expect(upstream().filter((call) => call.startsWith('GET')).length).toBe(2)
+  })
+
   it('does not keep an answer whose execution began before a write: it may have read what the write changed', async () => {
     gw.emulator.injectFault({ method: 'GET', path: `/api/v1/dataset/${INDEXING}`, hold: 'read' })
     const held = nextCall(gw.emulator, { method: 'GET', path: `/api/v1/dataset/${INDEXING}`, phase: 'arrived' })

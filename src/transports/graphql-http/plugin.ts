@@ -52,7 +52,11 @@ const graphqlHttp: FastifyPluginAsync<GraphqlHttpOptions> = async (app, { respon
   const cached = registerCachedAnswers(app, auth, cache)
   if (cache !== null) {
     // Writes through the gateway (this replica's, and with Redis the others'), and the changes pollers see, whatever the scope.
-    const stopWrites = app.invalidations.subscribe(({ datasetIds }) => { cache.drop(datasetIds) })
+    // A write whose outcome is unknown names its task only (its dataset was never read): everything goes.
+    const stopWrites = app.invalidations.subscribe(({ datasetIds, taskIds }) => {
+      if (datasetIds.length === 0 && taskIds.length > 0) cache.clear()
+      else cache.drop(datasetIds)
+    })
     const stopChanges = app.live.onChange((datasetId) => { cache.drop([datasetId]) })
     app.addHook('onClose', async () => {
       stopWrites()
