@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
@@ -16,12 +20,14 @@ const TTL = 2_000
 const QUERY = 'query Status($id: ID!) { dataset(id: $id) { id status } }'
 const INDEXING = SEED.datasets.indexing
 const READY = SEED.datasets.ready
+const DOCUMENT_ID = `sha256:${createHash('sha256').update(QUERY).digest('hex')}`
 const TWO_OPERATIONS = `query A { dataset(id: "${READY}") { id } } query B { dataset(id: "${READY}") { id } }`
 
 interface Answer { status: number, headers: Headers, text: string }
 
 describe('the response cache', () => {
   let gw: TestGateway
+  let dir: string
   let now = 0
   const send = async (body: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
     const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
@@ -36,8 +42,16 @@ describe('the response cache', () => {
   const lines = (): Array<{ operation: { name: string | null, upstreamCalls: number, outcome: string, cached?: boolean } }> =>
     gw.logs.entries().filter((line) => typeof line.msg === 'string' && line.msg.startsWith('graphql operation')) as never
 
-  beforeAll(async () => { gw = await startTestGateway({ RESPONSE_CACHE_TTL_MS: String(TTL) }, { responseCacheClock: () => now }) })
-  afterAll(async () => { await gw.close() })
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vlgw-response-cache-'))
+    const manifest = join(dir, 'manifest.json')
+    await writeFile(manifest, JSON.stringify({ [DOCUMENT_ID]: QUERY }))
+    gw = await startTestGateway({ RESPONSE_CACHE_TTL_MS: String(TTL), TRUSTED_DOCUMENTS: manifest }, { responseCacheClock: () => now })
+  })
+  afterAll(async () => {
+    await gw.close()
+    await rm(dir, { recursive: true, force: true })
+  })
   beforeEach(() => {
     // Every answer kept by the test before is past its TTL.
     now += TTL
@@ -84,6 +98,19 @@ describe('the response cache', () => {
     await send({ query: QUERY, variables: { id: INDEXING } }, { 'x-gateway-cost': 'true' })
     expect(JSON.parse(costed.text)).toMatchObject({ extensions: { cost: { upstreamCalls: 1 } } })
     expect(upstream().length).toBe(4)
+  })
+
+  it('never keeps what a mutation or a live query answers', async () => {
+    const abort = { query: `mutation { abortTask(taskId: "${SEED.tasks.indexingCreation}") { id } }` }
+    expect(JSON.parse((await send(abort)).text)).toEqual({ data: { abortTask: { id: SEED.tasks.indexingCreation } } })
+    const again = JSON.parse((await send(abort)).text) as { errors: Array<{ extensions: { code: string } }> }
+    expect(again.errors.map((error) => error.extensions.code)).toEqual(['CONFLICT'])
+    const live = { query: `query Live @live { dataset(id: "${READY}") { id status } }` }
+    expect(JSON.parse((await send(live)).text)).toEqual({ data: { dataset: { id: READY, status: 'READY' } } })
+    await send(live)
+    expect(upstream().filter((call) => call.startsWith('POST')).length).toBe(2)
+    expect(upstream().filter((call) => call === `GET /api/v1/dataset/${READY}`).length).toBe(2)
+    expect(lines().filter((line) => line.operation.cached === true)).toEqual([])
   })
 
   it('keeps an answer for the TTL on its clock, not a millisecond more', async () => {
@@ -153,5 +180,14 @@ describe('the response cache', () => {
     expect([unchanged.status, unchanged.text, unchanged.headers.get('etag'), unchanged.headers.get('cache-control')]).toEqual([304, '', etag, 'private, no-cache'])
     expect(upstream()).toEqual([`GET /api/v1/dataset/${READY}`])
     expect(lines().map((line) => line.operation.cached === true)).toEqual([false, true, true])
+  })
+
+  it('answers a trusted document by its id from the answer its text left, and a 304 for its ETag', async () => {
+    const byText = await get({ query: QUERY, variables: JSON.stringify({ id: READY }) })
+    const byId = await get({ documentId: DOCUMENT_ID, variables: JSON.stringify({ id: READY }) })
+    expect([byId.status, byId.text, byId.headers.get('etag')]).toEqual([200, byText.text, byText.headers.get('etag')])
+    const unchanged = await get({ documentId: DOCUMENT_ID, variables: JSON.stringify({ id: READY }) }, { 'if-none-match': String(byText.headers.get('etag')) })
+    expect(unchanged.status).toBe(304)
+    expect(upstream()).toEqual([`GET /api/v1/dataset/${READY}`])
   })
 })
