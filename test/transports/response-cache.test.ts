@@ -72,6 +72,22 @@ describe('the response cache', () => {
     expect('cached' in (lines()[0]?.operation ?? {})).toBe(false)
   })
 
+  it('counts each lookup, and the bytes of what it keeps: the key, the body, its media type and ETag, the datasets read', async () => {
+    const counts = async (): Promise<Record<string, number>> =>
+      Object.fromEntries((await gw.app.metrics.responseCache.get()).values.map(({ labels, value }) => [String(labels.result), value]))
+    const bytes = async (): Promise<number> => (await gw.app.metrics.registry.getSingleMetric('vlgw_response_cache_bytes')?.get())?.values[0]?.value ?? -1
+    const [countsBefore, bytesBefore] = [await counts(), await bytes()]
+    const query = 'query Sized($id: ID!) { dataset(id: $id) { id } }'
+    const first = await send({ query, variables: { id: READY } })
+    await send({ query, variables: { id: READY } })
+    // No operationName was sent: the key holds an empty one.
+    const key = `service\u0000json\u0000\u0000{"id":"${READY}"}\u0000${query}`
+    const size = (key.length + first.text.length + 'application/json; charset=utf-8'.length + 29) * 2 + 400 + READY.length * 2 + 100
+    expect(await bytes()).toBe(bytesBefore + size)
+    const after = await counts()
+    expect(['hit', 'miss', 'kept'].map((result) => (after[result] ?? 0) - (countsBefore[result] ?? 0))).toEqual([1, 1, 1])
+  })
+
   it('never shares between variables, operations or media types; variables in another order are the same', async () => {
     await status(READY)
     expect(await status(INDEXING)).toEqual({ data: { dataset: { id: INDEXING, status: 'INDEXING' } } })

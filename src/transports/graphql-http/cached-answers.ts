@@ -48,7 +48,10 @@ export interface CachedAnswers {
 
 const NOTHING: CachedAnswers = { answer: async () => false, track: () => () => {} }
 
-export function registerCachedAnswers (app: FastifyInstance, auth: Auth, cache: ResponseCache | null): CachedAnswers {
+/** Told of each lookup: `hit`, `miss`, and `kept` for a miss whose answer was kept (vlgw_response_cache_answers_total). */
+export type CacheCount = (result: 'hit' | 'miss' | 'kept') => void
+
+export function registerCachedAnswers (app: FastifyInstance, auth: Auth, cache: ResponseCache | null, count: CacheCount): CachedAnswers {
   app.decorateRequest('responseCacheEntry', null)
   app.decorateRequest('responseCacheClean', false)
   app.decorateRequest('knownEtag', null)
@@ -65,7 +68,7 @@ export function registerCachedAnswers (app: FastifyInstance, auth: Auth, cache: 
     if (!request.responseCacheClean || reply.statusCode !== 200 || typeof payload !== 'string' || typeof contentType !== 'string') return payload
     // A passthrough token Visual Layer has just accepted is its account's now: its answer is the account's (src/auth/scope.ts).
     const key = `${auth.scopes.scopeOf(pending.credential)}\u0000${pending.rest}`
-    cache.set(key, { body: payload, contentType, etag: etagOf(payload, contentType) }, pending.reads, pending.mark)
+    if (cache.set(key, { body: payload, contentType, etag: etagOf(payload, contentType) }, pending.reads, pending.mark)) count('kept')
     return payload
   })
   return {
@@ -75,9 +78,11 @@ export function registerCachedAnswers (app: FastifyInstance, auth: Auth, cache: 
       const { credential } = request.caller
       const hit = cache.get(`${auth.scopes.scopeOf(credential)}\u0000${rest}`)
       if (hit === undefined) {
+        count('miss')
         request.responseCacheEntry = { rest, credential, mark: cache.mark, reads: new ExecutionReads() }
         return false
       }
+      count('hit')
       request.operation?.record.cached()
       request.cleanResult = true
       request.knownEtag = hit.etag

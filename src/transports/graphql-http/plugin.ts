@@ -49,8 +49,9 @@ const graphqlHttp: FastifyPluginAsync<GraphqlHttpOptions> = async (app, { respon
   const join = registerSharedExecutions(app, auth)
   // Identical queries within RESPONSE_CACHE_TTL_MS: the answer kept (its onSend before the conditional GET's, which may empty the body).
   const cache = responseCache.ttlMs === 0 ? null : new ResponseCache({ ...responseCache, ...(clock === undefined ? {} : { now: clock }) })
-  const cached = registerCachedAnswers(app, auth, cache)
+  const cached = registerCachedAnswers(app, auth, cache, (result) => { app.metrics.responseCache.inc({ result }) })
   if (cache !== null) {
+    app.metrics.watchResponseCache(() => cache.bytes)
     // Writes through the gateway (this replica's, and with Redis the others'), and the changes pollers see, whatever the scope.
     // A write whose outcome is unknown names its task only (its dataset was never read): everything goes.
     const stopWrites = app.invalidations.subscribe(({ datasetIds, taskIds }) => {
@@ -76,5 +77,5 @@ const graphqlHttp: FastifyPluginAsync<GraphqlHttpOptions> = async (app, { respon
 export default fp(graphqlHttp, {
   name: 'graphql-http',
   encapsulate: true,
-  decorators: { fastify: ['auth', 'graph', 'operations', 'pipeline', 'invalidations', 'live'] }
+  decorators: { fastify: ['auth', 'graph', 'operations', 'pipeline', 'invalidations', 'live', 'metrics'] }
 })
