@@ -53,7 +53,13 @@ export async function startCluster (
   const started: TestGateway[] = []
   const closed = new WeakSet<TestGateway>()
   const addReplica = async (extra: Record<string, string> = {}): Promise<TestGateway> => {
-    const gateway = await startGatewayOn(emulator, { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, ...env, ...extra }, build)
+    const settings: Record<string, string> = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, ...env, ...extra }
+    // A request's count (rate-limit window, connection slot, live queries per caller) waits for Redis up to
+    // REDIS_REQUEST_TIMEOUT_MS (50 ms by default) and is then counted in its replica alone: on a machine busy with
+    // other work Redis' answer can come later than that, and these tests are of the counts Redis keeps, so a
+    // request waits as long as any wait for Redis may. The fallback itself: test/cluster/redis-stall.test.ts.
+    settings.REDIS_REQUEST_TIMEOUT_MS ??= settings.REDIS_COMMAND_TIMEOUT_MS ?? '500'
+    const gateway = await startGatewayOn(emulator, settings, build)
     const replica: TestGateway = { ...gateway, async close () { if (closed.has(replica)) return; closed.add(replica); await gateway.close() } }
     started.push(replica)
     return replica

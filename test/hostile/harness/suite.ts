@@ -259,7 +259,7 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
           const restHeld = wrongAnswer === null && back && probed.wrong.length === 0 &&
           during.probeServer.count === probed.samples.length &&
           mb(memoryOf(during) - memoryOf(before)) < bound && mb(memoryOf(after) - memoryOf(before)) < bound &&
-          withinUpstream(spec.upstream, calls.length)
+          withinUpstream(spec.upstream, calls, result)
           if (attempt < TIME_ATTEMPTS && !timely && restHeld) {
             await annotate(`attempt ${attempt} missed a time bound (busy factor ${Math.round(busy * 100) / 100}, load ${loadavg()[0]?.toFixed(2)}), all else held: the case runs again`)
             continue
@@ -290,11 +290,16 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
 /** Attempts of a case whose time bounds alone failed (see the case's loop). */
 const TIME_ATTEMPTS = 2
 
-/** Whether `count` upstream calls meet a bound given as a number (exactly) or { atMost } (a function bound: not judged here, no second attempt). */
-function withinUpstream<R> (bound: UpstreamBound<R>, count: number): boolean {
-  if (typeof bound === 'number') return count === bound
-  if (typeof bound === 'object') return count <= bound.atMost
-  return false
+/** Whether the upstream calls meet the case's bound: a number (exactly), { atMost }, or a function whose assertions pass (they throw when one fails). */
+function withinUpstream<R> (bound: UpstreamBound<R>, calls: Parameters<Exclude<UpstreamBound<R>, number | { atMost: number }>>[0], result: R): boolean {
+  if (typeof bound === 'number') return calls.length === bound
+  if (typeof bound === 'object') return calls.length <= bound.atMost
+  try {
+    bound(calls, result)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function checkUpstream<R> (bound: UpstreamBound<R>, calls: Parameters<Exclude<UpstreamBound<R>, number | { atMost: number }>>[0], result: R): void {
