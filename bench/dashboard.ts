@@ -6,7 +6,8 @@
  * (RESPONSE_CACHE_TTL_MS=0) and on (DASHBOARD_TTL_MS, 2,000), both compiled from dist/ and running side by
  * side, the rounds alternating. Per round: upstream calls per request (the emulator's call log) and the
  * gateway's CPU per request (utime + stime from /proc/<pid>/stat), requests a second, p50 and p99, errors.
- * Processes as bench/run.ts: the emulator (every call held DASHBOARD_LATENCY_MS, 20), each gateway, the load.
+ * Processes as bench/run.ts (their paths relative to bench/scale/, where spawnChild lives): the emulator
+ * (every call held DASHBOARD_LATENCY_MS, 20), each gateway, the load.
  *
  *   npm run bench:dashboard
  *   DASHBOARD_SECONDS=3 DASHBOARD_ROUNDS=1 DASHBOARD_WARMUP_SECONDS=1 npm run bench:dashboard      a quick check of the harness
@@ -81,7 +82,7 @@ async function main (): Promise<void> {
   const samples: Sample[] = []
   try {
     for (const mode of ['off', 'on'] as const) {
-      const child = spawnChild('./scale/gateway.mjs', {
+      const child = spawnChild('./gateway.mjs', {
         VL_BASE_URL: emulatorUrl,
         AUTH_MODE: 'passthrough',
         LOG_LEVEL: 'error',
