@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../../src/emulator/index.js'
-import type { TestGateway } from '../helpers/gateway.js'
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { AUTH_MODES, freshToken, inTokenModes, startModeGateway } from '../helpers/modes.js'
 
 /**
@@ -68,5 +68,23 @@ describe.each(AUTH_MODES)('the response cache by credential scope (AUTH_MODE=%s)
     expect([listCalls(), cachedLines()]).toEqual([1, 0])
     expect((await list(token)).status).toBe(200)
     expect([listCalls(), cachedLines()]).toEqual([1, 1])
+  })
+})
+
+describe('the response cache and the rate limit', () => {
+  let gw: TestGateway
+  beforeAll(async () => { gw = await startTestGateway({ RESPONSE_CACHE_TTL_MS: '2000', RATE_LIMIT_PER_MINUTE: '2' }, { responseCacheClock: () => 0 }) })
+  afterAll(async () => { await gw.close() })
+
+  it('counts a request answered from the cache against the caller\'s allowance, and refuses it past the limit', async () => {
+    const ask = async (): Promise<[number, string | null, unknown]> => {
+      const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: LIST }) })
+      const body = await res.json() as { data?: unknown, errors?: Array<{ extensions: { code: string } }> }
+      return [res.status, res.headers.get('x-ratelimit-remaining'), body.errors?.map((error) => error.extensions.code) ?? 'data']
+    }
+    expect(await ask()).toEqual([200, '1', 'data'])
+    expect(await ask()).toEqual([200, '0', 'data'])
+    expect(await ask()).toEqual([429, '0', ['RATE_LIMITED']])
+    expect(gw.emulator.calls({ method: 'GET', path: '/api/v1/datasets' }).length).toBe(1)
   })
 })
