@@ -202,7 +202,7 @@ export class GatewayMetrics {
 
   readonly responseCache = new Counter({
     name: `${PREFIX}response_cache_answers_total`,
-    help: 'GraphQL queries over HTTP the response cache (RESPONSE_CACHE_TTL_MS) looked up: hit (answered with a kept answer, nothing executed), miss (executed), kept (a miss whose answer was kept).',
+    help: 'GraphQL queries over HTTP the response cache (RESPONSE_CACHE_TTL_MS) looked up: hit (a kept answer, nothing executed), miss (executed, or answered by an identical query in flight), kept (an answer kept).',
     labelNames: ['result'] as const,
     registers: [this.registry]
   })
