@@ -42,6 +42,8 @@ export interface BuildOptions {
   pressure?: () => boolean
   /** Tests only: the clock (milliseconds) of the WebSocket message and operation rates; performance.now by default. */
   clock?: () => number
+  /** Tests only: the response cache's clock (milliseconds, its TTL); performance.now by default. */
+  responseCacheClock?: () => number
   /** Tests only: the circuit breakers' clock (milliseconds, their cooldown); performance.now by default. */
   breakerClock?: () => number
   /** Tests only: the clock and timers live status waits on (pollers, poll ceiling, leases); the process's own by default. */
@@ -102,7 +104,8 @@ export async function buildApp (config: Config<RemoteUpstream>, options: BuildOp
   })
 
   await app.register(health, { cacheMs: config.readyCacheMs, retryAfterSec: config.loadShedding.retryAfterSec })
-  await app.register(graphqlHttp)
+  const responseCacheClock = options.responseCacheClock === undefined ? {} : { clock: options.responseCacheClock }
+  await app.register(graphqlHttp, { responseCache: config.responseCache, ...responseCacheClock })
   // In the modes that need a token, every tab's headers editor opens on where it goes.
   if (config.graphiql) await app.register(graphiqlPlugin, { endpoint: '/graphql', defaultHeaders: config.authMode === 'none' ? '' : GRAPHIQL_TOKEN_HEADERS })
   await app.register(websocket, {

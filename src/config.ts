@@ -102,6 +102,8 @@ export interface Config<Upstream extends UpstreamConfig = UpstreamConfig> {
   readonly maxValidationErrors: number
   /** Cost checks remembered (src/graphql/cost.ts): bytes in all, and the largest kept (its key holds the variables). */
   readonly costCache: { readonly maxBytes: number, readonly maxEntryBytes: number }
+  /** GraphQL over HTTP answers kept `ttlMs` (0: none), `maxBytes` in all, none over `maxEntryBytes` (graphql-http/response-cache.ts). */
+  readonly responseCache: { readonly ttlMs: number, readonly maxBytes: number, readonly maxEntryBytes: number }
   /**
    * Passthrough: requests per minute with tokens Visual Layer has not accepted yet, per address, or per
    * API key once one of its tokens was accepted (callerKey in src/auth/index.ts); 0: counted as requests.
@@ -432,6 +434,11 @@ const VARIABLES = {
   // A remembered cost check is about 400 bytes with a dataset id as its variables: 4 MiB holds about 10,000.
   COST_CACHE_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 4 * 1024 * 1024),
   COST_CACHE_MAX_ENTRY_BYTES: int(256, 1024 * 1024, 4 * 1024),
+  // Off by default: a kept answer is up to a TTL old for changes no write through the gateway and no poller tells.
+  RESPONSE_CACHE_TTL_MS: int(0, 60_000, 0),
+  // The dashboard's answer with 50 datasets is about 40 KB: 16 MiB holds a few hundred answers of that size.
+  RESPONSE_CACHE_MAX_BYTES: int(64 * 1024, 1024 * 1024 * 1024, 16 * 1024 * 1024),
+  RESPONSE_CACHE_MAX_ENTRY_BYTES: int(1024, 64 * 1024 * 1024, 512 * 1024),
   // Each forged token costs Visual Layer one call (then it is refused here at no cost): 60 a minute per address.
   RATE_LIMIT_UNPROVEN_PER_MINUTE: int(0, 1_000_000, 60),
   // A breaker per (account, route) is about 200 bytes: 10,000 of them 2 MB.
@@ -650,6 +657,9 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
   if (v.COST_CACHE_MAX_ENTRY_BYTES > v.COST_CACHE_MAX_BYTES) {
     problems.push(`COST_CACHE_MAX_ENTRY_BYTES: must not exceed COST_CACHE_MAX_BYTES (${v.COST_CACHE_MAX_BYTES})`)
   }
+  if (v.RESPONSE_CACHE_MAX_ENTRY_BYTES > v.RESPONSE_CACHE_MAX_BYTES) {
+    problems.push(`RESPONSE_CACHE_MAX_ENTRY_BYTES: must not exceed RESPONSE_CACHE_MAX_BYTES (${v.RESPONSE_CACHE_MAX_BYTES})`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   return deepFreeze({
@@ -694,6 +704,7 @@ export function loadConfig (environment: Env, readFile?: ReadFile): Config {
     maxQueryCost: v.MAX_QUERY_COST,
     maxValidationErrors: v.MAX_VALIDATION_ERRORS,
     costCache: { maxBytes: v.COST_CACHE_MAX_BYTES, maxEntryBytes: v.COST_CACHE_MAX_ENTRY_BYTES },
+    responseCache: { ttlMs: v.RESPONSE_CACHE_TTL_MS, maxBytes: v.RESPONSE_CACHE_MAX_BYTES, maxEntryBytes: v.RESPONSE_CACHE_MAX_ENTRY_BYTES },
     rateLimitUnprovenPerMinute: v.RATE_LIMIT_UNPROVEN_PER_MINUTE,
     metricsMaxOperationNames: v.METRICS_MAX_OPERATION_NAMES,
     metricsToken: v.METRICS_TOKEN,

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       maxQueryCost: 200,
       maxValidationErrors: 10,
       costCache: { maxBytes: 4194304, maxEntryBytes: 4096 },
+      responseCache: { ttlMs: 0, maxBytes: 16777216, maxEntryBytes: 524288 },
       rateLimitUnprovenPerMinute: 60,
       metricsMaxOperationNames: 100,
       metricsToken: null,
@@ -166,6 +167,20 @@ describe('loadConfig', () => {
     expect(problemsOf({ METRICS_TOKEN: 'a-token-of-16-chars' })).toEqual(['METRICS_TOKEN: set without METRICS_PORT; set METRICS_PORT to serve metrics, or unset METRICS_TOKEN'])
     expect(problemsOf({ COST_CACHE_MAX_BYTES: '1000' })).toEqual([
       'COST_CACHE_MAX_BYTES: expected an integer from 65536 to 1073741824 (default 4194304) (got "1000")'
+    ])
+  })
+
+  it('reads the response cache: its TTL, its bytes in all and per answer, and refuses what does not fit', () => {
+    expect(loadConfig({ RESPONSE_CACHE_TTL_MS: '2000', RESPONSE_CACHE_MAX_BYTES: '65536', RESPONSE_CACHE_MAX_ENTRY_BYTES: '1024' }).responseCache)
+      .toEqual({ ttlMs: 2000, maxBytes: 65536, maxEntryBytes: 1024 })
+    expect(problemsOf({ RESPONSE_CACHE_MAX_BYTES: '65536', RESPONSE_CACHE_MAX_ENTRY_BYTES: '100000' })).toEqual([
+      'RESPONSE_CACHE_MAX_ENTRY_BYTES: must not exceed RESPONSE_CACHE_MAX_BYTES (65536)'
+    ])
+    expect(problemsOf({ RESPONSE_CACHE_TTL_MS: '60001' })).toEqual([
+      'RESPONSE_CACHE_TTL_MS: expected an integer from 0 to 60000 (default 0) (got "60001")'
+    ])
+    expect(problemsOf({ RESPONSE_CACHE_MAX_ENTRY_BYTES: '10' })).toEqual([
+      'RESPONSE_CACHE_MAX_ENTRY_BYTES: expected an integer from 1024 to 67108864 (default 524288) (got "10")'
     ])
   })
 

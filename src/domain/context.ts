@@ -43,6 +43,11 @@ export interface Readers {
    */
   rememberDataset: (id: string, record: Checked<UpstreamDataset>) => void
   /**
+   * Tells whoever tracks what the operation read (the response cache) that it read a list of the whole
+   * account, which no reader above holds (the dataset list, the task filters): any write may change it.
+   */
+  readAccount: () => void
+  /**
    * Forget everything read so far and renew the operation's call budget: each event of a live
    * stream is read afresh, as an operation of its own.
    */

@@ -47,6 +47,7 @@ export async function datasetsByIds (ctx: DomainContext, ids: readonly string[])
 
 /** Every dataset the caller may see, newest first. */
 export async function listDatasets (ctx: DomainContext): Promise<DatasetParent[]> {
+  ctx.loaders.readAccount()
   const records = await ctx.vl.listDatasets(ctx.call)
   // Later reads (a task's dataset, a source dataset) reuse what the list already brought.
   for (const record of records) ctx.loaders.dataset.prime(record.value.id, record)

@@ -16,6 +16,7 @@ export async function taskPage (ctx: DomainContext, args: TaskPageArgs, datasetI
 
 export async function taskFilterOptions (ctx: DomainContext, args: QueryTaskFilterOptionsArgs): Promise<TaskFilterOptions> {
   checkTimeRange('startTimeFrom', args.startTimeFrom, 'startTimeTo', args.startTimeTo)
+  ctx.loaders.readAccount()
   const filters = await ctx.vl.getTaskFilters({
     start_time_from: args.startTimeFrom ?? undefined,
     start_time_to: args.startTimeTo ?? undefined

@@ -113,6 +113,8 @@ class Reads {
   private readonly settling: Array<Promise<unknown>> = []
 
   readonly record = (loader: LoaderName, key: unknown, value: Promise<unknown>): void => {
+    // The account's lists are watched through the datasets they hold (the list primes their records), not as lists.
+    if (loader === 'account') return
     if (loader === 'taskPage') {
       const params = key as TaskListParams
       if (params.dataset_id === undefined) {

@@ -31,11 +31,13 @@ export interface Loaders extends Readers {
   track: (reads: LoaderReads | null) => void
 }
 
-/** The loaders that read a record of Visual Layer, by the name of their Readers field. */
-export type LoaderName = 'dataset' | 'creationStatus' | 'models' | 'enrichmentContext' | 'taskPage'
+/** The loaders that read a record of Visual Layer, by the name of their Readers field; `account`: a list of the whole account (readAccount, no key). */
+export type LoaderName = 'dataset' | 'creationStatus' | 'models' | 'enrichmentContext' | 'taskPage' | 'account'
 
 /** Told of each load (or prime) while tracked: which loader, its key, and the value it settles to. */
 export type LoaderReads = (loader: LoaderName, key: unknown, value: Promise<unknown>) => void
+
+const ACCOUNT_READ = Promise.resolve(null)
 
 export function createLoaders (vl: VisualLayerClient, call: CallOptions, concurrency: number): Loaders {
   return new OperationLoaders(vl, call, concurrency)
@@ -102,6 +104,10 @@ class OperationLoaders implements Loaders {
 
   track (reads: LoaderReads | null): void {
     this.reads = reads
+  }
+
+  readAccount (): void {
+    this.reads?.('account', null, ACCOUNT_READ)
   }
 
   /** `loader`, telling the tracker (when there is one) of each load and prime: loadMany loads each key. */

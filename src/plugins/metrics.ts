@@ -200,6 +200,13 @@ export class GatewayMetrics {
     registers: [this.registry]
   })
 
+  readonly responseCache = new Counter({
+    name: `${PREFIX}response_cache_answers_total`,
+    help: 'GraphQL queries over HTTP the response cache (RESPONSE_CACHE_TTL_MS) looked up: hit (a kept answer, nothing executed), miss (executed, or answered by an identical query in flight), kept (an answer kept).',
+    labelNames: ['result'] as const,
+    registers: [this.registry]
+  })
+
   readonly webhookAttempt = (outcome: string, attempt: number): void => {
     this.webhookDeliveries.inc({ outcome, attempt: String(attempt) })
   }
@@ -210,6 +217,7 @@ export class GatewayMetrics {
     scopedBreakersOpen: (): number => 0,
     pollers: (): number => 0,
     leases: (): number => 0,
+    responseCacheBytes: (): number => 0,
     shedding: (): boolean => false,
     websocketConnections: [] as Array<() => number>,
     sseStreams: new Map<string, Array<() => number>>([['graphql', []], ['rest', []]])
@@ -244,6 +252,12 @@ export class GatewayMetrics {
       help: 'Poll leases this replica holds on Redis (it polls those resources for the cluster); 0 without REDIS_URL.',
       registers: [this.registry],
       collect () { this.set(sources.leases()) }
+    })
+    new Gauge({
+      name: `${PREFIX}response_cache_bytes`,
+      help: 'Bytes the response cache\'s kept answers take, about (at most RESPONSE_CACHE_MAX_BYTES); 0 with the cache off.',
+      registers: [this.registry],
+      collect () { this.set(sources.responseCacheBytes()) }
     })
     new Gauge({
       name: `${PREFIX}load_shedding`,
@@ -308,6 +322,7 @@ export class GatewayMetrics {
 
   watchPollers (count: () => number): void { this.sources.pollers = count }
   watchLeases (count: () => number): void { this.sources.leases = count }
+  watchResponseCache (bytes: () => number): void { this.sources.responseCacheBytes = bytes }
   watchShedding (shedding: () => boolean): void { this.sources.shedding = shedding }
   watchWebSocketConnections (count: () => number): void { this.sources.websocketConnections.push(count) }
   watchSseStreams (api: 'graphql' | 'rest', count: () => number): void { this.sources.sseStreams.get(api)?.push(count) }

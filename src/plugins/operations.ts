@@ -85,6 +85,7 @@ export class GraphQLOperationRecord implements OperationRecord {
   private done = false
   /** The request whose execution answered this one (identical queries in flight share one). */
   private answeredBy: string | null = null
+  private fromCache = false
   /** Whether the door named the operation (no document): its name is its label, and its line says the door. */
   private ownName = false
 
@@ -134,6 +135,11 @@ export class GraphQLOperationRecord implements OperationRecord {
   /** This request was answered with the body of `requestId`'s identical execution. */
   sharedFrom (requestId: string): void {
     this.answeredBy = requestId
+  }
+
+  /** This request was answered from the response cache. */
+  cached (): void {
+    this.fromCache = true
   }
 
   fail (code: ErrorCode, message: string): void {
@@ -193,7 +199,8 @@ export class GraphQLOperationRecord implements OperationRecord {
         ms: Math.round(seconds * 1000),
         upstreamCalls: this.budget?.total ?? 0,
         outcome,
-        ...(this.answeredBy === null ? {} : { sharedFrom: this.answeredBy })
+        ...(this.answeredBy === null ? {} : { sharedFrom: this.answeredBy }),
+        ...(this.fromCache ? { cached: true } : {})
       },
       ...(this.start.logNamesRequest ? {} : { requestId: this.start.requestId })
     }

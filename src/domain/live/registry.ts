@@ -52,6 +52,8 @@ export class LiveRegistry {
   private readonly byDataset = new Map<string, Set<Poller<unknown>>>()
   private readonly scheduler: PollScheduler
   private readonly unsubscribe: () => void
+  /** Told of each change a poller sees (not its first value), with the dataset it belongs to (ACCOUNT for the account's lists). */
+  private readonly changeListeners = new Set<(datasetId: string) => void>()
 
   constructor (private readonly options: LiveOptions) {
     this.scheduler = new PollScheduler(options.maxPollsPerSecond, options.time)
@@ -122,6 +124,12 @@ export class LiveRegistry {
     return this.scheduler.granted
   }
 
+  /** Calls `listener` with the dataset of each change a poller sees, polled here or heard from another replica; returns the function that stops it. */
+  onChange (listener: (datasetId: string) => void): () => void {
+    this.changeListeners.add(listener)
+    return () => { this.changeListeners.delete(listener) }
+  }
+
   /** Pollers running now, all resources and scopes together. */
   get size (): number {
     return this.pollers.size
@@ -162,7 +170,10 @@ export class LiveRegistry {
         if (pollerStops.hasSubscribers) pollerStops.publish({ registry: this, key: name, datasetId } satisfies PollerStoppedMessage)
       },
       onPoll: (outcome) => { this.options.onPoll?.(kind, outcome) },
-      onChange: () => { this.hurry(datasetId, poller as Poller<unknown>) },
+      onChange: () => {
+        this.hurry(datasetId, poller as Poller<unknown>)
+        for (const listener of this.changeListeners) listener(datasetId)
+      },
       onRound: (outcome, nextInMs) => {
         if (pollRounds.hasSubscribers) pollRounds.publish({ registry: this, key: name, datasetId, outcome, nextInMs } satisfies PollRoundMessage)
       },

@@ -284,7 +284,7 @@ export class OperationPipeline {
 }
 
 /** Whether the operation `operationName` names is a live query (`@live`, its `if` true with these variables). */
-function isLive (document: DocumentNode, operationName: unknown, variables: unknown): boolean {
+export function isLive (document: DocumentNode, operationName: unknown, variables: unknown): boolean {
   const operation = getOperationAST(document, typeof operationName === 'string' && operationName !== '' ? operationName : undefined)
   if (operation === null || operation === undefined) return false
   return isLiveQueryOperationDefinitionNode(operation, typeof variables === 'object' && variables !== null ? variables as Record<string, unknown> : undefined)

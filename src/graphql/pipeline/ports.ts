@@ -42,6 +42,8 @@ export interface OperationRecord {
   named?: (type: Exclude<OperationType, 'unknown'>, name: string) => void
   /** This operation was answered with the result of `requestId`'s identical one (a door that shares executions). */
   sharedFrom: (requestId: string) => void
+  /** This operation was answered with a kept answer of an identical one (a door's response cache): nothing executed. */
+  cached: () => void
   finish: () => void
 }
 

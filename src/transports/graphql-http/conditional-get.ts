@@ -25,7 +25,8 @@ export function registerConditionalGet (app: FastifyInstance): void {
   })
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.method !== 'GET' || !request.cleanResult || reply.statusCode !== 200 || typeof payload !== 'string') return payload
-    const etag = etagOf(payload, String(reply.getHeader('content-type') ?? ''))
+    // A cached answer's ETag was computed when it was kept (cached-answers.ts).
+    const etag = request.knownEtag ?? etagOf(payload, String(reply.getHeader('content-type') ?? ''))
     void reply.header('etag', etag).header('cache-control', CONDITIONAL_CACHE_CONTROL)
     if (!matches(request.headers['if-none-match'], etag)) return payload
     void reply.code(304).removeHeader('content-type').removeHeader('content-length')

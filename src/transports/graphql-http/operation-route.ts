@@ -11,6 +11,7 @@ import { abortOnLeave } from '../authenticate.js'
 import { callerOfRequest } from '../rate-limits.js'
 import { errorAnswer, refuse, sendErrors } from './error-answers.js'
 import { byQueryString, GET_MUTATION, HTTP_RULES, readParameters } from './parameters.js'
+import type { CachedAnswers } from './cached-answers.js'
 import type { JoinExecution } from './shared-executions.js'
 
 /*
@@ -42,13 +43,14 @@ export interface RouteSettings {
   readonly maxCost: number | undefined
   readonly formatting: FormatOptions
   readonly join: JoinExecution
+  readonly cached: CachedAnswers
 }
 
 /** A GET runs queries only: it must change nothing. (Subscriptions are refused by HTTP_RULES, with their own words.) */
 const GET_ONLY: OnlyTypes = { types: new Set(['query']) as OnlyTypes['types'], refusal: GET_MUTATION }
 const GET_REFUSED = new GraphQLError(GET_MUTATION, { originalError: Object.assign(new Error(GET_MUTATION), { statusCode: 405 }) })
 
-export function operationHandler ({ auth, pipeline, trusted, maxCost, formatting, join }: RouteSettings) {
+export function operationHandler ({ auth, pipeline, trusted, maxCost, formatting, join, cached }: RouteSettings) {
   const laneOf = callerOfRequest(auth)
   return async function handle (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const run = request.operation
@@ -68,9 +70,16 @@ export function operationHandler ({ auth, pipeline, trusted, maxCost, formatting
       return await refuse(request, reply, errors, formatting)
     }
     if (prepared.type === 'query') {
+      if (await cached.answer(request, reply, read.params, read.text, prepared.args.document)) return reply
       if (await join(request, reply, read.params, read.text)) return reply
     }
-    const result = await pipeline.execute(prepared.args) as ExecutionResult
+    const stopTracking = cached.track(request, prepared.args.contextValue as GatewayContext)
+    let result: ExecutionResult
+    try {
+      result = await pipeline.execute(prepared.args) as ExecutionResult
+    } finally {
+      stopTracking()
+    }
     const cost = { estimated: prepared.cost, upstreamCalls: (prepared.args.contextValue as GatewayContext).call.budget?.used ?? 0 }
     request.operationCost = cost
     const extensions = request.headers['x-gateway-cost'] === 'true' ? { ...result.extensions, cost: { ...cost, limit: maxCost ?? null } } : result.extensions

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Config } from '../../config.js'
+import { registerCachedAnswers } from './cached-answers.js'
 import { doorFormatting, handleRequestErrorWith, refuse } from './error-answers.js'
 import { registerHttpAuth } from './authentication.js'
 import { registerCsrfPrevention } from './csrf.js'
@@ -9,6 +11,7 @@ import { registerOperationRecords } from './operation-records.js'
 import { GET_SCHEMA, POST_SCHEMA, readParameters, registerParameterChecks } from './parameters.js'
 import { registerSharedExecutions } from './shared-executions.js'
 import { registerConditionalGet } from './conditional-get.js'
+import { ResponseCache } from './response-cache.js'
 
 /*
  * GraphQL over HTTP at /graphql (GET and POST): an adapter of the GraphQL over HTTP protocol to the
@@ -18,7 +21,13 @@ import { registerConditionalGet } from './conditional-get.js'
  * `text/event-stream` is served by the SSE door (src/transports/sse/event-stream-route.ts).
  */
 
-const graphqlHttp: FastifyPluginAsync = async (app) => {
+export interface GraphqlHttpOptions {
+  responseCache: Config['responseCache']
+  /** Tests only: the response cache's clock (milliseconds); performance.now by default. */
+  clock?: () => number
+}
+
+const graphqlHttp: FastifyPluginAsync<GraphqlHttpOptions> = async (app, { responseCache, clock }) => {
   const { auth, graph, pipeline } = app
   // Answers are plain objects (or a shared execution's text): JSON.stringify serialises them faithfully.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
@@ -38,13 +47,35 @@ const graphqlHttp: FastifyPluginAsync = async (app) => {
   registerParameterChecks(app, graph.limits, async (request, reply, errors) => await refuse(request, reply, errors, formatting))
   // Identical queries in flight share one execution.
   const join = registerSharedExecutions(app, auth)
+  // Identical queries within RESPONSE_CACHE_TTL_MS: the answer kept (its onSend before the conditional GET's, which may empty the body).
+  const cache = responseCache.ttlMs === 0 ? null : new ResponseCache({ ...responseCache, ...(clock === undefined ? {} : { now: clock }) })
+  const cached = registerCachedAnswers(app, auth, cache, (result) => { app.metrics.responseCache.inc({ result }) })
+  if (cache !== null) {
+    app.metrics.watchResponseCache(() => cache.bytes)
+    // Writes through the gateway (this replica's, and with Redis the others'), and the changes pollers see, whatever the scope.
+    // A write whose outcome is unknown names its task only (its dataset was never read): everything goes.
+    const stopWrites = app.invalidations.subscribe(({ datasetIds, taskIds }) => {
+      if (datasetIds.length === 0 && taskIds.length > 0) cache.clear()
+      else cache.drop(datasetIds)
+    })
+    const stopChanges = app.live.onChange((datasetId) => { cache.drop([datasetId]) })
+    app.addHook('onClose', async () => {
+      stopWrites()
+      stopChanges()
+      cache.clear()
+    })
+  }
   // A GET's result without errors: an ETag, and 304 when the client has it (after the shared executions' onSend, which settles on the full body).
   registerConditionalGet(app)
 
-  const handler = operationHandler({ auth, pipeline, trusted: graph.trusted, maxCost: graph.limits.maxCost, formatting, join })
+  const handler = operationHandler({ auth, pipeline, trusted: graph.trusted, maxCost: graph.limits.maxCost, formatting, join, cached })
   // attachValidation: a parameter of the wrong type is refused by the handler, after the checks that name the request's other problems.
   app.get('/graphql', { schema: GET_SCHEMA, attachValidation: true }, handler)
   app.post('/graphql', { schema: POST_SCHEMA, attachValidation: true }, handler)
 }
 
-export default fp(graphqlHttp, { name: 'graphql-http', encapsulate: true, decorators: { fastify: ['auth', 'graph', 'operations', 'pipeline'] } })
+export default fp(graphqlHttp, {
+  name: 'graphql-http',
+  encapsulate: true,
+  decorators: { fastify: ['auth', 'graph', 'operations', 'pipeline', 'invalidations', 'live', 'metrics'] }
+})

@@ -1,0 +1,4 @@
+import { runSuite } from './harness/suite.js'
+import { suite } from './suites/response-cache.js'
+
+runSuite(suite)
