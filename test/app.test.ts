@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEMO_ACCOUNTS, SEED } from '../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from './helpers/gateway.js'
 import { visualLayerToken } from './helpers/tokens.js'
+import { tryAgainIn } from './helpers/rate-limits.js'
 
 describe('health', () => {
   let gw: TestGateway
@@ -179,7 +180,7 @@ describe('rate limit per caller', () => {
     const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { ...acme, 'content-type': 'application/json', 'x-request-id': 'req-many' }, body: JSON.stringify({ query: '{ datasets { id } }' }) })
     expect(res.status).toBe(429)
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
-    expect(await res.json()).toEqual({ data: null, errors: [{ message: 'Too many requests: at most 3 a minute for each caller. Try again in 1 minute.', extensions: { code: 'RATE_LIMITED', requestId: 'req-many' } }] })
+    expect(await res.json()).toEqual({ data: null, errors: [{ message: `Too many requests: at most 3 a minute for each caller. Try again in ${tryAgainIn(res.headers.get('retry-after'))}.`, extensions: { code: 'RATE_LIMITED', requestId: 'req-many' } }] })
     expect(gw.emulator.calls()).toEqual([])
     expect((await gw.gql('{ datasets { id } }', undefined, globex)).status).toBe(200)
     expect((await fetch(`${gw.url}/health/live`)).status).toBe(200)

@@ -5,6 +5,7 @@ import { DEMO_ACCOUNTS, SEED, type DemoAccount } from '../../src/emulator/index.
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { visualLayerToken } from '../helpers/tokens.js'
 import { record, wsClient } from '../helpers/ws.js'
+import { tryAgainIn } from '../helpers/rate-limits.js'
 
 /**
  * Issue 22, item 8: in passthrough a token Visual Layer has not accepted yet (unproven) could be made
@@ -79,7 +80,7 @@ describe('forged tokens past their allowance (RATE_LIMIT_UNPROVEN_PER_MINUTE=5)'
     expect([refused.status, refused.body]).toEqual([429, {
       data: null,
       errors: [{
-        message: 'Too many requests with tokens Visual Layer has not accepted yet: at most 5 a minute from one address, or for one API key once a token of it was accepted. Try again in 1 minute.',
+        message: `Too many requests with tokens Visual Layer has not accepted yet: at most 5 a minute from one address, or for one API key once a token of it was accepted. Try again in ${tryAgainIn(refused.headers.get('retry-after'))}.`,
         extensions: { code: 'RATE_LIMITED', requestId: 'req-unproven' }
       }]
     }])

@@ -6,6 +6,7 @@ import { SEED, startEmulator, type RunningEmulator } from '../../src/emulator/in
 import { describeWithRedis, freePort, startOwnRedis, stopOwnRedis } from '../helpers/cluster.js'
 import { startGatewayOn, TEST_START, type TestGateway } from '../helpers/gateway.js'
 import { rawConnection, type RawConnection } from '../helpers/ws.js'
+import { tryAgainIn } from '../helpers/rate-limits.js'
 
 /**
  * Two replicas on a Redis of this test's own (its own redis-server on a free port, stopped and
@@ -106,7 +107,7 @@ describeWithRedis('two replicas while their Redis is down', () => {
     const fourth = await r1().gql(read, {}, from('10.2.0.1', 'req-fourth'))
     expect([fourth.status, fourth.body]).toEqual([429, {
       data: null,
-      errors: [{ message: 'Too many requests: at most 3 a minute for each caller. Try again in 1 minute.', extensions: { code: 'RATE_LIMITED', requestId: 'req-fourth' } }]
+      errors: [{ message: `Too many requests: at most 3 a minute for each caller. Try again in ${tryAgainIn(fourth.headers.get('retry-after'))}.`, extensions: { code: 'RATE_LIMITED', requestId: 'req-fourth' } }]
     }])
     expect((await r0().gql(read, {}, from('10.2.0.1'))).status).toBe(200)
     const switched = r1().logs.entries().filter((entry) => String(entry.msg).startsWith('Rate limits: Redis is unavailable'))

@@ -4,6 +4,7 @@ import { buildApp } from '../../src/app.js'
 import { hasRemoteUpstream, loadConfig } from '../../src/config.js'
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js'
 import { TEST_START } from '../helpers/gateway.js'
+import { tryAgainIn } from '../helpers/rate-limits.js'
 
 /**
  * Each door owns its hooks, serializer and error handler (issue 11): a route beside /graphql gets
@@ -48,7 +49,7 @@ describe('a route beside /graphql', () => {
     const second = await app.inject({ method: 'POST', url: '/graphql', payload: { query: '{ __typename }' }, headers: { 'x-request-id': 'req-gql-2' } })
     expect([second.statusCode, second.json(), second.headers['x-ratelimit-remaining']]).toEqual([200, { data: { __typename: 'Query' } }, '0'])
     const third = await app.inject({ method: 'POST', url: '/graphql', payload: { query: '{ __typename }' }, headers: { 'x-request-id': 'req-gql-3' } })
-    expect([third.statusCode, third.json()]).toEqual([429, { data: null, errors: [{ message: 'Too many requests: at most 1 a minute for each caller. Try again in 1 minute.', extensions: { code: 'RATE_LIMITED', requestId: 'req-gql-3' } }] }])
+    expect([third.statusCode, third.json()]).toEqual([429, { data: null, errors: [{ message: `Too many requests: at most 1 a minute for each caller. Try again in ${tryAgainIn(third.headers['retry-after'] as string)}.`, extensions: { code: 'RATE_LIMITED', requestId: 'req-gql-3' } }] }])
     expect(emulator.calls()).toEqual([])
   })
 

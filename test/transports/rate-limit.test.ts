@@ -3,6 +3,7 @@ import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { freshToken } from '../helpers/modes.js'
 import { record, wsClient } from '../helpers/ws.js'
+import { tryAgainIn } from '../helpers/rate-limits.js'
 
 /*
  * The HTTP rate limit counts per caller and per operation type: mutations against their own,
@@ -33,7 +34,7 @@ describe('per operation type, in jwt mode (caller: the token\'s sub)', () => {
     const third = await post(gw, mutation, { ...alice, 'x-request-id': 'req-third' })
     expect([third.status, third.body]).toEqual([429, {
       data: null,
-      errors: [{ message: 'Too many mutations: at most 2 a minute for each caller. Try again in 1 minute.', extensions: { code: 'RATE_LIMITED', requestId: 'req-third' } }]
+      errors: [{ message: `Too many mutations: at most 2 a minute for each caller. Try again in ${tryAgainIn(third.retryAfter)}.`, extensions: { code: 'RATE_LIMITED', requestId: 'req-third' } }]
     }])
     expect(Number(third.retryAfter)).toBeGreaterThanOrEqual(55)
     expect(Number(third.retryAfter)).toBeLessThanOrEqual(60)
@@ -44,7 +45,7 @@ describe('per operation type, in jwt mode (caller: the token\'s sub)', () => {
     const fifth = await post(gw, query, { ...alice, 'x-request-id': 'req-fifth' })
     expect([fifth.status, fifth.body]).toEqual([429, {
       data: null,
-      errors: [{ message: 'Too many requests: at most 4 a minute for each caller. Try again in 1 minute.', extensions: { code: 'RATE_LIMITED', requestId: 'req-fifth' } }]
+      errors: [{ message: `Too many requests: at most 4 a minute for each caller. Try again in ${tryAgainIn(fifth.retryAfter)}.`, extensions: { code: 'RATE_LIMITED', requestId: 'req-fifth' } }]
     }])
     // Another caller has allowances of its own.
     expect((await post(gw, mutation, as('bob'))).status).toBe(200)
