@@ -93,7 +93,8 @@ function collect (response: globalThis.Response): { text: () => string, ended: P
 describe('shutdown', () => {
   it('app.close() ends the open streams of both modes, and their pollers', async () => {
     const emulator = await startEmulator({ clock: TEST_START })
-    const { app, url } = await startDoor(emulator, 10)
+    // The reservation's timeout on time nobody moves: on a busy machine 200 ms can pass between PUT and GET.
+    const { app, url } = await startDoor(emulator, 10, 10, new ManualTime())
     const query = 'subscription { datasetStatusChanged(datasetId: "' + SEED.datasets.readOnly + '", follow: true) { status } }'
     const distinct = await fetch(url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify({ query }) })
     const token = await (await fetch(url, { method: 'PUT' })).text()
@@ -116,7 +117,7 @@ describe('shutdown', () => {
 describe('a single-connection stream', () => {
   it('runs at most WS_MAX_SUBSCRIPTIONS operations at once: one more gets RATE_LIMITED as its one result, and its place is free once one completes', async () => {
     const emulator = await startEmulator({ clock: TEST_START })
-    const { app, url } = await startDoor(emulator, 10, 1)
+    const { app, url } = await startDoor(emulator, 10, 1, new ManualTime())
     try {
       // READ_ONLY never settles: followed or not, it runs until ended. ERROR has settled: it completes at once.
       const query = (follow: boolean): string => 'subscription { datasetStatusChanged(datasetId: "' + (follow ? SEED.datasets.readOnly : SEED.datasets.error) + '", follow: ' + String(follow) + ') { status } }'
