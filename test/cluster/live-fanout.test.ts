@@ -79,12 +79,12 @@ describeWithRedis.each(AUTH_MODES)('one poller for the cluster (AUTH_MODE=%s)', 
     const after = await pollsByReplica(replicas)
     log.close()
 
-    // One poll for all three replicas per interval: one replica polls.
-    // (A holder that could not renew its lease in time, on a machine busy with other work, hands the polling to
-    // another replica: then two have polled, one after the other.)
+    // One poll for all three replicas per interval: one replica polls at a time, whichever it is. (A holder that
+    // could not renew its lease in time, on a machine busy with other work, hands the polling to another replica:
+    // beside another full run, two hand-overs in one window were seen, and three replicas had polled, one after
+    // another.) Three replicas polling for themselves would poll three times as often as the rate below allows.
     const grew = after.map((count, i) => count - (before[i] ?? 0))
     expect(grew.filter((n) => n > 0).length).toBeGreaterThanOrEqual(1)
-    expect(grew.filter((n) => n > 0).length).toBeLessThanOrEqual(2)
     const window = log.polls().slice(from).map((round) => round.at)
     expect(window.length).toBeGreaterThanOrEqual(5)
     // At most one poll per interval (jitter makes one as short as 0.9 of it) over the window's span, and one
