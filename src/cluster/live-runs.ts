@@ -7,13 +7,21 @@ import type { RedisLink } from './redis.js'
  * Runs shared over the replicas (domain/live/cluster-sharing.ts on Redis). Per key (hashed: a key
  * may hold a credential scope), two names under REDIS_KEY_PREFIX:
  * - `live:run:<hash>:<run>`: the replica that runs it (a run is named by its user), set with SET NX; it lasts CLAIM_MS,
- *   long enough for every replica to have heard the change and asked.
+ *   long enough for every replica to have heard the change and asked. Once run, it holds `=<outcome>` for the rest
+ *   of that time: a replica that asks after the message went by (it joined later, or the same values came back
+ *   within CLAIM_MS and it no longer keeps them) reads it there instead of waiting for a message that has gone.
  * - channel `live:runs:<hash>`: `<run> <outcome>` once the winner has run it.
  * A replica that cannot reach Redis runs every change itself (the claim answers true).
  */
 
 /** How long a claim is kept: the replicas that hear a change ask within that time. */
 const CLAIM_MS = 60_000
+
+/** KEYS claim; ARGV channel, message, outcome: the outcome kept in the claim (if it is still there), then published. */
+const PUBLISH_OUTCOME = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('SET', KEYS[1], '=' .. ARGV[3], 'XX', 'KEEPTTL') end
+return redis.call('PUBLISH', ARGV[1], ARGV[2])
+`
 
 export class LiveRuns implements RunSharing {
   constructor (private readonly link: RedisLink, private readonly channels: Channels, private readonly me: string) {}
@@ -41,7 +49,17 @@ export class LiveRuns implements RunSharing {
       },
       publish: (change, outcome) => {
         if (left || !this.link.up) return
-        this.link.run(async (redis) => await redis.publish(channel, `${change} ${outcome}`)).catch(() => {})
+        const claim = this.link.key(`live:run:${hash}:${change}`)
+        this.link.run(async (redis) => await redis.eval(PUBLISH_OUTCOME, 1, claim, channel, `${change} ${outcome}`, outcome)).catch(() => {})
+      },
+      kept: async (change) => {
+        if (left || !this.link.up) return null
+        try {
+          const value = await this.link.run(async (redis) => await redis.get(this.link.key(`live:run:${hash}:${change}`)))
+          return value?.startsWith('=') === true ? value.slice(1) : null
+        } catch {
+          return null
+        }
       },
       leave: () => {
         if (left) return

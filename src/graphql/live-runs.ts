@@ -14,7 +14,8 @@ import type { RunShare, RunSharing } from '../domain/live/cluster-sharing.js'
  * result of an execution that started from an older value of another resource than it holds, and keep it.
  * A replica also executes itself when the claim's winner published no usable outcome (its result had
  * errors, which only the replica that made them can format; it read other resources than this replica
- * watches) or none within RUN_WAIT_MS, when a resource it watches has not been polled yet, and when a
+ * watches) or none within RUN_WAIT_MS (an outcome published before it asked is kept with the claim, so the
+ * wait is for one still being made), when a resource it watches has not been polled yet, and when a
  * write through the gateway set it off (each replica hears that in its own time, with no common name).
  */
 
@@ -65,17 +66,25 @@ export class SharedRuns {
     this.joined(key)?.publish(change, outcome === null ? NONE : `${outcome.resources.join(',')}\n${outcome.text}`)
   }
 
-  /** The outcome of `change` another replica published, waited for at most RUN_WAIT_MS; null: execute yourself. */
+  /**
+   * The outcome of `change` another replica published: heard, or kept by the cluster (published before this
+   * replica asked), or waited for at most RUN_WAIT_MS; null: execute yourself.
+   */
   async outcome (change: string): Promise<RunOutcome | null> {
     const heard = this.outcomes.get(change) ?? await new Promise<string | null>((resolve) => {
+      let settled = false
       const timer = setTimeout(() => { done(null) }, RUN_WAIT_MS)
       timer.unref()
       const done = (outcome: string | null): void => {
+        if (settled) return
+        settled = true
         clearTimeout(timer)
-        this.waiting.delete(change)
+        if (this.waiting.get(change) === done) this.waiting.delete(change)
         resolve(outcome)
       }
       this.waiting.set(change, done)
+      // Asked after listening: an outcome published meanwhile is heard, one published before is kept.
+      void this.share?.kept(change).then((kept) => { if (kept !== null) done(kept) })
     })
     if (heard === null || heard === NONE) return null
     const end = heard.indexOf('\n')

@@ -73,6 +73,33 @@ describeWithRedis('live query runs shared over the cluster', () => {
     a.leave()
   })
 
+  it('a replica that asks after the outcome was published (it joined later, or the same values came back) reads it from the claim at once', async () => {
+    const [a, b, c] = (await replicas(3)).map((sharing) => new SharedRuns(sharing))
+    if (a === undefined || b === undefined || c === undefined) throw new Error('three replicas')
+    const key = 'scope\ndocument\n["DatasetPage",{"id":"d2"}]'
+    const outcome = { resources: ['dataset d2'], text: '{"data":{"dataset":{"id":"d2"}}}' }
+    expect(await a.joined(key)?.claim('warm-up')).toBe(true)
+    expect(await a.claim(key, 'c1')).toBe(true)
+    const published = a.outcome('c1')
+    a.publish(key, 'c1', outcome)
+    // Heard by the winner itself: the script that kept it in the claim has run.
+    expect(await published).toEqual(outcome)
+    // b joins now: the message has gone by. It loses the claim and takes the kept outcome (waiting for a message
+    // instead, it would give up after RUN_WAIT_MS and execute itself: null).
+    expect(await b.joined(key)?.claim('warm-up')).toBe(false)
+    expect(await b.claim(key, 'c1')).toBe(false)
+    expect(await b.outcome('c1')).toEqual(outcome)
+    // A winner with no usable outcome keeps that too: the late replica executes itself, at once.
+    expect(await a.claim(key, 'c2')).toBe(true)
+    const none = a.outcome('c2')
+    a.publish(key, 'c2', null)
+    expect(await none).toBeNull()
+    expect(await c.joined(key)?.claim('warm-up')).toBe(false)
+    expect(await c.claim(key, 'c2')).toBe(false)
+    expect(await c.outcome('c2')).toBeNull()
+    for (const run of [a, b, c]) run.leave()
+  })
+
   it('without a cluster every replica executes for itself', async () => {
     const alone = new SharedRuns(null)
     expect(alone.nameOf(['a'])).toBeNull()

@@ -41,6 +41,8 @@ export interface RunShare {
   claim: (change: string) => Promise<boolean>
   /** What running `change` came to, for the replicas that lost the claim. */
   publish: (change: string, outcome: string) => void
+  /** The outcome of `change` the cluster kept, published before this replica joined or asked; null: none yet (or no cluster). Never rejects. */
+  kept: (change: string) => Promise<string | null>
   leave: () => void
 }
 
