@@ -7,6 +7,7 @@ import { SEED } from '../../src/emulator/index.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { ManualTime } from '../helpers/manual-time.js'
 import { pollNow } from '../helpers/polls.js'
+import { when } from '../helpers/wait.js'
 
 /*
  * One change to many subscriptions of one connection (src/transports/websocket/shared-frames.ts and
@@ -40,15 +41,17 @@ async function peer (gw: TestGateway): Promise<Peer> {
   await once(socket, 'open')
   socket.send(JSON.stringify({ type: 'connection_init', payload: {} }))
   const client = { socket, texts, closed, arrived }
-  await until(client, () => texts.length === 1)
+  await received(client, 'connection_ack', () => texts.length === 1)
   return client
 }
 
-async function until (client: Peer, done: () => boolean): Promise<void> {
-  while (!done()) {
-    if (client.socket.readyState === WebSocket.CLOSED) throw new Error(`closed after ${client.texts.length} messages`)
-    await once(client.arrived, 'message')
-  }
+/** Resolves once `done()` holds, looked at on each message the peer receives (test/helpers/wait.ts' `when`); fails if the socket closes first. */
+async function received (client: Peer, what: string, done: () => boolean): Promise<void> {
+  await when<undefined>(what, (listener) => {
+    client.arrived.on('message', listener)
+    return () => { client.arrived.off('message', listener) }
+  }, () => done() || client.socket.readyState === WebSocket.CLOSED)
+  if (!done()) throw new Error(`closed after ${client.texts.length} messages, before ${what}`)
 }
 
 /** The server's side of the next socket upgraded: its writes (each a write or writev call) counted, or held until released. */
@@ -116,11 +119,11 @@ describe('one change to many subscriptions of a connection', () => {
     peers.push(client)
     const ids = Array.from({ length: 20 }, (_, i) => `sub-${i + 10}`)
     for (const id of ids) subscribe(client, id)
-    await until(client, () => nexts(client).length === 20)
+    await received(client, '20 next messages', () => nexts(client).length === 20)
     server.watch(false)
     gw.emulator.advance(3000)
     await pollNow(gw, time, DATASET)
-    await until(client, () => nexts(client).length === 40)
+    await received(client, '40 next messages', () => nexts(client).length === 40)
     expect(server.writes).toBe(1)
     const change = client.texts.slice(-20)
     const payload = (JSON.parse(change[0] ?? '') as { payload: unknown }).payload
@@ -137,13 +140,13 @@ describe('one change to many subscriptions of a connection', () => {
     const ids = Array.from({ length: 60 }, (_, i) => `s${i + 10}`)
     for (const id of ids) subscribe(stalled, id)
     subscribe(healthy, 'h1')
-    await until(stalled, () => nexts(stalled).length === 60)
-    await until(healthy, () => nexts(healthy).length === 1)
+    await received(stalled, '60 next messages', () => nexts(stalled).length === 60)
+    await received(healthy, '1 next messages', () => nexts(healthy).length === 1)
     server.watch(true)
     const from = gw.logs.entries().length
     gw.emulator.advance(3000)
     await pollNow(gw, time, DATASET)
-    await until(healthy, () => nexts(healthy).length === 2)
+    await received(healthy, '2 next messages', () => nexts(healthy).length === 2)
     await gw.logs.logged('the slow reader\'s line', (entry) => entry.msg === 'WebSocket closed: the client reads too slowly', { from })
     // Every message of the change has the same length (ids of one length, one payload): as many as fit in the bound wait, no more.
     const payload = nexts(healthy)[1]?.payload
@@ -165,6 +168,6 @@ describe('one change to many subscriptions of a connection', () => {
     // The healthy connection goes on: the next change reaches it.
     gw.emulator.advance(3000)
     await pollNow(gw, time, DATASET)
-    await until(healthy, () => nexts(healthy).length === 3)
+    await received(healthy, '3 next messages', () => nexts(healthy).length === 3)
   })
 })

@@ -97,12 +97,6 @@ export interface HostileCase<R = unknown, S = unknown> {
   readonly name: string
   /** The defects this case keeps fixed (issue 22's items, or what this suite found): named in its title. */
   readonly guards?: readonly string[]
-  /**
-   * A defect this case still finds, not fixed yet: the case is skipped (vitest counts it as skipped, and
-   * its title says why) until the fix lands and this line goes. docs/security.md lists each.
-   * `HOSTILE_OPEN=1` runs the open cases too, to see where a fix stands.
-   */
-  readonly open?: string
   readonly maxMs?: number
   readonly memoryGrowthMb?: number
   readonly settleMs?: number

@@ -138,14 +138,8 @@ export function runSuite<S> (suite: HostileSuite<S>): void {
   describe(suite.name, () => {
     suite.cases.forEach((spec, i) => {
       const index = i + 1
-      const title = `${spec.door} × ${spec.attack}: ${spec.name}${spec.guards === undefined ? '' : ` [${spec.guards.join('; ')}]`}` +
-        (spec.open === undefined ? '' : ` [open, skipped: ${spec.open}]`)
-      // An open case (spec.open set) still finds a defect that is not fixed yet (docs/security.md lists each):
-      // it would fail, so it is skipped by default and its title says why, and the suite stays green for the
-      // defects it keeps fixed. Run them anyway, to see where a fix stands, with
-      // `HOSTILE_OPEN=1 npx vitest run --project hostile test/hostile/<suite>.test.ts`.
-      const test = spec.open === undefined || process.env.HOSTILE_OPEN === '1' ? it : it.skip
-      test(title, async ({ annotate }) => {
+      const title = `${spec.door} × ${spec.attack}: ${spec.name}${spec.guards === undefined ? '' : ` [${spec.guards.join('; ')}]`}`
+      it(title, async ({ annotate }) => {
         for (let attempt = 1; ; attempt++) {
           if (!gateway.alive) throw new Error(`${gateway.exited ?? 'the gateway is gone'}\n${gateway.logTail()}`)
           // A second attempt comes from addresses of its own: what the first left counted against its addresses
