@@ -46,5 +46,34 @@ export function buildSchema (): GraphQLSchema {
       else Object.assign(field, resolver)
     }
   }
+  readPropertiesThroughResolvers(schema)
   return schema
+}
+
+/**
+ * Every other field of an object type reads its parent's property through a resolver of its own, as
+ * graphql-js's default resolver would. The pipeline executes with graphql-jit, which inlines a
+ * field without a resolver as a bare property read outside its error handling: a field Visual Layer
+ * broke is a getter that throws (src/domain/mapping/broken.ts), and its throw would escape the
+ * execution and leave the operation unanswered. A resolver's throw is caught and reported at the
+ * field's own path, and a value it returns as a promise is awaited.
+ */
+function readPropertiesThroughResolvers (schema: GraphQLSchema): void {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!(type instanceof GraphQLObjectType) || type.name.startsWith('__')) continue
+    for (const field of Object.values(type.getFields())) {
+      if (field.resolve !== undefined || field.subscribe !== undefined) continue
+      const name = field.name
+      const read = (parent: Record<string, unknown>): unknown => parent[name]
+      PROPERTY_READERS.add(read)
+      field.resolve = read
+    }
+  }
+}
+
+const PROPERTY_READERS = new WeakSet<object>()
+
+/** Whether a field's resolver only reads its parent's property (it never calls Visual Layer). */
+export function readsProperty (resolve: unknown): boolean {
+  return typeof resolve === 'function' && PROPERTY_READERS.has(resolve)
 }

@@ -2,7 +2,7 @@ import { getNamedType, isCompositeType, isObjectType, parse } from 'graphql'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { FIELD_COSTS, NESTED_ARGUMENT_CHECKS, operationCost } from '../../src/graphql/cost.js'
-import { buildSchema } from '../../src/graphql/schema.js'
+import { buildSchema, readsProperty } from '../../src/graphql/schema.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 import { recordSse, sseClient } from '../helpers/sse.js'
 import { record, wsClient } from '../helpers/ws.js'
@@ -23,7 +23,7 @@ describe('the cost table', () => {
     for (const type of Object.values(schema.getTypeMap())) {
       if (!isObjectType(type) || type.name.startsWith('__')) continue
       for (const field of Object.values(type.getFields())) {
-        const resolved = field.resolve !== undefined || field.subscribe !== undefined
+        const resolved = (field.resolve !== undefined && !readsProperty(field.resolve)) || field.subscribe !== undefined
         if (resolved || isCompositeType(getNamedType(field.type))) needed.push(`${type.name}.${field.name}`)
       }
     }
