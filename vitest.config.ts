@@ -11,6 +11,8 @@ const require = createRequire(import.meta.url)
  */
 const OWN_PROCESS = [
   'test/graphql/hostile-documents.test.ts',
+  // Counts graphql-jit's compileQuery with vi.mock, which a module shared with other files would not see.
+  'test/graphql/compiled-execution.test.ts',
   'test/live/expiry.test.ts',
   'test/domain/live/scheduler.test.ts',
   'test/emulator/units.test.ts',

@@ -64,7 +64,12 @@ function readPropertiesThroughResolvers (schema: GraphQLSchema): void {
     for (const field of Object.values(type.getFields())) {
       if (field.resolve !== undefined || field.subscribe !== undefined) continue
       const name = field.name
-      const read = (parent: Record<string, unknown>): unknown => parent[name]
+      // As graphql-js's defaultFieldResolver: a method is called with the field's arguments.
+      const read: Resolver = (parent, args, context, info) => {
+        if (typeof parent !== 'object' || parent === null) return undefined
+        const value = (parent as Record<string, unknown>)[name]
+        return typeof value === 'function' ? (value as (...given: unknown[]) => unknown).call(parent, args, context, info) : value
+      }
       PROPERTY_READERS.add(read)
       field.resolve = read
     }

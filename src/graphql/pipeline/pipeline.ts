@@ -1,9 +1,8 @@
 import { isLiveQueryOperationDefinitionNode } from '@n1ru4l/graphql-live-query'
 import {
-  execute, getOperationAST, specifiedRules, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema,
+  getOperationAST, specifiedRules, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema,
   type OperationTypeNode, type ValidationRule
 } from 'graphql'
-import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit'
 import type { Caller } from '../../auth/index.js'
 import { GatewayError } from '../../errors.js'
 import type { GatewayContext } from '../context.js'
@@ -11,6 +10,7 @@ import type { DocumentLimits } from '../document.js'
 import { formatError, formatStreamedResult, type FormatOptions } from '../error-formatter.js'
 import { asksForPatches, type LiveQueries, type LiveRequest } from '../live-queries.js'
 import type { DocumentParams, TrustedDocuments } from '../trusted-documents.js'
+import { CompiledQueries } from './compiled.js'
 import type {
   AbortOnLeave, AllowanceWindow, CallerAllowance, CallerCeiling, ContextFactory, Leavable, OperationLog, OperationRecord, OperationRecords, RecordStart
 } from './ports.js'
@@ -193,6 +193,8 @@ export class OperationRun {
 export class OperationPipeline {
   /** The live queries prepared and not executed yet, by their context. */
   readonly live = new WeakMap<object, LiveRequest>()
+  /** Queries and mutations compiled by graphql-jit, by document (src/graphql/pipeline/compiled.ts). */
+  readonly compiled = new CompiledQueries()
 
   constructor (readonly settings: PipelineSettings) {}
 
@@ -211,7 +213,7 @@ export class OperationPipeline {
     try {
       const prepared = await run.prepare({ ...request, only: ONE_SHOT })
       if (prepared.errors !== undefined) return { data: null, errors: run.formatErrors(prepared.errors) }
-      const result = await executeCompiled(prepared.args)
+      const result = await this.compiled.execute(prepared.args)
       return run.format(result) ?? result
     } finally {
       run.finish()
@@ -259,7 +261,7 @@ export class OperationPipeline {
   /** A query or mutation prepared, executed; a live query gives its results as they change. */
   readonly execute = async (args: ExecutionArgs): Promise<Executed> => {
     const live = this.live.get(args.contextValue as object)
-    if (live === undefined) return await executeCompiled(args)
+    if (live === undefined) return await this.compiled.execute(args)
     this.live.delete(args.contextValue as object)
     return this.settings.liveQueries.start(args, live)
   }
@@ -294,22 +296,4 @@ export function isLive (document: DocumentNode, operationName: unknown, variable
 const ONE_SHOT: OnlyTypes = {
   types: new Set<OperationTypeNode>(['query', 'mutation'] as OperationTypeNode[]),
   refusal: 'This door answers queries and mutations only: subscribe over WebSocket (/graphql) or Server-Sent Events (/graphql/stream).'
-}
-
-const compiledQueries = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>()
-async function executeCompiled (args: ExecutionArgs): Promise<ExecutionResult> {
-  const name = args.operationName ?? ''
-  let byName = compiledQueries.get(args.document)
-  if (byName === undefined) compiledQueries.set(args.document, byName = new Map())
-  let compiled = byName.get(name)
-  if (compiled === undefined) {
-    const made = compileQuery(args.schema, args.document, args.operationName ?? undefined)
-    compiled = isCompiledQuery(made) ? made : null
-    byName.set(name, compiled)
-  }
-  if (compiled === null) return await execute(args)
-  const result = await compiled.query(args.rootValue, args.contextValue, args.variableValues)
-  // Variables that do not coerce (nothing ran): graphql-js tells which and where in its own words.
-  if (!('data' in result)) return await execute(args)
-  return result
 }

@@ -1,0 +1,146 @@
+import { buildSchema as schemaOf, Kind, parse } from 'graphql'
+import type * as jit from 'graphql-jit'
+import { compileQuery } from 'graphql-jit'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { SEED } from '../../src/emulator/index.js'
+import { COMPILED_BYTES_PER_CHAR, CompiledQueries } from '../../src/graphql/pipeline/compiled.js'
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+
+/**
+ * Queries and mutations run by graphql-jit from the second execution of their document on
+ * (src/graphql/pipeline/pipeline.ts): each case here executes a document once (graphql-js), then again
+ * (compiled), and the compiled answer is the same, to the byte, as graphql-js's. compileQuery is the
+ * library's own, counted.
+ */
+vi.mock('graphql-jit', async (importOriginal) => {
+  const actual = await importOriginal<typeof jit>()
+  return { ...actual, compileQuery: vi.fn(actual.compileQuery) }
+})
+
+let gw: TestGateway
+beforeAll(async () => { gw = await startTestGateway() })
+afterAll(async () => { await gw.close() })
+beforeEach(() => {
+  gw.emulator.reset()
+  vi.mocked(compileQuery).mockClear()
+})
+
+/** Each compilation: the name of the document's first operation, and how many definitions it has. */
+const compiled = (): string[] => vi.mocked(compileQuery).mock.calls.map(([, document]) => {
+  const [first] = document.definitions
+  return `${first?.kind === Kind.OPERATION_DEFINITION ? first.name?.value ?? '' : ''}:${document.definitions.length}`
+})
+
+describe('compiled execution', () => {
+  it('compiles a document on its second execution, once, and answers as graphql-js did', async () => {
+    const query = 'query Page ($size: Int!) { tasks(pageSize: $size) { total pageSize nodes { id type status } } }'
+    const first = await gw.gql(query, { size: 5 })
+    expect(compiled()).toEqual([])
+    expect(first.body.errors).toBeUndefined()
+    const second = await gw.gql(query, { size: 5 })
+    const third = await gw.gql(query, { size: 6 })
+    expect(compiled()).toEqual(['Page:1'])
+    expect(second.body).toEqual(first.body)
+    expect((third.body.data as { tasks: { nodes: unknown[], pageSize: number } }).tasks.pageSize).toBe(6)
+    expect((third.body.data as { tasks: { nodes: unknown[] } }).tasks.nodes).toHaveLength(6)
+  })
+
+  it('reports a field Visual Layer broke at its own path, compiled as well, and does not hang', async () => {
+    const record = { id: SEED.datasets.ready, display_name: 'Product Images Q1', status_new: 'READY', description: 42, n_images: 'many' }
+    gw.emulator.injectFault({ path: `/api/v1/dataset/${SEED.datasets.ready}`, status: 200, body: record, times: 4 })
+    const nullable = `{ dataset(id: "${SEED.datasets.ready}") { id displayName status description } }`
+    const expected = {
+      data: { dataset: { id: SEED.datasets.ready, displayName: 'Product Images Q1', status: 'READY', description: null } },
+      errors: [{
+        message: `Visual Layer sent an invalid description for dataset ${SEED.datasets.ready}, so description cannot be shown. This is logged for the operators.`,
+        locations: [{ line: 1, column: 79 }],
+        path: ['dataset', 'description'],
+        extensions: { code: 'UPSTREAM_CONTRACT', requestId: 'req-broken' }
+      }]
+    }
+    expect((await gw.gql(nullable, undefined, { 'x-request-id': 'req-broken' })).body).toEqual(expected)
+    expect((await gw.gql(nullable, undefined, { 'x-request-id': 'req-broken' })).body).toEqual(expected)
+    // A non-null field takes its nearest nullable parent with it; root siblings stay.
+    const nonNull = `{ dataset(id: "${SEED.datasets.ready}") { id imageCount } datasets { id } }`
+    const graphqlJs = await gw.gql(nonNull, undefined, { 'x-request-id': 'req-broken' })
+    const jit = await gw.gql(nonNull, undefined, { 'x-request-id': 'req-broken' })
+    expect(compiled()).toEqual([':1', ':1'])
+    expect(graphqlJs.body.data).toEqual({ dataset: null, datasets: expect.any(Array) })
+    expect(graphqlJs.body.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['dataset', 'imageCount'], 'UPSTREAM_CONTRACT']])
+    expect(jit.body).toEqual(graphqlJs.body)
+  })
+
+  it("refuses variables that do not coerce in graphql-js's words, compiled or not", async () => {
+    const query = 'query ($filter: TaskFilter) { tasks(filter: $filter) { total } }'
+    expect((await gw.gql(query, { filter: { startTimeFrom: '2026-03-01T00:00:00Z' } })).status).toBe(200)
+    expect((await gw.gql(query, { filter: { startTimeFrom: '2026-03-01T00:00:00Z' } })).status).toBe(200)
+    expect(compiled()).toEqual([':1'])
+    gw.emulator.reset()
+    const res = await gw.gql(query, { filter: { startTimeFrom: 1772409600 } }, { 'x-request-id': 'req-vars' })
+    expect(res.status).toBe(400)
+    expect(res.body).toEqual({
+      data: null,
+      errors: [{
+        message: 'Variable "$filter" got invalid value 1772409600 at "filter.startTimeFrom"; Expected type "DateTime". DateTime must be an ISO-8601 date or date-time such as 2026-03-01T14:30:00Z; got 1772409600.',
+        locations: [{ line: 1, column: 8 }],
+        extensions: { code: 'BAD_USER_INPUT', requestId: 'req-vars' }
+      }]
+    })
+    expect(gw.emulator.calls()).toEqual([])
+  })
+
+  it('answers fragments, aliases and @include the same compiled', async () => {
+    const query = `query Mixed ($with: Boolean!) {
+      ready: dataset(id: "${SEED.datasets.ready}") { ...D models @include(if: $with) { id name } }
+      draft: dataset(id: "${SEED.datasets.draft}") { ...D }
+      missing: dataset(id: "00000000-0000-0000-0000-000000000000") { id }
+    }
+    fragment D on Dataset { id displayName status isReady }`
+    const graphqlJs = await gw.gql(query, { with: true })
+    const jit = await gw.gql(query, { with: true })
+    const without = await gw.gql(query, { with: false })
+    expect(compiled()).toEqual(['Mixed:2'])
+    expect(graphqlJs.body.errors).toBeUndefined()
+    expect(jit.body).toEqual(graphqlJs.body)
+    const data = graphqlJs.body.data as Record<string, Record<string, unknown> | null>
+    expect(data.missing).toBeNull()
+    expect(without.body.data).toEqual({ ...data, ready: { id: SEED.datasets.ready, displayName: data.ready?.displayName, status: 'READY', isReady: true } })
+  })
+})
+
+describe('the compiled operations kept', () => {
+  const schema = schemaOf('type Query { echo(text: String!): String! }')
+  const echo = schema.getQueryType()?.getFields().echo
+  if (echo !== undefined) echo.resolve = (_root, { text }: { text?: string }) => text
+  const rootValue = {}
+
+  it('are bounded in bytes, the least recently used going first, and a document over the bound is never compiled', async () => {
+    // Each document is 100 characters: room for 10 of them.
+    const cache = new CompiledQueries(10 * 100 * COMPILED_BYTES_PER_CHAR)
+    const documents = Array.from({ length: 50 }, (_, i) => {
+      const text = `query Q${String(i).padStart(2, '0')} ($t: String!) { echo(text: $t) }`
+      return parse(text.padEnd(100, ' '))
+    })
+    for (const document of documents) {
+      for (const round of [1, 2]) {
+        expect(await cache.execute({ schema, document, rootValue, variableValues: { t: `r${round}` } })).toEqual({ data: { echo: `r${round}` } })
+      }
+    }
+    expect(compiled()).toHaveLength(50)
+    expect(cache.size).toBe(10)
+    expect(cache.bytes).toBe(10 * 100 * COMPILED_BYTES_PER_CHAR)
+    // The last ten are kept: executing them compiles nothing; the first is compiled again.
+    vi.mocked(compileQuery).mockClear()
+    for (const document of documents.slice(40)) expect(await cache.execute({ schema, document, rootValue, variableValues: { t: 'kept' } })).toEqual({ data: { echo: 'kept' } })
+    expect(compiled()).toEqual([])
+    expect(await cache.execute({ schema, document: documents[0]!, rootValue, variableValues: { t: 'again' } })).toEqual({ data: { echo: 'again' } })
+    expect(compiled()).toEqual(['Q00:1'])
+    expect(cache.size).toBe(10)
+    const huge = parse('query Huge ($t: String!) { echo(text: $t) }'.padEnd(1001, ' '))
+    const small = new CompiledQueries(1000 * COMPILED_BYTES_PER_CHAR)
+    vi.mocked(compileQuery).mockClear()
+    for (const round of [1, 2, 3]) expect(await small.execute({ schema, document: huge, rootValue, variableValues: { t: `h${round}` } })).toEqual({ data: { echo: `h${round}` } })
+    expect(compiled()).toEqual([])
+    expect(small.size).toBe(0)
+  })
+})
