@@ -36,7 +36,8 @@ export function checked<S extends z.ZodRawShape> (
   const fields = Object.keys(shape)
   const remembered = new RememberedRecords<Checked<z.output<z.ZodObject<S>>>>(fields, rememberBytes)
   return envelope.transform((input) => {
-    const known = remembered.get(input[identity] as string, input)
+    const id = input[identity] as string
+    const known = remembered.get(id, input)
     if (known !== undefined) return known
     const all = whole.safeParse(input)
     if (all.success) {
@@ -45,7 +46,7 @@ export function checked<S extends z.ZodRawShape> (
       // Every field of the shape, in its order, present even when absent upstream: as the field-by-field parse gives it.
       for (const field of fields) value[field] = parsed[field]
       const record = { value: value as z.output<z.ZodObject<S>>, broken: NOTHING_BROKEN }
-      remembered.set(input[identity] as string, input, record)
+      remembered.set(id, input, record)
       return record
     }
     const value: Record<string, unknown> = {}
@@ -92,7 +93,6 @@ export class RememberedRecords<C> {
     for (const field of this.fields) {
       const value = input[field]
       if (value !== null && typeof value === 'object') return
-      if (typeof value === 'number' && Number.isNaN(value)) return
       values.push(value as Plain)
     }
     this.entries.set(id, { values, record })

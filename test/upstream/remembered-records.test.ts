@@ -34,20 +34,9 @@ describe('records sent again', () => {
     const again = checkedTaskSchema.parse(task({ extra: 'another' }))
     expect(again).toBe(first)
     expect(first.broken.size).toBe(0)
-    expect(first.value).toEqual({
-      task_id: 'task-1',
-      dataset_id: 'ds-1',
-      dataset_name: 'Product Images Q1',
-      dataset_status: 'READY',
-      created_by: 'ana@example.com',
-      task_type: 'DATASET_CREATION',
-      status: 'RUNNING',
-      status_message: null,
-      progress_percentage: 42,
-      error_message: null,
-      start_time: '2026-03-01T10:00:00.123456Z',
-      end_time: null
-    })
+    // Every field of the shape, as sent; the extra field dropped.
+    const { extra: _extra, ...fields } = task()
+    expect(first.value).toEqual(fields)
     const unknown: string[] = []
     expect(mapTask(again, (kind) => unknown.push(kind))).toBe(mapTask(first, (kind) => unknown.push(kind)))
     expect(unknown).toEqual([])

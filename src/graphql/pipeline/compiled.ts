@@ -76,5 +76,5 @@ export class CompiledQueries {
 }
 
 function textLength (document: DocumentNode): number {
-  return document.loc?.source.body.length ?? document.loc?.end ?? 0
+  return document.loc?.source.body.length ?? 0
 }
