@@ -55,6 +55,11 @@ const text = (max: number): fc.Arbitrary<Tagged> => fc.oneof(
   good(fc.oneof(fc.string({ maxLength: Math.min(max, 40) }), fc.string({ unit: 'binary', maxLength: Math.floor(max / 2) }))),
   bad(fc.oneof(fc.string({ minLength: max + 1, maxLength: max + 30 }), fc.integer(), notText))
 )
+/** An ID that need not be a UUID (a model id): GraphQL's ID takes an integer as its digits, so one is fine. */
+const idText = (max: number): fc.Arbitrary<Tagged> => fc.oneof(
+  good(fc.oneof(fc.string({ maxLength: Math.min(max, 40) }), fc.string({ unit: 'binary', maxLength: Math.floor(max / 2) }), fc.integer())),
+  bad(fc.oneof(fc.string({ minLength: max + 1, maxLength: max + 30 }), notText))
+)
 const optional = (arb: fc.Arbitrary<Tagged>): fc.Arbitrary<Tagged> => fc.oneof(arb, good(fc.constant(null)))
 /** A GraphQL Int (32 bits) from min to max. */
 const int = (min: number, max = 2 ** 31 - 1): fc.Arbitrary<Tagged> => fc.oneof(
@@ -107,7 +112,7 @@ const datasetTaskFilterFields = {
 }
 const datasetTaskFilter = optional(inputObject(datasetTaskFilterFields, (f) => inOrder(f.startTimeFrom, f.startTimeTo)))
 const taskFilter = optional(inputObject({ ...datasetTaskFilterFields, datasetId: optionalId, datasetName: optional(text(256)) }, (f) => inOrder(f.startTimeFrom, f.startTimeTo)))
-const model = inputObject({ type: text(100), modelId: fc.oneof(text(200), bad(fc.constant(null))) }, (f) => f.type !== undefined && f.modelId !== undefined)
+const model = inputObject({ type: text(100), modelId: fc.oneof(idText(200), bad(fc.constant(null))) }, (f) => f.type !== undefined && f.modelId !== undefined)
 const models = fc.oneof(
   fc.array(model, { minLength: 1, maxLength: 3 }).map((list) => ({ value: list.map((m) => m.value), ok: list.every((m) => m.ok) })),
   bad(fc.constant([])),
