@@ -47,8 +47,22 @@ export function checkCost (
   return { cost, error: costRefusal(cost, limits.maxCost) }
 }
 
-/** Bytes a syntax tree takes per character of its text, about (tokens, locations and nodes). */
-const TREE_BYTES_PER_CHAR = 50
+/**
+ * Bytes a syntax tree keeps per token of its text, with room above the most measured: graphql's
+ * parser keeps every token (the locations link them) and a node or two for most. Measured on Node.js
+ * 24: 262 (many arguments), 284 (aliases), 325 (a task page), 370 (a subscription with a string id),
+ * 506 (one field named again and again, the densest a text can be); test/graphql/document-cache.test.ts
+ * measures them again. Per character it ranged from 47 to 157, so the text's length alone would
+ * misjudge a dense document threefold.
+ */
+export const TREE_BYTES_PER_TOKEN = 600
+
+/** What a kept document takes, about: its tokens and nodes, and its text (two bytes a character at most). */
+export function treeBytes (text: string, document: DocumentNode): number {
+  let tokens = 0
+  for (let token = document.loc?.startToken.next; token != null && token.kind !== TokenKind.EOF; token = token.next) tokens++
+  return tokens * TREE_BYTES_PER_TOKEN + text.length * 2
+}
 
 /**
  * Valid documents by their text, bounded by the bytes their syntax trees take, not by count: 10,000
@@ -57,10 +71,10 @@ const TREE_BYTES_PER_CHAR = 50
  * so unique or padded texts cannot fill memory (they are parsed each time, within the token limit).
  */
 export class DocumentCache {
-  private readonly entries: LRUCache<string, { document: DocumentNode, passed: WeakSet<readonly ValidationRule[]> }>
+  private readonly entries: LRUCache<string, { document: DocumentNode, passed: WeakSet<readonly ValidationRule[]>, bytes: number }>
 
   constructor (maxBytes = 16 * 1024 * 1024, private readonly maxTextLength = 16 * 1024) {
-    this.entries = new LRUCache({ maxSize: maxBytes, sizeCalculation: (_entry, text) => Math.max(1, text.length * TREE_BYTES_PER_CHAR) })
+    this.entries = new LRUCache({ maxSize: maxBytes, sizeCalculation: (entry) => Math.max(1, entry.bytes) })
   }
 
   /** The document of `text` if it passed the limits, and whether it also passed `rules`. */
@@ -72,13 +86,18 @@ export class DocumentCache {
   /** Keeps a document that passed the limits (and `rules`, when given). */
   remember (text: string, document: DocumentNode, rules: readonly ValidationRule[]): void {
     if (text.length > this.maxTextLength) return
-    const entry = this.entries.get(text) ?? { document, passed: new WeakSet() }
+    const entry = this.entries.get(text) ?? { document, passed: new WeakSet(), bytes: treeBytes(text, document) }
     if (rules.length > 0) entry.passed.add(rules)
     this.entries.set(text, entry)
   }
 
   get size (): number {
     return this.entries.size
+  }
+
+  /** What the kept documents take, by treeBytes. */
+  get bytes (): number {
+    return this.entries.calculatedSize
   }
 }
 

@@ -1,6 +1,8 @@
-import { specifiedRules } from 'graphql'
+import { parse, specifiedRules } from 'graphql'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { describe, expect, it } from 'vitest'
-import { DocumentCache, readDocument, type DocumentLimits } from '../../src/graphql/document.js'
+import { DocumentCache, readDocument, treeBytes, type DocumentLimits } from '../../src/graphql/document.js'
 import { depthLimit, fieldLimit } from '../../src/graphql/limits.js'
 import { buildSchema } from '../../src/graphql/schema.js'
 
@@ -57,9 +59,52 @@ describe('DocumentCache', () => {
     const padded = `${STATUS} ${'#'.repeat(17 * 1024)}`
     expect(readDocument(schema, padded, limits, specifiedRules).errors).toBeUndefined()
     expect(cache.size).toBe(0)
-    // About 160 characters each at 50 bytes a character: 1 MB holds about 130 of them.
-    for (let i = 0; i < 1000; i++) readDocument(schema, `${STATUS} # ${String(i).padStart(40, '0')}`, limits, specifiedRules)
-    expect(cache.size).toBeGreaterThan(100)
-    expect(cache.size).toBeLessThan(150)
+    const text = (i: number): string => `${STATUS} # ${String(i).padStart(40, '0')}`
+    for (let i = 0; i < 1000; i++) readDocument(schema, text(i), limits, specifiedRules)
+    // 15 tokens and 154 characters each (the comment is no token): 9,308 bytes, 112 of them in 1 MiB.
+    const each = treeBytes(text(0), parse(text(0)))
+    expect(each).toBe(15 * 600 + 154 * 2)
+    expect(cache.size).toBe(Math.floor(1024 * 1024 / each))
+    expect(cache.bytes).toBe(cache.size * each)
+    // The newest are kept, the oldest went first.
+    expect(cache.get(text(999), specifiedRules)?.passedRules).toBe(true)
+    expect(cache.get(text(999 - cache.size), specifiedRules)).toBeUndefined()
+  })
+
+  it('estimates at least the heap a kept document takes, and at most three times it, for typical and the densest texts', () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const kinds: Record<string, (i: number) => string> = {
+      subscription: (i) => `${STATUS.replace('subscription', `subscription S${i}`)}`,
+      'task page': (i) => `query P${i} ($page: Int!, $size: Int!) { tasks(page: $page, pageSize: $size, orderBy: { field: START_TIME, direction: DESC }) { totalCount nodes { id type status progress startTime dataset { id displayName status } } } }`,
+      // One field named again and again: the most nodes and tokens a character can make.
+      dense: (i) => `{ d${i}: datasets { ${'id '.repeat(450)}} }`,
+      aliases: (i) => `{ d${i}: datasets { ${Array.from({ length: 300 }, (_, k) => `a${k}: id`).join(' ')} } }`,
+      arguments: (i) => `{ d${i}: dataset(id: "${i}") { ${Array.from({ length: 100 }, (_, k) => `t${k}: tasks(page: ${k + 1}, pageSize: 5) { totalCount }`).join(' ')} } }`
+    }
+    // Everything made is kept until the end, so that no collection of one kind's garbage lands in another's figure.
+    const kept: unknown[] = []
+    const ratios: Record<string, number> = {}
+    for (const [name, make] of Object.entries(kinds)) {
+      const texts = Array.from({ length: 200 }, (_, i) => make(i))
+      kept.push(texts)
+      gc()
+      gc()
+      const before = process.memoryUsage().heapUsed
+      // Synchronous from here to the second figure: nothing else runs in this process between them.
+      const documents = texts.map((text) => parse(text))
+      kept.push(documents)
+      gc()
+      gc()
+      const heap = process.memoryUsage().heapUsed - before
+      // The text is in the estimate too, and was made before the first figure: counted apart.
+      const estimate = texts.reduce((sum, text, i) => sum + treeBytes(text, documents[i]!) - text.length * 2, 0)
+      ratios[name] = Math.round(estimate / heap * 100) / 100
+    }
+    for (const [name, ratio] of Object.entries(ratios)) {
+      expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeGreaterThanOrEqual(1)
+      expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeLessThanOrEqual(3)
+    }
+    expect(kept).toHaveLength(2 * Object.keys(kinds).length)
   })
 })
