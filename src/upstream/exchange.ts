@@ -70,8 +70,8 @@ export interface Exchange {
 export interface Attempt extends Exchange {
   /** Aborts on the deadline or the caller's cancel, whichever comes first. */
   readonly signal: AbortSignal
-  /** Aborts on the deadline only: tells a timeout from a cancel. */
-  readonly deadline: AbortSignal
+  /** Whether the deadline has passed: tells a timeout from a cancel. */
+  readonly deadline: { readonly passed: boolean }
   /** When the deadline falls, on the `performance.now()` clock. */
   readonly endsAt: number
 }

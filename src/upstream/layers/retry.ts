@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { UpstreamNetworkError } from '../errors.js'
-import type { Attempt, Dispatch, Send } from '../exchange.js'
+import type { Answer, Attempt, Dispatch, Send } from '../exchange.js'
 import type { UpstreamObserver } from '../observer.js'
 import { backoffMs, RETRYABLE_STATUSES, retryAfterMs, type RetryBudget } from '../retry-policy.js'
 import { startDeadline } from '../send.js'
@@ -37,6 +37,14 @@ export function retry (options: RetryOptions): (next: Send) => Dispatch {
     // Every try of this call gets this same object: layers below may keep per-call state by it.
     const attempt = startDeadline(exchange, options.timeoutMs)
     options.budget.recordCall()
+    try {
+      return await tries(next, attempt)
+    } finally {
+      attempt.end()
+    }
+  }
+
+  async function tries (next: Send, attempt: Attempt): Promise<Answer> {
     let retries = 0
     while (true) {
       let wait: number
@@ -50,10 +58,10 @@ export function retry (options: RetryOptions): (next: Send) => Dispatch {
         if (!err.retryable || !mayRetry(attempt, retries, wait)) throw err
       }
       retries++
-      options.observer?.retry(exchange.request.endpoint, exchange.request.method)
+      options.observer?.retry(attempt.request.endpoint, attempt.request.method)
       options.log.debug({
-        requestId: exchange.call.requestId,
-        upstream: { method: exchange.request.method, path: exchange.request.path },
+        requestId: attempt.call.requestId,
+        upstream: { method: attempt.request.method, path: attempt.request.path },
         retry: retries,
         waitMs: wait
       }, 'retrying upstream call')
