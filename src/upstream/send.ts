@@ -203,17 +203,26 @@ async function readCapped (body: Readable, limit: number, failed: FailedCall): P
   return await new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    let settled = false
     body.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size > limit) {
+        settled = true
         reject(upstreamTooLargeError(failed, limit))
         body.destroy()
         return
       }
       chunks.push(chunk)
     })
-    body.once('end', () => { resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')) })
-    body.once('error', reject)
-    body.once('close', () => { reject(Object.assign(new Error('the answer ended before its end'), { code: 'UND_ERR_SOCKET' })) })
+    body.once('end', () => {
+      settled = true
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
+    })
+    body.once('error', (err) => {
+      settled = true
+      reject(err)
+    })
+    // Every body closes: an error (and its stack) only for one that closed before its end or an error.
+    body.once('close', () => { if (!settled) reject(Object.assign(new Error('the answer ended before its end'), { code: 'UND_ERR_SOCKET' })) })
   })
 }
