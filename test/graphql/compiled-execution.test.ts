@@ -1,9 +1,11 @@
 import { buildSchema as schemaOf, Kind, parse } from 'graphql'
 import type * as jit from 'graphql-jit'
 import { compileQuery } from 'graphql-jit'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
-import { COMPILED_BYTES_PER_CHAR, CompiledQueries } from '../../src/graphql/pipeline/compiled.js'
+import { compiledBytes, CompiledQueries } from '../../src/graphql/pipeline/compiled.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
 
 /**
@@ -115,12 +117,14 @@ describe('the compiled operations kept', () => {
   const rootValue = {}
 
   it('are bounded in bytes, the least recently used going first, and a document over the bound is never compiled', async () => {
-    // Each document is 100 characters: room for 10 of them.
-    const cache = new CompiledQueries(10 * 100 * COMPILED_BYTES_PER_CHAR)
     const documents = Array.from({ length: 50 }, (_, i) => {
       const text = `query Q${String(i).padStart(2, '0')} ($t: String!) { echo(text: $t) }`
       return parse(text.padEnd(100, ' '))
     })
+    // Each document is 100 characters: 24 KB and 20,000 bytes. Room for 10 of them.
+    const each = compiledBytes(documents[0]!)
+    expect(each).toBe(24 * 1024 + 100 * 200)
+    const cache = new CompiledQueries(10 * each)
     for (const document of documents) {
       for (const round of [1, 2]) {
         expect(await cache.execute({ schema, document, rootValue, variableValues: { t: `r${round}` } })).toEqual({ data: { echo: `r${round}` } })
@@ -128,7 +132,7 @@ describe('the compiled operations kept', () => {
     }
     expect(compiled()).toHaveLength(50)
     expect(cache.size).toBe(10)
-    expect(cache.bytes).toBe(10 * 100 * COMPILED_BYTES_PER_CHAR)
+    expect(cache.bytes).toBe(10 * each)
     // The last ten are kept: executing them compiles nothing; the first is compiled again.
     vi.mocked(compileQuery).mockClear()
     for (const document of documents.slice(40)) expect(await cache.execute({ schema, document, rootValue, variableValues: { t: 'kept' } })).toEqual({ data: { echo: 'kept' } })
@@ -137,10 +141,55 @@ describe('the compiled operations kept', () => {
     expect(compiled()).toEqual(['Q00:1'])
     expect(cache.size).toBe(10)
     const huge = parse('query Huge ($t: String!) { echo(text: $t) }'.padEnd(1001, ' '))
-    const small = new CompiledQueries(1000 * COMPILED_BYTES_PER_CHAR)
+    const small = new CompiledQueries(compiledBytes(huge) - 1)
     vi.mocked(compileQuery).mockClear()
     for (const round of [1, 2, 3]) expect(await small.execute({ schema, document: huge, rootValue, variableValues: { t: `h${round}` } })).toEqual({ data: { echo: `h${round}` } })
     expect(compiled()).toEqual([])
     expect(small.size).toBe(0)
+  })
+
+  it('are taken to keep at least the heap a compiled and executed operation holds, and at most three times it', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const items = schemaOf('type Query { item(id: ID, page: Int): Item, items(first: Int): [Item] } type Item { id: ID, name: String, n: Int, child: Item, items(first: Int): [Item] }')
+    const item = (id: string): Record<string, unknown> => ({ id, name: `n${id}`, n: 1, child: { id: `${id}c`, name: 'c', n: 2, child: null, items: [] }, items: [{ id: 'x', name: 'x', n: 3, child: null, items: [] }] })
+    const fields = items.getQueryType()?.getFields()
+    if (fields?.item !== undefined) fields.item.resolve = (_root, { id }: { id?: string }) => item(id ?? '0')
+    if (fields?.items !== undefined) fields.items.resolve = () => [item('1'), item('2')]
+    const kinds: Record<string, (i: number) => string> = {
+      tiny: (i) => `{ item { id${i}: id } }`,
+      small: (i) => `query Q${i} ($id: ID) { item(id: $id) { id name n } }`,
+      page: (i) => `query P${i} ($f: Int) { items(first: $f) { id name n child { id name } items(first: 2) { id name n child { id } } } }`,
+      aliases: (i) => `query A${i} { item { ${Array.from({ length: 300 }, (_, k) => `a${k}: name`).join(' ')} } }`,
+      arguments: (i) => `query B${i} { ${Array.from({ length: 100 }, (_, k) => `t${k}: item(id: "${k}", page: ${k}) { id n }`).join(' ')} }`,
+      nested: (i) => `query N${i} { ${Array.from({ length: 30 }, (_, k) => `t${k}: item(id: "${k}") { id child { id name child { id name n child { id } } } items(first: 1) { id name } }`).join(' ')} }`
+    }
+    // Everything made is kept until the end, so that no collection of one kind's garbage lands in another's figure.
+    const kept: unknown[] = []
+    const ratios: Record<string, number> = {}
+    for (const [name, make] of Object.entries(kinds)) {
+      const texts = Array.from({ length: 40 }, (_, i) => make(i))
+      kept.push(texts)
+      gc()
+      gc()
+      const before = process.memoryUsage().heapUsed
+      const cache = new CompiledQueries(1024 * 1024 * 1024)
+      const documents = texts.map((text) => parse(text))
+      kept.push(cache, documents)
+      // Three executions each: the first by graphql-js, then compiled, then compiled code run again.
+      for (const document of documents) {
+        for (let round = 0; round < 3; round++) expect((await cache.execute({ schema: items, document, rootValue, variableValues: { id: 'a', f: 2 } })).errors).toBeUndefined()
+      }
+      expect(cache.size).toBe(40)
+      gc()
+      gc()
+      const heap = process.memoryUsage().heapUsed - before
+      ratios[name] = Math.round(cache.bytes / heap * 100) / 100
+    }
+    for (const [name, ratio] of Object.entries(ratios)) {
+      expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeGreaterThanOrEqual(1)
+      expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeLessThanOrEqual(3)
+    }
+    expect(kept).toHaveLength(3 * Object.keys(kinds).length)
   })
 })

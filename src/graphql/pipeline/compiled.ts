@@ -9,9 +9,11 @@ import { LRUCache } from 'lru-cache'
  * document is executed, not the first: a document seen once, or parsed anew at each request (too
  * long for the document cache), is executed by graphql-js and never compiled.
  *
- * Compiled operations are kept by their document, most recently used first, bounded in bytes: a
- * compiled operation measured about 260 bytes per character of its document's text on Node.js 24
- * (its generated code and closures), and its syntax tree about 80 more, which this cache keeps alive.
+ * Compiled operations are kept by their document, most recently used first, bounded in bytes: on
+ * Node.js 24 a compiled and executed operation with its syntax tree (which this cache keeps alive)
+ * measured 14 to 23 KB for documents of 20 to 115 characters (its generated code and closures, whatever
+ * the text) and 105 to 165 bytes per character for documents of 3,000 to 3,900 (many aliases, fields
+ * with arguments, nesting); test/graphql/compiled-execution.test.ts measures them again.
  *
  * Two differences from graphql-js are covered here and in the schema: variables that do not coerce
  * are refused by graphql-js in its own words (graphql-jit's differ, and nothing ran), and every
@@ -19,8 +21,14 @@ import { LRUCache } from 'lru-cache'
  * because graphql-jit inlines a bare property read outside its error handling.
  */
 
-/** Bytes a compiled operation and its syntax tree take per character of the document's text, with room above what was measured. */
-export const COMPILED_BYTES_PER_CHAR = 400
+/** Bytes a compiled operation and its syntax tree take whatever its text, and per character of it, with room above what was measured. */
+export const COMPILED_BYTES_FIXED = 24 * 1024
+export const COMPILED_BYTES_PER_CHAR = 200
+
+/** What a document's compiled operations are taken to keep. */
+export function compiledBytes (document: DocumentNode): number {
+  return COMPILED_BYTES_FIXED + textLength(document) * COMPILED_BYTES_PER_CHAR
+}
 
 export class CompiledQueries {
   /** Documents executed once, by their operation names: a mark that goes with the document. */
@@ -29,7 +37,7 @@ export class CompiledQueries {
   private readonly compiled: LRUCache<DocumentNode, Map<string, CompiledQuery | null>>
 
   constructor (readonly maxBytes = 32 * 1024 * 1024) {
-    this.compiled = new LRUCache({ maxSize: maxBytes, sizeCalculation: (_entry, document) => Math.max(1, textLength(document) * COMPILED_BYTES_PER_CHAR) })
+    this.compiled = new LRUCache({ maxSize: maxBytes, sizeCalculation: (_entry, document) => compiledBytes(document) })
   }
 
   /** Executes a query or mutation: compiled from its document's second execution on. */
@@ -65,7 +73,7 @@ export class CompiledQueries {
       return null
     }
     // A document larger than the whole cache would be compiled again at each execution: graphql-js runs it.
-    if (textLength(document) * COMPILED_BYTES_PER_CHAR > this.maxBytes) return null
+    if (compiledBytes(document) > this.maxBytes) return null
     const made = compileQuery(args.schema, document, args.operationName ?? undefined)
     const compiled = isCompiledQuery(made) ? made : null
     if (byName === undefined) byName = new Map()
