@@ -65,7 +65,7 @@ export type UpstreamEnrichmentContext = z.infer<typeof enrichmentContextSchema>
 export const enrichResponseSchema = z.object({ dataset_id: z.string().min(1) })
 export type UpstreamEnrichResponse = z.infer<typeof enrichResponseSchema>
 
-const taskShape = {
+export const taskShape = {
   task_id: z.string().min(1),
   dataset_id: z.string().min(1),
   dataset_name: nullableText,
