@@ -1,12 +1,11 @@
 import { buildSchema as schemaOf, Kind, parse } from 'graphql'
 import type * as jit from 'graphql-jit'
 import { compileQuery } from 'graphql-jit'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SEED } from '../../src/emulator/index.js'
 import { compiledBytes, CompiledQueries } from '../../src/graphql/pipeline/compiled.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
+import { settledHeap } from '../helpers/heap.js'
 
 /**
  * Queries and mutations run by graphql-jit from the second execution of their document on
@@ -149,8 +148,6 @@ describe('the compiled operations kept', () => {
   })
 
   it('are taken to keep at least the heap a compiled and executed operation holds, and at most three times it', async () => {
-    setFlagsFromString('--expose-gc')
-    const gc = runInNewContext('gc') as () => void
     const items = schemaOf('type Query { item(id: ID, page: Int): Item, items(first: Int): [Item] } type Item { id: ID, name: String, n: Int, child: Item, items(first: Int): [Item] }')
     const item = (id: string): Record<string, unknown> => ({ id, name: `n${id}`, n: 1, child: { id: `${id}c`, name: 'c', n: 2, child: null, items: [] }, items: [{ id: 'x', name: 'x', n: 3, child: null, items: [] }] })
     const fields = items.getQueryType()?.getFields()
@@ -170,9 +167,7 @@ describe('the compiled operations kept', () => {
     for (const [name, make] of Object.entries(kinds)) {
       const texts = Array.from({ length: 40 }, (_, i) => make(i))
       kept.push(texts)
-      gc()
-      gc()
-      const before = process.memoryUsage().heapUsed
+      const before = settledHeap()
       const cache = new CompiledQueries(1024 * 1024 * 1024)
       const documents = texts.map((text) => parse(text))
       kept.push(cache, documents)
@@ -181,9 +176,7 @@ describe('the compiled operations kept', () => {
         for (let round = 0; round < 3; round++) expect((await cache.execute({ schema: items, document, rootValue, variableValues: { id: 'a', f: 2 } })).errors).toBeUndefined()
       }
       expect(cache.size).toBe(40)
-      gc()
-      gc()
-      const heap = process.memoryUsage().heapUsed - before
+      const heap = settledHeap() - before
       ratios[name] = Math.round(cache.bytes / heap * 100) / 100
     }
     for (const [name, ratio] of Object.entries(ratios)) {
