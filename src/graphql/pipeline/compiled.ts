@@ -11,7 +11,7 @@ import { LRUCache } from 'lru-cache'
  *
  * Compiled operations are kept by their document, most recently used first, bounded in bytes: on
  * Node.js 24 a compiled and executed operation with its syntax tree (which this cache keeps alive)
- * measured 14 to 23 KB for documents of 20 to 115 characters (its generated code and closures, whatever
+ * measured 11 to 14 KB for documents of 20 to 115 characters (its generated code and closures, whatever
  * the text) and 105 to 165 bytes per character for documents of 3,000 to 3,900 (many aliases, fields
  * with arguments, nesting); test/graphql/compiled-execution.test.ts measures them again.
  *
@@ -22,7 +22,7 @@ import { LRUCache } from 'lru-cache'
  */
 
 /** Bytes a compiled operation and its syntax tree take whatever its text, and per character of it, with room above what was measured. */
-export const COMPILED_BYTES_FIXED = 24 * 1024
+export const COMPILED_BYTES_FIXED = 20 * 1024
 export const COMPILED_BYTES_PER_CHAR = 200
 
 /** What a document's compiled operations are taken to keep. */
