@@ -51,7 +51,7 @@ export function checkCost (
  * Bytes a syntax tree keeps per token of its text, with room above the most measured: graphql's
  * parser keeps every token (the locations link them) and a node or two for most. Measured on Node.js
  * 24: 262 (many arguments), 284 (aliases), 325 (a task page), 370 (a subscription with a string id),
- * 506 (one field named again and again, the densest a text can be); test/graphql/document-cache.test.ts
+ * 506 (one field named again and again, the densest a text can be); test/graphql/document-cache-heap.test.ts
  * measures them again. Per character it ranged from 47 to 157, so the text's length alone would
  * misjudge a dense document threefold.
  */
