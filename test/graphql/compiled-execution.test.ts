@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { SEED } from '../../src/emulator/index.js'
 import { compiledBytes, CompiledQueries } from '../../src/graphql/pipeline/compiled.js'
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js'
-import { settledHeap } from '../helpers/heap.js'
+import { estimateOverHeap, expectWithin } from '../helpers/heap.js'
 
 /**
  * Queries and mutations run by graphql-jit from the second execution of their document on
@@ -161,30 +161,18 @@ describe('the compiled operations kept', () => {
       arguments: (i) => `query B${i} { ${Array.from({ length: 100 }, (_, k) => `t${k}: item(id: "${k}", page: ${k}) { id n }`).join(' ')} }`,
       nested: (i) => `query N${i} { ${Array.from({ length: 30 }, (_, k) => `t${k}: item(id: "${k}") { id child { id name child { id name n child { id } } } items(first: 1) { id name } }`).join(' ')} }`
     }
-    // Everything made is kept until the end, so that no collection of one kind's garbage lands in another's figure.
-    const kept: unknown[] = []
-    const ratios: Record<string, number> = {}
-    for (const [name, make] of Object.entries(kinds)) {
-      // The short ones by the hundred, so that each kind holds megabytes.
-      const count = name === 'tiny' || name === 'small' || name === 'page' ? 200 : 40
-      const texts = Array.from({ length: count }, (_, i) => make(i))
-      kept.push(texts)
-      const before = settledHeap()
+    // The short ones by the hundred, so that each kind holds megabytes.
+    const count = (name: string): number => name === 'tiny' || name === 'small' || name === 'page' ? 200 : 40
+    const ratios = await estimateOverHeap(kinds, count, async (texts) => {
       const cache = new CompiledQueries(1024 * 1024 * 1024)
       const documents = texts.map((text) => parse(text))
-      kept.push(cache, documents)
       // Three executions each: the first by graphql-js, then compiled, then compiled code run again.
       for (const document of documents) {
         for (let round = 0; round < 3; round++) expect((await cache.execute({ schema: items, document, rootValue, variableValues: { id: 'a', f: 2 } })).errors).toBeUndefined()
       }
-      expect(cache.size).toBe(count)
-      const heap = settledHeap() - before
-      ratios[name] = Math.round(cache.bytes / heap * 100) / 100
-    }
-    for (const [name, ratio] of Object.entries(ratios)) {
-      expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeGreaterThanOrEqual(1)
-      expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeLessThanOrEqual(3.5)
-    }
-    expect(kept).toHaveLength(3 * Object.keys(kinds).length)
+      expect(cache.size).toBe(texts.length)
+      return { held: [cache, documents], estimate: cache.bytes }
+    })
+    expectWithin(ratios, 1, 3.5)
   })
 })

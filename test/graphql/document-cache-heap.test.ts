@@ -1,7 +1,7 @@
 import { parse } from 'graphql'
-import { describe, expect, it } from 'vitest'
+import { describe, it } from 'vitest'
 import { treeBytes } from '../../src/graphql/document.js'
-import { settledHeap } from '../helpers/heap.js'
+import { estimateOverHeap, expectWithin } from '../helpers/heap.js'
 
 /**
  * The document cache's estimate of what a kept document takes (src/graphql/document.ts, treeBytes)
@@ -10,11 +10,11 @@ import { settledHeap } from '../helpers/heap.js'
  */
 
 const STATUS = 'subscription { datasetStatusChanged(datasetId: "7c4e9b13-5f66-11f1-b3a9-fa39f6ed1f22") { id status progress } }'
-/** Documents of each kind: the small ones by the thousand, so that each kind holds megabytes. */
+/** Documents of each kind: the small ones by the thousand, so that each kind holds megabytes (a few hundred kilobytes would be lost in the heap's own movements). */
 const COUNTS: Record<string, number> = { subscription: 1000, 'task page': 400 }
 
 describe('DocumentCache', () => {
-  it('estimates at least the heap a kept document takes, and at most three times it, for typical and the densest texts', () => {
+  it('estimates at least the heap a kept document takes, and at most three times it, for typical and the densest texts', async () => {
     const kinds: Record<string, (i: number) => string> = {
       subscription: (i) => `${STATUS.replace('subscription', `subscription S${i}`)}`,
       'task page': (i) => `query P${i} ($page: Int!, $size: Int!) { tasks(page: $page, pageSize: $size, orderBy: { field: START_TIME, direction: DESC }) { totalCount nodes { id type status progress startTime dataset { id displayName status } } } }`,
@@ -23,26 +23,11 @@ describe('DocumentCache', () => {
       aliases: (i) => `{ d${i}: datasets { ${Array.from({ length: 300 }, (_, k) => `a${k}: id`).join(' ')} } }`,
       arguments: (i) => `{ d${i}: dataset(id: "${i}") { ${Array.from({ length: 100 }, (_, k) => `t${k}: tasks(page: ${k + 1}, pageSize: 5) { totalCount }`).join(' ')} } }`
     }
-    // Everything made is kept until the end, so that no collection of one kind's garbage lands in another's figure.
-    const kept: unknown[] = []
-    const ratios: Record<string, number> = {}
-    for (const [name, make] of Object.entries(kinds)) {
-      // Enough of each for megabytes: a few hundred kilobytes would be lost in the heap's own movements.
-      const texts = Array.from({ length: COUNTS[name] ?? 100 }, (_, i) => make(i))
-      kept.push(texts)
-      const before = settledHeap()
-      // Synchronous from here to the second figure: nothing else runs in this process between them.
+    const ratios = await estimateOverHeap(kinds, (name) => COUNTS[name] ?? 100, (texts) => {
       const documents = texts.map((text) => parse(text))
-      kept.push(documents)
-      const heap = settledHeap() - before
       // The text is in the estimate too, and was made before the first figure: counted apart.
-      const estimate = texts.reduce((sum, text, i) => sum + treeBytes(text, documents[i]!) - text.length * 2, 0)
-      ratios[name] = Math.round(estimate / heap * 100) / 100
-    }
-    for (const [name, ratio] of Object.entries(ratios)) {
-      expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeGreaterThanOrEqual(1)
-      expect(ratio, `${name}: estimate / heap ${ratio} (${JSON.stringify(ratios)})`).toBeLessThanOrEqual(3)
-    }
-    expect(kept).toHaveLength(2 * Object.keys(kinds).length)
+      return { held: documents, estimate: texts.reduce((sum, text, i) => sum + treeBytes(text, documents[i]!) - text.length * 2, 0) }
+    })
+    expectWithin(ratios, 1, 3)
   })
 })

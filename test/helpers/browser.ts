@@ -30,9 +30,9 @@ export function browserSkipReason (): string | null {
 /** `describe`, skipped with the reason in its name (also printed) when there is no browser. */
 export function describeWithBrowser (name: string, body: () => void): void {
   const reason = browserSkipReason()
+  if (reason !== null) process.stderr.write(`skipping "${name}": ${reason}\n`)
   // Skipped only where Chromium is not installed and not required (a developer machine without it);
   // CI installs it and sets REQUIRE_BROWSER=1, so there these tests always run.
-  if (reason !== null) process.stderr.write(`skipping "${name}": ${reason}\n`)
   describe.skipIf(reason !== null)(reason === null ? name : `${name} (skipped: ${reason})`, body)
 }
 

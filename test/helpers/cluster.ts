@@ -28,6 +28,8 @@ export const TEST_REDIS_URL = redisUrl ?? 'redis://redis-unavailable.invalid:637
  * `describe` for tests that need Redis (or the redis-server binary): skipped, with the reason printed once,
  * where there is neither.
  */
+// Skipped only where there is neither redis-server nor TEST_REDIS_URL (a developer machine without Redis); CI sets
+// REQUIRE_REDIS=1, which makes that absence a failure, so there these tests always run.
 export const describeWithRedis = describe.skipIf(redisSkipReason !== null)
 if (redisSkipReason !== null) process.stderr.write(`skipping the tests that need Redis: ${redisSkipReason}\n`)
 

@@ -2,31 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { mapTask } from '../../src/domain/mapping/task.js'
 import { checked, RememberedRecords } from '../../src/upstream/checked.js'
 import { taskShape } from '../../src/upstream/schemas.js'
-import { settledHeap } from '../helpers/heap.js'
+import { expectWithin, settledHeap } from '../helpers/heap.js'
+import { upstreamTask as task } from '../helpers/upstream-records.js'
 
 /**
  * What RememberedRecords counts for a record (src/upstream/checked.ts) against the heap a remembered
  * task and its mapping hold. In a process of its own (vitest.config.ts), so that the heap measured is
  * this file's.
  */
-
-const task = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-  task_id: 'task-1',
-  dataset_id: 'ds-1',
-  dataset_name: 'Product Images Q1',
-  dataset_status: 'READY',
-  created_by: 'ana@example.com',
-  task_type: 'DATASET_CREATION',
-  status: 'RUNNING',
-  status_message: null,
-  progress_percentage: 42,
-  error_message: null,
-  start_time: '2026-03-01T10:00:00.123456Z',
-  end_time: null,
-  // Extra fields Visual Layer may add are dropped, and do not stop a record from being the same.
-  extra: { nested: true },
-  ...overrides
-})
 
 describe('records sent again', () => {
   it('count at least the heap a remembered task and its mapping hold, and at most three times it', () => {
@@ -57,8 +40,7 @@ describe('records sent again', () => {
     const ratio = Math.round(counted.bytes / heap * 100) / 100
     expect(counted.size).toBe(count)
     expect(unknown).toEqual([])
-    expect(ratio, `counted ${counted.bytes} bytes, heap ${heap}`).toBeGreaterThanOrEqual(1)
-    expect(ratio, `counted ${counted.bytes} bytes, heap ${heap}`).toBeLessThanOrEqual(3)
+    expectWithin({ tasks: ratio }, 1, 3)
     // The same tasks again are the same records: nothing was evicted.
     expect(schema.parse(sent(0))).toBe(schema.parse(sent(0)))
   })

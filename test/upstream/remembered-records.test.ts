@@ -3,30 +3,13 @@ import { z } from 'zod'
 import { mapTask } from '../../src/domain/mapping/task.js'
 import { checked, RememberedRecords } from '../../src/upstream/checked.js'
 import { checkedModelSchema, checkedTaskSchema } from '../../src/upstream/schemas.js'
+import { upstreamTask as task } from '../helpers/upstream-records.js'
 
 /**
  * A record Visual Layer sends again with the same values is the same checked record, not parsed again,
  * and its mapping is shared (src/upstream/checked.ts, RememberedRecords): the task page asked with a page
  * size of its own per request reads the same tasks in every page (issue 27).
  */
-
-const task = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-  task_id: 'task-1',
-  dataset_id: 'ds-1',
-  dataset_name: 'Product Images Q1',
-  dataset_status: 'READY',
-  created_by: 'ana@example.com',
-  task_type: 'DATASET_CREATION',
-  status: 'RUNNING',
-  status_message: null,
-  progress_percentage: 42,
-  error_message: null,
-  start_time: '2026-03-01T10:00:00.123456Z',
-  end_time: null,
-  // Extra fields Visual Layer may add are dropped, and do not stop a record from being the same.
-  extra: { nested: true },
-  ...overrides
-})
 
 describe('records sent again', () => {
   it('are the same checked record and the same mapped task when every field holds the same value', () => {
